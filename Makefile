@@ -1,0 +1,57 @@
+# Một Cửa — the front door. `make help` lists the targets.
+SHELL := /bin/bash
+APP   := .venvs/app
+RASA  := .venvs/rasa
+PY311 ?= $(shell command -v python3.11)
+# Rasa 3.6 needs Python 3.10: take pyenv's if it has one, else python3.10 on the PATH.
+PY310 ?= $(shell (v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.10\.' | tail -1); \
+          [ -n "$$v" ] && PYENV_VERSION=$$v pyenv which python3.10) 2>/dev/null || command -v python3.10)
+PIP_FLAGS := -q --disable-pip-version-check
+
+.PHONY: help setup run test test-fast lint nlu-report lock bench clean
+
+help: ## Danh sách lệnh / list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: $(APP)/.installed $(RASA)/.installed ## Cài hai môi trường đã khóa phiên bản / install both locked environments
+
+$(APP)/.installed: requirements-app.lock pyproject.toml
+	@echo "… Cài môi trường ứng dụng (Python 3.11) / installing the app environment"
+	@test -n "$(PY311)" || { echo "Lỗi: cần python3.11"; exit 1; }
+	$(PY311) -m venv $(APP)
+	$(APP)/bin/pip install $(PIP_FLAGS) pip==24.3.1
+	$(APP)/bin/pip install $(PIP_FLAGS) -r requirements-app.lock
+	$(APP)/bin/pip install $(PIP_FLAGS) --no-deps -e .
+	@touch $@
+
+$(RASA)/.installed: requirements-rasa.lock
+	@echo "… Cài môi trường Rasa 3.6 (Python 3.10) / installing the Rasa environment"
+	@test -n "$(PY310)" || { echo "Lỗi: cần python3.10 cho Rasa 3.6 (pyenv install 3.10)"; exit 1; }
+	$(PY310) -m venv $(RASA)
+	$(RASA)/bin/pip install $(PIP_FLAGS) pip==24.3.1
+	$(RASA)/bin/pip install $(PIP_FLAGS) -r requirements-rasa.lock
+	@touch $@
+
+run: setup ## Chạy toàn bộ trợ lý (SQLite mặc định) / start the whole assistant
+	$(APP)/bin/motcua serve
+
+test: setup ## Chạy mọi kiểm thử / run every test (unit, PostgreSQL, Rasa end to end, stories)
+	$(APP)/bin/motcua train
+	$(APP)/bin/python -m pytest
+
+test-fast: setup ## Chỉ kiểm thử nhanh / only the quick tests
+	$(APP)/bin/python -m pytest -m "not slow and not integration"
+
+lint: setup ## Ruff
+	$(APP)/bin/ruff check .
+
+bench: setup ## Đo hiệu năng / run the benchmarks under bench/
+	$(APP)/bin/motcua train
+	$(APP)/bin/python bench/bench_gateway.py
+
+lock: ## Ghi lại phiên bản đang cài / write both lock files from the installed environments
+	(echo "# Rasa 3.6.21 environment (Python 3.10). Regenerate: make lock"; $(RASA)/bin/pip freeze) > requirements-rasa.lock
+	(echo "# App environment (Python 3.11). Regenerate: make lock"; $(APP)/bin/pip freeze --exclude-editable) > requirements-app.lock
+
+clean: ## Xóa môi trường và dữ liệu cục bộ / remove environments and local data
+	rm -rf .venvs var

@@ -1,0 +1,96 @@
+"""What the actions know: procedures from the knowledge base, and how to find one.
+
+:class:`KnowledgeBase` loads procedures from the database in :meth:`warm_up`
+and finds the procedure a citizen means through a :class:`ProcedureFinder`:
+the hybrid retrieval index when it is built, else :class:`AliasFinder`, which
+matches the names and aliases staff keep (accent-insensitive).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Protocol
+
+from knowledge_base.schema import Procedure
+from knowledge_base.store import list_procedures
+from motcua.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Match:
+    code: str
+    name: str
+    score: float
+
+
+@dataclass(frozen=True)
+class FinderResult:
+    matches: list[Match]
+    abstained: bool
+
+
+class ProcedureFinder(Protocol):
+    def find(self, text: str, top_k: int = 3) -> FinderResult: ...
+
+
+def fold(text: str) -> str:
+    """Lower case, no diacritics, single spaces: 'Đăng ký  Khai sinh' -> 'dang ky khai sinh'."""
+    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return re.sub(r"[^0-9a-z]+", " ", text).strip()
+
+
+_GENERIC = re.compile(r"^(thu tuc|dang ky|cap|giai quyet|xac nhan)\s+")
+
+
+class AliasFinder:
+    """Finds procedures whose name or alias appears in the text (longest match wins)."""
+
+    def __init__(self, procedures: list[Procedure]):
+        self._phrases: list[tuple[str, Procedure]] = []
+        for procedure in procedures:
+            names = {procedure.name, _GENERIC.sub("", fold(procedure.name)), *procedure.aliases}
+            for name in names:
+                folded = fold(name)
+                if len(folded) >= 4:
+                    self._phrases.append((folded, procedure))
+        self._phrases.sort(key=lambda item: -len(item[0]))
+
+    def find(self, text: str, top_k: int = 3) -> FinderResult:
+        query = f" {fold(text)} "
+        seen: dict[str, Match] = {}
+        for phrase, procedure in self._phrases:
+            if f" {phrase} " in query and procedure.code not in seen:
+                seen[procedure.code] = Match(procedure.code, procedure.name, round(len(phrase) / len(query), 3))
+                if len(seen) >= top_k:
+                    break
+        matches = sorted(seen.values(), key=lambda m: -m.score)
+        return FinderResult(matches, abstained=not matches)
+
+
+class KnowledgeBase:
+    def __init__(self, database_url: str):
+        self.database_url = database_url
+        self._procedures: dict[str, Procedure] = {}
+        self.finder: ProcedureFinder = AliasFinder([])
+
+    def warm_up(self) -> None:
+        with session_scope(self.database_url) as session:
+            procedures = list_procedures(session)
+        self._procedures = {p.code: p for p in procedures}
+        self.finder = AliasFinder(procedures)
+        log.info("knowledge base: %d procedures loaded", len(procedures))
+
+    def get(self, code: str) -> Procedure | None:
+        return self._procedures.get(code)
+
+    def find(self, text: str, top_k: int = 3) -> FinderResult:
+        return self.finder.find(text, top_k)
+
+    def __len__(self) -> int:
+        return len(self._procedures)

@@ -1,0 +1,23 @@
+"""Pages for people: the kiosk chat page (more pages join in later issues)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+
+router = APIRouter(tags=["pages"])
+
+
+@router.get("/", include_in_schema=False)
+async def home() -> RedirectResponse:
+    return RedirectResponse("/kiosk")
+
+
+@router.get("/kiosk", response_class=HTMLResponse, summary="Trang kiosk / kiosk chat page")
+async def kiosk_page(request: Request) -> HTMLResponse:
+    html = (STATIC / "kiosk.html").read_text(encoding="utf-8")
+    return HTMLResponse(html.replace("{{CENTER_NAME}}", request.app.state.settings.center_name))

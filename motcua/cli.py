@@ -1,0 +1,162 @@
+"""``motcua``: every command a user or admin runs by hand.
+
+Help is bilingual: Vietnamese first, English after the slash.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+import typer
+from rich.console import Console
+
+from motcua.settings import get_settings
+
+console = Console()
+app = typer.Typer(help="Một Cửa — trợ lý hành chính công / public-service assistant.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Cơ sở dữ liệu / database.", no_args_is_help=True)
+kb_app = typer.Typer(help="Cơ sở tri thức / knowledge base.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(kb_app, name="kb")
+
+
+def fail(message: str, code: int = 1) -> None:
+    console.print(f"[bold red]Lỗi:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _prepare_database() -> None:
+    from knowledge_base.sync import sync_defaults
+    from motcua.db import upgrade_database
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    console.print(f"… Cơ sở dữ liệu: {_safe_url(settings.sqlalchemy_url)}")
+    try:
+        upgrade_database(settings.sqlalchemy_url)
+    except Exception as exc:  # shown to a person: say what and where
+        fail(f"không mở được cơ sở dữ liệu ({type(exc).__name__}: {exc}). Kiểm tra MOTCUA_DATABASE_URL.")
+    report = sync_defaults(settings.sqlalchemy_url)
+    console.print(f"✓ Cơ sở tri thức mặc định: {report.describe()}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@db_app.command("upgrade", help="Nâng cấp lược đồ CSDL lên bản mới nhất / apply migrations.")
+def db_upgrade() -> None:
+    from motcua.db import current_revision, upgrade_database
+
+    settings = get_settings()
+    upgrade_database(settings.sqlalchemy_url)
+    console.print(f"✓ CSDL ở phiên bản {current_revision(settings.sqlalchemy_url)}: {_safe_url(settings.sqlalchemy_url)}")
+
+
+@db_app.command("current", help="Phiên bản lược đồ hiện tại / current schema revision.")
+def db_current() -> None:
+    from motcua.db import current_revision
+
+    console.print(current_revision(get_settings().sqlalchemy_url) or "(chưa có / none)")
+
+
+@kb_app.command("load-defaults", help="Nạp cơ sở tri thức mặc định / load the default knowledge base.")
+def kb_load_defaults(
+    overwrite: bool = typer.Option(False, "--overwrite", help="Ghi đè cả chỉnh sửa của cán bộ / overwrite staff edits"),
+) -> None:
+    from knowledge_base.sync import sync_defaults
+
+    report = sync_defaults(get_settings().sqlalchemy_url, overwrite_staff_edits=overwrite)
+    console.print(f"✓ {report.describe()}")
+
+
+@kb_app.command("stats", help="Thống kê cơ sở tri thức / knowledge-base figures.")
+def kb_stats() -> None:
+    from sqlalchemy import func, select
+
+    from knowledge_base.store import FaqRow, LegalDocumentRow, LegalUnitRow, ProcedureRow, SynonymRow
+    from motcua.db import session_scope
+
+    with session_scope(get_settings().sqlalchemy_url) as session:
+        for label, model in [("Thủ tục / procedures", ProcedureRow), ("Từ đồng nghĩa / synonyms", SynonymRow),
+                             ("Hỏi đáp / FAQ", FaqRow), ("Văn bản pháp luật / legal documents", LegalDocumentRow),
+                             ("Điều, khoản / legal units", LegalUnitRow)]:
+            console.print(f"{label}: {session.scalar(select(func.count()).select_from(model))}")
+
+
+@app.command(help="Huấn luyện mô hình Rasa nếu dữ liệu đã đổi / train the Rasa model when its inputs changed.")
+def train(force: bool = typer.Option(False, "--force", help="Huấn luyện lại dù không đổi / retrain anyway")) -> None:
+    from motcua.runtime import RuntimeProblem, ensure_model
+
+    try:
+        ensure_model(get_settings(), force=force, echo=console.print)
+    except RuntimeProblem as exc:
+        fail(str(exc))
+
+
+@app.command(help="Khởi động toàn bộ trợ lý / start the whole assistant (Rasa, actions, gateway).")
+def serve(
+    port: int = typer.Option(None, "--port", help="Cổng của gateway / gateway port"),
+) -> None:
+    from motcua.runtime import RuntimeProblem, Stack, ensure_model
+
+    settings = get_settings()
+    if port:
+        settings = settings.model_copy(update={"gateway_port": port})
+    console.rule("[bold]Một Cửa[/]")
+    console.print("Bước 1/3: cơ sở dữ liệu và cơ sở tri thức")
+    _prepare_database()
+    console.print("Bước 2/3: mô hình hội thoại Rasa")
+    try:
+        model = ensure_model(settings, echo=console.print)
+    except RuntimeProblem as exc:
+        fail(str(exc))
+    console.print("Bước 3/3: khởi động các dịch vụ")
+    stack = Stack(settings, model, echo=console.print)
+    stopping = False
+
+    def _stop(*_args) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        stack.start()
+    except RuntimeProblem as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        stack.stop()
+        raise typer.Exit(130) from None
+    console.rule("[bold green]Đã sẵn sàng / ready[/]")
+    for label, url in stack.urls().items():
+        console.print(f"  {label}: [link={url}]{url}[/link]")
+    console.print("Nhấn Ctrl-C để dừng tất cả / press Ctrl-C to stop everything.")
+    try:
+        while not stopping:
+            for service in stack.services:
+                if service.process and service.process.poll() is not None:
+                    console.print(f"[red]{service.name} đã dừng bất ngờ (mã {service.process.returncode}); "
+                                  f"xem {service.log_path}[/]")
+                    stopping = True
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    console.print("… Đang dừng các dịch vụ")
+    stack.stop()
+    console.print("✓ Đã dừng.")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""Running the stack: the trained Rasa model, Rasa, the action server and the gateway.
+
+Rasa lives in its own Python 3.10 environment (``.venvs/rasa``); everything
+else runs from the app environment this module is imported in. Training runs
+only when the training data, domain, config or Rasa version changed: the model
+file is named by a fingerprint of those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import yaml
+from sqlalchemy.engine import make_url
+
+from motcua.settings import ROOT, Settings
+
+RASA_VENV = Path(os.environ.get("MOTCUA_RASA_VENV", ROOT / ".venvs" / "rasa"))
+TRAINING_INPUTS = ("config.yml", "domain.yml", "nlu_data")
+MODEL_PREFIX = "motcua-"
+
+Echo = Callable[[str], None]
+
+
+class RuntimeProblem(RuntimeError):
+    """Something the person running Một Cửa must fix; the message says what, in Vietnamese."""
+
+
+def rasa_executable() -> Path:
+    path = RASA_VENV / "bin" / "rasa"
+    if not path.exists():
+        raise RuntimeProblem(
+            f"Chưa cài môi trường Rasa ({path}). Chạy «make setup» hoặc «make run» để cài tự động."
+        )
+    return path
+
+
+def training_files(root: Path = ROOT) -> list[Path]:
+    files: list[Path] = []
+    for name in TRAINING_INPUTS:
+        path = root / name
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in {".yml", ".yaml", ".txt"})
+        elif path.exists():
+            files.append(path)
+    return files
+
+
+def training_fingerprint(root: Path = ROOT) -> str:
+    """Same data, domain, config and Rasa version give the same fingerprint."""
+    digest = hashlib.sha256()
+    lock = root / "requirements-rasa.lock"
+    rasa_pin = next((line for line in lock.read_text().splitlines() if line.startswith("rasa==")), "") if lock.exists() else ""
+    digest.update(rasa_pin.encode())
+    for path in training_files(root):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def model_path(settings: Settings, fingerprint: str | None = None) -> Path:
+    return settings.model_directory / f"{MODEL_PREFIX}{fingerprint or training_fingerprint()}.tar.gz"
+
+
+def rasa_environment(settings: Settings) -> dict[str, str]:
+    env = {**os.environ, **settings_environment(settings)}
+    env.update({
+        "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "PYTHONWARNINGS": "ignore", "LOG_LEVEL_LIBRARIES": "ERROR", "TF_ENABLE_ONEDNN_OPTS": "0",
+    })
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def ensure_model(settings: Settings, *, force: bool = False, echo: Echo = print) -> Path:
+    """Train the Rasa model unless one with the current fingerprint exists."""
+    fingerprint = training_fingerprint()
+    target = model_path(settings, fingerprint)
+    if target.exists() and not force:
+        echo(f"✓ Mô hình Rasa đã cập nhật (dấu vân tay {fingerprint}), không cần huấn luyện lại.")
+        return target
+    rasa = rasa_executable()
+    settings.model_directory.mkdir(parents=True, exist_ok=True)
+    work = settings.model_directory / f".training-{fingerprint}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    echo(f"… Đang huấn luyện mô hình Rasa (dấu vân tay {fingerprint}); thường mất 2–3 phút.")
+    started = time.monotonic()
+    command = [str(rasa), "train", "--data", "nlu_data", "--config", "config.yml", "--domain", "domain.yml",
+               "--out", str(work), "--fixed-model-name", target.name.removesuffix(".tar.gz")]
+    process = subprocess.run(command, cwd=ROOT, env=rasa_environment(settings), check=False)
+    produced = work / target.name
+    if process.returncode != 0 or not produced.exists():
+        shutil.rmtree(work, ignore_errors=True)
+        raise RuntimeProblem(f"Huấn luyện Rasa thất bại (mã {process.returncode}). Xem thông báo lỗi ở trên.")
+    os.replace(produced, target)  # atomic: a crash never leaves a half-written model in place
+    shutil.rmtree(work, ignore_errors=True)
+    echo(f"✓ Đã huấn luyện xong trong {time.monotonic() - started:.0f} giây: {target}")
+    return target
+
+
+def endpoints_config(settings: Settings) -> dict:
+    """Rasa's endpoints: our action server, the tracker store in our database, the lock store."""
+    url = make_url(settings.sqlalchemy_url)
+    if url.get_backend_name() == "sqlite":
+        tracker = {"type": "SQL", "dialect": "sqlite", "db": url.database}
+    else:
+        tracker = {"type": "SQL", "dialect": "postgresql", "host": url.host or "127.0.0.1",
+                   "port": url.port or 5432, "db": url.database, "username": url.username or "",
+                   "password": url.password or ""}
+    config: dict = {"action_endpoint": {"url": settings.action_webhook_url}, "tracker_store": tracker}
+    if settings.redis_url:
+        redis = make_url(settings.redis_url)
+        config["lock_store"] = {"type": "redis", "url": redis.host or "127.0.0.1", "port": redis.port or 6379,
+                                "db": int(redis.database or 0), "key_prefix": "motcua"}
+    return config
+
+
+def write_endpoints(settings: Settings) -> Path:
+    path = settings.data_dir / "runtime" / "endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(endpoints_config(settings), allow_unicode=True, sort_keys=False))
+    return path
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The settings as MOTCUA_ variables, so child processes see exactly the same."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        env[f"MOTCUA_{name.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
+    return env
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    ready_url: str
+    env: dict[str, str]
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+
+@dataclass
+class Stack:
+    """Rasa, the action server and the gateway as child processes, stopped together."""
+
+    settings: Settings
+    model: Path
+    echo: Echo = print
+    services: list[Service] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        app_env = {**os.environ, **settings_environment(s)}
+        python = sys.executable
+        endpoints = write_endpoints(s)
+        self.services = [
+            Service("action-server", [python, "-m", "uvicorn", "actions.server:create_app", "--factory",
+                                      "--host", "127.0.0.1", "--port", str(s.action_port), "--ws", "wsproto",
+                                      "--log-level", "warning"],
+                    f"http://127.0.0.1:{s.action_port}/health", app_env),
+            Service("rasa", [str(rasa_executable()), "run", "--enable-api", "-i", "127.0.0.1",
+                             "-p", str(s.rasa_port), "-m", str(self.model), "--endpoints", str(endpoints),
+                             "--credentials", str(ROOT / "credentials.yml")],
+                    f"{s.rasa_base_url}/status", rasa_environment(s)),
+            Service("gateway", [python, "-m", "uvicorn", "bot.app:create_app", "--factory", "--host", s.host,
+                                "--port", str(s.gateway_port), "--ws", "wsproto", "--log-level", "warning"],
+                    f"http://127.0.0.1:{s.gateway_port}/health", app_env),
+        ]
+
+    def start(self, timeout_s: float = 240.0) -> None:
+        logs = self.settings.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for service in self.services:
+            service.log_path = logs / f"{service.name}.log"
+            handle = open(service.log_path, "ab")  # noqa: SIM115 - owned by the child
+            service.process = subprocess.Popen(service.command, cwd=ROOT, env=service.env, stdout=handle,
+                                               stderr=subprocess.STDOUT, start_new_session=True)
+            self.echo(f"… Đang khởi động {service.name} (nhật ký: {service.log_path})")
+        deadline = time.monotonic() + timeout_s
+        for service in self.services:
+            self._wait_ready(service, deadline)
+            self.echo(f"✓ {service.name} đã sẵn sàng")
+
+    def _wait_ready(self, service: Service, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            assert service.process is not None
+            if service.process.poll() is not None:
+                self.stop()
+                raise RuntimeProblem(f"{service.name} đã dừng khi khởi động (mã {service.process.returncode}). "
+                                     f"Xem nhật ký: {service.log_path}")
+            try:
+                # The gateway's /health is 503 until all are up; being answered is enough here.
+                response = httpx.get(service.ready_url, timeout=1.0)
+                if response.status_code < 500 or service.name == "gateway":
+                    if service.name != "rasa" or response.json().get("model_file"):
+                        return
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeProblem(f"{service.name} không khởi động kịp. Xem nhật ký: {service.log_path}")
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            if service.process and service.process.poll() is None:
+                try:
+                    os.killpg(service.process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    continue
+        for service in self.services:
+            if service.process:
+                try:
+                    service.process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(service.process.pid, signal.SIGKILL)
+                    service.process.wait()
+
+    def urls(self) -> dict[str, str]:
+        base = f"http://{self.settings.host}:{self.settings.gateway_port}"
+        return {"Trang kiosk": f"{base}/kiosk", "Tài liệu API": f"{base}/docs", "Tình trạng": f"{base}/health",
+                "Rasa": self.settings.rasa_base_url}
