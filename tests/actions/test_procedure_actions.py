@@ -1,0 +1,114 @@
+"""Custom actions with a real Tracker and CollectingDispatcher, no server."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import Aspect, answer
+from actions.knowledge import AliasFinder, KnowledgeBase, fold
+from actions.procedures import ActionAnswerProcedure, ActionClarify, ActionHandoff
+from knowledge_base.schema import (
+    ChannelKind, Fee, Procedure, ProcessingTime, RequiredDocument, SubmissionChannel, TimeUnit,
+)
+
+BIRTH = Procedure(
+    code="1.001193", name="Đăng ký khai sinh", aliases=["làm giấy khai sinh", "giấy ks"],
+    channels=[SubmissionChannel(ChannelKind.IN_PERSON, ProcessingTime(1, TimeUnit.WORKING_DAY), Fee(free=True)),
+              SubmissionChannel(ChannelKind.ONLINE, ProcessingTime(1, TimeUnit.WORKING_DAY), Fee(free=True))],
+    documents=[RequiredDocument("Giấy chứng sinh", 1, True), RequiredDocument("Tờ khai đăng ký khai sinh", 1, True)],
+)
+MARRIAGE = Procedure(
+    code="1.000894", name="Đăng ký kết hôn", aliases=["đăng ký kết hôn", "đk kết hôn"],
+    channels=[SubmissionChannel(ChannelKind.IN_PERSON, ProcessingTime(1), Fee(amount=None, note="do HĐND tỉnh quy định"))],
+)
+
+
+class FakeKnowledge(KnowledgeBase):
+    def __init__(self, procedures):
+        self._procedures = {p.code: p for p in procedures}
+        self.finder = AliasFinder(procedures)
+
+
+def tracker(text: str, intent: str, slots: dict | None = None, entities: list | None = None,
+            ranking: list | None = None) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or [],
+              "intent_ranking": ranking or []}
+    return Tracker("s1", slots or {}, latest, [], False, None, {}, "action_listen")
+
+
+async def run(action, t: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, t, {})
+    return dispatcher.messages, events
+
+
+def test_fold_removes_diacritics_and_case():
+    assert fold("Đăng KÝ  khai-sinh!") == "dang ky khai sinh"
+
+
+def test_alias_finder_matches_unaccented_text_and_prefers_the_longest_alias():
+    finder = AliasFinder([BIRTH, MARRIAGE])
+    assert finder.find("cho e hoi lam giay khai sinh can gi").matches[0].code == "1.001193"
+    assert finder.find("dang ky ket hon o dau").matches[0].code == "1.000894"
+    assert finder.find("thời tiết hôm nay thế nào").abstained
+
+
+async def test_documents_question_is_answered_from_the_procedure_and_sets_the_context():
+    messages, events = await run(ActionAnswerProcedure(FakeKnowledge([BIRTH])),
+                                 tracker("làm giấy khai sinh cần giấy tờ gì", "ask_documents"))
+    assert messages[0]["text"] == answer(BIRTH, Aspect.DOCUMENTS).text
+    assert "Giấy chứng sinh (1 bản chính)" in messages[0]["text"]
+    assert "(Nguồn: thủ tục 1.001193 — Đăng ký khai sinh)" in messages[0]["text"]
+    assert SlotSet("procedure_code", "1.001193") in events
+
+
+async def test_a_follow_up_without_a_name_answers_for_the_procedure_in_context():
+    t = tracker("còn lệ phí thì sao?", "ask_fee", slots={"procedure_code": "1.001193"})
+    messages, _ = await run(ActionAnswerProcedure(FakeKnowledge([BIRTH, MARRIAGE])), t)
+    assert messages[0]["text"].startswith("Lệ phí «Đăng ký khai sinh»: Miễn phí.")
+
+
+async def test_a_new_procedure_name_replaces_the_one_in_context():
+    t = tracker("thế đăng ký kết hôn mất bao lâu", "ask_processing_time", slots={"procedure_code": "1.001193"})
+    messages, events = await run(ActionAnswerProcedure(FakeKnowledge([BIRTH, MARRIAGE])), t)
+    assert "Đăng ký kết hôn" in messages[0]["text"]
+    assert SlotSet("procedure_code", "1.000894") in events
+
+
+async def test_without_any_procedure_the_action_asks_which_one_with_buttons():
+    messages, events = await run(ActionAnswerProcedure(FakeKnowledge([BIRTH])), tracker("lệ phí bao nhiêu", "ask_fee"))
+    assert "thủ tục nào" in messages[0]["text"]
+    assert len(messages[0]["buttons"]) >= 3
+    assert not any(isinstance(e, dict) and e.get("name") == "procedure_code" for e in events)
+
+
+async def test_clarify_offers_likeliest_meanings_then_a_person_on_the_second_miss():
+    ranking = [{"name": "nlu_fallback"}, {"name": "ask_fee"}, {"name": "ask_documents"}, {"name": "greet"}]
+    messages, events = await run(ActionClarify(), tracker("phi ho so", "nlu_fallback", ranking=ranking))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads[:3] == ["/ask_fee", "/ask_documents", "/greet"]
+    assert SlotSet("fallback_count", 1.0) in events
+    messages, events = await run(ActionClarify(), tracker("???", "nlu_fallback", slots={"fallback_count": 1.0}))
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/request_human", "/request_queue_number"]
+
+
+async def test_handoff_emits_an_event_the_gateway_can_route():
+    messages, events = await run(ActionHandoff(), tracker("cho tôi gặp cán bộ", "request_human"))
+    assert messages[0]["custom"] == {"handoff": True, "reason": "citizen_request"}
+    assert SlotSet("handoff", True) in events
+
+
+@pytest.mark.parametrize("aspect", [Aspect.OVERVIEW, Aspect.DOCUMENTS, Aspect.FEE, Aspect.TIME,
+                                    Aspect.SUBMISSION, Aspect.LEGAL_BASIS])
+def test_every_answer_cites_its_source_and_offers_next_steps(aspect):
+    reply = answer(MARRIAGE, aspect)
+    assert reply.text.endswith("(Nguồn: thủ tục 1.000894 — Đăng ký kết hôn)")
+    assert {"title": "Lấy số thứ tự", "payload": "/request_queue_number"} in reply.buttons
+
+
+def test_unknown_aspect_is_a_programming_error():
+    with pytest.raises(ValueError):
+        answer(BIRTH, "weather")

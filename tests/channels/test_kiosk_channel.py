@@ -1,0 +1,47 @@
+"""Kiosk websocket frames: what the page may send, and what it gets back."""
+
+from __future__ import annotations
+
+import pytest
+
+from channels import kiosk
+from channels.base import BotMessage, Button, UserMessage, clean_text
+
+
+def test_a_button_press_sends_its_payload_and_keeps_the_title_for_the_log():
+    message = kiosk.parse_frame('{"type": "message", "text": "Lệ phí", "payload": "/ask_fee"}', "kiosk:a")
+    assert message == UserMessage("kiosk", "kiosk:a", "/ask_fee", {"display_text": "Lệ phí"})
+
+
+def test_a_device_event_arrives_with_its_name():
+    message = kiosk.parse_frame('{"type": "device", "event": "cccd_scanned", "data": "0010|x"}', "kiosk:a")
+    assert message.metadata == {"device_event": "cccd_scanned"}
+    assert message.text == "0010|x"
+
+
+@pytest.mark.parametrize("raw", ["", "nope", "[1, 2]", '{"type": "message", "text": "  "}',
+                                 '{"type": "video"}', '{"type": "device"}', '{"type": "message", "text": 5}'])
+def test_bad_frames_raise_a_polite_frame_error(raw):
+    with pytest.raises(kiosk.FrameError) as error:
+        kiosk.parse_frame(raw, "kiosk:a")
+    assert str(error.value)  # a Vietnamese sentence the page shows
+
+
+def test_clean_text_drops_control_characters_and_bounds_length():
+    assert clean_text("  a\x00b\u200bc  ") == "abc"
+    assert len(clean_text("x" * 5000)) == 2000
+    assert clean_text(None) == ""
+
+
+def test_rasa_messages_become_bot_messages_and_plain_text_for_platforms_without_buttons():
+    message = BotMessage.from_rasa({"text": "Chọn:", "buttons": [{"title": "Lệ phí", "payload": "/ask_fee"}, "junk"]})
+    assert message.buttons == (Button("Lệ phí", "/ask_fee"),)
+    assert message.as_plain_text() == "Chọn:\n1. Lệ phí"
+    assert message.to_dict() == {"text": "Chọn:", "buttons": [{"title": "Lệ phí", "payload": "/ask_fee"}]}
+
+
+def test_a_user_message_needs_a_channel_and_a_sender():
+    with pytest.raises(ValueError):
+        UserMessage("", "x", "hi")
+    with pytest.raises(ValueError):
+        UserMessage("kiosk", "", "hi")
