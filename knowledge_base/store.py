@@ -99,6 +99,10 @@ class LegalUnitRow(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text, default="")
     citation: Mapped[str] = mapped_column(Text, default="")
+    chapter: Mapped[str] = mapped_column(String(16), default="")
+    section: Mapped[str] = mapped_column(String(16), default="")
+    article: Mapped[str] = mapped_column(String(16), default="", index=True)
+    clause: Mapped[str] = mapped_column(String(16), default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 

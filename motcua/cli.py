@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -87,6 +88,30 @@ def kb_stats() -> None:
                              ("Hỏi đáp / FAQ", FaqRow), ("Văn bản pháp luật / legal documents", LegalDocumentRow),
                              ("Điều, khoản / legal units", LegalUnitRow)]:
             console.print(f"{label}: {session.scalar(select(func.count()).select_from(model))}")
+
+
+@kb_app.command("ingest", help="Nạp văn bản pháp luật (.md .txt .pdf .docx .html) / ingest legal documents.")
+def kb_ingest(files: list[Path] = typer.Argument(..., help="Tệp văn bản / files")) -> None:
+    from rich.progress import Progress
+
+    from knowledge_base.ingest import ingest_legal_files
+
+    failures = 0
+    with Progress(console=console) as progress:
+        task = progress.add_task("Đang nạp văn bản", total=len(files))
+
+        def report(outcome) -> None:
+            nonlocal failures
+            if outcome.ok:
+                progress.console.print(f"✓ {outcome.number}: {outcome.articles} điều, {outcome.units} mục ({outcome.path})")
+            else:
+                failures += 1
+                progress.console.print(f"[red]✗ {outcome.path}: {outcome.error}[/]")
+            progress.advance(task)
+
+        ingest_legal_files(get_settings().sqlalchemy_url, files, report)
+    if failures:
+        fail(f"{failures}/{len(files)} tệp không nạp được (các tệp khác đã nạp xong).")
 
 
 @app.command(help="Huấn luyện mô hình Rasa nếu dữ liệu đã đổi / train the Rasa model when its inputs changed.")

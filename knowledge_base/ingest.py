@@ -1,0 +1,80 @@
+"""Legal documents into the knowledge base: parse a file, store its article/clause tree.
+
+One document is written in one transaction: a file that cannot be read or parsed
+leaves the knowledge base as it was. Ingesting the same document again replaces
+its units (idempotent), keeping staff-edited metadata unless told otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from knowledge_base.legal import LegalDocument, LegalFileError, read_legal_file
+from knowledge_base.store import LegalDocumentRow, LegalUnitRow
+from motcua.db import session_scope
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    path: str
+    number: str = ""
+    articles: int = 0
+    units: int = 0
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def _iso(day) -> str:
+    return day.isoformat() if day else ""
+
+
+def store_legal_document(session, document: LegalDocument, source_file: str = "") -> int:
+    """Insert or replace ``document`` and its units; returns how many units were written."""
+    if not document.number:
+        raise LegalFileError("Không xác định được số hiệu văn bản; hãy thêm khối tiêu đề --- number: ... ---")
+    row = session.scalar(select(LegalDocumentRow).where(LegalDocumentRow.number == document.number))
+    if row is None:
+        row = LegalDocumentRow(number=document.number)
+        session.add(row)
+    row.doc_type, row.title, row.issuer = document.doc_type, document.title, document.issuer
+    row.issued, row.effective = _iso(document.issued), _iso(document.effective)
+    row.replaced_by, row.replaced_from = document.replaced_by or "", _iso(document.replaced_from)
+    row.meta = {"label": document.label, "consolidated": document.consolidated, "text_version": document.text_version,
+                "status_note": document.status_note, "expired_on": _iso(document.expired_on),
+                "replaces": list(document.replaces)}
+    row.source_file = source_file
+    session.flush()
+    session.execute(delete(LegalUnitRow).where(LegalUnitRow.document_id == row.id))
+    session.add_all(
+        LegalUnitRow(document_id=row.id, key=unit.key.rpartition("#")[2], kind=str(unit.kind), number=unit.number,
+                     title=unit.title, text=unit.text, citation=unit.citation(), chapter=unit.chapter or "",
+                     section=unit.section or "", article=unit.article or "", clause=unit.clause or "",
+                     position=position)
+        for position, unit in enumerate(document.units)
+    )
+    return len(document.units)
+
+
+def ingest_legal_files(database_url: str, paths: Iterable[str | Path],
+                       progress: Callable[[IngestOutcome], None] | None = None) -> list[IngestOutcome]:
+    """Parse and store each file; a bad file is reported and skipped, never half-written."""
+    outcomes = []
+    for path in paths:
+        try:
+            document = read_legal_file(path)
+            with session_scope(database_url) as session:
+                units = store_legal_document(session, document, str(path))
+            outcome = IngestOutcome(str(path), document.number, len(document.articles), units)
+        except LegalFileError as exc:
+            outcome = IngestOutcome(str(path), error=str(exc))
+        outcomes.append(outcome)
+        if progress:
+            progress(outcome)
+    return outcomes
