@@ -1,0 +1,555 @@
+"""Electronic forms (tờ khai điện tử) as data: one YAML file per form in ``knowledge_base/forms/``.
+
+A form is a list of sections (one per person the declaration speaks of: người yêu cầu, người
+được khai sinh, mẹ, cha…), each a list of fields in the order of the paper declaration.
+This module loads and checks those files and validates one answer for one field by
+dispatching to :mod:`motcua.validators` by the field's type. No framework here: the Rasa
+form action calls :func:`validate_field` from its ``validate_<slot>`` methods.
+
+YAML layout::
+
+    id: birth_registration            # = file name, snake_case
+    title: Tờ khai đăng ký khai sinh
+    procedures: ["1.001193"]          # mã thủ tục in the national catalogue
+    addressee: Ủy ban nhân dân xã/phường   # optional, "Kính gửi"
+    description: …                    # optional
+    signers: [{title: NGƯỜI YÊU CẦU, field: birth_requester_name}]
+    sections:
+      - title: Người yêu cầu
+        person: requester             # optional; fields of one person share a CCCD
+        fields:
+          - name: birth_requester_name   # slot name, unique across all forms
+            label: Họ, chữ đệm và tên
+            type: name                # text|name|date|birth_date|cccd|phone|choice|address|number
+            prompt: Xin cho biết …    # the question asked
+            help: …                   # optional hint
+            required: true            # default true
+            cccd_field: full_name     # optional: number|full_name|birth_date|sex|address|issued
+            choices: [Nam, Nữ]        # choice only
+            max_length: 100           # text, name, address
+            when: past                # date only: any|past|future
+            min_value: 1              # number only
+            max_value: 10
+
+Public API: :class:`FormDefinition`, :class:`FormField`, :class:`FormSigner`,
+:func:`load_forms`, :func:`load_form`, :func:`validate_field`, :func:`format_value`,
+:func:`values_from_card`, :data:`FIELD_TYPES`, :data:`VALIDATORS`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from motcua.identity import CccdCard, CccdError, validate_cccd_number
+from motcua.validators import (
+    Validation,
+    is_skip_answer,
+    validate_address,
+    validate_birth_date,
+    validate_choice,
+    validate_date,
+    validate_number,
+    validate_person_name,
+    validate_phone,
+    validate_text,
+)
+
+__all__ = [
+    "CCCD_FIELDS",
+    "FIELD_TYPES",
+    "FORMS_DIR",
+    "VALIDATORS",
+    "FormDefinition",
+    "FormDefinitionError",
+    "FormField",
+    "FormSigner",
+    "format_value",
+    "load_form",
+    "load_forms",
+    "validate_field",
+    "values_from_card",
+]
+
+FORMS_DIR = Path(__file__).resolve().parent / "forms"
+FIELD_TYPES = ("text", "name", "date", "birth_date", "cccd", "phone", "choice", "address", "number")
+CCCD_FIELDS = ("number", "full_name", "birth_date", "sex", "address", "issued")
+_CCCD_COMPATIBLE = {
+    "number": {"cccd"},
+    "full_name": {"name"},
+    "birth_date": {"birth_date", "date"},
+    "sex": {"choice"},
+    "address": {"address", "text"},
+    "issued": {"date"},
+}
+_DATE_TYPES = {"date", "birth_date"}
+_LENGTH_TYPES = {"text", "name", "address"}
+_DEFAULT_MAX_LENGTH = {"text": 200, "name": 100, "address": 300}
+_SLOT_NAME = re.compile(r"[a-z][a-z0-9_]{1,63}")
+_FORM_ID = re.compile(r"[a-z][a-z0-9_]{1,63}")
+_PROCEDURE_CODE = re.compile(r"\d\.\d{6}")
+_RESERVED_SLOTS = {"requested_slot", "session_started_metadata", "context", "flow_hashes", "dialogue_stack"}
+_FORM_KEYS = {"id", "title", "procedures", "addressee", "description", "signers", "sections", "commitment"}
+_SECTION_KEYS = {"title", "person", "fields"}
+_FIELD_KEYS = {
+    "name", "label", "type", "prompt", "help", "required", "choices", "cccd_field",
+    "max_length", "when", "min_value", "max_value", "birth_date_field",
+}  # fmt: skip
+DEFAULT_COMMITMENT = (
+    "Tôi cam đoan nội dung đề nghị trên đây là đúng sự thật và chịu trách nhiệm trước pháp luật "
+    "về cam đoan của mình."
+)
+
+
+class FormDefinitionError(ValueError):
+    """A form file that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    type: str
+    prompt: str
+    help: str = ""
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    cccd_field: str | None = None
+    max_length: int | None = None
+    when: str = "any"
+    min_value: int | None = None
+    max_value: int | None = None
+    section: str = ""
+    person: str = ""
+    birth_date_field: str | None = None  # cccd: the field holding the same person's birth date
+
+
+@dataclass(frozen=True)
+class FormSigner:
+    title: str  # e.g. "NGƯỜI YÊU CẦU"
+    field: str  # the name field printed under the signature
+
+
+@dataclass(frozen=True)
+class FormDefinition:
+    id: str
+    title: str
+    procedures: tuple[str, ...]
+    fields: tuple[FormField, ...]
+    addressee: str = ""
+    description: str = ""
+    signers: tuple[FormSigner, ...] = ()
+    commitment: str = DEFAULT_COMMITMENT
+    source: Path | None = field(default=None, compare=False)
+
+    def field(self, name: str) -> FormField:
+        for item in self.fields:
+            if item.name == name:
+                return item
+        raise KeyError(f"form {self.id!r} has no field {name!r}; fields: {[f.name for f in self.fields]}")
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    @property
+    def required_fields(self) -> list[str]:
+        return [f.name for f in self.fields if f.required]
+
+    @property
+    def sections(self) -> list[tuple[str, list[FormField]]]:
+        """(section title, its fields) in order."""
+        grouped: list[tuple[str, list[FormField]]] = []
+        for item in self.fields:
+            if not grouped or grouped[-1][0] != item.section:
+                grouped.append((item.section, []))
+            grouped[-1][1].append(item)
+        return grouped
+
+    @property
+    def persons(self) -> list[str]:
+        """Persons whose identity card can fill some fields."""
+        seen: list[str] = []
+        for item in self.fields:
+            if item.cccd_field and item.person and item.person not in seen:
+                seen.append(item.person)
+        return seen
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def _fail(path: Path, where: str, message: str) -> FormDefinitionError:
+    return FormDefinitionError(f"{path}: {where}: {message}" if where else f"{path}: {message}")
+
+
+def _text(path: Path, where: str, data: Mapping[str, Any], key: str, *, required: bool = True) -> str:
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise _fail(path, where, f"'{key}' is required and must be a non-empty string")
+        return ""
+    if not isinstance(value, str):
+        raise _fail(path, where, f"'{key}' must be a string, got {type(value).__name__}")
+    return " ".join(value.split())
+
+
+def _optional_int(path: Path, where: str, data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(path, where, f"'{key}' must be an integer, got {value!r}")
+    return value
+
+
+def _load_field(path: Path, where: str, data: Any, section: str, person: str) -> FormField:
+    if not isinstance(data, Mapping):
+        raise _fail(path, where, f"a field must be a mapping, got {type(data).__name__}")
+    name = data.get("name")
+    if not isinstance(name, str) or not _SLOT_NAME.fullmatch(name):
+        raise _fail(
+            path,
+            where,
+            f"field name {name!r} must be snake_case (a-z, 0-9, _; 2–64 chars, starts with a letter)",
+        )
+    where = f"field '{name}' ({where})"
+    if name in _RESERVED_SLOTS:
+        raise _fail(path, where, "this name is reserved by Rasa")
+    unknown = set(data) - _FIELD_KEYS
+    if unknown:
+        raise _fail(path, where, f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_FIELD_KEYS)}")
+    kind = data.get("type")
+    if kind not in FIELD_TYPES:
+        raise _fail(path, where, f"type {kind!r} is not one of {', '.join(FIELD_TYPES)}")
+    required = data.get("required", True)
+    if not isinstance(required, bool):
+        raise _fail(path, where, f"'required' must be true or false, got {required!r}")
+
+    choices = data.get("choices")
+    if kind == "choice":
+        if (
+            not isinstance(choices, list)
+            or not choices
+            or not all(isinstance(c, str) and c.strip() for c in choices)
+        ):
+            raise _fail(path, where, "a choice field needs 'choices': a non-empty list of strings")
+        if len(set(choices)) != len(choices):
+            raise _fail(path, where, f"duplicate choices in {choices}")
+    elif choices is not None:
+        raise _fail(path, where, f"'choices' is only for type choice, not {kind}")
+
+    cccd_field = data.get("cccd_field")
+    if cccd_field is not None:
+        if cccd_field not in CCCD_FIELDS:
+            raise _fail(path, where, f"cccd_field {cccd_field!r} is not one of {', '.join(CCCD_FIELDS)}")
+        if kind not in _CCCD_COMPATIBLE[cccd_field]:
+            raise _fail(path, where, f"cccd_field {cccd_field!r} cannot fill a field of type {kind!r}")
+        if cccd_field == "sex" and not {"Nam", "Nữ"} <= set(choices or ()):
+            raise _fail(path, where, "cccd_field 'sex' needs the choices 'Nam' and 'Nữ'")
+
+    max_length = _optional_int(path, where, data, "max_length")
+    if max_length is not None:
+        if kind not in _LENGTH_TYPES:
+            raise _fail(path, where, f"'max_length' is only for {sorted(_LENGTH_TYPES)}, not {kind}")
+        if max_length < 1:
+            raise _fail(path, where, "'max_length' must be positive")
+    elif kind in _LENGTH_TYPES:
+        max_length = _DEFAULT_MAX_LENGTH[kind]
+
+    when = data.get("when", "any")
+    if when not in ("any", "past", "future"):
+        raise _fail(path, where, f"'when' must be any, past or future, got {when!r}")
+    if "when" in data and kind != "date":
+        raise _fail(path, where, "'when' is only for type date (a birth_date is always in the past)")
+
+    min_value = _optional_int(path, where, data, "min_value")
+    max_value = _optional_int(path, where, data, "max_value")
+    if (min_value is not None or max_value is not None) and kind != "number":
+        raise _fail(path, where, "'min_value'/'max_value' are only for type number")
+    if min_value is not None and max_value is not None and min_value > max_value:
+        raise _fail(path, where, f"min_value {min_value} is greater than max_value {max_value}")
+
+    birth_date_field = data.get("birth_date_field")
+    if birth_date_field is not None and kind != "cccd":
+        raise _fail(path, where, "'birth_date_field' is only for type cccd")
+
+    return FormField(
+        name=name,
+        label=_text(path, where, data, "label"),
+        type=kind,
+        prompt=_text(path, where, data, "prompt"),
+        help=_text(path, where, data, "help", required=False),
+        required=required,
+        choices=tuple(c.strip() for c in choices) if choices else (),
+        cccd_field=cccd_field,
+        max_length=max_length,
+        when=when,
+        min_value=min_value,
+        max_value=max_value,
+        section=section,
+        person=person,
+        birth_date_field=birth_date_field,
+    )
+
+
+def load_form(path: str | Path) -> FormDefinition:
+    """Load and check one form file; raises :class:`FormDefinitionError` naming file and field."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, ValueError) as exc:  # PyYAML raises ValueError for dates like 2026-02-30
+        raise _fail(path, "", f"not valid YAML: {exc}") from exc
+    if not isinstance(data, Mapping):
+        raise _fail(path, "", "a form file must be a mapping with id, title, procedures and sections")
+    unknown = set(data) - _FORM_KEYS
+    if unknown:
+        raise _fail(path, "", f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_FORM_KEYS)}")
+    form_id = data.get("id")
+    if not isinstance(form_id, str) or not _FORM_ID.fullmatch(form_id):
+        raise _fail(path, "id", f"{form_id!r} must be snake_case")
+    if form_id != path.stem:
+        raise _fail(path, "id", f"{form_id!r} must equal the file name {path.stem!r}")
+    title = _text(path, "", data, "title")
+
+    procedures = data.get("procedures")
+    if isinstance(procedures, str):
+        procedures = [procedures]
+    if not isinstance(procedures, list) or not procedures:
+        raise _fail(path, "procedures", 'needs a list of procedure codes such as "1.001193"')
+    for code in procedures:
+        if not isinstance(code, str) or not _PROCEDURE_CODE.fullmatch(code):
+            raise _fail(
+                path, "procedures", f'{code!r} is not a procedure code like "1.001193" (quote it in YAML)'
+            )
+
+    sections = data.get("sections")
+    if not isinstance(sections, list) or not sections:
+        raise _fail(path, "sections", "needs a non-empty list of sections")
+    fields: list[FormField] = []
+    for i, section in enumerate(sections):
+        where = f"sections[{i}]"
+        if not isinstance(section, Mapping):
+            raise _fail(path, where, "a section must be a mapping with title and fields")
+        unknown = set(section) - _SECTION_KEYS
+        if unknown:
+            raise _fail(path, where, f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_SECTION_KEYS)}")
+        section_title = _text(path, where, section, "title")
+        person = section.get("person", "") or ""
+        if person and not (isinstance(person, str) and _SLOT_NAME.fullmatch(person)):
+            raise _fail(path, where, f"person {person!r} must be snake_case")
+        items = section.get("fields")
+        if not isinstance(items, list) or not items:
+            raise _fail(path, where, "needs a non-empty list of fields")
+        for j, item in enumerate(items):
+            fields.append(_load_field(path, f"{where}.fields[{j}]", item, section_title, person))
+
+    names = [f.name for f in fields]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise _fail(path, "fields", f"duplicate field name(s) {duplicates}")
+    fields = _link_birth_dates(path, fields)
+    _check_person_cccd_fields(path, fields)
+
+    signers = []
+    for i, signer in enumerate(data.get("signers") or []):
+        where = f"signers[{i}]"
+        if not isinstance(signer, Mapping):
+            raise _fail(path, where, "a signer must be a mapping with title and field")
+        signer_field = signer.get("field")
+        if signer_field not in names:
+            raise _fail(path, where, f"field {signer_field!r} is not a field of this form")
+        if fields[names.index(signer_field)].type != "name":
+            raise _fail(path, where, f"field {signer_field!r} must be of type name")
+        signers.append(FormSigner(_text(path, where, signer, "title"), signer_field))
+
+    return FormDefinition(
+        id=form_id,
+        title=title,
+        procedures=tuple(procedures),
+        fields=tuple(fields),
+        addressee=_text(path, "", data, "addressee", required=False),
+        description=_text(path, "", data, "description", required=False),
+        signers=tuple(signers),
+        commitment=_text(path, "", data, "commitment", required=False) or DEFAULT_COMMITMENT,
+        source=path,
+    )
+
+
+def _link_birth_dates(path: Path, fields: list[FormField]) -> list[FormField]:
+    """Give each cccd field the birth-date field of the same person (or check the given one)."""
+    by_name = {f.name: f for f in fields}
+    linked = []
+    for item in fields:
+        if item.type == "cccd":
+            target = item.birth_date_field
+            if target is None and item.person:
+                candidates = [f.name for f in fields if f.person == item.person and f.type == "birth_date"]
+                if len(candidates) > 1:
+                    raise _fail(
+                        path,
+                        f"field '{item.name}'",
+                        f"person {item.person!r} has several birth dates {candidates}; set birth_date_field",
+                    )
+                target = candidates[0] if candidates else None
+            elif target is not None and (target not in by_name or by_name[target].type not in _DATE_TYPES):
+                raise _fail(
+                    path,
+                    f"field '{item.name}'",
+                    f"birth_date_field {target!r} is not a date field of this form",
+                )
+            item = replace(item, birth_date_field=target)
+        linked.append(item)
+    return linked
+
+
+def _check_person_cccd_fields(path: Path, fields: list[FormField]) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for item in fields:
+        if item.cccd_field:
+            key = (item.person, item.cccd_field)
+            if key in seen:
+                raise _fail(
+                    path,
+                    f"field '{item.name}'",
+                    f"cccd_field {item.cccd_field!r} already fills '{seen[key]}' for person {item.person or '(none)'!r}",
+                )
+            seen[key] = item.name
+
+
+def load_forms(directory: str | Path | None = None) -> dict[str, FormDefinition]:
+    """Every ``*.yaml`` form in ``directory`` (default ``knowledge_base/forms``), by id.
+
+    Field names double as dialogue slot names, so they must be unique across all forms.
+    """
+    directory = Path(directory) if directory else FORMS_DIR
+    if not directory.is_dir():
+        raise FileNotFoundError(f"form directory not found: {directory}")
+    forms: dict[str, FormDefinition] = {}
+    owners: dict[str, str] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        form = load_form(path)
+        for name in form.field_names:
+            if name in owners:
+                raise _fail(
+                    path,
+                    f"field '{name}'",
+                    f"name already used by form '{owners[name]}'; field names are slot names and must be unique across forms",
+                )
+            owners[name] = form.id
+        forms[form.id] = form
+    return forms
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def _context_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _validate_cccd(item: FormField, raw: Any, context: Mapping[str, Any], today: date | None) -> Validation:
+    birth_date = _context_date(context.get(item.birth_date_field)) if item.birth_date_field else None
+    try:
+        return Validation.valid(validate_cccd_number(str(raw), birth_date, today=today))
+    except CccdError as exc:
+        return Validation.invalid(str(exc))
+
+
+Validator = Callable[[FormField, Any, Mapping[str, Any], "date | None"], Validation]
+
+VALIDATORS: dict[str, Validator] = {
+    "text": lambda f, raw, ctx, today: validate_text(str(raw), max_length=f.max_length or 200),
+    "name": lambda f, raw, ctx, today: validate_person_name(str(raw), max_length=f.max_length or 100),
+    "date": lambda f, raw, ctx, today: validate_date(raw, today, when=f.when),  # type: ignore[arg-type]
+    "birth_date": lambda f, raw, ctx, today: validate_birth_date(raw, today),
+    "cccd": _validate_cccd,
+    "phone": lambda f, raw, ctx, today: validate_phone(str(raw)),
+    "choice": lambda f, raw, ctx, today: validate_choice(str(raw), f.choices),
+    "address": lambda f, raw, ctx, today: validate_address(str(raw), max_length=f.max_length or 300),
+    "number": lambda f, raw, ctx, today: validate_number(
+        str(raw), min_value=f.min_value, max_value=f.max_value
+    ),
+}
+"""One validator per field type: ``(field, raw answer, known values, today) -> Validation``."""
+
+
+def validate_field(
+    item: FormField, raw_text: Any, context: Mapping[str, Any] | None = None, *, today: date | None = None
+) -> Validation:
+    """Check one answer for one field.
+
+    ``context`` holds the values already collected (field name → value, dates as ``date``
+    or ISO strings), used e.g. to check a CCCD number against the same person's birth date.
+    An optional field left empty or declined (``không có``, ``bỏ qua``) gives
+    ``Validation(None, "")``.
+    """
+    if not isinstance(item, FormField):
+        raise TypeError(f"expected a FormField, got {type(item).__name__}")
+    validator = VALIDATORS.get(item.type)
+    if validator is None:
+        raise ValueError(f"no validator for field type {item.type!r}")
+    empty = raw_text is None or (isinstance(raw_text, str) and not raw_text.strip())
+    if not item.required and (empty or (isinstance(raw_text, str) and is_skip_answer(raw_text))):
+        return Validation(None, "")
+    if empty:
+        return Validation.invalid(f"Thông tin «{item.label}» là bắt buộc. {item.prompt}")
+    return validator(item, raw_text, context or {}, today)
+
+
+# --- values -------------------------------------------------------------------------------
+
+
+def format_value(item: FormField, value: Any) -> str:
+    """A collected value as a citizen reads it (dates dd/mm/yyyy); ``""`` when missing."""
+    if value is None or value == "":
+        return ""
+    if item.type in _DATE_TYPES:
+        day = _context_date(value)
+        if day is not None:
+            return f"{day:%d/%m/%Y}"
+    return str(value)
+
+
+def values_from_card(form: FormDefinition, card: CccdCard, person: str | None = None) -> dict[str, Any]:
+    """Values for ``person``'s fields taken from a scanned identity card, each validated.
+
+    ``person`` may be left out when only one person's fields can be filled from a card.
+    Values that do not pass the field's validator (say, an address too long) are left out.
+    """
+    persons = form.persons
+    if person is None:
+        if len(persons) > 1:
+            raise ValueError(f"form {form.id!r} has several persons with card fields {persons}; say which")
+        person = persons[0] if persons else ""
+    elif person not in persons:
+        raise ValueError(f"form {form.id!r} has no card fields for person {person!r}; persons: {persons}")
+    raw = {
+        "number": card.number,
+        "full_name": card.full_name,
+        "birth_date": card.birth_date,
+        "sex": card.sex,
+        "address": card.address,
+        "issued": card.issued,
+    }
+    values: dict[str, Any] = {}
+    for item in form.fields:
+        if item.person != person or not item.cccd_field or raw[item.cccd_field] is None:
+            continue
+        result = validate_field(item, raw[item.cccd_field], values)
+        if result.ok and result.value is not None:
+            values[item.name] = result.value
+    return values

@@ -1,0 +1,441 @@
+"""Validators for what a citizen types into an electronic form, one per kind of answer.
+
+Every validator takes the raw text and returns a :class:`Validation`: the cleaned value, or
+``None`` with a polite Vietnamese ``reason`` that the assistant can say before asking again
+(the rasa-sdk ``validate_<slot>`` habit, without the framework). Bad input from *code*
+(a wrong argument type, an empty choice list) raises ``TypeError``/``ValueError`` instead.
+
+Public functions (verbs): :func:`parse_date_vi`, :func:`validate_date`,
+:func:`validate_birth_date`, :func:`validate_phone`, :func:`validate_person_name`,
+:func:`validate_choice`, :func:`validate_text`, :func:`validate_address`,
+:func:`validate_number`, :func:`is_skip_answer`, :func:`strip_accents`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+__all__ = [
+    "Validation",
+    "is_skip_answer",
+    "parse_date_vi",
+    "strip_accents",
+    "validate_address",
+    "validate_birth_date",
+    "validate_choice",
+    "validate_date",
+    "validate_number",
+    "validate_person_name",
+    "validate_phone",
+    "validate_text",
+]
+
+MAX_AGE_YEARS = 130
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The outcome of checking one answer: a cleaned ``value``, or a ``reason`` to ask again.
+
+    ``value is None and not reason`` means an optional question was skipped.
+    """
+
+    value: Any | None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.reason
+
+    @property
+    def slot_value(self) -> Any | None:
+        """The value in a JSON-friendly form (dates as ISO ``yyyy-mm-dd``) for a dialogue slot."""
+        if isinstance(self.value, date):
+            return self.value.isoformat()
+        return self.value
+
+    @classmethod
+    def valid(cls, value: Any) -> Validation:
+        return cls(value, "")
+
+    @classmethod
+    def invalid(cls, reason: str) -> Validation:
+        if not reason:
+            raise ValueError("an invalid Validation needs a reason")
+        return cls(None, reason)
+
+
+# --- text helpers -----------------------------------------------------------------------
+
+
+def strip_accents(text: str) -> str:
+    """Remove every Vietnamese diacritic (``đ`` → ``d``); keeps case."""
+    decomposed = unicodedata.normalize("NFD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", bare.replace("đ", "d").replace("Đ", "D"))
+
+
+def _clean(text: str) -> str:
+    """NFC, the byte-order mark and control characters dropped, whitespace collapsed."""
+    if not isinstance(text, str):
+        raise TypeError(f"expected the citizen's answer as str, got {type(text).__name__}")
+    text = unicodedata.normalize("NFC", text.replace("\ufeff", ""))
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return " ".join(text.split())
+
+
+def _key(text: str) -> str:
+    """Comparison key: lowercase, accents removed, whitespace collapsed."""
+    return " ".join(strip_accents(_clean(text)).casefold().split())
+
+
+_SKIP_ANSWERS = {"khong", "khong co", "ko", "k", "khong biet", "bo qua", "khong ro", "-", "skip", "none"}
+
+
+def is_skip_answer(text: str) -> bool:
+    """True when the citizen declines an optional question (``không có``, ``bỏ qua``…)."""
+    return _key(text).strip(" .!") in _SKIP_ANSWERS
+
+
+# --- dates ------------------------------------------------------------------------------
+
+_DATE_EXAMPLE = "ví dụ 15/03/2024 hoặc 15 tháng 3 năm 2024"
+_MONTH_WORDS = {
+    "mot": 1, "gieng": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6,
+    "bay": 7, "tam": 8, "chin": 9, "muoi": 10, "muoi mot": 11, "muoi hai": 12, "chap": 12,
+}  # fmt: skip
+_NUMERIC_DATE = re.compile(r"(\d{1,2})\s*([/.\-])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})")
+_SPACED_DATE = re.compile(r"(\d{1,2})\s+(\d{1,2})\s+(\d{4})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_COMPACT_DATE = re.compile(r"(\d{2})(\d{2})(\d{4})")
+_WORDED_DATE = re.compile(r"(?:ngay\s+)?(\d{1,2})\s*,?\s*thang\s+(.+?)\s*,?\s*nam\s+(\d{4}|\d{2})")
+
+
+def _full_year(two_digits: int, today: date, prefer_past: bool) -> int:
+    candidates = (1900 + two_digits, 2000 + two_digits, 2100 + two_digits)
+    if prefer_past:
+        past = [y for y in candidates if y <= today.year]
+        return max(past) if past else candidates[0]
+    return min(candidates, key=lambda y: abs(y - today.year))
+
+
+def _build_date(day: int, month: int, year: int) -> Validation:
+    if not 1800 <= year <= 2200:
+        return Validation.invalid(f"Năm {year} không hợp lệ. Xin ông/bà vui lòng ghi năm đủ 4 chữ số.")
+    if not 1 <= month <= 12:
+        return Validation.invalid(
+            f"Tháng {month} không có thật: một năm chỉ có 12 tháng. "
+            f"Xin ông/bà vui lòng ghi lại ngày, {_DATE_EXAMPLE}."
+        )
+    last = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        return Validation.invalid(
+            f"Ngày {day:02d}/{month:02d}/{year} không có thật: tháng {month} năm {year} chỉ có {last} ngày. "
+            "Xin ông/bà vui lòng kiểm tra lại ngày."
+        )
+    return Validation.valid(date(year, month, day))
+
+
+def parse_date_vi(text: str, today: date | None = None, *, prefer_past: bool = True) -> Validation:
+    """Read a date the way Vietnamese citizens write it.
+
+    Accepts ``15/03/2024``, ``15/3/2024``, ``15-03-2024``, ``15.03.2024``, ``15 3 2024``,
+    ``15032024``, ``2024-03-15``, ``15 tháng 3 năm 2024``, ``ngày 15 tháng 03 năm 2024``,
+    ``15 tháng ba năm 2024`` and the same without diacritics, and ``hôm nay``/``hôm qua``.
+    A two-digit year is read as the latest such year not after ``today``
+    (``prefer_past=False``: the nearest to ``today``). Impossible dates such as 31/02 are
+    refused with a reason that says why.
+    """
+    today = today or date.today()
+    raw = _clean(text)
+    if not raw:
+        return Validation.invalid(f"Xin ông/bà vui lòng cho biết ngày, tháng, năm ({_DATE_EXAMPLE}).")
+    key = _key(raw).strip(" .")
+    if key in {"hom nay", "ngay hom nay"}:
+        return Validation.valid(today)
+    if key in {"hom qua", "ngay hom qua"}:
+        return Validation.valid(date.fromordinal(today.toordinal() - 1))
+
+    if m := _ISO_DATE.fullmatch(key):
+        return _build_date(int(m[3]), int(m[2]), int(m[1]))
+    for pattern in (_NUMERIC_DATE, _SPACED_DATE, _COMPACT_DATE):
+        if m := pattern.fullmatch(key):
+            day, month, year_text = int(m[1]), int(m[3] if pattern is _NUMERIC_DATE else m[2]), m.groups()[-1]
+            break
+    else:
+        m = _WORDED_DATE.fullmatch(key)
+        if not m:
+            if re.fullmatch(r"\d{1,2}\s*[/.\-]\s*\d{1,2}", key) or re.fullmatch(
+                r"(ngay\s+)?\d{1,2}\s+thang\s+\S+", key
+            ):
+                return Validation.invalid(f"Xin ông/bà vui lòng ghi cả năm ({_DATE_EXAMPLE}).")
+            return Validation.invalid(
+                f"Chưa hiểu ngày «{raw}». Xin ông/bà vui lòng ghi theo dạng ngày/tháng/năm, {_DATE_EXAMPLE}."
+            )
+        day, year_text = int(m[1]), m[3]
+        month_text = m[2].strip()
+        if month_text.isdigit():
+            month = int(month_text)
+        elif month_text in _MONTH_WORDS:
+            month = _MONTH_WORDS[month_text]
+        else:
+            return Validation.invalid(
+                f"Chưa hiểu tháng «{month_text}». Xin ông/bà vui lòng ghi tháng bằng số, {_DATE_EXAMPLE}."
+            )
+    year = int(year_text)
+    if len(year_text) == 2:
+        year = _full_year(year, today, prefer_past)
+    return _build_date(day, month, year)
+
+
+def _as_date(value: str | date, today: date, prefer_past: bool) -> Validation:
+    if isinstance(value, date):
+        return Validation.valid(value)
+    return parse_date_vi(value, today, prefer_past=prefer_past)
+
+
+def validate_date(
+    text: str | date, today: date | None = None, *, when: Literal["any", "past", "future"] = "any"
+) -> Validation:
+    """A date; ``when="past"`` refuses dates after today, ``when="future"`` dates before today."""
+    if when not in ("any", "past", "future"):
+        raise ValueError(f"when must be 'any', 'past' or 'future', got {when!r}")
+    today = today or date.today()
+    result = _as_date(text, today, prefer_past=when != "future")
+    if not result.ok:
+        return result
+    day: date = result.value
+    if when == "past" and day > today:
+        return Validation.invalid(
+            f"Ngày {day:%d/%m/%Y} là ngày chưa tới (hôm nay là {today:%d/%m/%Y}). Xin ông/bà vui lòng kiểm tra lại."
+        )
+    if when == "future" and day < today:
+        return Validation.invalid(
+            f"Ngày {day:%d/%m/%Y} đã qua (hôm nay là {today:%d/%m/%Y}). Xin ông/bà vui lòng chọn một ngày từ hôm nay trở đi."
+        )
+    return result
+
+
+def validate_birth_date(text: str | date, today: date | None = None) -> Validation:
+    """A birth date: not in the future, and not more than 130 years ago."""
+    today = today or date.today()
+    result = _as_date(text, today, prefer_past=True)
+    if not result.ok:
+        return result
+    born: date = result.value
+    if born > today:
+        return Validation.invalid(
+            f"Ngày sinh {born:%d/%m/%Y} là ngày chưa tới (hôm nay là {today:%d/%m/%Y}). "
+            "Xin ông/bà vui lòng kiểm tra lại ngày sinh."
+        )
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if age > MAX_AGE_YEARS:
+        return Validation.invalid(
+            f"Ngày sinh {born:%d/%m/%Y} cho tuổi {age}, quá {MAX_AGE_YEARS} tuổi. "
+            "Xin ông/bà vui lòng kiểm tra lại năm sinh."
+        )
+    return result
+
+
+# --- phone numbers ----------------------------------------------------------------------
+
+_MOBILE_PREFIXES = ("03", "05", "07", "08", "09")
+
+
+def validate_phone(text: str) -> Validation:
+    """A Vietnamese phone number, returned as national digits starting with 0.
+
+    Mobile numbers have 10 digits (03x, 05x, 07x, 08x, 09x); fixed lines have 11 digits
+    with a 02x area code (since the 2017 renumbering). ``+84``, ``84`` and ``0084`` are
+    turned into ``0``; spaces, dots, dashes and brackets are ignored.
+    """
+    raw = _clean(text)
+    if not raw:
+        return Validation.invalid("Xin ông/bà vui lòng cho biết số điện thoại liên hệ.")
+    compact = re.sub(r"[\s.\-()/]", "", unicodedata.normalize("NFKC", raw))
+    if compact.startswith("+"):
+        compact = compact[1:]
+        if not compact.startswith("84"):
+            return Validation.invalid(
+                "Xin ông/bà vui lòng cho biết số điện thoại Việt Nam (bắt đầu bằng 0 hoặc +84)."
+            )
+    if not compact.isascii() or not compact.isdigit():
+        return Validation.invalid(
+            f"Số điện thoại «{raw}» có chữ hoặc ký hiệu lạ. Xin ông/bà vui lòng chỉ ghi các chữ số, ví dụ 0912 345 678."
+        )
+    if compact.startswith("0084"):
+        compact = "0" + compact[4:]
+    elif compact.startswith("84") and len(compact) in (11, 12):
+        compact = "0" + compact[2:]
+    if not compact.startswith("0"):
+        return Validation.invalid(
+            "Số điện thoại phải bắt đầu bằng số 0 (hoặc +84). Xin ông/bà vui lòng kiểm tra lại."
+        )
+    if compact.startswith(_MOBILE_PREFIXES):
+        if len(compact) != 10:
+            return Validation.invalid(
+                f"Số di động phải có 10 chữ số, số ông/bà nhập có {len(compact)} chữ số. Xin ông/bà vui lòng kiểm tra lại."
+            )
+        return Validation.valid(compact)
+    if compact.startswith("02"):
+        if len(compact) != 11:
+            return Validation.invalid(
+                f"Số máy bàn phải có 11 chữ số kể cả mã vùng (ví dụ 024 3825 1234), số ông/bà nhập có {len(compact)} chữ số."
+            )
+        return Validation.valid(compact)
+    return Validation.invalid(
+        f"Số «{raw}» không phải số điện thoại Việt Nam hợp lệ. Xin ông/bà vui lòng kiểm tra lại, ví dụ 0912 345 678."
+    )
+
+
+# --- names ------------------------------------------------------------------------------
+
+_VIETNAMESE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323", "\u0302", "\u0306", "\u031b"}
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "‐": "-", "–": "-"})
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
+
+
+def _is_vietnamese_letter(ch: str) -> bool:
+    decomposed = unicodedata.normalize("NFD", ch)
+    base, marks = decomposed[0], decomposed[1:]
+    if base not in "đĐ" and not ("a" <= base.lower() <= "z"):
+        return False
+    return all(mark in _VIETNAMESE_MARKS for mark in marks)
+
+
+def _capitalise_word(word: str) -> str:
+    return re.sub(r"[^'\-]+", lambda m: m[0][:1].upper() + m[0][1:].lower(), word)
+
+
+def validate_person_name(
+    text: str, *, min_words: int = 2, max_words: int = 7, max_length: int = 100
+) -> Validation:
+    """A person's full name (họ, chữ đệm, tên): letters of the Vietnamese alphabet and spaces.
+
+    Returned in NFC with each word capitalised: ``nguyễn văn  an`` → ``Nguyễn Văn An``.
+    An apostrophe or hyphen inside a word is kept, for names of the Central Highlands
+    peoples such as ``H'Hen Niê`` or ``Y-Moan``.
+    """
+    if min_words < 1 or max_words < min_words:
+        raise ValueError(f"need 1 <= min_words <= max_words, got {min_words}, {max_words}")
+    raw = _clean(text).translate(_APOSTROPHES)
+    if not raw:
+        return Validation.invalid("Xin ông/bà vui lòng cho biết họ, chữ đệm và tên.")
+    if any(ch.isdigit() for ch in raw):
+        return Validation.invalid(
+            "Họ tên không có chữ số. Xin ông/bà vui lòng ghi lại họ, chữ đệm và tên bằng chữ."
+        )
+    words = raw.split(" ")
+    bad = sorted({ch for ch in raw if ch not in " '-" and not _is_vietnamese_letter(ch)})
+    if bad or not all(_NAME_WORD.fullmatch(w) for w in words):
+        shown = " ".join(bad) if bad else "' -"
+        return Validation.invalid(
+            f"Họ tên chỉ gồm chữ cái tiếng Việt và dấu cách; có ký tự không dùng được: {shown}. "
+            "Xin ông/bà vui lòng ghi lại."
+        )
+    if len(raw) > max_length:
+        return Validation.invalid(f"Họ tên dài quá {max_length} ký tự. Xin ông/bà vui lòng kiểm tra lại.")
+    if len(words) < min_words:
+        return Validation.invalid(
+            "Xin ông/bà vui lòng ghi đầy đủ cả họ, chữ đệm (nếu có) và tên, ví dụ «Nguyễn Văn An»."
+        )
+    if len(words) > max_words:
+        return Validation.invalid(
+            f"Họ tên có {len(words)} chữ, nhiều hơn thường lệ. Xin ông/bà vui lòng chỉ ghi họ, chữ đệm và tên của một người."
+        )
+    return Validation.valid(" ".join(_capitalise_word(w) for w in words))
+
+
+# --- choices, free text, numbers --------------------------------------------------------
+
+
+def validate_choice(text: str, choices: Sequence[str]) -> Validation:
+    """One of ``choices``, returned exactly as written there.
+
+    Matches ignoring case and diacritics (``nu`` → ``Nữ``), by position (``2``), or by a
+    word group contained in exactly one choice.
+    """
+    if isinstance(choices, str) or not choices:
+        raise ValueError("validate_choice needs a non-empty sequence of choices")
+    raw = _clean(text)
+    listed = ", ".join(choices)
+    if not raw:
+        return Validation.invalid(f"Xin ông/bà vui lòng chọn một trong: {listed}.")
+    lowered = raw.casefold()
+    for choice in choices:
+        if _clean(choice).casefold() == lowered:
+            return Validation.valid(choice)
+    key = _key(raw).strip(" .")
+    same = [c for c in choices if _key(c) == key]
+    if len(same) == 1:
+        return Validation.valid(same[0])
+    number = re.fullmatch(r"(?:so\s*)?(\d{1,2})", key)
+    if number and 1 <= int(number[1]) <= len(choices):
+        return Validation.valid(choices[int(number[1]) - 1])
+    if len(key) >= 2 and not same:
+        containing = [c for c in choices if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", _key(c))]
+        if len(containing) == 1:
+            return Validation.valid(containing[0])
+    return Validation.invalid(f"Xin ông/bà vui lòng chọn một trong: {listed}.")
+
+
+def validate_text(text: str, *, max_length: int = 200, min_length: int = 1) -> Validation:
+    """Free text: not empty, at most ``max_length`` characters, whitespace tidied, NFC."""
+    if max_length < 1 or min_length < 1:
+        raise ValueError("max_length and min_length must be positive")
+    cleaned = _clean(text)
+    if len(cleaned) < min_length:
+        return Validation.invalid("Xin ông/bà vui lòng cho biết nội dung này.")
+    if len(cleaned) > max_length:
+        return Validation.invalid(
+            f"Nội dung dài quá: tối đa {max_length} ký tự, ông/bà đã nhập {len(cleaned)} ký tự. "
+            "Xin ông/bà vui lòng viết ngắn gọn hơn."
+        )
+    return Validation.valid(cleaned)
+
+
+def validate_address(text: str, *, max_length: int = 300) -> Validation:
+    """An address or place (nơi cư trú, nơi sinh): at least two words with letters in them."""
+    result = validate_text(text, max_length=max_length)
+    if not result.ok:
+        return result
+    value: str = result.value
+    if len(value.split()) < 2 or not any(ch.isalpha() for ch in value):
+        return Validation.invalid(
+            "Xin ông/bà vui lòng ghi rõ địa chỉ: số nhà, thôn hoặc tổ dân phố, xã/phường, tỉnh/thành phố."
+        )
+    return result
+
+
+_NUMBER_WORDS = {
+    "mot": 1, "nhat": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5,
+    "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10,
+}  # fmt: skip
+
+
+def validate_number(text: str, *, min_value: int | None = None, max_value: int | None = None) -> Validation:
+    """A whole number, in digits or as a word from một to mười (``lần thứ hai`` → 2)."""
+    raw = _clean(text)
+    key = _key(raw)
+    found = re.findall(r"\d+", key)
+    if len(found) == 1:
+        value = int(found[0])
+    elif (
+        not found
+        and (words := [_NUMBER_WORDS[w] for w in key.split() if w in _NUMBER_WORDS])
+        and len(words) == 1
+    ):
+        value = words[0]
+    else:
+        return Validation.invalid("Xin ông/bà vui lòng trả lời bằng một con số, ví dụ 1 hoặc 2.")
+    if min_value is not None and value < min_value:
+        return Validation.invalid(f"Số này phải từ {min_value} trở lên. Xin ông/bà vui lòng kiểm tra lại.")
+    if max_value is not None and value > max_value:
+        return Validation.invalid(f"Số này không được lớn hơn {max_value}. Xin ông/bà vui lòng kiểm tra lại.")
+    return Validation.valid(value)
