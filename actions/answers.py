@@ -42,13 +42,15 @@ def cite(procedure: Procedure) -> str:
 
 
 def _documents(p: Procedure) -> str:
-    if not p.documents:
+    # Rows with no copies are the portal's explanations, not papers to bring.
+    documents = [d for d in p.documents if d.copies > 0]
+    if not documents:
         return f"Thủ tục «{p.name}» chưa có danh sách giấy tờ trong dữ liệu. Xin hỏi cán bộ tại quầy."
     lines = [f"Hồ sơ «{p.name}» gồm:"]
-    for document in p.documents[:MAX_DOCUMENTS]:
+    for document in documents[:MAX_DOCUMENTS]:
         lines.append(f"• {document.describe()}")
-    if len(p.documents) > MAX_DOCUMENTS:
-        lines.append(f"… và {len(p.documents) - MAX_DOCUMENTS} giấy tờ khác (xem đầy đủ tại quầy).")
+    if len(documents) > MAX_DOCUMENTS:
+        lines.append(f"… và {len(documents) - MAX_DOCUMENTS} giấy tờ khác (xem đầy đủ tại quầy).")
     return "\n".join(lines)
 
 

@@ -90,6 +90,29 @@ def kb_stats() -> None:
             console.print(f"{label}: {session.scalar(select(func.count()).select_from(model))}")
 
 
+@kb_app.command("import-dichvucong", help="Nhập danh mục thủ tục của Cổng DVC (.json .jsonl .gz) / import the portal catalogue.")
+def kb_import_dichvucong(
+    path: Path = typer.Argument(..., help="Tệp danh mục / catalogue file"),
+    overwrite: bool = typer.Option(False, "--overwrite-staff-edits", help="Ghi đè chỉnh sửa của cán bộ"),
+) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from knowledge_base.dichvucong import CatalogueFileError
+    from knowledge_base.importer import import_dichvucong
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("Đang nhập thủ tục", total=None)
+        try:
+            report = import_dichvucong(get_settings().sqlalchemy_url, path, overwrite_staff_edits=overwrite,
+                                       progress=lambda n: progress.advance(task, n))
+        except CatalogueFileError as exc:
+            progress.stop()
+            fail(f"{exc} Cơ sở tri thức không thay đổi.")
+        progress.update(task, total=report.records)
+    console.print(report.describe())
+
+
 @kb_app.command("ingest", help="Nạp văn bản pháp luật (.md .txt .pdf .docx .html) / ingest legal documents.")
 def kb_ingest(files: list[Path] = typer.Argument(..., help="Tệp văn bản / files")) -> None:
     from rich.progress import Progress
