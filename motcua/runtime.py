@@ -116,7 +116,7 @@ def endpoints_config(settings: Settings) -> dict:
     if url.get_backend_name() == "sqlite":
         tracker = {"type": "SQL", "dialect": "sqlite", "db": url.database}
     else:
-        tracker = {"type": "SQL", "dialect": "postgresql", "host": url.host or "127.0.0.1",
+        tracker = {"type": "SQL", "dialect": "postgresql", "url": url.host or "127.0.0.1",
                    "port": url.port or 5432, "db": url.database, "username": url.username or "",
                    "password": url.password or ""}
     config: dict = {"action_endpoint": {"url": settings.action_webhook_url}, "tracker_store": tracker}

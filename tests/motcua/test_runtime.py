@@ -35,7 +35,7 @@ def test_postgres_and_redis_settings_reach_rasa(tmp_path):
     settings = Settings(data_dir=tmp_path, database_url="postgresql+psycopg://motcua:pw@db.local:5433/center",
                         redis_url="redis://127.0.0.1:6379/2")
     config = endpoints_config(settings)
-    assert config["tracker_store"] == {"type": "SQL", "dialect": "postgresql", "host": "db.local", "port": 5433,
+    assert config["tracker_store"] == {"type": "SQL", "dialect": "postgresql", "url": "db.local", "port": 5433,
                                        "db": "center", "username": "motcua", "password": "pw"}
     assert config["lock_store"] == {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": 2, "key_prefix": "motcua"}
 
