@@ -55,3 +55,7 @@ lock: ## Ghi lại phiên bản đang cài / write both lock files from the inst
 
 clean: ## Xóa môi trường và dữ liệu cục bộ / remove environments and local data
 	rm -rf .venvs var
+
+nlu-report: setup ## Đánh giá NLU trên tập giữ lại, ghi reports/ / held-out NLU report
+	$(APP)/bin/motcua train
+	$(APP)/bin/python -c "from motcua.rasa_eval import *; from motcua.runtime import ensure_model; from motcua.settings import get_settings; import tempfile, pathlib; s=get_settings(); r=evaluate_nlu(s, ensure_model(s), pathlib.Path(tempfile.mkdtemp())); print(write_nlu_report(r).read_text())"

@@ -76,21 +76,28 @@ def alembic_config(url: str):
     return config
 
 
-def upgrade_database(url: str, revision: str = "head") -> None:
-    """Bring the schema at ``url`` up to ``revision`` (idempotent)."""
+def upgrade_database(url: str, revision: str = "heads") -> None:
+    """Bring the schema at ``url`` up to ``revision`` (idempotent).
+
+    Each area (knowledge base, queue, dossiers) keeps its own branch of migrations
+    from ``0001``; "heads" applies them all.
+    """
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
 
 
 def current_revision(url: str) -> str | None:
+    """The applied revisions, comma separated (one per migration branch)."""
     from alembic.runtime.migration import MigrationContext
 
     with get_engine(url).connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def import_all_models() -> None:
     """Import every module that declares tables, so ``Base.metadata`` is complete."""
     import knowledge_base.store  # noqa: F401
     import motcua.models  # noqa: F401
+    # Each area adds its own tables module here (one line each).
