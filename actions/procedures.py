@@ -54,7 +54,9 @@ class ActionAnswerProcedure(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name", "")
         aspect = INTENT_ASPECT.get(intent, Aspect.OVERVIEW)
         procedure = None
-        for query in [*_entity_values(tracker, "procedure"), _latest_text(tracker)]:
+        # The citizen's own words first: they may name a more specific procedure
+        # ("mất căn cước") than the canonical entity value ("làm căn cước").
+        for query in [_latest_text(tracker), *_entity_values(tracker, "procedure")]:
             if query:
                 found = self.knowledge.find(query, top_k=1)
                 if not found.abstained:

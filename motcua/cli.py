@@ -22,6 +22,8 @@ db_app = typer.Typer(help="Cơ sở dữ liệu / database.", no_args_is_help=Tr
 kb_app = typer.Typer(help="Cơ sở tri thức / knowledge base.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
+nlu_app = typer.Typer(help="Dữ liệu huấn luyện NLU / NLU training data.", no_args_is_help=True)
+app.add_typer(nlu_app, name="nlu")
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -135,6 +137,13 @@ def kb_ingest(files: list[Path] = typer.Argument(..., help="Tệp văn bản / f
         ingest_legal_files(get_settings().sqlalchemy_url, files, report)
     if failures:
         fail(f"{failures}/{len(files)} tệp không nạp được (các tệp khác đã nạp xong).")
+
+
+@nlu_app.command("sync", help="Cập nhật bảng tra tên thủ tục từ cơ sở tri thức / regenerate lookup tables.")
+def nlu_sync() -> None:
+    from motcua.nlu_sync import main as sync_main
+
+    sync_main()
 
 
 @app.command(help="Huấn luyện mô hình Rasa nếu dữ liệu đã đổi / train the Rasa model when its inputs changed.")
