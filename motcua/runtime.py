@@ -178,7 +178,8 @@ class Stack:
                              "--credentials", str(ROOT / "credentials.yml")],
                     f"{s.rasa_base_url}/status", rasa_environment(s)),
             Service("gateway", [python, "-m", "uvicorn", "bot.app:create_app", "--factory", "--host", s.host,
-                                "--port", str(s.gateway_port), "--ws", "wsproto", "--log-level", "warning"],
+                                "--port", str(s.gateway_port), "--ws", "wsproto", "--log-level", "warning",
+                                "--timeout-graceful-shutdown", "5"],
                     f"http://127.0.0.1:{s.gateway_port}/health", app_env),
         ]
 

@@ -1,0 +1,552 @@
+"""The queue over HTTP: tickets for kiosks and staff, staff operations, the display board.
+
+Public: take a number at the kiosk, see a ticket's status (the QR code on the paper
+ticket), the board page ``/board`` with its live stream (server-sent events) and the
+voice call-out WAV. Staff: call next, recall, start, finish, no-show, transfer,
+pause/resume a counter, configure services and counters, statistics.
+
+Staff routes sit behind :func:`require_staff`, a **placeholder** until staff accounts
+arrive: the ``X-Staff-Token`` header must equal ``MOTCUA_SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import html
+import json
+import logging
+import re
+import threading
+from dataclasses import asdict
+from datetime import date, datetime
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from bot.routes.pages import STATIC
+from devices.printer import TicketPrint, TicketPrinter, print_ticket, printer_from_url
+from devices.voice import EspeakVoice, Voice, VoiceError, spoken_call
+from motcua.db import session_scope
+from motcua.queue.config import CounterConfig, QueueConfig, ServiceConfig, load_queue_config, nfc
+from motcua.queue.service import (
+    Board,
+    CounterView,
+    QueueError,
+    QueueService,
+    TicketView,
+    WaitEstimate,
+    seed_queue,
+)
+from motcua.settings import Settings
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["queue"])
+STREAM_POLL_S = 2.0
+"""The board stream also re-reads the database this often (calls made by other processes)."""
+STREAM_MAX_S = 30.0
+"""A stream ends after this long and the browser reconnects at once (EventSource): the server
+never waits long for an open board when it shuts down, and proxies see fresh connections."""
+LABEL = re.compile(r"^[A-Z]\d{3,6}$")
+
+
+# --- what the routes share ----------------------------------------------------------------
+
+class BoardHub:
+    """Wakes every board stream when something changed (thread-safe ``publish``)."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiters: set[asyncio.Event] = set()
+
+    def subscribe(self) -> asyncio.Event:
+        self._loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+        self._waiters.add(event)
+        return event
+
+    def unsubscribe(self, event: asyncio.Event) -> None:
+        self._waiters.discard(event)
+
+    def publish(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        for event in self._waiters:
+            event.set()
+
+
+class QueueRuntime:
+    """Everything the queue routes need, built once per app on first use."""
+
+    def __init__(self, settings: Settings, config: QueueConfig | None = None, service: QueueService | None = None,
+                 printer: TicketPrinter | None = None, voice: Voice | None = None):
+        self.settings = settings
+        self.config = config or load_queue_config()
+        self.service = service or QueueService(self.config)
+        self.printer = printer if printer is not None else printer_from_url(settings.printer_url)
+        self.voice = voice or EspeakVoice(settings.data_dir / "voice")
+        self.hub = BoardHub()
+        self.url = settings.sqlalchemy_url
+        with session_scope(self.url) as session:
+            if seed_queue(session, self.config):
+                log.info("queue: services and counters loaded from the configuration file")
+
+    @property
+    def public_url(self) -> str:
+        return (self.settings.public_url or f"http://{self.settings.host}:{self.settings.gateway_port}").rstrip("/")
+
+    def status_url(self, token: str) -> str:
+        return f"{self.public_url}/queue/ticket/{token}"
+
+
+_RUNTIME_LOCK = threading.Lock()
+
+
+def get_runtime(request: Request) -> QueueRuntime:
+    state = request.app.state
+    runtime = getattr(state, "queue", None)
+    if runtime is None:
+        with _RUNTIME_LOCK:
+            runtime = getattr(state, "queue", None)
+            if runtime is None:
+                runtime = state.queue = QueueRuntime(state.settings)
+    return runtime
+
+
+def require_staff(request: Request, x_staff_token: str = Header("", alias="X-Staff-Token")) -> str:
+    """Placeholder staff check until staff accounts arrive: the header must equal the secret key."""
+    secret = request.app.state.settings.secret_key
+    if not x_staff_token or not hmac.compare_digest(x_staff_token.encode(), secret.encode()):
+        raise HTTPException(401, "Chức năng dành cho cán bộ: thiếu hoặc sai mã cán bộ (X-Staff-Token).")
+    return "staff"
+
+
+def _refuse(exc: Exception) -> HTTPException:
+    if isinstance(exc, QueueError):
+        return HTTPException(exc.status, str(exc))
+    return HTTPException(422, str(exc))
+
+
+# --- shapes ---------------------------------------------------------------------------------
+
+class TicketOut(BaseModel):
+    token: str
+    label: str
+    number: int
+    day: date
+    service_code: str
+    service_name: str
+    status: str
+    status_text: str
+    priority: str = ""
+    priority_name: str = ""
+    channel: str
+    counter_number: int | None = None
+    target_counter: int | None = None
+    issued_at: datetime | None = None
+    called_at: datetime | None = None
+    people_ahead: int | None = None
+    estimated_wait_min: int | None = None
+    status_url: str = ""
+
+    @classmethod
+    def of(cls, ticket: TicketView, runtime: QueueRuntime, people_ahead: int | None = None) -> TicketOut:
+        return cls(token=ticket.token, label=ticket.label, number=ticket.number, day=ticket.day,
+                   service_code=ticket.service_code, service_name=ticket.service_name, status=ticket.status,
+                   status_text=ticket.status_text, priority=ticket.priority, priority_name=ticket.priority_name,
+                   channel=ticket.channel, counter_number=ticket.counter_number,
+                   target_counter=ticket.target_counter, issued_at=ticket.issued_at, called_at=ticket.called_at,
+                   people_ahead=people_ahead, estimated_wait_min=ticket.estimated_wait_min,
+                   status_url=runtime.status_url(ticket.token))
+
+
+class EstimateOut(BaseModel):
+    ahead: int
+    open_counters: int
+    minutes_per_person: float
+    minutes: int
+    from_history: bool
+    text: str
+
+    @classmethod
+    def of(cls, estimate: WaitEstimate) -> EstimateOut:
+        return cls(**asdict(estimate), text=estimate.describe())
+
+
+class IssueIn(BaseModel):
+    service: str = Field(..., min_length=1, max_length=16, description="mã dịch vụ, ví dụ HT")
+    priority: str = Field("", max_length=32, description="mã nhóm ưu tiên; trống = thường")
+    phone: str | None = Field(None, max_length=20, description="số điện thoại để báo khi sắp đến lượt")
+    print: bool = Field(True, description="in phiếu ở máy in của kiosk")
+
+
+class StaffIssueIn(IssueIn):
+    print: bool = False
+    channel: str = Field("staff", max_length=32)
+    sender_id: str | None = Field(None, max_length=128)
+
+
+class IssueOut(BaseModel):
+    ticket: TicketOut
+    estimate: EstimateOut
+    printed: bool
+    print_message: str
+    message: str
+
+
+class CallOut(BaseModel):
+    counter_number: int
+    ticket: TicketOut | None
+    previous: TicketOut | None = None
+    announcement: str = ""
+    message: str
+
+
+class TransferIn(BaseModel):
+    service: str | None = Field(None, max_length=16, description="chuyển sang dịch vụ")
+    counter: int | None = Field(None, ge=1, description="chuyển tới quầy")
+
+
+class ServiceIn(BaseModel):
+    prefix: str = Field(..., min_length=1, max_length=1)
+    name: str = Field(..., min_length=1, max_length=255)
+    fields: list[str] = Field(default_factory=list, description="các lĩnh vực thủ tục dịch vụ này tiếp nhận")
+    minutes: float = Field(8.0, gt=0)
+    active: bool = True
+    position: int | None = None
+
+
+class CounterIn(BaseModel):
+    name: str = Field("", max_length=255)
+    services: list[str] = Field(..., min_length=1)
+
+
+class CounterOut(BaseModel):
+    number: int
+    name: str
+    status: str
+    services: list[str]
+    current: TicketOut | None = None
+    priority_streak: int = 0
+
+    @classmethod
+    def of(cls, counter: CounterView, runtime: QueueRuntime) -> CounterOut:
+        return cls(number=counter.number, name=counter.name, status=counter.status, services=counter.services,
+                   current=TicketOut.of(counter.current, runtime) if counter.current else None,
+                   priority_streak=counter.priority_streak)
+
+
+def board_json(board: Board) -> dict:
+    return {
+        "version": board.version,
+        "calls": [{"event": c.event_id, "kind": c.kind, "label": c.label, "counter": c.counter_number,
+                   "counter_name": c.counter_name, "service": c.service_name, "at": c.at.isoformat(),
+                   "text": c.text} for c in board.calls],
+        "counters": [{"number": c.number, "name": c.name, "status": c.status, "label": c.label,
+                      "ticket_status": c.ticket_status} for c in board.counters],
+        "waiting": board.waiting,
+    }
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+@router.get("/board", response_class=HTMLResponse, summary="Bảng hiển thị số thứ tự / display board")
+def board_page(request: Request) -> HTMLResponse:
+    page = (STATIC / "board.html").read_text(encoding="utf-8")
+    page = page.replace("{{TIMEZONE}}", html.escape(get_runtime(request).config.timezone))
+    return HTMLResponse(page.replace("{{CENTER_NAME}}", html.escape(request.app.state.settings.center_name)))
+
+
+@router.get("/queue/ticket/{token}", response_class=HTMLResponse, summary="Trang tình trạng một số thứ tự")
+def ticket_page(token: str, request: Request) -> HTMLResponse:
+    runtime = get_runtime(request)
+    try:
+        with session_scope(runtime.url) as session:
+            ticket = runtime.service.ticket(session, token)
+            ahead = runtime.service.people_ahead(session, ticket)
+    except QueueError as exc:
+        return HTMLResponse(_page("Không tìm thấy", f"<p>{html.escape(str(exc))}</p>", runtime), status_code=404)
+    issued = ticket.issued_at.astimezone(runtime.config.zone) if ticket.issued_at else None
+    rows = [("Dịch vụ", ticket.service_name), ("Tình trạng", ticket.status_text)]
+    if ticket.status == "waiting":
+        rows.append(("Phía trước còn", f"{ahead} người"))
+    if ticket.counter_number:
+        rows.append(("Quầy", f"Quầy số {ticket.counter_number}"))
+    if issued:
+        rows.append(("Lấy số lúc", f"{issued:%H:%M} ngày {issued:%d/%m/%Y}"))
+    body = (f'<p class="ticket-label">{html.escape(ticket.label)}</p><table class="ticket-rows">'
+            + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+            + "</table><p>Trang tự cập nhật mỗi 30 giây. Chức năng đánh giá chất lượng phục vụ sẽ có tại đây.</p>")
+    return HTMLResponse(_page(f"Số {ticket.label}", body, runtime, refresh=30))
+
+
+def _page(title: str, body: str, runtime: QueueRuntime, refresh: int = 0) -> str:
+    meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
+    return (f'<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">{meta}'
+            f'<title>{html.escape(title)}</title><link rel="stylesheet" href="/static/board.css"></head>'
+            f'<body class="ticket-page"><h1>{html.escape(runtime.settings.center_name)}</h1>{body}</body></html>')
+
+
+# --- public API -----------------------------------------------------------------------------
+
+@router.get("/api/v1/queue/services", summary="Các dịch vụ đang cấp số / services taking numbers")
+def list_services(request: Request) -> list[dict]:
+    runtime = get_runtime(request)
+    with session_scope(runtime.url) as session:
+        result = []
+        for service in runtime.service.services(session):
+            estimate = runtime.service.estimate(session, service.code)
+            result.append({"code": service.code, "prefix": service.prefix, "name": service.name,
+                           "fields": service.fields, "waiting": estimate.ahead,
+                           "estimated_wait_min": estimate.minutes, "open_counters": estimate.open_counters})
+    return result
+
+
+@router.get("/api/v1/queue/priorities", summary="Các nhóm ưu tiên / priority categories")
+def list_priorities(request: Request) -> list[dict]:
+    return [{"code": p.code, "name": p.name, "weight": p.weight} for p in get_runtime(request).config.priorities]
+
+
+def _issue(runtime: QueueRuntime, body: IssueIn, channel: str, sender_id: str | None, actor: str) -> IssueOut:
+    try:
+        with session_scope(runtime.url) as session:
+            issued = runtime.service.issue(session, nfc(body.service).upper(), channel=channel, sender_id=sender_id,
+                                           phone=body.phone, priority=body.priority, actor=actor)
+    except (QueueError, ValueError) as exc:
+        raise _refuse(exc) from exc
+    ticket, estimate = issued.ticket, issued.estimate
+    printed, print_message = False, ""
+    if body.print:
+        issued_at = ticket.issued_at.astimezone(runtime.config.zone)
+        outcome = print_ticket(runtime.printer, TicketPrint(
+            center_name=runtime.settings.center_name, label=ticket.label, service_name=ticket.service_name,
+            issued_at=issued_at, people_ahead=estimate.ahead, estimated_wait_min=estimate.minutes,
+            status_url=runtime.status_url(ticket.token), priority_name=ticket.priority_name))
+        printed, print_message = outcome.printed, outcome.message
+        if not outcome.printed and runtime.printer is not None:
+            with session_scope(runtime.url) as session:
+                runtime.service.record(session, "print_failed", ticket, actor=channel, message=outcome.message)
+    runtime.hub.publish()
+    message = f"Số thứ tự của ông/bà: {ticket.label} — {ticket.service_name}. {estimate.describe()}"
+    return IssueOut(ticket=TicketOut.of(ticket, runtime, estimate.ahead), estimate=EstimateOut.of(estimate),
+                    printed=printed, print_message=print_message, message=message)
+
+
+@router.post("/api/v1/queue/tickets", response_model=IssueOut, summary="Lấy số thứ tự tại kiosk / take a number")
+def issue_at_kiosk(body: IssueIn, request: Request) -> IssueOut:
+    return _issue(get_runtime(request), body, "kiosk", None, "kiosk")
+
+
+@router.get("/api/v1/queue/tickets/{token}", response_model=TicketOut, summary="Tình trạng một số thứ tự")
+def ticket_status(token: str, request: Request) -> TicketOut:
+    runtime = get_runtime(request)
+    try:
+        with session_scope(runtime.url) as session:
+            ticket = runtime.service.ticket(session, token)
+            return TicketOut.of(ticket, runtime, runtime.service.people_ahead(session, ticket))
+    except QueueError as exc:
+        raise _refuse(exc) from exc
+
+
+@router.post("/api/v1/queue/tickets/{token}/print", summary="In lại phiếu / print a ticket again")
+def reprint(token: str, request: Request) -> dict:
+    runtime = get_runtime(request)
+    try:
+        with session_scope(runtime.url) as session:
+            ticket = runtime.service.ticket(session, token)
+            estimate = runtime.service.estimate_for(session, ticket)
+    except QueueError as exc:
+        raise _refuse(exc) from exc
+    outcome = print_ticket(runtime.printer, TicketPrint(
+        runtime.settings.center_name, ticket.label, ticket.service_name,
+        ticket.issued_at.astimezone(runtime.config.zone), estimate.ahead, estimate.minutes,
+        runtime.status_url(ticket.token), ticket.priority_name))
+    if not outcome.printed and runtime.printer is not None:
+        with session_scope(runtime.url) as session:
+            runtime.service.record(session, "print_failed", ticket, actor="kiosk", message=outcome.message)
+    return {"printed": outcome.printed, "print_message": outcome.message}
+
+
+@router.get("/api/v1/queue/board", summary="Những số đang được mời / what the board shows")
+def board_snapshot(request: Request) -> dict:
+    runtime = get_runtime(request)
+    with session_scope(runtime.url) as session:
+        return board_json(runtime.service.board(session))
+
+
+@router.get("/api/v1/queue/stream", summary="Luồng sự kiện của bảng hiển thị (server-sent events)")
+async def board_stream(request: Request) -> StreamingResponse:
+    runtime = await run_in_threadpool(get_runtime, request)
+
+    def snapshot() -> dict:
+        with session_scope(runtime.url) as session:
+            return board_json(runtime.service.board(session))
+
+    async def events():
+        wake = runtime.hub.subscribe()
+        last = None
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + STREAM_MAX_S
+        try:
+            yield "retry: 1000\n\n"
+            while loop.time() < ends:
+                board = await run_in_threadpool(snapshot)
+                if board["version"] != last:
+                    last = board["version"]
+                    yield f"id: {last}\nevent: board\ndata: {json.dumps(board, ensure_ascii=False)}\n\n"
+                try:
+                    await asyncio.wait_for(wake.wait(), timeout=STREAM_POLL_S)
+                except TimeoutError:
+                    yield ": ping\n\n"
+                wake.clear()
+                if await request.is_disconnected():
+                    return
+        finally:
+            runtime.hub.unsubscribe(wake)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.get("/api/v1/queue/voice/{label}.wav", summary="Tiếng gọi số (WAV) / the spoken call-out")
+def voice(label: str, request: Request, counter: int | None = None) -> Response:
+    runtime = get_runtime(request)
+    label = label.upper()
+    if not LABEL.match(label):
+        raise HTTPException(404, "Số thứ tự không hợp lệ.")
+    if counter is None:
+        try:
+            with session_scope(runtime.url) as session:
+                counter = runtime.service.ticket_by_label(session, label).counter_number
+        except QueueError as exc:
+            raise _refuse(exc) from exc
+        if counter is None:
+            raise HTTPException(404, f"Số {label} chưa được gọi tới quầy nào.")
+    try:
+        audio = runtime.voice.say(spoken_call(label, counter))
+    except VoiceError as exc:
+        log.warning("voice unavailable: %s", exc)
+        raise HTTPException(503, "Chưa có giọng đọc gọi số (espeak-ng chưa được cài).") from exc
+    return Response(audio, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400"})
+
+
+# --- staff API ------------------------------------------------------------------------------
+
+@router.post("/api/v1/queue/staff/tickets", response_model=IssueOut, summary="Cán bộ cấp số / staff issues a number")
+def issue_by_staff(body: StaffIssueIn, request: Request, actor: str = Depends(require_staff)) -> IssueOut:
+    return _issue(get_runtime(request), body, body.channel or "staff", body.sender_id, actor)
+
+
+@router.get("/api/v1/queue/counters", response_model=list[CounterOut], summary="Các quầy và số đang phục vụ")
+def list_counters(request: Request, actor: str = Depends(require_staff)) -> list[CounterOut]:
+    runtime = get_runtime(request)
+    with session_scope(runtime.url) as session:
+        return [CounterOut.of(c, runtime) for c in runtime.service.counters(session)]
+
+
+_OPERATIONS = {"recall", "start", "finish", "no-show", "pause", "resume"}
+
+
+@router.post("/api/v1/queue/counters/{number}/call-next", response_model=CallOut, summary="Gọi số tiếp theo")
+def call_next(number: int, request: Request, actor: str = Depends(require_staff)) -> CallOut:
+    runtime = get_runtime(request)
+    try:
+        with session_scope(runtime.url) as session:
+            result = runtime.service.call_next(session, number, actor)
+    except QueueError as exc:
+        raise _refuse(exc) from exc
+    runtime.hub.publish()
+    message = result.announcement or "Hiện không còn ai chờ ở quầy này."
+    return CallOut(counter_number=number, ticket=TicketOut.of(result.ticket, runtime) if result.ticket else None,
+                   previous=TicketOut.of(result.previous, runtime) if result.previous else None,
+                   announcement=result.announcement, message=message)
+
+
+@router.post("/api/v1/queue/counters/{number}/transfer", response_model=TicketOut, summary="Chuyển số sang dịch vụ/quầy khác")
+def transfer(number: int, body: TransferIn, request: Request, actor: str = Depends(require_staff)) -> TicketOut:
+    runtime = get_runtime(request)
+    try:
+        with session_scope(runtime.url) as session:
+            ticket = runtime.service.transfer(session, number, to_service=body.service.upper() if body.service else None,
+                                              to_counter=body.counter, actor=actor)
+    except QueueError as exc:
+        raise _refuse(exc) from exc
+    runtime.hub.publish()
+    return TicketOut.of(ticket, runtime)
+
+
+@router.post("/api/v1/queue/counters/{number}/{operation}", summary="Gọi lại, bắt đầu, xong, vắng mặt, tạm dừng, mở lại")
+def counter_operation(number: int, operation: str, request: Request, actor: str = Depends(require_staff)) -> dict:
+    if operation not in _OPERATIONS:
+        raise HTTPException(404, f"Thao tác không có: {operation} (dùng: {', '.join(sorted(_OPERATIONS))}).")
+    runtime = get_runtime(request)
+    service = runtime.service
+    try:
+        with session_scope(runtime.url) as session:
+            if operation == "recall":
+                result = service.recall(session, number, actor)
+                body = {"ticket": TicketOut.of(result.ticket, runtime).model_dump(mode="json"),
+                        "announcement": result.announcement, "message": result.announcement}
+            elif operation in ("pause", "resume"):
+                counter = (service.pause if operation == "pause" else service.resume)(session, number, actor)
+                body = {"counter": CounterOut.of(counter, runtime).model_dump(mode="json"),
+                        "message": f"{counter.name} " + ("tạm dừng." if operation == "pause" else "đã mở lại.")}
+            else:
+                action = {"start": service.start, "finish": service.finish, "no-show": service.no_show}[operation]
+                ticket = action(session, number, actor)
+                body = {"ticket": TicketOut.of(ticket, runtime).model_dump(mode="json"),
+                        "message": f"Số {ticket.label}: {ticket.status_text.lower()}."}
+    except QueueError as exc:
+        raise _refuse(exc) from exc
+    runtime.hub.publish()
+    return body
+
+
+@router.put("/api/v1/queue/services/{code}", summary="Thêm/sửa dịch vụ / create or change a service")
+def save_service(code: str, body: ServiceIn, request: Request, actor: str = Depends(require_staff)) -> dict:
+    runtime = get_runtime(request)
+    try:
+        config = ServiceConfig(code=nfc(code).upper(), prefix=nfc(body.prefix).upper(), name=nfc(body.name),
+                               fields=tuple(nfc(f) for f in body.fields), minutes=body.minutes)
+        with session_scope(runtime.url) as session:
+            row = runtime.service.save_service(session, config, body.active, body.position, actor)
+            return {"code": row.code, "prefix": row.prefix, "name": row.name, "fields": row.fields,
+                    "minutes": row.minutes, "active": row.active}
+    except (QueueError, ValueError) as exc:
+        raise _refuse(exc) from exc
+
+
+@router.put("/api/v1/queue/counters/{number}", response_model=CounterOut, summary="Thêm/sửa quầy / create or change a counter")
+def save_counter(number: int, body: CounterIn, request: Request, actor: str = Depends(require_staff)) -> CounterOut:
+    runtime = get_runtime(request)
+    try:
+        config = CounterConfig(number=number, name=nfc(body.name) or f"Quầy số {number}",
+                               services=tuple(nfc(s).upper() for s in body.services))
+        with session_scope(runtime.url) as session:
+            counter = runtime.service.save_counter(session, config, actor)
+    except (QueueError, ValueError) as exc:
+        raise _refuse(exc) from exc
+    runtime.hub.publish()
+    return CounterOut.of(counter, runtime)
+
+
+@router.get("/api/v1/queue/stats", summary="Thống kê trong ngày / statistics of a day")
+def stats(request: Request, day: date | None = None, actor: str = Depends(require_staff)) -> list[dict]:
+    runtime = get_runtime(request)
+    with session_scope(runtime.url) as session:
+        return [asdict(s) for s in runtime.service.stats(session, day)]
+
+
+@router.get("/api/v1/queue/alerts", summary="Sự cố trong ngày (máy in) / today's printer failures")
+def alerts(request: Request, actor: str = Depends(require_staff)) -> list[dict]:
+    runtime = get_runtime(request)
+    with session_scope(runtime.url) as session:
+        return [{"kind": e.kind, "label": e.label, "at": e.at.isoformat(), "message": e.detail.get("message", "")}
+                for e in runtime.service.events(session, kinds=("print_failed",))]

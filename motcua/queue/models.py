@@ -1,0 +1,135 @@
+"""Tables of the queue: services, counters, tickets, the daily number counters, events, notifications.
+
+Every staff operation writes one :class:`QueueEvent` row (statistics read them);
+numbers come from :class:`QueueDayCounter`, one row per service and day, bumped
+atomically, with the unique constraint on tickets as the last guard.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from motcua.db import Base, utcnow
+
+
+class QueueService(Base):
+    """A service with its own line of numbers (A001, A002…) and the procedure fields it takes."""
+
+    __tablename__ = "queue_services"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(1), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)  # lĩnh vực of the procedures it handles
+    minutes: Mapped[float] = mapped_column(default=8.0)  # service time assumed without history
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # display order
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QueueCounter(Base):
+    """A counter (quầy); ``status`` is ``open`` or ``paused``."""
+
+    __tablename__ = "queue_counters"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    priority_streak: Mapped[int] = mapped_column(Integer, default=0)  # priority calls in a row
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QueueCounterService(Base):
+    """Which services a counter calls from."""
+
+    __tablename__ = "queue_counter_services"
+
+    counter_number: Mapped[int] = mapped_column(ForeignKey("queue_counters.number", ondelete="CASCADE"),
+                                                primary_key=True)
+    service_code: Mapped[str] = mapped_column(ForeignKey("queue_services.code", ondelete="CASCADE"),
+                                              primary_key=True)
+
+
+class QueueDayCounter(Base):
+    """The last number issued for a service on a day (in the centre's time zone)."""
+
+    __tablename__ = "queue_day_counters"
+
+    service_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QueueTicket(Base):
+    """One number taken by one citizen.
+
+    ``status``: waiting → called → serving → done, or no_show; a transfer puts it back
+    to waiting for another service or a given counter (``target_counter``).
+    """
+
+    __tablename__ = "queue_tickets"
+    __table_args__ = (
+        UniqueConstraint("issued_service", "day", "number", name="uq_queue_tickets_service_day_number"),
+        Index("ix_queue_tickets_day_status_service", "day", "status", "service_code"),
+        Index("ix_queue_tickets_counter_status", "counter_number", "status"),
+        Index("ix_queue_tickets_sender_day", "sender_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)  # in the status URL of the QR code
+    service_code: Mapped[str] = mapped_column(String(16))  # the service it waits for now
+    issued_service: Mapped[str] = mapped_column(String(16))  # the service whose number it bears
+    day: Mapped[date] = mapped_column(Date)
+    number: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(16))  # "A012"
+    priority: Mapped[str] = mapped_column(String(32), default="")  # category code, "" = ordinary
+    weight: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    channel: Mapped[str] = mapped_column(String(32))  # kiosk, staff, telegram, zalo, web, rest
+    sender_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    counter_number: Mapped[int | None] = mapped_column(Integer, default=None)  # calling / serving it
+    target_counter: Mapped[int | None] = mapped_column(Integer, default=None)  # transferred to a counter
+    estimated_wait_min: Mapped[int | None] = mapped_column(Integer, default=None)  # told at issue
+    ahead_at_issue: Mapped[int] = mapped_column(Integer, default=0)
+    recalls: Mapped[int] = mapped_column(Integer, default=0)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    called_at: Mapped[datetime | None] = mapped_column(default=None)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    near_notified_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class QueueEvent(Base):
+    """One thing that happened in the queue, with its time: for the board and for statistics."""
+
+    __tablename__ = "queue_events"
+    __table_args__ = (Index("ix_queue_events_day_kind", "day", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # issued, called, recalled, started, finished, ...
+    day: Mapped[date] = mapped_column(Date)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    ticket_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    label: Mapped[str] = mapped_column(String(16), default="")
+    service_code: Mapped[str] = mapped_column(String(16), default="")
+    counter_number: Mapped[int | None] = mapped_column(Integer, default=None)
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class QueueNotification(Base):
+    """A message for a citizen who took a number remotely; sent later by the channels (outbox)."""
+
+    __tablename__ = "queue_notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    sender_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,68 @@
+"""The display board in a real headless Chromium: a call made through the API appears and is spoken."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+
+import httpx
+import pytest
+
+from devices.voice import EspeakVoice
+from tests.queue.test_queue_api import STAFF, FakeVoice, make_app
+from tests.servers import serve_in_thread
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--autoplay-policy=no-user-gesture-required"]
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def browser_page():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which("chromium") and not shutil.which(CHROMIUM):
+        pytest.skip("chromium chưa cài (apt-get install chromium)")
+    with playwright_api.sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield context.pages[0] if context.pages else context.new_page()
+        finally:
+            context.close()
+
+
+def test_a_call_made_through_the_api_appears_on_the_board_and_is_spoken(tmp_path, database_url, clock,
+                                                                         browser_page):
+    voice = EspeakVoice(tmp_path / "voice") if shutil.which("espeak-ng") else FakeVoice()
+    app = make_app(tmp_path, database_url, clock, voice=voice)
+    page = browser_page
+    voice_requests: list[str] = []
+    page.on("request", lambda request: voice_requests.append(request.url) if "/voice/" in request.url else None)
+    with serve_in_thread(app) as base, httpx.Client(base_url=base, timeout=10) as http:
+        http.post("/api/v1/queue/tickets", json={"service": "HT", "print": False})
+        http.post("/api/v1/queue/tickets", json={"service": "CT", "print": False})
+        page.goto(f"{base}/board")
+        page.wait_for_function("document.getElementById('link').textContent === 'Đang trực tuyến'", timeout=10_000)
+        assert page.text_content("[data-testid=current-label]") == "—"
+
+        http.post("/api/v1/queue/counters/1/call-next", headers=STAFF)
+        page.wait_for_function(
+            "document.querySelector('[data-testid=current-label]').textContent === 'A001'", timeout=10_000)
+        assert page.text_content("[data-testid=current-counter]") == "Đến quầy số 1"
+        assert "Quầy số 1" in page.text_content("[data-testid=counters]")
+
+        http.post("/api/v1/queue/counters/3/call-next", headers=STAFF)
+        page.wait_for_function(
+            "document.querySelector('[data-testid=current-label]').textContent === 'B001'", timeout=10_000)
+        recent = page.locator("[data-testid=recent] li").all_text_contents()
+        assert recent == ["B001Quầy 3", "A001Quầy 1"]
+        page.wait_for_function("window.boardState && window.boardState.calls.length === 2")
+        page.wait_for_timeout(1500)  # the voice queue plays A001 then asks for B001
+        # the label is big: at least 100 CSS pixels high on a 1280×720 window
+        height = page.evaluate("document.querySelector('[data-testid=current-label]').getBoundingClientRect().height")
+        assert height >= 100
+        page.goto("about:blank")  # close the event stream before the server stops
+    assert any("/api/v1/queue/voice/A001.wav?counter=1" in url for url in voice_requests)
