@@ -146,6 +146,20 @@ def nlu_sync() -> None:
     sync_main()
 
 
+telegram_app = typer.Typer(help="Telegram.", no_args_is_help=True)
+app.add_typer(telegram_app, name="telegram")
+
+
+@telegram_app.command("set-webhook", help="Đăng ký webhook Telegram / register the Telegram webhook.")
+def telegram_set_webhook(url: str = typer.Argument("", help="https://…/webhooks/telegram")) -> None:
+    from channels.telegram import set_webhook_command
+
+    try:
+        console.print(set_webhook_command(get_settings(), url or None))
+    except ValueError as exc:
+        fail(str(exc))
+
+
 @app.command(help="Huấn luyện mô hình Rasa nếu dữ liệu đã đổi / train the Rasa model when its inputs changed.")
 def train(force: bool = typer.Option(False, "--force", help="Huấn luyện lại dù không đổi / retrain anyway")) -> None:
     from motcua.runtime import RuntimeProblem, ensure_model

@@ -41,9 +41,18 @@ async def kiosk_socket(websocket: WebSocket) -> None:
     sender_id = f"kiosk:{session[:64]}"
     await websocket.send_text(json.dumps({"type": "session", "session": session}))
     gateway = websocket.app.state.gateway
+    desk = getattr(websocket.app.state, "staff_desk", None)  # staff replies in a handoff come this way
+    leave = desk.hub.join(sender_id, websocket.send_text) if desk is not None else (lambda: None)
     try:
         while True:
-            raw = await websocket.receive_text()
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(frame.get("code", 1000))
+            raw = frame.get("text")
+            if raw is None:  # a binary frame: the page never sends one
+                await websocket.send_text(json.dumps(kiosk.render_error("Tin nhắn không đúng định dạng."),
+                                                     ensure_ascii=False))
+                continue
             try:
                 message = kiosk.parse_frame(raw, sender_id)
             except kiosk.FrameError as exc:
@@ -54,3 +63,5 @@ async def kiosk_socket(websocket: WebSocket) -> None:
             await websocket.send_text(json.dumps(kiosk.render_messages(reply.messages), ensure_ascii=False))
     except WebSocketDisconnect:
         return
+    finally:
+        leave()

@@ -81,6 +81,8 @@ def test_kiosk_websocket_holds_a_conversation_and_logs_it(tmp_path, migrated_sql
             assert frame["messages"][0]["text"] == "Bạn nói: /ask_fee"
             ws.send_text("not json")
             assert json.loads(ws.receive_text())["type"] == "error"
+            ws.send_bytes(b"\x00\xff binary junk")
+            assert json.loads(ws.receive_text())["type"] == "error"
     with session_scope(settings.sqlalchemy_url) as session:
         rows = session.scalars(select(ConversationMessage).order_by(ConversationMessage.id)).all()
     assert [(r.direction, r.text, r.sender_id) for r in rows] == [

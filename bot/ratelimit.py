@@ -1,0 +1,90 @@
+"""Rate limiting per sender, for every channel: a token bucket in memory.
+
+Each sender (``telegram:…``, ``zalo:…``, ``web:…``, ``kiosk:…``, ``rest:…``) has a bucket
+of ``burst`` tokens refilled at ``rate`` per second; a message takes one. A message that
+finds the bucket empty never reaches Rasa: the citizen gets one polite sentence, and
+repeats while still limited are marked so push platforms stay quiet instead of answering
+a flood message by message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.dialogue import DialogueReply
+from channels.base import BotMessage, UserMessage
+
+RATE_LIMITED_TEXT = "Ông/bà gửi tin nhắn nhanh quá. Xin vui lòng đợi một chút rồi gửi tiếp ạ."
+RATE_LIMITED = "rate_limited"
+REPEAT = "repeat"  # in DialogueReply.events: the citizen was already told, push channels send nothing
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    first_refusal: bool = False  # the first refusal since the sender was last allowed
+
+
+class TokenBuckets:
+    def __init__(self, rate_per_s: float, burst: int, max_senders: int = 50_000,
+                 clock: Callable[[], float] = time.monotonic):
+        if rate_per_s <= 0:
+            raise ValueError("rate_per_s must be positive")
+        if burst < 1:
+            raise ValueError("burst must be at least 1")
+        self.rate = rate_per_s
+        self.burst = burst
+        self.max_senders = max_senders
+        self._clock = clock
+        self._buckets: OrderedDict[str, list[float]] = OrderedDict()  # key -> [tokens, last, warned]
+
+    @classmethod
+    def per_minute(cls, per_minute: float, burst: int, **kwargs) -> TokenBuckets:
+        return cls(per_minute / 60.0, burst, **kwargs)
+
+    def take(self, key: str) -> Decision:
+        now = self._clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = [float(self.burst), now, 0.0]
+            self._buckets[key] = bucket
+            if len(self._buckets) > self.max_senders:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(key)
+            bucket[0] = min(float(self.burst), bucket[0] + (now - bucket[1]) * self.rate)
+            bucket[1] = now
+        if bucket[0] >= 1.0:
+            bucket[0] -= 1.0
+            bucket[2] = 0.0
+            return Decision(True)
+        first = not bucket[2]
+        bucket[2] = 1.0
+        return Decision(False, first_refusal=first)
+
+
+class RateLimitedGateway:
+    """The gateway with a bucket per sender in front of it; same ``handle`` as :class:`bot.gateway.Gateway`."""
+
+    def __init__(self, inner, buckets: TokenBuckets):
+        self.inner = inner
+        self.buckets = buckets
+
+    def __getattr__(self, name: str):
+        # dialogue, message_log, join(), desk…: everything else is the wrapped gateway's
+        return getattr(self.inner, name)
+
+    async def handle(self, message: UserMessage) -> DialogueReply:
+        decision = self.buckets.take(message.sender_id)
+        if decision.allowed:
+            return await self.inner.handle(message)
+        return DialogueReply([BotMessage(RATE_LIMITED_TEXT)], RATE_LIMITED,
+                             events=[] if decision.first_refusal else [REPEAT])
+
+
+def should_stay_quiet(reply: DialogueReply) -> bool:
+    """For push platforms: a repeat refusal is not worth another message."""
+    return reply.outcome == RATE_LIMITED and REPEAT in reply.events

@@ -1,0 +1,94 @@
+"""``/ws/widget``: the web widget's websocket (see ``channels/web.py`` for the frames).
+
+Pages from other sites may talk to it only when their origin is in ``cors_origins``
+(browsers do not apply CORS to websockets, so the ``Origin`` header is checked here).
+Notifications for the session (``channels/notify.py``) are pushed while the page is
+open, and handed over on reconnect when it was not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from channels import kiosk, web
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["widget"])
+
+
+def own_origin(websocket: WebSocket) -> str:
+    scheme = "https" if websocket.url.scheme in ("wss", "https") else "http"
+    return f"{scheme}://{websocket.headers.get('host', '')}"
+
+
+class FrameSender:
+    """Serialises frames from the reply loop and the push task onto one socket."""
+
+    def __init__(self, websocket: WebSocket):
+        self.websocket = websocket
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, frame: dict[str, Any]) -> None:
+        await self.raw(json.dumps(frame, ensure_ascii=False))
+
+    async def raw(self, text: str) -> None:
+        async with self._lock:
+            await self.websocket.send_text(text)
+
+
+async def forward_pushes(queue: asyncio.Queue, send: FrameSender, render) -> None:
+    while True:
+        item = await queue.get()
+        await send(render(item))
+
+
+@router.websocket("/ws/widget")
+async def widget_socket(websocket: WebSocket) -> None:
+    settings = websocket.app.state.settings
+    if not web.origin_allowed(websocket.headers.get("origin"), settings.cors_origins, own_origin(websocket)):
+        await websocket.close(code=1008)  # before accept: the handshake is refused with 403
+        return
+    await websocket.accept()
+    session = web.session_or_new(websocket.query_params.get("session"))
+    sender = web.sender_id(session)
+    channels = websocket.app.state.channels
+    gateway = websocket.app.state.gateway
+    send = FrameSender(websocket)
+    await send({"type": "session", "session": session})
+    queue = channels.sessions.subscribe(sender)
+    leave = gateway.join(sender, send.raw) if hasattr(gateway, "join") else (lambda: None)  # staff replies
+    pusher = asyncio.create_task(forward_pushes(queue, send, lambda item: web.render_messages(item, pushed=True)))
+    try:
+        for messages in channels.sessions.drain(sender):
+            await send(web.render_messages(messages, pushed=True))
+        while True:
+            event = await websocket.receive()
+            if event["type"] == "websocket.disconnect":
+                break
+            raw = event.get("text") if event.get("text") is not None else event.get("bytes")
+            try:
+                message = web.parse_frame(raw, sender)
+            except web.FrameError as exc:
+                await send(kiosk.render_error(str(exc)))
+                continue
+            if message is None:
+                await send({"type": "pong"})
+                continue
+            await send({"type": "typing"})
+            reply = await gateway.handle(message)
+            await send(web.render_messages(reply.messages))
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        pusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await pusher
+        channels.sessions.unsubscribe(sender, queue)
+        leave()

@@ -1,0 +1,84 @@
+"""The web widget channel: JSON frames over a websocket, like the kiosk's.
+
+A page embeds ``<script src="https://<gateway>/static/widget.js" data-...>``; the script
+opens ``/ws/widget?session=<id>`` and speaks:
+
+- page → gateway: ``{"type": "message", "text": "...", "payload": "/intent"?}``,
+  ``{"type": "ping"}`` (keep-alive)
+- gateway → page: ``{"type": "session", "session": "..."}``, ``{"type": "typing"}``,
+  ``{"type": "bot", "messages": [...], "pushed": false}`` (``pushed`` for notifications
+  sent while nobody asked), ``{"type": "error", ...}``, ``{"type": "pong"}``
+
+Identity: ``web:<session>``; the page keeps the session id and the history in
+sessionStorage, so a reload or a reconnect continues the same conversation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from channels import kiosk
+from channels.base import BotMessage, UserMessage
+from channels.kiosk import FrameError
+
+NAME = "web"
+MAX_FRAME_BYTES = 128 * 1024  # bigger frames are refused before parsing
+SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+__all__ = ["FrameError", "NAME", "origin_allowed", "parse_frame", "render_messages", "session_or_new",
+           "sender_id"]
+
+
+def session_or_new(raw: str | None) -> str:
+    """The page's session id when it is well formed, else a fresh one."""
+    if raw and SESSION_PATTERN.match(raw):
+        return raw
+    return uuid.uuid4().hex
+
+
+def sender_id(session: str) -> str:
+    return f"{NAME}:{session}"
+
+
+def parse_frame(raw: str | bytes | None, sender: str) -> UserMessage | None:
+    """One frame from the page → a user message; ``None`` for a keep-alive ping.
+
+    Raises :class:`FrameError` (a polite Vietnamese sentence) for anything else.
+    """
+    if not isinstance(raw, str):
+        raise FrameError("Tin nhắn không đúng định dạng.")
+    if len(raw.encode("utf-8", "replace")) > MAX_FRAME_BYTES:
+        raise FrameError("Tin nhắn quá dài, xin ông/bà viết ngắn lại.")
+    try:
+        frame = json.loads(raw)
+    except ValueError as exc:
+        raise FrameError("Tin nhắn không đúng định dạng.") from exc
+    if isinstance(frame, dict) and frame.get("type") == "ping":
+        return None
+    message = kiosk.parse_frame(raw, sender, channel=NAME)
+    if message.metadata.get("device_event"):
+        raise FrameError("Loại tin nhắn không được hỗ trợ.")  # devices belong to kiosks only
+    return message
+
+
+def render_messages(messages: list[BotMessage], pushed: bool = False) -> dict[str, Any]:
+    frame = kiosk.render_messages(messages)
+    frame["pushed"] = pushed
+    return frame
+
+
+def origin_allowed(origin: str | None, allowed: list[str], own_origin: str) -> bool:
+    """May a page from ``origin`` talk to us? Same origin, or one listed in ``cors_origins``.
+
+    Browsers do not apply CORS to websockets, so the gateway checks ``Origin`` itself.
+    A client that sends no ``Origin`` is not a browser page (a script, a test) and is let in.
+    """
+    if not origin:
+        return True
+    origin = origin.rstrip("/").lower()
+    if origin == own_origin.rstrip("/").lower():
+        return True
+    return "*" in allowed or origin in {a.rstrip("/").lower() for a in allowed}
