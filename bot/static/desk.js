@@ -1,0 +1,308 @@
+// Bàn làm việc cán bộ: danh sách hồ sơ, chi tiết, chuyển tình trạng, đính kèm, in giấy tiếp nhận.
+// Data from the server is always put in the page with textContent, never as HTML.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const TZ = "Asia/Ho_Chi_Minh";
+const NOTE_STATUSES = new Set(["supplement_requested", "rejected"]);
+const SUBMISSION = { truc_tiep: "Trực tiếp", truc_tuyen: "Trực tuyến", buu_chinh: "Dịch vụ bưu chính" };
+let current = null;      // the dossier shown
+let pendingStatus = null; // the status waiting for its note
+
+// --- who is working (the staff sign-in cookie goes with every request) ------------------------
+const LOGIN = "/staff/login?next=" + encodeURIComponent("/staff/dossiers");
+
+async function loadMe() {
+  try {
+    const me = await api("/api/v1/staff/me");
+    $("who-name").textContent = `Cán bộ: ${me.full_name || me.username}`;
+  } catch (err) { /* api() already redirects when signed out */ }
+}
+
+$("logout").addEventListener("click", async () => {
+  await fetch("/api/v1/staff/logout", { method: "POST", credentials: "same-origin" });
+  window.location = LOGIN;
+});
+
+// --- messages and formatting ---------------------------------------------------------------
+function show(text, ok) {
+  const box = $("message");
+  box.textContent = text;
+  box.className = ok ? "message ok" : "message";
+  box.hidden = !text;
+  if (ok) setTimeout(() => { if (box.textContent === text) box.hidden = true; }, 4000);
+}
+
+function day(iso) {
+  if (!iso) return "—";
+  const [y, m, d] = iso.slice(0, 10).split("-");
+  return `${d}/${m}/${y}`;
+}
+
+function moment(iso) {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleString("vi-VN", { timeZone: TZ, hour: "2-digit", minute: "2-digit",
+    day: "2-digit", month: "2-digit", year: "numeric" });
+}
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (className) node.className = className;
+  return node;
+}
+
+function fields(dl, pairs) {
+  dl.replaceChildren();
+  for (const [label, value] of pairs) {
+    dl.append(el("dt", label), el("dd", value === undefined || value === null || value === "" ? "—" : value));
+  }
+}
+
+// --- talking to the server ---------------------------------------------------------------
+async function api(path, options) {
+  const opts = Object.assign({ credentials: "same-origin" }, options || {});
+  let response;
+  try {
+    response = await fetch(path, opts);
+  } catch (err) {
+    throw new Error("Không kết nối được máy chủ. Xin kiểm tra mạng rồi thử lại.");
+  }
+  if (response.status === 401) {
+    window.location = LOGIN;
+    throw new Error("Phiên đăng nhập đã hết. Xin đăng nhập lại.");
+  }
+  if (!response.ok) {
+    let detail = `Lỗi ${response.status}`;
+    try {
+      const body = await response.json();
+      if (typeof body.detail === "string") detail = body.detail;
+      else if (Array.isArray(body.detail)) detail = "Dữ liệu gửi lên chưa đúng: " + body.detail.map((d) => d.msg).join("; ");
+    } catch (err) { /* not JSON */ }
+    throw new Error(detail);
+  }
+  const type = response.headers.get("content-type") || "";
+  return type.includes("application/json") ? response.json() : response.blob();
+}
+
+const path = (code) => `/api/v1/staff/dossiers/${encodeURIComponent(code)}`;
+
+// --- the list --------------------------------------------------------------------------------
+async function loadList() {
+  const params = new URLSearchParams();
+  if ($("status-filter").value) params.set("status", $("status-filter").value);
+  if ($("search").value.trim()) params.set("q", $("search").value.trim());
+  let rows;
+  try {
+    rows = await api(`/api/v1/staff/dossiers?${params}`);
+  } catch (err) {
+    show(err.message);
+    return;
+  }
+  const body = $("dossiers").tBodies[0];
+  body.replaceChildren();
+  for (const d of rows) {
+    const tr = document.createElement("tr");
+    tr.tabIndex = 0;
+    tr.dataset.code = d.code;
+    if (current && current.code === d.code) tr.classList.add("selected");
+    const due = el("td", day(d.due_date));
+    if (d.overdue) due.append(el("span", "Quá hạn", "overdue"));
+    const status = el("td");
+    status.append(el("span", d.status_label, `badge ${d.status}`));
+    tr.append(el("td", d.code, "code"), el("td", d.procedure_name), el("td", d.applicant_name),
+      el("td", moment(d.received_at)), due, status);
+    tr.addEventListener("click", () => openDossier(d.code));
+    tr.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openDossier(d.code); } });
+    body.append(tr);
+  }
+  $("list-empty").hidden = rows.length > 0;
+}
+
+$("filters").addEventListener("submit", (e) => { e.preventDefault(); loadList(); });
+$("status-filter").addEventListener("change", loadList);
+
+// --- one dossier ----------------------------------------------------------------------------
+async function openDossier(code) {
+  try {
+    render(await api(path(code)));
+  } catch (err) {
+    show(err.message);
+  }
+}
+
+function render(d) {
+  current = d;
+  $("detail").hidden = false;
+  $("d-code").textContent = `Hồ sơ ${d.code}`;
+  $("d-status").textContent = d.status_label;
+  $("d-status").className = `badge ${d.status}`;
+  $("d-overdue").hidden = !d.overdue;
+  fields($("d-fields"), [
+    ["Thủ tục", `${d.procedure_name} (${d.procedure_code})`],
+    ["Người nộp", d.applicant_name],
+    ["Số căn cước", d.applicant_cccd],
+    ["Số điện thoại", d.applicant_phone],
+    ["Hình thức nộp", SUBMISSION[d.submission_kind] || d.submission_kind],
+    ["Kênh", d.channel],
+    ["Tiếp nhận lúc", moment(d.received_at)],
+    ["Thời hạn", d.processing_time],
+    ["Hẹn trả kết quả", day(d.due_date)],
+    ["Nội dung cần bổ sung", d.supplement_note],
+  ]);
+  fields($("d-values"), Object.entries(d.values || {}).map(([k, v]) => [k, typeof v === "object" ? JSON.stringify(v) : v]));
+
+  const actions = $("d-actions");
+  actions.replaceChildren();
+  for (const next of d.next_statuses) {
+    const button = el("button", next.label, next.status === "rejected" ? "" : "primary");
+    button.type = "button";
+    button.addEventListener("click", () => choose(next));
+    actions.append(button);
+  }
+  if (!d.next_statuses.length) actions.append(el("p", "Hồ sơ đã kết thúc, không còn bước xử lý nào.", "hint"));
+  hideNote();
+
+  const attachments = $("d-attachments");
+  attachments.replaceChildren();
+  for (const a of d.attachments) {
+    const li = el("li");
+    const link = el("button", `${a.label} — ${a.pages} trang, ${(a.size / 1024).toFixed(0)} KB`);
+    link.type = "button";
+    link.title = `SHA-256: ${a.sha256}`;
+    link.addEventListener("click", () => openPdf(`${path(d.code)}/attachments/${a.id}`));
+    li.append(link, el("span", ` nhận lúc ${moment(a.created_at)}`, "hint"));
+    attachments.append(li);
+  }
+  if (!d.attachments.length) attachments.append(el("li", "Chưa có giấy tờ đính kèm.", "hint"));
+
+  const history = $("d-history");
+  history.replaceChildren();
+  for (const h of d.history) {
+    const who = h.actor === "assistant" ? "trợ lý" : h.actor === "citizen" ? "người dân" : h.actor.replace(/^staff:/, "");
+    history.append(el("li", `${moment(h.at)} — ${h.status_label} (${who})${h.note ? ": " + h.note : ""}`));
+  }
+
+  const outbox = $("d-outbox");
+  outbox.replaceChildren();
+  for (const o of d.outbox) {
+    const what = o.event === "dossier.created" ? "Hồ sơ mới" : "Chuyển tình trạng";
+    const state = o.delivered_at ? `đã gửi lúc ${moment(o.delivered_at)}`
+      : o.attempts ? `chưa gửi được (${o.attempts} lần thử; ${o.last_error})` : "đang chờ gửi";
+    outbox.append(el("li", `${o.position}. ${what}: ${state}`, o.delivered_at ? "delivered" : "waiting"));
+  }
+  for (const tr of $("dossiers").tBodies[0].rows) tr.classList.toggle("selected", tr.dataset.code === d.code);
+}
+
+function choose(next) {
+  if (NOTE_STATUSES.has(next.status)) {
+    pendingStatus = next.status;
+    $("note-for").textContent = next.label;
+    $("note").value = "";
+    $("note-form").hidden = false;
+    $("note").focus();
+    return;
+  }
+  change(next.status, "");
+}
+
+function hideNote() {
+  pendingStatus = null;
+  $("note-form").hidden = true;
+}
+
+$("note-cancel").addEventListener("click", hideNote);
+$("note-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const note = $("note").value.trim();
+  if (!note) {
+    show("Xin ghi rõ nội dung cần bổ sung hoặc lý do, để báo cho người dân.");
+    $("note").focus();
+    return;
+  }
+  change(pendingStatus, note);
+});
+
+async function change(status, note) {
+  if (!current) return;
+  try {
+    const d = await api(`${path(current.code)}/status`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ status, note }),
+    });
+    render(d);
+    show(`Đã chuyển hồ sơ ${d.code} sang «${d.status_label}».`, true);
+    loadList();
+    loadSync();
+  } catch (err) {
+    show(err.message);
+  }
+}
+
+$("upload-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  if (!current) return;
+  const files = $("upload-files").files;
+  if (!files.length) {
+    show("Xin chọn tệp ảnh (JPEG, PNG) hoặc PDF để đính kèm.");
+    return;
+  }
+  for (const f of files) {
+    if (f.size > 10 * 1024 * 1024) {
+      show(`Tệp «${f.name}» lớn hơn 10 MB. Xin quét lại với độ phân giải thấp hơn.`);
+      return;
+    }
+  }
+  const form = new FormData();
+  form.append("label", $("upload-label").value.trim());
+  for (const f of files) form.append("files", f, f.name);
+  try {
+    await api(`${path(current.code)}/attachments`, { method: "POST", body: form });
+    $("upload-files").value = "";
+    $("upload-label").value = "";
+    show("Đã đính kèm giấy tờ.", true);
+    openDossier(current.code);
+  } catch (err) {
+    show(err.message);
+  }
+});
+
+async function openPdf(url) {
+  const win = window.open("", "_blank");
+  try {
+    const blob = await api(url);
+    const objectUrl = URL.createObjectURL(blob);
+    if (win) win.location = objectUrl; else window.location = objectUrl;
+    setTimeout(() => URL.revokeObjectURL(objectUrl), 60000);
+  } catch (err) {
+    if (win) win.close();
+    show(err.message);
+  }
+}
+
+$("print-receipt").addEventListener("click", () => {
+  if (current) openPdf(`${path(current.code)}/receipt.pdf`);
+});
+
+// --- portal sync -----------------------------------------------------------------------------
+async function loadSync() {
+  const line = $("sync");
+  try {
+    const s = await api("/api/v1/staff/dossiers/sync");
+    line.textContent = s.portal_configured ? s.message
+      : `Chưa cấu hình địa chỉ Cổng Dịch vụ công (MOTCUA_PORTAL_URL). ${s.pending} thông tin đang chờ gửi.`;
+    line.className = s.pending ? "sync pending" : "sync";
+  } catch (err) {
+    line.textContent = err.message;
+    line.className = "sync pending";
+  }
+}
+
+function refreshAll() {
+  loadMe();
+  loadList();
+  loadSync();
+  if (current) openDossier(current.code);
+}
+
+refreshAll();
+setInterval(() => { loadList(); loadSync(); }, 30000);

@@ -1,0 +1,21 @@
+"""The dossier store (hồ sơ) of issue 6. Plain Python: no web or dialogue framework.
+
+- :mod:`.service` — :class:`~.service.DossierService`: file a dossier (gap-free daily code,
+  due date), change its status (history, outbox, notice), look it up with privacy,
+  attachments, the receipt PDF.
+- :mod:`.status` — statuses, their Vietnamese names, the allowed changes.
+- :mod:`.attachments` — JPEG/PNG/PDF checked by magic bytes, merged into one PDF, SHA-256.
+- :mod:`.receipt` — Giấy tiếp nhận hồ sơ và hẹn trả kết quả (PDF, QR of the code).
+- :mod:`.outbox` — the transactional outbox to the national portal and its worker.
+- :mod:`.portal` — the portal client Protocol, the HTTP client, an in-memory fake.
+- :mod:`.notifications` — the notifier Protocol called after commit, and its defaults.
+- :mod:`.models` — the tables (migration ``0003_dossiers``).
+
+Filing from the assistant::
+
+    service = DossierService.from_settings(get_settings())
+    filed = service.file_dossier(DossierApplication(
+        procedure_code="1.001193", applicant=Applicant("Nguyễn Thị Lan", "001190012345", "0912345678"),
+        values=form_values, form_id="birth_registration", channel="telegram", sender_id=tracker.sender_id))
+    dispatcher.utter_message(text=filed.confirmation_text())
+"""

@@ -1,0 +1,140 @@
+"""Tables of the dossier store (hồ sơ): dossiers, their history, files, the portal outbox.
+
+- ``dossier_counters``: one row per (agency, day) holding the last daily sequence number
+  given out; incremented in the same transaction as the dossier insert, so numbers are
+  unique and gap-free.
+- ``dossiers``: one row per dossier received.
+- ``dossier_status_changes``: every status change, with who and when.
+- ``dossier_attachments``: the documents received, each stored as one PDF.
+- ``portal_outbox``: what must reach the national portal, written in the same transaction
+  as the change it describes and delivered later by :mod:`motcua.dossiers.outbox`.
+- ``dossier_notifications``: notices for the citizen on the channel they came from,
+  recorded by the default notifier for the channels to send.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+
+from motcua.db import Base, utcnow
+
+
+class DossierCounter(Base):
+    __tablename__ = "dossier_counters"
+    __table_args__ = (PrimaryKeyConstraint("agency_code", "day"),)
+
+    agency_code: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
+class DossierRow(Base):
+    __tablename__ = "dossiers"
+    __table_args__ = (
+        UniqueConstraint("agency_code", "day", "seq", name="uq_dossiers_agency_day_seq"),
+        Index("ix_dossiers_status_received", "status", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(48), unique=True)
+    agency_code: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    seq: Mapped[int] = mapped_column(Integer)
+    procedure_code: Mapped[str] = mapped_column(String(32), index=True)
+    procedure_name: Mapped[str] = mapped_column(Text, default="")
+    form_id: Mapped[str] = mapped_column(String(64), default="")
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    applicant_name: Mapped[str] = mapped_column(String(128))
+    applicant_cccd: Mapped[str] = mapped_column(String(12), default="", index=True)
+    applicant_phone: Mapped[str] = mapped_column(String(16), default="", index=True)
+    channel: Mapped[str] = mapped_column(String(32), default="")
+    sender_id: Mapped[str] = mapped_column(String(128), default="")
+    submission_kind: Mapped[str] = mapped_column(String(16), default="")
+    status: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column()
+    processing_value: Mapped[float | None] = mapped_column(default=None)
+    processing_unit: Mapped[str] = mapped_column(String(16), default="")
+    due_date: Mapped[date | None] = mapped_column(Date, default=None)
+    supplement_note: Mapped[str] = mapped_column(Text, default="")
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DossierStatusChange(Base):
+    __tablename__ = "dossier_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str] = mapped_column(String(32), default="")  # "" for the first entry
+    to_status: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DossierAttachment(Base):
+    __tablename__ = "dossier_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(255))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PortalOutboxRow(Base):
+    __tablename__ = "portal_outbox"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "position", name="uq_portal_outbox_dossier_position"),
+        Index("ix_portal_outbox_pending", "delivered_at", "next_attempt_at"),
+        Index("ix_portal_outbox_dossier", "dossier_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
+    dossier_code: Mapped[str] = mapped_column(String(48))
+    position: Mapped[int] = mapped_column(Integer)  # 1 = filed, 2… = each later change
+    event: Mapped[str] = mapped_column(String(32))  # dossier.created | dossier.status_changed
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class DossierNotification(Base):
+    __tablename__ = "dossier_notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_code: Mapped[str] = mapped_column(String(48), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    sender_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,323 @@
+"""The transactional outbox towards the national portal, and the worker that empties it.
+
+Writing: :func:`add_outbox_row` is called by the dossier service inside the transaction
+that files a dossier or changes its status, so the change and the message to the portal
+are committed together or not at all. Each row gets a position in its dossier's sequence
+and an idempotency key ``<dossier code>/<position>``.
+
+Delivering: :func:`deliver_pending` sends due rows, oldest first, and never a dossier's
+row before that dossier's earlier rows are delivered. A row is claimed with a short lease
+(so two workers do not send it at once), sent with its idempotency key, then marked
+delivered, or given its error and a next attempt after an exponential backoff (capped).
+When the portal is unavailable the pass stops at once instead of timing out row by row.
+The portal dedups by key, so a crash between sending and recording costs one resend,
+never a duplicate. :class:`OutboxWorker` runs passes in a thread (``start()`` / ``stop()``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from motcua.db import session_scope, utcnow
+from motcua.dossiers.models import DossierRow, PortalOutboxRow
+from motcua.dossiers.portal import PortalClient, PortalError, PortalMessage, PortalUnavailable
+from motcua.dossiers.transactions import write_session
+
+__all__ = [
+    "DeliveryReport",
+    "OutboxSummary",
+    "OutboxWorker",
+    "RetryPolicy",
+    "add_outbox_row",
+    "deliver_pending",
+    "outbox_summary",
+]
+
+log = logging.getLogger(__name__)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes; everything stored is UTC."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def add_outbox_row(session: Session, dossier: DossierRow, event: str, payload: dict[str, Any],
+                   now: datetime) -> PortalOutboxRow:
+    """Queue one message about ``dossier`` in the caller's transaction (the dossier row must be locked)."""
+    dossier.event_count = (dossier.event_count or 0) + 1
+    position = dossier.event_count
+    row = PortalOutboxRow(
+        dossier_id=dossier.id,
+        dossier_code=dossier.code,
+        position=position,
+        event=event,
+        idempotency_key=f"{dossier.code}/{position:03d}",
+        payload=payload,
+        created_at=now,
+        attempts=0,
+        next_attempt_at=now,
+        last_error="",
+    )
+    session.add(row)
+    return row
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff after the n-th failed attempt: ``min(max_delay_s, base_delay_s * 2**(n-1))``."""
+
+    base_delay_s: float = 2.0
+    max_delay_s: float = 600.0
+    lease_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.base_delay_s <= 0 or self.max_delay_s < self.base_delay_s:
+            raise ValueError(f"need 0 < base_delay_s <= max_delay_s, got {self.base_delay_s}, {self.max_delay_s}")
+        if self.lease_s <= 0:
+            raise ValueError(f"lease_s must be positive, got {self.lease_s}")
+
+    def delay(self, attempts: int) -> float:
+        if attempts < 1:
+            return 0.0
+        return min(self.max_delay_s, self.base_delay_s * 2 ** min(attempts - 1, 60))
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    delivered: int = 0
+    failed: int = 0
+    portal_unavailable: bool = False
+
+    @property
+    def attempted(self) -> int:
+        return self.delivered + self.failed
+
+
+def _claim(url: str, limit: int, now: datetime, policy: RetryPolicy) -> list[PortalOutboxRow]:
+    """Lease up to ``limit`` due rows, each the oldest undelivered row of its dossier."""
+    earlier = aliased(PortalOutboxRow)
+    head = ~select(earlier.id).where(
+        earlier.dossier_id == PortalOutboxRow.dossier_id,
+        earlier.delivered_at.is_(None),
+        earlier.id < PortalOutboxRow.id,
+    ).exists()
+    free = or_(PortalOutboxRow.locked_until.is_(None), PortalOutboxRow.locked_until < now)
+    due = select(PortalOutboxRow).where(
+        PortalOutboxRow.delivered_at.is_(None), PortalOutboxRow.next_attempt_at <= now, free, head
+    ).order_by(PortalOutboxRow.id).limit(limit)
+    with session_scope(url) as session:  # a plain read first: an idle poll takes no write lock
+        if session.scalar(due.with_only_columns(PortalOutboxRow.id).limit(1)) is None:
+            return []
+    with write_session(url) as session:
+        candidates = session.scalars(due).all()
+        claimed = []
+        for row in candidates:
+            result = session.execute(
+                update(PortalOutboxRow)
+                .where(PortalOutboxRow.id == row.id, PortalOutboxRow.delivered_at.is_(None), free)
+                .values(locked_until=now + timedelta(seconds=policy.lease_s))
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1:
+                claimed.append(row)
+        for row in claimed:
+            session.expunge(row)
+    return claimed
+
+
+def _record(url: str, row_id: int, *, now: datetime, error: str | None, retry_at: datetime | None) -> None:
+    values: dict[str, Any] = {"attempts": PortalOutboxRow.attempts + 1, "locked_until": None}
+    if error is None:
+        values.update(delivered_at=now, last_error="")
+    else:
+        values.update(last_error=error[:2000], next_attempt_at=retry_at)
+    with write_session(url) as session:
+        session.execute(
+            update(PortalOutboxRow).where(PortalOutboxRow.id == row_id).values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _release(url: str, row_ids: list[int]) -> None:
+    if not row_ids:
+        return
+    with write_session(url) as session:
+        session.execute(
+            update(PortalOutboxRow).where(PortalOutboxRow.id.in_(row_ids)).values(locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def deliver_pending(
+    database_url: str,
+    client: PortalClient,
+    max_rows: int = 100,
+    *,
+    policy: RetryPolicy | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> DeliveryReport:
+    """Deliver up to ``max_rows`` due outbox rows, in order per dossier.
+
+    Returns how many were delivered and how many failed; stops early (with
+    ``portal_unavailable=True``) when the portal cannot be reached.
+    """
+    if max_rows < 1:
+        raise ValueError(f"max_rows must be at least 1, got {max_rows}")
+    policy = policy or RetryPolicy()
+    delivered = failed = 0
+    while delivered + failed < max_rows:
+        batch = _claim(database_url, max_rows - delivered - failed, clock(), policy)
+        if not batch:
+            break
+        for index, row in enumerate(batch):
+            message = PortalMessage(row.idempotency_key, row.event, row.dossier_code, row.payload)
+            try:
+                client.deliver(message)
+            except PortalError as exc:
+                now = clock()
+                attempts = row.attempts + 1
+                retry_at = now + timedelta(seconds=policy.delay(attempts))
+                _record(database_url, row.id, now=now, error=f"{type(exc).__name__}: {exc}", retry_at=retry_at)
+                failed += 1
+                log.warning("outbox %s: attempt %d failed (%s), next at %s", row.idempotency_key, attempts, exc,
+                            retry_at.isoformat())
+                if isinstance(exc, PortalUnavailable):
+                    _release(database_url, [r.id for r in batch[index + 1:]])
+                    return DeliveryReport(delivered, failed, portal_unavailable=True)
+            except Exception:
+                _release(database_url, [r.id for r in batch[index:]])
+                raise
+            else:
+                _record(database_url, row.id, now=clock(), error=None, retry_at=None)
+                delivered += 1
+    return DeliveryReport(delivered, failed)
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    pending: int
+    failing: int  # pending rows that have failed at least once
+    delivered: int
+    oldest_pending_at: datetime | None
+    last_error: str
+
+    @property
+    def message(self) -> str:
+        if not self.pending:
+            return "Đã đồng bộ đầy đủ với Cổng Dịch vụ công."
+        text = f"Còn {self.pending} thông tin chờ gửi lên Cổng Dịch vụ công"
+        if self.failing:
+            text += f" ({self.failing} lần gửi chưa thành công, hệ thống sẽ tự gửi lại)"
+        return text + "."
+
+
+def outbox_summary(database_url: str) -> OutboxSummary:
+    with session_scope(database_url) as session:
+        pending = PortalOutboxRow.delivered_at.is_(None)
+        counts = session.execute(
+            select(
+                func.count().filter(pending),
+                func.count().filter(and_(pending, PortalOutboxRow.attempts > 0)),
+                func.count().filter(PortalOutboxRow.delivered_at.is_not(None)),
+                func.min(PortalOutboxRow.created_at).filter(pending),
+            )
+        ).one()
+        last_error = session.scalar(
+            select(PortalOutboxRow.last_error)
+            .where(pending, PortalOutboxRow.last_error != "")
+            .order_by(PortalOutboxRow.id.desc())
+            .limit(1)
+        )
+    return OutboxSummary(counts[0], counts[1], counts[2], _aware(counts[3]), last_error or "")
+
+
+class OutboxWorker:
+    """Runs :func:`deliver_pending` in a background thread until :meth:`stop`.
+
+    After a pass that delivered everything it could, the next pass runs at once if the
+    batch was full, else after ``poll_interval_s``; after the portal was unavailable it
+    waits the backoff of the consecutive unavailable passes. :meth:`wake` starts a pass now.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        client: PortalClient,
+        *,
+        policy: RetryPolicy | None = None,
+        poll_interval_s: float = 2.0,
+        batch_size: int = 50,
+    ) -> None:
+        if poll_interval_s <= 0:
+            raise ValueError(f"poll_interval_s must be positive, got {poll_interval_s}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.database_url = database_url
+        self.client = client
+        self.policy = policy or RetryPolicy()
+        self.poll_interval_s = poll_interval_s
+        self.batch_size = batch_size
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.passes = 0
+
+    @classmethod
+    def from_settings(cls, settings, **kwargs) -> OutboxWorker | None:
+        """A worker for ``settings.portal_url``, or ``None`` when no portal is configured."""
+        from motcua.dossiers.portal import HttpPortalClient
+
+        if not getattr(settings, "portal_url", ""):
+            return None
+        return cls(settings.sqlalchemy_url, HttpPortalClient(settings.portal_url), **kwargs)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="portal-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        unavailable_passes = 0
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                report = deliver_pending(self.database_url, self.client, self.batch_size, policy=self.policy)
+            except Exception:
+                log.exception("outbox pass failed")
+                report = DeliveryReport(portal_unavailable=True)
+            self.passes += 1
+            if report.portal_unavailable:
+                unavailable_passes += 1
+                wait = self.policy.delay(unavailable_passes)
+            else:
+                unavailable_passes = 0
+                if report.attempted >= self.batch_size:
+                    continue
+                wait = self.poll_interval_s
+            self._wake.wait(wait)

@@ -1,0 +1,64 @@
+"""The staff desk page in a real headless Chromium: sign in, open a dossier, ask for a supplement."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+
+import pytest
+
+from bot.app import create_app
+from tests.dossiers.support import STAFF_PASSWORD, add_staff, application, gateway_settings
+from tests.servers import serve_in_thread
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def browser_page():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which("chromium") and not shutil.which(CHROMIUM):
+        pytest.skip("chromium chưa cài (apt-get install chromium)")
+    with playwright_api.sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield context.pages[0] if context.pages else context.new_page()
+        finally:
+            context.close()
+
+
+def test_staff_open_a_dossier_and_request_a_supplement_from_the_desk_page(tmp_path, sqlite_catalogue,
+                                                                         sqlite_service, notifier, browser_page):
+    add_staff(sqlite_catalogue)
+    code = sqlite_service.file_dossier(application()).code
+    app = create_app(gateway_settings(tmp_path, sqlite_catalogue))
+    app.state.dossier_service = sqlite_service
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with serve_in_thread(app) as base:
+        response = page.request.post(f"{base}/api/v1/staff/login", data={"username": "thuha", "password": STAFF_PASSWORD})
+        assert response.ok
+        page.goto(f"{base}/staff/dossiers")
+        page.wait_for_selector(f"tr[data-code='{code}']", timeout=10_000)
+        page.wait_for_function("document.getElementById('who-name').textContent.includes('Đỗ Thu Hà')",
+                               timeout=10_000)
+        page.click(f"tr[data-code='{code}']")
+        page.wait_for_function(f"document.getElementById('d-code').textContent === 'Hồ sơ {code}'", timeout=10_000)
+        assert page.text_content("#d-status") == "Đã tiếp nhận"
+        page.click("#d-actions >> text=Yêu cầu bổ sung")
+        page.fill("#note", "Thiếu bản chính giấy chứng sinh.")
+        page.click("#note-form button[type=submit]")
+        page.wait_for_function("document.getElementById('d-status').textContent === 'Cần bổ sung hồ sơ'",
+                               timeout=10_000)
+        assert "Thiếu bản chính giấy chứng sinh." in page.text_content("#d-fields")
+        assert "Cần bổ sung hồ sơ (thuha): Thiếu bản chính giấy chứng sinh." in page.text_content("#d-history")
+        assert "Còn 2 thông tin chờ gửi" in page.text_content("#sync") or "Chưa cấu hình" in page.text_content("#sync")
+    assert errors == []
+    assert sqlite_service.get(code).status == "supplement_requested"
+    assert notifier.notices[-1].status == "supplement_requested"
