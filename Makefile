@@ -8,12 +8,23 @@ PY310 ?= $(shell (v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.10\.' | 
           [ -n "$$v" ] && PYENV_VERSION=$$v pyenv which python3.10) 2>/dev/null || command -v python3.10)
 PIP_FLAGS := -q --disable-pip-version-check
 
-.PHONY: help setup run test test-fast lint nlu-report lock bench clean
+.PHONY: help setup system-deps run test test-fast lint nlu-report lock bench clean
 
 help: ## Danh sách lệnh / list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-setup: $(APP)/.installed $(RASA)/.installed ## Cài hai môi trường đã khóa phiên bản / install both locked environments
+setup: system-deps $(APP)/.installed $(RASA)/.installed ## Cài hai môi trường đã khóa phiên bản / install both locked environments
+
+SYSTEM_PACKAGES := chromium espeak-ng fonts-dejavu-core
+system-deps: ## Gói Debian: chromium (kiểm thử trình duyệt), espeak-ng (đọc số), phông DejaVu
+	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
+	 command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	 if [ -n "$$missing" ]; then \
+	   if [ "$$(id -u)" = 0 ]; then echo "… apt-get install$$missing"; \
+	     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	   else echo "Cảnh báo: thiếu gói$$missing (sudo apt-get install$$missing)"; fi; \
+	 fi
 
 $(APP)/.installed: requirements-app.lock pyproject.toml
 	@echo "… Cài môi trường ứng dụng (Python 3.11) / installing the app environment"
