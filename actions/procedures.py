@@ -87,7 +87,7 @@ class ActionClarify(Action):
         if misses >= 2:
             dispatcher.utter_message(
                 text="Xin lỗi, tôi vẫn chưa hiểu ý ông/bà. Ông/bà có muốn gặp cán bộ hoặc lấy số thứ tự không?",
-                buttons=STAFF_BUTTONS,
+                buttons=STAFF_BUTTONS, json_message={"fallback": True, "misses": misses},
             )
             return [SlotSet("fallback_count", float(misses))]
         ranking = tracker.latest_message.get("intent_ranking") or []
@@ -97,6 +97,7 @@ class ActionClarify(Action):
             text="Xin lỗi, tôi chưa chắc đã hiểu đúng. Có phải ông/bà muốn:" if buttons
             else "Xin lỗi, tôi chưa hiểu. Ông/bà có thể nói cách khác được không?",
             buttons=buttons + [{"title": "Gặp cán bộ", "payload": "/request_human"}],
+            json_message={"fallback": True, "misses": misses},
         )
         return [SlotSet("fallback_count", float(misses))]
 

@@ -16,8 +16,11 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
 from actions.center import ActionCenterInfo, ActionNotYetAvailable
+from actions.dossiers import ActionCheckDossierStatus
 from actions.knowledge import KnowledgeBase
 from actions.procedures import ActionAnswerProcedure, ActionClarify, ActionHandoff, ActionResetFallback
+from actions.queue import ActionIssueQueueNumber
+from motcua.dossiers.service import DossierService
 from motcua.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -44,8 +47,8 @@ def build_executor(settings: Settings) -> tuple[ActionExecutor, KnowledgeBase]:
         ActionHandoff(),
         ActionResetFallback(),
         ActionCenterInfo(center_info_text(settings)),
-        ActionNotYetAvailable("action_issue_queue_number", "lấy số thứ tự qua trợ lý"),
-        ActionNotYetAvailable("action_check_dossier_status", "tra cứu hồ sơ qua trợ lý"),
+        ActionIssueQueueNumber(knowledge, settings),
+        ActionCheckDossierStatus(DossierService.from_settings(settings)),
         ActionNotYetAvailable("action_start_form", "điền tờ khai qua trợ lý"),
         ActionNotYetAvailable("action_rate_service", "đánh giá qua trợ lý"),
         ActionNotYetAvailable("action_answer_legal", "hỏi đáp pháp luật"),

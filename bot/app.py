@@ -6,6 +6,7 @@ Run with ``motcua serve`` (everything) or
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
@@ -13,11 +14,21 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from bot import auth
 from bot.dialogue import DialogueClient
 from bot.gateway import Gateway
 from bot.message_log import MessageLog
-from bot.routes import chat, health, pages
+from bot.notifications import NotificationRelay
+from bot.ratelimit import RateLimitedGateway, TokenBuckets
+from bot.routes import admin, chat, dossiers, health, pages, queue, ratings, staff
+from bot.routes import kiosk as kiosk_routes
+from bot.routes import telegram as telegram_routes
+from bot.routes import widget as widget_routes
+from bot.routes import zalo as zalo_routes
 from bot.routes.pages import STATIC
+from bot.staff_desk import StaffDesk
+from channels.notify import open_channels
+from motcua.dossiers.outbox import OutboxWorker
 from motcua.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -32,10 +43,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         message_log = MessageLog(settings.sqlalchemy_url)
         message_log.start()
         app.state.settings = settings
-        app.state.gateway = Gateway(dialogue, message_log)
+        # channels (issue 8): a token bucket per sender in front of the gateway; Telegram, Zalo, pushes
+        app.state.rate_limits = TokenBuckets.per_minute(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        # staff (issue 9): review list, handoff inbox; its writes are queued like the message log
+        app.state.staff_desk = StaffDesk(settings.sqlalchemy_url)
+        await app.state.staff_desk.start()
+        app.state.gateway = RateLimitedGateway(Gateway(dialogue, message_log, app.state.staff_desk),
+                                               app.state.rate_limits)
         try:
-            yield
+            async with open_channels(settings, getattr(app.state, "telegram_bot", None),
+                                     getattr(app.state, "zalo_http", None)) as channels:
+                app.state.channels = channels
+                # dossiers (issue 6) to the national portal; notifications to citizens' own channels
+                app.state.outbox = OutboxWorker.from_settings(settings)
+                if app.state.outbox is not None:
+                    app.state.outbox.start()
+                app.state.relay = NotificationRelay(settings.sqlalchemy_url, channels.notifier)
+                app.state.relay.start()
+                try:
+                    yield
+                finally:
+                    await app.state.relay.stop()
+                    if app.state.outbox is not None:
+                        await asyncio.to_thread(app.state.outbox.stop)
         finally:
+            await app.state.staff_desk.stop()
             await message_log.stop()
             await dialogue.aclose()
 
@@ -52,5 +84,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(chat.router)
     app.include_router(health.router)
+    app.include_router(queue.router)
+    app.include_router(kiosk_routes.router)
+    app.include_router(widget_routes.router)
+    app.include_router(telegram_routes.router)
+    app.include_router(zalo_routes.router)
+    app.include_router(dossiers.router)
+    app.include_router(staff.router)
+    app.include_router(admin.router)
+    app.include_router(ratings.router)
+    auth.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

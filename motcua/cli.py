@@ -160,16 +160,6 @@ def telegram_set_webhook(url: str = typer.Argument("", help="https://…/webhook
         fail(str(exc))
 
 
-@app.command(help="Huấn luyện mô hình Rasa nếu dữ liệu đã đổi / train the Rasa model when its inputs changed.")
-def train(force: bool = typer.Option(False, "--force", help="Huấn luyện lại dù không đổi / retrain anyway")) -> None:
-    from motcua.runtime import RuntimeProblem, ensure_model
-
-    try:
-        ensure_model(get_settings(), force=force, echo=console.print)
-    except RuntimeProblem as exc:
-        fail(str(exc))
-
-
 @app.command(help="Khởi động toàn bộ trợ lý / start the whole assistant (Rasa, actions, gateway).")
 def serve(
     port: int = typer.Option(None, "--port", help="Cổng của gateway / gateway port"),
@@ -184,7 +174,16 @@ def serve(
     _prepare_database()
     console.print("Bước 2/3: mô hình hội thoại Rasa")
     try:
-        model = ensure_model(settings, echo=console.print)
+        # A model promoted from the admin page wins, as long as it was trained on today's data.
+        from motcua.runtime import training_fingerprint
+        from motcua.training import active_model_path
+
+        active = active_model_path(settings)
+        if active is not None and active.name.endswith(f"-{training_fingerprint()}.tar.gz"):
+            console.print(f"✓ Dùng mô hình đang hoạt động: {active.name}")
+            model = active
+        else:
+            model = ensure_model(settings, echo=console.print)
     except RuntimeProblem as exc:
         fail(str(exc))
     console.print("Bước 3/3: khởi động các dịch vụ")
@@ -220,6 +219,11 @@ def serve(
     console.print("… Đang dừng các dịch vụ")
     stack.stop()
     console.print("✓ Đã dừng.")
+
+
+from motcua.staff.cli import register as register_staff  # noqa: E402
+
+register_staff(app, with_train=True)  # users, models, and train [--force] [--promote-if-better]
 
 
 def main() -> None:

@@ -101,3 +101,6 @@ def import_all_models() -> None:
     import knowledge_base.store  # noqa: F401
     import motcua.models  # noqa: F401
     # Each area adds its own tables module here (one line each).
+    import motcua.queue.models  # noqa: F401
+    import motcua.staff.models  # noqa: F401
+    import motcua.dossiers.models  # noqa: F401

@@ -165,10 +165,17 @@ class Stack:
 
     def __post_init__(self) -> None:
         s = self.settings
+        demo_portal = not s.portal_url and s.demo_portal_port > 0
+        if demo_portal:
+            # No national portal configured: the demo syncs dossiers to a local fake one.
+            s = self.settings = s.model_copy(update={
+                "portal_url": f"http://127.0.0.1:{s.demo_portal_port}/api/v1/dossier-events"})
         app_env = {**os.environ, **settings_environment(s)}
         python = sys.executable
         endpoints = write_endpoints(s)
-        self.services = [
+        self.services = [Service("fake-portal", [python, "-m", "devices.fake_portal", "--port", str(s.demo_portal_port)],
+                                 f"http://127.0.0.1:{s.demo_portal_port}/admin/deliveries", app_env)] if demo_portal else []
+        self.services += [
             Service("action-server", [python, "-m", "uvicorn", "actions.server:create_app", "--factory",
                                       "--host", "127.0.0.1", "--port", str(s.action_port), "--ws", "wsproto",
                                       "--log-level", "warning"],
@@ -233,5 +240,5 @@ class Stack:
 
     def urls(self) -> dict[str, str]:
         base = f"http://{self.settings.host}:{self.settings.gateway_port}"
-        return {"Trang kiosk": f"{base}/kiosk", "Tài liệu API": f"{base}/docs", "Tình trạng": f"{base}/health",
-                "Rasa": self.settings.rasa_base_url}
+        return {"Trang kiosk": f"{base}/kiosk", "Bảng gọi số": f"{base}/board", "Cán bộ": f"{base}/staff",
+                "Tài liệu API": f"{base}/docs", "Tình trạng": f"{base}/health", "Rasa": self.settings.rasa_base_url}

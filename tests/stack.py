@@ -16,7 +16,8 @@ MODEL_CACHE = ROOT / "var" / "models"
 
 def stack_settings(data_dir: Path, database_url: str = "", **extra) -> Settings:
     return Settings(data_dir=data_dir, database_url=database_url, models_dir=MODEL_CACHE,
-                    gateway_port=free_port(), rasa_port=free_port(), action_port=free_port(), **extra)
+                    gateway_port=free_port(), rasa_port=free_port(), action_port=free_port(),
+                    demo_portal_port=free_port(), **extra)
 
 
 @contextmanager

@@ -91,6 +91,7 @@ async def test_clarify_offers_likeliest_meanings_then_a_person_on_the_second_mis
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert payloads[:3] == ["/ask_fee", "/ask_documents", "/greet"]
     assert SlotSet("fallback_count", 1.0) in events
+    assert messages[0]["custom"] == {"fallback": True, "misses": 1}  # the staff review list reads this
     messages, events = await run(ActionClarify(), tracker("???", "nlu_fallback", slots={"fallback_count": 1.0}))
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/request_human", "/request_queue_number"]
 

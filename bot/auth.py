@@ -1,0 +1,126 @@
+"""Sign-in for staff and admins, and the role checks every staff/admin route depends on.
+
+Accounts, argon2 hashes, lock-out and sessions are plain Python in
+:mod:`motcua.staff.accounts` (re-exported here); this module adds what FastAPI needs:
+the session cookie (or ``Authorization: Bearer``), :func:`require_staff` and
+:func:`require_admin`. Pages answer an anonymous visitor with a redirect to the sign-in
+page and a wrong role with 403; APIs answer 401 and 403.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from motcua.db import session_scope
+from motcua.staff.accounts import (  # noqa: F401 - the account API, re-exported
+    DEFAULT_POLICY,
+    AccountError,
+    AuthPolicy,
+    Principal,
+    SignInError,
+    authenticate,
+    check_password_rules,
+    close_session,
+    create_user,
+    hash_password,
+    open_session,
+    record_audit,
+    resolve_session,
+    verify_password,
+)
+
+COOKIE = "motcua_staff"
+LOGIN_PAGE = "/staff/login"
+PUBLIC_ROUTES = frozenset({("GET", "/staff/login"), ("POST", "/api/v1/staff/login"),
+                           ("POST", "/api/v1/staff/logout")})
+"""The only routes under /staff, /admin, /api/v1/staff and /api/v1/admin open to anyone."""
+PROTECTED_PREFIXES = ("/staff", "/admin", "/api/v1/staff", "/api/v1/admin")
+
+
+class PageRefused(Exception):
+    """A signed-in person opened a page their role does not allow."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def policy(request: Request) -> AuthPolicy:
+    return getattr(request.app.state, "auth_policy", DEFAULT_POLICY)
+
+
+def session_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(COOKIE, "")
+
+
+def _is_page(request: Request) -> bool:
+    return not request.url.path.startswith("/api/")
+
+
+async def current_principal(request: Request) -> Principal | None:
+    token = session_token(request)
+    if not token:
+        return None
+    url = request.app.state.settings.sqlalchemy_url
+    rules = policy(request)
+
+    def resolve() -> Principal | None:
+        with session_scope(url) as session:
+            return resolve_session(session, token, policy=rules)
+
+    return await run_in_threadpool(resolve)
+
+
+async def _require(request: Request, admin: bool) -> Principal:
+    principal = await current_principal(request)
+    if principal is None:
+        if _is_page(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise HTTPException(303, "Cần đăng nhập.", headers={"Location": f"{LOGIN_PAGE}?next={quote(target)}"})
+        raise HTTPException(401, "Cần đăng nhập / sign-in required.", headers={"WWW-Authenticate": "Bearer"})
+    if admin and not principal.is_admin:
+        message = "Tài khoản của bạn không có quyền quản trị / admin role required."
+        if _is_page(request):
+            raise PageRefused(message)
+        raise HTTPException(403, message)
+    request.state.principal = principal
+    return principal
+
+
+async def require_staff(request: Request) -> Principal:
+    """Any signed-in staff member or admin."""
+    return await _require(request, admin=False)
+
+
+async def require_admin(request: Request) -> Principal:
+    """Admins only."""
+    return await _require(request, admin=True)
+
+
+Staff = Annotated[Principal, Depends(require_staff)]
+"""Route parameter: the signed-in staff member or admin (``principal: Staff``)."""
+Admin = Annotated[Principal, Depends(require_admin)]
+"""Route parameter: the signed-in admin (``principal: Admin``)."""
+
+
+def install(app: FastAPI) -> None:
+    """Render a role refusal on a page as a Vietnamese page (403)."""
+
+    @app.exception_handler(PageRefused)
+    async def _refused(_request: Request, exc: PageRefused) -> HTMLResponse:
+        return HTMLResponse(
+            '<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Không có quyền</title>'
+            '<link rel="stylesheet" href="/static/staff/staff.css"></head><body><main class="narrow">'
+            f"<h1>Không có quyền truy cập</h1><p>{exc.message}</p>"
+            '<p><a href="/staff">Về trang cán bộ</a></p></main></body></html>', status_code=403)
+
+
+def login_redirect(next_path: str = "/staff") -> RedirectResponse:
+    return RedirectResponse(f"{LOGIN_PAGE}?next={quote(next_path)}", status_code=303)

@@ -1,0 +1,202 @@
+"""Admin pages and APIs: accounts, the audit log, retraining, the model registry and rollback.
+Every route depends on :func:`bot.auth.require_admin`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import desc, func, select
+from starlette.concurrency import run_in_threadpool
+
+from bot.auth import AccountError, Admin, create_user, record_audit
+from bot.routes.staff import in_db, page
+from motcua import training
+from motcua.staff.accounts import set_password
+from motcua.staff.models import ROLES, AuditEntry, StaffUser
+
+router = APIRouter(tags=["admin"])
+
+
+def loader(request: Request) -> training.RasaModelLoader:
+    custom = getattr(request.app.state, "model_loader", None)
+    return custom or training.RasaModelLoader(request.app.state.settings.rasa_base_url)
+
+
+@router.get("/admin", response_class=HTMLResponse, summary="Trang quản trị / admin page")
+async def admin_page(request: Request, _: Admin) -> HTMLResponse:
+    return page(request, "admin.html")
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+def _user(u: StaffUser) -> dict[str, Any]:
+    return {"id": u.id, "username": u.username, "full_name": u.full_name, "role": u.role,
+            "center_code": u.center_code, "active": u.active, "locked_until": u.locked_until.isoformat()
+            if u.locked_until else None, "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None}
+
+
+class UserIn(BaseModel):
+    username: str = Field(..., min_length=2, max_length=64)
+    password: str = Field(..., min_length=1, max_length=256)
+    role: str = Field("staff", pattern="^(staff|admin)$")
+    full_name: str = Field("", max_length=255)
+    center_code: str = Field("", max_length=64)
+
+
+class UserChange(BaseModel):
+    role: str | None = Field(None, pattern="^(staff|admin)$")
+    active: bool | None = None
+    full_name: str | None = Field(None, max_length=255)
+    center_code: str | None = Field(None, max_length=64)
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(..., min_length=1, max_length=256)
+
+
+def _account_error(exc: AccountError) -> HTTPException:
+    return HTTPException(400, str(exc))
+
+
+@router.get("/api/v1/admin/users", summary="Danh sách tài khoản")
+async def users(request: Request, _: Admin) -> list[dict]:
+    return await in_db(request, lambda s: [_user(u) for u in s.scalars(select(StaffUser).order_by(StaffUser.username))])
+
+
+@router.post("/api/v1/admin/users", status_code=201, summary="Tạo tài khoản")
+async def add_user(body: UserIn, request: Request, principal: Admin) -> dict:
+    def work(session):
+        try:
+            return _user(create_user(session, body.username, body.password, role=body.role, full_name=body.full_name,
+                                     center_code=body.center_code, actor=principal.username))
+        except AccountError as exc:
+            raise _account_error(exc) from exc
+
+    return await in_db(request, work)
+
+
+def _get_user(session, user_id: int) -> StaffUser:
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise HTTPException(404, "Không tìm thấy tài khoản.")
+    return user
+
+
+@router.post("/api/v1/admin/users/{user_id}", summary="Đổi vai trò, kích hoạt/vô hiệu hóa tài khoản")
+async def change_user(user_id: int, body: UserChange, request: Request,
+                      principal: Admin) -> dict:
+    def work(session):
+        user = _get_user(session, user_id)
+        before = _user(user)
+        if body.role is not None:
+            user.role = body.role
+        if body.active is not None:
+            user.active = body.active
+        if body.full_name is not None:
+            user.full_name = body.full_name
+        if body.center_code is not None:
+            user.center_code = body.center_code
+        session.flush()
+        admins = session.scalar(select(func.count()).select_from(StaffUser)
+                                .where(StaffUser.role == "admin", StaffUser.active.is_(True)))
+        if not admins:
+            raise HTTPException(400, "Phải còn ít nhất một quản trị viên đang hoạt động.")
+        record_audit(session, principal.username, "user.update", f"user:{user.username}", before, _user(user))
+        return _user(user)
+
+    return await in_db(request, work)
+
+
+@router.post("/api/v1/admin/users/{user_id}/password", summary="Đặt lại mật khẩu")
+async def reset_password(user_id: int, body: PasswordIn, request: Request,
+                         principal: Admin) -> dict:
+    def work(session):
+        user = _get_user(session, user_id)
+        try:
+            set_password(session, user, body.password, actor=principal.username)
+        except AccountError as exc:
+            raise _account_error(exc) from exc
+        return _user(user)
+
+    return await in_db(request, work)
+
+
+@router.post("/api/v1/admin/users/{user_id}/unlock", summary="Mở khóa tài khoản")
+async def unlock(user_id: int, request: Request, principal: Admin) -> dict:
+    def work(session):
+        user = _get_user(session, user_id)
+        before = _user(user)
+        user.locked_until, user.failed_attempts = None, 0
+        record_audit(session, principal.username, "user.unlock", f"user:{user.username}", before, _user(user))
+        return _user(user)
+
+    return await in_db(request, work)
+
+
+@router.get("/api/v1/admin/audit", summary="Nhật ký thay đổi / audit log")
+async def audit(request: Request, _: Admin, limit: int = Query(200, ge=1, le=2000), actor: str = Query("", max_length=64)) -> list[dict]:
+    def work(session):
+        query = select(AuditEntry).order_by(desc(AuditEntry.id)).limit(limit)
+        if actor:
+            query = query.where(AuditEntry.actor == actor)
+        return [{"id": e.id, "actor": e.actor, "action": e.action, "target": e.target, "before": e.before,
+                 "after": e.after, "created_at": e.created_at.isoformat()} for e in session.scalars(query)]
+
+    return await in_db(request, work)
+
+
+# --- training and models -------------------------------------------------------------------------
+
+class TrainIn(BaseModel):
+    promote_if_better: bool = True
+    note: str = Field("", max_length=500)
+
+
+@router.post("/api/v1/admin/training", status_code=202, summary="Huấn luyện lại (chạy nền) / retrain in background")
+async def start_training(body: TrainIn, request: Request, principal: Admin) -> dict:
+    settings = request.app.state.settings
+    root = getattr(request.app.state, "project_root", None)
+    tolerance = getattr(request.app.state, "training_tolerance", training.DEFAULT_TOLERANCE)
+    req = training.TrainingRequest(actor=principal.username, promote_if_better=body.promote_if_better,
+                                   note=body.note, tolerance=tolerance, **({"project_root": root} if root else {}))
+    try:
+        run_id = await run_in_threadpool(training.start_training, settings, req, loader(request))
+    except training.TrainingProblem as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return {"run_id": run_id}
+
+
+@router.get("/api/v1/admin/training", summary="Các lượt huấn luyện")
+async def training_runs(request: Request, _: Admin) -> list[dict]:
+    return await run_in_threadpool(training.list_runs, request.app.state.settings)
+
+
+@router.get("/api/v1/admin/training/{run_id}", summary="Tiến độ và nhật ký một lượt huấn luyện")
+async def training_run(run_id: int, request: Request, _: Admin) -> dict:
+    run = await run_in_threadpool(training.run_status, request.app.state.settings, run_id)
+    if run is None:
+        raise HTTPException(404, "Không tìm thấy lượt huấn luyện.")
+    return run
+
+
+@router.get("/api/v1/admin/models", summary="Sổ đăng ký mô hình / model registry")
+async def models(request: Request, _: Admin) -> dict:
+    versions = await in_db(request, lambda s: [training.version_dict(v) for v in training.list_versions(s)])
+    running = await run_in_threadpool(loader(request).running_model)
+    return {"running": running, "versions": versions}
+
+
+@router.post("/api/v1/admin/models/rollback", summary="Quay lại mô hình trước / roll back")
+async def rollback(request: Request, principal: Admin) -> dict:
+    try:
+        version = await run_in_threadpool(lambda: training.rollback(request.app.state.settings, loader(request),
+                                                                    actor=principal.username))
+    except training.TrainingProblem as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return training.version_dict(version)
+
+
+__all__ = ["ROLES", "router"]

@@ -1,0 +1,41 @@
+"""Citizens rate the service or one answer of the assistant (public; shown on the staff dashboard)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from channels.base import clean_text
+from motcua.db import session_scope
+from motcua.staff.service import RatingInput, add_rating
+
+router = APIRouter(tags=["ratings"])
+
+
+class RatingIn(BaseModel):
+    kind: str = Field("service", pattern="^(service|answer)$")
+    score: int | None = Field(None, ge=1, le=5, description="1–5 sao")
+    helpful: bool | None = Field(None, description="câu trả lời có hữu ích không")
+    channel: str = Field("web", pattern="^[a-z]{2,16}$")
+    session: str = Field("", max_length=64, description="mã phiên của kênh (kiosk, web…)")
+    counter: str = Field("", max_length=32)
+    procedure_code: str = Field("", max_length=32)
+    comment: str = Field("", max_length=2000)
+
+
+@router.post("/api/v1/ratings", status_code=201, summary="Đánh giá mức độ hài lòng / rate the service")
+async def rate(body: RatingIn, request: Request) -> dict:
+    if body.score is None and body.helpful is None:
+        raise HTTPException(422, "Xin chọn số sao hoặc cho biết câu trả lời có hữu ích không.")
+    sender_id = f"{body.channel}:{body.session}" if body.session else ""
+    rating = RatingInput(kind=body.kind, score=body.score, helpful=body.helpful, channel=body.channel,
+                         sender_id=sender_id, center_code=request.app.state.settings.agency_code,
+                         counter=body.counter, procedure_code=body.procedure_code, comment=clean_text(body.comment))
+
+    def work() -> None:
+        with session_scope(request.app.state.settings.sqlalchemy_url) as session:
+            add_rating(session, rating)
+
+    await run_in_threadpool(work)
+    return {"ok": True, "message": "Cảm ơn ông/bà đã đánh giá."}

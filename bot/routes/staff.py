@@ -1,0 +1,322 @@
+"""Staff pages and APIs: sign-in, the review list of unanswered questions, the handoff inbox,
+the dashboard. Every route but sign-in/out depends on :func:`bot.auth.require_staff`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from bot.auth import (
+    COOKIE,
+    Principal,
+    SignInError,
+    Staff,
+    authenticate,
+    close_session,
+    open_session,
+    policy,
+    record_audit,
+    session_token,
+)
+from bot.message_log import LogEntry
+from bot.routes.pages import STATIC
+from bot.staff_desk import RESUMED_TEXT
+from channels.base import BotMessage, clean_text
+from knowledge_base.store import ProcedureRow
+from motcua.db import session_scope
+from motcua.staff import service
+from motcua.staff.dashboard import SECTIONS, VIETNAM_TZ, DateRange, build_dashboard, to_csv
+from motcua.staff.models import HandoffConversation
+
+router = APIRouter(tags=["staff"])
+PAGES = STATIC / "staff"
+
+
+def page(request: Request, name: str) -> HTMLResponse:
+    html = (PAGES / name).read_text(encoding="utf-8")
+    return HTMLResponse(html.replace("{{CENTER_NAME}}", request.app.state.settings.center_name),
+                        headers={"Cache-Control": "no-store"})
+
+
+async def in_db(request: Request, work):
+    """Run ``work(session)`` in one transaction off the event loop; review errors become 400/404."""
+    url = request.app.state.settings.sqlalchemy_url
+
+    def run():
+        with session_scope(url) as session:
+            return work(session)
+
+    try:
+        return await run_in_threadpool(run)
+    except service.ReviewError as exc:
+        raise HTTPException(404 if "Không tìm thấy" in str(exc) else 400, str(exc)) from exc
+
+
+# --- sign-in -------------------------------------------------------------------------------------
+
+class LoginIn(BaseModel):
+    username: str = Field(..., min_length=1, max_length=64)
+    password: str = Field(..., min_length=1, max_length=256)
+
+
+@router.get("/staff/login", response_class=HTMLResponse, summary="Trang đăng nhập cán bộ / sign-in page")
+async def login_page(request: Request) -> HTMLResponse:
+    return page(request, "login.html")
+
+
+@router.post("/api/v1/staff/login", summary="Đăng nhập / sign in")
+async def login(body: LoginIn, request: Request) -> JSONResponse:
+    rules = policy(request)
+
+    def work(session):
+        try:
+            user = authenticate(session, body.username, body.password, policy=rules)
+        except SignInError as exc:
+            return None, exc
+        record_audit(session, user.username, "auth.login", f"user:{user.username}")
+        return (open_session(session, user, policy=rules), Principal.of(user)), None
+
+    result, error = await in_db(request, work)
+    if error is not None:
+        return JSONResponse({"detail": str(error), "locked": error.locked}, status_code=423 if error.locked else 401)
+    token, principal = result
+    response = JSONResponse({"user": _principal(principal),
+                             "redirect": "/admin" if principal.is_admin else "/staff"})
+    response.set_cookie(COOKIE, token, max_age=int(rules.session_ttl.total_seconds()), httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https", path="/")
+    return response
+
+
+@router.post("/api/v1/staff/logout", summary="Đăng xuất / sign out")
+async def logout(request: Request) -> JSONResponse:
+    token = session_token(request)
+    if token:
+        await in_db(request, lambda session: close_session(session, token))
+    response = JSONResponse({"ok": True})
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def _principal(p: Principal) -> dict[str, Any]:
+    return {"username": p.username, "full_name": p.full_name, "role": p.role, "center_code": p.center_code}
+
+
+@router.get("/api/v1/staff/me", summary="Tài khoản đang đăng nhập / who am I")
+async def me(principal: Staff) -> dict:
+    return _principal(principal)
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+@router.get("/staff", include_in_schema=False)
+async def staff_home(_: Staff) -> RedirectResponse:
+    return RedirectResponse("/staff/unanswered", status_code=303)
+
+
+@router.get("/staff/unanswered", response_class=HTMLResponse, summary="Câu hỏi chưa trả lời được")
+async def unanswered_page(request: Request, _: Staff) -> HTMLResponse:
+    return page(request, "unanswered.html")
+
+
+@router.get("/staff/inbox", response_class=HTMLResponse, summary="Hộp thư chuyển cán bộ / handoff inbox")
+async def inbox_page(request: Request, _: Staff) -> HTMLResponse:
+    return page(request, "inbox.html")
+
+
+@router.get("/staff/dashboard", response_class=HTMLResponse, summary="Bảng số liệu / dashboard")
+async def dashboard_page(request: Request, _: Staff) -> HTMLResponse:
+    return page(request, "dashboard.html")
+
+
+# --- unanswered questions ------------------------------------------------------------------------
+
+def _question(row) -> dict[str, Any]:
+    return {"id": row.id, "channel": row.channel, "sender_id": row.sender_id, "question": row.question,
+            "reply": row.reply, "reason": row.reason, "reason_label": service.REASON_LABELS.get(row.reason, row.reason),
+            "status": row.status, "status_label": service.STATUS_LABELS.get(row.status, row.status),
+            "procedure_code": row.procedure_code, "intent": row.intent, "resolved_by": row.resolved_by,
+            "created_at": row.created_at.isoformat()}
+
+
+@router.get("/api/v1/staff/unanswered", summary="Danh sách câu hỏi chưa trả lời được")
+async def list_unanswered(request: Request, _: Staff,
+                          status: str = Query("open", pattern="^(open|linked|training|faq|dismissed|all)$")
+                          ) -> list[dict]:
+    return await in_db(request, lambda s: [_question(r) for r in service.list_unanswered(s, status)])
+
+
+class LinkIn(BaseModel):
+    procedure_code: str = Field(..., min_length=1, max_length=32)
+
+
+class TrainingIn(BaseModel):
+    intent: str = Field(..., min_length=1, max_length=64)
+    text: str = Field("", max_length=500)
+
+
+class FaqIn(BaseModel):
+    answer: str = Field(..., min_length=1, max_length=5000)
+    question: str = Field("", max_length=1000)
+    procedure_codes: list[str] = Field(default_factory=list, max_length=10)
+
+
+@router.post("/api/v1/staff/unanswered/{question_id}/link", summary="Gắn với một thủ tục")
+async def link_question(question_id: int, body: LinkIn, request: Request,
+                        principal: Staff) -> dict:
+    return await in_db(request, lambda s: _question(service.link_to_procedure(
+        s, question_id, body.procedure_code.strip(), actor=principal.username)))
+
+
+@router.post("/api/v1/staff/unanswered/{question_id}/training", summary="Thêm làm câu ví dụ huấn luyện")
+async def question_to_training(question_id: int, body: TrainingIn, request: Request,
+                               principal: Staff) -> dict:
+    root = getattr(request.app.state, "project_root", None)
+    extra = {"project_root": root} if root else {}
+    return await in_db(request, lambda s: _question(service.add_as_training_example(
+        s, question_id, body.intent, actor=principal.username, text=clean_text(body.text), **extra)))
+
+
+@router.post("/api/v1/staff/unanswered/{question_id}/faq", summary="Thêm vào mục hỏi đáp")
+async def question_to_faq(question_id: int, body: FaqIn, request: Request,
+                          principal: Staff) -> dict:
+    return await in_db(request, lambda s: _question(service.add_as_faq(
+        s, question_id, body.answer, actor=principal.username, question=body.question,
+        procedure_codes=tuple(c.strip() for c in body.procedure_codes if c.strip()))))
+
+
+@router.post("/api/v1/staff/unanswered/{question_id}/dismiss", summary="Bỏ qua")
+async def dismiss_question(question_id: int, request: Request, principal: Staff) -> dict:
+    return await in_db(request, lambda s: _question(service.dismiss(s, question_id, actor=principal.username)))
+
+
+@router.get("/api/v1/staff/intents", summary="Các ý định trong domain.yml")
+async def intents(request: Request, _: Staff) -> list[str]:
+    root = getattr(request.app.state, "project_root", None)
+    return service.domain_intents(root) if root else service.domain_intents()
+
+
+@router.get("/api/v1/staff/procedures", summary="Thủ tục (mã, tên) để gắn câu hỏi")
+async def procedures(request: Request, _: Staff, q: str = Query("", max_length=100)) -> list[dict]:
+    def work(session):
+        query = select(ProcedureRow.code, ProcedureRow.name).order_by(ProcedureRow.name).limit(100)
+        if q:
+            query = query.where(ProcedureRow.name.ilike(f"%{q}%") | ProcedureRow.code.ilike(f"%{q}%"))
+        return [{"code": code, "name": name} for code, name in session.execute(query)]
+
+    return await in_db(request, work)
+
+
+# --- the handoff inbox -----------------------------------------------------------------------------
+
+class ReplyIn(BaseModel):
+    text: str = Field(..., min_length=1, max_length=4000)
+
+
+@router.get("/api/v1/staff/handoffs", summary="Cuộc trò chuyện chuyển cán bộ")
+async def handoffs(request: Request, _: Staff,
+                   status: str = Query("open", pattern="^(open|closed|all)$")) -> list[dict]:
+    return await in_db(request, lambda s: service.list_handoffs(s, status))
+
+
+@router.get("/api/v1/staff/handoffs/{conversation_id}", summary="Một cuộc trò chuyện và các tin nhắn")
+async def handoff(conversation_id: int, request: Request, _: Staff) -> dict:
+    def work(session):
+        row = service.get_handoff(session, conversation_id)
+        messages = service.handoff_messages(session, conversation_id)
+        return {**service.handoff_summary(row, len(messages)),
+                "items": [{"direction": m.direction, "author": m.author, "text": m.text,
+                           "created_at": m.created_at.isoformat()} for m in messages]}
+
+    return await in_db(request, work)
+
+
+def _conversation_for_staff(session, conversation_id: int) -> HandoffConversation:
+    row = service.get_handoff(session, conversation_id)
+    if row.status != "open":
+        raise service.ReviewError("Cuộc trò chuyện đã được trả lại cho trợ lý ảo.")
+    return row
+
+
+@router.post("/api/v1/staff/handoffs/{conversation_id}/reply", summary="Trả lời người dân qua kênh của họ")
+async def reply(conversation_id: int, body: ReplyIn, request: Request,
+                principal: Staff) -> dict:
+    text = clean_text(body.text)
+    if not text:
+        raise HTTPException(400, "Nội dung trả lời trống.")
+
+    def work(session):
+        row = _conversation_for_staff(session, conversation_id)
+        service.add_handoff_message(session, row, "out", text, author=principal.username)
+        row.assigned_to = row.assigned_to or principal.username
+        return row.channel, row.sender_id
+
+    channel, sender_id = await in_db(request, work)
+    name = principal.full_name or principal.username
+    message = BotMessage(text=f"Cán bộ {name}: {text}", custom={"staff": principal.username})
+    delivered = await _deliver(request, channel, sender_id, message)
+    return {"delivered": delivered,
+            "note": "" if delivered else "Người dân hiện không kết nối; tin nhắn đã lưu trong cuộc trò chuyện."}
+
+
+@router.post("/api/v1/staff/handoffs/{conversation_id}/release", summary="Trả cuộc trò chuyện cho trợ lý ảo")
+async def release(conversation_id: int, request: Request, principal: Staff) -> dict:
+    def work(session):
+        row = service.close_handoff(session, conversation_id, actor=principal.username)
+        service.add_handoff_message(session, row, "bot", RESUMED_TEXT, author="trợ lý ảo")
+        return row.channel, row.sender_id
+
+    channel, sender_id = await in_db(request, work)
+    desk = getattr(request.app.state, "staff_desk", None)
+    if desk is not None:
+        desk.release(sender_id)
+    delivered = await _deliver(request, channel, sender_id, BotMessage(RESUMED_TEXT))
+    return {"released": True, "delivered": delivered}
+
+
+async def _deliver(request: Request, channel: str, sender_id: str, message: BotMessage) -> bool:
+    """To the citizen's open page, else through the channel notifier; logged with the conversation."""
+    desk = getattr(request.app.state, "staff_desk", None)
+    notifier = getattr(getattr(request.app.state, "channels", None), "notifier", None)
+    delivered = await desk.deliver(channel, sender_id, [message], notifier) if desk is not None else False
+    message_log = getattr(request.app.state.gateway, "message_log", None)
+    if message_log is not None:
+        message_log.record(LogEntry(channel, sender_id, "out", message.text, message.to_dict(), "staff"))
+    return delivered
+
+
+# --- dashboard -----------------------------------------------------------------------------------
+
+def _period(start: date | None, end: date | None) -> DateRange:
+    today = datetime.now(VIETNAM_TZ).date()
+    end = end or today
+    start = start or end - timedelta(days=6)
+    try:
+        return DateRange(start, end)
+    except ValueError as exc:
+        raise HTTPException(400, "Khoảng ngày không hợp lệ (ngày đầu phải trước ngày cuối, tối đa một năm).") \
+            from exc
+
+
+@router.get("/api/v1/staff/dashboard", summary="Số liệu bảng điều khiển / dashboard figures")
+async def dashboard(request: Request, _: Staff, start: date | None = None, end: date | None = None,
+                    center: str = Query("", max_length=64)) -> dict:
+    period = _period(start, end)
+    return await in_db(request, lambda s: build_dashboard(s, period, center.strip()).to_dict())
+
+
+@router.get("/api/v1/staff/dashboard/export.csv", summary="Xuất CSV / CSV export")
+async def dashboard_csv(request: Request, _: Staff, start: date | None = None, end: date | None = None,
+                        center: str = Query("", max_length=64), section: str = Query("all")) -> Response:
+    if section != "all" and section not in SECTIONS:
+        raise HTTPException(400, f"Mục không hợp lệ; chọn một trong: all, {', '.join(SECTIONS)}.")
+    period = _period(start, end)
+    body = await in_db(request, lambda s: to_csv(build_dashboard(s, period, center.strip()), section))
+    filename = f"motcua-{section}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

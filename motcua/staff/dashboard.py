@@ -1,0 +1,376 @@
+"""Dashboard figures for a center or a province, over a date range (Vietnam local days).
+
+Each section reads its own tables with plain SQL and is ``None`` when those tables do not
+exist yet (the page then says «chưa có dữ liệu»). Aggregation is done in Python over the
+rows of the range, so SQLite and PostgreSQL give the same figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from statistics import mean
+from typing import Any
+
+from sqlalchemy import bindparam, inspect, text
+from sqlalchemy.orm import Session
+
+VIETNAM_TZ = timezone(timedelta(hours=7))
+UNANSWERED_REASONS = ("busy", "empty", "fallback", "handoff")
+DOSSIER_OPEN = ("received", "in_processing")
+DOSSIER_DONE = ("completed", "result_returned")
+STATUS_LABELS = {"received": "Đã tiếp nhận", "in_processing": "Đang giải quyết",
+                 "supplement_requested": "Cần bổ sung hồ sơ", "completed": "Đã có kết quả, chờ trả",
+                 "result_returned": "Đã trả kết quả", "rejected": "Từ chối giải quyết"}
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: date
+    end: date  # inclusive
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError("end must not be before start")
+        if (self.end - self.start).days > 366:
+            raise ValueError("a range is at most one year")
+
+    @property
+    def utc_bounds(self) -> tuple[datetime, datetime]:
+        lower = datetime.combine(self.start, time(0), VIETNAM_TZ).astimezone(UTC)
+        upper = datetime.combine(self.end + timedelta(days=1), time(0), VIETNAM_TZ).astimezone(UTC)
+        return lower, upper
+
+
+def local(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    if isinstance(moment, str):  # SQLite through text() gives strings back
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(VIETNAM_TZ)
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _minutes(later: datetime | None, earlier: datetime | None) -> float | None:
+    if later is None or earlier is None:
+        return None
+    return (local(later) - local(earlier)).total_seconds() / 60
+
+
+def _avg(values: list[float]) -> float | None:
+    return round(mean(values), 1) if values else None
+
+
+@dataclass
+class ChatbotFigures:
+    conversations: int
+    questions: int
+    answered: int
+    abstained: int  # busy, empty, fallback
+    handed_over: int  # conversations handed to staff
+    to_staff_messages: int  # citizen messages that went to the inbox
+    unhelpful: int
+    by_reason: dict[str, int]
+    by_hour: list[int]  # questions per local hour 0..23
+    by_day: list[dict[str, Any]]
+
+
+@dataclass
+class RatingFigures:
+    count: int
+    average: float | None
+    distribution: list[int]  # 1..5 stars
+    helpful: int
+    unhelpful: int
+    by_center: list[dict[str, Any]]
+
+
+@dataclass
+class DossierFigures:
+    received: int
+    by_status: list[dict[str, Any]]
+    by_procedure: list[dict[str, Any]]
+    finished: int
+    on_time: int
+    on_time_rate: float | None
+    overdue: list[dict[str, Any]]
+    by_center: list[dict[str, Any]]
+
+
+@dataclass
+class QueueFigures:
+    issued: int
+    served: int
+    no_show: int
+    mean_wait_min: float | None
+    mean_service_min: float | None
+    by_service: list[dict[str, Any]]
+    by_counter: list[dict[str, Any]]
+    by_hour: list[dict[str, Any]]  # per service and hour: issued, mean wait, mean service
+    hours: list[int]
+
+
+@dataclass
+class Dashboard:
+    start: date
+    end: date
+    center: str
+    chatbot: ChatbotFigures
+    ratings: RatingFigures
+    dossiers: DossierFigures | None
+    queue: QueueFigures | None
+    missing: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["start"], data["end"] = self.start.isoformat(), self.end.isoformat()
+        return data
+
+
+def _bounds(session: Session, period: DateRange) -> tuple[Any, Any]:
+    """The range's UTC bounds as the database compares them (SQLite keeps UTC wall-clock text)."""
+    lower, upper = period.utc_bounds
+    if session.get_bind().dialect.name == "sqlite":
+        return tuple(m.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") for m in (lower, upper))
+    return lower, upper
+
+
+def _has_tables(session: Session, *names: str) -> bool:
+    inspector = inspect(session.connection())
+    return all(inspector.has_table(name) for name in names)
+
+
+def build_dashboard(session: Session, period: DateRange, center: str = "", today: date | None = None) -> Dashboard:
+    today = today or datetime.now(VIETNAM_TZ).date()
+    missing: list[str] = []
+    dossiers = None
+    if _has_tables(session, "dossiers", "dossier_status_changes"):
+        dossiers = dossier_figures(session, period, center, min(today, period.end))
+    else:
+        missing.append("dossiers")
+    queue = None
+    if _has_tables(session, "queue_tickets", "queue_services"):
+        queue = queue_figures(session, period)
+    else:
+        missing.append("queue")
+    return Dashboard(period.start, period.end, center, chatbot_figures(session, period),
+                     rating_figures(session, period, center), dossiers, queue, missing)
+
+
+def chatbot_figures(session: Session, period: DateRange) -> ChatbotFigures:
+    lower, upper = _bounds(session, period)
+    rows = session.execute(text(
+        "SELECT sender_id, outcome, created_at FROM conversation_messages "
+        "WHERE direction = 'in' AND created_at >= :lower AND created_at < :upper"),
+        {"lower": lower, "upper": upper}).all()
+    to_bot = [r for r in rows if r.outcome != "handoff"]
+    by_hour = [0] * 24
+    by_day: Counter[date] = Counter()
+    for row in to_bot:
+        moment = local(row.created_at)
+        by_hour[moment.hour] += 1
+        by_day[moment.date()] += 1
+    reasons = Counter(r for (r,) in session.execute(text(
+        "SELECT reason FROM unanswered_questions WHERE created_at >= :lower AND created_at < :upper"),
+        {"lower": lower, "upper": upper}))
+    handed = session.execute(text(
+        "SELECT count(*) FROM handoff_conversations WHERE created_at >= :lower AND created_at < :upper"),
+        {"lower": lower, "upper": upper}).scalar() or 0
+    abstained = reasons["busy"] + reasons["empty"] + reasons["fallback"]
+    answered = max(0, len(to_bot) - abstained - reasons["handoff"])
+    days = [{"day": d.isoformat(), "questions": n} for d, n in sorted(by_day.items())]
+    return ChatbotFigures(len({r.sender_id for r in rows}), len(to_bot), answered, abstained, handed,
+                          len(rows) - len(to_bot), reasons["unhelpful"],
+                          {k: reasons[k] for k in (*UNANSWERED_REASONS, "unhelpful")}, by_hour, days)
+
+
+def rating_figures(session: Session, period: DateRange, center: str = "") -> RatingFigures:
+    lower, upper = _bounds(session, period)
+    sql = "SELECT kind, score, helpful, center_code FROM ratings WHERE created_at >= :lower AND created_at < :upper"
+    params: dict[str, Any] = {"lower": lower, "upper": upper}
+    if center:
+        sql += " AND center_code = :center"
+        params["center"] = center
+    rows = session.execute(text(sql), params).all()
+    scores = [r.score for r in rows if r.score is not None]
+    distribution = [sum(1 for s in scores if s == star) for star in range(1, 6)]
+    per_center: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        if row.score is not None:
+            per_center[row.center_code or "—"].append(row.score)
+    by_center = [{"center": c, "count": len(v), "average": _avg(v)} for c, v in sorted(per_center.items())]
+    helpful = sum(1 for r in rows if r.helpful is not None and bool(r.helpful))
+    unhelpful = sum(1 for r in rows if r.helpful is not None and not r.helpful)
+    return RatingFigures(len(scores), round(mean(scores), 2) if scores else None, distribution, helpful, unhelpful,
+                         by_center)
+
+
+def dossier_figures(session: Session, period: DateRange, center: str, as_of: date) -> DossierFigures:
+    lower, upper = _bounds(session, period)
+    where, params = "", {"lower": lower, "upper": upper}
+    if center:
+        where = " AND agency_code = :center"
+        params["center"] = center
+    received = session.execute(text(
+        "SELECT id, code, agency_code, procedure_code, procedure_name, status FROM dossiers "
+        "WHERE received_at >= :lower AND received_at < :upper" + where), params).all()
+    by_status = Counter(r.status for r in received)
+    by_procedure: dict[str, dict[str, Any]] = {}
+    per_center: Counter[str] = Counter()
+    for row in received:
+        entry = by_procedure.setdefault(row.procedure_code, {"procedure_code": row.procedure_code,
+                                                             "procedure_name": row.procedure_name, "count": 0})
+        entry["count"] += 1
+        per_center[row.agency_code] += 1
+    # Finished in the range: the first change to "completed" (or straight to returned).
+    finished_rows = session.execute(text(
+        "SELECT d.id, d.due_date, min(c.created_at) AS done_at FROM dossiers d "
+        "JOIN dossier_status_changes c ON c.dossier_id = d.id "
+        "WHERE c.to_status IN :done" + where.replace("agency_code", "d.agency_code") +
+        " GROUP BY d.id, d.due_date").bindparams(bindparam("done", expanding=True)),
+        {**params, "done": list(DOSSIER_DONE)}).all()
+    finished = [(r, local(r.done_at)) for r in finished_rows]
+    first, last = period.utc_bounds
+    finished = [(r, done) for r, done in finished if first <= done < last]
+    on_time = sum(1 for r, done in finished if r.due_date is None or done.date() <= _day(r.due_date))
+    overdue_rows = session.execute(text(
+        "SELECT code, agency_code, procedure_code, procedure_name, applicant_name, status, received_at, due_date "
+        "FROM dossiers WHERE status IN :open AND due_date IS NOT NULL AND due_date < :as_of" + where +
+        " ORDER BY due_date, code").bindparams(bindparam("open", expanding=True)),
+        {**params, "open": list(DOSSIER_OPEN), "as_of": as_of}).all()
+    overdue = [{"code": r.code, "procedure_code": r.procedure_code, "procedure_name": r.procedure_name,
+                "applicant_name": r.applicant_name, "status": r.status,
+                "status_label": STATUS_LABELS.get(r.status, r.status), "due_date": _day(r.due_date).isoformat(),
+                "days_late": (as_of - _day(r.due_date)).days, "center": r.agency_code} for r in overdue_rows]
+    return DossierFigures(
+        len(received),
+        [{"status": s, "label": STATUS_LABELS.get(s, s), "count": n} for s, n in sorted(by_status.items())],
+        sorted(by_procedure.values(), key=lambda e: (-e["count"], e["procedure_code"])),
+        len(finished), on_time, round(on_time / len(finished), 4) if finished else None, overdue,
+        [{"center": c, "received": n} for c, n in sorted(per_center.items())])
+
+
+def queue_figures(session: Session, period: DateRange) -> QueueFigures:
+    names = dict(session.execute(text("SELECT code, name FROM queue_services")).all())
+    rows = session.execute(text(
+        "SELECT service_code, issued_service, counter_number, status, issued_at, called_at, started_at, finished_at "
+        "FROM queue_tickets WHERE day >= :start AND day <= :end"), {"start": period.start, "end": period.end}).all()
+    waits: dict[str, list[float]] = defaultdict(list)
+    services: dict[str, list[float]] = defaultdict(list)
+    counter_service: dict[int, list[float]] = defaultdict(list)
+    counter_served: Counter[int] = Counter()
+    issued: Counter[str] = Counter()
+    served: Counter[str] = Counter()
+    no_show: Counter[str] = Counter()
+    hour_issued: Counter[tuple[str, int]] = Counter()
+    hour_wait: dict[tuple[str, int], list[float]] = defaultdict(list)
+    hour_service: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for row in rows:
+        code = row.service_code
+        hour = local(row.issued_at).hour
+        issued[code] += 1
+        hour_issued[(code, hour)] += 1
+        wait = _minutes(row.called_at, row.issued_at)
+        if wait is not None:
+            waits[code].append(wait)
+            hour_wait[(code, hour)].append(wait)
+        if row.status == "no_show":
+            no_show[code] += 1
+        if row.status == "done":
+            served[code] += 1
+            if row.counter_number is not None:
+                counter_served[row.counter_number] += 1
+            spent = _minutes(row.finished_at, row.started_at)
+            if spent is not None:
+                services[code].append(spent)
+                hour_service[(code, hour)].append(spent)
+                if row.counter_number is not None:
+                    counter_service[row.counter_number].append(spent)
+    codes = sorted(issued)
+    by_service = [{"service_code": c, "service_name": names.get(c, c), "issued": issued[c], "served": served[c],
+                   "no_show": no_show[c], "mean_wait_min": _avg(waits[c]), "mean_service_min": _avg(services[c])}
+                  for c in codes]
+    counter_names = dict(session.execute(text("SELECT number, name FROM queue_counters")).all()) \
+        if _has_tables(session, "queue_counters") else {}
+    by_counter = [{"counter": n, "counter_name": counter_names.get(n, f"Quầy {n}"), "served": counter_served[n],
+                   "mean_service_min": _avg(counter_service[n])} for n in sorted(counter_served)]
+    hours = sorted({h for (_, h) in hour_issued})
+    by_hour = [{"service_code": c, "service_name": names.get(c, c), "hour": h, "issued": hour_issued[(c, h)],
+                "mean_wait_min": _avg(hour_wait[(c, h)]), "mean_service_min": _avg(hour_service[(c, h)])}
+               for c in codes for h in hours if hour_issued[(c, h)]]
+    all_waits = [w for values in waits.values() for w in values]
+    all_services = [s for values in services.values() for s in values]
+    return QueueFigures(sum(issued.values()), sum(served.values()), sum(no_show.values()), _avg(all_waits),
+                        _avg(all_services), by_service, by_counter, by_hour, hours)
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+SECTIONS = ("chatbot", "ratings", "dossiers_status", "dossiers_procedure", "overdue", "queue_services",
+            "queue_counters", "queue_hours")
+
+
+def csv_rows(dashboard: Dashboard, section: str) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of one section (Vietnamese column names)."""
+    c, r, d, q = dashboard.chatbot, dashboard.ratings, dashboard.dossiers, dashboard.queue
+    if section == "chatbot":
+        return (["chỉ số", "giá trị"],
+                [["Cuộc trò chuyện", c.conversations], ["Câu hỏi tới trợ lý", c.questions],
+                 ["Đã trả lời", c.answered], ["Chưa trả lời được", c.abstained],
+                 ["Chuyển cán bộ (cuộc)", c.handed_over], ["Tin nhắn gửi cán bộ", c.to_staff_messages],
+                 ["Bị đánh giá chưa hữu ích", c.unhelpful]]
+                + [[f"Câu hỏi lúc {h:02d} giờ", n] for h, n in enumerate(c.by_hour)])
+    if section == "ratings":
+        return (["chỉ số", "giá trị"],
+                [["Số lượt đánh giá", r.count], ["Điểm trung bình", r.average], ["Hữu ích", r.helpful],
+                 ["Chưa hữu ích", r.unhelpful]] + [[f"{i} sao", n] for i, n in enumerate(r.distribution, 1)])
+    if section in ("dossiers_status", "dossiers_procedure", "overdue"):
+        if d is None:
+            return ["ghi chú"], [["chưa có dữ liệu"]]
+        if section == "dossiers_status":
+            return ["trạng thái", "tên", "số hồ sơ"], [[e["status"], e["label"], e["count"]] for e in d.by_status]
+        if section == "dossiers_procedure":
+            return (["mã thủ tục", "tên thủ tục", "số hồ sơ"],
+                    [[e["procedure_code"], e["procedure_name"], e["count"]] for e in d.by_procedure])
+        return (["mã hồ sơ", "thủ tục", "người nộp", "trạng thái", "hạn trả", "số ngày quá hạn"],
+                [[e["code"], e["procedure_name"], e["applicant_name"], e["status_label"], e["due_date"],
+                  e["days_late"]] for e in d.overdue])
+    if section.startswith("queue_"):
+        if q is None:
+            return ["ghi chú"], [["chưa có dữ liệu"]]
+        if section == "queue_services":
+            return (["dịch vụ", "tên", "số đã cấp", "đã phục vụ", "vắng mặt", "chờ TB (phút)", "phục vụ TB (phút)"],
+                    [[e["service_code"], e["service_name"], e["issued"], e["served"], e["no_show"],
+                      e["mean_wait_min"], e["mean_service_min"]] for e in q.by_service])
+        if section == "queue_counters":
+            return (["quầy", "tên", "đã phục vụ", "phục vụ TB (phút)"],
+                    [[e["counter"], e["counter_name"], e["served"], e["mean_service_min"]] for e in q.by_counter])
+        if section == "queue_hours":
+            return (["dịch vụ", "giờ", "số đã cấp", "chờ TB (phút)", "phục vụ TB (phút)"],
+                    [[e["service_code"], e["hour"], e["issued"], e["mean_wait_min"], e["mean_service_min"]]
+                     for e in q.by_hour])
+    raise ValueError(f"unknown section {section!r}; expected one of {SECTIONS}")
+
+
+def to_csv(dashboard: Dashboard, section: str = "all") -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for name in (SECTIONS if section == "all" else (section,)):
+        header, rows = csv_rows(dashboard, name)
+        if section == "all":
+            writer.writerow([f"# {name}", f"{dashboard.start.isoformat()} – {dashboard.end.isoformat()}"])
+        writer.writerow(header)
+        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        if section == "all":
+            writer.writerow([])
+    return "\ufeff" + out.getvalue()  # BOM: Excel opens UTF-8 Vietnamese correctly
