@@ -5,8 +5,8 @@ ticket), the board page ``/board`` with its live stream (server-sent events) and
 voice call-out WAV. Staff: call next, recall, start, finish, no-show, transfer,
 pause/resume a counter, configure services and counters, statistics.
 
-Staff routes sit behind :func:`require_staff`, a **placeholder** until staff accounts
-arrive: the ``X-Staff-Token`` header must equal ``MOTCUA_SECRET_KEY``.
+Staff routes sit behind :func:`require_staff`: a signed-in staff member or admin
+(``bot.auth``), recorded as the actor of every operation.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import threading
 from dataclasses import asdict
 from datetime import date, datetime
 
+from bot import auth
+from motcua.staff.accounts import Principal
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
@@ -119,12 +121,9 @@ def get_runtime(request: Request) -> QueueRuntime:
     return runtime
 
 
-def require_staff(request: Request, x_staff_token: str = Header("", alias="X-Staff-Token")) -> str:
-    """Placeholder staff check until staff accounts arrive: the header must equal the secret key."""
-    secret = request.app.state.settings.secret_key
-    if not x_staff_token or not hmac.compare_digest(x_staff_token.encode(), secret.encode()):
-        raise HTTPException(401, "Chức năng dành cho cán bộ: thiếu hoặc sai mã cán bộ (X-Staff-Token).")
-    return "staff"
+async def require_staff(principal: Principal = Depends(auth.require_staff)) -> str:
+    """A signed-in staff member or admin; the queue records operations as ``staff:<username>``."""
+    return f"staff:{principal.username}"
 
 
 def _refuse(exc: Exception) -> HTTPException:

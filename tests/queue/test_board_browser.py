@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from devices.voice import EspeakVoice
+from motcua.db import session_scope
+from motcua.staff.accounts import create_user
 from tests.queue.test_queue_api import STAFF, FakeVoice, make_app
 from tests.servers import serve_in_thread
 
@@ -41,7 +43,11 @@ def test_a_call_made_through_the_api_appears_on_the_board_and_is_spoken(tmp_path
     page = browser_page
     voice_requests: list[str] = []
     page.on("request", lambda request: voice_requests.append(request.url) if "/voice/" in request.url else None)
+    with session_scope(database_url) as session:
+        create_user(session, "quay1", "mat-khau-quay-1", role="staff", full_name="Cán bộ quầy 1")
     with serve_in_thread(app) as base, httpx.Client(base_url=base, timeout=10) as http:
+        signed = http.post("/api/v1/staff/login", json={"username": "quay1", "password": "mat-khau-quay-1"})
+        assert signed.status_code == 200, signed.text
         http.post("/api/v1/queue/tickets", json={"service": "HT", "print": False})
         http.post("/api/v1/queue/tickets", json={"service": "CT", "print": False})
         page.goto(f"{base}/board")
