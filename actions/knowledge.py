@@ -73,17 +73,53 @@ class AliasFinder:
         return FinderResult(matches, abstained=not matches)
 
 
+class RetrievalFinder:
+    """The hybrid search index (BM25 on accented and unaccented text + embeddings)."""
+
+    def __init__(self, service):
+        self.service = service
+
+    def find(self, text: str, top_k: int = 3) -> FinderResult:
+        response = self.service.search(text, top_k=top_k, kinds=("procedure", "faq"))
+        matches = [Match(hit.code, hit.name, float(hit.score)) for hit in response.procedures[:top_k]]
+        return FinderResult(matches, abstained=response.abstained or not matches)
+
+
+class ChainFinder:
+    """Staff-kept names first (exact, cheap), then the search index."""
+
+    def __init__(self, *finders: ProcedureFinder):
+        self.finders = finders
+
+    def find(self, text: str, top_k: int = 3) -> FinderResult:
+        result = FinderResult([], abstained=True)
+        for finder in self.finders:
+            result = finder.find(text, top_k)
+            if not result.abstained:
+                return result
+        return result
+
+
 class KnowledgeBase:
-    def __init__(self, database_url: str):
+    def __init__(self, database_url: str, settings=None):
         self.database_url = database_url
+        self.settings = settings
         self._procedures: dict[str, Procedure] = {}
         self.finder: ProcedureFinder = AliasFinder([])
+        self.search = None  # retrieval.service.RetrievalService once warmed up with settings
 
     def warm_up(self) -> None:
         with session_scope(self.database_url) as session:
             procedures = list_procedures(session)
         self._procedures = {p.code: p for p in procedures}
-        self.finder = AliasFinder(procedures)
+        finders: list[ProcedureFinder] = [AliasFinder(procedures)]
+        if self.settings is not None:
+            from motcua.search_index import open_index
+
+            self.search, report = open_index(self.settings)
+            log.info(report.describe())
+            finders.append(RetrievalFinder(self.search))
+        self.finder = ChainFinder(*finders)
         log.info("knowledge base: %d procedures loaded", len(procedures))
 
     def get(self, code: str) -> Procedure | None:

