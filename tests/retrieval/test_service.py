@@ -7,7 +7,7 @@ import pytest
 from knowledge_base.schema import Synonym
 from retrieval.embedders import HashingEmbedder
 from retrieval.service import RetrievalService, documents_from
-from tests.retrieval.conftest import make_documents, make_procedures
+from tests.retrieval.synthetic import make_documents, make_procedures
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from knowledge_base.schema import FaqEntry, Procedure, RequiredDocument
 from retrieval.documents import SearchDocument, faq_to_document, passage_to_document, procedure_to_document
 
@@ -70,8 +68,3 @@ def make_documents() -> list[SearchDocument]:
         )
     )
     return documents
-
-
-@pytest.fixture(scope="session")
-def synthetic_documents() -> list[SearchDocument]:
-    return make_documents()
