@@ -128,5 +128,10 @@ class KnowledgeBase:
     def find(self, text: str, top_k: int = 3) -> FinderResult:
         return self.finder.find(text, top_k)
 
+    def find_named(self, text: str, top_k: int = 3) -> FinderResult:
+        """Only the names and aliases staff keep: precise, for telling a new topic from a follow-up."""
+        first = self.finder.finders[0] if isinstance(self.finder, ChainFinder) else self.finder
+        return first.find(text, top_k)
+
     def __len__(self) -> int:
         return len(self._procedures)

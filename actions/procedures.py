@@ -53,17 +53,29 @@ class ActionAnswerProcedure(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         intent = (tracker.latest_message.get("intent") or {}).get("name", "")
         aspect = INTENT_ASPECT.get(intent, Aspect.OVERVIEW)
+        text = _latest_text(tracker)
+        named = _entity_values(tracker, "procedure")
+        context = tracker.get_slot("procedure_code")
         procedure = None
-        # The citizen's own words first: they may name a more specific procedure
-        # ("mất căn cước") than the canonical entity value ("làm căn cước").
-        for query in [_latest_text(tracker), *_entity_values(tracker, "procedure")]:
-            if query:
-                found = self.knowledge.find(query, top_k=1)
-                if not found.abstained:
+        # 1. A procedure named by the words staff keep (the citizen's own words first: they may be
+        #    more specific, "mất căn cước", than the entity's canonical value, "làm căn cước").
+        for query in [text, *named]:
+            found = self.knowledge.find_named(query, top_k=1) if query else None
+            if found is not None and not found.abstained:
+                procedure = self.knowledge.get(found.matches[0].code)
+                break
+        # 2. A follow-up ("còn lệ phí thì sao?") names nothing: it is about the procedure in context.
+        if procedure is None and context and not named:
+            procedure = self.knowledge.get(context)
+        # 3. Otherwise the search index, which abstains when nothing fits.
+        if procedure is None:
+            for query in [text, *named]:
+                found = self.knowledge.find(query, top_k=1) if query else None
+                if found is not None and not found.abstained:
                     procedure = self.knowledge.get(found.matches[0].code)
                     break
-        if procedure is None and tracker.get_slot("procedure_code"):
-            procedure = self.knowledge.get(tracker.get_slot("procedure_code"))
+        if procedure is None and context:
+            procedure = self.knowledge.get(context)
         if procedure is None:
             dispatcher.utter_message(
                 text="Ông/bà muốn hỏi về thủ tục nào ạ? Xin nói rõ tên thủ tục, ví dụ «đăng ký khai sinh».",

@@ -113,3 +113,22 @@ def test_every_answer_cites_its_source_and_offers_next_steps(aspect):
 def test_unknown_aspect_is_a_programming_error():
     with pytest.raises(ValueError):
         answer(BIRTH, "weather")
+
+
+class AlwaysGuesses:
+    """A search index that never abstains: the follow-up must still keep its context."""
+
+    def find(self, text, top_k=3):
+        from actions.knowledge import FinderResult, Match
+
+        return FinderResult([Match(MARRIAGE.code, MARRIAGE.name, 0.1)], abstained=False)
+
+
+async def test_a_follow_up_keeps_its_context_even_when_the_search_index_guesses():
+    from actions.knowledge import ChainFinder
+
+    knowledge = FakeKnowledge([BIRTH, MARRIAGE])
+    knowledge.finder = ChainFinder(AliasFinder([BIRTH, MARRIAGE]), AlwaysGuesses())
+    t = tracker("thế mất bao lâu", "ask_processing_time", slots={"procedure_code": "1.001193"})
+    messages, _ = await run(ActionAnswerProcedure(knowledge), t)
+    assert messages[0]["text"] == answer(BIRTH, Aspect.TIME).text
