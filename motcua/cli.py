@@ -295,6 +295,7 @@ def serve(
         stopping = True
 
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)  # Ctrl-C, also when started from a script that ignores SIGINT
     try:
         stack.start()
     except RuntimeProblem as exc:
