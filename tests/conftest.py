@@ -9,6 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+pytest_plugins = ["tests.browser"]  # the shared headless-Chromium fixture `browser_page`
+
 
 def shared_data_dir() -> Path:
     """``../shared/data`` beside the checkout, or ``MOTCUA_SHARED_DIR``."""

@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-
 import pytest
 
 from bot.app import create_app
 from tests.dossiers.support import STAFF_PASSWORD, add_staff, application, gateway_settings
 from tests.servers import serve_in_thread
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def browser_page():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not shutil.which("chromium") and not shutil.which(CHROMIUM):
-        pytest.skip("chromium chưa cài (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield context.pages[0] if context.pages else context.new_page()
-        finally:
-            context.close()
 
 
 def test_staff_open_a_dossier_and_request_a_supplement_from_the_desk_page(tmp_path, sqlite_catalogue,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 
 import httpx
 import pytest
@@ -14,26 +13,7 @@ from motcua.staff.accounts import create_user
 from tests.queue.test_queue_api import STAFF, FakeVoice, make_app
 from tests.servers import serve_in_thread
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--autoplay-policy=no-user-gesture-required"]
-
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def browser_page():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not shutil.which("chromium") and not shutil.which(CHROMIUM):
-        pytest.skip("chromium chưa cài (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield context.pages[0] if context.pages else context.new_page()
-        finally:
-            context.close()
 
 
 def test_a_call_made_through_the_api_appears_on_the_board_and_is_spoken(tmp_path, database_url, clock,
