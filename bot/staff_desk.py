@@ -9,15 +9,15 @@ so this supports one gateway process; see the report of issue 9.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
+from bot.batch_writer import BatchWriter
 from bot.dialogue import DialogueReply
 from channels import kiosk
 from channels.base import BotMessage, UserMessage
@@ -81,8 +81,7 @@ class StaffDesk:
         self._handed_off: dict[str, str] = {}
         self._last_question: OrderedDict[str, str] = OrderedDict()
         self._max_remembered = max_remembered
-        self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self._writer: BatchWriter[_Write] = BatchWriter("staff-desk", self._write)
 
     # --- lifecycle ---
     async def start(self) -> None:
@@ -96,19 +95,13 @@ class StaffDesk:
             self._handed_off.update(await run_in_threadpool(load))
         except Exception:  # tables missing (not migrated): the desk still runs in memory
             log.exception("could not load open handoff conversations")
-        self._task = asyncio.create_task(self._run(), name="staff-desk")
+        self._writer.start()
 
     async def stop(self) -> None:
-        if self._task is None:
-            return
-        await self._queue.put(None)
-        await self._task
-        self._task = None
+        await self._writer.stop()
 
     async def flush(self) -> None:
-        while not self._queue.empty():
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)
+        await self._writer.flush()
 
     # --- the gateway's hot path ---
     def is_handed_off(self, sender_id: str) -> bool:
@@ -116,7 +109,7 @@ class StaffDesk:
 
     def citizen_message(self, message: UserMessage) -> None:
         """A message of a conversation that is with staff: to the inbox, not to Rasa."""
-        self._queue.put_nowait(_Write("handoff_in", message.channel, message.sender_id, _shown(message)))
+        self._writer.put(_Write("handoff_in", message.channel, message.sender_id, _shown(message)))
 
     def observe(self, message: UserMessage, reply: DialogueReply) -> None:
         """After Rasa's reply: put abstentions and fallbacks on the review list, start handoffs."""
@@ -134,11 +127,11 @@ class StaffDesk:
         else:
             reason = ""
         if reason:
-            self._queue.put_nowait(_Write("unanswered", message.channel, message.sender_id, question, reply_text,
+            self._writer.put(_Write("unanswered", message.channel, message.sender_id, question, reply_text,
                                           reason))
         if handoff is not None:
             self._handed_off[message.sender_id] = message.channel
-            self._queue.put_nowait(_Write("handoff_open", message.channel, message.sender_id, question, reply_text,
+            self._writer.put(_Write("handoff_open", message.channel, message.sender_id, question, reply_text,
                                           str(handoff.get("reason") or "")))
         if asked:
             self._last_question[message.sender_id] = asked
@@ -175,28 +168,7 @@ class StaffDesk:
         return delivered
 
     # --- the writer ---
-    async def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            item = await self._queue.get()
-            batch: list[_Write] = []
-            if item is None:
-                stopping = True
-            else:
-                batch.append(item)
-            while not self._queue.empty() and len(batch) < 200:
-                more = self._queue.get_nowait()
-                if more is None:
-                    stopping = True
-                    break
-                batch.append(more)
-            if batch:
-                try:
-                    await run_in_threadpool(self._write, batch)
-                except Exception:  # never take the gateway down
-                    log.exception("could not write %d staff-desk records", len(batch))
-
-    def _write(self, batch: list[_Write]) -> None:
+    def _write(self, batch: Sequence[_Write]) -> None:
         from motcua.staff.service import add_handoff_message, open_handoff, record_unanswered
 
         with session_scope(self.database_url) as session:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from knowledge_base.dichvucong import RecordError, parse_record, read_records, summarize
 from knowledge_base.store import ProcedureRevision, ProcedureRow
+from knowledge_base.sync import merged_aliases
 from motcua.db import session_scope
 
 
@@ -92,14 +93,19 @@ def import_dichvucong(
                 session.add(ProcedureRevision(procedure_code=procedure.code, version=1, actor=actor,
                                               reason="nhập từ Cổng DVC", before=None, after=data))
                 report.created += 1
-            elif row.staff_edited and not overwrite_staff_edits:
+                continue
+            if row.staff_edited and not overwrite_staff_edits:
                 report.kept_staff_edits += 1
-            elif row.data == data:
+                continue
+            # Everyday names (from the default files or earlier imports) stay searchable.
+            procedure.aliases = merged_aliases(procedure.aliases, list(row.data.get("aliases") or []))
+            data = procedure.to_dict()
+            if row.data == data:
                 report.unchanged += 1
-            else:
-                session.add(ProcedureRevision(procedure_code=procedure.code, version=row.version + 1, actor=actor,
-                                              reason="nhập lại từ Cổng DVC", before=row.data, after=data))
-                row.data, row.name, row.field = data, procedure.name, procedure.field
-                row.levels, row.source, row.version = ", ".join(procedure.levels), procedure.source, row.version + 1
-                report.updated += 1
+                continue
+            session.add(ProcedureRevision(procedure_code=procedure.code, version=row.version + 1, actor=actor,
+                                          reason="nhập lại từ Cổng DVC", before=row.data, after=data))
+            row.data, row.name, row.field = data, procedure.name, procedure.field
+            row.levels, row.source, row.version = ", ".join(procedure.levels), procedure.source, row.version + 1
+            report.updated += 1
     return report

@@ -8,6 +8,7 @@ file is named by a fingerprint of those.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -90,8 +91,18 @@ def ensure_model(settings: Settings, *, force: bool = False, echo: Echo = print)
     if target.exists() and not force:
         echo(f"✓ Mô hình Rasa đã cập nhật (dấu vân tay {fingerprint}), không cần huấn luyện lại.")
         return target
-    rasa = rasa_executable()
     settings.model_directory.mkdir(parents=True, exist_ok=True)
+    # One training at a time per model directory: a second process waits, then finds the model made.
+    with open(settings.model_directory / ".training.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists() and not force:
+            echo(f"✓ Mô hình Rasa vừa được huấn luyện xong bởi tiến trình khác: {target}")
+            return target
+        return _train(settings, fingerprint, target, echo)
+
+
+def _train(settings: Settings, fingerprint: str, target: Path, echo: Echo) -> Path:
+    rasa = rasa_executable()
     work = settings.model_directory / f".training-{fingerprint}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)

@@ -12,7 +12,6 @@ Staff routes sit behind :func:`require_staff`: a signed-in staff member or admin
 from __future__ import annotations
 
 import asyncio
-import hmac
 import html
 import json
 import logging
@@ -21,13 +20,12 @@ import threading
 from dataclasses import asdict
 from datetime import date, datetime
 
-from bot import auth
-from motcua.staff.accounts import Principal
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from bot import auth
 from bot.routes.pages import STATIC
 from devices.printer import TicketPrint, TicketPrinter, print_ticket, printer_from_url
 from devices.voice import EspeakVoice, Voice, VoiceError, spoken_call
@@ -43,6 +41,7 @@ from motcua.queue.service import (
     seed_queue,
 )
 from motcua.settings import Settings
+from motcua.staff.accounts import Principal
 
 log = logging.getLogger(__name__)
 

@@ -123,3 +123,36 @@ def test_the_whole_shared_catalogue_imports_once_and_reimports_unchanged(shared_
     assert first.records == 2642 and first.created == 2642 and not first.skipped
     second = import_dichvucong(url, shared_data / "dichvucong_procedures.jsonl.gz")
     assert (second.created, second.updated, second.unchanged) == (0, 0, 2642)
+
+
+def _default_birth_aliases() -> list[str]:
+    from knowledge_base.defaults import load_default_procedures
+
+    birth = next(p for p in load_default_procedures() if p.code == "1.001193")
+    assert birth.aliases, "the default birth registration file names how citizens call it"
+    return birth.aliases
+
+
+@pytest.mark.parametrize("defaults_first", [True, False], ids=["defaults-then-import", "import-then-defaults"])
+def test_catalogue_content_wins_and_keeps_the_default_everyday_names(database_url, tmp_path, defaults_first):
+    from knowledge_base.sync import sync_defaults
+
+    path = _write_jsonl(tmp_path / "c.jsonl", [json.dumps(RECORD, ensure_ascii=False)])
+    steps = [lambda: sync_defaults(database_url), lambda: import_dichvucong(database_url, path)]
+    for step in steps if defaults_first else reversed(steps):
+        step()
+    with session_scope(database_url) as session:
+        procedure = get_procedure(session, "1.001193")
+        row = session.scalar(select(ProcedureRow).where(ProcedureRow.code == "1.001193"))
+        source, version = row.source, row.version
+    # The catalogue's record, not the default file's ...
+    assert source == "dichvucong"
+    assert procedure.name == "Thủ tục đăng ký khai sinh"
+    assert [d.name for d in procedure.documents] == ["Tờ khai đăng ký khai sinh", "Giấy chứng sinh"]
+    # ... with every everyday name of the default file kept for search.
+    assert set(_default_birth_aliases()) <= set(procedure.aliases)
+    # A restart (defaults again) and a re-import change nothing more.
+    assert sync_defaults(database_url).updated == 0
+    assert import_dichvucong(database_url, path).unchanged == 1
+    with session_scope(database_url) as session:
+        assert session.scalar(select(ProcedureRow.version).where(ProcedureRow.code == "1.001193")) == version
