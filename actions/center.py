@@ -1,4 +1,4 @@
-"""Actions about the center itself, and the ones whose services arrive in later work."""
+"""Actions about the center itself: opening hours, address, contacts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-
-from actions.procedures import STAFF_BUTTONS
 
 
 class ActionCenterInfo(Action):
@@ -19,27 +17,4 @@ class ActionCenterInfo(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         dispatcher.utter_message(text=self.info_text)
-        return []
-
-
-class ActionNotYetAvailable(Action):
-    """Says honestly that a service is not open in this installation, and offers a person.
-
-    Registered under the names of services that a deployment has not switched on
-    yet, so a conversation never breaks on a missing action.
-    """
-
-    def __init__(self, action_name: str, what: str):
-        self._name = action_name
-        self.what = what
-
-    def name(self) -> str:
-        return self._name
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        dispatcher.utter_message(
-            text=f"Xin lỗi, chức năng {self.what} chưa được mở ở trung tâm này. "
-            "Ông/bà vui lòng liên hệ cán bộ tại quầy.",
-            buttons=STAFF_BUTTONS,
-        )
         return []

@@ -14,13 +14,24 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
+from starlette.concurrency import run_in_threadpool
 
-from actions.center import ActionCenterInfo, ActionNotYetAvailable
+from actions.center import ActionCenterInfo
 from actions.dossiers import ActionCheckDossierStatus
+from actions.forms import (
+    ActionAskFormAnswer,
+    ActionFinishDeclaration,
+    ActionStartForm,
+    DeclarationFiler,
+    FormCatalog,
+    ValidateDeclarationForm,
+)
 from actions.knowledge import KnowledgeBase
 from actions.legal import ActionAnswerLegal
 from actions.procedures import ActionAnswerProcedure, ActionClarify, ActionHandoff, ActionResetFallback
 from actions.queue import ActionIssueQueueNumber
+from actions.ratings import ActionRateService
+from knowledge_base.forms import load_forms
 from motcua.dossiers.service import DossierService
 from motcua.settings import Settings, get_settings
 
@@ -42,17 +53,31 @@ def build_executor(settings: Settings) -> tuple[ActionExecutor, KnowledgeBase]:
     knowledge = KnowledgeBase(settings.sqlalchemy_url, settings)
     knowledge.warm_up()
     executor = ActionExecutor()
+    dossiers = DossierService.from_settings(settings)
+    forms = FormCatalog(load_forms(), knowledge)
+    answer_procedure, answer_legal = ActionAnswerProcedure(knowledge), ActionAnswerLegal(knowledge)
+    center_info = ActionCenterInfo(center_info_text(settings))
+    # Questions a citizen may ask in the middle of a declaration, answered as anywhere else.
+    form_interruptions = {
+        **dict.fromkeys(("ask_procedure", "ask_documents", "ask_fee", "ask_processing_time", "ask_submission",
+                         "ask_legal_basis"), answer_procedure),
+        "ask_legal": answer_legal,
+        "ask_center_info": center_info,
+    }
     for action in (
-        ActionAnswerProcedure(knowledge),
+        answer_procedure,
         ActionClarify(),
         ActionHandoff(),
         ActionResetFallback(),
-        ActionCenterInfo(center_info_text(settings)),
+        center_info,
         ActionIssueQueueNumber(knowledge, settings),
-        ActionCheckDossierStatus(DossierService.from_settings(settings)),
-        ActionNotYetAvailable("action_start_form", "điền tờ khai qua trợ lý"),
-        ActionNotYetAvailable("action_rate_service", "đánh giá qua trợ lý"),
-        ActionAnswerLegal(knowledge),
+        ActionCheckDossierStatus(dossiers),
+        ActionStartForm(forms),
+        ActionAskFormAnswer(forms),
+        ValidateDeclarationForm(forms, DeclarationFiler.from_settings(settings, dossiers), form_interruptions),
+        ActionFinishDeclaration(),
+        ActionRateService(settings),
+        answer_legal,
     ):
         executor.register_action(action)
     return executor, knowledge
@@ -75,6 +100,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/actions")
     async def actions(request: Request) -> list[dict[str, str]]:
         return [a.model_dump() for a in request.app.state.executor.list_actions()]
+
+    @app.post("/index/refresh")
+    async def refresh_index(request: Request) -> JSONResponse:
+        """After a staff edit (the gateway calls this): procedures, aliases, synonyms and the
+        search index catch up with the database; only changed documents are re-embedded."""
+        try:
+            report = await run_in_threadpool(request.app.state.knowledge.refresh)
+        except Exception as exc:  # the database or the index is unusable: say so, keep serving
+            log.exception("index refresh failed")
+            return JSONResponse({"ok": False, "error": f"{type(exc).__name__}: {exc}"}, status_code=503)
+        return JSONResponse({"ok": True, **report.to_dict()})
 
     @app.post("/webhook")
     async def webhook(request: Request) -> JSONResponse:

@@ -30,15 +30,18 @@ YAML layout::
             when: past                # date only: any|past|future
             min_value: 1              # number only
             max_value: 10
+            aliases: [tên cháu]       # optional: other words citizens use for this field
+                                      # (for "sửa lại tên cháu"); sections may have aliases too
 
 Public API: :class:`FormDefinition`, :class:`FormField`, :class:`FormSigner`,
 :func:`load_forms`, :func:`load_form`, :func:`validate_field`, :func:`format_value`,
-:func:`values_from_card`, :data:`FIELD_TYPES`, :data:`VALIDATORS`.
+:func:`values_from_card`, :func:`find_fields`, :data:`FIELD_TYPES`, :data:`VALIDATORS`.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -70,6 +73,7 @@ __all__ = [
     "FormDefinitionError",
     "FormField",
     "FormSigner",
+    "find_fields",
     "format_value",
     "load_form",
     "load_forms",
@@ -96,10 +100,10 @@ _FORM_ID = re.compile(r"[a-z][a-z0-9_]{1,63}")
 _PROCEDURE_CODE = re.compile(r"\d\.\d{6}")
 _RESERVED_SLOTS = {"requested_slot", "session_started_metadata", "context", "flow_hashes", "dialogue_stack"}
 _FORM_KEYS = {"id", "title", "procedures", "addressee", "description", "signers", "sections", "commitment"}
-_SECTION_KEYS = {"title", "person", "fields"}
+_SECTION_KEYS = {"title", "person", "fields", "aliases"}
 _FIELD_KEYS = {
     "name", "label", "type", "prompt", "help", "required", "choices", "cccd_field",
-    "max_length", "when", "min_value", "max_value", "birth_date_field",
+    "max_length", "when", "min_value", "max_value", "birth_date_field", "aliases",
 }  # fmt: skip
 DEFAULT_COMMITMENT = (
     "Tôi cam đoan nội dung đề nghị trên đây là đúng sự thật và chịu trách nhiệm trước pháp luật "
@@ -128,6 +132,8 @@ class FormField:
     section: str = ""
     person: str = ""
     birth_date_field: str | None = None  # cccd: the field holding the same person's birth date
+    aliases: tuple[str, ...] = ()  # other words for this field ("tên cháu")
+    section_aliases: tuple[str, ...] = ()  # words naming the section's person ("cháu", "con")
 
 
 @dataclass(frozen=True)
@@ -276,6 +282,8 @@ def _load_field(path: Path, where: str, data: Any, section: str, person: str) ->
     if min_value is not None and max_value is not None and min_value > max_value:
         raise _fail(path, where, f"min_value {min_value} is greater than max_value {max_value}")
 
+    aliases = _aliases(path, where, data)
+
     birth_date_field = data.get("birth_date_field")
     if birth_date_field is not None and kind != "cccd":
         raise _fail(path, where, "'birth_date_field' is only for type cccd")
@@ -296,7 +304,19 @@ def _load_field(path: Path, where: str, data: Any, section: str, person: str) ->
         section=section,
         person=person,
         birth_date_field=birth_date_field,
+        aliases=aliases,
     )
+
+
+def _aliases(path: Path, where: str, data: Mapping[str, Any]) -> tuple[str, ...]:
+    aliases = data.get("aliases")
+    if aliases is None:
+        return ()
+    if isinstance(aliases, str):
+        aliases = [aliases]
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+        raise _fail(path, where, "'aliases' must be a list of non-empty strings")
+    return tuple(" ".join(a.split()) for a in aliases)
 
 
 def load_form(path: str | Path) -> FormDefinition:
@@ -347,8 +367,10 @@ def load_form(path: str | Path) -> FormDefinition:
         items = section.get("fields")
         if not isinstance(items, list) or not items:
             raise _fail(path, where, "needs a non-empty list of fields")
+        section_aliases = _aliases(path, where, section)
         for j, item in enumerate(items):
-            fields.append(_load_field(path, f"{where}.fields[{j}]", item, section_title, person))
+            loaded = _load_field(path, f"{where}.fields[{j}]", item, section_title, person)
+            fields.append(replace(loaded, section_aliases=section_aliases))
 
     names = [f.name for f in fields]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -553,3 +575,57 @@ def values_from_card(form: FormDefinition, card: CccdCard, person: str | None = 
         if result.ok and result.value is not None:
             values[item.name] = result.value
     return values
+
+
+# --- naming a field ----------------------------------------------------------------------
+
+TYPE_WORDS: dict[str, tuple[str, ...]] = {
+    "name": ("ho ten", "ho va ten", "ten"),
+    "birth_date": ("ngay sinh", "sinh ngay", "nam sinh", "ngay thang nam sinh"),
+    "date": ("ngay",),
+    "cccd": ("can cuoc", "cccd", "so dinh danh", "cmnd", "chung minh", "so the"),
+    "phone": ("dien thoai", "sdt", "so dt", "di dong"),
+    "address": ("dia chi", "noi o", "cho o"),
+    "choice": (),
+    "text": (),
+    "number": (),
+}
+"""Words citizens use for a field of each type, without diacritics; forms add their own
+``aliases`` per field and per section."""
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D").casefold())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", bare).split())
+
+
+def _contains(haystack: str, phrase: str) -> bool:
+    return bool(phrase) and f" {phrase} " in f" {haystack} "
+
+
+def find_fields(form: FormDefinition, text: str) -> list[FormField]:
+    """The fields of ``form`` that ``text`` names («sửa lại tên cháu», «ngày sinh của mẹ sai»).
+
+    A field is named by its label, its ``aliases`` or the usual words for its type
+    (:data:`TYPE_WORDS`); the longest phrase found wins, and naming the field's section
+    (its title or the section's ``aliases``, «cháu», «mẹ») breaks ties. Returns the best
+    fields in form order: one when the text is clear, several when it is ambiguous
+    («ngày sinh» in a form with three birth dates), none when no field is named.
+    """
+    key = _fold(text or "")
+    if not key:
+        return []
+    scored: list[tuple[tuple[int, int], FormField]] = []
+    for item in form.fields:
+        phrases = [_fold(item.label), *(_fold(a) for a in item.aliases), *TYPE_WORDS.get(item.type, ())]
+        words = max((len(p.split()) for p in phrases if _contains(key, p)), default=0)
+        if not words:
+            continue
+        section_words = [_fold(item.section), *(_fold(a) for a in item.section_aliases)]
+        section_hit = int(any(_contains(key, p) for p in section_words))
+        scored.append(((words, section_hit), item))
+    if not scored:
+        return []
+    best = max(score for score, _ in scored)
+    return [item for score, item in scored if score == best]

@@ -23,8 +23,10 @@ from bot.auth import Principal, require_staff
 from bot.routes.pages import STATIC
 from motcua.dossiers.attachments import MAX_FILE_BYTES, MAX_FILES, Upload, prepare_attachment, too_large
 from motcua.dossiers.errors import DossierError
+from motcua.dossiers.links import is_declaration_token
 from motcua.dossiers.outbox import outbox_summary
 from motcua.dossiers.service import Applicant, DossierApplication, DossierService
+from motcua.workdays import VIETNAM_TZ
 
 router = APIRouter(tags=["dossiers"])
 
@@ -127,6 +129,29 @@ async def citizen_receipt(code: str, body: ApplicantCheckIn, request: Request,
         raise HTTPException(403, detail="Số căn cước hoặc số điện thoại không khớp với hồ sơ này.")
     data = await _call(service.receipt_pdf, code, center_name=request.app.state.settings.center_name)
     return _pdf(data, f"giay-tiep-nhan-{code}.pdf")
+
+
+def _declaration_pdf(service: DossierService, code: str) -> bytes:
+    from motcua.declaration import render_declaration_pdf
+
+    detail = service.get(code)
+    form = service.forms.get(detail.form_id) if detail.form_id else None
+    if form is None:
+        raise HTTPException(404, detail="Hồ sơ này không được khai bằng tờ khai điện tử.")
+    values = {k: v for k, v in detail.values.items() if k in form.field_names}
+    signed_on = detail.received_at.astimezone(VIETNAM_TZ).date()
+    return render_declaration_pdf(form, values, detail.code, signed_on=signed_on)
+
+
+@router.get("/api/v1/dossiers/{code}/declaration.pdf",
+            summary="Tờ khai đã điền (PDF), theo đường dẫn trợ lý gửi / the filled declaration")
+async def citizen_declaration(code: str, request: Request, service: Service,
+                              token: Annotated[str, Query(max_length=64)] = "") -> Response:
+    if not is_declaration_token(request.app.state.settings.secret_key, code, token):
+        # Same answer for a wrong token and an unknown code: the link reveals nothing.
+        raise HTTPException(404, detail="Đường dẫn tải tờ khai không đúng hoặc đã hết hiệu lực.")
+    data = await _call(_declaration_pdf, service, code)
+    return _pdf(data, f"to-khai-{code}.pdf")
 
 
 @router.post("/api/v1/dossiers/{code}/attachments", status_code=201,

@@ -1,0 +1,77 @@
+"""The declaration PDF link the assistant gives after filing: only its holder can fetch the PDF."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+
+from bot.routes.dossiers import router
+from knowledge_base.forms import load_forms
+from motcua.db import upgrade_database
+from motcua.dossiers.links import declaration_path, declaration_token, is_declaration_token
+from motcua.dossiers.service import Applicant, DossierApplication, DossierService
+from motcua.settings import Settings
+from tests.dossiers.support import AGENCY, seed_procedures
+
+SECRET = "khoa-bi-mat-thu-nghiem"
+
+
+def test_tokens_are_per_dossier_and_per_key():
+    code = f"{AGENCY}-260310-0001"
+    token = declaration_token(SECRET, code)
+    assert len(token) == 32 and is_declaration_token(SECRET, code, token)
+    assert is_declaration_token(SECRET, code.lower(), token.upper())
+    assert not is_declaration_token(SECRET, f"{AGENCY}-260310-0002", token)
+    assert not is_declaration_token("another-secret-key", code, token)
+    assert not is_declaration_token(SECRET, code, "")
+    assert declaration_path(SECRET, code) == f"/api/v1/dossiers/{code}/declaration.pdf?token={token}"
+    with pytest.raises(ValueError):
+        declaration_token("", code)
+
+
+@pytest.fixture
+def client_and_code(tmp_path):
+    url = f"sqlite:///{tmp_path / 'pdf.sqlite3'}"
+    upgrade_database(url)
+    seed_procedures(url)
+    service = DossierService(url, agency_code=AGENCY, forms=load_forms())
+    filed = service.file_dossier(DossierApplication(
+        procedure_code="1.001193", applicant=Applicant("Nguyễn Thị Lan", "001190012345", "0912345678"),
+        values={"birth_child_name": "Trần Minh Khang", "birth_child_birth_date": "2024-03-15",
+                "birth_requester_name": "Nguyễn Thị Lan"},
+        form_id="birth_registration", channel="kiosk", sender_id="kiosk:s1"))
+    app = FastAPI()
+    app.include_router(router)
+    app.state.settings = Settings(data_dir=tmp_path, database_url=url, secret_key=SECRET, agency_code=AGENCY)
+    app.state.dossier_service = service
+    return TestClient(app), filed.code, service
+
+
+def test_the_link_downloads_the_filled_declaration(client_and_code):
+    client, code, _ = client_and_code
+    response = client.get(declaration_path(SECRET, code))
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    text = unicodedata.normalize("NFC", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages))
+    assert "TỜ KHAI ĐĂNG KÝ KHAI SINH" in text and "Trần Minh Khang" in text and "15/03/2024" in text
+
+
+def test_a_wrong_or_missing_token_gets_nothing(client_and_code):
+    client, code, _ = client_and_code
+    assert client.get(f"/api/v1/dossiers/{code}/declaration.pdf").status_code == 404
+    assert client.get(f"/api/v1/dossiers/{code}/declaration.pdf?token={'a' * 32}").status_code == 404
+    other = f"{AGENCY}-260310-0099"
+    assert client.get(declaration_path(SECRET, other)).status_code == 404  # signed, but no such dossier
+
+
+def test_a_dossier_filed_without_a_form_has_no_declaration(client_and_code):
+    client, _, service = client_and_code
+    filed = service.file_dossier(DossierApplication(
+        procedure_code="1.001193", applicant=Applicant("Nguyễn Thị Lan", "001190012345", ""), channel="counter"))
+    response = client.get(declaration_path(SECRET, filed.code))
+    assert response.status_code == 404 and "tờ khai điện tử" in response.json()["detail"]
