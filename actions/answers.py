@@ -5,8 +5,10 @@ Plain functions of a :class:`~knowledge_base.schema.Procedure`; no Rasa here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from actions.legal_links import DocumentLink
 from knowledge_base.schema import Procedure
 
 MAX_DOCUMENTS = 8
@@ -80,11 +82,19 @@ def _submission(p: Procedure) -> str:
     return f"Ông/bà có thể nộp hồ sơ «{p.name}» theo hình thức: {kinds}.\nNơi nhận: {where}."
 
 
-def _legal_basis(p: Procedure) -> str:
+def _legal_basis(p: Procedure, links: Sequence[DocumentLink] | None = None) -> str:
+    """The documents; with ``links`` (see :mod:`actions.legal_links`), the articles that apply and where to read them."""
     if not p.legal_basis:
         return f"Chưa có thông tin căn cứ pháp lý của thủ tục «{p.name}»."
     lines = [f"Căn cứ pháp lý của «{p.name}»:"]
-    lines += [f"• {r.title} ({r.number})" if r.title else f"• {r.number}" for r in p.legal_basis[:6]]
+    if not links:
+        lines += [f"• {r.title} ({r.number})" if r.title else f"• {r.number}" for r in p.legal_basis[:6]]
+        return "\n".join(lines)
+    for link in links:
+        name = link.label or link.title or link.number
+        lines.append(f"• {name}" if link.number in name else f"• {name} ({link.number})")
+        for article in link.articles:
+            lines.append(f"   – {article.heading}: {article.url}")
     return "\n".join(lines)
 
 
@@ -111,11 +121,15 @@ _NEXT = [
 ]
 
 
-def answer(procedure: Procedure, aspect: str) -> Answer:
-    """The answer about one aspect of ``procedure``, with the next natural steps as buttons."""
+def answer(procedure: Procedure, aspect: str, legal_links: Sequence[DocumentLink] | None = None) -> Answer:
+    """The answer about one aspect of ``procedure``, with the next natural steps as buttons.
+
+    ``legal_links``: the legal basis linked to the library's articles (legal-basis aspect).
+    """
     if aspect not in _WRITERS:
         raise ValueError(f"unknown aspect {aspect!r}")
-    text = f"{_WRITERS[aspect](procedure)}\n{cite(procedure)}"
+    body = _legal_basis(procedure, legal_links) if aspect == Aspect.LEGAL_BASIS else _WRITERS[aspect](procedure)
+    text = f"{body}\n{cite(procedure)}"
     buttons = [{"title": title, "payload": payload} for a, title, payload in _NEXT if a != aspect]
     buttons.append({"title": "Điền tờ khai", "payload": "/fill_form"})
     buttons.append({"title": "Lấy số thứ tự", "payload": "/request_queue_number"})

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
@@ -100,6 +102,21 @@ class ChainFinder:
         return result
 
 
+@dataclass(frozen=True)
+class RefreshReport:
+    """What :meth:`KnowledgeBase.refresh` did: procedures now known, index documents re-embedded / dropped."""
+
+    procedures: int
+    changed: int
+    removed: int
+    indexed: bool  # False: no search index in this process (only names and aliases were reloaded)
+    seconds: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {"procedures": self.procedures, "changed": self.changed, "removed": self.removed,
+                "indexed": self.indexed, "seconds": round(self.seconds, 3)}
+
+
 class KnowledgeBase:
     def __init__(self, database_url: str, settings=None):
         self.database_url = database_url
@@ -107,6 +124,7 @@ class KnowledgeBase:
         self._procedures: dict[str, Procedure] = {}
         self.finder: ProcedureFinder = AliasFinder([])
         self.search = None  # retrieval.service.RetrievalService once warmed up with settings
+        self._refresh_lock = threading.Lock()
 
     def warm_up(self) -> None:
         with session_scope(self.database_url) as session:
@@ -122,11 +140,41 @@ class KnowledgeBase:
         self.finder = ChainFinder(*finders)
         log.info("knowledge base: %d procedures loaded", len(procedures))
 
+    def refresh(self) -> RefreshReport:
+        """Catch up with staff edits without a rebuild: reload procedures, names and aliases, and
+        re-sync the search index (only changed documents are re-embedded; synonyms follow)."""
+        with self._refresh_lock:
+            started = time.perf_counter()
+            with session_scope(self.database_url) as session:
+                procedures = list_procedures(session)
+            changed = removed = 0
+            if self.search is not None and self.settings is not None:
+                from motcua.search_index import knowledge_documents, sync_index
+
+                documents, synonyms = knowledge_documents(self.settings.sqlalchemy_url)
+                changed, removed = sync_index(self.search, documents, synonyms)
+            finders: list[ProcedureFinder] = [AliasFinder(procedures)]
+            if self.search is not None:
+                finders.append(RetrievalFinder(self.search))
+            self._procedures = {p.code: p for p in procedures}
+            self.finder = ChainFinder(*finders)
+            report = RefreshReport(len(procedures), changed, removed, self.search is not None,
+                                   time.perf_counter() - started)
+            log.info("knowledge base refreshed: %s", report)
+            return report
+
     def get(self, code: str) -> Procedure | None:
         return self._procedures.get(code)
 
     def find(self, text: str, top_k: int = 3) -> FinderResult:
         return self.finder.find(text, top_k)
+
+    def procedures_citing(self, number: str) -> list[Procedure]:
+        """Procedures whose legal basis cites the document ``number`` (spelled loosely), for legal answers."""
+        from actions.legal_links import number_key
+
+        wanted = number_key(number)
+        return [p for p in self._procedures.values() if any(number_key(r.number) == wanted for r in p.legal_basis)]
 
     def find_named(self, text: str, top_k: int = 3) -> FinderResult:
         """Only the names and aliases staff keep: precise, for telling a new topic from a follow-up."""

@@ -82,7 +82,12 @@ class ActionAnswerProcedure(Action):
                 buttons=COMMON_BUTTONS,
             )
             return [SlotSet("fallback_count", 0.0)]
-        reply = answer(procedure, aspect)
+        links = None
+        if aspect == Aspect.LEGAL_BASIS:  # the legal basis, linked to the library's articles (issue 10)
+            from actions.legal import legal_basis_links
+
+            links = legal_basis_links(self.knowledge, procedure)
+        reply = answer(procedure, aspect, links)
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         return [SlotSet("procedure_code", procedure.code), SlotSet("procedure", procedure.name),
                 SlotSet("fallback_count", 0.0)]

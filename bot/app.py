@@ -93,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff.router)
     app.include_router(admin.router)
     app.include_router(ratings.router)
+    app.include_router(__import__("bot.routes.legal", fromlist=["router"]).router)  # issue 10: /phap-luat/…
+    app.include_router(__import__("bot.routes.curation", fromlist=["router"]).router)  # staff curation (issue 3)
     auth.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

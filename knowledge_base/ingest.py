@@ -3,6 +3,10 @@
 One document is written in one transaction: a file that cannot be read or parsed
 leaves the knowledge base as it was. Ingesting the same document again replaces
 its units (idempotent), keeping staff-edited metadata unless told otherwise.
+
+Facts recorded in ``knowledge_base/legal_documents.yaml`` (which document replaces which,
+from when) are laid over what the text says; a document that says it replaces another
+already stored marks that one as replaced, from its own effective date.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 
 from knowledge_base.legal import LegalDocument, LegalFileError, read_legal_file
+from knowledge_base.legal_metadata import apply_metadata, load_metadata
 from knowledge_base.store import LegalDocumentRow, LegalUnitRow
 from motcua.db import session_scope
 
@@ -50,6 +55,14 @@ def store_legal_document(session, document: LegalDocument, source_file: str = ""
                 "status_note": document.status_note, "expired_on": _iso(document.expired_on),
                 "replaces": list(document.replaces)}
     row.source_file = source_file
+    for older in document.replaces:  # the older text rarely says it was replaced
+        old = session.scalar(select(LegalDocumentRow).where(LegalDocumentRow.number == older))
+        if old is not None and not old.replaced_by:
+            old.replaced_by, old.replaced_from = document.number, _iso(document.effective)
+    if not row.replaced_by:  # ... and a newer text stored before this one may say it replaces it
+        for other in session.scalars(select(LegalDocumentRow).where(LegalDocumentRow.number != document.number)):
+            if document.number in ((other.meta or {}).get("replaces") or ()):
+                row.replaced_by, row.replaced_from = other.number, other.effective
     session.flush()
     session.execute(delete(LegalUnitRow).where(LegalUnitRow.document_id == row.id))
     session.add_all(
@@ -66,9 +79,10 @@ def ingest_legal_files(database_url: str, paths: Iterable[str | Path],
                        progress: Callable[[IngestOutcome], None] | None = None) -> list[IngestOutcome]:
     """Parse and store each file; a bad file is reported and skipped, never half-written."""
     outcomes = []
+    metadata = load_metadata()
     for path in paths:
         try:
-            document = read_legal_file(path)
+            document = apply_metadata([read_legal_file(path)], metadata)[0]
             with session_scope(database_url) as session:
                 units = store_legal_document(session, document, str(path))
             outcome = IngestOutcome(str(path), document.number, len(document.articles), units)

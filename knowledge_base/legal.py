@@ -13,9 +13,9 @@ Plain Python: no framework, nothing heavy at import.
 Citation format (one rule everywhere): the units from smallest to largest, then the
 document's short label. Following Vietnamese drafting practice ``Điều``/``Chương``/``Mục``
 keep their capital and ``khoản``/``điểm`` are lower case, except that the citation itself
-starts with a capital letter. The short label is ``<title> <number>`` for a Luật / Bộ luật /
-Pháp lệnh with a short title (``Luật Hộ tịch 60/2014/QH13``) and ``<type> <number>``
-otherwise (``Nghị định 123/2015/NĐ-CP``).
+starts with a capital letter. The short label is ``<title> <year>`` for a Luật / Bộ luật /
+Pháp lệnh with a short title, as people name laws (``Luật Hộ tịch 2014``: ``"Khoản 1 Điều
+15 Luật Hộ tịch 2014"``), and ``<type> <number>`` otherwise (``Nghị định 123/2015/NĐ-CP``).
 
 Key format: ``<number>#`` then ``c<chapter>`` / ``c<chapter>.m<section>`` for chapters and
 sections, ``d<article>[.k<clause>][.<point>]`` for articles, clauses and points
@@ -173,7 +173,7 @@ class LegalDocument:
 
     @property
     def label(self) -> str:
-        """Short name used in citations: ``"Luật Hộ tịch 60/2014/QH13"``, ``"Nghị định 123/2015/NĐ-CP"``."""
+        """Short name used in citations: ``"Luật Hộ tịch 2014"``, ``"Nghị định 123/2015/NĐ-CP"``."""
         return _document_label(self.doc_type, self.title, self.number)
 
     @property
@@ -606,7 +606,8 @@ def _parent_key(unit: LegalUnit) -> str | None:
 def _document_label(doc_type: str, title: str, number: str) -> str:
     short = re.sub(r"\s*\(\d{4}\)\s*$", "", title).strip()
     if doc_type in _SHORT_TITLE_TYPES and short.startswith(doc_type) and len(short) <= 60:
-        return f"{short} {number}".strip()
+        year = re.search(r"/(\d{4})/", number)
+        return f"{short} {year.group(1) if year else number}".strip()
     if doc_type and number:
         return f"{doc_type} {number}"
     return number or short or doc_type

@@ -3,7 +3,10 @@
 A procedure is kept whole as its :class:`~knowledge_base.schema.Procedure`
 mapping (JSON) plus the columns people search and sort by. Every change made
 through :func:`save_procedure` writes a revision (who, when, before, after), so
-any change can be reverted.
+any change can be reverted. Synonyms, FAQ entries and legal documents' metadata that
+staff change through :mod:`knowledge_base.curation` keep their history in
+:class:`KbRevision`; a synonym or FAQ entry staff deleted is only marked ``deleted``,
+so that loading the defaults again neither brings it back nor overwrites a staff edit.
 """
 
 from __future__ import annotations
@@ -13,7 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from knowledge_base.schema import FaqEntry, Procedure, Synonym
@@ -57,6 +71,8 @@ class SynonymRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     phrase: Mapped[str] = mapped_column(String(255), unique=True)
     canonical: Mapped[str] = mapped_column(String(255))
+    staff_edited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class FaqRow(Base):
@@ -66,6 +82,29 @@ class FaqRow(Base):
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
     procedure_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    staff_edited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class KbRevision(Base):
+    """One change to a synonym, an FAQ entry or a legal document's metadata: who, when, before, after.
+
+    ``entity`` is ``"synonym"``, ``"faq"`` or ``"legal"``; ``entity_id`` the row's id. ``before``
+    is ``None`` for a creation and ``after`` is ``None`` for a deletion.
+    """
+
+    __tablename__ = "kb_revisions"
+    __table_args__ = (Index("ix_kb_revisions_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class LegalDocumentRow(Base):
@@ -171,12 +210,15 @@ def save_procedure(
 
 
 def replace_synonyms(session: Session, synonyms: Iterable[Synonym]) -> int:
+    """Add new phrases and update changed ones; a phrase staff edited or deleted is left alone."""
     count = 0
     for synonym in synonyms:
         row = session.scalar(select(SynonymRow).where(SynonymRow.phrase == synonym.phrase))
         if row is None:
             session.add(SynonymRow(phrase=synonym.phrase, canonical=synonym.canonical))
             count += 1
+        elif row.staff_edited:
+            continue
         elif row.canonical != synonym.canonical:
             row.canonical = synonym.canonical
             count += 1
@@ -184,10 +226,12 @@ def replace_synonyms(session: Session, synonyms: Iterable[Synonym]) -> int:
 
 
 def list_synonyms(session: Session) -> list[Synonym]:
-    return [Synonym(r.phrase, r.canonical) for r in session.scalars(select(SynonymRow).order_by(SynonymRow.phrase))]
+    query = select(SynonymRow).where(SynonymRow.deleted.is_(False)).order_by(SynonymRow.phrase)
+    return [Synonym(r.phrase, r.canonical) for r in session.scalars(query)]
 
 
 def add_faq(session: Session, entries: Iterable[FaqEntry]) -> int:
+    """Add entries whose question is not there yet (an entry staff deleted counts as there)."""
     existing = {row.question for row in session.scalars(select(FaqRow))}
     added = 0
     for entry in entries:
@@ -200,11 +244,11 @@ def add_faq(session: Session, entries: Iterable[FaqEntry]) -> int:
 
 def list_faq(session: Session) -> list[FaqEntry]:
     return [FaqEntry(r.question, r.answer, tuple(r.procedure_codes or ()))
-            for r in session.scalars(select(FaqRow).order_by(FaqRow.id))]
+            for r in session.scalars(select(FaqRow).where(FaqRow.deleted.is_(False)).order_by(FaqRow.id))]
 
 
 __all__ = [
-    "FaqRow", "LegalDocumentRow", "LegalUnitRow", "ProcedureRevision", "ProcedureRow", "SaveResult",
+    "FaqRow", "KbRevision", "LegalDocumentRow", "LegalUnitRow", "ProcedureRevision", "ProcedureRow", "SaveResult",
     "SynonymRow", "add_faq", "count_procedures", "get_procedure", "list_faq", "list_procedures",
     "list_synonyms", "replace_synonyms", "save_procedure", "Text",
 ]

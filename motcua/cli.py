@@ -59,7 +59,8 @@ def eval_legal(file: Path = typer.Argument(...), as_json: bool = typer.Option(Fa
         print(json.dumps(figures, ensure_ascii=False, indent=2))
         return
     for label, f in figures.items():
-        console.print(f"{label:20} n={f['questions']}  hit@1={f['hit_at_1']:.3f}  hit@5={f['hit_at_5']:.3f}  MRR={f['mrr']:.3f}")
+        console.print(f"{label:20} n={f['questions']}  hit@1={f['hit_at_1']:.3f}  hit@5={f['hit_at_5']:.3f}  "
+                      f"MRR={f['mrr']:.3f}  abstained={f['abstained']:.3f}")
 
 
 nlu_app = typer.Typer(help="Dữ liệu huấn luyện NLU / NLU training data.", no_args_is_help=True)

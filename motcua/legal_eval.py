@@ -1,8 +1,10 @@
 """``motcua eval legal``: does the search cite the gold article for a legal question?
 
 Reads lines ``{"question": str, "gold": [{"number": "60/2014/QH13", "article": "15"}, ...]}``
-and reports hit@1, hit@5 and MRR of a gold article among the cited passages, for the
-questions as written and with every diacritic removed.
+and reports hit@1, hit@5 and MRR of a gold article among the cited passages (articles best
+first, one passage each, as the answer cites them; ranking without abstention), and the
+share of questions the answer would decline (abstained), for the questions as written and
+with every diacritic removed. ``on`` is the day the questions are about (default today).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class LegalFigures:
     hit_at_1: float
     hit_at_5: float
     mrr: float
+    abstained: float = 0.0
 
 
 def read_legal_questions(path: str | Path) -> list[LegalQuestion]:
@@ -46,10 +49,10 @@ def read_legal_questions(path: str | Path) -> list[LegalQuestion]:
     return questions
 
 
-def _rank(search, question: str, gold: set[tuple[str, str]], depth: int = 10) -> int | None:
-    response = search.search(question, top_k=depth, kinds=("passage",))
+def _rank(search, question: str, gold: set[tuple[str, str]], depth: int = 10, on=None) -> int | None:
+    hits, _ = search.rank_passages(question, depth=depth, on=on)
     seen: list[tuple[str, str]] = []
-    for hit in response.passages:  # several clauses of one article count once, at its first place
+    for hit in hits:  # several clauses of one article count once, at its first place
         key = (hit.document, hit.article.removeprefix("Điều ").strip())
         if key not in seen:
             seen.append(key)
@@ -59,12 +62,15 @@ def _rank(search, question: str, gold: set[tuple[str, str]], depth: int = 10) ->
     return None
 
 
-def score(search, questions: list[LegalQuestion], strip: bool = False) -> LegalFigures:
-    ranks = [_rank(search, strip_diacritics(q.question) if strip else q.question, set(q.gold)) for q in questions]
+def score(search, questions: list[LegalQuestion], strip: bool = False, on=None) -> LegalFigures:
+    texts = [strip_diacritics(q.question) if strip else q.question for q in questions]
+    ranks = [_rank(search, text, set(q.gold), on=on) for text, q in zip(texts, questions, strict=True)]
+    abstained = [search.search(text, top_k=1, kinds=("passage",), on=on).abstained for text in texts]
     n = len(ranks)
     return LegalFigures(n, round(sum(r == 1 for r in ranks) / n, 4), round(sum(r is not None and r <= 5 for r in ranks) / n, 4),
-                        round(sum(1 / r for r in ranks if r) / n, 4))
+                        round(sum(1 / r for r in ranks if r) / n, 4), round(sum(abstained) / n, 4))
 
 
-def evaluate_legal(search, questions: list[LegalQuestion]) -> dict[str, dict]:
-    return {"as_written": asdict(score(search, questions)), "without_diacritics": asdict(score(search, questions, True))}
+def evaluate_legal(search, questions: list[LegalQuestion], on=None) -> dict[str, dict]:
+    return {"as_written": asdict(score(search, questions, on=on)),
+            "without_diacritics": asdict(score(search, questions, True, on=on))}

@@ -17,10 +17,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from knowledge_base.schema import Synonym
 from knowledge_base.store import LegalDocumentRow, LegalUnitRow, list_faq, list_procedures, list_synonyms
 from motcua.db import session_scope
 from motcua.settings import Settings
-from retrieval.documents import SearchDocument, passage_to_document
+from retrieval.documents import SearchDocument, legal_passage, passage_context
+from retrieval.lexicon import DEFAULT_SYNONYMS
+from retrieval.normalize import SynonymTable
 from retrieval.service import RetrievalService, documents_from
 
 log = logging.getLogger(__name__)
@@ -32,10 +35,18 @@ def index_directory(settings: Settings) -> Path:
 
 
 def legal_passages(session) -> list[SearchDocument]:
-    """Clauses (with their points) and articles that have no clauses, titled by their article."""
+    """Clauses (with their points) and articles without clauses, with their context.
+
+    Each passage is titled by its article and carries the document's name and its chapter
+    and section headings as context, and the days its document is in force
+    (:func:`retrieval.documents.legal_passage`), exactly as ``retrieval/dev/legal_tune.py``
+    measures them.
+    """
     documents = {row.id: row for row in session.scalars(select(LegalDocumentRow))}
     units = session.scalars(select(LegalUnitRow).order_by(LegalUnitRow.document_id, LegalUnitRow.position)).all()
     titles = {(u.document_id, u.article): u.title for u in units if u.kind == "article"}
+    chapters = {(u.document_id, u.chapter): u.title for u in units if u.kind == "chapter"}
+    sections = {(u.document_id, u.chapter, u.section): u.title for u in units if u.kind == "section"}
     with_clauses = {(u.document_id, u.article) for u in units if u.kind == "clause"}
     passages = []
     for unit in units:
@@ -43,12 +54,17 @@ def legal_passages(session) -> list[SearchDocument]:
             continue
         if unit.kind == "article" and (unit.document_id, unit.article) in with_clauses:
             continue
-        number = documents[unit.document_id].number
-        article = f"Điều {unit.article}"
-        title = titles.get((unit.document_id, unit.article), "")
-        passages.append(passage_to_document(
-            document=number, article=article, clause=unit.clause, text=unit.text, citation=unit.citation,
-            title=f"{article}. {title}" if title else article, id=f"passage:{number}#{unit.key}"))
+        row = documents[unit.document_id]
+        meta = row.meta or {}
+        ends = min([d for d in (row.replaced_from, str(meta.get("expired_on") or "")) if d], default="")
+        context = passage_context(
+            row.title, unit.chapter or None, chapters.get((unit.document_id, unit.chapter), ""),
+            unit.section or None, sections.get((unit.document_id, unit.chapter, unit.section), ""))
+        passages.append(legal_passage(
+            document=row.number, article=unit.article, article_title=titles.get((unit.document_id, unit.article), ""),
+            text=unit.text, citation=unit.citation, key=f"{row.number}#{unit.key}", clause=unit.clause,
+            unit=unit.kind, context=context, label=str(meta.get("label") or row.number),
+            effective=row.effective or "", ends=ends))
     return passages
 
 
@@ -72,6 +88,43 @@ class IndexReport:
         return f"Chỉ mục tìm kiếm: {self.documents} tài liệu ({action}) trong {self.seconds:.1f} giây"
 
 
+def sync_index(service: RetrievalService, documents: list[SearchDocument], synonyms: list[Synonym]) -> tuple[int, int]:
+    """Bring a loaded index in step with ``documents`` and ``synonyms``: (changed, removed).
+
+    Only a document whose content changed is re-embedded; the index is saved when anything
+    changed. Used at start-up (:func:`open_index`) and by the action server after a staff edit.
+    """
+    wanted = {d.id for d in documents}
+    changed = sum(service.upsert(d) for d in documents)
+    stale = [d.id for d in service.index.documents() if d.id not in wanted]
+    removed = sum(service.remove(i) for i in stale)
+    synonyms_changed = apply_synonyms(service, synonyms)
+    if changed or removed or synonyms_changed:
+        service.save()
+    return changed, removed
+
+
+def apply_synonyms(service: RetrievalService, synonyms: list[Synonym]) -> bool:
+    """Give the query analyser of a loaded index the knowledge base's synonyms; False when already so.
+
+    A saved index remembers the synonyms it was built with; staff add, edit and delete them
+    afterwards, and a query must use today's table. Nothing is re-embedded: synonyms only
+    expand the query.
+    """
+    index = service.index
+    wanted = tuple(DEFAULT_SYNONYMS) + tuple(synonyms)
+    if tuple(index.synonyms) == wanted:
+        return False
+    with service._lock:  # the service serialises searches and updates with this lock
+        index.synonyms = wanted
+        index.analyzer.synonyms = SynonymTable(wanted)
+        for synonym in synonyms:
+            index.analyzer.restorer.add(synonym.phrase)
+            index.analyzer.restorer.add(synonym.canonical)
+        index.analyzer.restorer._index()
+    return True
+
+
 def open_index(settings: Settings, *, rebuild: bool = False, echo: Echo = lambda _: None) -> tuple[RetrievalService, IndexReport]:
     """The index for ``settings``, loaded and synced with the database, or built."""
     started = time.perf_counter()
@@ -84,12 +137,7 @@ def open_index(settings: Settings, *, rebuild: bool = False, echo: Echo = lambda
         except (FileNotFoundError, ValueError, OSError) as exc:
             log.info("no usable search index in %s (%s): building", directory, exc)
         else:
-            wanted = {d.id for d in documents}
-            changed = sum(service.upsert(d) for d in documents)
-            stale = [d.id for d in service.index.documents() if d.id not in wanted]
-            removed = sum(service.remove(i) for i in stale)
-            if changed or removed:
-                service.save()
+            changed, removed = sync_index(service, documents, synonyms)
             return service, IndexReport(len(documents), changed, removed, False, time.perf_counter() - started)
     echo(f"… Đang xây chỉ mục tìm kiếm cho {len(documents)} tài liệu (lần đầu có thể mất vài phút)")
     service.build(documents, directory)

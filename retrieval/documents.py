@@ -168,3 +168,130 @@ def legal_unit_to_document(unit: Any, article_title: str = "") -> SearchDocument
         citation=unit.citation(),
         id=f"passage:{unit.key}",
     )
+
+
+def legal_passage(
+    *,
+    document: str,
+    article: str,
+    article_title: str,
+    text: str,
+    citation: str,
+    key: str,
+    clause: str = "",
+    unit: str = "clause",
+    context: tuple[str, ...] = (),
+    label: str = "",
+    effective: str = "",
+    ends: str = "",
+) -> SearchDocument:
+    """One article or clause of the legal library as a passage, with its context.
+
+    ``article`` is the bare number (``"15"``); the passage is titled ``Điều 15. <title>``
+    (what the title embedding reads). The body is the unit's own text (what an answer
+    quotes, and the summary embedding reads), then, after :data:`SUMMARY_BREAK`, its
+    context: the document's name, the chapter and section headings (``Chương II. ĐĂNG
+    KÝ HỘ TỊCH…``, ``Mục 1. ĐĂNG KÝ KHAI SINH``). Keyword search reads all of it, so a
+    clause that never repeats its article's or section's subject is still found by it.
+    ``effective``/``ends`` (ISO dates, may be empty) let the ranking prefer the text in
+    force on the question's date. ``key`` is the unit's machine key
+    (``60/2014/QH13#d15.k1``), which also makes the id.
+    """
+    heading = f"Điều {article}"
+    context_line = " · ".join(c for c in context if c)
+    body = text.strip()
+    if context_line:
+        body = f"{body}{SUMMARY_BREAK}{context_line}" if body else context_line
+    return SearchDocument(
+        id=f"passage:{key}",
+        kind="passage",
+        title=f"{heading}. {article_title}" if article_title else heading,
+        text=body,
+        fields={
+            "document": document,
+            "article": heading,
+            "clause": clause,
+            "citation": citation,
+            "key": key,
+            "unit": unit,
+            "article_title": article_title,
+            "label": label,
+            "effective": effective,
+            "ends": ends,
+        },
+    )
+
+
+def passage_quote(document: SearchDocument) -> str:
+    """The unit's own text of a passage, without the context :func:`legal_passage` appends."""
+    return document.text.split(SUMMARY_BREAK, 1)[0]
+
+
+CONTEXT_PARTS = ("document", "chapter", "section")
+"""What :func:`library_passages` puts in a passage's context (chosen on the legal questions)."""
+
+
+def library_passages(
+    document: Any, *, ends: str = "", context_parts: tuple[str, ...] = CONTEXT_PARTS
+) -> list[SearchDocument]:
+    """Passages of a parsed ``knowledge_base.legal.LegalDocument``: clauses, and articles without clauses.
+
+    ``ends`` is the first day the document is no longer in force (ISO), when known from
+    outside the text (``document.ends_on`` otherwise).
+    """
+    units = list(document.units)
+    chapters = {u.number: u.title for u in units if str(u.kind) == "chapter"}
+    sections = {(u.chapter, u.number): u.title for u in units if str(u.kind) == "section"}
+    articles = {u.article: u for u in units if str(u.kind) == "article"}
+    with_clauses = {u.article for u in units if str(u.kind) == "clause"}
+    effective = document.effective.isoformat() if document.effective else ""
+    ends = ends or (document.ends_on.isoformat() if document.ends_on else "")
+    passages = []
+    for unit in units:
+        kind = str(unit.kind)
+        if kind not in ("article", "clause") or (kind == "article" and unit.article in with_clauses):
+            continue
+        parent = articles.get(unit.article)
+        passages.append(
+            legal_passage(
+                document=document.number,
+                article=str(unit.article),
+                article_title=parent.title if parent else "",
+                text=unit.text,
+                citation=unit.citation(),
+                key=unit.key,
+                clause=unit.clause or "",
+                unit=kind,
+                context=passage_context(
+                    document.title,
+                    unit.chapter,
+                    chapters.get(unit.chapter or "", ""),
+                    unit.section,
+                    sections.get((unit.chapter, unit.section), "") if unit.section else "",
+                    context_parts,
+                ),
+                label=document.label,
+                effective=effective,
+                ends=ends,
+            )
+        )
+    return passages
+
+
+def passage_context(
+    document_title: str,
+    chapter: str | None,
+    chapter_title: str,
+    section: str | None,
+    section_title: str,
+    parts: tuple[str, ...] = CONTEXT_PARTS,
+) -> tuple[str, ...]:
+    """``("Luật Hộ tịch", "Chương II. ĐĂNG KÝ HỘ TỊCH…", "Mục 1. ĐĂNG KÝ KHAI SINH")``."""
+    out = []
+    if "document" in parts and document_title:
+        out.append(document_title)
+    if "chapter" in parts and chapter:
+        out.append(f"Chương {chapter}. {chapter_title}".strip(" .") if chapter_title else "")
+    if "section" in parts and section:
+        out.append(f"Mục {section}. {section_title}".strip(" .") if section_title else "")
+    return tuple(x for x in out if x)

@@ -37,6 +37,7 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from knowledge_base.schema import Synonym
-from retrieval.documents import KINDS, DocumentKind, SearchDocument
+from retrieval import legal_ranking
+from retrieval.documents import KINDS, DocumentKind, SearchDocument, passage_quote
 from retrieval.embedders import Embedder
 from retrieval.lexicon import ACRONYMS, COLLOQUIAL_PHRASES, DEFAULT_SYNONYMS
 from retrieval.normalize import (
@@ -177,6 +179,28 @@ class QueryAnalyzer:
         )
 
 
+    def analyze_legal(self, text: str) -> AnalyzedQuery:
+        """A legal question: exam-style wording dropped, the concept it asks for added.
+
+        The added words (``thời hạn``, ``thẩm quyền``…) go to keyword search only; the dense
+        text stays the citizen's own (one embedding serves both groups).
+        """
+        base = self.analyze(legal_ranking.clean_legal_question(text))
+        concepts = legal_ranking.legal_concepts([strip_diacritics(t) for t in base.tokens])
+        if not concepts:
+            return base
+        extra = self.analyze(" ".join(concepts))
+        return AnalyzedQuery(
+            text=base.text,
+            tokens=base.tokens + extra.tokens,
+            dense_text=base.dense_text,
+            accented_terms=base.accented_terms + extra.accented_terms,
+            bare_terms=base.bare_terms + extra.bare_terms,
+            content_bare=base.content_bare | extra.content_bare,
+            unaccented=base.unaccented,
+        )
+
+
 # --- per-document tokens ------------------------------------------------------------------
 
 
@@ -305,6 +329,10 @@ class _Group:
     _term_totals: np.ndarray | None = None
     _kinds: np.ndarray | None = None
     _preferred: np.ndarray | None = None
+    _article_ids: np.ndarray | None = None  # passages: which article each one belongs to
+    _valid_from: np.ndarray | None = None  # passages: first day in force (ordinal)
+    _valid_until: np.ndarray | None = None  # passages: first day no longer in force (ordinal)
+    _document_names: list[str] = field(default_factory=list)  # passages: how questions name the document
     procedure_names: dict[str, str] = field(default_factory=dict)
     domains: list[str] = field(default_factory=list)  # field (lĩnh vực) or legal document number
 
@@ -392,6 +420,19 @@ class _Group:
         self.procedure_names = {
             str(d.fields.get("code")): d.title for d in self.documents if d.kind == "procedure"
         }
+        self._article_ids = legal_ranking.article_keys(self.documents)
+        self._document_names = [legal_ranking.document_name(str(d.fields.get("label") or "")) for d in self.documents]
+        self._valid_from = np.array(
+            [legal_ranking.day_ordinal(str(d.fields.get("effective") or ""), 0) for d in self.documents],
+            dtype=np.int64,
+        )
+        self._valid_until = np.array(
+            [
+                legal_ranking.day_ordinal(str(d.fields.get("ends") or ""), legal_ranking.FAR_FUTURE)
+                for d in self.documents
+            ],
+            dtype=np.int64,
+        )
         preferred = set(preferred_levels)
         self._preferred = np.array(
             [
@@ -506,6 +547,14 @@ class HybridIndex:
         if set(self.confidence_weights) != set(CONFIDENCE_WEIGHTS):
             raise ValueError(f"confidence_weights must have exactly the keys {sorted(CONFIDENCE_WEIGHTS)}")
         self.confidence_bias = confidence_bias
+        # The passages group ranks articles with its own settings (retrieval.legal_ranking);
+        # they are code constants, not saved with the index, so a re-tune needs no rebuild.
+        self.legal_weights = dict(legal_ranking.LEGAL_FUSION_WEIGHTS)
+        self.article_spread = legal_ranking.ARTICLE_SPREAD
+        self.not_in_force_penalty = legal_ranking.NOT_IN_FORCE_PENALTY
+        self.legal_confidence_weights = dict(legal_ranking.LEGAL_CONFIDENCE_WEIGHTS)
+        self.legal_confidence_bias = legal_ranking.LEGAL_CONFIDENCE_BIAS
+        self.legal_abstain_threshold = legal_ranking.LEGAL_ABSTAIN_THRESHOLD
         self.analyzer = QueryAnalyzer(self.synonyms)
         if confidence_weights is None and embedder.name != CALIBRATED_FOR:
             log.warning(
@@ -680,6 +729,79 @@ class HybridIndex:
             order=order, fused=fused, confidence=self.confidence_of(features), features=features
         )
 
+    def _search_passages(
+        self, group: _Group, query: AnalyzedQuery, vector: np.ndarray, on: date | None = None,
+        within: Sequence[str] | None = None,
+    ) -> _GroupResult | None:
+        """Articles best first (each as its best clause), with the legal abstention model.
+
+        ``within``: only passages of these documents (numbers).
+        """
+        if len(group) == 0:
+            return None
+        signals = self.passage_signals(group, query, vector)
+        fused = self.passage_scores(group, signals, self.legal_weights, on)
+        if within is not None:
+            wanted = set(within)
+            keep = np.array([str(d.fields.get("document", "")) in wanted for d in group.documents])
+            fused = np.where(keep, fused, -np.inf).astype(np.float32)
+        ranking = legal_ranking.rank_articles(fused, group._article_ids, self.article_spread)
+        if ranking.best_units.size == 0:
+            return None
+        features = self.legal_features(group, query, signals, ranking)
+        confidence = legal_ranking.legal_confidence(
+            features, self.legal_confidence_weights, self.legal_confidence_bias
+        )
+        scores = fused.copy()
+        scores[ranking.best_units] = ranking.scores
+        return _GroupResult(order=ranking.best_units, fused=scores, confidence=confidence, features=features)
+
+    def passage_signals(self, group: _Group, query: AnalyzedQuery, vector: np.ndarray) -> dict[str, np.ndarray]:
+        """The shared signals, plus whether the question names each passage's document."""
+        signals = self._signals(group, query, vector)
+        bare = [strip_diacritics(t) for t in query.tokens]
+        signals["document_mention"] = legal_ranking.mentioned_documents(bare, group._document_names)
+        return signals
+
+    def passage_scores(
+        self, group: _Group, signals: dict[str, np.ndarray], weights: dict[str, float], on: date | None,
+        penalty: float | None = None,
+    ) -> np.ndarray:
+        """Fused clause scores; passages not in force on ``on`` (default today) lose the penalty."""
+        assert group._valid_from is not None and group._valid_until is not None
+        fused = self.fuse(signals, weights, 0.0, np.zeros(len(group), dtype=np.float32))
+        penalty = self.not_in_force_penalty if penalty is None else penalty
+        if penalty:
+            in_force = legal_ranking.in_force_mask(group._valid_from, group._valid_until, on or date.today())
+            fused = np.where(in_force, fused, fused - penalty).astype(np.float32)
+        return fused
+
+    def legal_features(
+        self, group: _Group, query: AnalyzedQuery, signals: dict[str, np.ndarray],
+        ranking: legal_ranking.ArticleRanking,
+    ) -> dict[str, float]:
+        """What the legal abstention model reads about the best article."""
+        top = int(ranking.best_units[0])
+        documents = [str(group.documents[int(p)].fields.get("document", "")) for p in ranking.best_units[:FIELD_DEPTH]]
+        total = sum(self.legal_weights.values()) or 1.0
+        second = float(ranking.scores[1]) if ranking.scores.size > 1 else 0.0
+        bare = group.fields["full_bare"]
+        row = bare.rows[top]
+        terms = sorted(query.content_bare)
+        weights = np.array([group.idf(t) for t in terms], dtype=np.float32)
+        ids = np.array([bare.vocab.get(t, -1) for t in terms], dtype=np.int64)
+        present = np.isin(ids, row.tokens) & (ids >= 0)
+        return {
+            "score": float(ranking.scores[0]) / total,
+            "margin": (float(ranking.scores[0]) - second) / total,
+            "text_coverage": float((weights * present).sum() / (weights.sum() or 1.0)),
+            "title_coverage_idf": float(signals["title_coverage_idf"][top]),
+            "query_coverage": float(signals["query_coverage"][top]),
+            "document_agreement": sum(d == documents[0] for d in documents) / FIELD_DEPTH,
+            "disagreement": max(_log_rank(signals[name], top) for name in AGREEMENT_SIGNALS),
+            "query_terms": math.log1p(len(query.content_bare)),
+        }
+
     @staticmethod
     def confidence_features(
         group: _Group, query: AnalyzedQuery, signals: dict[str, np.ndarray], order: np.ndarray
@@ -702,8 +824,14 @@ class HybridIndex:
             "dense_title_z": float((best.max() - best.mean()) / (best.std() + 1e-6)),
         }
 
-    def search(self, query: str, top_k: int = 5, kinds: Sequence[str] | None = None) -> SearchResponse:
-        """Best ``top_k`` procedures and passages for ``query``; abstains when unsure."""
+    def search(
+        self, query: str, top_k: int = 5, kinds: Sequence[str] | None = None, on: date | None = None
+    ) -> SearchResponse:
+        """Best ``top_k`` procedures and passages for ``query``; abstains when unsure.
+
+        Passages come one per article, best clause first; ``on`` (default today) is the day
+        the question is about: texts not in force on it rank lower.
+        """
         if top_k <= 0:
             raise ValueError("top_k phải > 0 (top_k must be positive)")
         wanted = set(kinds or KINDS)
@@ -720,17 +848,22 @@ class HybridIndex:
             group_kinds = wanted & set(GROUPS[name])
             if not group_kinds:
                 continue
-            result = self._search_group(group, analyzed, vector, group_kinds)
+            if name == "procedures":
+                result = self._search_group(group, analyzed, vector, group_kinds)
+                threshold = self.abstain_threshold
+            else:
+                result = self._search_passages(group, self.analyzer.analyze_legal(query), vector, on)
+                threshold = self.legal_abstain_threshold
             if result is None:
                 continue
             response.features[name] = {**result.features, "confidence": result.confidence}
             response.confidence = max(response.confidence, result.confidence)
-            if result.confidence < self.abstain_threshold:
+            if result.confidence < threshold:
                 continue
             if name == "procedures":
                 response.procedures = self._procedure_hits(group, result, top_k, total_weight)
             else:
-                response.passages = self._passage_hits(group, result, top_k, total_weight)
+                response.passages = self._passage_hits(group, result, top_k, sum(self.legal_weights.values()))
         response.abstained = not (response.procedures or response.passages)
         return response
 
@@ -747,16 +880,20 @@ class HybridIndex:
         total_weight = sum(self.weights.values()) + self.level_boost or 1.0
         return self._procedure_hits(group, result, depth, total_weight), result.confidence
 
-    def rank_passages(self, query: str, depth: int = 10) -> tuple[list[PassageHit], float]:
-        """Ranked legal passages and the confidence, never abstaining."""
+    def rank_passages(
+        self, query: str, depth: int = 10, on: date | None = None, within: Sequence[str] | None = None
+    ) -> tuple[list[PassageHit], float]:
+        """Ranked legal articles (each as its best clause) and the confidence, never abstaining.
+
+        ``within``: only articles of these documents (numbers), e.g. a procedure's legal basis.
+        """
         analyzed = self.analyzer.analyze(query)
         vector = self.embedder.embed_queries([analyzed.dense_text])[0]
         group = self._groups["passages"]
-        result = self._search_group(group, analyzed, vector, {"passage"})
+        result = self._search_passages(group, self.analyzer.analyze_legal(query), vector, on, within)
         if result is None:
             return [], 0.0
-        total_weight = sum(self.weights.values()) + self.level_boost or 1.0
-        return self._passage_hits(group, result, depth, total_weight), result.confidence
+        return self._passage_hits(group, result, depth, sum(self.legal_weights.values())), result.confidence
 
     @staticmethod
     def _procedure_hits(
@@ -791,10 +928,12 @@ class HybridIndex:
                 PassageHit(
                     document=str(fields.get("document", "")),
                     article=str(fields.get("article", document.title)),
-                    text=document.text,
-                    score=max(float(result.fused[int(position)]) / total_weight, 0.0),
+                    text=passage_quote(document),
+                    score=max(float(result.fused[int(position)]) / (total_weight or 1.0), 0.0),
                     citation=str(fields.get("citation", "")),
                     document_id=document.id,
+                    key=str(fields.get("key", "")),
+                    article_title=str(fields.get("article_title", "")),
                 )
             )
         return hits

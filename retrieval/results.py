@@ -26,6 +26,8 @@ class PassageHit:
     score: float
     citation: str = ""  # "khoản 2 Điều 15 123/2015/NĐ-CP"
     document_id: str = ""
+    key: str = ""  # the unit's machine key, "60/2014/QH13#d15.k1" (library passages)
+    article_title: str = ""  # "Trách nhiệm đăng ký khai sinh"
 
     def to_json(self) -> dict[str, Any]:
         return {

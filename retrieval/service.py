@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path
 
 from knowledge_base.schema import FaqEntry, Procedure, Synonym
@@ -28,7 +29,7 @@ from retrieval.documents import SearchDocument, faq_to_document, procedure_to_do
 from retrieval.embedders import DEFAULT_EMBEDDER, CachedEmbedder, Embedder, EmbeddingCache, create_embedder
 from retrieval.hybrid import DEFAULT_PREFERRED_LEVELS, HybridIndex
 from retrieval.lexicon import DEFAULT_SYNONYMS
-from retrieval.results import ProcedureHit, SearchResponse
+from retrieval.results import PassageHit, ProcedureHit, SearchResponse
 
 log = logging.getLogger(__name__)
 
@@ -168,9 +169,19 @@ class RetrievalService:
 
     # -- queries ----------------------------------------------------------------------------
 
-    def search(self, query: str, top_k: int = 5, kinds: Sequence[str] | None = None) -> SearchResponse:
+    def search(
+        self, query: str, top_k: int = 5, kinds: Sequence[str] | None = None, on: date | None = None
+    ) -> SearchResponse:
+        """``on``: the day a legal question is about (default today); see ``HybridIndex.search``."""
         with self._lock:
-            return self.index.search(query, top_k=top_k, kinds=kinds)
+            return self.index.search(query, top_k=top_k, kinds=kinds, on=on)
+
+    def rank_passages(
+        self, query: str, depth: int = 10, on: date | None = None, within: Sequence[str] | None = None
+    ) -> tuple[list[PassageHit], float]:
+        """Legal articles best first (each as its best clause), never abstaining; ``within`` documents only."""
+        with self._lock:
+            return self.index.rank_passages(query, depth=depth, on=on, within=within)
 
     def rank(self, query: str) -> tuple[list[ProcedureHit], float]:
         """Ranked procedures and confidence without abstaining (see :mod:`retrieval.evaluate`)."""

@@ -32,7 +32,7 @@ const Staff = (function () {
   }
   async function header(current) {
     const me = await api("GET", "/api/v1/staff/me");
-    const links = [["/staff/unanswered", "Câu hỏi chưa trả lời"], ["/staff/inbox", "Hộp thư người dân"], ["/staff/dashboard", "Số liệu"]];
+    const links = [["/staff/unanswered", "Câu hỏi chưa trả lời"], ["/staff/inbox", "Hộp thư người dân"], ["/staff/dashboard", "Số liệu"], ["/staff/kb", "Cơ sở tri thức"]];
     if (me.role === "admin") links.push(["/admin", "Quản trị"]);
     const nav = document.getElementById("nav");
     nav.replaceChildren(...links.map(([href, label]) => el("a", { href: href, class: href === current ? "current" : "" }, label)));

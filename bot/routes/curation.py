@@ -1,0 +1,335 @@
+"""Staff curation of the knowledge base: the page ``/staff/kb`` and the API under ``/api/v1/kb``.
+
+Procedures (search, view, edit), synonyms and FAQ entries (add, edit, delete), legal
+documents (upload, edit metadata); every change is versioned and can be reverted
+(:mod:`knowledge_base.curation`) and is written to the audit log. After a change the
+action server is asked to catch up (``POST <action server>/index/refresh``): it reloads
+names and aliases and re-embeds only the changed documents. When it is not running the
+change is still saved, and the index catches up when it starts.
+
+Every route depends on :func:`bot.auth.require_staff`; creating a procedure needs an admin.
+Errors answer ``{"detail": "<Vietnamese message>"}`` with 404, 409, 413, 415 or 422.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from bot.auth import Admin, Staff, record_audit
+from bot.routes.staff import page
+from knowledge_base import curation
+from knowledge_base.curation import ChangeResult, EntityKind
+from knowledge_base.legal import MAX_FILE_BYTES
+from motcua.db import session_scope
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["curation"])
+
+REFRESH_TIMEOUT_S = 5.0
+COLLECTIONS = {"procedures": EntityKind.PROCEDURE, "synonyms": EntityKind.SYNONYM, "faq": EntityKind.FAQ,
+               "legal": EntityKind.LEGAL}
+COLLECTION_PATTERN = "^(procedures|synonyms|faq|legal)$"
+MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and headers around the file
+
+
+async def in_db(request: Request, work):
+    """Run ``work(session)`` in one transaction off the event loop; curation errors become 404/409/422
+    (a refused upload is re-raised for the upload route to answer)."""
+    url = request.app.state.settings.sqlalchemy_url
+
+    def run():
+        with session_scope(url) as session:
+            return work(session)
+
+    try:
+        return await run_in_threadpool(run)
+    except curation.UploadRefused:
+        raise
+    except curation.NotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except curation.Conflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except curation.CurationError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+# --- the index in the action server ------------------------------------------------------------
+
+def refresh_url(request: Request) -> str:
+    webhook = request.app.state.settings.action_webhook_url.rstrip("/")
+    base = webhook[: -len("/webhook")] if webhook.endswith("/webhook") else webhook
+    return base + "/index/refresh"
+
+
+async def refresh_index(request: Request) -> dict[str, Any]:
+    """Ask the action server to catch up with the database; what happened, in Vietnamese."""
+    url = refresh_url(request)
+    try:
+        async with httpx.AsyncClient(timeout=REFRESH_TIMEOUT_S) as client:
+            response = await client.post(url)
+    except httpx.TimeoutException:
+        return {"updated": False, "message": "Chỉ mục tìm kiếm đang được cập nhật (quá thời gian chờ); "
+                                             "thay đổi đã được lưu và sẽ có hiệu lực sau ít phút."}
+    except httpx.HTTPError as exc:
+        log.info("action server unreachable at %s: %s", url, exc)
+        return {"updated": False, "message": "Máy chủ hành động chưa chạy nên trợ lý chưa dùng thay đổi này; "
+                                             "thay đổi đã được lưu và chỉ mục sẽ tự cập nhật khi khởi động."}
+    if response.status_code != 200:
+        return {"updated": False, "message": f"Máy chủ hành động không cập nhật được chỉ mục (mã "
+                                             f"{response.status_code}); thay đổi đã được lưu, chỉ mục sẽ cập "
+                                             "nhật khi khởi động lại."}
+    report = response.json()
+    return {"updated": True, "changed": report.get("changed", 0), "removed": report.get("removed", 0),
+            "message": f"Trợ lý đã dùng thay đổi này (chỉ mục tìm kiếm: {report.get('changed', 0)} tài liệu "
+                       f"cập nhật, {report.get('removed', 0)} bỏ đi)."}
+
+
+async def _answer(request: Request, result: ChangeResult, status_code: int = 200) -> JSONResponse:
+    body = result.to_dict()
+    body["index"] = await refresh_index(request) if result.changed else {"updated": False,
+                                                                         "message": "Không có gì thay đổi."}
+    return JSONResponse(body, status_code=status_code)
+
+
+def _audit(session, principal, action: str, result: ChangeResult, before: Any = None) -> None:
+    if result.changed:
+        record_audit(session, principal.username, action, f"{result.kind}:{result.key}"[:255], before, result.current)
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+@router.get("/staff/kb", response_class=HTMLResponse, summary="Cơ sở tri thức / knowledge base curation page")
+async def kb_page(request: Request, _: Staff) -> HTMLResponse:
+    return page(request, "kb.html")
+
+
+# --- procedures --------------------------------------------------------------------------------
+
+class ProcedureIn(BaseModel):
+    procedure: dict[str, Any]
+    version: int | None = Field(None, description="the version the edit started from (409 when stale)")
+    reason: str = Field("", max_length=500)
+
+
+@router.get("/api/v1/kb/procedures", summary="Tìm thủ tục (mã, tên, có dấu hoặc không dấu)")
+async def search_procedures(request: Request, _: Staff, q: str = Query("", max_length=200),
+                            limit: int = Query(curation.SEARCH_LIMIT, ge=1, le=200)) -> list[dict]:
+    found = await in_db(request, lambda s: curation.search_procedures(s, q, limit))
+    return [vars(p) for p in found]
+
+
+@router.post("/api/v1/kb/procedures", status_code=201, summary="Tạo thủ tục mới (quản trị viên)")
+async def create_procedure(body: ProcedureIn, request: Request, principal: Admin) -> JSONResponse:
+    def work(session):
+        result = curation.create_procedure(session, body.procedure, actor=principal.username, reason=body.reason)
+        _audit(session, principal, "kb.procedure.create", result)
+        return result
+
+    return await _answer(request, await in_db(request, work), 201)
+
+
+@router.get("/api/v1/kb/procedures/{code}", summary="Một thủ tục, với phiên bản hiện tại")
+async def get_procedure(code: str, request: Request, _: Staff) -> dict:
+    return vars(await in_db(request, lambda s: curation.get_procedure_detail(s, code)))
+
+
+@router.put("/api/v1/kb/procedures/{code}", summary="Sửa thủ tục (lưu một phiên bản mới)")
+async def update_procedure(code: str, body: ProcedureIn, request: Request, principal: Staff) -> JSONResponse:
+    def work(session):
+        before = curation.get_procedure_detail(session, code).procedure
+        result = curation.update_procedure(session, code, body.procedure, actor=principal.username,
+                                           reason=body.reason, expected_version=body.version)
+        _audit(session, principal, "kb.procedure.update", result, before)
+        return result
+
+    return await _answer(request, await in_db(request, work))
+
+
+# --- synonyms ----------------------------------------------------------------------------------
+
+class SynonymIn(BaseModel):
+    phrase: str = Field("", max_length=300)
+    canonical: str = Field("", max_length=300)
+    reason: str = Field("", max_length=500)
+
+
+@router.get("/api/v1/kb/synonyms", summary="Từ đồng nghĩa")
+async def synonyms(request: Request, _: Staff, q: str = Query("", max_length=200)) -> list[dict]:
+    return [vars(s) for s in await in_db(request, lambda s: curation.list_synonym_items(s, q))]
+
+
+@router.post("/api/v1/kb/synonyms", status_code=201, summary="Thêm từ đồng nghĩa")
+async def add_synonym(body: SynonymIn, request: Request, principal: Staff) -> JSONResponse:
+    def work(session):
+        result = curation.add_synonym(session, body.phrase, body.canonical, actor=principal.username,
+                                      reason=body.reason)
+        _audit(session, principal, "kb.synonym.add", result)
+        return result
+
+    return await _answer(request, await in_db(request, work), 201)
+
+
+@router.put("/api/v1/kb/synonyms/{synonym_id}", summary="Sửa từ đồng nghĩa")
+async def update_synonym(synonym_id: int, body: SynonymIn, request: Request, principal: Staff) -> JSONResponse:
+    def work(session):
+        result = curation.update_synonym(session, synonym_id, body.phrase, body.canonical,
+                                         actor=principal.username, reason=body.reason)
+        _audit(session, principal, "kb.synonym.update", result)
+        return result
+
+    return await _answer(request, await in_db(request, work))
+
+
+@router.delete("/api/v1/kb/synonyms/{synonym_id}", summary="Xóa từ đồng nghĩa (khôi phục được)")
+async def delete_synonym(synonym_id: int, request: Request, principal: Staff) -> JSONResponse:
+    def work(session):
+        result = curation.delete_synonym(session, synonym_id, actor=principal.username)
+        _audit(session, principal, "kb.synonym.delete", result)
+        return result
+
+    return await _answer(request, await in_db(request, work))
+
+
+# --- FAQ ---------------------------------------------------------------------------------------
+
+class FaqIn(BaseModel):
+    question: str = Field("", max_length=1200)
+    answer: str = Field("", max_length=6000)
+    procedures: list[str] = Field(default_factory=list, max_length=20)
+    reason: str = Field("", max_length=500)
+
+
+@router.get("/api/v1/kb/faq", summary="Câu hỏi thường gặp")
+async def faq(request: Request, _: Staff, q: str = Query("", max_length=200)) -> list[dict]:
+    return [vars(f) for f in await in_db(request, lambda s: curation.list_faq_items(s, q))]
+
+
+@router.post("/api/v1/kb/faq", status_code=201, summary="Thêm câu hỏi thường gặp")
+async def add_faq(body: FaqIn, request: Request, principal: Staff) -> JSONResponse:
+    def work(session):
+        result = curation.add_faq_entry(session, body.question, body.answer, body.procedures,
+                                        actor=principal.username, reason=body.reason)
+        _audit(session, principal, "kb.faq.add", result)
+        return result
+
+    return await _answer(request, await in_db(request, work), 201)
+
+
+@router.put("/api/v1/kb/faq/{faq_id}", summary="Sửa câu hỏi thường gặp")
+async def update_faq(faq_id: int, body: FaqIn, request: Request, principal: Staff) -> JSONResponse:
+    def work(session):
+        result = curation.update_faq_entry(session, faq_id, body.question, body.answer, body.procedures,
+                                           actor=principal.username, reason=body.reason)
+        _audit(session, principal, "kb.faq.update", result)
+        return result
+
+    return await _answer(request, await in_db(request, work))
+
+
+@router.delete("/api/v1/kb/faq/{faq_id}", summary="Xóa câu hỏi thường gặp (khôi phục được)")
+async def delete_faq(faq_id: int, request: Request, principal: Staff) -> JSONResponse:
+    def work(session):
+        result = curation.delete_faq_entry(session, faq_id, actor=principal.username)
+        _audit(session, principal, "kb.faq.delete", result)
+        return result
+
+    return await _answer(request, await in_db(request, work))
+
+
+# --- legal documents ---------------------------------------------------------------------------
+
+@router.get("/api/v1/kb/legal", summary="Văn bản pháp luật đã nạp")
+async def legal_documents(request: Request, _: Staff) -> list[dict]:
+    return [vars(d) for d in await in_db(request, curation.list_legal_documents)]
+
+
+@router.get("/api/v1/kb/legal/{document_id}", summary="Một văn bản pháp luật")
+async def legal_document(document_id: int, request: Request, _: Staff) -> dict:
+    return vars(await in_db(request, lambda s: curation.get_legal_document(s, document_id)))
+
+
+@router.put("/api/v1/kb/legal/{document_id}", summary="Sửa thông tin văn bản (tên, ngày, thay thế)")
+async def update_legal(document_id: int, body: dict[str, Any], request: Request, principal: Staff) -> JSONResponse:
+    def work(session):
+        changes = {k: v for k, v in body.items() if k != "reason"}
+        result = curation.update_legal_metadata(session, document_id, changes, actor=principal.username,
+                                                reason=str(body.get("reason") or ""))
+        _audit(session, principal, "kb.legal.update", result)
+        return result
+
+    return await _answer(request, await in_db(request, work))
+
+
+@router.post("/api/v1/kb/legal/upload", status_code=201, summary="Tải lên văn bản pháp luật (.md .txt .pdf .docx .html)")
+async def upload_legal(request: Request, principal: Staff, file: Annotated[UploadFile, File()]) -> JSONResponse:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FILE_BYTES + MULTIPART_OVERHEAD:
+        return _refused("too_large", f"Tệp quá lớn; giới hạn là {MAX_FILE_BYTES // (1024 * 1024)} MB. "
+                                     "Vui lòng tách văn bản thành các tệp nhỏ hơn.")
+    content = await file.read(MAX_FILE_BYTES + 1)
+    filename = file.filename or ""
+
+    def work(session):
+        report = curation.upload_legal_document(session, content, filename, actor=principal.username)
+        record_audit(session, principal.username, "kb.legal.upload", f"legal:{report.document.id}", None,
+                     {"number": report.document.number, "file": filename, "units": report.units})
+        return report
+
+    try:
+        report = await in_db(request, work)
+    except curation.UploadRefused as exc:  # nothing was written
+        return _refused(exc.kind, str(exc))
+    body = report.to_dict()
+    body["stored"] = True
+    body["index"] = await refresh_index(request)
+    return JSONResponse(body, status_code=201)
+
+
+def _refused(kind: str, message: str) -> JSONResponse:
+    status = {"too_large": 413, "unsupported": 415}.get(kind, 422)
+    return JSONResponse({"detail": message, "kind": kind, "stored": False}, status_code=status)
+
+
+# --- history and revert ------------------------------------------------------------------------
+
+@router.get("/api/v1/kb/history", summary="Các thay đổi gần đây của cán bộ")
+async def history(request: Request, _: Staff, kind: str = Query("", pattern="^(|procedure|synonym|faq|legal)$"),
+                  limit: int = Query(50, ge=1, le=500)) -> list[dict]:
+    found = await in_db(request, lambda s: curation.recent_revisions(s, kind or None, limit))
+    return [r.to_dict() for r in found]
+
+
+@router.get("/api/v1/kb/{collection}/{key}/revisions", summary="Lịch sử phiên bản (ai, khi nào, trước/sau)")
+async def revisions(request: Request, _: Staff, key: str,
+                    collection: str = Path(..., pattern=COLLECTION_PATTERN)) -> list[dict]:
+    kind = COLLECTIONS[collection]
+    return [r.to_dict() for r in await in_db(request, lambda s: curation.list_revisions(s, kind, key))]
+
+
+@router.post("/api/v1/kb/{collection}/{key}/revisions/{revision_id}/revert",
+             summary="Khôi phục về một phiên bản (ghi thành phiên bản mới)")
+async def revert(request: Request, principal: Staff, key: str, revision_id: int,
+                 collection: str = Path(..., pattern=COLLECTION_PATTERN),
+                 to: str = Query("after", pattern="^(after|before)$",
+                                 description="after: về phiên bản này; before: hoàn tác thay đổi này")
+                 ) -> JSONResponse:
+    kind = COLLECTIONS[collection]
+
+    def work(session):
+        result = curation.revert(session, kind, key, revision_id, actor=principal.username, to=to)
+        _audit(session, principal, f"kb.{kind}.revert", result)
+        return result
+
+    return await _answer(request, await in_db(request, work))
+
+
+@router.post("/api/v1/kb/index/refresh", summary="Yêu cầu trợ lý cập nhật chỉ mục tìm kiếm ngay")
+async def refresh(request: Request, _: Staff) -> dict:
+    return await refresh_index(request)

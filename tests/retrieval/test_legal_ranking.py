@@ -1,0 +1,135 @@
+"""Legal passages: article-level ranking, the text in force on the day, legal query wording,
+the passage context, and ``motcua eval legal``'s figures. Small fictional laws, hashing
+embedder: no model, no shared data."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import numpy as np
+import pytest
+
+from knowledge_base.legal import parse_legal_text
+from knowledge_base.legal_metadata import apply_metadata
+from motcua.legal_eval import evaluate_legal, read_legal_questions
+from retrieval.documents import library_passages, passage_quote
+from retrieval.embedders import HashingEmbedder
+from retrieval.hybrid import HybridIndex, QueryAnalyzer
+from retrieval.legal_ranking import clean_legal_question, legal_concepts, rank_articles
+
+OLD = """---
+number: 10/2014/QH13
+title: Luật Thử nghiệm
+type: Luật
+effective: 2015-01-01
+---
+Chương I
+NHỮNG QUY ĐỊNH CHUNG
+
+Điều 1. Phạm vi điều chỉnh
+Luật này quy định về việc đăng ký nuôi ong.
+
+Chương II
+ĐĂNG KÝ NUÔI ONG
+
+Mục 1
+ĐĂNG KÝ LẦN ĐẦU
+
+Điều 2. Thời hạn đăng ký
+1. Trong thời hạn 30 ngày kể từ ngày bắt đầu nuôi, người nuôi phải đăng ký đàn ong.
+2. Người nuôi nộp tờ khai theo mẫu.
+
+Điều 3. Thẩm quyền đăng ký
+Ủy ban nhân dân cấp xã nơi đặt đàn ong thực hiện đăng ký.
+"""
+NEW = (
+    OLD.replace("10/2014/QH13", "20/2026/QH16")
+    .replace("2015-01-01", "2027-03-01")
+    .replace("30 ngày", "45 ngày")
+)
+
+
+@pytest.fixture(scope="module")
+def index() -> HybridIndex:
+    old, new = parse_legal_text(OLD), parse_legal_text(NEW)
+    documents = apply_metadata([old, new], {"20/2026/QH16": {"replaces": ("10/2014/QH13",)}})
+    index = HybridIndex(HashingEmbedder())
+    index.build([p for d in documents for p in library_passages(d)])
+    return index
+
+
+def test_clause_passages_carry_article_title_chapter_and_section_as_context():
+    (old,) = apply_metadata([parse_legal_text(OLD)], {})
+    passages = {p.fields["key"]: p for p in library_passages(old)}
+    clause = passages["10/2014/QH13#d2.k1"]
+    assert clause.title == "Điều 2. Thời hạn đăng ký"
+    assert (
+        passage_quote(clause)
+        == "Trong thời hạn 30 ngày kể từ ngày bắt đầu nuôi, người nuôi phải đăng ký đàn ong."
+    )
+    assert "Chương II. ĐĂNG KÝ NUÔI ONG" in clause.text and "Mục 1. ĐĂNG KÝ LẦN ĐẦU" in clause.text
+    assert clause.fields["citation"] == "Khoản 1 Điều 2 Luật Thử nghiệm 2014"
+    assert "10/2014/QH13#d2" not in passages  # an article with clauses is searched through its clauses
+    assert "10/2014/QH13#d3" in passages  # one without clauses is a passage itself
+
+
+def test_the_text_in_force_on_the_day_ranks_first_and_the_other_stays_searchable(index):
+    question = "nuôi ong thì phải đăng ký trong bao lâu"
+    before, _ = index.rank_passages(question, depth=5, on=date(2026, 1, 1))
+    after, _ = index.rank_passages(question, depth=5, on=date(2027, 6, 1))
+    assert (before[0].document, before[0].article) == ("10/2014/QH13", "Điều 2")
+    assert (after[0].document, after[0].article) == ("20/2026/QH16", "Điều 2")
+    assert {h.document for h in before} == {h.document for h in after} == {"10/2014/QH13", "20/2026/QH16"}
+    assert before[0].citation == "Khoản 1 Điều 2 Luật Thử nghiệm 2014"
+    assert before[0].key == "10/2014/QH13#d2.k1" and before[0].article_title == "Thời hạn đăng ký"
+
+
+def test_passages_come_one_per_article_and_can_be_limited_to_documents(index):
+    hits, _ = index.rank_passages("đăng ký đàn ong tờ khai thời hạn", depth=10, on=date(2026, 1, 1))
+    keys = [(h.document, h.article) for h in hits]
+    assert len(keys) == len(set(keys))
+    within, _ = index.rank_passages("đăng ký đàn ong", depth=10, within=["20/2026/QH16"])
+    assert within and {h.document for h in within} == {"20/2026/QH16"}
+
+
+def test_article_score_adds_a_share_of_its_next_clauses():
+    fused = np.array([1.0, 0.9, 0.8, 0.95], dtype=np.float32)
+    articles = np.array([0, 1, 1, 2])
+    assert list(rank_articles(fused, articles, spread=0.0).best_units) == [0, 3, 1]
+    ranking = rank_articles(fused, articles, spread=0.5)
+    assert list(ranking.best_units) == [1, 0, 3]  # 0.9 + 0.5·0.8 beats 1.0
+    assert ranking.scores[0] == pytest.approx(1.3)
+    assert rank_articles(np.full(3, -np.inf), np.arange(3)).best_units.size == 0
+
+
+def test_legal_questions_lose_exam_wording_and_gain_the_concept_they_ask_for():
+    assert (
+        clean_legal_question("Thời hạn tạm trú tối đa là 02 năm, đúng hay sai?")
+        == "Thời hạn tạm trú tối đa là 02 năm"
+    )
+    assert clean_legal_question("Nam 20 tuổi được kết hôn là đúng") == "Nam 20 tuổi được kết hôn"
+    assert legal_concepts("chung thuc ban sao mat bao lau".split()) == ["thời hạn"]
+    assert legal_concepts("xin giay o dau".split()) == ["thẩm quyền"]
+    analyzed = QueryAnalyzer().analyze_legal("Chứng thực bản sao mất bao lâu?")
+    assert "thời" in analyzed.accented_terms and "hạn" in analyzed.accented_terms
+    assert analyzed.dense_text.startswith(
+        "Chứng thực bản sao mất bao lâu?"
+    )  # the embedding reads the question
+
+
+def test_eval_legal_reports_hit_rates_with_and_without_diacritics(index, tmp_path):
+    path = tmp_path / "q.jsonl"
+    rows = [
+        {
+            "question": "nuôi ong thì phải đăng ký trong bao lâu",
+            "gold": [{"number": "10/2014/QH13", "article": "2"}],
+        },
+        {"question": "cơ quan nào đăng ký nuôi ong", "gold": [{"number": "10/2014/QH13", "article": "3"}]},
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    figures = evaluate_legal(index, read_legal_questions(path), on=date(2026, 1, 1))
+    assert set(figures) == {"as_written", "without_diacritics"}
+    assert figures["as_written"]["questions"] == 2
+    assert figures["as_written"]["hit_at_5"] == 1.0
+    assert 0.0 <= figures["as_written"]["abstained"] <= 1.0
