@@ -40,7 +40,6 @@ from knowledge_base.schema import RequiredDocument  # noqa: E402
 from retrieval.dev.catalogue import read_procedures  # noqa: E402
 from retrieval.documents import (  # noqa: E402
     SearchDocument,
-    legal_unit_to_document,
     passage_to_document,
     procedure_to_document,
 )
@@ -61,21 +60,26 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def read_legal_passages(legal_dir: Path) -> list[SearchDocument]:
-    """Articles and clauses of every ``legal/*.md``, then ALQAC articles of other laws."""
-    from knowledge_base.legal import UnitKind, read_legal_file
+    """The shared library as a deployment indexes it (clauses with their article, chapter and
+    document as context, ``retrieval.documents.library_passages``), then ALQAC articles of other laws."""
+    from retrieval.dev.legal_tune import library_documents
+    from retrieval.documents import legal_passage, library_passages
 
     passages: list[SearchDocument] = []
     covered: set[str] = set()  # "Luật Cư trú 2020": laws already read from legal/*.md
-    for path in sorted(legal_dir.glob("*.md")):
-        if path.name.lower() == "readme.md":
-            continue
-        document = read_legal_file(path)
-        name = document.label.removesuffix(document.number).strip()
-        covered.add(f"{name} {document.number.split('/')[1] if '/' in document.number else ''}".strip())
-        titles = {u.article: u.title for u in document.units if u.kind is UnitKind.ARTICLE}
+    for document in library_documents(legal_dir):
+        covered.add(document.label)  # laws are labelled like ALQAC's ids: "Luật Cư trú 2020"
+        own = library_passages(document)
+        passages.extend(own)
+        # Whole articles beside their clauses, as a library that also indexes articles would hold:
+        # the corpus then passes 5,000 passages of real legal text (issue 4 asks for at least that).
+        clauses = {p.fields["article"] for p in own if p.fields["unit"] == "clause"}
         for unit in document.units:
-            if unit.kind in (UnitKind.ARTICLE, UnitKind.CLAUSE) and unit.text.strip():
-                passages.append(legal_unit_to_document(unit, titles.get(unit.article, "")))
+            if str(unit.kind) == "article" and f"Điều {unit.article}" in clauses:
+                passages.append(legal_passage(
+                    document=document.number, article=str(unit.article), article_title=unit.title,
+                    text=unit.text, citation=unit.citation(), key=f"{unit.key}:whole", unit="article",
+                    label=document.label))
     alqac = legal_dir / "alqac2023" / "legal_passages.json"
     if alqac.exists():
         for law in json.loads(alqac.read_text(encoding="utf-8")):
