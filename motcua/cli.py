@@ -8,10 +8,12 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import TaskID
 
 from motcua.settings import get_settings
 
@@ -26,18 +28,46 @@ eval_app = typer.Typer(help="Đánh giá / evaluation.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
 
+@contextmanager
+def index_progress():
+    """``progress(description, done, total)`` for :func:`motcua.search_index.open_index`, drawn on stderr.
+
+    Building the index embeds every document (minutes the first time on an old computer);
+    stdout stays clean for ``--json``.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def report(description: str, done: int, total: int) -> None:
+            if description not in tasks:
+                tasks[description] = bar.add_task(description, total=total)
+            bar.update(tasks[description], completed=done, total=total)
+
+        yield report
+
+
+def open_search_index(settings, **options):
+    """The search index, loaded or built, with a progress bar."""
+    from motcua.search_index import open_index
+
+    with index_progress() as progress:
+        return open_index(settings, progress=progress, **options)
+
+
 @eval_app.command("retrieval", help="hit@1, hit@5, MRR, từ chối đúng — có dấu và không dấu / retrieval figures.")
 def eval_retrieval(file: Path = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
     import json
 
-    from motcua.search_index import open_index
     from retrieval.evaluate import evaluate, read_questions
 
     try:
         questions = read_questions(file)
     except (ValueError, OSError) as exc:
         fail(str(exc))
-    service, _ = open_index(get_settings())
+    service, _ = open_search_index(get_settings())
     report = evaluate(service, questions)
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.summary())
 
@@ -47,13 +77,12 @@ def eval_legal(file: Path = typer.Argument(...), as_json: bool = typer.Option(Fa
     import json
 
     from motcua.legal_eval import evaluate_legal, read_legal_questions
-    from motcua.search_index import open_index
 
     try:
         questions = read_legal_questions(file)
     except (ValueError, OSError) as exc:
         fail(str(exc))
-    service, _ = open_index(get_settings())
+    service, _ = open_search_index(get_settings())
     figures = evaluate_legal(service, questions)
     if as_json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
@@ -158,9 +187,8 @@ def kb_import_dichvucong(
 
 @kb_app.command("reindex", help="Cập nhật chỉ mục tìm kiếm từ CSDL / sync or rebuild the search index.")
 def kb_reindex(rebuild: bool = typer.Option(False, "--rebuild", help="Xây lại từ đầu / from scratch")) -> None:
-    from motcua.search_index import open_index
 
-    _, report = open_index(get_settings(), rebuild=rebuild, echo=console.print)
+    _, report = open_search_index(get_settings(), rebuild=rebuild, echo=console.print)
     console.print(f"✓ {report.describe()}")
 
 
@@ -172,9 +200,8 @@ def kb_search(
 ) -> None:
     import json
 
-    from motcua.search_index import open_index
 
-    service, _ = open_index(get_settings())
+    service, _ = open_search_index(get_settings())
     response = service.search(question, top_k=top)
     if as_json:
         print(json.dumps(response.to_json(), ensure_ascii=False))
@@ -269,9 +296,8 @@ def serve(
     console.rule("[bold]Một Cửa[/]")
     console.print("Bước 1/3: cơ sở dữ liệu và cơ sở tri thức")
     _prepare_database()
-    from motcua.search_index import open_index
 
-    _, index_report = open_index(settings, echo=console.print)
+    _, index_report = open_search_index(settings, echo=console.print)
     console.print(f"✓ {index_report.describe()}")
     console.print("Bước 2/3: mô hình hội thoại Rasa")
     try:

@@ -88,14 +88,27 @@ class IndexReport:
         return f"Chỉ mục tìm kiếm: {self.documents} tài liệu ({action}) trong {self.seconds:.1f} giây"
 
 
-def sync_index(service: RetrievalService, documents: list[SearchDocument], synonyms: list[Synonym]) -> tuple[int, int]:
+IndexProgress = Callable[[str, int, int], None]
+"""``progress(description, done, total)``: how far building or updating the index has come."""
+
+
+def sync_index(
+    service: RetrievalService,
+    documents: list[SearchDocument],
+    synonyms: list[Synonym],
+    progress: IndexProgress | None = None,
+) -> tuple[int, int]:
     """Bring a loaded index in step with ``documents`` and ``synonyms``: (changed, removed).
 
     Only a document whose content changed is re-embedded; the index is saved when anything
     changed. Used at start-up (:func:`open_index`) and by the action server after a staff edit.
     """
     wanted = {d.id for d in documents}
-    changed = sum(service.upsert(d) for d in documents)
+    changed = 0
+    for done, document in enumerate(documents, 1):
+        changed += service.upsert(document)
+        if progress and (done % 100 == 0 or done == len(documents)):
+            progress("Cập nhật chỉ mục tìm kiếm", done, len(documents))
     stale = [d.id for d in service.index.documents() if d.id not in wanted]
     removed = sum(service.remove(i) for i in stale)
     synonyms_changed = apply_synonyms(service, synonyms)
@@ -125,8 +138,14 @@ def apply_synonyms(service: RetrievalService, synonyms: list[Synonym]) -> bool:
     return True
 
 
-def open_index(settings: Settings, *, rebuild: bool = False, echo: Echo = lambda _: None) -> tuple[RetrievalService, IndexReport]:
-    """The index for ``settings``, loaded and synced with the database, or built."""
+def open_index(
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    echo: Echo = lambda _: None,
+    progress: IndexProgress | None = None,
+) -> tuple[RetrievalService, IndexReport]:
+    """The index for ``settings``, loaded and synced with the database, or built (with ``progress``)."""
     started = time.perf_counter()
     documents, synonyms = knowledge_documents(settings.sqlalchemy_url)
     service = RetrievalService(embedder=settings.embedding_model, synonyms=synonyms, autosave=False)
@@ -137,8 +156,16 @@ def open_index(settings: Settings, *, rebuild: bool = False, echo: Echo = lambda
         except (FileNotFoundError, ValueError, OSError) as exc:
             log.info("no usable search index in %s (%s): building", directory, exc)
         else:
-            changed, removed = sync_index(service, documents, synonyms)
+            changed, removed = sync_index(service, documents, synonyms, progress)
             return service, IndexReport(len(documents), changed, removed, False, time.perf_counter() - started)
     echo(f"… Đang xây chỉ mục tìm kiếm cho {len(documents)} tài liệu (lần đầu có thể mất vài phút)")
-    service.build(documents, directory)
+    built = 0
+
+    def advance(count: int) -> None:
+        nonlocal built
+        built += count
+        if progress:
+            progress("Xây chỉ mục tìm kiếm", built, len(documents))
+
+    service.build(documents, directory, progress=advance)
     return service, IndexReport(len(documents), len(documents), 0, True, time.perf_counter() - started)

@@ -35,7 +35,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -594,8 +594,13 @@ class HybridIndex:
         restorer._index()
         self.analyzer.restorer = restorer
 
-    def build(self, documents: Iterable[SearchDocument], batch_size: int = 256) -> None:
-        """Index ``documents`` from scratch (ids must be unique)."""
+    def build(
+        self,
+        documents: Iterable[SearchDocument],
+        batch_size: int = 256,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Index ``documents`` from scratch (ids must be unique); ``progress(n)`` after each n embedded."""
         documents = list(documents)
         ids = [d.id for d in documents]
         if len(set(ids)) != len(ids):
@@ -609,6 +614,8 @@ class HybridIndex:
             for start in range(0, len(group.documents), batch_size):
                 chunk = group.documents[start : start + batch_size]
                 self._embed_into(group, chunk)
+                if progress:
+                    progress(len(chunk))
             group.refresh(self.preferred_levels)
         self._fit_restorer()
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -112,8 +112,10 @@ class RetrievalService:
                 self._embedder = self._make_embedder(Path(data_dir or self._data_dir or "."))
             self._embedder.warm_up()
 
-    def build(self, documents: Iterable[SearchDocument], data_dir: str | Path) -> None:
-        """Index ``documents`` from scratch and save to ``data_dir``."""
+    def build(
+        self, documents: Iterable[SearchDocument], data_dir: str | Path, progress: Callable[[int], None] | None = None
+    ) -> None:
+        """Index ``documents`` from scratch and save to ``data_dir``; ``progress(n)`` as they are embedded."""
         data_dir = Path(data_dir)
         with self._lock:
             self._data_dir = data_dir
@@ -126,7 +128,7 @@ class RetrievalService:
                 synonyms=self._synonyms,
                 preferred_levels=self._preferred_levels,
             )
-            index.build(documents)
+            index.build(documents, progress=progress)
             self._index = index
             index.save(data_dir / INDEX_SUBDIR)
             log.info("built search index: %d documents in %.1f s", len(index), time.perf_counter() - started)

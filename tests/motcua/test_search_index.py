@@ -48,3 +48,16 @@ def test_legal_passages_carry_their_citation(settings):
     assert response.passages
     assert response.passages[0].document == "99/2025/NĐ-CP"
     assert "Điều 2" in response.passages[0].citation
+
+
+@pytest.mark.slow
+def test_building_and_updating_report_their_progress(settings):
+    seen: list[tuple[str, int, int]] = []
+    _, built = open_index(settings, progress=lambda *step: seen.append(step))
+    building = [s for s in seen if s[0] == "Xây chỉ mục tìm kiếm"]
+    assert building and building[-1][1:] == (built.documents, built.documents)
+    assert [done for _, done, _ in building] == sorted(done for _, done, _ in building)
+    seen.clear()
+    _, synced = open_index(settings, progress=lambda *step: seen.append(step))
+    assert not synced.built
+    assert seen[-1] == ("Cập nhật chỉ mục tìm kiếm", synced.documents, synced.documents)
