@@ -156,10 +156,16 @@ def kb_stats() -> None:
     from motcua.db import session_scope
 
     with session_scope(get_settings().sqlalchemy_url) as session:
-        for label, model in [("Thủ tục / procedures", ProcedureRow), ("Từ đồng nghĩa / synonyms", SynonymRow),
-                             ("Hỏi đáp / FAQ", FaqRow), ("Văn bản pháp luật / legal documents", LegalDocumentRow),
-                             ("Điều, khoản / legal units", LegalUnitRow)]:
-            console.print(f"{label}: {session.scalar(select(func.count()).select_from(model))}")
+        counted = [
+            ("Thủ tục / procedures", select(func.count()).select_from(ProcedureRow)),
+            # deleted by staff (kept for revert) do not count
+            ("Từ đồng nghĩa / synonyms", select(func.count()).select_from(SynonymRow).where(SynonymRow.deleted.is_(False))),
+            ("Hỏi đáp / FAQ", select(func.count()).select_from(FaqRow).where(FaqRow.deleted.is_(False))),
+            ("Văn bản pháp luật / legal documents", select(func.count()).select_from(LegalDocumentRow)),
+            ("Điều, khoản / legal units", select(func.count()).select_from(LegalUnitRow)),
+        ]
+        for label, query in counted:
+            console.print(f"{label}: {session.scalar(query)}")
 
 
 @kb_app.command("import-dichvucong", help="Nhập danh mục thủ tục của Cổng DVC (.json .jsonl .gz) / import the portal catalogue.")

@@ -44,3 +44,21 @@ def test_a_missing_catalogue_file_is_a_clear_error(tmp_path):
     result = motcua("kb", "import-dichvucong", str(tmp_path / "khong-co.jsonl"), data_dir=tmp_path, check=False)
     assert result.returncode != 0
     assert "Lỗi" in result.stdout
+
+
+def test_kb_stats_leaves_out_what_staff_deleted(tmp_path):
+    from knowledge_base.curation import delete_synonym, list_synonym_items
+    from motcua.db import session_scope
+
+    motcua("db", "upgrade", data_dir=tmp_path)
+    motcua("kb", "load-defaults", data_dir=tmp_path)
+
+    def synonyms_line() -> str:
+        out = motcua("kb", "stats", data_dir=tmp_path).stdout
+        return next(line for line in out.splitlines() if line.startswith("Từ đồng nghĩa"))
+
+    before = int(synonyms_line().rsplit(":", 1)[1])
+    with session_scope(f"sqlite:///{tmp_path / 'motcua.sqlite3'}") as session:
+        first = list_synonym_items(session)[0]
+        delete_synonym(session, first.id, actor="staff:test")
+    assert int(synonyms_line().rsplit(":", 1)[1]) == before - 1
