@@ -22,8 +22,6 @@ from knowledge_base.store import LegalDocumentRow, LegalUnitRow, list_faq, list_
 from motcua.db import session_scope
 from motcua.settings import Settings
 from retrieval.documents import SearchDocument, legal_passage, passage_context
-from retrieval.lexicon import DEFAULT_SYNONYMS
-from retrieval.normalize import SynonymTable
 from retrieval.service import RetrievalService, documents_from
 
 log = logging.getLogger(__name__)
@@ -111,31 +109,10 @@ def sync_index(
             progress("Cập nhật chỉ mục tìm kiếm", done, len(documents))
     stale = [d.id for d in service.index.documents() if d.id not in wanted]
     removed = sum(service.remove(i) for i in stale)
-    synonyms_changed = apply_synonyms(service, synonyms)
+    synonyms_changed = service.set_synonyms(synonyms)
     if changed or removed or synonyms_changed:
         service.save()
     return changed, removed
-
-
-def apply_synonyms(service: RetrievalService, synonyms: list[Synonym]) -> bool:
-    """Give the query analyser of a loaded index the knowledge base's synonyms; False when already so.
-
-    A saved index remembers the synonyms it was built with; staff add, edit and delete them
-    afterwards, and a query must use today's table. Nothing is re-embedded: synonyms only
-    expand the query.
-    """
-    index = service.index
-    wanted = tuple(DEFAULT_SYNONYMS) + tuple(synonyms)
-    if tuple(index.synonyms) == wanted:
-        return False
-    with service._lock:  # the service serialises searches and updates with this lock
-        index.synonyms = wanted
-        index.analyzer.synonyms = SynonymTable(wanted)
-        for synonym in synonyms:
-            index.analyzer.restorer.add(synonym.phrase)
-            index.analyzer.restorer.add(synonym.canonical)
-        index.analyzer.restorer._index()
-    return True
 
 
 def open_index(

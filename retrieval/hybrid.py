@@ -594,6 +594,23 @@ class HybridIndex:
         restorer._index()
         self.analyzer.restorer = restorer
 
+    def set_synonyms(self, synonyms: Sequence[Synonym]) -> bool:
+        """Read queries with ``synonyms`` from now on; False when they are already these.
+
+        Synonyms only expand the query (and teach the diacritic restorer their phrases), so
+        nothing is re-embedded.
+        """
+        wanted = tuple(synonyms)
+        if wanted == tuple(self.synonyms):
+            return False
+        self.synonyms = wanted
+        self.analyzer.synonyms = SynonymTable(wanted)
+        for synonym in wanted:
+            self.analyzer.restorer.add(synonym.phrase)
+            self.analyzer.restorer.add(synonym.canonical)
+        self.analyzer.restorer._index()
+        return True
+
     def build(
         self,
         documents: Iterable[SearchDocument],

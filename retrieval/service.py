@@ -158,6 +158,12 @@ class RetrievalService:
                 self.save()
             return changed
 
+    def set_synonyms(self, synonyms: Sequence[Synonym]) -> bool:
+        """The knowledge base's synonyms (after the built-in folk names) for queries from now on."""
+        with self._lock:
+            self._synonyms = tuple(DEFAULT_SYNONYMS) + tuple(synonyms)
+            return self.index.set_synonyms(self._synonyms)
+
     def upsert_procedure(self, procedure: Procedure) -> bool:
         return self.upsert(procedure_to_document(procedure))
 
