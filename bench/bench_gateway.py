@@ -91,7 +91,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
         settings = stack_settings(Path(data_dir), rasa_timeout_s=30.0)
-        with running_stack(settings) as stack:
+        with running_stack(settings):
             report = asyncio.run(measure(settings.gateway_port, settings.rasa_base_url, args.rounds, args.users))
     report.update({"users": args.users, "rounds": args.rounds, "conversation_turns": len(CONVERSATION),
                    "target": "p95_ratio <= 1.10"})

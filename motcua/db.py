@@ -99,8 +99,9 @@ def current_revision(url: str) -> str | None:
 def import_all_models() -> None:
     """Import every module that declares tables, so ``Base.metadata`` is complete."""
     import knowledge_base.store  # noqa: F401
+    import motcua.dossiers.models  # noqa: F401
     import motcua.models  # noqa: F401
+
     # Each area adds its own tables module here (one line each).
     import motcua.queue.models  # noqa: F401
     import motcua.staff.models  # noqa: F401
-    import motcua.dossiers.models  # noqa: F401

@@ -6,8 +6,8 @@ import pytest
 
 from motcua.rasa_eval import evaluate_nlu, run_story_tests, validate_data, write_nlu_report
 from motcua.runtime import ensure_model
-from tests.stack import MODEL_CACHE
 from motcua.settings import Settings
+from tests.stack import MODEL_CACHE
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

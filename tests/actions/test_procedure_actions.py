@@ -11,7 +11,13 @@ from actions.answers import Aspect, answer
 from actions.knowledge import AliasFinder, KnowledgeBase, fold
 from actions.procedures import ActionAnswerProcedure, ActionClarify, ActionHandoff
 from knowledge_base.schema import (
-    ChannelKind, Fee, Procedure, ProcessingTime, RequiredDocument, SubmissionChannel, TimeUnit,
+    ChannelKind,
+    Fee,
+    Procedure,
+    ProcessingTime,
+    RequiredDocument,
+    SubmissionChannel,
+    TimeUnit,
 )
 
 BIRTH = Procedure(
