@@ -49,6 +49,13 @@ def index_progress():
         yield report
 
 
+def tell_running_assistant() -> None:
+    """After a knowledge-base change: a running action server updates its search index now."""
+    from motcua.index_refresh import request_refresh_sync
+
+    console.print(f"… {request_refresh_sync(get_settings())['message']}")
+
+
 def open_search_index(settings, **options):
     """The search index, loaded or built, with a progress bar."""
     from motcua.search_index import open_index
@@ -146,6 +153,7 @@ def kb_load_defaults(
 
     report = sync_defaults(get_settings().sqlalchemy_url, overwrite_staff_edits=overwrite)
     console.print(f"✓ {report.describe()}")
+    tell_running_assistant()
 
 
 @kb_app.command("stats", help="Thống kê cơ sở tri thức / knowledge-base figures.")
@@ -189,6 +197,8 @@ def kb_import_dichvucong(
             fail(f"{exc} Cơ sở tri thức không thay đổi.")
         progress.update(task, total=report.records)
     console.print(report.describe())
+    if report.created or report.updated:
+        tell_running_assistant()
 
 
 @kb_app.command("reindex", help="Cập nhật chỉ mục tìm kiếm từ CSDL / sync or rebuild the search index.")
@@ -265,6 +275,8 @@ def kb_ingest(files: list[Path] = typer.Argument(..., help="Tệp văn bản / f
             progress.advance(task)
 
         ingest_legal_files(get_settings().sqlalchemy_url, files, report)
+    if failures < len(files):
+        tell_running_assistant()
     if failures:
         fail(f"{failures}/{len(files)} tệp không nạp được (các tệp khác đã nạp xong).")
 

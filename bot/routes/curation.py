@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
@@ -28,11 +27,11 @@ from knowledge_base import curation
 from knowledge_base.curation import ChangeResult, EntityKind
 from knowledge_base.legal import MAX_FILE_BYTES
 from motcua.db import session_scope
+from motcua.index_refresh import REFRESH_TIMEOUT_S, request_refresh
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["curation"])
 
-REFRESH_TIMEOUT_S = 5.0
 COLLECTIONS = {"procedures": EntityKind.PROCEDURE, "synonyms": EntityKind.SYNONYM, "faq": EntityKind.FAQ,
                "legal": EntityKind.LEGAL}
 COLLECTION_PATTERN = "^(procedures|synonyms|faq|legal)$"
@@ -62,33 +61,9 @@ async def in_db(request: Request, work):
 
 # --- the index in the action server ------------------------------------------------------------
 
-def refresh_url(request: Request) -> str:
-    webhook = request.app.state.settings.action_webhook_url.rstrip("/")
-    base = webhook[: -len("/webhook")] if webhook.endswith("/webhook") else webhook
-    return base + "/index/refresh"
-
-
 async def refresh_index(request: Request) -> dict[str, Any]:
     """Ask the action server to catch up with the database; what happened, in Vietnamese."""
-    url = refresh_url(request)
-    try:
-        async with httpx.AsyncClient(timeout=REFRESH_TIMEOUT_S) as client:
-            response = await client.post(url)
-    except httpx.TimeoutException:
-        return {"updated": False, "message": "Chỉ mục tìm kiếm đang được cập nhật (quá thời gian chờ); "
-                                             "thay đổi đã được lưu và sẽ có hiệu lực sau ít phút."}
-    except httpx.HTTPError as exc:
-        log.info("action server unreachable at %s: %s", url, exc)
-        return {"updated": False, "message": "Máy chủ hành động chưa chạy nên trợ lý chưa dùng thay đổi này; "
-                                             "thay đổi đã được lưu và chỉ mục sẽ tự cập nhật khi khởi động."}
-    if response.status_code != 200:
-        return {"updated": False, "message": f"Máy chủ hành động không cập nhật được chỉ mục (mã "
-                                             f"{response.status_code}); thay đổi đã được lưu, chỉ mục sẽ cập "
-                                             "nhật khi khởi động lại."}
-    report = response.json()
-    return {"updated": True, "changed": report.get("changed", 0), "removed": report.get("removed", 0),
-            "message": f"Trợ lý đã dùng thay đổi này (chỉ mục tìm kiếm: {report.get('changed', 0)} tài liệu "
-                       f"cập nhật, {report.get('removed', 0)} bỏ đi)."}
+    return await request_refresh(request.app.state.settings, REFRESH_TIMEOUT_S)
 
 
 async def _answer(request: Request, result: ChangeResult, status_code: int = 200) -> JSONResponse:
