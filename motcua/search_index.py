@@ -102,11 +102,15 @@ def sync_index(
     changed. Used at start-up (:func:`open_index`) and by the action server after a staff edit.
     """
     wanted = {d.id for d in documents}
-    changed = 0
-    for done, document in enumerate(documents, 1):
-        changed += service.upsert(document)
-        if progress and (done % 100 == 0 or done == len(documents)):
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress and (done % 256 < count or done == len(documents)):
             progress("Cập nhật chỉ mục tìm kiếm", done, len(documents))
+
+    changed = service.upsert_many(documents, progress=advance)
     stale = [d.id for d in service.index.documents() if d.id not in wanted]
     removed = sum(service.remove(i) for i in stale)
     synonyms_changed = service.set_synonyms(synonyms)

@@ -158,6 +158,26 @@ class RetrievalService:
                 self.save()
             return changed
 
+    def upsert_many(
+        self, documents: Iterable[SearchDocument], chunk: int = 16, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Add or replace many documents; how many changed. Only changed ones are re-embedded.
+
+        Taken ``chunk`` at a time: each chunk rebuilds the keyword index of its group once (not
+        once a document), and searches wait at most one chunk for the lock.
+        """
+        documents = list(documents)
+        changed = 0
+        for start in range(0, len(documents), chunk):
+            part = documents[start : start + chunk]
+            with self._lock:
+                changed += self.index.upsert_many(part)
+            if progress:
+                progress(len(part))
+        if changed and self._autosave:
+            self.save()
+        return changed
+
     def set_synonyms(self, synonyms: Sequence[Synonym]) -> bool:
         """The knowledge base's synonyms (after the built-in folk names) for queries from now on."""
         with self._lock:
