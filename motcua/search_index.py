@@ -125,11 +125,18 @@ def open_index(
     rebuild: bool = False,
     echo: Echo = lambda _: None,
     progress: IndexProgress | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[RetrievalService, IndexReport]:
-    """The index for ``settings``, loaded and synced with the database, or built (with ``progress``)."""
+    """The index for ``settings``, loaded and synced with the database, or built (with ``progress``).
+
+    ``cache_dir``: where embeddings are cached (default ``<data_dir>/search/embedding-cache``);
+    tests and benchmarks share one so that a text is embedded once per machine.
+    """
     started = time.perf_counter()
     documents, synonyms = knowledge_documents(settings.sqlalchemy_url)
-    service = RetrievalService(embedder=settings.embedding_model, synonyms=synonyms, autosave=False)
+    service = RetrievalService(
+        embedder=settings.embedding_model, synonyms=synonyms, autosave=False, cache_dir=cache_dir
+    )
     directory = index_directory(settings)
     if not rebuild:
         try:

@@ -3,14 +3,13 @@ server answering from the shared legal library (ingested with ``motcua kb ingest
 code), the gateway's kiosk channel, and the article page the answer links to.
 
 The legal texts are read where they live (``../shared/data/legal``); without them the
-module is skipped. Embeddings already computed under ``var/embeddings`` (the retrieval
-benchmarks' cache) are copied into the test's data directory, so a warm machine does not
-embed the library again.
+module is skipped. The search index is built before the services start, as ``motcua serve``
+does, with embeddings cached under ``var/embeddings``: the first run on a machine embeds the
+library (minutes), later runs take seconds.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import httpx
@@ -18,29 +17,10 @@ import pytest
 
 from knowledge_base.ingest import ingest_legal_files
 from motcua.db import upgrade_database
-from motcua.settings import ROOT
-from retrieval.embedders import EmbeddingCache
 from tests.stack import running_stack, stack_settings
 from tests.test_end_to_end import Kiosk
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.shared_data]
-
-WARM_CACHE = ROOT / "var" / "embeddings" / EmbeddingCache.FILENAME
-
-
-def _seed_embedding_cache(data_dir: Path) -> None:
-    """Copy the benchmarks' embedding cache (same model, keyed by text) with SQLite's backup API."""
-    if not WARM_CACHE.exists():
-        return
-    target = data_dir / "search" / "embedding-cache"
-    target.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{WARM_CACHE}?mode=ro", uri=True)
-    destination = sqlite3.connect(target / EmbeddingCache.FILENAME)
-    try:
-        source.backup(destination)
-    finally:
-        source.close()
-        destination.close()
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +36,6 @@ def stack(shared_data: Path, tmp_path_factory):
     upgrade_database(settings.sqlalchemy_url)
     outcomes = ingest_legal_files(settings.sqlalchemy_url, files)
     assert all(o.ok for o in outcomes), [o.error for o in outcomes if not o.ok]
-    _seed_embedding_cache(settings.data_dir)
     with running_stack(settings) as running:
         yield running
 
