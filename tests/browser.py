@@ -1,4 +1,9 @@
-"""A real headless Chromium (Debian's) for page tests, with the flags this closed network needs."""
+"""A real headless Chromium (Debian's) for page tests, with the flags this closed network needs.
+
+``browser_page``: one page in a fresh profile, for a test that needs a single page.
+``browser``: one browser for a whole module, whose tests open their own pages and contexts
+(viewport, locale, zoom).
+"""
 
 from __future__ import annotations
 
@@ -13,12 +18,29 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--autoplay-policy=no-user-gesture-required"]
 
 
-@pytest.fixture
-def browser_page():
-    """One page in a fresh profile; skipped with a message when Chromium or Playwright is missing."""
+def _require_chromium():
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not shutil.which("chromium") and not shutil.which(CHROMIUM):
         pytest.skip("chromium chưa cài (apt-get install chromium)")
+    return playwright_api
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium shared by a module's tests; skipped with a message when missing."""
+    playwright_api = _require_chromium()
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def browser_page():
+    """One page in a fresh profile; skipped with a message when Chromium or Playwright is missing."""
+    playwright_api = _require_chromium()
     with playwright_api.sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
         context = playwright.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

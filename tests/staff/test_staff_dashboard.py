@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
-import tempfile
 from datetime import UTC, date, datetime, timedelta, timezone
 from statistics import mean
 
@@ -199,16 +197,8 @@ def test_without_dossier_and_queue_tables_the_dashboard_says_no_data(tmp_path):
 
 # --- the page in headless Chromium -------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 @pytest.mark.integration
-def test_dashboard_page_in_chromium_shows_the_seeded_figures(tmp_path):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not shutil.which(CHROMIUM):
-        pytest.skip("chromium chưa cài (apt-get install chromium)")
+def test_dashboard_page_in_chromium_shows_the_seeded_figures(tmp_path, browser_page):
     from bot.app import create_app
     from motcua.db import upgrade_database
     from tests.servers import serve_in_thread
@@ -219,65 +209,59 @@ def test_dashboard_page_in_chromium_shows_the_seeded_figures(tmp_path):
     add_accounts(settings.sqlalchemy_url)
     seed(settings.sqlalchemy_url)
     want = expected()
-    with serve_in_thread(create_app(settings)) as base, playwright_api.sync_playwright() as playwright, \
-            tempfile.TemporaryDirectory() as profile:
-        context = playwright.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
-                                                                args=CHROMIUM_ARGS)
-        try:
-            page = context.pages[0] if context.pages else context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(f"{base}/staff/dashboard?start={DAY}&end={DAY}")
-            assert "/staff/login" in page.url  # anonymous: sent to sign in first
-            page.fill("#username", "canbo")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_function("document.body.dataset.loaded === '1'", timeout=15_000)
-            assert page.url.endswith(f"/staff/dashboard?start={DAY}&end={DAY}")
+    page = browser_page
+    with serve_in_thread(create_app(settings)) as base:
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{base}/staff/dashboard?start={DAY}&end={DAY}")
+        assert "/staff/login" in page.url  # anonymous: sent to sign in first
+        page.fill("#username", "canbo")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_function("document.body.dataset.loaded === '1'", timeout=15_000)
+        assert page.url.endswith(f"/staff/dashboard?start={DAY}&end={DAY}")
 
-            def figure(key: str) -> str:
-                return page.text_content(f"[data-figure='{key}'] .value")
+        def figure(key: str) -> str:
+            return page.text_content(f"[data-figure='{key}'] .value")
 
-            def number(text: str) -> float:
-                return float(text.replace(".", "").replace(",", ".").rstrip("%"))
+        def number(text: str) -> float:
+            return float(text.replace(".", "").replace(",", ".").rstrip("%"))
 
-            for key in ("chatbot.conversations", "chatbot.questions", "chatbot.answered", "chatbot.abstained",
-                        "chatbot.handed_over", "chatbot.unhelpful", "ratings.count", "ratings.helpful",
-                        "ratings.unhelpful", "dossiers.received", "dossiers.finished", "queue.issued",
-                        "queue.served", "queue.no_show"):
-                assert number(figure(key)) == want[key], key
-            for key in ("ratings.average", "queue.mean_wait_min", "queue.mean_service_min"):
-                assert number(figure(key)) == pytest.approx(want[key]), key
-            assert number(figure("dossiers.on_time_rate")) == pytest.approx(round(want["on_time_rate"] * 100, 1))
-            assert number(figure("dossiers.overdue")) == len(want["overdue"])
+        for key in ("chatbot.conversations", "chatbot.questions", "chatbot.answered", "chatbot.abstained",
+                    "chatbot.handed_over", "chatbot.unhelpful", "ratings.count", "ratings.helpful",
+                    "ratings.unhelpful", "dossiers.received", "dossiers.finished", "queue.issued",
+                    "queue.served", "queue.no_show"):
+            assert number(figure(key)) == want[key], key
+        for key in ("ratings.average", "queue.mean_wait_min", "queue.mean_service_min"):
+            assert number(figure(key)) == pytest.approx(want[key]), key
+        assert number(figure("dossiers.on_time_rate")) == pytest.approx(round(want["on_time_rate"] * 100, 1))
+        assert number(figure("dossiers.overdue")) == len(want["overdue"])
 
-            # charts are inline SVG: one bar per hour, one per star; one line point per service and hour
-            bars = page.eval_on_selector_all("svg[data-chart='chatbot-hours'] rect",
-                                             "els => els.map(e => Number(e.dataset.value))")
-            assert bars == want["by_hour"]
-            stars = page.eval_on_selector_all("svg[data-chart='ratings'] rect",
-                                              "els => els.map(e => Number(e.dataset.value))")
-            assert stars == want["distribution"]
-            points = page.eval_on_selector_all("svg[data-chart='queue-wait'] circle",
-                                               "els => els.map(e => [e.dataset.series, e.dataset.label])")
-            # a point per service and hour with a called ticket (B003, still waiting at 10h, has no wait yet)
-            assert sorted(points) == [["Chứng thực", "8h"], ["Chứng thực", "9h"], ["Hộ tịch", "8h"], ["Hộ tịch", "9h"]]
+        # charts are inline SVG: one bar per hour, one per star; one line point per service and hour
+        bars = page.eval_on_selector_all("svg[data-chart='chatbot-hours'] rect",
+                                         "els => els.map(e => Number(e.dataset.value))")
+        assert bars == want["by_hour"]
+        stars = page.eval_on_selector_all("svg[data-chart='ratings'] rect",
+                                          "els => els.map(e => Number(e.dataset.value))")
+        assert stars == want["distribution"]
+        points = page.eval_on_selector_all("svg[data-chart='queue-wait'] circle",
+                                           "els => els.map(e => [e.dataset.series, e.dataset.label])")
+        # a point per service and hour with a called ticket (B003, still waiting at 10h, has no wait yet)
+        assert sorted(points) == [["Chứng thực", "8h"], ["Chứng thực", "9h"], ["Hộ tịch", "8h"], ["Hộ tịch", "9h"]]
 
-            overdue = page.locator("#dossiers-overdue tbody tr td:first-child").all_text_contents()
-            assert overdue == want["overdue"]
-            services = {row[0]: row for row in (r.split("\t") for r in page.eval_on_selector_all(
-                "#queue-services tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent).join('\\t'))"))}
-            assert number(services["Chứng thực"][4]) == pytest.approx(want["wait"]["CT"])
-            statuses = page.locator("#dossiers-status tbody tr").all_text_contents()
-            assert len(statuses) == len(want["by_status"])
-            assert errors == []
+        overdue = page.locator("#dossiers-overdue tbody tr td:first-child").all_text_contents()
+        assert overdue == want["overdue"]
+        services = {row[0]: row for row in (r.split("\t") for r in page.eval_on_selector_all(
+            "#queue-services tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent).join('\\t'))"))}
+        assert number(services["Chứng thực"][4]) == pytest.approx(want["wait"]["CT"])
+        statuses = page.locator("#dossiers-status tbody tr").all_text_contents()
+        assert len(statuses) == len(want["by_status"])
+        assert errors == []
 
-            # the CSV link carries the same range; the export answers for a signed-in browser only
-            href = page.get_attribute("#csv", "href")
-            assert f"start={DAY}" in href and f"end={DAY}" in href
-            cookies = {c["name"]: c["value"] for c in context.cookies()}
-            exported = httpx.get(base + href, cookies=cookies).text.lstrip("\ufeff")
-            assert "# chatbot" in exported and "# overdue" in exported and "OLD1" in exported
-            assert httpx.get(base + href).status_code == 401
-        finally:
-            context.close()
+        # the CSV link carries the same range; the export answers for a signed-in browser only
+        href = page.get_attribute("#csv", "href")
+        assert f"start={DAY}" in href and f"end={DAY}" in href
+        cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+        exported = httpx.get(base + href, cookies=cookies).text.lstrip("\ufeff")
+        assert "# chatbot" in exported and "# overdue" in exported and "OLD1" in exported
+        assert httpx.get(base + href).status_code == 401
