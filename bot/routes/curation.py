@@ -14,6 +14,7 @@ Errors answer ``{"detail": "<Vietnamese message>"}`` with 404, 409, 413, 415 or 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile
@@ -78,6 +79,19 @@ def _audit(session, principal, action: str, result: ChangeResult, before: Any = 
         record_audit(session, principal.username, action, f"{result.kind}:{result.key}"[:255], before, result.current)
 
 
+async def _change(
+    request: Request, principal, action: str, change: Callable[[Any], ChangeResult], status_code: int = 200
+) -> JSONResponse:
+    """Apply ``change(session)`` in the database, audit it as ``action`` in the same transaction, answer."""
+
+    def work(session):
+        result = change(session)
+        _audit(session, principal, action, result)
+        return result
+
+    return await _answer(request, await in_db(request, work), status_code)
+
+
 # --- the page ----------------------------------------------------------------------------------
 
 @router.get("/staff/kb", response_class=HTMLResponse, summary="Cơ sở tri thức / knowledge base curation page")
@@ -102,12 +116,13 @@ async def search_procedures(request: Request, _: Staff, q: str = Query("", max_l
 
 @router.post("/api/v1/kb/procedures", status_code=201, summary="Tạo thủ tục mới (quản trị viên)")
 async def create_procedure(body: ProcedureIn, request: Request, principal: Admin) -> JSONResponse:
-    def work(session):
-        result = curation.create_procedure(session, body.procedure, actor=principal.username, reason=body.reason)
-        _audit(session, principal, "kb.procedure.create", result)
-        return result
-
-    return await _answer(request, await in_db(request, work), 201)
+    return await _change(
+        request, principal, "kb.procedure.create",
+        lambda session: curation.create_procedure(
+            session, body.procedure, actor=principal.username, reason=body.reason
+        ),
+        201,
+    )
 
 
 @router.get("/api/v1/kb/procedures/{code}", summary="Một thủ tục, với phiên bản hiện tại")
@@ -142,34 +157,31 @@ async def synonyms(request: Request, _: Staff, q: str = Query("", max_length=200
 
 @router.post("/api/v1/kb/synonyms", status_code=201, summary="Thêm từ đồng nghĩa")
 async def add_synonym(body: SynonymIn, request: Request, principal: Staff) -> JSONResponse:
-    def work(session):
-        result = curation.add_synonym(session, body.phrase, body.canonical, actor=principal.username,
-                                      reason=body.reason)
-        _audit(session, principal, "kb.synonym.add", result)
-        return result
-
-    return await _answer(request, await in_db(request, work), 201)
+    return await _change(
+        request, principal, "kb.synonym.add",
+        lambda session: curation.add_synonym(
+            session, body.phrase, body.canonical, actor=principal.username, reason=body.reason
+        ),
+        201,
+    )
 
 
 @router.put("/api/v1/kb/synonyms/{synonym_id}", summary="Sửa từ đồng nghĩa")
 async def update_synonym(synonym_id: int, body: SynonymIn, request: Request, principal: Staff) -> JSONResponse:
-    def work(session):
-        result = curation.update_synonym(session, synonym_id, body.phrase, body.canonical,
-                                         actor=principal.username, reason=body.reason)
-        _audit(session, principal, "kb.synonym.update", result)
-        return result
-
-    return await _answer(request, await in_db(request, work))
+    return await _change(
+        request, principal, "kb.synonym.update",
+        lambda session: curation.update_synonym(
+            session, synonym_id, body.phrase, body.canonical, actor=principal.username, reason=body.reason
+        ),
+    )
 
 
 @router.delete("/api/v1/kb/synonyms/{synonym_id}", summary="Xóa từ đồng nghĩa (khôi phục được)")
 async def delete_synonym(synonym_id: int, request: Request, principal: Staff) -> JSONResponse:
-    def work(session):
-        result = curation.delete_synonym(session, synonym_id, actor=principal.username)
-        _audit(session, principal, "kb.synonym.delete", result)
-        return result
-
-    return await _answer(request, await in_db(request, work))
+    return await _change(
+        request, principal, "kb.synonym.delete",
+        lambda session: curation.delete_synonym(session, synonym_id, actor=principal.username),
+    )
 
 
 # --- FAQ ---------------------------------------------------------------------------------------
@@ -188,34 +200,32 @@ async def faq(request: Request, _: Staff, q: str = Query("", max_length=200)) ->
 
 @router.post("/api/v1/kb/faq", status_code=201, summary="Thêm câu hỏi thường gặp")
 async def add_faq(body: FaqIn, request: Request, principal: Staff) -> JSONResponse:
-    def work(session):
-        result = curation.add_faq_entry(session, body.question, body.answer, body.procedures,
-                                        actor=principal.username, reason=body.reason)
-        _audit(session, principal, "kb.faq.add", result)
-        return result
-
-    return await _answer(request, await in_db(request, work), 201)
+    return await _change(
+        request, principal, "kb.faq.add",
+        lambda session: curation.add_faq_entry(
+            session, body.question, body.answer, body.procedures, actor=principal.username, reason=body.reason
+        ),
+        201,
+    )
 
 
 @router.put("/api/v1/kb/faq/{faq_id}", summary="Sửa câu hỏi thường gặp")
 async def update_faq(faq_id: int, body: FaqIn, request: Request, principal: Staff) -> JSONResponse:
-    def work(session):
-        result = curation.update_faq_entry(session, faq_id, body.question, body.answer, body.procedures,
-                                           actor=principal.username, reason=body.reason)
-        _audit(session, principal, "kb.faq.update", result)
-        return result
-
-    return await _answer(request, await in_db(request, work))
+    return await _change(
+        request, principal, "kb.faq.update",
+        lambda session: curation.update_faq_entry(
+            session, faq_id, body.question, body.answer, body.procedures,
+            actor=principal.username, reason=body.reason,
+        ),
+    )
 
 
 @router.delete("/api/v1/kb/faq/{faq_id}", summary="Xóa câu hỏi thường gặp (khôi phục được)")
 async def delete_faq(faq_id: int, request: Request, principal: Staff) -> JSONResponse:
-    def work(session):
-        result = curation.delete_faq_entry(session, faq_id, actor=principal.username)
-        _audit(session, principal, "kb.faq.delete", result)
-        return result
-
-    return await _answer(request, await in_db(request, work))
+    return await _change(
+        request, principal, "kb.faq.delete",
+        lambda session: curation.delete_faq_entry(session, faq_id, actor=principal.username),
+    )
 
 
 # --- legal documents ---------------------------------------------------------------------------
