@@ -1,9 +1,10 @@
 """Issue 10 targets: the gold article among the cited passages, on the shared legal questions.
 
 The shared library is ingested with ``motcua kb ingest``'s own code into a data directory
-holding the default knowledge base (whose synonyms expand the questions) and indexed as a deployment indexes it (:func:`motcua.search_index.open_index`),
-embeddings cached under ``var/embeddings`` (minutes the first time on a machine, seconds
-after). The figures are those ``motcua eval legal`` prints.
+holding the default knowledge base (whose synonyms expand the questions) and indexed as a
+deployment indexes it (:func:`motcua.search_index.open_index`), embeddings cached under
+``var/embeddings`` (minutes the first time on a machine, seconds after). The figures are
+those ``motcua eval legal`` prints.
 """
 
 from __future__ import annotations
