@@ -42,10 +42,10 @@ class BatchWriter(Generic[T]):
         self._task = None
 
     async def flush(self) -> None:
-        """Wait until everything queued so far has been taken for writing (tests, shutdown)."""
-        while not self._queue.empty():
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)
+        """Wait until everything queued so far is written (or its write has failed and been logged)."""
+        if self._task is None or self._task.done():
+            return
+        await self._queue.join()
 
     async def _run(self) -> None:
         stopping = False
@@ -62,8 +62,12 @@ class BatchWriter(Generic[T]):
                     stopping = True
                     break
                 batch.append(more)
-            if batch:
-                try:
+            taken = len(batch) + (1 if stopping else 0)
+            try:
+                if batch:
                     await run_in_threadpool(self._write, batch)
-                except Exception:
-                    log.exception("%s: could not write %d records", self.name, len(batch))
+            except Exception:
+                log.exception("%s: could not write %d records", self.name, len(batch))
+            finally:
+                for _ in range(taken):
+                    self._queue.task_done()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -11,6 +13,7 @@ from motcua.db import session_scope
 from motcua.staff.service import RatingInput, add_rating
 
 router = APIRouter(tags=["ratings"])
+FLUSH_WAIT_S = 2.0
 
 
 class RatingIn(BaseModel):
@@ -32,6 +35,14 @@ async def rate(body: RatingIn, request: Request) -> dict:
     rating = RatingInput(kind=body.kind, score=body.score, helpful=body.helpful, channel=body.channel,
                          sender_id=sender_id, center_code=request.app.state.settings.agency_code,
                          counter=body.counter, procedure_code=body.procedure_code, comment=clean_text(body.comment))
+
+    message_log = getattr(getattr(request.app.state, "gateway", None), "message_log", None)
+    if body.kind == "answer" and sender_id and message_log is not None:
+        # The rated answer may still be queued for the message log; the review list needs its question.
+        try:
+            await asyncio.wait_for(message_log.flush(), timeout=FLUSH_WAIT_S)
+        except TimeoutError:
+            pass  # a slow disk must not lose the rating; the comment stands in for the question
 
     def work() -> None:
         with session_scope(request.app.state.settings.sqlalchemy_url) as session:

@@ -9,13 +9,14 @@ import time
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from bot.message_log import MessageLog
 from bot.staff_desk import RESUMED_TEXT
 from knowledge_base.store import list_faq
 from knowledge_base.sync import sync_defaults
 from motcua.db import session_scope
 from motcua.models import ConversationMessage
 from motcua.settings import ROOT
-from motcua.staff.models import AuditEntry
+from motcua.staff.models import AuditEntry, UnansweredQuestion
 from tests.staff.conftest import CLARIFY_TEXT, HANDOFF_TEXT, PASSWORD, sign_in
 
 
@@ -127,6 +128,26 @@ def test_empty_and_busy_replies_and_unhelpful_ratings_land_on_the_review_list(st
         rows = wait_for(lambda: client.get("/api/v1/staff/unanswered").json(), lambda r: len(r) >= 2)
     assert sorted((q["reason"], q["question"]) for q in rows) == [
         ("empty", "im lặng"), ("unhelpful", "thủ tục nhận con nuôi")]
+
+
+def test_an_unhelpful_rating_keeps_its_question_when_the_message_log_disk_is_slow(staff_app, monkeypatch):
+    """The rating can arrive before the rated exchange is on disk; the review list must still get the question."""
+    app, settings, _ = staff_app
+    original = MessageLog._write
+
+    def slow_write(self, batch):
+        time.sleep(0.4)
+        original(self, batch)
+
+    monkeypatch.setattr(MessageLog, "_write", slow_write)
+    with TestClient(app) as client:
+        client.post("/api/v1/messages", json={"sender": "s1", "text": "làm lại sổ hộ nghèo"})
+        rated = client.post("/api/v1/ratings", json={"kind": "answer", "helpful": False, "channel": "rest",
+                                                     "session": "s1", "comment": "sai rồi"})
+        assert rated.status_code == 201
+    with session_scope(settings.sqlalchemy_url) as session:
+        rows = session.scalars(select(UnansweredQuestion)).all()
+        assert [(r.reason, r.question, r.sender_id) for r in rows] == [("unhelpful", "làm lại sổ hộ nghèo", "rest:s1")]
 
 
 def test_staff_link_train_faq_and_dismiss_with_an_audit_trail(staff_app, tmp_path):
