@@ -161,7 +161,8 @@ class QueryAnalyzer:
         self.restorer = restorer or DiacriticRestorer()
         self.count_tokens = count_tokens
         self.dense_tokens = dense_tokens
-        self._token_counts: dict[str, int] = {}  # word → its model tokens ("" → the fixed overhead)
+        self._token_counts: dict[str, int] = {}  # word → its model tokens
+        self._token_overhead: int | None = None  # what any text costs besides its words (prefix, specials)
 
     def dense_text_of(self, text: str) -> str:
         """What the embedder reads of ``text``: its first words, or its end within ``dense_tokens``."""
@@ -176,8 +177,10 @@ class QueryAnalyzer:
         The model's tokenizer never joins two words into one piece, so a text costs its
         words' tokens plus a fixed overhead (prefix, specials); each word is counted once.
         """
-        assert self.dense_tokens is not None
-        budget = self.dense_tokens - self._word_tokens("")
+        assert self.dense_tokens is not None and self.count_tokens is not None
+        if self._token_overhead is None:  # a word costs t, two cost 2t: the rest is the overhead
+            self._token_overhead = 2 * self.count_tokens("a") - self.count_tokens("a a")
+        budget = self.dense_tokens - self._token_overhead
         start = len(words)
         while start > 0:
             budget -= self._word_tokens(words[start - 1])
@@ -189,15 +192,10 @@ class QueryAnalyzer:
     def _word_tokens(self, word: str) -> int:
         cached = self._token_counts.get(word)
         if cached is None:
-            assert self.count_tokens is not None
+            assert self.count_tokens is not None and self._token_overhead is not None
             if len(self._token_counts) >= 100_000:
                 self._token_counts.clear()
-            overhead = self._token_counts.get("")
-            if overhead is None:  # a word costs t, two cost 2t: the rest is the overhead
-                overhead = 2 * self.count_tokens("a") - self.count_tokens("a a")
-                self._token_counts[""] = overhead
-            cached = self.count_tokens(word) - overhead if word else overhead
-            self._token_counts[word] = cached
+            cached = self._token_counts[word] = self.count_tokens(word) - self._token_overhead
         return cached
 
     def analyze(self, text: str) -> AnalyzedQuery:
@@ -382,9 +380,8 @@ class _Group:
     _article_ids: np.ndarray | None = None  # passages: which article each one belongs to
     _valid_from: np.ndarray | None = None  # passages: first day in force (ordinal)
     _valid_until: np.ndarray | None = None  # passages: first day no longer in force (ordinal)
-    _document_names: list[str] = field(default_factory=list)  # passages: how questions name the document
-    _name_choices: list[str] = field(default_factory=list)  # passages: those names, each once
-    _name_of: np.ndarray | None = None  # passages: index into _name_choices of each passage's name
+    _name_choices: list[str] = field(default_factory=list)  # passages: how questions name a document, each once
+    _name_of: np.ndarray | None = None  # passages: index into _name_choices of each passage's document
     procedure_names: dict[str, str] = field(default_factory=dict)
     domains: list[str] = field(default_factory=list)  # field (lĩnh vực) or legal document number
 
@@ -473,10 +470,9 @@ class _Group:
             str(d.fields.get("code")): d.title for d in self.documents if d.kind == "procedure"
         }
         self._article_ids = legal_ranking.article_keys(self.documents)
-        self._document_names = [legal_ranking.document_name(str(d.fields.get("label") or "")) for d in self.documents]
-        choices, name_of = np.unique(np.array(self._document_names or [""], dtype=object), return_inverse=True)
+        names = [legal_ranking.document_name(str(d.fields.get("label") or "")) for d in self.documents]
+        choices, self._name_of = np.unique(np.array(names, dtype=object), return_inverse=True)
         self._name_choices = [str(c) for c in choices]
-        self._name_of = name_of.reshape(-1)[: len(self.documents)]
         self._valid_from = np.array(
             [legal_ranking.day_ordinal(str(d.fields.get("effective") or ""), 0) for d in self.documents],
             dtype=np.int64,
@@ -844,7 +840,7 @@ class HybridIndex:
         bare = [strip_diacritics(t) for t in query.tokens]
         assert group._name_of is not None
         named = legal_ranking.mentioned_documents(bare, group._name_choices)  # each distinct name once
-        signals["document_mention"] = named[group._name_of] if named.size else np.zeros(len(group), np.float32)
+        signals["document_mention"] = named[group._name_of]
         return signals
 
     def passage_scores(
