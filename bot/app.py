@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from bot import auth
+from bot import auth, validation
 from bot.dialogue import DialogueClient
 from bot.gateway import Gateway
 from bot.message_log import MessageLog
@@ -96,5 +96,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(__import__("bot.routes.legal", fromlist=["router"]).router)  # issue 10: /phap-luat/…
     app.include_router(__import__("bot.routes.curation", fromlist=["router"]).router)  # staff curation (issue 3)
     auth.install(app)
+    validation.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

