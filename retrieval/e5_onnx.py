@@ -27,7 +27,6 @@ import mmap
 import os
 import re
 import struct
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,20 +171,18 @@ class E5Tokenizer:
         self._tokenizer = Tokenizer(models.Unigram(vocabulary, unk_id=model.unk))
         self._table = model.normalisation
 
-    def encode(self, text: str) -> list[int]:
+    def _mark(self, text: str) -> str:
+        """The engine's normalisation, runs of spaces folded, one leading space, spaces as ``▁``."""
         normalised = _SPACES.sub(" ", text.translate(self._table))
         if not normalised.startswith(" "):
             normalised = " " + normalised
-        return self._tokenizer.encode(normalised.replace(" ", _WORD_MARK)).ids
+        return normalised.replace(" ", _WORD_MARK)
+
+    def encode(self, text: str) -> list[int]:
+        return self._tokenizer.encode(self._mark(text)).ids
 
     def encode_many(self, texts: Sequence[str]) -> list[list[int]]:
-        marked = []
-        for text in texts:
-            normalised = _SPACES.sub(" ", text.translate(self._table))
-            if not normalised.startswith(" "):
-                normalised = " " + normalised
-            marked.append(normalised.replace(" ", _WORD_MARK))
-        return [encoding.ids for encoding in self._tokenizer.encode_batch(marked)]
+        return [encoding.ids for encoding in self._tokenizer.encode_batch([self._mark(t) for t in texts])]
 
 
 # --- the graph --------------------------------------------------------------------------
@@ -391,7 +388,6 @@ class E5OnnxRuntime:
         options.log_severity_level = 3
         self._session = ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
         self._batch_tokens = batch_tokens
-        self._lock = threading.Lock()
         self.dim = c.hidden
 
     def token_count(self, text: str, is_query: bool) -> int:

