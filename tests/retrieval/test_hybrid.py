@@ -117,6 +117,31 @@ def test_loading_with_another_embedder_is_refused(index, tmp_path):
         HybridIndex.load(tmp_path, HashingEmbedder())
 
 
+def test_a_saved_index_takes_up_a_later_release_s_tuning_but_keeps_the_caller_s(tmp_path):
+    import json
+
+    from retrieval.hybrid import CONFIDENCE_BIAS, FUSION_WEIGHTS, LEVEL_BOOST
+
+    default = HybridIndex(HashingEmbedder(), store="numpy")
+    default.build(make_documents())
+    default.save(tmp_path / "default")
+    # as an earlier release, tuned otherwise, would have written it
+    manifest_path = tmp_path / "default" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert manifest["tuned_in_code"] is True
+    manifest.update(weights={**FUSION_WEIGHTS, "query_coverage": 9.0}, level_boost=0.05, confidence_bias=-9.0)
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    loaded = HybridIndex.load(tmp_path / "default", HashingEmbedder())
+    assert loaded.weights == FUSION_WEIGHTS
+    assert (loaded.level_boost, loaded.confidence_bias) == (LEVEL_BOOST, CONFIDENCE_BIAS)
+
+    custom = HybridIndex(HashingEmbedder(), store="numpy", weights={"query_coverage": 3.0}, confidence_bias=-1.0)
+    custom.build(make_documents())
+    custom.save(tmp_path / "custom")
+    kept = HybridIndex.load(tmp_path / "custom", HashingEmbedder())
+    assert kept.weights["query_coverage"] == 3.0 and kept.confidence_bias == -1.0
+
+
 def test_hashing_embedder_runs_the_whole_pipeline():
     index = HybridIndex(HashingEmbedder(), store="numpy")
     index.build(make_documents())
