@@ -99,35 +99,103 @@ def rank_of_expected(
     return int((fused > best).sum()) + 1, top
 
 
+def settings_of(grid: dict[str, list[float]] | None = None) -> list[dict[str, float]]:
+    """Every setting of ``grid`` that weighs at least one score (not only coverage or level)."""
+    grid = grid or DEFAULT_GRID
+    settings = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
+    return [w for w in settings if any(v for k, v in w.items() if k != "level_boost" and "coverage" not in k)]
+
+
+MISSING = 1_000_000  # the rank of an expected procedure the index does not hold
+
+
+def rank_matrix(index: HybridIndex, samples: Sequence[Sample], settings: Sequence[dict[str, float]]) -> np.ndarray:
+    """Rank of the first expected document, one row a setting, one column a sample (answerable ones).
+
+    Each signal is scaled once per sample (``index.fuse`` with that signal alone), so every
+    setting's fused scores are one matrix product.
+    """
+    names = sorted({k for w in settings for k in w if k != "level_boost"})
+    weights = np.array([[w.get(k, 0.0) for k in names] for w in settings], dtype=np.float32)
+    boosts = np.array([w.get("level_boost", 0.0) for w in settings], dtype=np.float32)
+    ranks = np.full((len(settings), len(samples)), MISSING, dtype=np.int32)
+    for j, sample in enumerate(samples):
+        if not sample.expected.any():  # the expected procedure is not in this index
+            continue
+        zero = np.zeros(len(sample.allowed), dtype=np.float32)
+        scaled = np.stack(
+            [index.fuse(sample.signals, {k: 1.0}, 0.0, sample.preferred) if k in sample.signals else zero for k in names]
+        )
+        fused = weights @ scaled + boosts[:, None] * sample.preferred.astype(np.float32)[None, :]
+        fused[:, ~sample.allowed] = -np.inf
+        best = fused[:, sample.expected].max(1)
+        ranks[:, j] = (fused > best[:, None]).sum(1) + 1
+    return ranks
+
+
+def figures_of(ranks: np.ndarray, set_names: Sequence[str]) -> list[dict[str, tuple[float, float, float]]]:
+    """(hit@1, hit@5, MRR) per set for every row of a :func:`rank_matrix` (or of its columns)."""
+    names = np.array(set_names, dtype=object)
+    per_set = {}
+    for name in sorted(set(set_names)):
+        r = ranks[:, names == name].astype(float)
+        per_set[name] = ((r == 1).mean(1), (r <= 5).mean(1), np.where(r >= MISSING, 0.0, 1 / r).mean(1))
+    return [
+        {name: (float(h1[i]), float(h5[i]), float(mrr[i])) for name, (h1, h5, mrr) in per_set.items()}
+        for i in range(len(ranks))
+    ]
+
+
+def _ranked(settings: Sequence[dict[str, float]], figures: list[dict]) -> list:
+    results = [
+        (sum(h1 + 0.5 * h5 + 0.5 * mrr for h1, h5, mrr in f.values()), w, f)
+        for w, f in zip(settings, figures, strict=True)
+    ]
+    return sorted(results, key=lambda r: -r[0])
+
+
 def grid_search(
-    index: HybridIndex, samples: list[Sample], grid: dict[str, list[float]] | None = None, keep: int = 10
+    index: HybridIndex, samples: list[Sample], grid: dict[str, list[float]] | None = None, keep: int | None = 10
 ):
     """Settings ranked by Σ over sets of hit@1 + ½·hit@5 + ½·MRR (answerable questions only).
 
     Returns ``keep`` results ``(objective, weights, {set: (hit@1, hit@5, MRR)})``; pass
     ``keep=None`` for all of them (then see :func:`choose`).
     """
-    grid = grid or DEFAULT_GRID
+    settings = settings_of(grid)
     answerable = [s for s in samples if s.question.expected]
-    sets = sorted({s.set_name for s in answerable})
-    results = []
-    for values in itertools.product(*grid.values()):
-        weights = dict(zip(grid, values, strict=True))
-        if not any(v for k, v in weights.items() if k != "level_boost" and "coverage" not in k):
-            continue
-        figures = {}
-        for set_name in sets:
-            ranks = [rank_of_expected(index, s, weights)[0] for s in answerable if s.set_name == set_name]
-            ranks_arr = np.array(ranks, dtype=float)
-            figures[set_name] = (
-                float((ranks_arr == 1).mean()),
-                float((ranks_arr <= 5).mean()),
-                float((1 / ranks_arr).mean()),
-            )
-        objective = sum(h1 + 0.5 * h5 + 0.5 * mrr for h1, h5, mrr in figures.values())
-        results.append((objective, weights, figures))
-    results.sort(key=lambda r: -r[0])
+    ranks = rank_matrix(index, answerable, settings)
+    results = _ranked(settings, figures_of(ranks, [s.set_name for s in answerable]))
     return results if keep is None else results[:keep]
+
+
+def cross_validate(
+    index: HybridIndex, samples: list[Sample], folds: int = 4, grid: dict[str, list[float]] | None = None
+) -> dict[str, tuple[float, float, float]]:
+    """How the weight selection does on dev questions it did not see.
+
+    The answerable dev questions are split into ``folds`` parts by id (the same question on
+    every index and unaccented stays in one part); for each part the grid and
+    :func:`choose` run without it, and the chosen setting is measured on it. Returns
+    (hit@1, hit@5, MRR) per set over all the held-out parts. Other sets (kiosk) stay in
+    every selection, as they do in the real one.
+    """
+    settings = settings_of(grid)
+    answerable = [s for s in samples if s.question.expected]
+    ranks = rank_matrix(index, answerable, settings)
+    names = [s.set_name for s in answerable]
+    dev_ids = sorted({s.question.id for s in answerable if s.set_name.removesuffix("-bare").endswith("dev")})
+    order = np.random.default_rng(0).permutation(len(dev_ids))
+    part = {dev_ids[k]: i % folds for i, k in enumerate(order)}
+    held = np.full(len(answerable), MISSING, dtype=np.int32)
+    for fold in range(folds):
+        out = np.array([part.get(s.question.id) == fold for s in answerable])
+        train_names = [n for n, o in zip(names, out, strict=True) if not o]
+        results = _ranked(settings, figures_of(ranks[:, ~out], train_names))
+        chosen = (choose(results, keep=1) or results[:1])[0][1]
+        held[out] = ranks[settings.index(chosen), out]
+    dev = np.array([s.question.id in part for s in answerable])
+    return figures_of(held[None, dev], [n for n, d in zip(names, dev, strict=True) if d])[0]
 
 
 def choose(results: list, targets: dict[str, tuple[float, float]] | None = None, keep: int = 10) -> list:
