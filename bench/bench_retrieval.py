@@ -219,7 +219,9 @@ def run_tune(indexes: dict[str, HybridIndex], shared: Path) -> dict[str, object]
     sets["off"] = [Question(f"off-{i}", text) for i, text in enumerate(tune.OFF_TOPIC_QUESTIONS)]
     samples = [s for prefix, index in indexes.items() for s in tune.collect(index, sets, prefix=prefix)]
     index = next(iter(indexes.values()))
-    best = tune.choose(tune.grid_search(index, samples, keep=None)) or tune.grid_search(index, samples)
+    measured = tune.measure(index, samples)  # every setting ranked once, for the choice and the folds
+    results = measured.results()
+    best = tune.choose(results) or results[:10]
     for objective, weights, figures in best:
         shown = {k: v for k, v in weights.items() if v}
         print(
@@ -244,7 +246,7 @@ def run_tune(indexes: dict[str, HybridIndex], shared: Path) -> dict[str, object]
             f"  LOO threshold {threshold}: {set_name:10s} abstains on {abstain_none:.2f} of [] and {abstain_answerable:.2f} of answerable"
         )
     # the selection itself on questions it did not see: four folds of the dev questions
-    cross_validated = tune.cross_validate(index, samples, folds=4)
+    cross_validated = tune.cross_validate(measured, folds=4)
     for set_name, (hit1, hit5, mrr) in sorted(cross_validated.items()):
         print(f"  4-fold held out: {set_name:10s} hit@1 {hit1:.3f}  hit@5 {hit5:.3f}  MRR {mrr:.3f}")
     return {

@@ -146,12 +146,31 @@ def figures_of(ranks: np.ndarray, set_names: Sequence[str]) -> list[dict[str, tu
     ]
 
 
-def _ranked(settings: Sequence[dict[str, float]], figures: list[dict]) -> list:
-    results = [
-        (sum(h1 + 0.5 * h5 + 0.5 * mrr for h1, h5, mrr in f.values()), w, f)
-        for w, f in zip(settings, figures, strict=True)
-    ]
-    return sorted(results, key=lambda r: -r[0])
+@dataclass
+class MeasuredGrid:
+    """Every setting of a grid ranked on every answerable sample, measured once."""
+
+    settings: list[dict[str, float]]
+    samples: list[Sample]  # the answerable ones
+    ranks: np.ndarray  # :func:`rank_matrix` of the two
+
+    def results(self, columns: np.ndarray | None = None) -> list:
+        """``(objective, weights, {set: (hit@1, hit@5, MRR)})`` best first, on the samples
+        picked by the bool mask ``columns`` (default all)."""
+        columns = np.ones(len(self.samples), dtype=bool) if columns is None else columns
+        names = [s.set_name for s, c in zip(self.samples, columns, strict=True) if c]
+        figures = figures_of(self.ranks[:, columns], names)
+        ranked = [
+            (sum(h1 + 0.5 * h5 + 0.5 * mrr for h1, h5, mrr in f.values()), w, f)
+            for w, f in zip(self.settings, figures, strict=True)
+        ]
+        return sorted(ranked, key=lambda r: -r[0])
+
+
+def measure(index: HybridIndex, samples: list[Sample], grid: dict[str, list[float]] | None = None) -> MeasuredGrid:
+    settings = settings_of(grid)
+    answerable = [s for s in samples if s.question.expected]
+    return MeasuredGrid(settings, answerable, rank_matrix(index, answerable, settings))
 
 
 def grid_search(
@@ -162,40 +181,32 @@ def grid_search(
     Returns ``keep`` results ``(objective, weights, {set: (hit@1, hit@5, MRR)})``; pass
     ``keep=None`` for all of them (then see :func:`choose`).
     """
-    settings = settings_of(grid)
-    answerable = [s for s in samples if s.question.expected]
-    ranks = rank_matrix(index, answerable, settings)
-    results = _ranked(settings, figures_of(ranks, [s.set_name for s in answerable]))
+    results = measure(index, samples, grid).results()
     return results if keep is None else results[:keep]
 
 
-def cross_validate(
-    index: HybridIndex, samples: list[Sample], folds: int = 4, grid: dict[str, list[float]] | None = None
-) -> dict[str, tuple[float, float, float]]:
+def cross_validate(measured: MeasuredGrid, folds: int = 4) -> dict[str, tuple[float, float, float]]:
     """How the weight selection does on dev questions it did not see.
 
     The answerable dev questions are split into ``folds`` parts by id (the same question on
-    every index and unaccented stays in one part); for each part the grid and
-    :func:`choose` run without it, and the chosen setting is measured on it. Returns
+    every index and unaccented stays in one part); for each part :func:`choose` picks among
+    the grid's settings without it, and the chosen setting is measured on it. Returns
     (hit@1, hit@5, MRR) per set over all the held-out parts. Other sets (kiosk) stay in
     every selection, as they do in the real one.
     """
-    settings = settings_of(grid)
-    answerable = [s for s in samples if s.question.expected]
-    ranks = rank_matrix(index, answerable, settings)
-    names = [s.set_name for s in answerable]
-    dev_ids = sorted({s.question.id for s in answerable if s.set_name.removesuffix("-bare").endswith("dev")})
+    samples = measured.samples
+    dev_ids = sorted({s.question.id for s in samples if s.set_name.removesuffix("-bare").endswith("dev")})
     order = np.random.default_rng(0).permutation(len(dev_ids))
     part = {dev_ids[k]: i % folds for i, k in enumerate(order)}
-    held = np.full(len(answerable), MISSING, dtype=np.int32)
+    row = {id(w): i for i, w in enumerate(measured.settings)}
+    held = np.full(len(samples), MISSING, dtype=np.int32)
     for fold in range(folds):
-        out = np.array([part.get(s.question.id) == fold for s in answerable])
-        train_names = [n for n, o in zip(names, out, strict=True) if not o]
-        results = _ranked(settings, figures_of(ranks[:, ~out], train_names))
+        out = np.array([part.get(s.question.id) == fold for s in samples])
+        results = measured.results(~out)
         chosen = (choose(results, keep=1) or results[:1])[0][1]
-        held[out] = ranks[settings.index(chosen), out]
-    dev = np.array([s.question.id in part for s in answerable])
-    return figures_of(held[None, dev], [n for n, d in zip(names, dev, strict=True) if d])[0]
+        held[out] = measured.ranks[row[id(chosen)], out]
+    dev = np.array([s.question.id in part for s in samples])
+    return figures_of(held[None, dev], [s.set_name for s, d in zip(samples, dev, strict=True) if d])[0]
 
 
 def choose(results: list, targets: dict[str, tuple[float, float]] | None = None, keep: int = 10) -> list:

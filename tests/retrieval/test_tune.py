@@ -64,7 +64,7 @@ def test_cross_validation_with_one_setting_is_that_setting(setup):
     index, samples = setup
     only = {"full_accented": [1], "full_bare": [1], "dense_summary": [1], "level_boost": [0.4]}
     full = tune.grid_search(index, samples, only, keep=None)[0][2]
-    held_out = tune.cross_validate(index, samples, folds=3, grid=only)
+    held_out = tune.cross_validate(tune.measure(index, samples, only), folds=3)
     assert held_out.keys() == full.keys()
     for name in full:
         assert held_out[name] == pytest.approx(full[name])
@@ -82,7 +82,7 @@ def test_cross_validation_reports_the_dev_sets_and_keeps_the_others_in_training(
         return real_choose(results, *args, **kwargs)
 
     monkeypatch.setattr(tune, "choose", spy)
-    held_out = tune.cross_validate(index, samples, folds=3, grid=GRID)
+    held_out = tune.cross_validate(tune.measure(index, samples, GRID), folds=3)
     assert set(held_out) == {"dev", "dev-bare"}
     assert len(seen) == 3 and all({"kiosk", "kiosk-bare", "dev", "dev-bare"} <= names for names in seen)
     for hit1, hit5, mrr in held_out.values():
