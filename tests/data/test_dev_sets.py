@@ -1,0 +1,276 @@
+"""The project's own dev sets in ``tests/data/``: shape, size, split and grounding.
+
+The figures in the README are only honest if these sets stay as described in
+``tests/data/README.md``: big enough not to be fitted, split by procedure (or legal
+article) so that no procedure is tuned on and measured on, written here rather than copied
+from the shared dev files, and labelled with codes and articles that really exist.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import unicodedata
+from collections import Counter
+from functools import cache, lru_cache
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent
+PROCEDURES = DATA / "procedure_questions.jsonl"
+ABSTAIN = DATA / "abstain_questions.jsonl"
+LEGAL = DATA / "legal_questions.jsonl"
+
+STYLES = {"kiosk", "portal", "story", "english"}
+SPLITS = {"tune", "heldout"}
+QUESTION_KEYS = {"id", "question", "expected", "procedure", "style", "accented", "split"}
+LEGAL_KEYS = {"id", "source", "question", "gold", "evidence", "style", "accented", "split"}
+GOLD_KEYS = {"doc", "number", "article", "article_title"}
+
+
+def _read(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+@cache
+def _rows(name: str) -> tuple[dict, ...]:
+    return tuple(_read(DATA / name))
+
+
+def procedures() -> tuple[dict, ...]:
+    return _rows(PROCEDURES.name)
+
+
+def abstains() -> tuple[dict, ...]:
+    return _rows(ABSTAIN.name)
+
+
+def legal() -> tuple[dict, ...]:
+    return _rows(LEGAL.name)
+
+
+def has_diacritics(text: str) -> bool:
+    """True when the text carries a Vietnamese accent or đ (what «accented» means here)."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return any(unicodedata.combining(ch) for ch in decomposed) or "đ" in text.lower()
+
+
+def split_for(key: str) -> str:
+    """The documented split rule: sha1 of the key, even → tune, odd → heldout."""
+    return "tune" if int(hashlib.sha1(key.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "heldout"
+
+
+def normalised(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).lower().split())
+
+
+def unaccented_share(rows: list[dict] | tuple[dict, ...]) -> float:
+    vietnamese = [row for row in rows if row["style"] != "english"]
+    return sum(not row["accented"] for row in vietnamese) / len(vietnamese)
+
+
+# --- shape ---------------------------------------------------------------------------
+
+
+def test_every_question_line_has_the_documented_keys_and_values() -> None:
+    for row in procedures() + abstains():
+        assert set(row) == QUESTION_KEYS, row["id"]
+        assert row["style"] in STYLES and row["split"] in SPLITS, row["id"]
+        assert isinstance(row["accented"], bool) and row["question"].strip(), row["id"]
+        assert all(re.fullmatch(r"\d\.\d{6}", code) for code in row["expected"]), row["id"]
+    for row in procedures():
+        assert re.fullmatch(r"pq-\d{4}", row["id"])
+        assert row["expected"] and row["procedure"] == row["expected"][0], row["id"]
+        assert len(set(row["expected"])) == len(row["expected"]), row["id"]
+    for row in abstains():
+        assert re.fullmatch(r"aq-\d{4}", row["id"])
+        assert row["expected"] == [] and row["procedure"] is None, row["id"]
+
+
+def test_every_legal_line_has_the_documented_keys_and_grounding() -> None:
+    for row in legal():
+        assert set(row) == LEGAL_KEYS, row["id"]
+        assert re.fullmatch(r"lq-\d{4}", row["id"])
+        assert row["style"] in STYLES and row["split"] in SPLITS, row["id"]
+        for gold in row["gold"]:
+            assert set(gold) == GOLD_KEYS, row["id"]
+            assert gold["article_title"].startswith(f"Điều {gold['article']}. "), row["id"]
+        # an answerable question quotes its supporting sentence; one outside the library has none
+        assert bool(row["evidence"]) == bool(row["gold"]), row["id"]
+
+
+def test_ids_are_unique_and_no_question_is_written_twice() -> None:
+    rows = procedures() + abstains() + legal()
+    ids = Counter(row["id"] for row in rows)
+    assert not [key for key, count in ids.items() if count > 1]
+    texts = Counter(normalised(row["question"]) for row in rows)
+    assert not [text for text, count in texts.items() if count > 1]
+
+
+def test_accented_flag_says_whether_the_question_has_diacritics() -> None:
+    wrong = [row["id"] for row in procedures() + abstains() + legal()
+             if row["accented"] != has_diacritics(row["question"])]
+    assert not wrong
+
+
+# --- size and mix --------------------------------------------------------------------
+
+
+def test_procedure_set_covers_at_least_150_procedures_with_400_questions() -> None:
+    assert len(procedures()) >= 400
+    assert len({row["procedure"] for row in procedures()}) >= 150
+
+
+def test_abstain_set_has_at_least_120_questions() -> None:
+    assert len(abstains()) >= 120
+
+
+def test_legal_set_has_150_grounded_and_30_outside_the_library() -> None:
+    assert sum(bool(row["gold"]) for row in legal()) >= 150
+    assert sum(not row["gold"] for row in legal()) >= 30
+
+
+@pytest.mark.parametrize("split", sorted(SPLITS))
+def test_each_half_has_at_least_40_percent_without_diacritics(split: str) -> None:
+    answerable = [row for row in procedures() if row["split"] == split]
+    both = answerable + [row for row in abstains() if row["split"] == split]
+    assert unaccented_share(answerable) >= 0.40
+    assert unaccented_share(both) >= 0.40
+    assert unaccented_share([row for row in legal() if row["split"] == split]) >= 0.30
+
+
+def test_english_questions_are_at_most_five_percent() -> None:
+    for rows in (procedures(), abstains(), legal()):
+        assert sum(row["style"] == "english" for row in rows) / len(rows) <= 0.05
+
+
+def test_every_style_is_present_in_the_procedure_set() -> None:
+    assert {row["style"] for row in procedures()} == STYLES
+
+
+@pytest.mark.parametrize("rows", [procedures, abstains], ids=["procedures", "abstain"])
+def test_both_halves_have_a_similar_style_mix(rows) -> None:
+    halves = {split: [row["style"] for row in rows() if row["split"] == split] for split in SPLITS}
+    for style in STYLES:
+        shares = [halves[split].count(style) / len(halves[split]) for split in sorted(SPLITS)]
+        assert abs(shares[0] - shares[1]) <= 0.10, style
+
+
+# --- the split -----------------------------------------------------------------------
+
+
+def test_split_is_the_hash_of_the_procedure_the_article_or_the_id() -> None:
+    for row in procedures():
+        assert row["split"] == split_for(row["procedure"]), row["id"]
+    for row in abstains():
+        assert row["split"] == split_for(row["id"]), row["id"]
+    for row in legal():
+        gold = row["gold"]
+        key = f"{gold[0]['doc']}#{gold[0]['article']}" if gold else row["id"]
+        assert row["split"] == split_for(key), row["id"]
+
+
+def test_no_procedure_and_no_article_is_in_both_halves() -> None:
+    seen: dict[str, set[str]] = {}
+    for row in procedures():
+        seen.setdefault(row["procedure"], set()).add(row["split"])
+    for row in legal():
+        if row["gold"]:
+            seen.setdefault(f"{row['gold'][0]['doc']}#{row['gold'][0]['article']}", set()).add(row["split"])
+    assert not [key for key, splits in seen.items() if len(splits) > 1]
+    for split in SPLITS:  # and each half really holds some of each
+        assert sum(row["split"] == split for row in procedures()) >= 150
+        assert sum(row["split"] == split and bool(row["gold"]) for row in legal()) >= 60
+
+
+# --- grounding in the shared data ----------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def catalogue(path: Path) -> dict[str, dict]:
+    with gzip.open(path / "dichvucong_procedures.jsonl.gz", "rt", encoding="utf-8") as handle:
+        return {record["ma_thu_tuc"]: record for record in map(json.loads, handle)}
+
+
+@cache
+def legal_articles(path: Path, doc: str) -> tuple[str, dict[str, str]]:
+    """The document's number and its articles, each as the text under its ``Điều N.`` heading."""
+    text = (path / "legal" / f"{doc}.md").read_text(encoding="utf-8")
+    number = re.search(r"^number: (.+)$", text, re.M).group(1).strip()
+    body = text.split("\n## Chú thích")[0]
+    articles: dict[str, list[str]] = {}
+    current = None
+    for line in body.splitlines():
+        heading = re.match(r"^Điều (\d+[a-z]?)\. ", line)
+        if heading:
+            current = heading.group(1)
+            articles[current] = [line]
+        elif re.match(r"^(Chương|Mục) ", line):
+            current = None
+        elif current:
+            articles[current].append(line)
+    return number, {key: "\n".join(lines) for key, lines in articles.items()}
+
+
+def without_footnotes(text: str) -> str:
+    return re.sub(r"\s*\[\^\d+\]", "", text)
+
+
+@pytest.mark.shared_data
+def test_every_expected_code_is_in_the_national_catalogue(shared_data: Path) -> None:
+    known = catalogue(shared_data)
+    missing = sorted({code for row in procedures() for code in row["expected"]} - set(known))
+    assert not missing
+
+
+@pytest.mark.shared_data
+def test_most_questions_are_about_procedures_a_commune_center_handles(shared_data: Path) -> None:
+    known = catalogue(shared_data)
+    commune = [row for row in procedures() if "Cấp xã" in known[row["procedure"]]["cap_thuc_hien"]]
+    assert len(commune) / len(procedures()) >= 0.75
+    assert len({row["procedure"] for row in commune}) >= 150
+
+
+@pytest.mark.shared_data
+def test_legal_gold_articles_and_evidence_exist_in_the_shared_texts(shared_data: Path) -> None:
+    for row in legal():
+        for gold in row["gold"]:
+            number, articles = legal_articles(shared_data, gold["doc"])
+            assert gold["number"] == number, row["id"]
+            assert gold["article"] in articles, row["id"]
+            assert without_footnotes(articles[gold["article"]]).startswith(gold["article_title"]), row["id"]
+        if row["gold"]:
+            _, articles = legal_articles(shared_data, row["gold"][0]["doc"])
+            assert row["evidence"] in without_footnotes(articles[row["gold"][0]["article"]]), row["id"]
+
+
+@pytest.mark.shared_data
+def test_no_question_is_taken_from_the_shared_question_sets(shared_data: Path) -> None:
+    shared: set[str] = set()
+    for path in [shared_data / "dev_questions.jsonl", shared_data / "dev_kiosk_questions.jsonl",
+                 *sorted((shared_data / "legal" / "questions").glob("*.jsonl"))]:
+        shared |= {normalised(row["question"]) for row in _read(path)}
+    alqac = shared_data / "legal" / "alqac2023"
+    alqac_text = normalised(" ".join(p.read_text(encoding="utf-8") for p in sorted(alqac.glob("*.json"))
+                                     if p.name != "legal_passages.json"))
+    for row in procedures() + abstains() + legal():
+        question = normalised(row["question"])
+        assert question not in shared, row["id"]
+        if len(question) >= 25:
+            assert question not in alqac_text, row["id"]
+
+
+@pytest.mark.shared_data
+def test_no_question_is_copied_from_the_catalogue_text(shared_data: Path) -> None:
+    """The catalogue's own sentences (names, FAQ) must not come back as questions."""
+    sentences: set[str] = set()
+    for record in catalogue(shared_data).values():
+        for text in (record.get("raw_text", ""), record["ten_thu_tuc"]):
+            sentences.update(normalised(part) for part in re.split(r"[.?!\n]+", text))
+    copied = [row["id"] for row in procedures() + abstains() + legal()
+              if len(row["question"]) >= 20 and normalised(row["question"]).rstrip(" ?.!") in sentences]
+    assert not copied
