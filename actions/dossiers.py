@@ -1,17 +1,20 @@
 """``action_check_dossier_status``: a citizen asks how their dossier is doing.
 
 The dossier code comes from the ``dossier_code`` entity, the slot, or a code written
-anywhere in the message (a scanned receipt QR). Without the CCCD number or phone recorded
-on the dossier the answer holds only the safe fields (procedure, status, dates); with one
-of them (``cccd_number`` / ``phone_number``, entity or slot) it holds the details.
-Without a code, a lost-code search needs both numbers, or one of them for dossiers filed
-from this same conversation (see :meth:`DossierService.find_for_applicant`).
+anywhere in the message (a scanned receipt QR). Without a second factor the answer holds
+only the status and the dates (issue 17: not even the procedure); the second factor is the
+lookup PIN written after «mã tra cứu» in the message, or the CCCD number AND the phone
+recorded on the dossier (``cccd_number`` / ``phone_number``, entity or slot).
+Without a code, a lost-code search needs both numbers (see
+:meth:`DossierService.find_for_applicant`). Wrong factors are counted per conversation and
+per code like the gateway does (:class:`~motcua.dossiers.guard.LookupGuard`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -21,18 +24,26 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.procedures import STAFF_BUTTONS
 from motcua.dossier_code import find_dossier_codes
 from motcua.dossiers.errors import DossierError
-from motcua.dossiers.service import DossierService
+from motcua.dossiers.guard import LookupGuard, throttled_text
+from motcua.dossiers.service import DossierService, is_second_factor, parse_lookup_payload
 
 log = logging.getLogger(__name__)
 
 ASK_CODE = (
     "Ông/bà có mã số hồ sơ không ạ? Mã in trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả, "
-    "dạng 000.00.04.H51-240315-0001. Ông/bà nhắn mã đó cho em nhé."
+    "dạng 000.00.04.H51-240315-0001. Ông/bà nhắn mã đó cho tôi, kèm «mã tra cứu» in trên giấy nếu muốn xem chi tiết."
 )
 ASK_SECOND_NUMBER = (
-    "Để giữ bí mật thông tin cá nhân, khi không có mã số hồ sơ em cần cả số căn cước và số điện thoại "
-    "đã khai khi nộp hồ sơ. Ông/bà cho em thêm {missing}, hoặc nhắn mã số hồ sơ ạ."
+    "Để giữ bí mật thông tin cá nhân, khi không có mã số hồ sơ tôi cần cả số căn cước và số điện thoại "
+    "đã khai khi nộp hồ sơ. Ông/bà cho tôi thêm {missing}, hoặc nhắn mã số hồ sơ ạ."
 )
+_PIN = re.compile(r"(?:mã\s*tra\s*cứu|ma\s*tra\s*cuu|\bpin\b)\D{0,12}?(\d{3}[ .]?\d{3})(?![\d])", re.IGNORECASE)
+
+
+def lookup_pin(text: str) -> str:
+    """The lookup PIN written after «mã tra cứu» (or «PIN») in the message; "" when none."""
+    found = _PIN.search(text or "")
+    return re.sub(r"\D", "", found.group(1)) if found else ""
 TROUBLE = "Xin lỗi, hệ thống tra cứu hồ sơ đang gặp sự cố. Ông/bà vui lòng hỏi cán bộ tại quầy."
 
 
@@ -48,8 +59,9 @@ def _value(tracker: Tracker, name: str, slot: str | None = None) -> str:
 
 
 class ActionCheckDossierStatus(Action):
-    def __init__(self, service: DossierService):
+    def __init__(self, service: DossierService, guard: LookupGuard | None = None):
         self.service = service
+        self.guard = guard or LookupGuard()
 
     def name(self) -> str:
         return "action_check_dossier_status"
@@ -63,9 +75,10 @@ class ActionCheckDossierStatus(Action):
         code = code or str(tracker.get_slot("dossier_code") or "")
         cccd = _value(tracker, "cccd_number")
         phone = _value(tracker, "phone_number")
+        pin = lookup_pin(text)
         try:
             if code:
-                return await self._by_code(dispatcher, code, cccd, phone)
+                return await self._by_code(dispatcher, tracker.sender_id or "", code, cccd, phone, pin)
             if cccd or phone:
                 return await self._by_numbers(dispatcher, tracker, cccd, phone)
         except DossierError as exc:  # malformed code, not found: the message says what to do
@@ -78,22 +91,48 @@ class ActionCheckDossierStatus(Action):
         dispatcher.utter_message(text=ASK_CODE)
         return []
 
-    async def _by_code(self, dispatcher: CollectingDispatcher, code: str, cccd: str, phone: str):
-        view = await asyncio.to_thread(self.service.lookup, code, cccd=cccd, phone=phone)
+    async def _by_code(self, dispatcher: CollectingDispatcher, client: str, code: str, cccd: str, phone: str,
+                       pin: str):
+        client = f"chat:{client}"
+        try:
+            code = parse_lookup_payload(code)
+        except DossierError:
+            self.guard.failed(client)
+            raise
+        wait = self.guard.wait(client, code)
+        if wait > 0:
+            dispatcher.utter_message(text=throttled_text(wait))
+            return []
+        try:
+            view = await asyncio.to_thread(self.service.lookup, code, cccd=cccd, phone=phone, pin=pin)
+        except DossierError:
+            self.guard.failed(client)
+            raise
+        if view.verified:
+            self.guard.succeeded(client, code)
+        elif is_second_factor(cccd=cccd, phone=phone, pin=pin) and self.guard.failed(client, code) > 0:
+            dispatcher.utter_message(text=throttled_text(self.guard.wait(client, code)))
+            return [SlotSet("dossier_code", view.code)]
         dispatcher.utter_message(text=view.describe())
         return [SlotSet("dossier_code", view.code)]
 
     async def _by_numbers(self, dispatcher: CollectingDispatcher, tracker: Tracker, cccd: str, phone: str):
+        client = f"chat:{tracker.sender_id or ''}"
+        wait = self.guard.wait(client)
+        if wait > 0:
+            dispatcher.utter_message(text=throttled_text(wait))
+            return []
         views = await asyncio.to_thread(
             self.service.find_for_applicant, cccd=cccd, phone=phone, sender_id=tracker.sender_id or ""
         )
         if views:
-            intro = "Em tìm thấy hồ sơ sau:" if len(views) == 1 else f"Em tìm thấy {len(views)} hồ sơ gần đây:"
+            intro = "Tôi tìm thấy hồ sơ sau:" if len(views) == 1 else f"Tôi tìm thấy {len(views)} hồ sơ gần đây:"
             dispatcher.utter_message(text=intro + "\n\n" + "\n\n".join(v.describe() for v in views))
             return [SlotSet("dossier_code", views[0].code)]
         if cccd and phone:
+            self.guard.failed(client)
             dispatcher.utter_message(
-                text="Em không tìm thấy hồ sơ nào khớp cả số căn cước và số điện thoại này. " + ASK_CODE
+                text="Tôi không tìm thấy hồ sơ nào khớp cả số căn cước và số điện thoại này. " + ASK_CODE
             )
         else:
             dispatcher.utter_message(

@@ -51,6 +51,7 @@ from motcua.dossiers.errors import DossierError
 from motcua.dossiers.links import declaration_path
 from motcua.dossiers.service import Applicant, DossierApplication, DossierService
 from motcua.identity import CccdError, parse_cccd_qr
+from motcua.privacy import mask_number
 from motcua.validators import is_skip_answer
 
 log = logging.getLogger(__name__)
@@ -225,6 +226,24 @@ def cleared_slots() -> list[dict[str, Any]]:
     return [SlotSet(name, None) for name in (ANSWER_SLOT, *STATE_SLOTS)]
 
 
+MASKED_TYPES = frozenset({"cccd", "phone"})
+"""Fields read back masked (``*********345``): the assistant's messages are logged and shown on a kiosk
+screen others can see; the citizen recognises the last digits, the filed dossier keeps the full number."""
+
+
+def shown_value(item: FormField, value: Any) -> str:
+    """A value as read back to the citizen: formatted, with identity-card and phone numbers masked."""
+    text = format_value(item, value)
+    return mask_number(text) if text and item.type in MASKED_TYPES else text
+
+
+def shown_values(form: FormDefinition, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with the identity-card and phone numbers masked, for the read-back summary."""
+    masked = {item.name for item in form.fields if item.type in MASKED_TYPES}
+    return {name: shown_value(form.field(name), value) if name in masked and value else value
+            for name, value in values.items()}
+
+
 def field_title(item: FormField) -> str:
     """A field's label with its section, for buttons and summaries: «Dân tộc (Thông tin người mẹ)»."""
     return f"{item.label} ({item.section})" if item.section and item.section.lower() not in item.label.lower() \
@@ -321,12 +340,11 @@ class DeclarationFiler:
 
     service: DossierService
     public_url: str
-    secret_key: str
 
     @classmethod
     def from_settings(cls, settings, service: DossierService | None = None) -> DeclarationFiler:
         base = settings.public_url or f"http://{settings.host}:{settings.gateway_port}"
-        return cls(service or DossierService.from_settings(settings), base.rstrip("/"), settings.secret_key)
+        return cls(service or DossierService.from_settings(settings), base.rstrip("/"))
 
     def application(self, form: FormDefinition, values: Mapping[str, Any], procedure_code: str,
                     channel: str, sender_id: str) -> DossierApplication:
@@ -344,7 +362,8 @@ class DeclarationFiler:
 
     def file(self, application: DossierApplication) -> dict[str, Any]:
         filed = self.service.file_dossier(application)
-        url = self.public_url + declaration_path(self.secret_key, filed.code)
+        # A random token, stored hashed with an expiry (issue 17): given only to this conversation.
+        url = self.public_url + declaration_path(filed.code, self.service.issue_link(filed.code))
         return {"status": FILED, "code": filed.code, "due_date": filed.due_date.isoformat() if filed.due_date else None,
                 "text": filed.confirmation_text(), "url": url}
 
@@ -404,7 +423,7 @@ class ActionAskFormAnswer(Action):
             return []
         if state.stage == SUMMARY:
             dispatcher.utter_message(
-                text=summarize_values(state.form, state.values)
+                text=summarize_values(state.form, shown_values(state.form, state.values))
                 + "\n\nÔng/bà kiểm tra lại các thông tin trên. Bấm «Nộp hồ sơ» để nộp, «Sửa» để sửa một thông tin, "
                 "«Hủy» để hủy tờ khai.",
                 buttons=SUMMARY_BUTTONS)
@@ -430,7 +449,7 @@ class ActionAskFormAnswer(Action):
         if item.help:
             lines.append(f"Gợi ý: {item.help}")
         if item.name in state.values:
-            shown = format_value(item, state.values[item.name]) or "(bỏ trống)"
+            shown = shown_value(item, state.values[item.name]) or "(bỏ trống)"
             lines.append(f"Hiện đang khai: {shown}")
         if not item.required:
             lines.append("Không có hoặc không muốn khai thì bấm «Bỏ qua».")
@@ -451,7 +470,7 @@ class ActionAskFormAnswer(Action):
                  f"Các thông tin sau sẽ được điền vào phần «{state.pending.get('section', '')}»:"]
         for name, value in values.items():
             item = state.form.field(name)
-            lines.append(f"- {item.label}: {format_value(item, value)}")
+            lines.append(f"- {item.label}: {shown_value(item, value)}")
         lines.append("Ông/bà đồng ý điền các thông tin này không?")
         return "\n".join(lines)
 
@@ -529,7 +548,7 @@ class ValidateDeclarationForm(FormValidationAction):
         corrected_before = item.name in state.values
         state.values[item.name] = result.slot_value
         if corrected_before:
-            shown = format_value(item, result.slot_value) or "(bỏ trống)"
+            shown = shown_value(item, result.slot_value) or "(bỏ trống)"
             dispatcher.utter_message(text=f"Dạ, em đã sửa «{item.label}» thành: {shown}.")
         state.advance()
         return state.slots()

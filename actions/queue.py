@@ -7,6 +7,10 @@ service is shown it again instead of getting a second one; at a kiosk each reque
 is a new person and gets a new number. The action writes to the database through the
 queue's rules (:mod:`motcua.queue.service`); it never prints — a kiosk page that
 wants paper asks the gateway with the ticket's token (``custom.queue_ticket``).
+
+A chat number is always a plain one: whatever the message says or carries (an entity,
+metadata), a priority group is never self-declared — staff set it at the counter
+(``/api/v1/queue/staff/tickets``) or a registered kiosk issues it.
 """
 
 from __future__ import annotations
@@ -82,7 +86,7 @@ class ActionIssueQueueNumber(Action):
             if wanted is None:
                 raise QueueError("Trung tâm chưa mở dịch vụ cấp số nào.")
             issued = self.service.issue(session, wanted.code, channel=channel, sender_id=sender_id, phone=phone,
-                                        actor=f"chat:{channel}")
+                                        priority="", actor=f"chat:{channel}")  # never self-declared
             return QueueReply(issued.ticket, issued.estimate, already_had=False)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):

@@ -37,6 +37,7 @@ from actions.queue import ActionIssueQueueNumber
 from actions.ratings import ActionRateService
 from knowledge_base.forms import load_forms
 from motcua.dossiers.service import DossierService
+from motcua.privacy import install_log_masking
 from motcua.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ def build_executor(settings: Settings) -> tuple[ActionExecutor, KnowledgeBase]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    install_log_masking()  # issue 17: no CCCD or phone number in the action server's logs
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

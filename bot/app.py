@@ -16,7 +16,9 @@ from fastapi.staticfiles import StaticFiles
 
 from bot import auth, validation
 from bot.dialogue import DialogueClient
+from bot.event_ledger import EventLedger
 from bot.gateway import Gateway
+from bot.limits import BodyLimitMiddleware, upload_limits
 from bot.message_log import MessageLog
 from bot.notifications import NotificationRelay
 from bot.ratelimit import RateLimitedGateway, TokenBuckets
@@ -29,6 +31,7 @@ from bot.routes.pages import STATIC
 from bot.staff_desk import StaffDesk
 from channels.notify import open_channels
 from motcua.dossiers.outbox import OutboxWorker
+from motcua.privacy import RetentionJob, install_log_masking
 from motcua.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -36,13 +39,18 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    install_log_masking()  # issue 17: no CCCD or phone number in the gateway's logs
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        dialogue = DialogueClient(settings.rasa_base_url, settings.rasa_timeout_s)
+        dialogue = DialogueClient(settings.rasa_base_url, settings.rasa_timeout_s, token=settings.rasa_token)
         message_log = MessageLog(settings.sqlalchemy_url)
         message_log.start()
         app.state.settings = settings
+        # issue 17: conversations, trackers, handoff and rating texts deleted after retention_days, daily
+        app.state.retention = RetentionJob(settings.sqlalchemy_url, settings.retention_days)
+        app.state.retention.start()
+        app.state.event_ledger = EventLedger(settings.sqlalchemy_url)  # Telegram/Zalo redeliveries, across restarts
         # channels (issue 8): a token bucket per sender in front of the gateway; Telegram, Zalo, pushes
         app.state.rate_limits = TokenBuckets.per_minute(settings.rate_limit_per_minute, settings.rate_limit_burst)
         # staff (issue 9): review list, handoff inbox; its writes are queued like the message log
@@ -67,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     if app.state.outbox is not None:
                         await asyncio.to_thread(app.state.outbox.stop)
         finally:
+            await app.state.retention.stop()
             await app.state.staff_desk.stop()
             await message_log.stop()
             await dialogue.aclose()
@@ -77,10 +86,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "Gateway between the kiosk, Zalo, Telegram, the web widget and the Rasa assistant.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url="/docs" if settings.api_docs_enabled else None,
+        redoc_url="/redoc" if settings.api_docs_enabled else None,
+        openapi_url="/openapi.json" if settings.api_docs_enabled else None,
     )
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type"])
+    # issue 17: bodies over the limit are refused (413) before any route reads or parses them
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, routes=upload_limits())
     app.include_router(pages.router)
     app.include_router(chat.router)
     app.include_router(health.router)
@@ -98,4 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     auth.install(app)
     validation.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # issue 17: Origin check on websockets and unsafe methods, CSP and the other headers (outermost)
+    app.add_middleware(__import__("bot.security", fromlist=["x"]).SecurityMiddleware, settings=settings,
+                       static_dir=STATIC)
     return app

@@ -5,6 +5,10 @@ Accounts, argon2 hashes, lock-out and sessions are plain Python in
 the session cookie (or ``Authorization: Bearer``), :func:`require_staff` and
 :func:`require_admin`. Pages answer an anonymous visitor with a redirect to the sign-in
 page and a wrong role with 403; APIs answer 401 and 403.
+
+A browser signed in by cookie must also send ``X-CSRF-Token`` on every unsafe request
+(:func:`bot.security.csrf_token_for`); without it a staff route answers 403, and
+:func:`current_principal` treats the request as anonymous. Bearer clients are exempt.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from bot.security import CSRF_REFUSED, SAFE_METHODS, csrf_matches
 from motcua.db import session_scope
 from motcua.staff.accounts import (  # noqa: F401 - the account API, re-exported
     DEFAULT_POLICY,
@@ -53,11 +58,21 @@ def policy(request: Request) -> AuthPolicy:
     return getattr(request.app.state, "auth_policy", DEFAULT_POLICY)
 
 
-def session_token(request: Request) -> str:
+def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.cookies.get(COOKIE, "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else ""
+
+
+def session_token(request: Request) -> str:
+    return _bearer(request) or request.cookies.get(COOKIE, "")
+
+
+def csrf_refused(request: Request) -> bool:
+    """A cookie-signed-in browser sent an unsafe request without the session's CSRF token."""
+    if request.method in SAFE_METHODS or _bearer(request):
+        return False
+    token = request.cookies.get(COOKIE, "")
+    return bool(token) and not csrf_matches(request, token)
 
 
 def _is_page(request: Request) -> bool:
@@ -65,6 +80,13 @@ def _is_page(request: Request) -> bool:
 
 
 async def current_principal(request: Request) -> Principal | None:
+    """Who is signed in, or None (also for a cookie-signed-in unsafe request without its CSRF token)."""
+    if csrf_refused(request):
+        return None
+    return await _resolve(request)
+
+
+async def _resolve(request: Request) -> Principal | None:
     token = session_token(request)
     if not token:
         return None
@@ -79,7 +101,9 @@ async def current_principal(request: Request) -> Principal | None:
 
 
 async def _require(request: Request, admin: bool) -> Principal:
-    principal = await current_principal(request)
+    principal = await _resolve(request)
+    if principal is not None and csrf_refused(request):
+        raise HTTPException(403, CSRF_REFUSED)
     if principal is None:
         if _is_page(request):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

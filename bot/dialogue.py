@@ -38,10 +38,14 @@ class DialogueReply:
 class DialogueClient:
     """Posts user messages to Rasa's REST channel and returns the bot's messages."""
 
-    def __init__(self, rasa_url: str, timeout_s: float = 1.8, client: httpx.AsyncClient | None = None):
+    def __init__(self, rasa_url: str, timeout_s: float = 1.8, client: httpx.AsyncClient | None = None,
+                 token: str = ""):
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
         self.rasa_url = rasa_url.rstrip("/")
+        # Rasa's HTTP API (``/status``, ``/conversations``…) needs ``?token=`` (``rasa run --auth-token``);
+        # its REST channel (``/webhooks/rest/webhook``) is not guarded by it.
+        self._api_params = {"token": token} if token else {}
         self.timeout_s = timeout_s
         self._client = client or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s, connect=min(0.5, timeout_s)),
@@ -73,7 +77,7 @@ class DialogueClient:
         """Rasa's own status: whether it is up and which model it serves."""
         started = time.perf_counter()
         try:
-            response = await self._client.get(f"{self.rasa_url}/status", timeout=1.0)
+            response = await self._client.get(f"{self.rasa_url}/status", params=self._api_params, timeout=1.0)
             response.raise_for_status()
             data = response.json()
             return {"ok": bool(data.get("model_file")), "model": data.get("model_file", ""),

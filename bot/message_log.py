@@ -2,17 +2,22 @@
 
 Messages are queued in memory and written in batches by a :class:`~bot.batch_writer.BatchWriter`,
 so a citizen's reply never waits for the disk. On shutdown the queue is drained.
+
+Identity-card and phone numbers are masked before anything is queued
+(:func:`motcua.privacy.mask_identifiers`): the log is for staff and statistics, the full
+numbers stay only in the dossier a citizen files.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.batch_writer import BatchWriter
 from motcua.db import session_scope
 from motcua.models import ConversationMessage
+from motcua.privacy import mask_data, mask_identifiers
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,12 @@ class LogEntry:
     outcome: str = ""
 
 
+def masked(entry: LogEntry) -> LogEntry:
+    """``entry`` with CCCD, CMND and phone numbers masked in its text and payload."""
+    return replace(entry, text=mask_identifiers(entry.text),
+                   payload=mask_data(entry.payload) if entry.payload is not None else None)
+
+
 class MessageLog:
     def __init__(self, database_url: str, batch_size: int = 200):
         self.database_url = database_url
@@ -34,7 +45,7 @@ class MessageLog:
         self._writer.start()
 
     def record(self, entry: LogEntry) -> None:
-        self._writer.put(entry)
+        self._writer.put(masked(entry))
 
     async def stop(self) -> None:
         await self._writer.stop()

@@ -5,6 +5,13 @@ of ``burst`` tokens refilled at ``rate`` per second; a message takes one. A mess
 finds the bucket empty never reaches Rasa: the citizen gets one polite sentence, and
 repeats while still limited are marked so push platforms stay quiet instead of answering
 a flood message by message.
+
+Sender ids are chosen by the client (REST, kiosk and widget sockets), so those three are
+also limited per client IP (:func:`take_for_client_ip`, ``MOTCUA_CHAT_IP_PER_MINUTE``);
+Telegram and Zalo arrive from the platforms' servers and are limited per sender only.
+Sign-in failures are throttled per IP and per (IP, username) by :class:`SignInThrottle`.
+Both live in this process's memory: a center runs one gateway process, and a restart only
+hands an attacker a fresh, small budget.
 """
 
 from __future__ import annotations
@@ -14,10 +21,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from starlette.requests import HTTPConnection
+
 from bot.dialogue import DialogueReply
+from bot.security import client_ip
 from channels.base import BotMessage, UserMessage
+from motcua.throttle import Lockout
 
 RATE_LIMITED_TEXT = "Ông/bà gửi tin nhắn nhanh quá. Xin vui lòng đợi một chút rồi gửi tiếp ạ."
+IP_LIMITED_DETAIL = "Quá nhiều tin nhắn từ địa chỉ này. Xin vui lòng đợi một chút rồi gửi tiếp."
 RATE_LIMITED = "rate_limited"
 REPEAT = "repeat"  # in DialogueReply.events: the citizen was already told, push channels send nothing
 
@@ -26,6 +38,7 @@ REPEAT = "repeat"  # in DialogueReply.events: the citizen was already told, push
 class Decision:
     allowed: bool
     first_refusal: bool = False  # the first refusal since the sender was last allowed
+    retry_after_s: float = 0.0  # when refused: seconds until the next token
 
 
 class TokenBuckets:
@@ -63,7 +76,7 @@ class TokenBuckets:
             return Decision(True)
         first = not bucket[2]
         bucket[2] = 1.0
-        return Decision(False, first_refusal=first)
+        return Decision(False, first_refusal=first, retry_after_s=(1.0 - bucket[0]) / self.rate)
 
 
 class RateLimitedGateway:
@@ -88,3 +101,51 @@ class RateLimitedGateway:
 def should_stay_quiet(reply: DialogueReply) -> bool:
     """For push platforms: a repeat refusal is not worth another message."""
     return reply.outcome == RATE_LIMITED and REPEAT in reply.events
+
+
+def take_for_client_ip(conn: HTTPConnection) -> Decision:
+    """One chat message from this request's or socket's client IP (buckets made on first use)."""
+    state = conn.app.state
+    buckets = getattr(state, "chat_ip_limits", None)
+    if buckets is None:
+        settings = state.settings
+        buckets = state.chat_ip_limits = TokenBuckets.per_minute(settings.chat_ip_per_minute, settings.chat_ip_burst)
+    return buckets.take(client_ip(conn))
+
+
+def ip_limited_reply() -> DialogueReply:
+    """What a socket gets when its IP is over the limit: the same polite sentence as a flooding sender."""
+    return DialogueReply([BotMessage(RATE_LIMITED_TEXT)], RATE_LIMITED)
+
+
+class SignInThrottle:
+    """Failed sign-ins per IP and per (IP, username); either over its limit blocks that IP for a while.
+
+    Keyed on the name as typed, with no database lookup, so an unknown name is throttled exactly
+    like a real one, and an attacker elsewhere cannot lock a staff member out of their own desk.
+    """
+
+    def __init__(self, per_ip: int, per_name: int, window_s: float, **kwargs) -> None:
+        self.per_ip = Lockout(per_ip, window_s, window_s, **kwargs)
+        self.per_name = Lockout(per_name, window_s, window_s, **kwargs)
+
+    @classmethod
+    def of(cls, conn: HTTPConnection) -> SignInThrottle:
+        state = conn.app.state
+        throttle = getattr(state, "signin_throttle", None)
+        if throttle is None:
+            settings = state.settings
+            throttle = state.signin_throttle = cls(settings.signin_failures_per_ip, settings.signin_failures_per_name,
+                                                   settings.signin_window_minutes * 60)
+        return throttle
+
+    def wait(self, ip: str, username: str) -> float:
+        """Seconds before this IP may try this name again; 0 when it may now."""
+        return max(self.per_ip.locked_for(ip), self.per_name.locked_for((ip, username)))
+
+    def failed(self, ip: str, username: str) -> None:
+        self.per_ip.fail(ip)
+        self.per_name.fail((ip, username))
+
+    def succeeded(self, ip: str, username: str) -> None:
+        self.per_name.succeed((ip, username))

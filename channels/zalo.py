@@ -4,7 +4,8 @@ Zalo OA Open API v3, spoken over an injected :class:`httpx.AsyncClient`:
 
 - Webhook events are signed: ``X-ZEvent-Signature: mac=<sha256 hex of
   app_id + raw body + timestamp + OA secret key>``, the timestamp being the body's
-  ``timestamp`` field. :func:`verify_signature` checks it in constant time.
+  ``timestamp`` field. :func:`verify_signature` checks it in constant time, and
+  :func:`is_fresh` refuses an event more than five minutes old (a replay).
 - :func:`parse_event` turns ``user_send_text``, ``user_send_image`` and ``follow`` into a
   :class:`ZaloInput`; other events are ignored (the route still answers 200).
 - :class:`ZaloClient` posts to ``/v3.0/oa/message/cs`` with the ``access_token`` header;
@@ -72,6 +73,20 @@ def verify_signature(app_id: str, secret_key: str, raw_body: bytes, header: str 
         return False
     expected = sign(app_id, raw_body, str(event["timestamp"]), secret_key)
     return hmac.compare_digest(expected.encode(), header.strip().encode())
+
+
+MAX_EVENT_AGE_S = 300.0
+"""A signed event older than this (or this far in the future) is a replay, not a delivery."""
+
+
+def is_fresh(event: Any, now_s: float, max_age_s: float = MAX_EVENT_AGE_S) -> bool:
+    """True when the event's ``timestamp`` (milliseconds, as Zalo sends it) is within
+    ``max_age_s`` of ``now_s``: a captured event cannot be replayed later."""
+    try:
+        sent_s = int(str(event["timestamp"])) / 1000.0
+    except (KeyError, TypeError, ValueError):
+        return False
+    return abs(now_s - sent_s) <= max_age_s
 
 
 @dataclass(frozen=True)

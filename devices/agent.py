@@ -12,10 +12,12 @@ Anything else is ignored (logged). Run::
 
     python -m devices.agent --device quay-1 --source /dev/ttyACM0
     python -m devices.agent --device quay-1 --source -        # keyboard-wedge scanner
-    python -m devices.agent --gateway https://motcua.local --token "$MOTCUA_DEVICE_TOKEN" ...
+    python -m devices.agent --gateway https://motcua.local --key "$MOTCUA_DEVICE_KEY" ...
 
-The gateway accepts agents on the same machine without a token; from elsewhere it
-needs ``--token`` equal to its ``MOTCUA_DEVICE_TOKEN``.
+The gateway accepts scans only from a registered kiosk: ``motcua devices add quay-1
+--kind kiosk`` prints the key once; pass it as ``--key`` (or ``MOTCUA_DEVICE_KEY``) and
+use the same name as ``--device``. The old shared ``--token`` (``MOTCUA_DEVICE_TOKEN``)
+still works when the gateway sets one.
 """
 
 from __future__ import annotations
@@ -111,12 +113,12 @@ class GatewayReporter:
     """POSTs scans to the gateway, retrying a little when it is restarting."""
 
     def __init__(self, gateway_url: str, device: str, token: str = "", client: httpx.Client | None = None,
-                 retries: int = 3, backoff_s: float = 0.5):
+                 retries: int = 3, backoff_s: float = 0.5, key: str = ""):
         if not device:
             raise ValueError("device must not be empty")
         self.url = gateway_url.rstrip("/") + "/api/v1/devices/events"
         self.device = device
-        self.headers = {"X-Device-Token": token} if token else {}
+        self.headers = {"X-Device-Key": key} if key else {"X-Device-Token": token} if token else {}
         self.client = client or httpx.Client(timeout=5.0)
         self.retries = retries
         self.backoff_s = backoff_s
@@ -167,12 +169,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", required=True, help="mã kiosk, trùng ?device= của trang kiosk / kiosk id")
     parser.add_argument("--source", default="-", help="thiết bị (/dev/ttyACM0), tệp, hoặc - (bàn phím) / source")
     parser.add_argument("--baud", type=int, choices=sorted(BAUD_RATES), help="tốc độ cổng nối tiếp / baud rate")
+    parser.add_argument("--key", default=os.environ.get("MOTCUA_DEVICE_KEY", ""),
+                        help="khóa thiết bị từ motcua devices add (MOTCUA_DEVICE_KEY) / device key")
     parser.add_argument("--token", default=os.environ.get("MOTCUA_DEVICE_TOKEN", ""),
-                        help="mã thiết bị (MOTCUA_DEVICE_TOKEN) / device token")
+                        help="mã dùng chung cũ (MOTCUA_DEVICE_TOKEN) / legacy shared token")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     chunks = read_stream(sys.stdin.buffer) if args.source == "-" else read_device(args.source, args.baud)
-    reporter = GatewayReporter(args.gateway, args.device, args.token)
+    if not args.key and not args.token:
+        parser.error("cần --key (khóa thiết bị từ «motcua devices add») / --key is required")
+    reporter = GatewayReporter(args.gateway, args.device, args.token, key=args.key)
     try:
         run(split_lines(chunks), reporter)
     except KeyboardInterrupt:

@@ -3,12 +3,14 @@
 :func:`spoken_call` turns a number and a counter into words a Vietnamese voice
 reads well (letters by their Vietnamese names, numbers in words);
 :class:`EspeakVoice` synthesises WAV bytes with ``espeak-ng -v vi --stdout`` and
-keeps them in memory and on disk, so a number called twice is synthesised once.
+keeps them in memory and on disk, so a number called twice is synthesised once. Both
+caches are bounded (least recently used out): the disk never fills with call-outs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -89,17 +91,24 @@ def spoken_call(label: str, counter_number: int) -> str:
 
 
 class EspeakVoice:
-    """espeak-ng, voice ``vi``, WAV to stdout; results cached in memory and in ``cache_dir``."""
+    """espeak-ng, voice ``vi``, WAV to stdout; results cached in memory and in ``cache_dir``.
+
+    At most ``disk_items`` files stay in ``cache_dir``: a file read is touched, and after each
+    write the least recently used files beyond the bound are deleted.
+    """
 
     def __init__(self, cache_dir: Path | None = None, voice: str = "vi", speed: int = 140,
-                 executable: str = "espeak-ng", memory_items: int = 256):
+                 executable: str = "espeak-ng", memory_items: int = 64, disk_items: int = 200):
         if speed <= 0:
             raise ValueError("speed must be positive (words per minute)")
+        if memory_items < 1 or disk_items < 1:
+            raise ValueError("memory_items and disk_items must be at least 1")
         self.cache_dir = cache_dir
         self.voice = voice
         self.speed = speed
         self.executable = executable
         self.memory_items = memory_items
+        self.disk_items = disk_items
         self._memory: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
         self.synthesised = 0  # how many times espeak-ng actually ran
@@ -116,6 +125,7 @@ class EspeakVoice:
         path = self.cache_dir / f"{key}.wav" if self.cache_dir else None
         if path is not None and path.is_file():
             audio = path.read_bytes()
+            _touch(path)
         else:
             audio = self._synthesise(text)
             if path is not None:
@@ -123,11 +133,26 @@ class EspeakVoice:
                 tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
                 tmp.write_bytes(audio)
                 tmp.replace(path)
+                self._prune()
         with self._lock:
             self._memory[key] = audio
             while len(self._memory) > self.memory_items:
                 self._memory.popitem(last=False)
         return audio
+
+    def _prune(self) -> None:
+        """Delete the least recently used WAV files beyond ``disk_items``."""
+        if self.cache_dir is None:
+            return
+        files = []
+        for path in self.cache_dir.glob("*.wav"):
+            try:
+                files.append((path.stat().st_mtime_ns, path))
+            except FileNotFoundError:  # another thread pruned it
+                continue
+        files.sort(reverse=True)
+        for _, path in files[self.disk_items:]:
+            path.unlink(missing_ok=True)
 
     def _synthesise(self, text: str) -> bytes:
         executable = shutil.which(self.executable)
@@ -142,3 +167,10 @@ class EspeakVoice:
             raise VoiceError("espeak-ng gave no WAV audio")
         self.synthesised += 1
         return result.stdout
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:  # pruned meanwhile: it was read already
+        pass

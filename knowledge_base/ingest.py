@@ -7,10 +7,15 @@ its units (idempotent), keeping staff-edited metadata unless told otherwise.
 Facts recorded in ``knowledge_base/legal_documents.yaml`` (which document replaces which,
 from when) are laid over what the text says; a document that says it replaces another
 already stored marks that one as replaced, from its own effective date.
+
+A .docx is a zip archive: :func:`check_docx` refuses one that would unpack into too much
+(a "zip bomb" of a few kilobytes can expand to gigabytes) before any XML of it is read.
 """
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +26,39 @@ from knowledge_base.legal import LegalDocument, LegalFileError, read_legal_file
 from knowledge_base.legal_metadata import apply_metadata, load_metadata
 from knowledge_base.store import LegalDocumentRow, LegalUnitRow
 from motcua.db import session_scope
+
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+"""Largest total a .docx may unpack to: the longest law in the library unpacks to a few megabytes."""
+MAX_COMPRESSION_RATIO = 100
+"""Largest ratio unpacked/packed of one part; Word's XML compresses about 5–20 times, bombs thousands."""
+MAX_ARCHIVE_MEMBERS = 10_000
+RATIO_FLOOR_BYTES = 1024 * 1024
+"""Parts smaller than this unpacked are never refused for their ratio (tiny, highly repetitive XML is normal)."""
+
+
+def check_docx(source: str | Path | bytes, name: str = "") -> None:
+    """Raise :class:`LegalFileError` (Vietnamese) when a .docx would unpack into too much.
+
+    Only the archive's directory is read (sizes as declared; :mod:`zipfile` never unpacks past
+    a part's declared size), so the check itself costs nothing whatever the archive claims.
+    A file that is not a zip archive at all is left to the parser to refuse.
+    """
+    label = name or (Path(source).name if not isinstance(source, bytes) else "tệp Word")
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return
+    refused = (f"Tệp Word “{label}” không hợp lệ: nội dung nén giải ra quá lớn hoặc bất thường, "
+               "nên không được đọc. Vui lòng lưu lại văn bản bằng Word rồi tải lên lại.")
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise LegalFileError(refused)
+    total = 0
+    for member in members:
+        total += member.file_size
+        ratio = member.file_size / max(member.compress_size, 1)
+        if total > MAX_UNCOMPRESSED_BYTES or (member.file_size > RATIO_FLOOR_BYTES and ratio > MAX_COMPRESSION_RATIO):
+            raise LegalFileError(refused)
 
 
 @dataclass(frozen=True)
@@ -82,6 +120,8 @@ def ingest_legal_files(database_url: str, paths: Iterable[str | Path],
     metadata = load_metadata()
     for path in paths:
         try:
+            if str(path).lower().endswith(".docx"):
+                check_docx(path)
             document = apply_metadata([read_legal_file(path)], metadata)[0]
             with session_scope(database_url) as session:
                 units = store_legal_document(session, document, str(path))

@@ -302,6 +302,62 @@ def telegram_set_webhook(url: str = typer.Argument("", help="https://…/webhook
         fail(str(exc))
 
 
+devices_app = typer.Typer(help="Thiết bị: kiosk, máy in phiếu, bảng hiển thị / registered devices.",
+                          no_args_is_help=True)
+app.add_typer(devices_app, name="devices")
+
+
+def _devices_session():
+    """A transaction on the migrated database (the registry may be used before the first ``serve``)."""
+    from motcua.db import session_scope, upgrade_database
+
+    url = get_settings().sqlalchemy_url
+    upgrade_database(url)
+    return session_scope(url)
+
+
+@devices_app.command("add", help="Đăng ký thiết bị, in khóa MỘT lần / register a device, print its key once.")
+def devices_add(name: str = typer.Argument(..., help="ví dụ quay-1, bang-sanh / e.g. quay-1"),
+                kind: str = typer.Option(..., "--kind", help="kiosk | printer | board")) -> None:
+    from motcua.devices import DeviceError, add_device
+
+    try:
+        with _devices_session() as session:
+            device, key = add_device(session, name, kind, actor="cli")
+    except DeviceError as exc:
+        fail(str(exc))
+    console.print(f"✓ Đã đăng ký {device.kind} «{device.name}». Khóa (chỉ hiện lần này, hãy lưu lại):")
+    print(key)
+    console.print("  Kiosk/bảng hiển thị: mở /kiosk/enrol trên máy đó và dán khóa. "
+                  "Máy quét: python -m devices.agent --device " + device.name + " --key <khóa>")
+
+
+@devices_app.command("list", help="Danh sách thiết bị / list devices.")
+def devices_list() -> None:
+    from motcua.devices import list_devices
+
+    with _devices_session() as session:
+        devices = list_devices(session)
+    if not devices:
+        console.print("(chưa có thiết bị nào / no devices)")
+    for d in devices:
+        state = f"thu hồi {d.revoked_at:%d/%m/%Y}" if d.revoked_at else "đang dùng"
+        seen = f"{d.last_seen_at:%d/%m/%Y %H:%M}" if d.last_seen_at else "chưa"
+        console.print(f"{d.name:20} {d.kind:8} {d.key_hint}…  {state:20} lần cuối: {seen}", markup=False)
+
+
+@devices_app.command("revoke", help="Thu hồi khóa của thiết bị / revoke a device's key.")
+def devices_revoke(name: str = typer.Argument(...)) -> None:
+    from motcua.devices import DeviceError, revoke_device
+
+    try:
+        with _devices_session() as session:
+            device = revoke_device(session, name, actor="cli")
+    except DeviceError as exc:
+        fail(str(exc))
+    console.print(f"✓ Đã thu hồi khóa của «{device.name}»; thiết bị và trình duyệt đã đăng ký bằng khóa đó bị từ chối.")
+
+
 @app.command(help="Khởi động toàn bộ trợ lý / start the whole assistant (Rasa, actions, gateway).")
 def serve(
     port: int = typer.Option(None, "--port", help="Cổng của gateway / gateway port"),
@@ -365,6 +421,27 @@ def serve(
     console.print("… Đang dừng các dịch vụ")
     stack.stop()
     console.print("✓ Đã dừng.")
+
+
+privacy_app = typer.Typer(help="Dữ liệu cá nhân / personal data.", no_args_is_help=True)
+app.add_typer(privacy_app, name="privacy")
+
+
+@privacy_app.command("purge", help="Xóa hội thoại, tracker Rasa, tin chuyển cán bộ, nhận xét cũ hơn MOTCUA_RETENTION_DAYS "
+                     "(mặc định 90 ngày); hồ sơ được giữ / delete expired conversation data, dossiers are kept.")
+def privacy_purge(dry_run: bool = typer.Option(False, "--dry-run", help="Chỉ đếm, không xóa / count only")) -> None:
+    from motcua.privacy import PURGED_LABELS, purge_expired
+
+    settings = get_settings()
+    try:
+        report = purge_expired(settings.sqlalchemy_url, settings.retention_days, dry_run=dry_run)
+    except Exception as exc:  # shown to a person: say what and where
+        fail(f"không xóa được ({type(exc).__name__}: {exc}). Đã chạy «motcua db upgrade» chưa?")
+    verb = "Sẽ xóa" if dry_run else "Đã xóa"
+    console.print(f"{verb} dữ liệu cũ hơn {settings.retention_days} ngày (trước {report.cutoff:%d/%m/%Y %H:%M} UTC):")
+    for name, count in report.counts.items():
+        console.print(f"  {PURGED_LABELS.get(name, name)}: {count}")
+    console.print(f"✓ Tổng: {report.total}. Hồ sơ (hồ sơ pháp lý) và nhật ký thao tác của cán bộ được giữ nguyên.")
 
 
 from motcua.staff.cli import register as register_staff  # noqa: E402

@@ -6,13 +6,14 @@ Rasa's tracker store writes its own ``events`` table into the same database.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -35,15 +36,43 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - dr
     cursor.close()
 
 
+PRIVATE_MODE = 0o600
+"""The database holds citizens' conversations and dossiers: readable by its owner only, whatever the umask."""
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` (and its folder) owner-only before SQLite does, so it is never world-readable, even briefly."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE))
+        except FileExistsError:  # another process created it first
+            pass
+    protect_sqlite_files(path)
+
+
+def protect_sqlite_files(path: Path) -> None:
+    """chmod 0600 the database and its ``-wal``/``-shm`` files (also fixes files made by an older version)."""
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if candidate.stat().st_mode & 0o777 != PRIVATE_MODE:
+                candidate.chmod(PRIVATE_MODE)
+        except FileNotFoundError:
+            continue
+        except PermissionError:  # not our file (e.g. a shared read-only copy): leave it as it is
+            continue
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     """The engine for ``url``; SQLite files get WAL and a busy timeout."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = make_url(url).database or ""
         engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            create_private_file(Path(path))
+            event.listen(engine, "connect", lambda *_: protect_sqlite_files(Path(path)))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -99,6 +128,7 @@ def current_revision(url: str) -> str | None:
 def import_all_models() -> None:
     """Import every module that declares tables, so ``Base.metadata`` is complete."""
     import knowledge_base.store  # noqa: F401
+    import motcua.devices  # noqa: F401 - issue 17: kiosks, printers, boards
     import motcua.dossiers.models  # noqa: F401
     import motcua.models  # noqa: F401
 

@@ -25,3 +25,14 @@ class ConversationMessage(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     outcome: Mapped[str] = mapped_column(String(32), default="")  # "", "busy", "fallback", "handoff"
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ProcessedEvent(Base):
+    """A platform event (Telegram update, Zalo event) already handled: a redelivery, even after a
+    restart, is answered 200 and dropped. Rows older than a couple of days are pruned."""
+
+    __tablename__ = "channel_events"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

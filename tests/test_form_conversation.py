@@ -183,7 +183,7 @@ def test_filling_the_birth_declaration_from_first_question_to_filed_dossier_and_
     assert str(parse_dossier_code(code)) == code
     assert code.startswith(stack.settings.agency_code + "-")
     assert "Ngày hẹn trả kết quả:" in done
-    link = re.search(r"(http://\S+/api/v1/dossiers/\S+/declaration\.pdf\?token=\w+)", done)[1]
+    link = re.search(r"(http://\S+/api/v1/dossiers/\S+/declaration\.pdf\?token=[\w-]+)", done)[1]
 
     with session_scope(stack.settings.sqlalchemy_url) as session:
         row = session.scalar(select(DossierRow).where(DossierRow.code == code))

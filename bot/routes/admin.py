@@ -22,7 +22,8 @@ router = APIRouter(tags=["admin"])
 
 def loader(request: Request) -> training.RasaModelLoader:
     custom = getattr(request.app.state, "model_loader", None)
-    return custom or training.RasaModelLoader(request.app.state.settings.rasa_base_url)
+    settings = request.app.state.settings
+    return custom or training.RasaModelLoader(settings.rasa_base_url, settings.rasa_token)
 
 
 @router.get("/admin", response_class=HTMLResponse, summary="Trang quản trị / admin page")
@@ -200,3 +201,52 @@ async def rollback(request: Request, principal: Admin) -> dict:
 
 
 __all__ = ["ROLES", "router"]
+
+
+# --- devices (issue 17): kiosks, ticket printers, display boards ------------------------------------
+
+class DeviceIn(BaseModel):
+    name: str = Field(..., min_length=1, max_length=64)
+    kind: str = Field(..., pattern="^(kiosk|printer|board)$")
+
+
+def _device_error(exc: Exception) -> HTTPException:
+    from motcua.devices import DeviceNotFound
+
+    return HTTPException(404 if isinstance(exc, DeviceNotFound) else 400, str(exc))
+
+
+@router.get("/api/v1/admin/devices", summary="Danh sách thiết bị / registered devices")
+async def devices(request: Request, _: Admin) -> list[dict]:
+    from motcua.devices import list_devices
+
+    return await in_db(request, lambda s: [d.to_dict() for d in list_devices(s)])
+
+
+@router.post("/api/v1/admin/devices", status_code=201, summary="Đăng ký thiết bị (khóa chỉ trả về một lần)")
+async def add_device(body: DeviceIn, request: Request, principal: Admin) -> dict:
+    from motcua.devices import DeviceError
+    from motcua.devices import add_device as register
+
+    def work(session):
+        try:
+            device, key = register(session, body.name, body.kind, actor=principal.username)
+        except DeviceError as exc:
+            raise _device_error(exc) from exc
+        return {"device": device.to_dict(), "key": key}
+
+    return await in_db(request, work)
+
+
+@router.post("/api/v1/admin/devices/{device_id}/revoke", summary="Thu hồi khóa thiết bị")
+async def revoke_device(device_id: int, request: Request, principal: Admin) -> dict:
+    from motcua.devices import DeviceError
+    from motcua.devices import revoke_device as revoke
+
+    def work(session):
+        try:
+            return revoke(session, device_id, actor=principal.username).to_dict()
+        except DeviceError as exc:
+            raise _device_error(exc) from exc
+
+    return await in_db(request, work)

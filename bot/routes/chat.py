@@ -1,13 +1,26 @@
-"""Chat over HTTP (one POST per message) and over a websocket (the kiosk page)."""
+"""Chat over HTTP (one POST per message) and over a websocket (the kiosk page).
+
+Both are limited per client IP before the per-sender limit (the sender id is the client's
+choice): REST answers 429 with ``Retry-After``, the socket the same polite sentence.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import uuid
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from bot.ratelimit import (
+    IP_LIMITED_DETAIL,
+    RATE_LIMITED,
+    RATE_LIMITED_TEXT,
+    ip_limited_reply,
+    take_for_client_ip,
+)
 from channels import kiosk
 from channels.base import UserMessage, clean_text
 
@@ -24,8 +37,19 @@ class MessagesOut(BaseModel):
     outcome: str = ""
 
 
-@router.post("/api/v1/messages", response_model=MessagesOut, summary="Gửi một tin nhắn / send a message")
-async def post_message(body: MessageIn, request: Request) -> MessagesOut:
+def ip_limited_response(retry_after_s: float) -> JSONResponse:
+    """429 for a client IP over its chat limit: a Vietnamese detail, and the citizen's polite sentence."""
+    return JSONResponse({"detail": IP_LIMITED_DETAIL, "messages": [{"text": RATE_LIMITED_TEXT}],
+                         "outcome": RATE_LIMITED}, status_code=429,
+                        headers={"Retry-After": str(max(1, math.ceil(retry_after_s)))})
+
+
+@router.post("/api/v1/messages", response_model=MessagesOut, summary="Gửi một tin nhắn / send a message",
+             responses={429: {"description": "quá nhiều tin nhắn từ một địa chỉ IP / too many messages from one IP"}})
+async def post_message(body: MessageIn, request: Request) -> MessagesOut | JSONResponse:
+    decision = take_for_client_ip(request)
+    if not decision.allowed:
+        return ip_limited_response(decision.retry_after_s)
     text = clean_text(body.text)
     if not text:
         return MessagesOut(messages=[{"text": "Xin mời nhập câu hỏi."}], outcome="empty")
@@ -59,7 +83,7 @@ async def kiosk_socket(websocket: WebSocket) -> None:
                 await websocket.send_text(json.dumps(kiosk.render_error(str(exc)), ensure_ascii=False))
                 continue
             await websocket.send_text('{"type": "typing"}')
-            reply = await gateway.handle(message)
+            reply = await gateway.handle(message) if take_for_client_ip(websocket).allowed else ip_limited_reply()
             await websocket.send_text(json.dumps(kiosk.render_messages(reply.messages), ensure_ascii=False))
     except WebSocketDisconnect:
         return

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from bot.auth import Admin, Staff, record_audit
 from bot.routes.staff import page
 from knowledge_base import curation
 from knowledge_base.curation import ChangeResult, EntityKind
-from knowledge_base.legal import MAX_FILE_BYTES
+from knowledge_base.ingest import check_docx
+from knowledge_base.legal import MAX_FILE_BYTES, LegalFileError
 from motcua.db import session_scope
 from motcua.index_refresh import REFRESH_TIMEOUT_S, request_refresh
 
@@ -252,14 +254,32 @@ async def update_legal(document_id: int, body: dict[str, Any], request: Request,
     return await _answer(request, await in_db(request, work))
 
 
-@router.post("/api/v1/kb/legal/upload", status_code=201, summary="Tải lên văn bản pháp luật (.md .txt .pdf .docx .html)")
-async def upload_legal(request: Request, principal: Staff, file: Annotated[UploadFile, File()]) -> JSONResponse:
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary", "description": "văn bản pháp luật"}}}}}}}
+"""The form the upload takes, for /docs: the route reads it itself, after the sign-in check."""
+
+
+@router.post("/api/v1/kb/legal/upload", status_code=201, summary="Tải lên văn bản pháp luật (.md .txt .pdf .docx .html)",
+             openapi_extra=UPLOAD_BODY)
+async def upload_legal(request: Request, principal: Staff) -> JSONResponse:
+    """The file is read here, after ``Staff`` has checked the signed-in staff member: declared as a
+    ``File()`` parameter, FastAPI would read and parse the whole body before any dependency ran.
+    The body limit (:mod:`bot.limits`) has already refused anything over the file limit."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_FILE_BYTES + MULTIPART_OVERHEAD:
         return _refused("too_large", f"Tệp quá lớn; giới hạn là {MAX_FILE_BYTES // (1024 * 1024)} MB. "
                                      "Vui lòng tách văn bản thành các tệp nhỏ hơn.")
-    content = await file.read(MAX_FILE_BYTES + 1)
-    filename = file.filename or ""
+    received = await _uploaded_file(request)
+    if received is None:
+        return JSONResponse({"detail": "Chưa có tệp nào được gửi lên: hãy chọn một tệp văn bản (trường «file»).",
+                             "kind": "empty", "stored": False}, status_code=422)
+    filename, content = received
+    if filename.lower().endswith(".docx"):
+        try:
+            check_docx(content, filename)
+        except LegalFileError as exc:
+            return _refused("unreadable", str(exc))
 
     def work(session):
         report = curation.upload_legal_document(session, content, filename, actor=principal.username)
@@ -275,6 +295,23 @@ async def upload_legal(request: Request, principal: Staff, file: Annotated[Uploa
     body["stored"] = True
     body["index"] = await refresh_index(request)
     return JSONResponse(body, status_code=201)
+
+
+async def _uploaded_file(request: Request) -> tuple[str, bytes] | None:
+    """The name and bytes of the form's ``file`` field; None when the body is not a form with a file."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return None
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except Exception:  # a malformed form, or more than one file
+        return None
+    try:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            return None
+        return file.filename or "", await file.read(MAX_FILE_BYTES + 1)
+    finally:
+        await form.close()
 
 
 def _refused(kind: str, message: str) -> JSONResponse:

@@ -1,37 +1,57 @@
 """Dossiers over HTTP: the citizen's lookup, receipt and upload; the staff desk's API and page.
 
-Citizens (``/api/v1/dossiers``) see only the safe fields of a dossier unless they give the
-CCCD number or phone recorded on it; those travel in POST bodies, never in URLs.
+Citizens (``/api/v1/dossiers``) see only the status and dates of a dossier unless they give
+a second factor: the lookup PIN (told when filing, printed on the receipt), or the CCCD AND
+the phone recorded on it; those travel in POST bodies or headers, never in URLs. Wrong
+factors and unknown codes are counted per client IP and per dossier code
+(:class:`~motcua.dossiers.guard.LookupGuard`): too many answer 429 with ``Retry-After``.
+Uploads are read as a stream, capped, and checked against the applicant before any file.
+The declaration link answers one identical 404 for every refusal.
 
 Staff (``/api/v1/staff/dossiers``, page ``/staff/dossiers``): signed-in staff only
-(:func:`bot.auth.require_staff`); each change records ``staff:<username>`` as its actor.
+(:func:`bot.auth.require_staff`), limited to their center's dossiers (admins: every center);
+each change records ``staff:<username>`` as its actor and every view of personal data is
+written to the audit log.
 
 The business rules live in :mod:`motcua.dossiers`; this module only translates HTTP.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from bot.auth import Principal, require_staff
 from bot.routes.pages import STATIC
-from motcua.dossiers.attachments import MAX_FILE_BYTES, MAX_FILES, Upload, prepare_attachment, too_large
-from motcua.dossiers.errors import DossierError
-from motcua.dossiers.links import is_declaration_token
+from bot.security import client_ip
+from motcua.dossiers.attachments import prepare_attachment, too_large
+from motcua.dossiers.errors import DossierError, DossierNotFound
+from motcua.dossiers.guard import LookupGuard, throttled_text
 from motcua.dossiers.outbox import outbox_summary
-from motcua.dossiers.service import Applicant, DossierApplication, DossierService
+from motcua.dossiers.service import (
+    Applicant,
+    DossierApplication,
+    DossierDetail,
+    DossierService,
+    is_second_factor,
+    parse_lookup_payload,
+)
+from motcua.dossiers.upload_stream import MAX_TOTAL_BYTES, StreamedForm, read_multipart
+from motcua.throttle import retry_after_header
 from motcua.workdays import VIETNAM_TZ
 
 router = APIRouter(tags=["dossiers"])
 
 _HTTP_STATUS = {"not_found": 404, "invalid": 422, "conflict": 409, "forbidden": 403, "too_large": 413,
                 "unsupported": 415}
+LINK_REFUSED = "Đường dẫn tải tờ khai không đúng hoặc đã hết hiệu lực."
+FACTOR_HEADERS = {"pin": "x-lookup-pin", "cccd": "x-applicant-cccd", "phone": "x-applicant-phone"}
+"""Where a citizen's upload may carry its second factor, so it is checked before the body is read."""
 
 
 def dossier_service(request: Request) -> DossierService:
@@ -48,7 +68,17 @@ def dossier_service(request: Request) -> DossierService:
     return service
 
 
+def lookup_guard(request: Request) -> LookupGuard:
+    """One throttle per app (``app.state.dossier_guard``; a test may put its own with a clock)."""
+    state = request.app.state
+    guard = getattr(state, "dossier_guard", None)
+    if guard is None:
+        guard = state.dossier_guard = LookupGuard()
+    return guard
+
+
 Service = Annotated[DossierService, Depends(dossier_service)]
+Guard = Annotated[LookupGuard, Depends(lookup_guard)]
 
 
 def _http_error(exc: DossierError) -> HTTPException:
@@ -68,31 +98,21 @@ def _pdf(data: bytes, filename: str) -> Response:
                     headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
 
 
-async def _read_uploads(request: Request) -> tuple[list[Upload], dict[str, str]]:
-    """Files (field ``files``) and text fields of a multipart upload, refusing oversized files early."""
+async def _read_uploads(request: Request,
+                        before_first_file: Callable[[dict[str, str]], Awaitable[None]] | None = None) -> StreamedForm:
+    """Files (field ``files``) and text fields of a multipart upload, read as a capped stream.
+
+    A declared Content-Length over the cap is refused without reading; a chunked body is
+    refused at the first byte over it.
+    """
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_FILES * MAX_FILE_BYTES + 1024 * 1024:
-        raise HTTPException(413, detail=str(too_large("(toàn bộ tệp gửi lên)", int(length), MAX_FILE_BYTES)))
+    if length and length.isdigit() and int(length) > MAX_TOTAL_BYTES:
+        raise HTTPException(413, detail=str(too_large("(toàn bộ tệp gửi lên)", int(length), MAX_TOTAL_BYTES)))
     try:
-        form = await request.form(max_files=MAX_FILES + 1, max_fields=20)
-    except Exception:
-        raise HTTPException(400, detail="Dữ liệu gửi lên không đúng dạng tệp đính kèm (multipart/form-data).") from None
-    uploads: list[Upload] = []
-    fields: dict[str, str] = {}
-    try:
-        for key, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                if key != "files":
-                    continue
-                if value.size is not None and value.size > MAX_FILE_BYTES:
-                    raise _http_error(too_large(value.filename or "", value.size))
-                data = await value.read(MAX_FILE_BYTES + 1)
-                uploads.append(Upload(value.filename or "", data))
-            else:
-                fields[key] = str(value)
-    finally:
-        await form.close()
-    return uploads, fields
+        return await read_multipart(request.headers.get("content-type", ""), request.stream(),
+                                    before_first_file=before_first_file)
+    except DossierError as exc:
+        raise _http_error(exc) from None
 
 
 # --- citizens -----------------------------------------------------------------------------
@@ -101,69 +121,157 @@ async def _read_uploads(request: Request) -> tuple[list[Upload], dict[str, str]]
 class LookupIn(BaseModel):
     code: str = Field("", max_length=200, description="mã số hồ sơ người dân gõ")
     qr: str = Field("", max_length=2000, description="nội dung mã QR quét từ giấy tiếp nhận")
+    pin: str = Field("", max_length=20, description="mã tra cứu in trên giấy tiếp nhận")
     cccd: str = Field("", max_length=40)
     phone: str = Field("", max_length=40)
 
 
 class ApplicantCheckIn(BaseModel):
+    pin: str = Field("", max_length=20)
     cccd: str = Field("", max_length=40)
     phone: str = Field("", max_length=40)
 
 
+def client_key(request: Request) -> str:
+    """The client a throttle counts: its IP address (behind a trusted proxy, the forwarded one)."""
+    return client_ip(request)
+
+
+def _throttled(seconds: float) -> HTTPException:
+    return HTTPException(429, detail=throttled_text(seconds), headers={"Retry-After": retry_after_header(seconds)})
+
+
+def _failed(guard: LookupGuard, client: str, exc: DossierError, code: str = "") -> HTTPException:
+    """Count a failure; the answer is 429 when it started a lock, else the error's own."""
+    wait = guard.failed(client, code)
+    return _throttled(wait) if wait > 0 else _http_error(exc)
+
+
+def _guard_code(guard: LookupGuard, client: str, payload: str, *, scanned: bool = False) -> str:
+    """The dossier code in ``payload`` once the client and the code may try; 429 or 422 otherwise."""
+    wait = guard.wait(client)
+    if wait > 0:
+        raise _throttled(wait)
+    try:
+        code = parse_lookup_payload(payload, scanned=scanned)
+    except DossierError as exc:
+        raise _failed(guard, client, exc) from None
+    wait = guard.wait(client, code)
+    if wait > 0:
+        raise _throttled(wait)
+    return code
+
+
+async def _verify(service: DossierService, guard: LookupGuard, client: str, code: str, factors: dict[str, str],
+                  refusal: str) -> None:
+    """Check the applicant's second factor; count a failure (429 once locked) and answer 403 or 404."""
+    try:
+        ok = await run_in_threadpool(service.verify_applicant, code, **factors)
+    except DossierNotFound as exc:
+        raise _failed(guard, client, exc) from None
+    except DossierError as exc:
+        raise _http_error(exc) from None
+    if not ok:
+        wait = guard.failed(client, code) if is_second_factor(**factors) else 0
+        if wait > 0:
+            raise _throttled(wait)
+        raise HTTPException(403, detail=refusal)
+    guard.succeeded(client, code)
+
+
 @router.get("/api/v1/dossiers/{code}", summary="Tình trạng hồ sơ (thông tin chung) / public dossier status")
-async def public_status(code: str, service: Service) -> Any:
-    return await _call(service.lookup, code)
+async def public_status(code: str, request: Request, service: Service, guard: Guard) -> Any:
+    client = client_key(request)
+    code = _guard_code(guard, client, code)
+    try:
+        return await run_in_threadpool(service.lookup, code)
+    except DossierError as exc:
+        raise _failed(guard, client, exc) from None
 
 
 @router.post("/api/v1/dossiers/lookup", summary="Tra cứu hồ sơ theo mã hoặc mã QR / look a dossier up")
-async def lookup(body: LookupIn, service: Service) -> Any:
-    if body.qr and not body.code:
-        return await _call(service.lookup, body.qr, cccd=body.cccd, phone=body.phone, scanned=True)
-    return await _call(service.lookup, body.code, cccd=body.cccd, phone=body.phone)
+async def lookup(body: LookupIn, request: Request, service: Service, guard: Guard) -> Any:
+    client = client_key(request)
+    scanned = bool(body.qr and not body.code)
+    code = _guard_code(guard, client, body.qr if scanned else body.code, scanned=scanned)
+    try:
+        view = await run_in_threadpool(service.lookup, code, cccd=body.cccd, phone=body.phone, pin=body.pin)
+    except DossierError as exc:
+        raise _failed(guard, client, exc) from None
+    if view.verified:
+        guard.succeeded(client, code)
+    elif is_second_factor(cccd=body.cccd, phone=body.phone, pin=body.pin):
+        wait = guard.failed(client, code)
+        if wait > 0:
+            raise _throttled(wait)
+    return view
 
 
 @router.post("/api/v1/dossiers/{code}/receipt", summary="Giấy tiếp nhận hồ sơ (PDF) cho người nộp")
-async def citizen_receipt(code: str, body: ApplicantCheckIn, request: Request,
-                          service: Service) -> Response:
-    if not await _call(service.verify_applicant, code, cccd=body.cccd, phone=body.phone):
-        raise HTTPException(403, detail="Số căn cước hoặc số điện thoại không khớp với hồ sơ này.")
-    data = await _call(service.receipt_pdf, code, center_name=request.app.state.settings.center_name)
+async def citizen_receipt(code: str, body: ApplicantCheckIn, request: Request, service: Service,
+                          guard: Guard) -> Response:
+    client = client_key(request)
+    code = _guard_code(guard, client, code)
+    await _verify(service, guard, client, code, body.model_dump(), "Mã tra cứu hoặc số căn cước và số điện thoại "
+                  "không khớp với hồ sơ này.")
+    pin = "".join(ch for ch in body.pin if ch.isdigit())
+    data = await _call(service.receipt_pdf, code, center_name=request.app.state.settings.center_name,
+                       lookup_pin=pin if await run_in_threadpool(service.verify_applicant, code, pin=pin) else "")
     return _pdf(data, f"giay-tiep-nhan-{code}.pdf")
 
 
-def _declaration_pdf(service: DossierService, code: str) -> bytes:
+def _declaration_pdf(service: DossierService, detail: DossierDetail) -> bytes | None:
     from motcua.declaration import render_declaration_pdf
 
-    detail = service.get(code)
     form = service.forms.get(detail.form_id) if detail.form_id else None
     if form is None:
-        raise HTTPException(404, detail="Hồ sơ này không được khai bằng tờ khai điện tử.")
+        return None
     values = {k: v for k, v in detail.values.items() if k in form.field_names}
     signed_on = detail.received_at.astimezone(VIETNAM_TZ).date()
     return render_declaration_pdf(form, values, detail.code, signed_on=signed_on)
 
 
+def _link_refused() -> Response:
+    """The one answer to every refused link: same status, body and headers, whatever the reason."""
+    return JSONResponse({"detail": LINK_REFUSED}, status_code=404, headers={"Cache-Control": "no-store"})
+
+
 @router.get("/api/v1/dossiers/{code}/declaration.pdf",
             summary="Tờ khai đã điền (PDF), theo đường dẫn trợ lý gửi / the filled declaration")
-async def citizen_declaration(code: str, request: Request, service: Service,
-                              token: Annotated[str, Query(max_length=64)] = "") -> Response:
-    if not is_declaration_token(request.app.state.settings.secret_key, code, token):
-        # Same answer for a wrong token and an unknown code: the link reveals nothing.
-        raise HTTPException(404, detail="Đường dẫn tải tờ khai không đúng hoặc đã hết hiệu lực.")
-    data = await _call(_declaration_pdf, service, code)
-    return _pdf(data, f"to-khai-{code}.pdf")
+async def citizen_declaration(code: str, service: Service, token: str = "") -> Response:
+    # no max_length on the query: a 422 for an overlong token would answer differently (the service refuses it)
+    detail = await run_in_threadpool(service.linked_dossier, code, token)
+    data = await run_in_threadpool(_declaration_pdf, service, detail) if detail is not None else None
+    if data is None:  # a bad, expired, revoked or foreign token, an unknown code: nothing tells them apart
+        return _link_refused()
+    return _pdf(data, f"to-khai-{detail.code}.pdf")
+
+
+def _factors(request: Request) -> dict[str, str]:
+    """The second factor sent in headers (``X-Lookup-Pin``, or ``X-Applicant-Cccd`` + ``-Phone``)."""
+    return {name: request.headers.get(header, "")[:40] for name, header in FACTOR_HEADERS.items()
+            if request.headers.get(header)}
 
 
 @router.post("/api/v1/dossiers/{code}/attachments", status_code=201,
              summary="Người dân gửi giấy tờ (ảnh JPEG/PNG hoặc PDF) / citizen uploads documents")
-async def citizen_upload(code: str, request: Request, service: Service) -> Any:
-    uploads, fields = await _read_uploads(request)
-    if not await _call(service.verify_applicant, code, cccd=fields.get("cccd", ""), phone=fields.get("phone", "")):
-        raise HTTPException(403, detail="Số căn cước hoặc số điện thoại không khớp với hồ sơ này, "
-                                        "nên chưa nhận được giấy tờ.")
-    prepared = await _call(prepare_attachment, uploads, label=fields.get("label", ""))
-    return await _call(service.add_attachment, code, prepared, actor="citizen", cccd=fields.get("cccd", ""),
-                       phone=fields.get("phone", ""), verify=True)
+async def citizen_upload(code: str, request: Request, service: Service, guard: Guard) -> Any:
+    """The applicant is checked (headers, or the fields before the first file) before any file is read."""
+    client = client_key(request)
+    code = _guard_code(guard, client, code)
+    refusal = ("Mã tra cứu hoặc số căn cước và số điện thoại không khớp với hồ sơ này, "
+               "nên chưa nhận được giấy tờ.")
+    factors = _factors(request)
+
+    async def check(fields: dict[str, str]) -> None:
+        factors.update({k: fields.get(k, "") for k in FACTOR_HEADERS})
+        await _verify(service, guard, client, code, factors, refusal)
+
+    if factors:
+        await _verify(service, guard, client, code, factors, refusal)
+    form = await _read_uploads(request, before_first_file=None if factors else check)
+    prepared = await _call(prepare_attachment, form.files, label=form.fields.get("label", ""))
+    return await _call(service.add_attachment, code, prepared, actor="citizen", verify=True, **factors)
 
 
 # --- staff --------------------------------------------------------------------------------
@@ -178,6 +286,30 @@ async def staff_actor(principal: SignedIn) -> str:
 
 
 Actor = Annotated[str, Depends(staff_actor)]
+
+
+async def staff_center(principal: SignedIn, request: Request) -> str | None:
+    """The center whose dossiers the staff member may see: theirs (default: this installation's
+    ``agency_code``), or ``None`` (every center) for an admin."""
+    if principal.is_admin:
+        return None
+    return (principal.center_code or request.app.state.settings.agency_code).strip().upper()
+
+
+Center = Annotated[str | None, Depends(staff_center)]
+
+
+async def desk_code(code: str, center: Center, service: Service) -> str:
+    """The dossier's code when it belongs to the staff member's center; 404 otherwise (as if absent)."""
+    return await _call(service.check_center, code, center)
+
+
+DeskCode = Annotated[str, Depends(desk_code)]
+
+
+async def _audit_view(service: DossierService, principal: Principal, code: str, what: str, **detail: Any) -> None:
+    """Record that a staff member saw a dossier's personal data (who and when: the audit row)."""
+    await run_in_threadpool(service.record_view, code, actor=principal.username, what=what, detail=detail)
 
 
 class DeskFilingIn(BaseModel):
@@ -205,17 +337,20 @@ desk = APIRouter(prefix="/api/v1/staff/dossiers", tags=["staff desk"], dependenc
 @desk.get("", summary="Danh sách hồ sơ / list dossiers")
 async def desk_list(
     service: Service,
+    center: Center,
     status: Annotated[str, Query(max_length=32)] = "",
     q: Annotated[str, Query(max_length=100)] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
-    return await _call(service.list_dossiers, status=status, search=q, limit=limit, offset=offset)
+    return await _call(service.list_dossiers, status=status, search=q, limit=limit, offset=offset, center=center)
 
 
 @desk.post("", status_code=201, summary="Tiếp nhận hồ sơ tại quầy / file a dossier at the counter")
-async def desk_file(body: DeskFilingIn, actor: Actor,
+async def desk_file(body: DeskFilingIn, actor: Actor, center: Center,
                     service: Service) -> Any:
+    if center is not None and center != service.agency_code:
+        raise HTTPException(403, detail="Tài khoản thuộc trung tâm khác, không tiếp nhận hồ sơ tại trung tâm này.")
     application = DossierApplication(
         procedure_code=body.procedure_code,
         applicant=Applicant(body.applicant_name, body.applicant_cccd, body.applicant_phone),
@@ -238,48 +373,83 @@ async def desk_sync(request: Request) -> Any:
 
 
 @desk.get("/{code}", summary="Chi tiết hồ sơ / dossier detail")
-async def desk_detail(code: str, service: Service) -> Any:
-    return await _call(service.get, code)
+async def desk_detail(code: DeskCode, principal: SignedIn, center: Center, service: Service) -> Any:
+    detail = await _call(service.get, code, center=center)
+    await _audit_view(service, principal, code, "detail")
+    return detail
 
 
 @desk.post("/{code}/receive", summary="Tiếp nhận xử lý / take into processing")
-async def desk_receive(code: str, actor: Actor,
+async def desk_receive(code: DeskCode, actor: Actor,
                        service: Service) -> Any:
     return await _call(service.receive, code, actor=actor)
 
 
 @desk.post("/{code}/supplement", summary="Yêu cầu bổ sung / request a supplement")
-async def desk_supplement(code: str, body: NoteIn, actor: Actor,
+async def desk_supplement(code: DeskCode, body: NoteIn, actor: Actor,
                           service: Service) -> Any:
     return await _call(service.request_supplement, code, body.note, actor=actor)
 
 
 @desk.post("/{code}/status", summary="Chuyển tình trạng / change status")
-async def desk_status(code: str, body: StatusIn, actor: Actor,
+async def desk_status(code: DeskCode, body: StatusIn, actor: Actor,
                       service: Service) -> Any:
     return await _call(service.change_status, code, body.status, actor=actor, note=body.note)
 
 
 @desk.post("/{code}/attachments", status_code=201, summary="Đính kèm giấy tờ / attach documents")
-async def desk_upload(code: str, request: Request, actor: Actor,
+async def desk_upload(code: DeskCode, request: Request, actor: Actor, center: Center,
                       service: Service) -> Any:
-    uploads, fields = await _read_uploads(request)
-    prepared = await _call(prepare_attachment, uploads, label=fields.get("label", ""))
-    return await _call(service.add_attachment, code, prepared, actor=actor)
+    form = await _read_uploads(request)
+    prepared = await _call(prepare_attachment, form.files, label=form.fields.get("label", ""))
+    return await _call(service.add_attachment, code, prepared, actor=actor, center=center)
 
 
 @desk.get("/{code}/attachments/{attachment_id}", summary="Tải giấy tờ (PDF) / download")
-async def desk_attachment(code: str, attachment_id: int, service: Service):
-    info, data = await _call(service.attachment_content, code, attachment_id)
+async def desk_attachment(code: DeskCode, attachment_id: int, principal: SignedIn, center: Center,
+                          service: Service):
+    info, data = await _call(service.attachment_content, code, attachment_id, center=center)
+    await _audit_view(service, principal, code, "attachment", attachment_id=attachment_id, label=info.label)
     return _pdf(data, info.filename)
 
 
-@desk.get("/{code}/receipt.pdf", summary="In giấy tiếp nhận / print the receipt")
-async def desk_receipt(code: str, request: Request, principal: SignedIn,
+@desk.get("/{code}/receipt.pdf", summary="In lại giấy tiếp nhận (không có mã tra cứu) / reprint the receipt")
+async def desk_receipt(code: DeskCode, request: Request, principal: SignedIn, center: Center,
                        service: Service):
     data = await _call(service.receipt_pdf, code, center_name=request.app.state.settings.center_name,
-                       received_by=principal.full_name or principal.username)
+                       received_by=principal.full_name or principal.username, center=center)
+    await _audit_view(service, principal, code, "receipt")
     return _pdf(data, f"giay-tiep-nhan-{code}.pdf")
+
+
+@desk.post("/{code}/receipt.pdf",
+           summary="In giấy tiếp nhận với mã tra cứu mới / print the receipt with a new lookup PIN")
+async def desk_receipt_with_pin(code: DeskCode, request: Request, principal: SignedIn, center: Center,
+                                service: Service):
+    """The PIN is stored hashed, so printing it means making a new one (the old one stops working)."""
+    pin = await _call(service.reissue_pin, code, actor=principal.username, center=center)
+    data = await _call(service.receipt_pdf, code, center_name=request.app.state.settings.center_name,
+                       received_by=principal.full_name or principal.username, lookup_pin=pin, center=center)
+    await _audit_view(service, principal, code, "receipt")
+    return _pdf(data, f"giay-tiep-nhan-{code}.pdf")
+
+
+@desk.get("/{code}/declaration.pdf", summary="Tờ khai đã điền (PDF) / the filled declaration")
+async def desk_declaration(code: DeskCode, principal: SignedIn, center: Center, service: Service):
+    detail = await _call(service.get, code, center=center)
+    data = await run_in_threadpool(_declaration_pdf, service, detail)
+    if data is None:
+        raise HTTPException(404, detail="Hồ sơ này không được khai bằng tờ khai điện tử.")
+    await _audit_view(service, principal, code, "declaration")
+    return _pdf(data, f"to-khai-{code}.pdf")
+
+
+@desk.post("/{code}/links/revoke", summary="Thu hồi đường dẫn tải tờ khai / revoke download links")
+async def desk_revoke_links(code: DeskCode, principal: SignedIn, center: Center, service: Service) -> Any:
+    revoked = await _call(service.revoke_links, code, actor=principal.username, center=center)
+    return {"code": code, "revoked": revoked,
+            "message": f"Đã thu hồi {revoked} đường dẫn tải tờ khai của hồ sơ {code}." if revoked
+            else f"Hồ sơ {code} không có đường dẫn nào đang hiệu lực."}
 
 
 router.include_router(desk)

@@ -1,12 +1,16 @@
 """What the kiosk page needs beside its chat socket (``/ws/kiosk`` in ``chat.py``).
 
-- ``GET /api/v1/tts?text=…`` — the reply read aloud in Vietnamese (espeak-ng, WAV).
-- ``POST /api/v1/devices/events`` — a device agent (``devices/agent.py``) reports a scan.
-- ``/ws/kiosk/events?session=…&device=…[&key=…]`` — pushes to one kiosk page: its device's scans
+- ``POST /api/v1/tts`` ``{"text": "…"}`` — the reply read aloud in Vietnamese (espeak-ng, WAV).
+  The text is in the body, never in the address: replies carry personal data, and
+  addresses end up in logs and browser history.
+- ``GET/POST /kiosk/enrol`` — the admin pastes a device key (``motcua devices add``) once on
+  a kiosk or board browser; it then carries the key in an HttpOnly cookie (:mod:`bot.devices`).
+- ``POST /api/v1/devices/events`` — a device agent (``devices/agent.py``) reports a scan with
+  its ``X-Device-Key``; the event's ``device`` must be the key's own device.
+- ``/ws/kiosk/events?session=…`` — pushes to one kiosk page: notifications for its session
+  (``{"type": "bot", …}``) and, for a page enrolled as a kiosk, its own device's scans
   (``{"type": "device", "event": "cccd_scanned", "data": "…"}``; the page passes them on
-  over its chat socket) and notifications for its session (``{"type": "bot", …}``).
-  Scans carry personal data, so a page may watch a device only from the gateway's own
-  machine, or with ``key`` equal to ``MOTCUA_DEVICE_TOKEN``.
+  over its chat socket). Scans carry personal data: no key, no scans — whatever the address.
 """
 
 from __future__ import annotations
@@ -14,19 +18,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import html
 import logging
 import re
 import struct
 from collections import OrderedDict
 from typing import Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Form, Header, HTTPException, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
+from bot.devices import DEVICE_COOKIE, clear_device_cookie, device_of, set_device_cookie
 from bot.ratelimit import TokenBuckets
 from bot.routes.widget import FrameSender, forward_pushes, own_origin
+from bot.security import client_ip
 from channels import web
 from channels.base import clean_text
+from motcua.devices import Capability, DeviceView
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +43,10 @@ router = APIRouter(tags=["kiosk"])
 
 DEVICE_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 TTS_MAX_CHARS = 600
+"""What is spoken at most; the kiosk cuts its text here too."""
+TTS_MAX_BODY_CHARS = 2000
+"""A longer text is refused (422), not read: nothing on the kiosk is that long."""
 TTS_TIMEOUT_S = 10.0
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 # --- read-out ---------------------------------------------------------------------------
@@ -97,16 +108,19 @@ def _speech(request: Request) -> SpeechCache:
     return cache
 
 
-@router.get("/api/v1/tts", summary="Đọc to câu trả lời / Vietnamese read-out (WAV)",
-            responses={200: {"content": {"audio/wav": {}}}})
-async def text_to_speech(request: Request, text: str = Query(..., min_length=1, max_length=4000)) -> Response:
+class SpeechIn(BaseModel):
+    text: str = Field(..., min_length=1, max_length=TTS_MAX_BODY_CHARS, description="câu cần đọc to")
+
+
+@router.post("/api/v1/tts", summary="Đọc to câu trả lời / Vietnamese read-out (WAV)",
+             responses={200: {"content": {"audio/wav": {}}}})
+async def text_to_speech(body: SpeechIn, request: Request) -> Response:
     settings = request.app.state.settings
-    spoken = re.sub(r"\s+", " ", clean_text(text))[:TTS_MAX_CHARS]
+    spoken = re.sub(r"\s+", " ", clean_text(body.text))[:TTS_MAX_CHARS]
     if not spoken:
         raise HTTPException(422, "Không có gì để đọc.")
     cache = _speech(request)
-    client = request.client.host if request.client else "?"
-    if not cache.limits.take(client).allowed:
+    if not cache.limits.take(client_ip(request)).allowed:
         raise HTTPException(429, "Đọc quá nhiều trong thời gian ngắn, xin thử lại sau.")
     key = (settings.tts_voice, spoken)
     wav = cache.get(key)
@@ -118,7 +132,7 @@ async def text_to_speech(request: Request, text: str = Query(..., min_length=1, 
             log.warning("read-out failed: %r", exc)
             raise HTTPException(503, "Chức năng đọc to tạm thời không dùng được.") from exc
         cache.put(key, wav)
-    return Response(wav, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"})
+    return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
 
 # --- device events ----------------------------------------------------------------------
@@ -138,14 +152,20 @@ class DeviceEventOut(BaseModel):
              summary="Sự kiện thiết bị kiosk / a kiosk device event (scanner)")
 async def device_event(body: DeviceEventIn, request: Request,
                        x_device_token: str | None = Header(None)) -> DeviceEventOut:
-    expected = request.app.state.settings.device_token
-    if expected:
-        if not x_device_token:
-            raise HTTPException(401, "Thiếu mã thiết bị.")
-        if not hmac.compare_digest(x_device_token.encode(), expected.encode()):
-            raise HTTPException(403, "Mã thiết bị không đúng.")
-    elif (request.client.host if request.client else "") not in LOOPBACK:
-        raise HTTPException(403, "Thiết bị ngoài máy này cần MOTCUA_DEVICE_TOKEN.")
+    """A scan from a registered kiosk, for its own page only.
+
+    The legacy shared ``MOTCUA_DEVICE_TOKEN`` (header ``X-Device-Token``) still works when
+    set; the caller's address never counts (behind a reverse proxy everyone is 127.0.0.1).
+    """
+    device = await device_of(request)
+    if device is not None:
+        if not device.can(Capability.EVENTS):
+            raise HTTPException(403, "Thiết bị này không được gửi sự kiện quét.")
+        if device.name != body.device:
+            raise HTTPException(403, "Thiết bị chỉ được gửi sự kiện của chính nó.")
+    elif not _legacy_token_matches(request.app.state.settings.device_token, x_device_token):
+        raise HTTPException(401, "Cần khóa thiết bị đã đăng ký (X-Device-Key).",
+                            headers={"WWW-Authenticate": "X-Device-Key"})
     data = clean_text(body.data)
     if not data:
         raise HTTPException(422, "Dữ liệu quét trống.")
@@ -154,11 +174,21 @@ async def device_event(body: DeviceEventIn, request: Request,
     return DeviceEventOut(delivered=delivered)
 
 
-def _may_watch_device(websocket: WebSocket, token: str) -> bool:
-    """With a device token, the page must carry it (``/kiosk?device=quay-1&key=…``); without, be local."""
-    if token:
-        return hmac.compare_digest((websocket.query_params.get("key") or "").encode(), token.encode())
-    return (websocket.client.host if websocket.client else "") in LOOPBACK
+def _legacy_token_matches(expected: str, given: str | None) -> bool:
+    return bool(expected and given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+async def _watched_device(websocket: WebSocket) -> tuple[bool, str]:
+    """(allowed, device name) for an events socket: scans only for a page enrolled as that kiosk."""
+    asked = websocket.query_params.get("device") or ""
+    if asked and not re.match(DEVICE_PATTERN, asked):
+        return False, ""
+    device = await device_of(websocket, websocket.cookies.get(DEVICE_COOKIE, ""))
+    if device is None or not device.can(Capability.EVENTS):
+        return not asked, ""  # a plain page gets its session's notifications, never scans
+    if asked and asked != device.name:
+        return False, ""
+    return True, device.name
 
 
 @router.websocket("/ws/kiosk/events")
@@ -168,11 +198,8 @@ async def kiosk_events(websocket: WebSocket) -> None:
         await websocket.close(code=1008)
         return
     session = (websocket.query_params.get("session") or "")[:64]
-    device = websocket.query_params.get("device") or ""
-    if not session or (device and not re.match(DEVICE_PATTERN, device)):
-        await websocket.close(code=1008)
-        return
-    if device and not _may_watch_device(websocket, settings.device_token):
+    allowed, device = await _watched_device(websocket)
+    if not session or not allowed:
         await websocket.close(code=1008)  # scans carry personal data: only the kiosk itself may listen
         return
     await websocket.accept()
@@ -203,3 +230,49 @@ async def kiosk_events(websocket: WebSocket) -> None:
                 await task
         for hub, key, queue in queues:
             hub.unsubscribe(key, queue)
+
+
+# --- enrolment of a kiosk or board browser ----------------------------------------------
+
+ENROL_HOME = {"kiosk": "/kiosk", "board": "/board"}
+
+
+@router.get("/kiosk/enrol", response_class=HTMLResponse, summary="Đăng ký trình duyệt kiosk/bảng hiển thị")
+async def enrol_page(request: Request) -> HTMLResponse:
+    device = await device_of(request)
+    return _enrol_page(request, device, "")
+
+
+@router.post("/kiosk/enrol", response_class=HTMLResponse, summary="Ghi khóa thiết bị vào trình duyệt này")
+async def enrol(request: Request, key: str = Form("", max_length=200), forget: str = Form("")) -> Response:
+    """Check a pasted device key and keep it in an HttpOnly cookie of this browser; or forget it."""
+    if forget:
+        response = _enrol_page(request, None, "Đã xóa khóa thiết bị khỏi trình duyệt này.")
+        clear_device_cookie(response, request)
+        return response
+    key = key.strip()
+    device = await device_of(request, key)
+    if device is None:
+        log.info("kiosk enrolment refused from %s", client_ip(request))
+        return _enrol_page(request, None, "Khóa thiết bị không đúng hoặc đã bị thu hồi.", status=403)
+    response: Response = RedirectResponse(ENROL_HOME.get(device.kind, "/kiosk/enrol"), status_code=303)
+    set_device_cookie(response, request, key)
+    return response
+
+
+def _enrol_page(request: Request, device: DeviceView | None, message: str, status: int = 200) -> HTMLResponse:
+    center = html.escape(request.app.state.settings.center_name)
+    now = (f"<p>Trình duyệt này đang là thiết bị <strong>{html.escape(device.name)}</strong> "
+           f"({html.escape(device.kind)}).</p>" if device else "<p>Trình duyệt này chưa được đăng ký.</p>")
+    note = f'<p class="status" role="alert">{html.escape(message)}</p>' if message else ""
+    page = (f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><meta name="robots" content="noindex">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>Đăng ký thiết bị — {center}'
+            f'</title><link rel="stylesheet" href="/static/kiosk.css"></head><body><main class="enrol">'
+            f"<h1>Đăng ký thiết bị</h1>{now}{note}"
+            '<form method="post" action="/kiosk/enrol" autocomplete="off">'
+            '<label for="key">Khóa thiết bị (do quản trị viên tạo bằng <code>motcua devices add</code> '
+            'hoặc trang Quản trị)</label><input id="key" name="key" type="password" required maxlength="200">'
+            '<button type="submit">Ghi khóa</button></form>'
+            '<form method="post" action="/kiosk/enrol"><input type="hidden" name="forget" value="1">'
+            '<button type="submit">Xóa khóa khỏi trình duyệt này</button></form></main></body></html>')
+    return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})

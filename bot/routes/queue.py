@@ -1,9 +1,11 @@
 """The queue over HTTP: tickets for kiosks and staff, staff operations, the display board.
 
-Public: take a number at the kiosk, see a ticket's status (the QR code on the paper
-ticket), the board page ``/board`` with its live stream (server-sent events) and the
-voice call-out WAV. Staff: call next, recall, start, finish, no-show, transfer,
-pause/resume a counter, configure services and counters, statistics.
+Public: take a plain number (rate-limited per address), see a ticket's status (the QR
+code on the paper ticket), the board page ``/board`` with its live stream (server-sent
+events). A registered device (:mod:`motcua.devices`) or a signed-in staff member: a number
+in a priority group, printing, the voice call-out WAV of a number actually called.
+Staff: call next, recall, start, finish, no-show, transfer, pause/resume a counter,
+configure services and counters, statistics.
 
 Staff routes sit behind :func:`require_staff`: a signed-in staff member or admin
 (``bot.auth``), recorded as the actor of every operation.
@@ -20,18 +22,24 @@ import threading
 from dataclasses import asdict
 from datetime import date, datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot import auth
+from bot.devices import AnyCaller, MayPrint, MayVoice, refuse
+from bot.ratelimit import TokenBuckets
 from bot.routes.pages import STATIC
+from bot.security import client_ip
 from devices.printer import TicketPrint, TicketPrinter, print_ticket, printer_from_url
 from devices.voice import EspeakVoice, Voice, VoiceError, spoken_call
 from motcua.db import session_scope
+from motcua.devices import Capability
 from motcua.queue.config import CounterConfig, QueueConfig, ServiceConfig, load_queue_config, nfc
 from motcua.queue.service import (
+    CALLED,
+    SERVING,
     Board,
     CounterView,
     QueueError,
@@ -52,6 +60,12 @@ STREAM_MAX_S = 30.0
 """A stream ends after this long and the browser reconnects at once (EventSource): the server
 never waits long for an open board when it shuts down, and proxies see fresh connections."""
 LABEL = re.compile(r"^[A-Z]\d{3,6}$")
+ANONYMOUS_TICKETS = (10, 600.0)
+"""Plain numbers anyone may take from one address: 10, refilled over 10 minutes."""
+MAX_COUNTER = 999
+"""Counter numbers a request may name at all; the configured counters are checked after."""
+TOO_MANY_TICKETS = ("Ông/bà đã lấy nhiều số trong thời gian ngắn. "
+                    "Xin vui lòng đợi ít phút hoặc hỏi cán bộ tại quầy.")
 
 
 # --- what the routes share ----------------------------------------------------------------
@@ -93,6 +107,8 @@ class QueueRuntime:
         self.printer = printer if printer is not None else printer_from_url(settings.printer_url)
         self.voice = voice or EspeakVoice(settings.data_dir / "voice")
         self.hub = BoardHub()
+        burst, seconds = ANONYMOUS_TICKETS
+        self.anonymous_tickets = TokenBuckets(burst / seconds, burst)
         self.url = settings.sqlalchemy_url
         with session_scope(self.url) as session:
             if seed_queue(session, self.config):
@@ -181,11 +197,11 @@ class IssueIn(BaseModel):
     service: str = Field(..., min_length=1, max_length=16, description="mã dịch vụ, ví dụ HT")
     priority: str = Field("", max_length=32, description="mã nhóm ưu tiên; trống = thường")
     phone: str | None = Field(None, max_length=20, description="số điện thoại để báo khi sắp đến lượt")
-    print: bool = Field(True, description="in phiếu ở máy in của kiosk")
+    print: bool | None = Field(None, description="in phiếu ở máy in của kiosk; trống = in khi là kiosk đã đăng ký")
 
 
 class StaffIssueIn(IssueIn):
-    print: bool = False
+    print: bool | None = False
     channel: str = Field("staff", max_length=32)
     sender_id: str | None = Field(None, max_length=128)
 
@@ -338,8 +354,21 @@ def _issue(runtime: QueueRuntime, body: IssueIn, channel: str, sender_id: str | 
 
 
 @router.post("/api/v1/queue/tickets", response_model=IssueOut, summary="Lấy số thứ tự tại kiosk / take a number")
-def issue_at_kiosk(body: IssueIn, request: Request) -> IssueOut:
-    return _issue(get_runtime(request), body, "kiosk", None, "kiosk")
+def issue_at_kiosk(body: IssueIn, request: Request, caller: AnyCaller) -> IssueOut:
+    """Anyone may take a plain number; a priority group or paper needs a registered device or staff.
+
+    A priority group jumps the line, so it is never self-declared from an unknown machine;
+    anonymous callers are limited per address so nobody can empty a day's numbers.
+    """
+    runtime = get_runtime(request)
+    if body.priority and not caller.may(Capability.PRIORITY):
+        raise refuse(caller, Capability.PRIORITY)
+    if body.print and not caller.may(Capability.PRINT):
+        raise refuse(caller, Capability.PRINT)
+    if caller.anonymous and not runtime.anonymous_tickets.take(client_ip(request)).allowed:
+        raise HTTPException(429, TOO_MANY_TICKETS, headers={"Retry-After": "60"})
+    wanted = body.model_copy(update={"print": caller.may(Capability.PRINT) if body.print is None else body.print})
+    return _issue(runtime, wanted, "kiosk", None, caller.actor)
 
 
 @router.get("/api/v1/queue/tickets/{token}", response_model=TicketOut, summary="Tình trạng một số thứ tự")
@@ -354,7 +383,7 @@ def ticket_status(token: str, request: Request) -> TicketOut:
 
 
 @router.post("/api/v1/queue/tickets/{token}/print", summary="In lại phiếu / print a ticket again")
-def reprint(token: str, request: Request) -> dict:
+def reprint(token: str, request: Request, caller: MayPrint) -> dict:
     runtime = get_runtime(request)
     try:
         with session_scope(runtime.url) as session:
@@ -368,7 +397,7 @@ def reprint(token: str, request: Request) -> dict:
         runtime.status_url(ticket.token), ticket.priority_name))
     if not outcome.printed and runtime.printer is not None:
         with session_scope(runtime.url) as session:
-            runtime.service.record(session, "print_failed", ticket, actor="kiosk", message=outcome.message)
+            runtime.service.record(session, "print_failed", ticket, actor=caller.actor, message=outcome.message)
     return {"printed": outcome.printed, "print_message": outcome.message}
 
 
@@ -414,25 +443,40 @@ async def board_stream(request: Request) -> StreamingResponse:
 
 
 @router.get("/api/v1/queue/voice/{label}.wav", summary="Tiếng gọi số (WAV) / the spoken call-out")
-def voice(label: str, request: Request, counter: int | None = None) -> Response:
+def voice(label: str, request: Request, caller: MayVoice,
+          counter: int | None = Query(None, ge=1, le=MAX_COUNTER)) -> Response:
+    """The call-out of a number called today, for the board or staff only.
+
+    Each synthesis costs a process and a file, so only what the hall may really hear is
+    spoken: the label and counter of a ticket being called (or served) there right now.
+    """
     runtime = get_runtime(request)
     label = label.upper()
     if not LABEL.match(label):
         raise HTTPException(404, "Số thứ tự không hợp lệ.")
-    if counter is None:
-        try:
-            with session_scope(runtime.url) as session:
-                counter = runtime.service.ticket_by_label(session, label).counter_number
-        except QueueError as exc:
-            raise _refuse(exc) from exc
-        if counter is None:
-            raise HTTPException(404, f"Số {label} chưa được gọi tới quầy nào.")
+    counter = _called_at(runtime, label, counter)
     try:
         audio = runtime.voice.say(spoken_call(label, counter))
     except VoiceError as exc:
         log.warning("voice unavailable: %s", exc)
         raise HTTPException(503, "Chưa có giọng đọc gọi số (espeak-ng chưa được cài).") from exc
-    return Response(audio, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400"})
+    return Response(audio, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"})
+
+
+def _called_at(runtime: QueueRuntime, label: str, counter: int | None) -> int:
+    """The counter ``label`` is called at today (it must be ``counter`` when given), else 404."""
+    try:
+        with session_scope(runtime.url) as session:
+            if counter is not None and counter not in {c.number for c in runtime.service.counters(session)}:
+                raise HTTPException(404, f"Không có quầy số {counter}.")
+            ticket = runtime.service.ticket_by_label(session, label)
+    except QueueError as exc:
+        raise _refuse(exc) from exc
+    if ticket.status not in (CALLED, SERVING) or ticket.counter_number is None:
+        raise HTTPException(404, f"Số {label} hiện không được mời tới quầy nào.")
+    if counter is not None and ticket.counter_number != counter:
+        raise HTTPException(404, f"Số {label} không được mời tới quầy số {counter}.")
+    return ticket.counter_number
 
 
 # --- staff API ------------------------------------------------------------------------------
@@ -440,6 +484,24 @@ def voice(label: str, request: Request, counter: int | None = None) -> Response:
 @router.post("/api/v1/queue/staff/tickets", response_model=IssueOut, summary="Cán bộ cấp số / staff issues a number")
 def issue_by_staff(body: StaffIssueIn, request: Request, actor: str = Depends(require_staff)) -> IssueOut:
     return _issue(get_runtime(request), body, body.channel or "staff", body.sender_id, actor)
+
+
+class PriorityIn(BaseModel):
+    priority: str = Field("", max_length=32, description="mã nhóm ưu tiên; trống = thường")
+
+
+@router.post("/api/v1/queue/tickets/{token}/priority", response_model=TicketOut,
+             summary="Cán bộ xác nhận nhóm ưu tiên của một số đang chờ")
+def set_priority(token: str, body: PriorityIn, request: Request, actor: str = Depends(require_staff)) -> TicketOut:
+    runtime = get_runtime(request)
+    try:
+        with session_scope(runtime.url) as session:
+            ticket = runtime.service.set_priority(session, token, body.priority, actor)
+            ahead = runtime.service.people_ahead(session, ticket)
+    except (QueueError, ValueError) as exc:
+        raise _refuse(exc) from exc
+    runtime.hub.publish()
+    return TicketOut.of(ticket, runtime, ahead)
 
 
 @router.get("/api/v1/queue/counters", response_model=list[CounterOut], summary="Các quầy và số đang phục vụ")

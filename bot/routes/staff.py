@@ -3,6 +3,7 @@ the dashboard. Every route but sign-in/out depends on :func:`bot.auth.require_st
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -25,7 +26,9 @@ from bot.auth import (
     session_token,
 )
 from bot.message_log import LogEntry
+from bot.ratelimit import SignInThrottle
 from bot.routes.pages import STATIC
+from bot.security import CSRF_COOKIE, client_ip, csrf_token_for, safe_next, secure_cookies
 from bot.staff_desk import RESUMED_TEXT
 from channels.base import BotMessage, clean_text
 from knowledge_base.store import ProcedureRow
@@ -63,6 +66,10 @@ async def in_db(request: Request, work):
 class LoginIn(BaseModel):
     username: str = Field(..., min_length=1, max_length=64)
     password: str = Field(..., min_length=1, max_length=256)
+    next: str = Field("", max_length=2000, description="trang muốn mở sau khi đăng nhập (chỉ đường dẫn trong trang)")
+
+
+SIGNIN_THROTTLED = "Đăng nhập sai quá nhiều lần từ máy này. Xin thử lại sau {minutes} phút."
 
 
 @router.get("/staff/login", response_class=HTMLResponse, summary="Trang đăng nhập cán bộ / sign-in page")
@@ -70,9 +77,22 @@ async def login_page(request: Request) -> HTMLResponse:
     return page(request, "login.html")
 
 
-@router.post("/api/v1/staff/login", summary="Đăng nhập / sign in")
+def _throttled(wait_s: float) -> JSONResponse:
+    minutes = max(1, math.ceil(wait_s / 60))
+    return JSONResponse({"detail": SIGNIN_THROTTLED.format(minutes=minutes)}, status_code=429,
+                        headers={"Retry-After": str(max(1, math.ceil(wait_s)))})
+
+
+@router.post("/api/v1/staff/login", summary="Đăng nhập / sign in",
+             responses={401: {"description": "sai tên, sai mật khẩu hoặc tài khoản tạm khóa (một câu trả lời)"},
+                        429: {"description": "quá nhiều lần sai từ một địa chỉ IP"}})
 async def login(body: LoginIn, request: Request) -> JSONResponse:
     rules = policy(request)
+    throttle = SignInThrottle.of(request)
+    ip, name = client_ip(request), body.username.strip().lower()
+    wait = throttle.wait(ip, name)
+    if wait > 0:  # before any database or argon2 work: the same for every name
+        return _throttled(wait)
 
     def work(session):
         try:
@@ -84,12 +104,17 @@ async def login(body: LoginIn, request: Request) -> JSONResponse:
 
     result, error = await in_db(request, work)
     if error is not None:
-        return JSONResponse({"detail": str(error), "locked": error.locked}, status_code=423 if error.locked else 401)
+        throttle.failed(ip, name)
+        return JSONResponse({"detail": str(error)}, status_code=401)
+    throttle.succeeded(ip, name)
     token, principal = result
     response = JSONResponse({"user": _principal(principal),
-                             "redirect": "/admin" if principal.is_admin else "/staff"})
-    response.set_cookie(COOKIE, token, max_age=int(rules.session_ttl.total_seconds()), httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https", path="/")
+                             "redirect": safe_next(body.next, "/admin" if principal.is_admin else "/staff")})
+    secure, max_age = secure_cookies(request), int(rules.session_ttl.total_seconds())
+    response.set_cookie(COOKIE, token, max_age=max_age, httponly=True, samesite="strict", secure=secure, path="/")
+    # read by the staff pages' scripts and echoed as X-CSRF-Token (see bot/security.py)
+    response.set_cookie(CSRF_COOKIE, csrf_token_for(token), max_age=max_age, httponly=False, samesite="strict",
+                        secure=secure, path="/")
     return response
 
 
@@ -100,6 +125,7 @@ async def logout(request: Request) -> JSONResponse:
         await in_db(request, lambda session: close_session(session, token))
     response = JSONResponse({"ok": True})
     response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
     return response
 
 

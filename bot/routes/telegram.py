@@ -12,6 +12,7 @@ import logging
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from telegram import Update
 
 from bot.ratelimit import should_stay_quiet
@@ -67,7 +68,8 @@ async def telegram_webhook(request: Request, background: BackgroundTasks) -> JSO
     except Exception as exc:  # junk from someone who knows the secret: answered, never crashed on
         log.warning("unreadable Telegram update: %r", exc)
         return _answer(400, "Không đọc được nội dung.")
-    if channels.telegram_seen.seen(str(update.update_id)):
+    if channels.telegram_seen.seen(str(update.update_id)) or not await run_in_threadpool(
+            request.app.state.event_ledger.first_time, "telegram", str(update.update_id)):
         return _answer(200, "duplicate")
     incoming = channels.telegram.parse(update)
     if incoming is None:

@@ -2,6 +2,8 @@
 
 Pages from other sites may talk to it only when their origin is in ``cors_origins``
 (browsers do not apply CORS to websockets, so the ``Origin`` header is checked here).
+Every socket also passes the gateway-wide Origin check (``bot/security.py``), and each
+message counts against its client IP's chat limit before the session's own.
 Notifications for the session (``channels/notify.py``) are pushed while the page is
 open, and handed over on reconnect when it was not.
 """
@@ -16,6 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from bot.ratelimit import ip_limited_reply, take_for_client_ip
 from channels import kiosk, web
 
 log = logging.getLogger(__name__)
@@ -51,10 +54,7 @@ async def forward_pushes(queue: asyncio.Queue, send: FrameSender, render) -> Non
 
 @router.websocket("/ws/widget")
 async def widget_socket(websocket: WebSocket) -> None:
-    settings = websocket.app.state.settings
-    if not web.origin_allowed(websocket.headers.get("origin"), settings.cors_origins, own_origin(websocket)):
-        await websocket.close(code=1008)  # before accept: the handshake is refused with 403
-        return
+    # Origin was checked by bot.security.SecurityMiddleware (own host, public_url, cors_origins)
     await websocket.accept()
     session = web.session_or_new(websocket.query_params.get("session"))
     sender = web.sender_id(session)
@@ -82,7 +82,7 @@ async def widget_socket(websocket: WebSocket) -> None:
                 await send({"type": "pong"})
                 continue
             await send({"type": "typing"})
-            reply = await gateway.handle(message)
+            reply = await gateway.handle(message) if take_for_client_ip(websocket).allowed else ip_limited_reply()
             await send(web.render_messages(reply.messages))
     except (WebSocketDisconnect, RuntimeError):
         pass

@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from bot.ratelimit import should_stay_quiet
 from bot.routes.telegram import BodyTooLarge, read_body
 from channels.base import BotMessage
-from channels.zalo import SIGNATURE_HEADER, ZaloInput, verify_signature
+from channels.zalo import SIGNATURE_HEADER, ZaloInput, is_fresh, verify_signature
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["zalo"])
 
 MAX_BODY_BYTES = 1_000_000
+wall_clock = time.time
+"""Seconds since the epoch, compared with the event's timestamp (tests set their own)."""
 
 
 def _answer(status: int, detail: str) -> JSONResponse:
@@ -47,10 +51,13 @@ async def zalo_webhook(request: Request, background: BackgroundTasks) -> JSONRes
     event = json.loads(raw)  # verify_signature has parsed it once already
     if isinstance(event, dict) and str(event.get("app_id", settings.zalo_app_id)) != settings.zalo_app_id:
         return _answer(403, "Sai ứng dụng.")
+    if not is_fresh(event, wall_clock()):
+        return _answer(403, "Sự kiện đã quá hạn (quá 5 phút).")
     incoming = channels.zalo.parse(event)
     if incoming is None:
         return _answer(200, "ignored")
-    if channels.zalo_seen.seen(incoming.event_id):
+    if channels.zalo_seen.seen(incoming.event_id) or not await run_in_threadpool(
+            request.app.state.event_ledger.first_time, "zalo", incoming.event_id):
         return _answer(200, "duplicate")
     background.add_task(handle_event, request.app, incoming)
     return _answer(200, "accepted")

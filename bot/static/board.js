@@ -1,4 +1,5 @@
 // Display board: one server-sent event stream; each new call is shown and spoken.
+// The call-out WAV is served only to an enrolled board (HttpOnly cookie from /kiosk/enrol) or staff.
 (function () {
   "use strict";
   const WEEKDAYS = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
@@ -73,8 +74,9 @@
     speaking = true;
     const audio = new Audio(voiceQueue.shift());
     const done = () => { speaking = false; setTimeout(playNext, 400); };
-    audio.addEventListener("ended", done);
-    audio.addEventListener("error", done);
+    audio.addEventListener("ended", () => { $("voice-note").hidden = true; done(); });
+    // the voice needs this browser enrolled as a board (/kiosk/enrol): say so instead of staying silent
+    audio.addEventListener("error", () => { $("voice-note").hidden = false; done(); });
     audio.play().catch(() => { soundButton.hidden = false; done(); });
   }
 

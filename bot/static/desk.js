@@ -20,7 +20,7 @@ async function loadMe() {
 }
 
 $("logout").addEventListener("click", async () => {
-  await fetch("/api/v1/staff/logout", { method: "POST", credentials: "same-origin" });
+  await fetch("/api/v1/staff/logout", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrfToken() } });
   window.location = LOGIN;
 });
 
@@ -60,8 +60,15 @@ function fields(dl, pairs) {
 }
 
 // --- talking to the server ---------------------------------------------------------------
+// Mã chống giả mạo (CSRF): cookie motcua_csrf đặt lúc đăng nhập, gửi lại trong X-CSRF-Token.
+function csrfToken() {
+  const found = document.cookie.split("; ").find((c) => c.startsWith("motcua_csrf="));
+  return found ? decodeURIComponent(found.slice("motcua_csrf=".length)) : "";
+}
+
 async function api(path, options) {
   const opts = Object.assign({ credentials: "same-origin" }, options || {});
+  if (opts.method && opts.method !== "GET") opts.headers = Object.assign({ "X-CSRF-Token": csrfToken() }, opts.headers || {});
   let response;
   try {
     response = await fetch(path, opts);
@@ -266,10 +273,10 @@ $("upload-form").addEventListener("submit", async (e) => {
   }
 });
 
-async function openPdf(url) {
+async function openPdf(url, options) {
   const win = window.open("", "_blank");
   try {
-    const blob = await api(url);
+    const blob = await api(url, options);
     const objectUrl = URL.createObjectURL(blob);
     if (win) win.location = objectUrl; else window.location = objectUrl;
     setTimeout(() => URL.revokeObjectURL(objectUrl), 60000);
@@ -279,8 +286,20 @@ async function openPdf(url) {
   }
 }
 
+// In giấy tiếp nhận = cấp mã tra cứu mới (mã cũ hết hiệu lực): chỉ máy chủ biết mã lúc tạo ra nó.
 $("print-receipt").addEventListener("click", () => {
-  if (current) openPdf(`${path(current.code)}/receipt.pdf`);
+  if (current) openPdf(`${path(current.code)}/receipt.pdf`, { method: "POST" });
+});
+
+$("revoke-links").addEventListener("click", async () => {
+  if (!current) return;
+  if (!window.confirm("Thu hồi mọi đường dẫn tải tờ khai của hồ sơ này? Người dân sẽ không tải được nữa.")) return;
+  try {
+    const result = await api(`${path(current.code)}/links/revoke`, { method: "POST" });
+    show(result.message, "ok");
+  } catch (err) {
+    show(err.message);
+  }
 });
 
 // --- portal sync -----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // Kiosk chat: one websocket to the gateway; Rasa's buttons become real buttons.
-// Extras: text size and contrast, Vietnamese read-out (/api/v1/tts), an idle timeout that
-// starts a new session, and pushes (scanner events, notifications) on /ws/kiosk/events.
-// Page options in the address: /kiosk?device=quay-1&idle=120[&key=<MOTCUA_DEVICE_TOKEN>]
+// Extras: text size and contrast, Vietnamese read-out (POST /api/v1/tts: the text never goes in
+// an address), an idle timeout that starts a new session, and pushes (notifications; scanner
+// events when this browser was enrolled as a kiosk at /kiosk/enrol) on /ws/kiosk/events.
+// Page option in the address: /kiosk?idle=120
 (function () {
   "use strict";
   const log = document.getElementById("log");
@@ -9,8 +10,6 @@
   const input = document.getElementById("input");
   const status = document.getElementById("status");
   const params = new URLSearchParams(location.search);
-  const device = (params.get("device") || "").replace(/[^A-Za-z0-9_.-]/g, "").slice(0, 64);
-  const deviceKey = params.get("key") || ""; // MOTCUA_DEVICE_TOKEN, when the kiosk is not the gateway's machine
   const idleSeconds = Math.max(1, Number(params.get("idle")) || 120);
   const GREETING = "Xin chào! Tôi là trợ lý ảo của Trung tâm. Ông/bà cần hỏi thủ tục gì ạ?";
   const SCALES = [1, 1.15, 1.3, 1.5, 1.75];
@@ -70,11 +69,20 @@
   }
 
   // --- read-out -----------------------------------------------------------------------
-  function readAloud(text) {
+  let spoken = 0; // the newest read-out asked for; an older one arriving late is dropped
+  async function readAloud(text) {
     if (!speaking || !text) return;
     if (audio) { audio.pause(); }
-    audio = new Audio("/api/v1/tts?text=" + encodeURIComponent(text.slice(0, 600)));
-    audio.play().catch(() => { /* no speaker, or the browser refused: the text is on screen */ });
+    const mine = ++spoken;
+    try {
+      const response = await fetch("/api/v1/tts", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ text: text.slice(0, 600) }), credentials: "same-origin", cache: "no-store" });
+      if (!response.ok || mine !== spoken || !speaking) return;
+      const url = URL.createObjectURL(await response.blob());
+      if (audio && audio.src.startsWith("blob:")) URL.revokeObjectURL(audio.src);
+      audio = new Audio(url);
+      await audio.play();
+    } catch (e) { /* no speaker, or the browser refused: the text is on screen */ }
   }
 
   // --- sending ------------------------------------------------------------------------
@@ -132,15 +140,14 @@
 
   function connectEvents() {
     if (events) { events.onclose = null; events.close(); }
-    let url = proto + "://" + location.host + "/ws/kiosk/events?session=" + encodeURIComponent(session);
-    if (device) url += "&device=" + encodeURIComponent(device) + (deviceKey ? "&key=" + encodeURIComponent(deviceKey) : "");
-    const ws = new WebSocket(url);
+    // an enrolled kiosk's cookie says which device's scans it gets; nothing secret in the address
+    const ws = new WebSocket(proto + "://" + location.host + "/ws/kiosk/events?session=" + encodeURIComponent(session));
     events = ws;
     ws.onmessage = (event) => {
       const frame = JSON.parse(event.data);
       if (frame.type === "device") onDevice(frame);
       else if (frame.type === "bot") renderBot(frame.messages);
-      else if (frame.type === "ready") document.body.dataset.events = "ready";
+      else if (frame.type === "ready") { document.body.dataset.events = "ready"; document.body.dataset.device = frame.device || ""; }
     };
     ws.onclose = () => {
       if (events !== ws) return;

@@ -9,7 +9,10 @@
 - :mod:`.outbox` — the transactional outbox to the national portal and its worker.
 - :mod:`.portal` — the portal client Protocol, the HTTP client, an in-memory fake.
 - :mod:`.notifications` — the notifier Protocol called after commit, and its defaults.
-- :mod:`.models` — the tables (migration ``0003_dossiers``).
+- :mod:`.links` — random link tokens (stored as SHA-256) and the lookup PIN (salted PBKDF2).
+- :mod:`.guard` — lock-outs of the citizen's lookups per client and per dossier code.
+- :mod:`.upload_stream` — a multipart upload read as a capped stream, checked before its first file.
+- :mod:`.models` — the tables (migrations ``0003_dossiers``, ``0006_dossier_privacy``).
 
 Filing from the assistant::
 
@@ -17,5 +20,6 @@ Filing from the assistant::
     filed = service.file_dossier(DossierApplication(
         procedure_code="1.001193", applicant=Applicant("Nguyễn Thị Lan", "001190012345", "0912345678"),
         values=form_values, form_id="birth_registration", channel="telegram", sender_id=tracker.sender_id))
-    dispatcher.utter_message(text=filed.confirmation_text())
+    dispatcher.utter_message(text=filed.confirmation_text())  # code, due date and the lookup PIN
+    token = service.issue_link(filed.code)  # for declaration_path(filed.code, token)
 """

@@ -10,6 +10,9 @@
   as the change it describes and delivered later by :mod:`motcua.dossiers.outbox`.
 - ``dossier_notifications``: notices for the citizen on the channel they came from,
   recorded by the default notifier for the channels to send.
+- ``dossier_links``: links to a dossier's personal documents, by the SHA-256 of their random
+  token, with expiry and revocation (migration ``0006_dossier_privacy``, which also adds
+  ``dossiers.lookup_pin_hash``: the receipt's lookup PIN, salted and hashed).
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ class DossierRow(Base):
     supplement_note: Mapped[str] = mapped_column(Text, default="")
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lookup_pin_hash: Mapped[str] = mapped_column(String(128), default="")
 
 
 class DossierStatusChange(Base):
@@ -138,3 +142,18 @@ class DossierNotification(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DossierLink(Base):
+    """A link to one of a dossier's personal documents; only the token's SHA-256 is kept."""
+
+    __tablename__ = "dossier_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))  # "declaration"
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_by: Mapped[str] = mapped_column(String(128), default="")

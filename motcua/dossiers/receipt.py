@@ -2,7 +2,8 @@
 
 A4, DejaVu Sans embedded so every Vietnamese letter prints and can be extracted again,
 with a QR code holding the dossier code: the kiosk's scanner reads it to look the dossier up.
-Personal numbers are printed masked; the full numbers stay in the dossier.
+Personal numbers are printed masked; the full numbers stay in the dossier. The lookup PIN is
+printed only when the receipt hands one over (the desk's print makes a new one).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class ReceiptData:
     submission: str
     documents: tuple[str, ...] = ()
     received_by: str = ""
+    lookup_pin: str = ""  # printed only on a receipt that hands a (new) PIN over
 
 
 def _nfc(text: str) -> str:
@@ -117,6 +119,8 @@ def render_receipt_pdf(data: ReceiptData, *, font_dir: str | Path | None = None)
         line("Số định danh cá nhân", mask_number(data.applicant_cccd))
     if data.applicant_phone:
         line("Số điện thoại", mask_number(data.applicant_phone))
+    if data.lookup_pin:
+        line("Mã tra cứu (giữ kín)", data.lookup_pin)
     line("Hình thức nộp", data.submission)
     line("Thời điểm tiếp nhận", f"{received_local:%H} giờ {received_local:%M}, ngày {received_local:%d/%m/%Y}")
     if data.processing_time:
@@ -138,7 +142,8 @@ def render_receipt_pdf(data: ReceiptData, *, font_dir: str | Path | None = None)
     pdf.multi_cell(
         width, 5,
         _nfc("Tra cứu tình trạng hồ sơ: nhắn mã số hồ sơ cho trợ lý Một Cửa, hoặc quét mã QR trên giấy này tại "
-             "kiosk của Trung tâm. Khi nhận kết quả, xin mang theo giấy này và thẻ căn cước."),
+             "kiosk của Trung tâm; để xem chi tiết, cho thêm mã tra cứu (hoặc cả số căn cước và số điện thoại "
+             "đã khai). Khi nhận kết quả, xin mang theo giấy này và thẻ căn cước."),
         new_x="LMARGIN", new_y="NEXT",
     )
     pdf.ln(6)

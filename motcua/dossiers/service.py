@@ -15,8 +15,14 @@ processing time for the way it was submitted (weekends, holidays and the 15:00 c
 count); when a requested supplement arrives, the time starts again from that moment
 (Nghị định 118/2025/NĐ-CP: the time runs from receipt of a complete dossier).
 
-Lookup shows a citizen only what is safe (status, dates, procedure) unless they give the
-CCCD number or phone number recorded on the dossier.
+Lookup shows a citizen only the status and the dates unless they give a second factor: the
+lookup PIN made at filing (told in the chat, printed on the receipt), or the CCCD number AND
+the phone number recorded on the dossier together (issue 17: one number alone, or the code
+alone, let anyone read someone's procedure). Links to the declaration PDF are random tokens
+stored hashed (:mod:`motcua.dossiers.links`), expiring and revocable.
+
+Staff belong to a center: methods taking ``center`` treat a dossier of another center
+(``agency_code``) as not found; ``None`` (an admin) sees every center.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -40,9 +46,11 @@ from motcua.db import session_scope, utcnow
 from motcua.dossier_code import DossierCodeError, format_dossier_code, parse_dossier_code
 from motcua.dossiers.attachments import PreparedAttachment
 from motcua.dossiers.errors import DossierError, DossierNotFound, InvalidApplication, VerificationFailed
+from motcua.dossiers.links import DECLARATION, hash_pin, hash_token, is_pin, new_pin, new_token
 from motcua.dossiers.models import (
     DossierAttachment,
     DossierCounter,
+    DossierLink,
     DossierRow,
     DossierStatusChange,
     PortalOutboxRow,
@@ -67,6 +75,7 @@ __all__ = [
     "FiledDossier",
     "HistoryEntry",
     "OutboxEntry",
+    "is_second_factor",
     "parse_lookup_payload",
 ]
 
@@ -129,6 +138,7 @@ class FiledDossier:
     received_at: datetime
     due_date: date | None
     processing_time: str
+    lookup_pin: str = ""  # given out once, here; only its hash is stored
 
     def confirmation_text(self) -> str:
         """What the assistant tells the citizen once the dossier is filed."""
@@ -137,9 +147,15 @@ class FiledDossier:
             f"Hồ sơ «{self.procedure_name}» đã được tiếp nhận lúc {received:%H:%M} ngày {received:%d/%m/%Y}.",
             f"Mã số hồ sơ: {self.code}",
         ]
+        if self.lookup_pin:
+            lines.append(f"Mã tra cứu: {self.lookup_pin}")
         if self.due_date:
             lines.append(f"Ngày hẹn trả kết quả: {self.due_date:%d/%m/%Y}.")
-        lines.append("Ông/bà ghi lại mã số hồ sơ để tra cứu tình trạng hồ sơ khi cần.")
+        if self.lookup_pin:
+            lines.append("Ông/bà ghi lại mã số hồ sơ và mã tra cứu, giữ kín mã tra cứu: cần cả hai để xem "
+                         "chi tiết hồ sơ khi tra cứu.")
+        else:
+            lines.append("Ông/bà ghi lại mã số hồ sơ để tra cứu tình trạng hồ sơ khi cần.")
         return "\n".join(lines)
 
 
@@ -191,7 +207,7 @@ class DossierView:
         """The answer in Vietnamese, as the assistant says it."""
         received = self.received_at.astimezone(VIETNAM_TZ)
         lines = [
-            f"Hồ sơ {self.code} — {self.procedure_name}",
+            f"Hồ sơ {self.code} — {self.procedure_name}" if self.procedure_name else f"Hồ sơ {self.code}",
             f"Tình trạng: {self.status_label}",
             f"Ngày tiếp nhận: {received:%d/%m/%Y}",
         ]
@@ -215,10 +231,8 @@ class DossierView:
                 for entry in self.history:
                     at = entry.at.astimezone(VIETNAM_TZ)
                     lines.append(f"- {at:%d/%m/%Y %H:%M}: {entry.status_label}")
-        elif self.status in (DossierStatus.SUPPLEMENT_REQUESTED, DossierStatus.REJECTED):
-            lines.append(
-                "Để xem nội dung chi tiết, xin ông/bà cho biết số căn cước hoặc số điện thoại đã khai khi nộp hồ sơ."
-            )
+        else:
+            lines.append(ASK_SECOND_FACTOR)
         if self.notice:
             lines.append(self.notice)
         return "\n".join(lines)
@@ -278,6 +292,26 @@ class DossierDetail:
     attachments: tuple[AttachmentInfo, ...]
     outbox: tuple[OutboxEntry, ...]
     next_statuses: tuple[dict[str, str], ...]  # [{"status": …, "label": …}] the desk may offer
+
+
+ASK_SECOND_FACTOR = (
+    "Để xem nội dung chi tiết (thủ tục, người nộp, yêu cầu bổ sung), xin ông/bà cho biết mã tra cứu in trên "
+    "giấy tiếp nhận hồ sơ, hoặc cả số căn cước và số điện thoại đã khai khi nộp hồ sơ."
+)
+ONE_NUMBER_ONLY = (
+    "Một số căn cước hoặc một số điện thoại thôi chưa đủ để xem chi tiết: xin ông/bà cho biết mã tra cứu in trên "
+    "giấy tiếp nhận, hoặc cả số căn cước và số điện thoại đã khai khi nộp hồ sơ."
+)
+WRONG_SECOND_FACTOR = (
+    "Mã tra cứu hoặc số căn cước và số điện thoại vừa cho không khớp với hồ sơ, nên tôi chỉ báo được "
+    "thông tin chung."
+)
+
+
+def is_second_factor(*, cccd: str = "", phone: str = "", pin: str = "") -> bool:
+    """True when what was given is a whole second factor (a PIN, or both numbers): only such a
+    try can be wrong, and only wrong tries count towards a lock-out."""
+    return bool((pin or "").strip()) or (bool((cccd or "").strip()) and bool((phone or "").strip()))
 
 
 # --- codes and QR payloads -----------------------------------------------------------------
@@ -377,8 +411,12 @@ class DossierService:
         calendar: HolidayCalendar | None = None,
         clock: Callable[[], datetime] = utcnow,
         forms: Mapping[str, Any] | None = None,
+        link_ttl: timedelta = timedelta(days=30),
     ) -> None:
         format_dossier_code(agency_code, date(2000, 1, 1), 1)  # fails early on a malformed agency code
+        if link_ttl <= timedelta(0):
+            raise ValueError(f"link_ttl must be positive, got {link_ttl}")
+        self.link_ttl = link_ttl
         self.database_url = database_url
         self.agency_code = agency_code.upper()
         self.notifier: Notifier = notifier or RecordingNotifier(database_url)
@@ -388,6 +426,7 @@ class DossierService:
 
     @classmethod
     def from_settings(cls, settings, **kwargs) -> DossierService:
+        kwargs.setdefault("link_ttl", timedelta(days=getattr(settings, "dossier_link_days", 30)))
         return cls(settings.sqlalchemy_url, agency_code=settings.agency_code, **kwargs)
 
     def _now(self) -> datetime:
@@ -483,6 +522,7 @@ class DossierService:
         calendar = self._calendar()
         received = self._now()
         day = _local_day(received)
+        pin = new_pin()
         with write_session(self.database_url) as session:
             procedure = get_procedure(session, application.procedure_code)
             if procedure is None:
@@ -505,7 +545,7 @@ class DossierService:
                 applicant_phone=applicant.phone, channel=application.channel, sender_id=application.sender_id,
                 submission_kind=kind.value, status=DossierStatus.RECEIVED.value, received_at=received,
                 processing_value=time.value if time else None, processing_unit=time.unit.value if time else "",
-                due_date=due, supplement_note="", event_count=0, updated_at=received,
+                due_date=due, supplement_note="", event_count=0, updated_at=received, lookup_pin_hash=hash_pin(pin),
             )  # fmt: skip
             session.add(row)
             session.flush()
@@ -516,7 +556,7 @@ class DossierService:
             add_outbox_row(session, row, "dossier.created", self._created_payload(row, attachments), received)
         return FiledDossier(
             code=code, procedure_code=procedure.code, procedure_name=procedure.name, status=row.status,
-            received_at=received, due_date=due, processing_time=time.describe() if time else "",
+            received_at=received, due_date=due, processing_time=time.describe() if time else "", lookup_pin=pin,
         )
 
     def _created_payload(self, row: DossierRow, attachments: Sequence[PreparedAttachment]) -> dict[str, Any]:
@@ -648,20 +688,24 @@ class DossierService:
         actor: str,
         cccd: str = "",
         phone: str = "",
+        pin: str = "",
         verify: bool = False,
+        center: str | None = None,
     ) -> AttachmentInfo:
         """Store a prepared attachment on an open dossier.
 
-        With ``verify=True`` (a citizen uploading), ``cccd`` or ``phone`` must match the dossier.
+        With ``verify=True`` (a citizen uploading), the PIN, or the CCCD and phone together,
+        must match the dossier.
         """
         code = self._code(code)
         now = self._now()
         with write_session(self.database_url) as session:
             row = self._locked(session, code)
-            if verify and not self._verified(row, cccd, phone):
+            self._check_center(row, center)
+            if verify and not self._verified(row, cccd, phone, pin):
                 raise VerificationFailed(
-                    "Số căn cước hoặc số điện thoại không khớp với hồ sơ này, nên chưa nhận được giấy tờ. "
-                    "Xin ông/bà kiểm tra lại, hoặc nộp trực tiếp tại quầy."
+                    "Mã tra cứu hoặc số căn cước và số điện thoại không khớp với hồ sơ này, nên chưa nhận được "
+                    "giấy tờ. Xin ông/bà kiểm tra lại, hoặc nộp trực tiếp tại quầy."
                 )
             if DossierStatus(row.status) in TERMINAL:
                 raise DossierError(
@@ -673,14 +717,18 @@ class DossierService:
             session.flush()
             return _attachment_info(attachment)
 
-    def attachment_content(self, code: str, attachment_id: int) -> tuple[AttachmentInfo, bytes]:
+    def attachment_content(self, code: str, attachment_id: int, *,
+                           center: str | None = None) -> tuple[AttachmentInfo, bytes]:
         code = self._code(code)
         with session_scope(self.database_url) as session:
-            found = session.execute(
+            query = (
                 select(DossierAttachment)
                 .join(DossierRow, DossierRow.id == DossierAttachment.dossier_id)
                 .where(DossierRow.code == code, DossierAttachment.id == attachment_id)
-            ).scalar_one_or_none()
+            )
+            if center is not None:
+                query = query.where(DossierRow.agency_code == center.upper())
+            found = session.execute(query).scalar_one_or_none()
             if found is None:
                 raise DossierNotFound(f"Hồ sơ {code} không có giấy tờ số {attachment_id}.")
             return _attachment_info(found), found.content
@@ -688,8 +736,17 @@ class DossierService:
     # -- reading -----------------------------------------------------------------------
 
     @staticmethod
-    def _verified(row: DossierRow, cccd: str = "", phone: str = "") -> bool:
-        return _same(_digits(cccd), row.applicant_cccd) or _same(_normal_phone(phone), row.applicant_phone)
+    def _verified(row: DossierRow, cccd: str = "", phone: str = "", pin: str = "") -> bool:
+        """The second factor: the lookup PIN, or the CCCD AND the phone recorded on the dossier."""
+        if (pin or "").strip() and is_pin(row.lookup_pin_hash, pin):
+            return True
+        return _same(_digits(cccd), row.applicant_cccd) and _same(_normal_phone(phone), row.applicant_phone)
+
+    @staticmethod
+    def _check_center(row: DossierRow, center: str | None) -> None:
+        """A dossier of another center is, for this staff member, not there."""
+        if center is not None and row.agency_code.upper() != center.upper():
+            raise DossierNotFound(_not_found(row.code))
 
     def _overdue(self, row: DossierRow) -> bool:
         return (
@@ -718,12 +775,13 @@ class DossierService:
     def _view(self, session: Session, row: DossierRow, verified: bool, notice: str = "") -> DossierView:
         status = DossierStatus(row.status)
         base = dict(
-            code=row.code, procedure_code=row.procedure_code, procedure_name=row.procedure_name,
+            code=row.code, procedure_code="", procedure_name="",
             status=status.value, status_label=status.label, received_at=_aware(row.received_at),
             due_date=row.due_date, updated_at=_aware(row.updated_at), overdue=self._overdue(row), notice=notice,
         )  # fmt: skip
-        if not verified:
+        if not verified:  # status and dates only: the procedure alone can say too much about a person
             return DossierView(**base)
+        base.update(procedure_code=row.procedure_code, procedure_name=row.procedure_name)
         return DossierView(
             **base,
             verified=True,
@@ -735,56 +793,146 @@ class DossierService:
             attachments=tuple(a.label for a in self._attachments(session, row)),
         )
 
-    def lookup(self, payload: str, *, cccd: str = "", phone: str = "", scanned: bool = False) -> DossierView:
+    def lookup(self, payload: str, *, cccd: str = "", phone: str = "", pin: str = "",
+               scanned: bool = False) -> DossierView:
         """A dossier by its code (typed, or ``scanned`` from the receipt's QR code).
 
-        Without a matching ``cccd`` or ``phone`` only the safe fields are filled.
-        Raises :class:`DossierError` for a malformed code or QR payload, :class:`DossierNotFound`.
+        Without the ``pin``, or the ``cccd`` and ``phone`` together, only the status and dates
+        are filled. Raises :class:`DossierError` for a malformed code or QR payload,
+        :class:`DossierNotFound`.
         """
         code = parse_lookup_payload(payload, scanned=scanned)
         with session_scope(self.database_url) as session:
             row = session.scalar(select(DossierRow).where(DossierRow.code == code))
             if row is None:
                 raise DossierNotFound(_not_found(code))
-            tried = bool((cccd or "").strip() or (phone or "").strip())
-            verified = tried and self._verified(row, cccd, phone)
-            notice = ""
-            if tried and not verified:
-                notice = ("Số căn cước hoặc số điện thoại vừa cho không khớp với hồ sơ, "
-                          "nên em chỉ báo được thông tin chung.")
+            tried = is_second_factor(cccd=cccd, phone=phone, pin=pin)
+            verified = tried and self._verified(row, cccd, phone, pin)
+            notice = WRONG_SECOND_FACTOR if tried and not verified else ""
+            if not tried and ((cccd or "").strip() or (phone or "").strip()):
+                notice = ONE_NUMBER_ONLY
             return self._view(session, row, verified, notice)
 
     def find_for_applicant(self, *, cccd: str = "", phone: str = "", sender_id: str = "",
                            limit: int = 5) -> list[DossierView]:
         """Recent dossiers of one applicant, for a citizen who has lost the code.
 
-        Both the CCCD number and the phone must match; or one of them, for dossiers filed
-        from the same conversation (``sender_id``). Anything else finds nothing, so a number
-        alone never reveals someone's dossiers.
+        Both the CCCD number and the phone must match. Anything else finds nothing, so a
+        number alone never reveals someone's dossiers; ``sender_id`` no longer helps, since
+        a REST or kiosk client chooses its own (issue 17), and is kept for the callers.
         """
+        del sender_id
         cccd, phone = _digits(cccd), _normal_phone(phone) if (phone or "").strip() else ""
-        if not cccd and not phone:
+        if not cccd or not phone:
             return []
-        query: Select = select(DossierRow)
-        if cccd and phone:
-            query = query.where(DossierRow.applicant_cccd == cccd, DossierRow.applicant_phone == phone)
-        elif sender_id:
-            match = DossierRow.applicant_cccd == cccd if cccd else DossierRow.applicant_phone == phone
-            query = query.where(match, DossierRow.sender_id == sender_id)
-        else:
-            return []
+        query: Select = select(DossierRow).where(DossierRow.applicant_cccd == cccd,
+                                                 DossierRow.applicant_phone == phone)
         with session_scope(self.database_url) as session:
             rows = session.scalars(query.order_by(DossierRow.received_at.desc()).limit(limit)).all()
             return [self._view(session, row, True) for row in rows]
 
-    def get(self, code: str) -> DossierDetail:
-        """Everything about a dossier (staff only)."""
+    def get(self, code: str, *, center: str | None = None) -> DossierDetail:
+        """Everything about a dossier (staff only; ``center`` limits it to that center's dossiers)."""
         code = self._code(code)
         with session_scope(self.database_url) as session:
             row = session.scalar(select(DossierRow).where(DossierRow.code == code))
             if row is None:
                 raise DossierNotFound(_not_found(code))
+            self._check_center(row, center)
             return self._detail(session, row)
+
+    def check_center(self, code: str, center: str | None) -> str:
+        """The normalized ``code`` when the dossier exists in ``center`` (None: any); else :class:`DossierNotFound`."""
+        code = self._code(code)
+        with session_scope(self.database_url) as session:
+            row = session.scalar(select(DossierRow).where(DossierRow.code == code))
+            if row is None:
+                raise DossierNotFound(_not_found(code))
+            self._check_center(row, center)
+        return code
+
+    def record_view(self, code: str, *, actor: str, what: str, detail: Mapping[str, Any] | None = None) -> None:
+        """Write to the audit log that ``actor`` saw ``what`` (detail, attachment, receipt…) of a dossier.
+
+        Every staff view of personal data is recorded, so a center can answer a citizen who
+        asks who read their file (issue 17).
+        """
+        from motcua.staff.accounts import record_audit
+
+        with write_session(self.database_url) as session:
+            record_audit(session, actor, f"dossier.view.{what}", f"dossier:{self._code(code)}", None,
+                         dict(detail or {}) or None)
+
+    # -- links and the lookup PIN --------------------------------------------------------
+
+    def issue_link(self, code: str, *, purpose: str = DECLARATION) -> str:
+        """A new random token for a link to the dossier's ``purpose`` document; only its hash is stored."""
+        code = self._code(code)
+        token = new_token()
+        now = self._now()
+        with write_session(self.database_url) as session:
+            row = session.scalar(select(DossierRow).where(DossierRow.code == code))
+            if row is None:
+                raise DossierNotFound(_not_found(code))
+            session.add(DossierLink(dossier_id=row.id, purpose=purpose, token_hash=hash_token(token),
+                                    created_at=now, expires_at=now + self.link_ttl, revoked_by=""))
+        return token
+
+    def linked_dossier(self, code: str, token: str, *, purpose: str = DECLARATION) -> DossierDetail | None:
+        """The dossier when ``token`` is a live link of ``purpose`` to ``code``; None for every refusal.
+
+        Unknown, malformed, expired or revoked tokens, unknown codes and tokens of another
+        dossier all answer None, so a caller cannot tell one from another.
+        """
+        if not token or len(token) > 64 or not code:
+            return None
+        try:
+            code = self._code(code)
+        except DossierError:
+            return None
+        now = self._now()
+        with session_scope(self.database_url) as session:
+            found = session.execute(
+                select(DossierLink, DossierRow).join(DossierRow, DossierRow.id == DossierLink.dossier_id)
+                .where(DossierLink.token_hash == hash_token(token))
+            ).first()
+            if found is None:
+                return None
+            link, row = found
+            if (row.code != code or link.purpose != purpose or link.revoked_at is not None
+                    or _aware(link.expires_at) <= now):
+                return None
+            return self._detail(session, row)
+
+    def revoke_links(self, code: str, *, actor: str, center: str | None = None) -> int:
+        """Revoke every live link to the dossier's documents (audited); answers how many."""
+        from motcua.staff.accounts import record_audit
+
+        code = self._code(code)
+        now = self._now()
+        with write_session(self.database_url) as session:
+            row = self._locked(session, code)
+            self._check_center(row, center)
+            links = session.scalars(
+                select(DossierLink).where(DossierLink.dossier_id == row.id, DossierLink.revoked_at.is_(None))
+            ).all()
+            for link in links:
+                link.revoked_at, link.revoked_by = now, actor
+            record_audit(session, actor, "dossier.links_revoked", f"dossier:{code}", None, {"revoked": len(links)})
+            return len(links)
+
+    def reissue_pin(self, code: str, *, actor: str, center: str | None = None) -> str:
+        """A new lookup PIN for the dossier (the old one stops working), audited; for a printed receipt."""
+        from motcua.staff.accounts import record_audit
+
+        code = self._code(code)
+        pin = new_pin()
+        with write_session(self.database_url) as session:
+            row = self._locked(session, code)
+            self._check_center(row, center)
+            row.lookup_pin_hash = hash_pin(pin)
+            record_audit(session, actor, "dossier.pin_reissued", f"dossier:{code}", None, None)
+        return pin
 
     def _detail(self, session: Session, row: DossierRow) -> DossierDetail:
         status = DossierStatus(row.status)
@@ -814,11 +962,16 @@ class DossierService:
         )  # fmt: skip
 
     def list_dossiers(self, *, status: str = "", search: str = "", limit: int = 50,
-                      offset: int = 0) -> list[DossierSummary]:
-        """Dossiers for the desk, newest first; ``search`` matches code, name, phone or CCCD."""
+                      offset: int = 0, center: str | None = None) -> list[DossierSummary]:
+        """Dossiers for the desk, newest first; ``search`` matches code, name, phone or CCCD.
+
+        ``center`` limits the list to that center's dossiers (None: every center, for admins).
+        """
         if not 1 <= limit <= 500:
             raise ValueError(f"limit must be 1–500, got {limit}")
         query: Select = select(DossierRow)
+        if center is not None:
+            query = query.where(DossierRow.agency_code == center.upper())
         if status:
             query = query.where(DossierRow.status == parse_status(status).value)
         text = " ".join((search or "").split())
@@ -842,23 +995,26 @@ class DossierService:
                 for r in session.scalars(query)
             ]
 
-    def verify_applicant(self, code: str, *, cccd: str = "", phone: str = "") -> bool:
+    def verify_applicant(self, code: str, *, cccd: str = "", phone: str = "", pin: str = "") -> bool:
+        """True when the PIN, or the CCCD and the phone together, match the dossier."""
         code = self._code(code)
         with session_scope(self.database_url) as session:
             row = session.scalar(select(DossierRow).where(DossierRow.code == code))
             if row is None:
                 raise DossierNotFound(_not_found(code))
-            return self._verified(row, cccd, phone)
+            return self._verified(row, cccd, phone, pin)
 
     # -- receipt -----------------------------------------------------------------------
 
-    def receipt_pdf(self, code: str, *, center_name: str, received_by: str = "") -> bytes:
+    def receipt_pdf(self, code: str, *, center_name: str, received_by: str = "", lookup_pin: str = "",
+                    center: str | None = None) -> bytes:
         """The receipt (Giấy tiếp nhận hồ sơ và hẹn trả kết quả) as PDF bytes.
 
         ``received_by`` is the name printed under «người tiếp nhận» (the staff member handing
-        it over); left empty, the line stays blank for a handwritten name.
+        it over); left empty, the line stays blank for a handwritten name. ``lookup_pin`` is
+        printed when given (the PIN is stored hashed, so only its maker can print it).
         """
-        detail = self.get(code)
+        detail = self.get(code, center=center)
         return render_receipt_pdf(ReceiptData(
             code=detail.code, center_name=center_name, procedure_code=detail.procedure_code,
             procedure_name=detail.procedure_name, applicant_name=detail.applicant_name,
@@ -866,7 +1022,7 @@ class DossierService:
             received_at=detail.received_at, due_date=detail.due_date, processing_time=detail.processing_time,
             submission=_SUBMISSION_LABELS.get(detail.submission_kind, detail.submission_kind),
             documents=tuple(f"{a.label} ({a.pages} trang)" for a in detail.attachments),
-            received_by=received_by,
+            received_by=received_by, lookup_pin=lookup_pin,
         ))  # fmt: skip
 
 

@@ -577,6 +577,24 @@ class QueueService:
                     to_service=ticket.service_code, to_counter=to_counter, served_s=served_s)
         return self._view(ticket, self._service_names(session))
 
+    def set_priority(self, session: Session, token: str, priority: str, actor: str) -> TicketView:
+        """Staff put a waiting ticket in a priority group (or back to ordinary) after seeing the citizen.
+
+        The one road to a priority for a number taken on a chat channel or anonymously: the
+        group is never self-declared, a person at the counter confirms it.
+        """
+        category = self.config.priority(priority)
+        begin_write(session)
+        ticket = session.scalar(select(QueueTicket).where(QueueTicket.token == token))
+        if ticket is None:
+            raise QueueNotFound("Không tìm thấy số thứ tự này.")
+        if ticket.status != WAITING:
+            raise QueueError(f"Số {ticket.label} không còn chờ, không đổi được nhóm ưu tiên.")
+        before = ticket.priority
+        ticket.priority, ticket.weight = (category.code, category.weight) if category else ("", 0)
+        self._event(session, "priority_set", ticket, None, actor, before=before, after=ticket.priority)
+        return self._view(ticket, self._service_names(session))
+
     def pause(self, session: Session, counter_number: int, actor: str = "") -> CounterView:
         return self._set_counter_status(session, counter_number, PAUSED, "paused", actor)
 

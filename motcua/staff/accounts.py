@@ -13,7 +13,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from motcua.db import utcnow
@@ -26,12 +26,16 @@ _DUMMY_HASH = _hasher.hash("không-có-tài-khoản-này")
 
 @dataclass(frozen=True)
 class AuthPolicy:
-    """How long a session lives and how many wrong passwords lock an account."""
+    """How long a session lives and how many wrong passwords lock an account.
+
+    The account-wide lock needs many failures and is short: it only slows a guesser spread over
+    many addresses; the gateway's per-(IP, username) throttle stops the others.
+    """
 
     session_ttl: timedelta = timedelta(hours=8)
     idle_timeout: timedelta = timedelta(minutes=60)
-    max_failures: int = 5
-    lockout: timedelta = timedelta(minutes=15)
+    max_failures: int = 20
+    lockout: timedelta = timedelta(minutes=5)
     min_password_length: int = 10
 
     def __post_init__(self) -> None:
@@ -131,37 +135,57 @@ def set_password(session: Session, user: StaffUser, password: str, *, actor: str
     record_audit(session, actor, "user.password", f"user:{user.username}", None, None)
 
 
+SIGN_IN_REFUSED = "Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản đang tạm khóa."
+"""The one answer to an unknown name, a wrong password and a locked account: nothing to probe."""
+
+
+def _user_for_update(session: Session, username: str) -> StaffUser | None:
+    """The account row, locked until the transaction ends, so concurrent sign-ins count every failure.
+
+    PostgreSQL: ``SELECT … FOR UPDATE``. SQLite ignores that, so a no-op UPDATE first takes the
+    database's write lock (the whole sign-in becomes one write transaction, others wait for it).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(StaffUser).where(StaffUser.username == username)
+                        .values(failed_attempts=StaffUser.failed_attempts))
+    return session.scalar(select(StaffUser).where(StaffUser.username == username).with_for_update())
+
+
+def _count_failure(session: Session, user: StaffUser, policy: AuthPolicy, now: datetime) -> bool:
+    """One more wrong password (the row is locked by the caller); True when this one locked the account."""
+    user.failed_attempts += 1
+    if user.failed_attempts < policy.max_failures:
+        return False
+    user.locked_until = now + policy.lockout
+    user.failed_attempts = 0
+    record_audit(session, "system", "user.locked", f"user:{user.username}", None,
+                 {"locked_until": user.locked_until.isoformat()})
+    return True
+
+
 def authenticate(session: Session, username: str, password: str, *, policy: AuthPolicy = DEFAULT_POLICY,
                  now: datetime | None = None) -> StaffUser:
     """The user when the password is right; :class:`SignInError` otherwise.
 
-    After ``policy.max_failures`` wrong passwords in a row the account is locked for
-    ``policy.lockout``, even for the right password.
+    An unknown name, a wrong password and a locked account answer the same message after the
+    same argon2 work. After ``policy.max_failures`` wrong passwords in a row the account is
+    locked for ``policy.lockout`` (many tries, short lock: the per-IP throttle in the gateway
+    is what stops a guesser, so a stranger cannot keep a staff member out of their desk).
     """
     now = now or utcnow()
-    user = session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
-    wrong = SignInError("Tên đăng nhập hoặc mật khẩu không đúng.")
+    user = _user_for_update(session, username.strip().lower())
+    wrong = SignInError(SIGN_IN_REFUSED)
     if user is None:
         verify_password(_DUMMY_HASH, password)
         raise wrong
     locked_until = _aware(user.locked_until)
     if locked_until is not None and locked_until > now:
-        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-        raise SignInError(f"Tài khoản tạm khóa do nhập sai mật khẩu nhiều lần. Thử lại sau {minutes} phút.",
-                          locked=True)
-    if not user.active:
         verify_password(_DUMMY_HASH, password)
-        raise SignInError("Tài khoản đã bị vô hiệu hóa. Liên hệ quản trị viên.")
+        raise SignInError(SIGN_IN_REFUSED, locked=True)
     if not verify_password(user.password_hash, password):
-        user.failed_attempts += 1
-        if user.failed_attempts >= policy.max_failures:
-            user.locked_until = now + policy.lockout
-            user.failed_attempts = 0
-            record_audit(session, "system", "user.locked", f"user:{user.username}", None,
-                         {"locked_until": user.locked_until.isoformat()})
-            raise SignInError("Nhập sai mật khẩu quá nhiều lần: tài khoản tạm khóa "
-                              f"{int(policy.lockout.total_seconds() // 60)} phút.", locked=True)
-        raise wrong
+        raise SignInError(SIGN_IN_REFUSED, locked=_count_failure(session, user, policy, now))
+    if not user.active:  # told only to someone who knows the password
+        raise SignInError("Tài khoản đã bị vô hiệu hóa. Liên hệ quản trị viên.")
     user.failed_attempts = 0
     user.locked_until = None
     user.last_login_at = now

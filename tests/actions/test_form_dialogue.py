@@ -34,7 +34,6 @@ from knowledge_base.forms import load_forms
 from knowledge_base.schema import ChannelKind, Fee, Procedure, ProcessingTime, SubmissionChannel
 from motcua.db import session_scope, upgrade_database
 from motcua.dossier_code import parse_dossier_code
-from motcua.dossiers.links import is_declaration_token
 from motcua.dossiers.models import DossierRow
 from motcua.dossiers.service import DossierService
 from tests.dossiers.support import AGENCY, seed_procedures
@@ -42,7 +41,7 @@ from tests.dossiers.support import AGENCY, seed_procedures
 FORMS = load_forms()
 BIRTH_FORM = FORMS["birth_registration"]
 DOMAIN = {"forms": {"declaration_form": {"required_slots": ["form_answer"]}}}
-SECRET = "khoa-bi-mat-thu-nghiem"
+SECRET = "khoa-bi-mat-thu-nghiem-du-dai-32-ky-tu"
 BIRTH = Procedure(
     code="1.001193", name="Đăng ký khai sinh", aliases=["làm giấy khai sinh", "giấy ks", "khai sinh"],
     channels=[SubmissionChannel(ChannelKind.IN_PERSON, ProcessingTime(1), Fee(free=True))],
@@ -176,7 +175,7 @@ def service(tmp_path) -> DossierService:
 
 @pytest.fixture
 def filer(service) -> DeclarationFiler:
-    return DeclarationFiler(service, "https://motcua.example", SECRET)
+    return DeclarationFiler(service, "https://motcua.example")
 
 
 @pytest.fixture
@@ -364,7 +363,8 @@ async def test_a_pasted_card_qr_is_shown_confirmed_and_fills_the_current_persons
     messages = await loop.say(REQUESTER_QR, "inform", 0.4)
     assert loop.slots["form_stage"] == "card" and not loop.values
     shown = texts(messages)
-    assert "Nguyễn Thị Lan" in shown and "001190012345" in shown and "Người yêu cầu đăng ký khai sinh" in shown
+    assert "Nguyễn Thị Lan" in shown and "Người yêu cầu đăng ký khai sinh" in shown
+    assert "*********345" in shown and "001190012345" not in shown  # read back masked (issue 17)
     assert payloads(messages) == ["/affirm", "/deny"]
     await loop.say("/affirm", "affirm", 1.0)
     assert loop.values == {"birth_requester_name": "Nguyễn Thị Lan",
@@ -410,6 +410,15 @@ async def test_the_summary_lists_every_answer_and_offers_file_correct_cancel(loo
     assert payloads(summary)[-3:] == ["/affirm", "/correct_field", "/cancel"]
 
 
+async def test_the_summary_reads_the_cccd_and_phone_back_masked(loop):
+    await loop.answer_until()
+    summary = texts(await loop.say("xem lại", "nlu_fallback", 0.3))
+    assert "*********345" in summary and "*******678" in summary  # the last three digits, to recognise them
+    for full in ("001190012345", "001088012345", "0912345678", "0912 345 678"):
+        assert full not in summary
+    assert loop.values["birth_requester_cccd"] == "001190012345"  # what will be filed stays whole
+
+
 async def test_correcting_from_the_summary_comes_back_to_the_summary(loop):
     await loop.answer_until()
     picked = await loop.say("/correct_field", "correct_field", 1.0)
@@ -438,8 +447,9 @@ async def test_filing_creates_the_dossier_with_the_values_and_replies_code_due_d
     code = re.search(r"Mã số hồ sơ: (\S+)", reply)[1]
     assert str(parse_dossier_code(code)) == code and code.startswith(AGENCY + "-")
     assert "Ngày hẹn trả kết quả:" in reply
-    url = re.search(r"https://motcua\.example/api/v1/dossiers/(\S+)/declaration\.pdf\?token=(\w+)", reply)
-    assert url[1] == code and is_declaration_token(SECRET, code, url[2])
+    url = re.search(r"https://motcua\.example/api/v1/dossiers/(\S+)/declaration\.pdf\?token=([\w-]+)", reply)
+    assert url[1] == code and len(url[2]) == 32 and service.linked_dossier(code, url[2]).code == code
+    assert re.search(r"Mã tra cứu: \d{6}", reply)  # the second factor for a later lookup
     with session_scope(service.database_url) as session:
         row = session.scalar(select(DossierRow).where(DossierRow.code == code))
         assert row.form_id == "birth_registration" and row.procedure_code == "1.001193"
@@ -455,7 +465,7 @@ async def test_filing_creates_the_dossier_with_the_values_and_replies_code_due_d
 async def test_a_filing_refused_by_the_service_keeps_the_answers_at_the_summary(catalog, tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
     upgrade_database(url)  # no procedures in this catalogue
-    loop = FormLoop(catalog, DeclarationFiler(DossierService(url, agency_code=AGENCY), "https://x", SECRET))
+    loop = FormLoop(catalog, DeclarationFiler(DossierService(url, agency_code=AGENCY), "https://x"))
     await loop.start("điền tờ khai khai sinh", [{"entity": "procedure", "value": "đăng ký khai sinh"}])
     await loop.answer_until()
     messages = await loop.say("/affirm", "affirm", 1.0)

@@ -1,4 +1,8 @@
-"""The declaration PDF link the assistant gives after filing: only its holder can fetch the PDF."""
+"""The declaration PDF link the assistant gives after filing: only its holder can fetch the PDF.
+
+The token is random, per link, stored only as its SHA-256 (issue 17); the unforgeability,
+expiry, revocation and the one identical 404 are in ``tests/security/test_dossier_privacy.py``.
+"""
 
 from __future__ import annotations
 
@@ -13,25 +17,23 @@ from pypdf import PdfReader
 from bot.routes.dossiers import router
 from knowledge_base.forms import load_forms
 from motcua.db import upgrade_database
-from motcua.dossiers.links import declaration_path, declaration_token, is_declaration_token
+from motcua.dossiers.links import declaration_path, hash_token, new_token
 from motcua.dossiers.service import Applicant, DossierApplication, DossierService
 from motcua.settings import Settings
 from tests.dossiers.support import AGENCY, seed_procedures
 
-SECRET = "khoa-bi-mat-thu-nghiem"
+SECRET = "khoa-bi-mat-thu-nghiem-du-dai-32-ky-tu"
 
 
-def test_tokens_are_per_dossier_and_per_key():
+def test_tokens_are_random_and_only_their_hash_is_kept():
     code = f"{AGENCY}-260310-0001"
-    token = declaration_token(SECRET, code)
-    assert len(token) == 32 and is_declaration_token(SECRET, code, token)
-    assert is_declaration_token(SECRET, code.lower(), token.upper())
-    assert not is_declaration_token(SECRET, f"{AGENCY}-260310-0002", token)
-    assert not is_declaration_token("another-secret-key", code, token)
-    assert not is_declaration_token(SECRET, code, "")
-    assert declaration_path(SECRET, code) == f"/api/v1/dossiers/{code}/declaration.pdf?token={token}"
+    tokens = {new_token() for _ in range(100)}
+    assert len(tokens) == 100 and all(len(t) == 32 for t in tokens)
+    token = tokens.pop()
+    assert hash_token(token) != token and len(hash_token(token)) == 64
+    assert declaration_path(code, token) == f"/api/v1/dossiers/{code}/declaration.pdf?token={token}"
     with pytest.raises(ValueError):
-        declaration_token("", code)
+        declaration_path(code, "")
 
 
 @pytest.fixture
@@ -52,9 +54,13 @@ def client_and_code(tmp_path):
     return TestClient(app), filed.code, service
 
 
+def _link(service: DossierService, code: str) -> str:
+    return declaration_path(code, service.issue_link(code))
+
+
 def test_the_link_downloads_the_filled_declaration(client_and_code):
-    client, code, _ = client_and_code
-    response = client.get(declaration_path(SECRET, code))
+    client, code, service = client_and_code
+    response = client.get(_link(service, code))
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
     text = unicodedata.normalize("NFC", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages))
@@ -62,16 +68,17 @@ def test_the_link_downloads_the_filled_declaration(client_and_code):
 
 
 def test_a_wrong_or_missing_token_gets_nothing(client_and_code):
-    client, code, _ = client_and_code
+    client, code, service = client_and_code
     assert client.get(f"/api/v1/dossiers/{code}/declaration.pdf").status_code == 404
     assert client.get(f"/api/v1/dossiers/{code}/declaration.pdf?token={'a' * 32}").status_code == 404
+    token = service.issue_link(code)
     other = f"{AGENCY}-260310-0099"
-    assert client.get(declaration_path(SECRET, other)).status_code == 404  # signed, but no such dossier
+    assert client.get(declaration_path(other, token)).status_code == 404  # a real token, but no such dossier
 
 
 def test_a_dossier_filed_without_a_form_has_no_declaration(client_and_code):
     client, _, service = client_and_code
     filed = service.file_dossier(DossierApplication(
         procedure_code="1.001193", applicant=Applicant("Nguyễn Thị Lan", "001190012345", ""), channel="counter"))
-    response = client.get(declaration_path(SECRET, filed.code))
-    assert response.status_code == 404 and "tờ khai điện tử" in response.json()["detail"]
+    response = client.get(_link(service, filed.code))
+    assert response.status_code == 404 and "không đúng hoặc đã hết hiệu lực" in response.json()["detail"]

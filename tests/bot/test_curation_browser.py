@@ -9,6 +9,7 @@ from bot.app import create_app
 from knowledge_base.store import get_procedure
 from motcua.db import session_scope, upgrade_database
 from tests.bot.test_curation_api import BIRTH, curation_settings
+from tests.browser import wait_for_js
 from tests.servers import serve_in_thread
 from tests.staff.conftest import PASSWORD
 
@@ -35,10 +36,10 @@ def test_staff_edit_a_procedure_on_the_page_see_the_revision_and_revert_it(tmp_p
 
         page.fill("#q", "khai sinh")
         page.click("#search-form button[type=submit]")
-        page.wait_for_function("document.querySelector('#results tr[data-code]') && "
+        wait_for_js(page, "document.querySelector('#results tr[data-code]') && "
                                f"document.querySelector('#results tr').dataset.code === '{BIRTH}'", timeout=10_000)
         page.click(f"#results tr[data-code='{BIRTH}']")
-        page.wait_for_function("document.getElementById('p-title').textContent.includes('Đăng ký khai sinh')",
+        wait_for_js(page, "document.getElementById('p-title').textContent.includes('Đăng ký khai sinh')",
                                timeout=10_000)
         assert page.input_value("#f-name") == "Đăng ký khai sinh"
         assert page.locator("#history tr[data-version]").count() == 1
@@ -48,7 +49,7 @@ def test_staff_edit_a_procedure_on_the_page_see_the_revision_and_revert_it(tmp_p
         page.locator("#f-channels tr").first.locator(".c-free").uncheck()
         page.fill("#f-reason", "lệ phí theo quyết định mới")
         page.click("#save")
-        page.wait_for_function("document.querySelectorAll('#history tr[data-version]').length === 2", timeout=10_000)
+        wait_for_js(page, "document.querySelectorAll('#history tr[data-version]').length === 2", timeout=10_000)
         assert "Đã lưu thủ tục (phiên bản 2)" in page.text_content("#notice")
         assert "thay đổi đã được lưu" in page.text_content("#notice")  # the action server is not running here
         newest = page.locator("#history tr[data-version='2']")
@@ -58,7 +59,7 @@ def test_staff_edit_a_procedure_on_the_page_see_the_revision_and_revert_it(tmp_p
             assert get_procedure(session, BIRTH).channels[0].fee.amount == 15000
 
         newest.locator("button:has-text('Khôi phục bản trước')").click()
-        page.wait_for_function("document.querySelectorAll('#history tr[data-version]').length === 3", timeout=10_000)
+        wait_for_js(page, "document.querySelectorAll('#history tr[data-version]').length === 3", timeout=10_000)
         assert "Đã khôi phục (phiên bản 3)" in page.text_content("#notice")
         assert "khôi phục trạng thái trước phiên bản 2" in page.text_content("#history tr[data-version='3']")
         assert page.input_value("#f-channels tr:first-child .c-fee") == (

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -34,7 +35,10 @@ def fake_rasa(behaviour: dict) -> FastAPI:
                  "buttons": [{"title": "Lệ phí", "payload": "/ask_fee"}]}]
 
     @app.get("/status")
-    async def status():
+    async def status(request: Request):
+        # Rasa's HTTP API behind ``rasa run --auth-token``: 401 without the token
+        if behaviour.get("token") and request.query_params.get("token") != behaviour["token"]:
+            return JSONResponse({"message": "User is not authenticated."}, status_code=401)
         return {"model_file": "motcua-test.tar.gz"}
 
     return app
@@ -113,6 +117,30 @@ def test_rasa_down_gives_busy_message_and_health_reports_it(tmp_path, migrated_s
         assert checks["rasa"]["ok"] is False
         assert checks["action_server"]["ok"] is False
         assert checks["database"]["ok"] is True
+
+
+def test_health_asks_rasa_with_its_api_token(tmp_path, migrated_sqlite):
+    behaviour: dict = {}
+    with serve_in_thread(fake_rasa(behaviour)) as rasa_url:
+        settings = gateway_settings(tmp_path, rasa_url)
+        behaviour["token"] = settings.rasa_token
+        with TestClient(create_app(settings)) as client:
+            assert client.get("/health").json()["checks"]["rasa"]["ok"] is True
+            # the REST webhook is a Rasa channel, not guarded by the token: messages still flow
+            assert client.post("/api/v1/messages", json={"sender": "x", "text": "alo"}).json()["outcome"] == ""
+        behaviour["token"] = "another-token"
+        with TestClient(create_app(settings)) as client:
+            assert client.get("/health").json()["checks"]["rasa"]["ok"] is False
+
+
+def test_the_admin_model_loader_calls_rasa_with_its_token(tmp_path):
+    from types import SimpleNamespace
+
+    from bot.routes.admin import loader
+
+    settings = gateway_settings(tmp_path, "http://127.0.0.1:5005")
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(settings=settings)))
+    assert loader(request).params == {"token": settings.rasa_token}  # PUT /model and /status need it
 
 
 def test_empty_rasa_answer_becomes_an_apology(tmp_path, migrated_sqlite):

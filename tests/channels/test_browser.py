@@ -18,6 +18,8 @@ from fastapi.responses import HTMLResponse
 from bot.app import create_app
 from devices.agent import GatewayReporter, read_device, run, split_lines
 from devices.fake_scanner import DOSSIER_EXAMPLE, FakeScanner
+from motcua.db import session_scope
+from motcua.devices import add_device
 from motcua.settings import ROOT
 from tests.channels.conftest import channel_settings
 from tests.channels.fakes import (
@@ -77,12 +79,18 @@ def bot_texts(page, selector: str) -> list[str]:
 
 def test_kiosk_page_holds_the_story_by_keyboard_reads_aloud_and_takes_a_scan(browser, tmp_path, fakes, migrated):
     settings = channel_settings(tmp_path, fakes)
+    with session_scope(migrated) as session:
+        _, kiosk_key = add_device(session, "quay-1", "kiosk")
     with serve_in_thread(create_app(settings)) as gateway:
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
         page.set_default_timeout(TIMEOUT_MS)
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(f"{gateway}/kiosk?device=quay-1")
+        # the kiosk is enrolled once by an admin pasting its device key (HttpOnly cookie from then on)
+        page.goto(f"{gateway}/kiosk/enrol")
+        page.fill("input[name=key]", kiosk_key)
+        page.click("button:has-text('Ghi khóa')")
+        page.wait_for_url(f"{gateway}/kiosk")
         page.wait_for_selector("#status:has-text('Đã kết nối')")
         page.wait_for_selector("body[data-events='ready']")
         assert page.get_attribute("#log", "role") == "log"
@@ -115,9 +123,11 @@ def test_kiosk_page_holds_the_story_by_keyboard_reads_aloud_and_takes_a_scan(bro
         with page.expect_response(lambda r: "/api/v1/tts" in r.url) as announced:
             page.keyboard.press("Enter")
         assert announced.value.status in (200, 503)  # 503 only where espeak-ng is missing
+        assert announced.value.request.method == "POST" and "?" not in announced.value.url  # text never in a URL
         fee_button = tab_to(page, lambda f: f["tag"] == "BUTTON" and f["text"] == "Lệ phí")
         assert fee_button
-        with page.expect_response(lambda r: "/api/v1/tts" in r.url and "mi%E1%BB%85n" in r.url) as spoken:
+        with page.expect_response(lambda r: "/api/v1/tts" in r.url and "miễn" in (r.request.post_data or "")
+                                  ) as spoken:
             page.keyboard.press("Enter")
         page.wait_for_selector(f".msg.bot:has-text('{FEE_TEXT_AFTER_BIRTH[:25]}')")
         assert spoken.value.status == (200 if shutil.which("espeak-ng") else 503)
@@ -126,7 +136,7 @@ def test_kiosk_page_holds_the_story_by_keyboard_reads_aloud_and_takes_a_scan(bro
 
         # a dossier receipt under the scanner: agent → gateway → this page → its chat socket → Rasa
         with FakeScanner() as scanner:
-            reporter = GatewayReporter(gateway, "quay-1")
+            reporter = GatewayReporter(gateway, "quay-1", key=kiosk_key)
             agent = threading.Thread(target=run, args=(split_lines(read_device(scanner.path)), reporter), daemon=True)
             agent.start()
             scanner.scan(DOSSIER_EXAMPLE)

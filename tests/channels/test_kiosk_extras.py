@@ -1,4 +1,4 @@
-"""The kiosk's extras: read-out audio, scanner events from the device agent, pushes to the page."""
+"""The kiosk's extras: read-out audio (POST), scanner events from a registered device agent, pushes to the page."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from bot.app import create_app
 from bot.routes.kiosk import fix_wav_sizes
 from devices.agent import GatewayReporter, Scan, classify, read_device, run, split_lines
 from devices.fake_scanner import CCCD_EXAMPLE, DOSSIER_EXAMPLE, FakeScanner
+from motcua.db import session_scope
+from motcua.devices import add_device
 from tests.channels.conftest import channel_settings
 from tests.servers import serve_in_thread
 
@@ -25,10 +27,10 @@ needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="esp
 @needs_espeak
 def test_replies_are_read_aloud_as_vietnamese_wav(settings):
     with TestClient(create_app(settings)) as client:
-        audio = client.get("/api/v1/tts", params={"text": "Xin chào, ông bà cần làm thủ tục gì ạ?"})
-        again = client.get("/api/v1/tts", params={"text": "Xin chào, ông bà cần làm thủ tục gì ạ?"})
-        dash = client.get("/api/v1/tts", params={"text": "--help -v en"})  # never read as options
-        empty = client.get("/api/v1/tts", params={"text": "\x00\x01"})
+        audio = client.post("/api/v1/tts", json={"text": "Xin chào, ông bà cần làm thủ tục gì ạ?"})
+        again = client.post("/api/v1/tts", json={"text": "Xin chào, ông bà cần làm thủ tục gì ạ?"})
+        dash = client.post("/api/v1/tts", json={"text": "--help -v en"})  # never read as options
+        empty = client.post("/api/v1/tts", json={"text": "\x00\x01"})
     assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
     body = audio.content
     assert body[:4] == b"RIFF" and body[8:12] == b"WAVE"
@@ -42,7 +44,7 @@ def test_replies_are_read_aloud_as_vietnamese_wav(settings):
 def test_a_missing_synthesiser_gives_a_polite_503(tmp_path, fakes, migrated):
     settings = channel_settings(tmp_path, fakes, tts_command="/nonexistent/espeak")
     with TestClient(create_app(settings)) as client:
-        response = client.get("/api/v1/tts", params={"text": "xin chào"})
+        response = client.post("/api/v1/tts", json={"text": "xin chào"})
     assert response.status_code == 503
     assert "đọc to" in response.json()["detail"]
 
@@ -64,36 +66,43 @@ def test_scans_are_classified():
     assert list(split_lines(iter([b"x" * 5000, b"tail\n"]))) == ["tail"]  # runaway junk is dropped
 
 
-def test_device_events_need_the_token_from_another_machine(tmp_path, fakes, migrated):
+def kiosk_device(url: str, name: str = "quay-1") -> str:
+    """A registered kiosk's key (``motcua devices add quay-1 --kind kiosk``)."""
+    with session_scope(url) as session:
+        return add_device(session, name, "kiosk", actor="test")[1]
+
+
+def test_device_events_need_the_key_of_a_registered_kiosk(tmp_path, fakes, migrated):
     body = {"device": "quay-1", "event": "cccd_scanned", "data": CCCD_EXAMPLE}
-    with TestClient(create_app(channel_settings(tmp_path, fakes))) as client:  # "testclient" is not loopback
-        assert client.post("/api/v1/devices/events", json=body).status_code == 403
-    settings = channel_settings(tmp_path, fakes, device_token="kiosk-token-123")
-    with TestClient(create_app(settings)) as client:
+    key = kiosk_device(migrated)
+    with TestClient(create_app(channel_settings(tmp_path, fakes))) as client:
         with pytest.raises(WebSocketDisconnect):  # scans carry personal data: no key, no listening
-            with client.websocket_connect("/ws/kiosk/events?session=s1&device=quay-1&key=guess") as spy:
+            with client.websocket_connect("/ws/kiosk/events?session=s1&device=quay-1") as spy:
                 spy.receive_text()
-        with client.websocket_connect("/ws/kiosk/events?session=s1&device=quay-1&key=kiosk-token-123") as page:
-            assert json.loads(page.receive_text())["type"] == "ready"
+        client.cookies.set("motcua_device", key)  # what /kiosk/enrol leaves in the kiosk's browser
+        with client.websocket_connect("/ws/kiosk/events?session=s1&device=quay-1") as page:
+            assert json.loads(page.receive_text()) == {"type": "ready", "device": "quay-1"}
+            client.cookies.clear()
             assert client.post("/api/v1/devices/events", json=body).status_code == 401
-            assert client.post("/api/v1/devices/events", json=body, headers={"X-Device-Token": "no"}).status_code == 403
-            bad = client.post("/api/v1/devices/events", json={**body, "event": "rm -rf"},
-                              headers={"X-Device-Token": "kiosk-token-123"})
+            assert client.post("/api/v1/devices/events", json=body, headers={"X-Device-Key": "no"}).status_code == 401
+            bad = client.post("/api/v1/devices/events", json={**body, "event": "rm -rf"}, headers={"X-Device-Key": key})
             assert bad.status_code == 422
-            ok = client.post("/api/v1/devices/events", json=body, headers={"X-Device-Token": "kiosk-token-123"})
+            ok = client.post("/api/v1/devices/events", json=body, headers={"X-Device-Key": key})
             assert ok.json() == {"delivered": 1}
             assert json.loads(page.receive_text()) == {"type": "device", "event": "cccd_scanned", "data": CCCD_EXAMPLE}
             other = client.post("/api/v1/devices/events", json={**body, "device": "quay-2"},
-                                headers={"X-Device-Token": "kiosk-token-123"})
+                                headers={"X-Device-Key": kiosk_device(migrated, "quay-2")})
             assert other.json() == {"delivered": 0}  # another kiosk's scanner
 
 
-def test_the_agent_reads_a_serial_scanner_and_the_kiosk_page_gets_each_scan(settings):
+def test_the_agent_reads_a_serial_scanner_and_the_kiosk_page_gets_each_scan(settings, migrated):
+    key = kiosk_device(migrated)
     with serve_in_thread(create_app(settings)) as gateway, FakeScanner() as scanner:
-        page = connect(gateway.replace("http", "ws") + "/ws/kiosk/events?session=s-agent&device=quay-1", open_timeout=5)
-        assert json.loads(page.recv(timeout=5))["type"] == "ready"
+        page = connect(gateway.replace("http", "ws") + "/ws/kiosk/events?session=s-agent", open_timeout=5,
+                       additional_headers={"Cookie": f"motcua_device={key}"})  # an enrolled kiosk page
+        assert json.loads(page.recv(timeout=5)) == {"type": "ready", "device": "quay-1"}
         reported = []
-        reporter = GatewayReporter(gateway, "quay-1")
+        reporter = GatewayReporter(gateway, "quay-1", key=key)
         agent = threading.Thread(target=lambda: reported.append(
             run(split_lines(read_device(scanner.path)), reporter)), daemon=True)
         agent.start()

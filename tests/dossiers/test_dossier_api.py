@@ -23,6 +23,7 @@ DESK = "/api/v1/staff/dossiers"
 def _sign_in(client: TestClient) -> None:
     response = client.post("/api/v1/staff/login", json={"username": "thuha", "password": STAFF_PASSWORD})
     assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = response.cookies["motcua_csrf"]  # what the desk's script sends
 
 
 @pytest.fixture
@@ -69,7 +70,8 @@ def test_the_public_status_hides_personal_data(client, code):
 
 
 def test_lookup_with_the_phone_or_by_qr_shows_more(client, code):
-    body = client.post("/api/v1/dossiers/lookup", json={"code": code, "phone": "0912 345 678"}).json()
+    body = client.post("/api/v1/dossiers/lookup",
+                       json={"code": code, "cccd": "001190012345", "phone": "0912 345 678"}).json()
     assert body["verified"] and body["applicant_name"] == "Nguyễn Thị Lan"
     assert body["applicant_phone"] == "091*****78"
     scanned = client.post("/api/v1/dossiers/lookup", json={"qr": f"MOTCUA:{code}"}).json()
@@ -134,10 +136,11 @@ def test_uploads_oversized_or_not_an_image_are_refused_and_nothing_is_stored(sta
 
 def test_a_citizen_uploads_only_with_the_matching_number(client, code, sqlite_catalogue):
     files = {"files": ("cs.jpg", jpeg(), "image/jpeg")}
-    wrong = client.post(f"/api/v1/dossiers/{code}/attachments", data={"phone": "0987654321"}, files=files)
-    assert wrong.status_code == 403
-    right = client.post(f"/api/v1/dossiers/{code}/attachments", data={"phone": "0912345678", "label": "Bổ sung"},
+    wrong = client.post(f"/api/v1/dossiers/{code}/attachments", data={"cccd": "001190012345", "phone": "0987654321"},
                         files=files)
+    assert wrong.status_code == 403
+    right = client.post(f"/api/v1/dossiers/{code}/attachments",
+                        data={"cccd": "001190012345", "phone": "0912345678", "label": "Bổ sung"}, files=files)
     assert right.status_code == 201 and right.json()["label"] == "Bổ sung"
     assert _attachments(sqlite_catalogue) == 1
 
@@ -147,7 +150,7 @@ def test_receipts_for_staff_and_for_the_applicant(client, staff, code):
     assert printed.status_code == 200 and printed.content.startswith(b"%PDF-")
     assert "Đỗ Thu Hà" in unicodedata.normalize("NFC", PdfReader(io.BytesIO(printed.content)).pages[0].extract_text())
     assert client.post(f"/api/v1/dossiers/{code}/receipt", json={"phone": "0987654321"}).status_code == 403
-    mine = client.post(f"/api/v1/dossiers/{code}/receipt", json={"cccd": "001190012345"})
+    mine = client.post(f"/api/v1/dossiers/{code}/receipt", json={"cccd": "001190012345", "phone": "0912345678"})
     assert mine.status_code == 200 and mine.headers["content-type"] == "application/pdf"
 
 

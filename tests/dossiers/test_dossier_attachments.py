@@ -73,15 +73,17 @@ def test_attachments_are_stored_with_the_dossier_and_read_back(sqlite_service, s
     stored_info, data = sqlite_service.attachment_content(code, info.id)
     assert hashlib.sha256(data).hexdigest() == stored_info.sha256 == later.sha256
     assert stored_info.sources[0]["filename"] == "ho-khau.pdf"
-    assert sqlite_service.lookup(code, phone="0912345678").attachments == ("Giấy chứng sinh", "Sổ hộ khẩu")
+    assert sqlite_service.lookup(code, cccd="001190012345", phone="0912345678").attachments == ("Giấy chứng sinh", "Sổ hộ khẩu")
 
 
 def test_a_citizen_upload_needs_the_matching_numbers_and_an_open_dossier(sqlite_service, sqlite_catalogue):
     code = sqlite_service.file_dossier(application()).code
     prepared = prepare_attachment([Upload("cs.jpg", jpeg())])
     with pytest.raises(VerificationFailed):
-        sqlite_service.add_attachment(code, prepared, actor="citizen", phone="0987654321", verify=True)
-    sqlite_service.add_attachment(code, prepared, actor="citizen", phone="0912345678", verify=True)
+        sqlite_service.add_attachment(code, prepared, actor="citizen", cccd="001190012345", phone="0987654321",
+                                      verify=True)
+    sqlite_service.add_attachment(code, prepared, actor="citizen", cccd="001190012345", phone="0912345678",
+                                  verify=True)
     sqlite_service.change_status(code, "rejected", actor="staff:Hà", note="Sai thẩm quyền.")
     with pytest.raises(DossierError, match="không nhận thêm giấy tờ"):
         sqlite_service.add_attachment(code, prepared, actor="staff:Hà")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import create_app
+from tests.browser import wait_for_js
 from tests.dossiers.support import STAFF_PASSWORD, add_staff, application, gateway_settings
 from tests.servers import serve_in_thread
 
@@ -25,15 +26,15 @@ def test_staff_open_a_dossier_and_request_a_supplement_from_the_desk_page(tmp_pa
         assert response.ok
         page.goto(f"{base}/staff/dossiers")
         page.wait_for_selector(f"tr[data-code='{code}']", timeout=10_000)
-        page.wait_for_function("document.getElementById('who-name').textContent.includes('Đỗ Thu Hà')",
+        wait_for_js(page, "document.getElementById('who-name').textContent.includes('Đỗ Thu Hà')",
                                timeout=10_000)
         page.click(f"tr[data-code='{code}']")
-        page.wait_for_function(f"document.getElementById('d-code').textContent === 'Hồ sơ {code}'", timeout=10_000)
+        wait_for_js(page, f"document.getElementById('d-code').textContent === 'Hồ sơ {code}'", timeout=10_000)
         assert page.text_content("#d-status") == "Đã tiếp nhận"
         page.click("#d-actions >> text=Yêu cầu bổ sung")
         page.fill("#note", "Thiếu bản chính giấy chứng sinh.")
         page.click("#note-form button[type=submit]")
-        page.wait_for_function("document.getElementById('d-status').textContent === 'Cần bổ sung hồ sơ'",
+        wait_for_js(page, "document.getElementById('d-status').textContent === 'Cần bổ sung hồ sơ'",
                                timeout=10_000)
         assert "Thiếu bản chính giấy chứng sinh." in page.text_content("#d-fields")
         assert "Cần bổ sung hồ sơ (thuha): Thiếu bản chính giấy chứng sinh." in page.text_content("#d-history")

@@ -45,3 +45,24 @@ def test_child_processes_get_the_same_settings(tmp_path, monkeypatch):
     for key, value in settings_environment(settings).items():
         monkeypatch.setenv(key, value)
     assert Settings() == settings
+
+
+def test_rasa_is_started_on_localhost_with_its_api_behind_a_token(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from motcua import runtime
+
+    monkeypatch.setattr(runtime, "rasa_executable", lambda: Path("/venv/bin/rasa"))
+    settings = Settings(data_dir=tmp_path, demo_portal_port=0)
+    stack = runtime.Stack(settings, tmp_path / "model.tar.gz", echo=lambda _: None)
+    rasa = next(s for s in stack.services if s.name == "rasa")
+    command = rasa.command
+    assert command[command.index("--auth-token") + 1] == settings.rasa_token
+    assert command[command.index("-i") + 1] == "127.0.0.1" and "--enable-api" in command
+    assert rasa.ready_url == f"http://127.0.0.1:5005/status?token={settings.rasa_token}"  # /status needs it too
+    gateway = next(s for s in stack.services if s.name == "gateway").command
+    assert gateway[gateway.index("--ws-max-size") + 1] == str(settings.max_request_bytes) == str(1024 * 1024)
+    # every process derives the same token from the same settings; another key gives another token
+    assert len(settings.rasa_token) == 64 and settings.rasa_token not in settings.secret_key
+    assert Settings(data_dir=tmp_path).rasa_token == settings.rasa_token
+    assert Settings(data_dir=tmp_path, secret_key="k" * 40).rasa_token != settings.rasa_token

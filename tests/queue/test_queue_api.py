@@ -13,13 +13,14 @@ from bot.routes.queue import QueueRuntime
 from devices.printer import MemoryPrinter, printer_from_url
 from devices.voice import VoiceError
 from motcua.db import session_scope
+from motcua.devices import add_device
 from motcua.queue.service import QueueService
 from motcua.settings import Settings
 from motcua.staff.accounts import create_user
 from tests.queue.queue_fakes import SMALL_CENTRE
 from tests.servers import free_port, serve_in_thread
 
-SECRET = "staff-secret-for-tests"
+SECRET = "staff-secret-for-tests-long-enough-32"
 STAFF: dict[str, str] = {}  # staff calls are authenticated by the signed-in session cookie
 
 
@@ -35,15 +36,25 @@ class FakeVoice:
         return b"RIFF\x00\x00\x00\x00WAVEfake"
 
 
-def make_app(tmp_path, database_url, clock, printer=None, voice=None):
+def make_app(tmp_path, database_url, clock, printer=None, voice=None, public_url="https://motcua.example"):
     settings = Settings(data_dir=tmp_path, database_url=database_url, rasa_url=f"http://127.0.0.1:{free_port()}",
                         action_url=f"http://127.0.0.1:{free_port()}/webhook", secret_key=SECRET,
-                        public_url="https://motcua.example")
+                        public_url=public_url)
     app = create_app(settings)
     app.state.queue = QueueRuntime(settings, SMALL_CENTRE, QueueService(SMALL_CENTRE, clock=clock),
                                    printer=printer if printer is not None else printer_from_url("dummy"),
                                    voice=voice or FakeVoice())
     return app
+
+
+HTTPS = "https://testserver"
+"""public_url is https, so cookies are Secure: the test client talks https to send them back."""
+
+
+def kiosk_key(database_url: str, name: str = "quay-1", kind: str = "kiosk") -> dict[str, str]:
+    """Headers of a registered device (issue 17: priority numbers, printing and voice need one)."""
+    with session_scope(database_url) as session:
+        return {"X-Device-Key": add_device(session, name, kind, actor="test")[1]}
 
 
 def add_counter_staff(database_url: str) -> None:
@@ -55,7 +66,7 @@ def add_counter_staff(database_url: str) -> None:
 def client(tmp_path, database_url, clock):
     """A kiosk/board client; staff calls sign in first (see :func:`signed_in`)."""
     add_counter_staff(database_url)
-    with TestClient(make_app(tmp_path, database_url, clock)) as client:
+    with TestClient(make_app(tmp_path, database_url, clock), base_url=HTTPS) as client:
         yield client
 
 
@@ -63,10 +74,12 @@ def signed_in(client):
     """Sign the test client (TestClient or httpx.Client) in as the counter's staff member."""
     response = client.post("/api/v1/staff/login", json={"username": "quay1", "password": "mat-khau-quay-1"})
     assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = response.cookies["motcua_csrf"]  # what the staff pages' scripts send
     return client
 
 
-def test_a_kiosk_ticket_is_issued_printed_and_explained_in_vietnamese(client):
+def test_a_kiosk_ticket_is_issued_printed_and_explained_in_vietnamese(client, database_url):
+    client.headers.update(kiosk_key(database_url))  # a registered kiosk prints by default
     body = client.post("/api/v1/queue/tickets", json={"service": "ht"}).json()
     assert body["ticket"]["label"] == "A001"
     assert body["printed"] is True and body["print_message"].startswith("Đã in phiếu số A001")
@@ -83,10 +96,11 @@ def test_a_kiosk_ticket_is_issued_printed_and_explained_in_vietnamese(client):
     assert client.get("/queue/ticket/nope").status_code == 404
 
 
-def test_bad_requests_get_clear_vietnamese_answers(client):
+def test_bad_requests_get_clear_vietnamese_answers(client, database_url):
     unknown = client.post("/api/v1/queue/tickets", json={"service": "ZZ"})
     assert unknown.status_code == 404 and "ZZ" in unknown.json()["detail"]
-    assert client.post("/api/v1/queue/tickets", json={"service": "HT", "priority": "vip"}).status_code == 422
+    vip = client.post("/api/v1/queue/tickets", json={"service": "HT", "priority": "vip"}, headers=kiosk_key(database_url))
+    assert vip.status_code == 422
     assert client.get("/api/v1/queue/tickets/nope").status_code == 404
 
 
@@ -145,7 +159,7 @@ def test_a_printer_failure_tells_citizen_and_staff_and_the_ticket_still_exists(t
     app = make_app(tmp_path, database_url, clock, printer=MemoryPrinter(fail="hết giấy"))
     with session_scope(database_url) as session:
         create_user(session, "quay1", "mat-khau-quay-1", role="staff", full_name="Cán bộ quầy 1")
-    with TestClient(app) as client:
+    with TestClient(app, base_url=HTTPS) as client:
         signed_in(client)
         body = client.post("/api/v1/queue/tickets", json={"service": "HT"}).json()
         assert body["printed"] is False
@@ -162,7 +176,7 @@ def test_a_printer_failure_tells_citizen_and_staff_and_the_ticket_still_exists(t
 def test_the_voice_is_served_as_wav_for_a_called_number(tmp_path, database_url, clock):
     voice = FakeVoice()
     add_counter_staff(database_url)
-    with TestClient(make_app(tmp_path, database_url, clock, voice=voice)) as client:
+    with TestClient(make_app(tmp_path, database_url, clock, voice=voice), base_url=HTTPS) as client:
         signed_in(client)
         client.post("/api/v1/queue/tickets", json={"service": "HT", "print": False})
         assert client.get("/api/v1/queue/voice/A001.wav").status_code == 404  # not called yet
@@ -170,11 +184,13 @@ def test_the_voice_is_served_as_wav_for_a_called_number(tmp_path, database_url, 
         audio = client.get("/api/v1/queue/voice/A001.wav")
         assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
         assert audio.content.startswith(b"RIFF")
-        assert client.get("/api/v1/queue/voice/B007.wav?counter=4").status_code == 200
+        assert client.get("/api/v1/queue/voice/A001.wav?counter=2").status_code == 200
+        assert client.get("/api/v1/queue/voice/B007.wav?counter=2").status_code == 404  # never called: never spoken
         assert client.get("/api/v1/queue/voice/..%2Fetc.wav").status_code == 404
-    assert voice.texts == ["Xin mời số a một, đến quầy số hai.", "Xin mời số bê bảy, đến quầy số bốn."]
+    assert voice.texts == ["Xin mời số a một, đến quầy số hai."] * 2
+    board = kiosk_key(database_url, "bang-1", "board")
     with TestClient(make_app(tmp_path, database_url, clock, voice=FakeVoice(broken=True))) as client:
-        response = client.get("/api/v1/queue/voice/A001.wav?counter=1")
+        response = client.get("/api/v1/queue/voice/A001.wav?counter=2", headers=board)
         assert response.status_code == 503 and "giọng đọc" in response.json()["detail"]
 
 
@@ -198,7 +214,7 @@ def test_staff_configure_services_and_counters_over_the_api(client):
 
 
 def test_the_board_page_is_large_vietnamese_and_streams_calls(tmp_path, database_url, clock):
-    app = make_app(tmp_path, database_url, clock)
+    app = make_app(tmp_path, database_url, clock, public_url="")  # plain http: cookies are not Secure
     add_counter_staff(database_url)
     with serve_in_thread(app) as base, httpx.Client(base_url=base, timeout=10) as http:
         signed_in(http)

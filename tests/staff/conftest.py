@@ -30,6 +30,7 @@ def add_accounts(url: str) -> None:
 def sign_in(client: TestClient, username: str, password: str) -> None:
     response = client.post("/api/v1/staff/login", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = response.cookies["motcua_csrf"]  # what the staff pages' scripts send
 
 
 HANDOFF_TEXT = "Tôi đã chuyển yêu cầu của ông/bà tới cán bộ. Xin vui lòng chờ trong giây lát."

@@ -17,6 +17,7 @@ from motcua.models import ConversationMessage
 from motcua.staff.dashboard import DateRange, build_dashboard, to_csv
 from motcua.staff.models import HandoffConversation
 from motcua.staff.service import RatingInput, add_rating, record_unanswered
+from tests.browser import wait_for_js
 
 VN = timezone(timedelta(hours=7))
 DAY = date(2026, 11, 20)
@@ -218,7 +219,7 @@ def test_dashboard_page_in_chromium_shows_the_seeded_figures(tmp_path, browser_p
         page.fill("#username", "canbo")
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_function("document.body.dataset.loaded === '1'", timeout=15_000)
+        wait_for_js(page, "document.body.dataset.loaded === '1'", timeout=15_000)
         assert page.url.endswith(f"/staff/dashboard?start={DAY}&end={DAY}")
 
         def figure(key: str) -> str:

@@ -129,8 +129,9 @@ def test_worse_model_is_refused_better_one_promoted_without_restart_then_rolled_
         add_training_example(better, "ask_fee", "làm khai sinh cho cháu nội thì tốn bao nhiêu tiền")
         app = _admin_app(settings, better)
         with TestClient(app) as admin:
-            assert admin.post("/api/v1/staff/login", json={"username": "quantri", "password": "quan-tri-2024"}
-                              ).status_code == 200
+            signed = admin.post("/api/v1/staff/login", json={"username": "quantri", "password": "quan-tri-2024"})
+            assert signed.status_code == 200
+            admin.headers["X-CSRF-Token"] = signed.cookies["motcua_csrf"]
             run = admin.post("/api/v1/admin/training", json={"promote_if_better": True}).json()["run_id"]
             assert admin.post("/api/v1/admin/training", json={}).status_code == 409  # one at a time
             seen_progress = set()

@@ -366,7 +366,7 @@
       $("legal-upload").disabled = true;
       report.replaceChildren(el("div", { class: "muted" }, "Đang đọc và phân tích «" + file.name + "»…"));
       try {
-        const response = await fetch("/api/v1/kb/legal/upload", { method: "POST", body: form, credentials: "same-origin" });
+        const response = await fetch("/api/v1/kb/legal/upload", { method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRF-Token": Staff.csrf() } });
         let data = null;
         try { data = await response.json(); } catch (err) { data = null; }
         if (!response.ok) {

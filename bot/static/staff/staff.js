@@ -1,8 +1,14 @@
 // Dùng chung cho các trang cán bộ: gọi API, thanh điều hướng, đăng xuất.
 "use strict";
 const Staff = (function () {
+  // Mã chống giả mạo (CSRF): cookie motcua_csrf đặt lúc đăng nhập, gửi lại trong X-CSRF-Token.
+  function csrf() {
+    const found = document.cookie.split("; ").find((c) => c.startsWith("motcua_csrf="));
+    return found ? decodeURIComponent(found.slice("motcua_csrf=".length)) : "";
+  }
   async function api(method, url, body) {
     const options = { method: method, headers: { "Accept": "application/json" }, credentials: "same-origin" };
+    if (method !== "GET" && method !== "HEAD") options.headers["X-CSRF-Token"] = csrf();
     if (body !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
     const response = await fetch(url, options);
     if (response.status === 401) { location.href = "/staff/login?next=" + encodeURIComponent(location.pathname + location.search); throw new Error("Cần đăng nhập"); }
@@ -41,5 +47,5 @@ const Staff = (function () {
       el("button", { type: "button", onclick: async () => { await api("POST", "/api/v1/staff/logout"); location.href = "/staff/login"; } }, "Đăng xuất"));
     return me;
   }
-  return { api: api, el: el, when: when, header: header };
+  return { api: api, el: el, when: when, header: header, csrf: csrf };
 })();

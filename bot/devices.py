@@ -1,0 +1,120 @@
+"""Who is calling a kiosk function: a registered device, a signed-in staff member, or anyone.
+
+The registry itself is :mod:`motcua.devices`; this module reads the key a request
+presents — the ``X-Device-Key`` header (device agents, printers) or the HttpOnly
+``motcua_device`` cookie an enrolled kiosk or board browser carries — and answers
+with a :class:`Caller`. Routes ask ``caller.may(Capability.PRINT)``, or depend on
+:func:`require` to refuse with 401/403 and a Vietnamese ``detail``.
+
+Enrolment (``/kiosk/enrol`` in :mod:`bot.routes.kiosk`) is the simplest sound design for a
+browser: the admin pastes the device's key once on the kiosk; the cookie holds that key,
+HttpOnly (page scripts never see it), SameSite=Strict, Secure on https, and dies with the
+device's revocation. Nothing secret ever travels in a URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Response, WebSocket
+from starlette.concurrency import run_in_threadpool
+
+from bot import auth
+from bot.security import secure_cookies
+from motcua.db import session_scope
+from motcua.devices import Capability, DeviceView, device_for_key
+from motcua.staff.accounts import Principal
+
+DEVICE_COOKIE = "motcua_device"
+DEVICE_HEADER = "X-Device-Key"
+COOKIE_MAX_AGE_S = 400 * 24 * 3600  # browsers cap cookies at 400 days; revocation is the real end
+REFUSED = {
+    Capability.PRIORITY: "Nhóm ưu tiên chỉ được chọn tại kiosk của Trung tâm hoặc do cán bộ xác nhận tại quầy. "
+                         "Ông/bà vui lòng lấy số thường hoặc hỏi cán bộ.",
+    Capability.PRINT: "Chỉ kiosk của Trung tâm hoặc cán bộ mới in được phiếu số thứ tự.",
+    Capability.VOICE: "Chỉ bảng hiển thị đã đăng ký hoặc cán bộ mới phát được tiếng gọi số.",
+    Capability.EVENTS: "Chỉ thiết bị kiosk đã đăng ký mới gửi được sự kiện quét.",
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    device: DeviceView | None = None
+    principal: Principal | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.device is None and self.principal is None
+
+    def may(self, capability: Capability) -> bool:
+        return self.principal is not None or (self.device is not None and self.device.can(capability))
+
+    @property
+    def actor(self) -> str:
+        if self.principal is not None:
+            return f"staff:{self.principal.username}"
+        return f"device:{self.device.name}" if self.device is not None else "kiosk"
+
+
+def presented_key(connection: Request | WebSocket) -> str:
+    return connection.headers.get(DEVICE_HEADER, "") or connection.cookies.get(DEVICE_COOKIE, "")
+
+
+async def device_of(connection: Request | WebSocket, key: str | None = None) -> DeviceView | None:
+    """The active device whose key this request (or ``key``) presents, or None."""
+    key = presented_key(connection) if key is None else key
+    if not key:
+        return None
+    url = connection.app.state.settings.sqlalchemy_url
+
+    def look_up() -> DeviceView | None:
+        with session_scope(url) as session:
+            return device_for_key(session, key)
+
+    return await run_in_threadpool(look_up)
+
+
+async def current_caller(request: Request) -> Caller:
+    """FastAPI dependency: the device and/or staff member behind this request."""
+    device = await device_of(request)
+    principal = None if device is not None else await auth.current_principal(request)
+    return Caller(device, principal)
+
+
+def refuse(caller: Caller, capability: Capability) -> HTTPException:
+    """401 when nobody is identified (a key or a sign-in would help), 403 when the device lacks the right."""
+    if caller.anonymous:
+        return HTTPException(401, REFUSED[capability], headers={"WWW-Authenticate": DEVICE_HEADER})
+    return HTTPException(403, REFUSED[capability])
+
+
+def require(capability: Capability) -> Callable[[Request], Awaitable[Caller]]:
+    """Route dependency: a device allowed ``capability`` or a signed-in staff member, else 401/403."""
+
+    async def dependency(request: Request) -> Caller:
+        caller = await current_caller(request)
+        if not caller.may(capability):
+            raise refuse(caller, capability)
+        return caller
+
+    return dependency
+
+
+MayPrint = Annotated[Caller, Depends(require(Capability.PRINT))]
+"""Route parameter: a printing device (kiosk, ticket printer) or staff."""
+MayVoice = Annotated[Caller, Depends(require(Capability.VOICE))]
+"""Route parameter: a display board or staff."""
+AnyCaller = Annotated[Caller, Depends(current_caller)]
+"""Route parameter: whoever calls, identified or not."""
+
+
+def set_device_cookie(response: Response, request: Request, key: str) -> None:
+    response.set_cookie(DEVICE_COOKIE, key, max_age=COOKIE_MAX_AGE_S, httponly=True, samesite="strict",
+                        secure=secure_cookies(request), path="/")
+
+
+def clear_device_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(DEVICE_COOKIE, path="/", httponly=True, samesite="strict",
+                           secure=secure_cookies(request))

@@ -1,0 +1,57 @@
+"""Platform event ids already handled, kept in the database.
+
+Telegram and Zalo deliver an event again when they think the first delivery failed, and an
+attacker who captured a signed Zalo event may replay it. The in-memory
+:class:`channels.delivery.RecentIds` catches quick repeats; this ledger makes the answer the
+same after a restart, or on another gateway process of the same deployment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from motcua.db import session_scope, utcnow
+from motcua.models import ProcessedEvent
+
+MAX_ID_LENGTH = 128
+
+
+def _stored_id(event_id: str) -> str:
+    if len(event_id) <= MAX_ID_LENGTH:
+        return event_id
+    return "sha256:" + hashlib.sha256(event_id.encode()).hexdigest()
+
+
+class EventLedger:
+    """``first_time(channel, id)`` records an event id and says whether it was new."""
+
+    def __init__(self, url: str, keep: timedelta = timedelta(days=2), prune_every: int = 500):
+        if keep <= timedelta(0):
+            raise ValueError("keep must be positive")
+        self.url = url
+        self.keep = keep
+        self.prune_every = prune_every
+        self._since_prune = 0
+
+    def first_time(self, channel: str, event_id: str, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        try:
+            with session_scope(self.url) as session:
+                session.add(ProcessedEvent(channel=channel, event_id=_stored_id(event_id), received_at=now))
+        except IntegrityError:
+            return False
+        self._since_prune += 1
+        if self._since_prune >= self.prune_every:
+            self._since_prune = 0
+            self.prune(now)
+        return True
+
+    def prune(self, now: datetime | None = None) -> int:
+        """Forget ids older than ``keep`` (platforms stop redelivering long before)."""
+        cutoff = (now or utcnow()) - self.keep
+        with session_scope(self.url) as session:
+            return session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)).rowcount or 0

@@ -1,0 +1,321 @@
+"""Issue 17, item 6 (except the read-aloud): identity-card and phone numbers masked in the message
+log and the application logs; conversations deleted after the retention period (dossiers kept);
+the SQLite file owner-only; Rasa's HTTP API behind a token (see also tests/motcua/test_runtime.py
+and tests/bot/test_gateway.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import stat
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, insert, select
+
+from bot.app import create_app
+from bot.message_log import LogEntry, MessageLog
+from motcua.db import get_engine, protect_sqlite_files, session_scope, upgrade_database, utcnow
+from motcua.dossiers.models import DossierRow
+from motcua.models import ConversationMessage
+from motcua.privacy import (
+    PersonalDataFilter,
+    RetentionJob,
+    install_log_masking,
+    mask_data,
+    mask_identifiers,
+    purge_expired,
+)
+from motcua.settings import ROOT
+from motcua.staff.models import HandoffConversation, HandoffMessage, Rating, UnansweredQuestion
+from tests.servers import serve_in_thread
+from tests.staff.conftest import make_settings
+
+CCCD, CMND, PHONE = "001190012345", "123456789", "0912 345 678"
+
+
+# --- masking -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    (f"Số căn cước của tôi là {CCCD}.", "Số căn cước của tôi là *********345."),
+    (f"CMND cũ {CMND}", "CMND cũ ******789"),
+    (f"gọi {PHONE} nhé", "gọi *******678 nhé"),
+    ("0912.345.678", "*******678"),
+    ("+84912345678", "********678"),
+    ("cccd:001190012345|sdt:0912345678", "cccd:*********345|sdt:*******678"),
+])
+def test_identity_card_and_phone_numbers_are_masked_keeping_the_last_three_digits(text, masked):
+    assert mask_identifiers(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "Mã hồ sơ 000.00.04.H51-260310-0001, hẹn trả 17/03/2026",
+    "Lệ phí 8.000 đồng, số thứ tự A012, quầy 3",
+    "dấu thời gian 1733459876123",  # 13 digits: not an identifier
+    "thủ tục 1.001193",
+])
+def test_codes_dates_fees_and_ticket_numbers_are_left_alone(text):
+    assert mask_identifiers(text) == text
+
+
+def test_mask_data_masks_every_string_of_a_payload():
+    payload = {"device_event": "cccd_scanned", "qr": f"{CCCD}||Nguyễn Thị Lan", "list": [PHONE, 3]}
+    assert mask_data(payload) == {"device_event": "cccd_scanned", "qr": "*********345||Nguyễn Thị Lan",
+                                  "list": ["*******678", 3]}
+
+
+def test_log_records_are_masked_whichever_logger_writes_them(caplog):
+    install_log_masking()
+    access = logging.getLogger("uvicorn.access")  # uvicorn may have stopped it propagating to the root
+    access.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.INFO), caplog.at_level(logging.INFO, logger="uvicorn.access"):
+            logging.getLogger("motcua.test").warning("hồ sơ của %s, điện thoại %s", CCCD, PHONE)
+            access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1", "GET", f"/tra-cuu?cccd={CCCD}", "1.1", 200)
+    finally:
+        access.removeHandler(caplog.handler)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages[0] == "hồ sơ của *********345, điện thoại *******678"
+    assert "*********345" in messages[1] and CCCD not in messages[1]
+    assert isinstance(caplog.records[1].args, tuple) and len(caplog.records[1].args) == 5  # uvicorn's formatter
+
+
+def test_a_logged_traceback_is_masked_too(caplog):
+    install_log_masking()
+    try:
+        raise ValueError(f"số căn cước không hợp lệ: {CCCD}")
+    except ValueError:
+        logging.getLogger("actions.test").exception("không nộp được hồ sơ")
+    assert "*********345" in caplog.text and CCCD not in caplog.text
+
+
+def test_the_filter_masks_mapping_arguments_too():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "người nộp %(cccd)s", ({"cccd": CCCD},), None)
+    PersonalDataFilter().filter(record)
+    assert record.getMessage() == "người nộp *********345"
+
+
+# --- the message log ---------------------------------------------------------------------------
+
+
+def _echo_rasa() -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/webhooks/rest/webhook")
+    async def webhook(request: Request):
+        body = await request.json()
+        return [{"recipient_id": body["sender"], "text": f"Tôi đã ghi nhận: {body['message']}"}]
+
+    return app
+
+
+def test_the_message_log_keeps_only_masked_numbers(tmp_path, database_url):
+    with serve_in_thread(_echo_rasa()) as rasa_url:
+        settings = make_settings(tmp_path, rasa_url, database_url)
+        with TestClient(create_app(settings)) as client:
+            reply = client.post("/api/v1/messages", json={
+                "sender": "lan", "text": f"số căn cước {CCCD}, điện thoại {PHONE}, cmnd {CMND}"}).json()
+            # the citizen's own conversation is not altered: only what is stored
+            assert CCCD in reply["messages"][0]["text"]
+    with session_scope(database_url) as session:
+        rows = session.scalars(select(ConversationMessage).order_by(ConversationMessage.id)).all()
+        stored = [(r.direction, r.text, r.payload) for r in rows]
+    assert [d for d, _, _ in stored] == ["in", "out"]
+    everything = repr(stored)
+    assert "*********345" in everything and "*******678" in everything
+    for full in (CCCD, "0912345678", PHONE, CMND):
+        assert full not in everything
+
+
+def test_a_card_scan_payload_is_masked_in_the_message_log(database_url):
+    async def log_one() -> None:
+        log = MessageLog(database_url)
+        log.start()
+        log.record(LogEntry("kiosk", "kiosk:s1", "in", "(quét thẻ căn cước)",
+                            {"device_event": "cccd_scanned", "qr": f"{CCCD}|{CMND}|Nguyễn Thị Lan"}))
+        await log.stop()
+
+    asyncio.run(log_one())
+    with session_scope(database_url) as session:
+        payload = session.scalar(select(ConversationMessage.payload))
+    assert payload == {"device_event": "cccd_scanned", "qr": "*********345|******789|Nguyễn Thị Lan"}
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+def _rasa_events(url: str) -> Table:
+    """The table Rasa's SQL tracker store creates (rasa/core/tracker_store.py, SQLTrackerStore.SQLEvent)."""
+    table = Table("events", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("sender_id", String(255), nullable=False), Column("type_name", String(255), nullable=False),
+                  Column("timestamp", Float), Column("intent_name", String(255)), Column("action_name", String(255)),
+                  Column("data", Text))
+    table.create(get_engine(url), checkfirst=True)
+    return table
+
+
+def _seed(url: str) -> None:
+    """Two of everything: one 100 days old, one from an hour ago."""
+    old, new = utcnow() - timedelta(days=100), utcnow() - timedelta(hours=1)
+    events = _rasa_events(url)
+    with session_scope(url) as session:
+        for when in (old, new):
+            session.add(ConversationMessage(channel="rest", sender_id="rest:lan", direction="in",
+                                            text="*********345", created_at=when))
+            session.add(UnansweredQuestion(channel="rest", sender_id="rest:lan", question="?", reason="fallback",
+                                           created_at=when))
+            session.add(Rating(kind="service", score=4, sender_id="rest:lan", comment="cán bộ nhiệt tình",
+                               created_at=when))
+            handoff = HandoffConversation(channel="rest", sender_id="rest:lan", question="giúp tôi",
+                                          created_at=when, last_message_at=when)
+            session.add(handoff)
+            session.flush()
+            session.add(HandoffMessage(conversation_id=handoff.id, direction="in", text="số tôi 0912345678",
+                                       created_at=when))
+            session.execute(insert(events).values(sender_id="rest:lan", type_name="user",
+                                                  timestamp=when.timestamp(), data='{"text": "001190012345"}'))
+
+
+def _count(url: str, model) -> int:
+    with session_scope(url) as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def _file_old_dossier(url: str) -> str:
+    from datetime import datetime
+
+    from motcua.dossiers.service import DossierService
+    from tests.dossiers.support import AGENCY, Clock, application, seed_procedures
+
+    seed_procedures(url)
+    service = DossierService(url, agency_code=AGENCY, clock=Clock(datetime(2025, 3, 10, 9, 30)))
+    return service.file_dossier(application()).code
+
+
+def test_purge_deletes_conversations_older_than_the_retention_and_keeps_dossiers(database_url):
+    _seed(database_url)
+    code = _file_old_dossier(database_url)  # filed long before the retention period: a legal record
+    events = _rasa_events(database_url)
+
+    dry = purge_expired(database_url, 90, dry_run=True)
+    assert dry.counts == {"conversation_messages": 1, "handoff_messages": 1, "handoff_conversations": 1,
+                          "unanswered_questions": 1, "rating_comments": 1, "rasa_events": 1}
+    assert _count(database_url, ConversationMessage) == 2  # a dry run deletes nothing
+
+    report = purge_expired(database_url, 90)
+    assert report.counts == dry.counts and report.total == 6 and "Đã xóa" in report.describe()
+    for model in (ConversationMessage, HandoffConversation, HandoffMessage, UnansweredQuestion, events):
+        assert _count(database_url, model) == 1, model
+    with session_scope(database_url) as session:
+        ratings = session.execute(select(Rating.score, Rating.comment, Rating.sender_id)
+                                  .order_by(Rating.created_at)).all()
+        assert [tuple(r) for r in ratings] == [(4, "", ""), (4, "cán bộ nhiệt tình", "rest:lan")]  # score kept
+        assert session.scalar(select(DossierRow.code)) == code
+    assert purge_expired(database_url, 90).total == 0  # nothing left to delete
+
+
+def test_purge_works_before_rasa_ever_wrote_its_events_table(database_url):
+    assert purge_expired(database_url, 90).counts["rasa_events"] == 0
+
+
+def test_the_gateway_runs_the_retention_job_with_the_setting(tmp_path, database_url):
+    _seed(database_url)
+    settings = make_settings(tmp_path, "http://127.0.0.1:9", database_url).model_copy(update={"retention_days": 30})
+    with TestClient(create_app(settings)) as client:
+        job = client.app.state.retention
+        assert isinstance(job, RetentionJob) and job.retention_days == 30 and job.interval_s == 24 * 3600
+        assert job._task is not None and not job._task.done()  # running, first purge shortly after start
+
+    async def run_the_loop() -> None:
+        loop_job = RetentionJob(database_url, 90, first_delay_s=0, interval_s=3600)
+        loop_job.start()
+        for _ in range(200):
+            if loop_job.last_report is not None:
+                break
+            await asyncio.sleep(0.05)
+        await loop_job.stop()
+        assert loop_job.last_report is not None and loop_job.last_report.total == 6
+
+    asyncio.run(run_the_loop())
+    assert _count(database_url, ConversationMessage) == 1
+
+
+def test_a_bad_retention_setting_fails_early():
+    with pytest.raises(ValueError):
+        RetentionJob("sqlite://", 0)
+
+
+def _motcua(*args: str, data_dir) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MOTCUA_DATA_DIR": str(data_dir), "COLUMNS": "200"}
+    env.pop("MOTCUA_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "motcua.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300, check=True)
+
+
+def test_motcua_privacy_purge_reports_counts_and_dry_run_deletes_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'motcua.sqlite3'}"
+    upgrade_database(url)
+    _seed(url)
+    dry = _motcua("privacy", "purge", "--dry-run", data_dir=tmp_path).stdout
+    assert "Sẽ xóa" in dry and "tin nhắn trong nhật ký hội thoại: 1" in dry and "Tổng: 6" in dry
+    assert _count(url, ConversationMessage) == 2
+    done = _motcua("privacy", "purge", data_dir=tmp_path).stdout
+    assert "Đã xóa" in done and "sự kiện hội thoại của Rasa (tracker): 1" in done and "Hồ sơ" in done
+    assert _count(url, ConversationMessage) == 1
+
+
+# --- the database file -------------------------------------------------------------------------
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_the_sqlite_database_and_its_wal_files_are_owner_only(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        url = f"sqlite:///{tmp_path / 'nested' / 'motcua.sqlite3'}"
+        upgrade_database(url)
+        with session_scope(url) as session:
+            session.add(ConversationMessage(channel="rest", sender_id="x", direction="in", text="a"))
+        database = tmp_path / "nested" / "motcua.sqlite3"
+        files = [p for p in (database, database.with_name("motcua.sqlite3-wal"),
+                             database.with_name("motcua.sqlite3-shm")) if p.exists()]
+        assert len(files) >= 2  # WAL mode: the -wal file exists while the engine is open
+        assert {p.name: _mode(p) for p in files} == {p.name: 0o600 for p in files}
+    finally:
+        os.umask(previous)
+
+
+def test_an_old_world_readable_database_is_made_owner_only(tmp_path):
+    database = tmp_path / "cu.sqlite3"
+    database.write_bytes(b"")
+    database.chmod(0o644)
+    protect_sqlite_files(database)
+    assert _mode(database) == 0o600
+
+
+def test_rasa_endpoints_with_the_database_password_and_service_logs_are_owner_only(tmp_path):
+    from motcua.runtime import private_file, write_endpoints
+    from motcua.settings import Settings
+
+    previous = os.umask(0o022)
+    try:
+        settings = Settings(data_dir=tmp_path, database_url="postgresql+psycopg://motcua:mat-khau@db/center")
+        endpoints = write_endpoints(settings)
+        assert "mat-khau" in endpoints.read_text() and _mode(endpoints) == 0o600
+        log = tmp_path / "logs" / "gateway.log"
+        log.parent.mkdir()
+        log.write_text("cũ\n")
+        log.chmod(0o644)
+        with private_file(log, "ab") as handle:
+            handle.write(b"moi\n")
+        assert log.read_text() == "cũ\nmoi\n" and _mode(log) == 0o600
+    finally:
+        os.umask(previous)
