@@ -17,10 +17,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app, port: int | None = None):
-    """Serve ``app`` on 127.0.0.1 until the block ends; yields the base URL."""
+def serve_in_thread(app, port: int | None = None, *, proxy_headers: bool = True):
+    """Serve ``app`` on 127.0.0.1 until the block ends; yields the base URL.
+
+    ``proxy_headers=False`` serves as ``motcua serve`` runs the gateway (``--no-proxy-headers``):
+    only the gateway's own ``trusted_proxies`` decide whether ``X-Forwarded-For`` is believed."""
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="wsproto"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="wsproto",
+                                           proxy_headers=proxy_headers))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

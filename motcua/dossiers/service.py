@@ -833,23 +833,22 @@ class DossierService:
 
     def get(self, code: str, *, center: str | None = None) -> DossierDetail:
         """Everything about a dossier (staff only; ``center`` limits it to that center's dossiers)."""
-        code = self._code(code)
         with session_scope(self.database_url) as session:
-            row = session.scalar(select(DossierRow).where(DossierRow.code == code))
-            if row is None:
-                raise DossierNotFound(_not_found(code))
-            self._check_center(row, center)
-            return self._detail(session, row)
+            return self._detail(session, self._row_in_center(session, self._code(code), center))
 
     def check_center(self, code: str, center: str | None) -> str:
         """The normalized ``code`` when the dossier exists in ``center`` (None: any); else :class:`DossierNotFound`."""
         code = self._code(code)
         with session_scope(self.database_url) as session:
-            row = session.scalar(select(DossierRow).where(DossierRow.code == code))
-            if row is None:
-                raise DossierNotFound(_not_found(code))
-            self._check_center(row, center)
+            self._row_in_center(session, code, center)
         return code
+
+    def _row_in_center(self, session: Session, code: str, center: str | None) -> DossierRow:
+        row = session.scalar(select(DossierRow).where(DossierRow.code == code))
+        if row is None:
+            raise DossierNotFound(_not_found(code))
+        self._check_center(row, center)
+        return row
 
     def record_view(self, code: str, *, actor: str, what: str, detail: Mapping[str, Any] | None = None) -> None:
         """Write to the audit log that ``actor`` saw ``what`` (detail, attachment, receipt…) of a dossier.

@@ -4,13 +4,9 @@ client IP is the socket peer unless a trusted proxy says otherwise."""
 from __future__ import annotations
 
 import json
-import threading
-import time
-from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
@@ -41,22 +37,9 @@ def gateway(tmp_path, rasa_url: str, **overrides) -> Settings:
     return settings
 
 
-@contextmanager
 def serve_like_motcua(app):
-    """uvicorn as ``motcua serve`` runs the gateway: ``--no-proxy-headers``, so only the gateway's
-    own ``trusted_proxies`` decide whether ``X-Forwarded-For`` is believed."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="wsproto",
-                                           proxy_headers=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    """uvicorn as ``motcua serve`` runs the gateway (``--no-proxy-headers``)."""
+    return serve_in_thread(app, proxy_headers=False)
 
 
 def say(client, sender: str, text: str = "chào"):

@@ -17,11 +17,12 @@ from motcua.staff.accounts import SIGN_IN_REFUSED
 from tests.staff.conftest import ADMIN_PASSWORD, PASSWORD, sign_in
 
 
-def _calls(dependant) -> set:
+def dependency_calls(dependant) -> set:
+    """Every callable a route depends on, directly or through other dependencies."""
     found = set()
     for dependency in dependant.dependencies:
         found.add(dependency.call)
-        found |= _calls(dependency)
+        found |= dependency_calls(dependency)
     return found
 
 
@@ -32,7 +33,7 @@ def guarded_routes(app) -> list[tuple[str, str, str | None]]:
         route = context.original_route
         if not isinstance(route, APIRoute | APIWebSocketRoute):
             continue
-        calls = _calls(context.dependant)
+        calls = dependency_calls(context.dependant)
         role = "admin" if require_admin in calls else "staff" if require_staff in calls else None
         under_prefix = any(route.path == p or route.path.startswith(p + "/") for p in PROTECTED_PREFIXES)
         if not under_prefix and role is None:
