@@ -38,8 +38,9 @@ def stack(request, tmp_path_factory):
 class Kiosk:
     """A citizen at the kiosk page: the same websocket frames the page sends."""
 
-    def __init__(self, gateway_port: int, session: str):
-        self.ws = connect(f"ws://127.0.0.1:{gateway_port}/ws/kiosk?session={session}", open_timeout=5)
+    def __init__(self, gateway_port: int, session: str, headers: dict[str, str] | None = None):
+        self.ws = connect(f"ws://127.0.0.1:{gateway_port}/ws/kiosk?session={session}", open_timeout=5,
+                          additional_headers=headers)
         assert json.loads(self.ws.recv(timeout=5))["type"] == "session"
 
     def say(self, text: str, payload: str | None = None) -> list[dict]:

@@ -21,8 +21,10 @@ from sqlalchemy import select
 from websockets.sync.client import connect
 
 from actions.answers import Aspect, answer
+from bot.devices import DEVICE_COOKIE, DEVICE_HEADER
 from knowledge_base.store import get_procedure
 from motcua.db import session_scope
+from motcua.devices import add_device
 from motcua.dossier_code import parse_dossier_code
 from motcua.dossiers.models import DossierRow
 from tests.stack import running_stack, stack_settings
@@ -47,17 +49,19 @@ def stack(tmp_path_factory):
 class KioskWithScanner(Kiosk):
     """The kiosk page: its chat socket, and its device socket that receives the scanner's codes."""
 
-    def __init__(self, gateway_port: int, session: str, device: str):
-        super().__init__(gateway_port, session)
-        self.port, self.device = gateway_port, device
-        self.events = connect(f"ws://127.0.0.1:{gateway_port}/ws/kiosk/events?session={session}&device={device}",
-                              open_timeout=5)
-        assert json.loads(self.events.recv(timeout=5))["type"] == "ready"
+    def __init__(self, gateway_port: int, session: str, device: str, key: str):
+        enrolled = {"Cookie": f"{DEVICE_COOKIE}={key}"}  # what /kiosk/enrol leaves in the kiosk's browser
+        super().__init__(gateway_port, session, headers=enrolled)
+        self.port, self.device, self.key = gateway_port, device, key
+        self.events = connect(f"ws://127.0.0.1:{gateway_port}/ws/kiosk/events?session={session}",
+                              open_timeout=5, additional_headers=enrolled)
+        assert json.loads(self.events.recv(timeout=5)) == {"type": "ready", "device": device}
 
     def scan(self, data: str) -> list[dict]:
         """The device agent posts the scan; the page passes the frame it receives on to the chat."""
         response = httpx.post(f"http://127.0.0.1:{self.port}/api/v1/devices/events",
-                              json={"device": self.device, "event": "cccd_scanned", "data": data}, timeout=5)
+                              json={"device": self.device, "event": "cccd_scanned", "data": data},
+                              headers={DEVICE_HEADER: self.key}, timeout=5)
         assert response.status_code == 200 and response.json()["delivered"] == 1, response.text
         frame = json.loads(self.events.recv(timeout=5))
         assert frame == {"type": "device", "event": "cccd_scanned", "data": data}
@@ -79,6 +83,12 @@ class KioskWithScanner(Kiosk):
         super().close()
 
 
+def register_kiosk(stack, name: str) -> str:
+    """``motcua devices add NAME --kind kiosk``: the key an admin pastes at /kiosk/enrol."""
+    with session_scope(stack.settings.sqlalchemy_url) as session:
+        return add_device(session, name, "kiosk", actor="test")[1]
+
+
 def text_of(messages: list[dict]) -> str:
     return "\n".join(m.get("text") or "" for m in messages)
 
@@ -93,7 +103,7 @@ def asks(messages: list[dict], prompt_start: str) -> bool:
 
 
 def test_filling_the_birth_declaration_from_first_question_to_filed_dossier_and_pdf(stack):
-    kiosk = KioskWithScanner(stack.settings.gateway_port, "form-e2e", DEVICE)
+    kiosk = KioskWithScanner(stack.settings.gateway_port, "form-e2e", DEVICE, register_kiosk(stack, DEVICE))
 
     reply = kiosk.say("tôi muốn điền tờ khai khai sinh")
     assert "Tờ khai đăng ký khai sinh" in text_of(reply), reply
@@ -102,7 +112,8 @@ def test_filling_the_birth_declaration_from_first_question_to_filed_dossier_and_
     # (c) The card is scanned at the kiosk: shown, confirmed, the requester's fields filled.
     reply = kiosk.scan(REQUESTER_QR)
     shown = text_of(reply)
-    assert "Nguyễn Thị Lan" in shown and "001190012345" in shown and "Số 12 Tràng Tiền" in shown, reply
+    assert "Nguyễn Thị Lan" in shown and "*********345" in shown and "Số 12 Tràng Tiền" in shown, reply
+    assert "001190012345" not in shown  # read back masked; the dossier keeps the whole number
     assert payloads(reply) == ["/affirm", "/deny"]
     reply = kiosk.say("Đồng ý", "/affirm")
     assert "em đã điền các thông tin từ thẻ căn cước" in text_of(reply)
@@ -166,6 +177,7 @@ def test_filling_the_birth_declaration_from_first_question_to_filed_dossier_and_
     reply = kiosk.say("Số 12 Tràng Tiền, Hoàn Kiếm, Hà Nội")
     summary = text_of(reply)
     assert "TỜ KHAI ĐĂNG KÝ KHAI SINH" in summary and "Trần Minh Khang" in summary, reply
+    assert "*********345" in summary and "001190012345" not in summary and "0912345678" not in summary
     assert payloads(reply) == ["/affirm", "/correct_field", "/cancel"]
 
     # (d) A correction of an earlier field from the summary, then back to the summary.
@@ -183,6 +195,12 @@ def test_filling_the_birth_declaration_from_first_question_to_filed_dossier_and_
     assert str(parse_dossier_code(code)) == code
     assert code.startswith(stack.settings.agency_code + "-")
     assert "Ngày hẹn trả kết quả:" in done
+    pin = re.search(r"Mã tra cứu: (\d{6})\b", done)[1]  # the second factor of a later lookup
+    public = httpx.get(f"http://127.0.0.1:{stack.settings.gateway_port}/api/v1/dossiers/{code}", timeout=5).json()
+    assert public["procedure_name"] == "" and "Lan" not in json.dumps(public, ensure_ascii=False)
+    verified = httpx.post(f"http://127.0.0.1:{stack.settings.gateway_port}/api/v1/dossiers/lookup",
+                          json={"code": code, "pin": pin}, timeout=5).json()
+    assert verified["verified"] is True and "khai sinh" in verified["procedure_name"], verified
     link = re.search(r"(http://\S+/api/v1/dossiers/\S+/declaration\.pdf\?token=[\w-]+)", done)[1]
 
     with session_scope(stack.settings.sqlalchemy_url) as session:
@@ -212,7 +230,8 @@ def test_filling_the_birth_declaration_from_first_question_to_filed_dossier_and_
 
 
 def test_cancelling_in_the_middle_clears_the_form_and_a_new_one_starts_fresh(stack):
-    kiosk = KioskWithScanner(stack.settings.gateway_port, "form-e2e-cancel", DEVICE + "-b")
+    kiosk = KioskWithScanner(stack.settings.gateway_port, "form-e2e-cancel", DEVICE + "-b",
+                             register_kiosk(stack, DEVICE + "-b"))
     reply = kiosk.say("tôi muốn điền tờ khai khai sinh")
     assert asks(reply, "Xin ông/bà cho biết họ, chữ đệm và tên của mình"), reply
     reply = kiosk.say("Nguyễn Thị Lan")

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from bot.devices import device_of
 from bot.ratelimit import (
     IP_LIMITED_DETAIL,
     RATE_LIMITED,
@@ -23,6 +24,7 @@ from bot.ratelimit import (
 )
 from channels import kiosk
 from channels.base import UserMessage, clean_text
+from motcua.devices import Capability
 
 router = APIRouter(tags=["chat"])
 
@@ -58,6 +60,16 @@ async def post_message(body: MessageIn, request: Request) -> MessagesOut | JSONR
     return MessagesOut(messages=[m.to_dict() for m in reply.messages], outcome=reply.outcome)
 
 
+SCAN_REFUSED = "Dữ liệu máy quét chỉ nhận từ kiosk đã đăng ký của Trung tâm."
+
+
+async def _relays_scans(websocket: WebSocket) -> bool:
+    """A scan frame («cccd_scanned»…) is believed only from a page enrolled as a kiosk (checked at
+    each frame, so a revoked kiosk stops at once); any other page may type or paste instead."""
+    device = await device_of(websocket)
+    return device is not None and device.can(Capability.EVENTS)
+
+
 @router.websocket("/ws/kiosk")
 async def kiosk_socket(websocket: WebSocket) -> None:
     await websocket.accept()
@@ -79,6 +91,8 @@ async def kiosk_socket(websocket: WebSocket) -> None:
                 continue
             try:
                 message = kiosk.parse_frame(raw, sender_id)
+                if message.metadata.get("device_event") and not await _relays_scans(websocket):
+                    raise kiosk.FrameError(SCAN_REFUSED)
             except kiosk.FrameError as exc:
                 await websocket.send_text(json.dumps(kiosk.render_error(str(exc)), ensure_ascii=False))
                 continue

@@ -362,3 +362,24 @@ def test_the_devices_migration_matches_the_table(database_url):
     with get_engine(database_url).connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert [change for change in diff if "'devices'" in repr(change) or "devices." in repr(change)] == []
+
+
+def test_a_scan_frame_on_the_chat_socket_is_believed_only_from_an_enrolled_kiosk(tmp_path, fakes, migrated):
+    from bot.routes.chat import SCAN_REFUSED
+
+    key = register(migrated, "quay-1", "kiosk")
+    frame = json.dumps({"type": "device", "event": "cccd_scanned", "data": CCCD_EXAMPLE})
+    with TestClient(create_app(channel_settings(tmp_path, fakes))) as client:
+        with client.websocket_connect("/ws/kiosk?session=forged") as chat:
+            assert json.loads(chat.receive_text())["type"] == "session"
+            chat.send_text(frame)
+            assert json.loads(chat.receive_text()) == {"type": "error", "messages": [{"text": SCAN_REFUSED}]}
+        assert [b for b in fakes.rasa.state.received if b["metadata"].get("device_event")] == []
+        client.post("/kiosk/enrol", data={"key": key}, follow_redirects=False)
+        with client.websocket_connect("/ws/kiosk?session=enrolled") as chat:
+            assert json.loads(chat.receive_text())["type"] == "session"
+            chat.send_text(frame)
+            assert json.loads(chat.receive_text())["type"] == "typing"
+            assert json.loads(chat.receive_text())["type"] == "bot"
+    relayed = [b for b in fakes.rasa.state.received if b["metadata"].get("device_event")]
+    assert [(b["sender"], b["message"]) for b in relayed] == [("kiosk:enrolled", CCCD_EXAMPLE)]
