@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from knowledge_base.schema import FaqEntry, Procedure, Synonym
+from retrieval.decision import Decision, DecisionPolicy, decide
 from retrieval.documents import SearchDocument, faq_to_document, procedure_to_document
 from retrieval.embedders import DEFAULT_EMBEDDER, CachedEmbedder, Embedder, EmbeddingCache, create_embedder
 from retrieval.hybrid import DEFAULT_PREFERRED_LEVELS, HybridIndex
@@ -32,6 +33,11 @@ from retrieval.lexicon import DEFAULT_SYNONYMS
 from retrieval.results import PassageHit, ProcedureHit, SearchResponse
 
 log = logging.getLogger(__name__)
+
+PROCEDURE_POLICY = DecisionPolicy(answer_at=0.5, offer_at=0.2)
+"""Answer, offer or abstain for procedures (first draft: to be chosen on the tuning half of tests/data)."""
+LEGAL_POLICY = DecisionPolicy(answer_at=0.5, offer_at=0.2, max_choices=3)
+"""The same for legal articles (offered by title, two or three)."""
 
 CACHE_SUBDIR = "embedding-cache"
 INDEX_SUBDIR = "index"
@@ -215,3 +221,14 @@ class RetrievalService:
         """Ranked procedures and confidence without abstaining (see :mod:`retrieval.evaluate`)."""
         with self._lock:
             return self.index.rank(query)
+
+    def decide_procedures(self, query: str, policy: DecisionPolicy = PROCEDURE_POLICY) -> Decision[ProcedureHit]:
+        """Answer with one procedure, offer two to four, or abstain (:mod:`retrieval.decision`)."""
+        hits, confidence = self.rank(query)
+        return decide(hits, confidence, policy)
+
+    def decide_articles(self, query: str, on: date | None = None,
+                        policy: DecisionPolicy = LEGAL_POLICY) -> Decision[PassageHit]:
+        """Answer with one legal article, offer two or three by title, or abstain."""
+        hits, confidence = self.rank_passages(query, on=on)
+        return decide(hits, confidence, policy)
