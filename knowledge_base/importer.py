@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from knowledge_base.dichvucong import RecordError, parse_record, read_records, summarize
+from knowledge_base.everyday_names import everyday_names
 from knowledge_base.store import ProcedureRevision, ProcedureRow
 from knowledge_base.sync import merged_aliases
 from motcua.db import session_scope
@@ -81,6 +82,9 @@ def import_dichvucong(
         report.warnings += bool(result.warnings)
         parsed.append(result)
     report.coverage = dict(Counter(summarize(parsed)))
+    names = everyday_names()
+    for result in parsed:  # the everyday name comes before the catalogue's own aliases
+        result.procedure.aliases = merged_aliases(names.get(result.procedure.code, []), result.procedure.aliases)
     with session_scope(database_url) as session:
         existing = {row.code: row for row in session.scalars(select(ProcedureRow))}
         for result in parsed:
@@ -97,8 +101,9 @@ def import_dichvucong(
             if row.staff_edited and not overwrite_staff_edits:
                 report.kept_staff_edits += 1
                 continue
-            # Everyday names (from the default files or earlier imports) stay searchable.
-            procedure.aliases = merged_aliases(procedure.aliases, list(row.data.get("aliases") or []))
+            # Names already stored (the default files', earlier imports') keep their place, so the
+            # default files' wording stays first and a re-import changes nothing; new ones follow.
+            procedure.aliases = merged_aliases(list(row.data.get("aliases") or []), procedure.aliases)
             data = procedure.to_dict()
             if row.data == data:
                 report.unchanged += 1

@@ -11,6 +11,7 @@ keeps the catalogue's full text and gains the defaults' wording.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -38,12 +39,17 @@ def merged_aliases(*alias_lists: list[str]) -> list[str]:
 def with_catalogue_content(default: Procedure, row: ProcedureRow | None) -> Procedure:
     """What the default file should leave in the database for ``default.code``.
 
-    A row imported from the catalogue keeps its content; it only gains the default aliases.
+    A row imported from the catalogue keeps its content; it only gains the default aliases,
+    put first: the centre's files win over ``everyday_names/``, which the import put there.
+    Without a catalogue row, the default file gains the everyday names after its own.
     """
+    from knowledge_base.everyday_names import everyday_names
+
     if row is None or row.source != CATALOGUE_SOURCE:
-        return default
+        return dataclasses.replace(
+            default, aliases=merged_aliases(default.aliases, everyday_names().get(default.code, [])))
     current = row.to_procedure()
-    current.aliases = merged_aliases(current.aliases, default.aliases)
+    current.aliases = merged_aliases(default.aliases, current.aliases)
     return current
 
 
