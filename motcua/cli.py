@@ -65,7 +65,8 @@ def open_search_index(settings, **options):
 
 
 @eval_app.command("retrieval", help="hit@1, hit@5, MRR, từ chối đúng — có dấu và không dấu / retrieval figures.")
-def eval_retrieval(file: Path = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+def eval_retrieval(file: Path = typer.Argument(...), as_json: bool = typer.Option(False, "--json"),
+                   details: bool = typer.Option(False, "--details", help="Từng câu hỏi / per question.")) -> None:
     import json
 
     from retrieval.evaluate import evaluate, read_questions
@@ -76,11 +77,20 @@ def eval_retrieval(file: Path = typer.Argument(...), as_json: bool = typer.Optio
         fail(str(exc))
     service, _ = open_search_index(get_settings())
     report = evaluate(service, questions)
-    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.summary())
+    if as_json:
+        print(json.dumps(report.to_dict(details), ensure_ascii=False, indent=2))
+        return
+    print(report.summary())
+    if details:
+        for half in ("as_written", "without_diacritics"):
+            for r in getattr(report, half).results:
+                mark = "✓" if r.resolved or (not r.expected and r.abstained) else "✗"
+                print(f"{mark} {half[:7]} {r.id} {r.move:7} {','.join(r.shown) or '-':30} {r.question}")
 
 
 @eval_app.command("legal", help="Điều luật chuẩn trong các đoạn trích dẫn: hit@1, hit@5, MRR / legal citations.")
-def eval_legal(file: Path = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+def eval_legal(file: Path = typer.Argument(...), as_json: bool = typer.Option(False, "--json"),
+               details: bool = typer.Option(False, "--details", help="Từng câu hỏi / per question.")) -> None:
     import json
 
     from motcua.legal_eval import evaluate_legal, read_legal_questions
@@ -90,13 +100,17 @@ def eval_legal(file: Path = typer.Argument(...), as_json: bool = typer.Option(Fa
     except (ValueError, OSError) as exc:
         fail(str(exc))
     service, _ = open_search_index(get_settings())
-    figures = evaluate_legal(service, questions)
+    figures = evaluate_legal(service, questions, details=details)
     if as_json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
         return
     for label, f in figures.items():
-        console.print(f"{label:20} n={f['questions']}  hit@1={f['hit_at_1']:.3f}  hit@5={f['hit_at_5']:.3f}  "
-                      f"MRR={f['mrr']:.3f}  abstained={f['abstained']:.3f}")
+        console.print(f"{label:20} n={f['questions']}+{f['outside_library']}  hit@1={f['hit_at_1']:.3f}  "
+                      f"hit@5={f['hit_at_5']:.3f}  MRR={f['mrr']:.3f}  abstained={f['abstained']:.3f}  "
+                      f"resolved={f['resolved']:.3f}  wrong={f['wrong_answer']:.3f}  offered={f['offered']:.3f}  "
+                      f"abstain-outside={f['abstention_recall']:.3f}")
+        for d in f.get("details", []):
+            print(f"  {d['id']} {d['move']:7} {d['shown']} resolved={d['resolved']} {d['question']}")
 
 
 nlu_app = typer.Typer(help="Dữ liệu huấn luyện NLU / NLU training data.", no_args_is_help=True)

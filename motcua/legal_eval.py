@@ -1,34 +1,85 @@
 """``motcua eval legal``: does the search cite the gold article for a legal question?
 
 Reads lines ``{"question": str, "gold": [{"number": "60/2014/QH13", "article": "15"}, ...]}``
-and reports hit@1, hit@5 and MRR of a gold article among the cited passages (articles best
-first, one passage each, as the answer cites them; ranking without abstention), and the
-share of questions the answer would decline (abstained), for the questions as written and
-with every diacritic removed. ``on`` is the day the questions are about (default today).
+(optionally ``"id"``); ``"gold": []`` marks a question about law outside the library, which
+the assistant should decline. Reports, for the questions as written and with every diacritic
+removed:
+
+- hit@1, hit@5 and MRR of a gold article among the cited articles (best first, one passage
+  each, as the answer cites them; ranking without abstention), over answerable questions;
+- what a citizen gets in one tap under the policy the dialogue uses
+  (:data:`retrieval.decision.LEGAL_POLICY`): ``resolved`` (the answered article is gold, or a
+  gold article is among the two or three offered), ``wrong_answer`` (a confident answer that
+  is not gold), both over answerable questions; ``offered`` (share of all questions answered
+  with choices); ``answerable_abstained`` (also under its old key ``abstained``) and
+  ``abstention_recall`` (share of outside-library questions declined).
+
+``on`` is the day the questions are about (default today).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from retrieval.decision import LEGAL_POLICY, DecisionPolicy, decide, distinct_articles
 from retrieval.normalize import strip_diacritics
+
+Article = tuple[str, str]  # (document number, article number)
 
 
 @dataclass(frozen=True)
 class LegalQuestion:
     question: str
-    gold: tuple[tuple[str, str], ...]  # (document number, article number)
+    gold: tuple[Article, ...]  # empty: about law outside the library
+    id: str = ""
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.gold)
+
+
+@dataclass(frozen=True)
+class LegalResult:
+    """One question: the rank of its first gold article and the move the assistant makes."""
+
+    id: str
+    question: str
+    gold: tuple[Article, ...]
+    rank: int | None
+    move: str
+    shown: tuple[Article, ...]
+    confidence: float
+
+    @property
+    def resolved(self) -> bool:
+        return self.move != "abstain" and bool(set(self.gold) & set(self.shown))
+
+    @property
+    def wrong_answer(self) -> bool:
+        return self.move == "answer" and bool(self.gold) and not set(self.gold) & set(self.shown)
+
+    def detail(self) -> dict[str, object]:
+        return {"id": self.id, "question": self.question, "expected": [list(g) for g in self.gold],
+                "move": self.move, "shown": [list(s) for s in self.shown],
+                "confidence": round(self.confidence, 4), "resolved": self.resolved}
 
 
 @dataclass(frozen=True)
 class LegalFigures:
-    questions: int
+    questions: int  # answerable (grounded in an article of the library)
     hit_at_1: float
     hit_at_5: float
     mrr: float
-    abstained: float = 0.0
+    abstained: float = 0.0  # = answerable_abstained (kept for older readers)
+    outside_library: int = 0
+    resolved: float = 0.0
+    wrong_answer: float = 0.0
+    offered: float = 0.0
+    answerable_abstained: float = 0.0
+    abstention_recall: float = 0.0
+    results: list[LegalResult] = field(default_factory=list, repr=False, compare=False)
 
 
 def read_legal_questions(path: str | Path) -> list[LegalQuestion]:
@@ -38,39 +89,80 @@ def read_legal_questions(path: str | Path) -> list[LegalQuestion]:
             continue
         try:
             item = json.loads(line)
-            gold = tuple((str(g["number"]), str(g["article"])) for g in item["gold"] if g.get("article"))
+            listed = item["gold"]
+            gold = tuple((str(g["number"]), str(g["article"])) for g in listed if g.get("article"))
             question = str(item["question"])
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"dòng {number} của {path} không đúng định dạng: {exc}") from exc
-        if gold and question.strip():
-            questions.append(LegalQuestion(question, gold))
-    if not questions:
+        if listed and not gold:
+            continue  # gold documents without an article: nothing to score
+        if question.strip():
+            questions.append(LegalQuestion(question, gold, str(item.get("id") or f"line-{number}")))
+    if not any(q.answerable for q in questions):
         raise ValueError(f"{path}: không có câu hỏi nào có điều luật chuẩn (gold)")
     return questions
 
 
-def _rank(search, question: str, gold: set[tuple[str, str]], depth: int = 10, on=None) -> int | None:
-    hits, _ = search.rank_passages(question, depth=depth, on=on)
-    seen: list[tuple[str, str]] = []
-    for hit in hits:  # several clauses of one article count once, at its first place
-        key = (hit.document, hit.article.removeprefix("Điều ").strip())
-        if key not in seen:
-            seen.append(key)
-    for position, key in enumerate(seen, start=1):
-        if key in gold:
-            return position
-    return None
+def _article(hit) -> Article:
+    return (hit.document, hit.article.removeprefix("Điều ").strip())
 
 
-def score(search, questions: list[LegalQuestion], strip: bool = False, on=None) -> LegalFigures:
-    texts = [strip_diacritics(q.question) if strip else q.question for q in questions]
-    ranks = [_rank(search, text, set(q.gold), on=on) for text, q in zip(texts, questions, strict=True)]
-    abstained = [search.search(text, top_k=1, kinds=("passage",), on=on).abstained for text in texts]
-    n = len(ranks)
-    return LegalFigures(n, round(sum(r == 1 for r in ranks) / n, 4), round(sum(r is not None and r <= 5 for r in ranks) / n, 4),
-                        round(sum(1 / r for r in ranks if r) / n, 4), round(sum(abstained) / n, 4))
+def result_of(question: LegalQuestion, text: str, hits: list, confidence: float,
+              policy: DecisionPolicy = LEGAL_POLICY) -> LegalResult:
+    """Score one question's ranked passages (several clauses of one article count once)."""
+    articles = distinct_articles(hits)
+    keys = [_article(hit) for hit in articles]
+    gold = set(question.gold)
+    rank = next((position for position, key in enumerate(keys, start=1) if key in gold), None)
+    decision = decide(articles, confidence, policy)
+    return LegalResult(question.id, text, question.gold, rank, decision.move,
+                       tuple(_article(hit) for hit in decision.hits), confidence)
 
 
-def evaluate_legal(search, questions: list[LegalQuestion], on=None) -> dict[str, dict]:
-    return {"as_written": asdict(score(search, questions, on=on)),
-            "without_diacritics": asdict(score(search, questions, True, on=on))}
+def _ratio(numerator: float, denominator: int) -> float:
+    return round(numerator / denominator, 4) if denominator else 0.0
+
+
+def figures_of(results: list[LegalResult]) -> LegalFigures:
+    answerable = [r for r in results if r.gold]
+    outside = [r for r in results if not r.gold]
+    n = len(answerable)
+    abstained = _ratio(sum(r.move == "abstain" for r in answerable), n)
+    return LegalFigures(
+        questions=n,
+        hit_at_1=_ratio(sum(r.rank == 1 for r in answerable), n),
+        hit_at_5=_ratio(sum(r.rank is not None and r.rank <= 5 for r in answerable), n),
+        mrr=_ratio(sum(1 / r.rank for r in answerable if r.rank), n),
+        abstained=abstained,
+        outside_library=len(outside),
+        resolved=_ratio(sum(r.resolved for r in answerable), n),
+        wrong_answer=_ratio(sum(r.wrong_answer for r in answerable), n),
+        offered=_ratio(sum(r.move == "offer" for r in results), len(results)),
+        answerable_abstained=abstained,
+        abstention_recall=_ratio(sum(r.move == "abstain" for r in outside), len(outside)),
+        results=results,
+    )
+
+
+def score(search, questions: list[LegalQuestion], strip: bool = False, on=None,
+          policy: DecisionPolicy = LEGAL_POLICY) -> LegalFigures:
+    results = []
+    for question in questions:
+        text = strip_diacritics(question.question) if strip else question.question
+        hits, confidence = search.rank_passages(text, depth=10, on=on)
+        results.append(result_of(question, text, hits, confidence, policy))
+    return figures_of(results)
+
+
+def as_dict(figures: LegalFigures, details: bool = False) -> dict[str, object]:
+    data = asdict(figures)
+    data.pop("results")
+    if details:
+        data["details"] = [r.detail() for r in figures.results]
+    return data
+
+
+def evaluate_legal(search, questions: list[LegalQuestion], on=None, details: bool = False,
+                   policy: DecisionPolicy = LEGAL_POLICY) -> dict[str, dict]:
+    return {"as_written": as_dict(score(search, questions, on=on, policy=policy), details),
+            "without_diacritics": as_dict(score(search, questions, True, on=on, policy=policy), details)}

@@ -15,6 +15,7 @@ served best when the assistant
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
@@ -34,10 +35,16 @@ class DecisionPolicy:
     choice_floor: float = 0.0
     min_choices: int = 2
     max_choices: int = 4
+    answer_model: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 0.0)
+    """How sure the first hit is right: sigmoid(bias + a·logit(confidence) + b·score₁ + c·(score₁ − score₂)).
+
+    The confidence says whether *anything* answers (it separates no-procedure questions well); the
+    first hit's score and its lead over the second say better whether the *first* is the one. The
+    default ``(0, 1, 0, 0)`` is the confidence itself."""
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.offer_at <= self.answer_at <= 1.0:
-            raise ValueError("need 0 ≤ offer_at ≤ answer_at ≤ 1")
+        if not (0.0 <= self.offer_at <= 1.0 and 0.0 <= self.answer_at <= 1.0):
+            raise ValueError("need offer_at and answer_at in [0, 1]")
         if not 2 <= self.min_choices <= self.max_choices:
             raise ValueError("need 2 ≤ min_choices ≤ max_choices")
         if not 0.0 <= self.choice_floor <= 1.0:
@@ -57,12 +64,53 @@ class Decision(Generic[Hit]):
         return self.hits[0] if self.move == "answer" else None
 
 
+PROCEDURE_POLICY = DecisionPolicy(answer_at=0.85, offer_at=0.525)
+"""Answer, offer or abstain for procedures. Chosen on the tuning half of ``tests/data`` only
+(``python -m retrieval.dev.decision_tune``; four folds by procedure chose answer_at 0.825–0.9 and
+offer_at 0.45–0.6). A fitted answer model did not help on held-out folds, so the confidence alone decides."""
+LEGAL_POLICY = DecisionPolicy(answer_at=0.575, offer_at=0.375, max_choices=3,
+                              answer_model=(-2.019, 0.686, 2.21, 2.776))
+"""The same for legal articles (offered by title, two or three). The answer model, fitted on the
+tuning half, cut confident wrong articles from 0.19 to 0.14 on held-out folds (more are offered instead)."""
+
+
+def distinct_articles(hits: Sequence[Hit]) -> list[Hit]:
+    """One hit an article (its first, best clause): choices must be different articles, not
+    two clauses of the same one."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for hit in hits:
+        key = (getattr(hit, "document", ""), getattr(hit, "article", "").removeprefix("Điều ").strip())
+        if key not in seen:
+            seen.add(key)
+            kept.append(hit)
+    return kept
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def answer_certainty(scores: Sequence[float], confidence: float, model: tuple[float, float, float, float]) -> float:
+    """The probability the first hit is right, from the confidence and the first two scores."""
+    bias, a, b, c = model
+    if (bias, a, b, c) == (0.0, 1.0, 0.0, 0.0):
+        return confidence
+    first = scores[0] if scores else 0.0
+    second = scores[1] if len(scores) > 1 else 0.0
+    x = bias + a * _logit(confidence) + b * first + c * (first - second)
+    return 1.0 / (1.0 + math.exp(-max(min(x, 50.0), -50.0)))
+
+
 def decide(hits: Sequence[Hit], confidence: float, policy: DecisionPolicy,
            score=lambda hit: getattr(hit, "score", 0.0)) -> Decision[Hit]:
-    """The move for ``hits`` (best first) searched with ``confidence``."""
+    """The move for ``hits`` (best first) searched with ``confidence``: abstain below ``offer_at``
+    (nothing is likely to answer), answer when the first hit is sure enough, else offer."""
     if not hits or confidence < policy.offer_at:
         return Decision("abstain", (), confidence)
-    if confidence >= policy.answer_at or len(hits) == 1:
+    certainty = answer_certainty([score(h) for h in hits[:2]], confidence, policy.answer_model)
+    if certainty >= policy.answer_at or len(hits) == 1:
         return Decision("answer", (hits[0],), confidence)
     top = score(hits[0])
     choices = [h for h in hits[: policy.max_choices] if score(h) >= policy.choice_floor * top]

@@ -1,4 +1,4 @@
-"""Retrieval quality on labelled questions: hit@1, hit@5, MRR and abstention.
+"""Retrieval quality on labelled questions: hit@1, hit@5, MRR, and what a citizen gets in one tap.
 
 Question files hold one JSON object a line: ``{"id": str, "question": str, "expected":
 [codes]}``; ``expected`` lists the catalogue codes that answer the question (any of them
@@ -7,6 +7,13 @@ counts as a hit) or is empty when the right behaviour is to abstain.
 Ranking figures (hit@k, MRR) are computed on the ranking itself, abstention aside; the
 abstention figures say how often the index abstained on each kind of question.
 ``end_to_end_hit_at_1`` counts an abstention on an answerable question as a miss.
+
+The assistant answers, offers choices or abstains (:func:`retrieval.decision.decide`, with the
+policy the dialogue uses), so the figures that say what a citizen gets follow that move:
+``resolved`` (the answer is right, or a right procedure is among the choices, over answerable
+questions), ``wrong_answer`` (a confident answer that is wrong, over answerable), ``offered``
+(share of all questions answered with choices); ``answerable_abstained`` and
+``abstention_recall`` count the decision's abstentions.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from retrieval.decision import PROCEDURE_POLICY, Decision, DecisionPolicy, Move, decide
 from retrieval.normalize import strip_diacritics
 from retrieval.results import ProcedureHit
 
@@ -34,8 +42,6 @@ class Question:
 
 
 class RankingIndex(Protocol):
-    abstain_threshold: float
-
     def rank(self, query: str) -> tuple[list[ProcedureHit], float]: ...
 
 
@@ -81,6 +87,21 @@ class QuestionResult:
     rank: int | None  # 1-based rank of the first expected code, None if absent
     confidence: float
     abstained: bool
+    move: Move = "abstain"
+    shown: list[str] = field(default_factory=list)  # the answer (one code), the choices, or nothing
+
+    @property
+    def resolved(self) -> bool:
+        """The citizen reaches a right procedure in one tap: answered right, or it is offered."""
+        return bool(set(self.expected) & set(self.shown)) and self.move != "abstain"
+
+    @property
+    def wrong_answer(self) -> bool:
+        return self.move == "answer" and bool(self.expected) and not set(self.expected) & set(self.shown)
+
+    def detail(self) -> dict[str, object]:
+        return {"id": self.id, "question": self.question, "expected": list(self.expected), "move": self.move,
+                "shown": self.shown, "confidence": round(self.confidence, 4), "resolved": self.resolved}
 
 
 @dataclass
@@ -91,9 +112,12 @@ class EvalFigures:
     hit_at_5: float
     mrr: float
     answerable_abstained: float  # share of answerable questions abstained on (want < 0.10)
-    abstention_recall: float  # share of [] questions abstained on (want ≥ 0.80)
+    abstention_recall: float  # share of [] questions abstained on (want ≥ 0.85)
     abstention_precision: float  # share of abstentions that were [] questions
     end_to_end_hit_at_1: float  # hit@1 counting an abstention as a miss
+    resolved: float = 0.0  # answerable: right answer, or a right procedure among the choices (want ≥ 0.92)
+    wrong_answer: float = 0.0  # answerable: a confident answer that is wrong (want ≤ 0.05)
+    offered: float = 0.0  # all questions: answered with choices (want ≤ 0.25)
     results: list[QuestionResult] = field(default_factory=list, repr=False)
 
     def summary(self) -> str:
@@ -101,6 +125,7 @@ class EvalFigures:
             f"hit@1 {self.hit_at_1:.3f}  hit@5 {self.hit_at_5:.3f}  MRR {self.mrr:.3f}  "
             f"abstain[] {self.abstention_recall:.2f} (precision {self.abstention_precision:.2f})  "
             f"abstain-answerable {self.answerable_abstained:.2f}  e2e-hit@1 {self.end_to_end_hit_at_1:.3f}  "
+            f"resolved {self.resolved:.3f}  wrong {self.wrong_answer:.3f}  offered {self.offered:.3f}  "
             f"(n={self.answerable}+{self.unanswerable})"
         )
 
@@ -117,10 +142,14 @@ class EvalReport:
             f"without diacritics: {self.without_diacritics.summary()}"
         )
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, details: bool = False) -> dict[str, object]:
+        """The figures; with ``details``, each half also lists its questions (``details``)."""
         data = asdict(self)
         for key in ("as_written", "without_diacritics"):
             data[key].pop("results")  # type: ignore[union-attr]
+            if details:
+                figures: EvalFigures = getattr(self, key)
+                data[key]["details"] = [r.detail() for r in figures.results]  # type: ignore[index]
         return data
 
 
@@ -128,24 +157,22 @@ def _ratio(numerator: float, denominator: int) -> float:
     return numerator / denominator if denominator else 0.0
 
 
-def score_questions(index: RankingIndex, questions: Sequence[Question], depth: int = 10) -> EvalFigures:
-    results = []
-    for question in questions:
-        hits, confidence = index.rank(question.question)
-        ranked = [h.code for h in hits[:depth]]
-        expected = set(question.expected)
-        rank = next((i + 1 for i, code in enumerate(ranked) if code in expected), None)
-        results.append(
-            QuestionResult(
-                id=question.id,
-                question=question.question,
-                expected=question.expected,
-                ranked=ranked,
-                rank=rank,
-                confidence=confidence,
-                abstained=confidence < index.abstain_threshold,
-            )
-        )
+def result_of(question: Question, hits: Sequence[ProcedureHit], confidence: float, policy: DecisionPolicy,
+              depth: int = 10) -> QuestionResult:
+    """One question's ranking and the move the assistant makes on it."""
+    ranked = [h.code for h in hits[:depth]]
+    expected = set(question.expected)
+    rank = next((i + 1 for i, code in enumerate(ranked) if code in expected), None)
+    decision: Decision[ProcedureHit] = decide(hits, confidence, policy)
+    return QuestionResult(
+        id=question.id, question=question.question, expected=question.expected, ranked=ranked, rank=rank,
+        confidence=confidence, abstained=decision.move == "abstain", move=decision.move,
+        shown=[h.code for h in decision.hits],
+    )
+
+
+def figures_of(results: Sequence[QuestionResult]) -> EvalFigures:
+    """The figures of scored questions (see the module docstring)."""
     answerable = [r for r in results if r.expected]
     unanswerable = [r for r in results if not r.expected]
     abstentions = [r for r in results if r.abstained]
@@ -159,18 +186,31 @@ def score_questions(index: RankingIndex, questions: Sequence[Question], depth: i
         abstention_recall=_ratio(sum(r.abstained for r in unanswerable), len(unanswerable)),
         abstention_precision=_ratio(sum(not r.expected for r in abstentions), len(abstentions)),
         end_to_end_hit_at_1=_ratio(sum(r.rank == 1 and not r.abstained for r in answerable), len(answerable)),
-        results=results,
+        resolved=_ratio(sum(r.resolved for r in answerable), len(answerable)),
+        wrong_answer=_ratio(sum(r.wrong_answer for r in answerable), len(answerable)),
+        offered=_ratio(sum(r.move == "offer" for r in results), len(results)),
+        results=list(results),
     )
 
 
-def evaluate(index: RankingIndex, questions: Sequence[Question]) -> EvalReport:
-    """Figures for the questions as written and with every diacritic removed."""
+def score_questions(index: RankingIndex, questions: Sequence[Question], depth: int = 10,
+                    policy: DecisionPolicy = PROCEDURE_POLICY) -> EvalFigures:
+    results = []
+    for question in questions:
+        hits, confidence = index.rank(question.question)
+        results.append(result_of(question, hits, confidence, policy, depth))
+    return figures_of(results)
+
+
+def evaluate(index: RankingIndex, questions: Sequence[Question],
+             policy: DecisionPolicy = PROCEDURE_POLICY) -> EvalReport:
+    """Figures for the questions as written and with every diacritic removed, under ``policy``."""
     if not questions:
         raise ValueError("không có câu hỏi nào để đánh giá (no questions)")
     started = time.perf_counter()
-    as_written = score_questions(index, questions)
+    as_written = score_questions(index, questions, policy=policy)
     stripped = [Question(q.id, strip_diacritics(q.question), q.expected) for q in questions]
-    without = score_questions(index, stripped)
+    without = score_questions(index, stripped, policy=policy)
     return EvalReport(
         as_written=as_written, without_diacritics=without, seconds=time.perf_counter() - started
     )

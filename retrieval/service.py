@@ -25,7 +25,14 @@ from datetime import date
 from pathlib import Path
 
 from knowledge_base.schema import FaqEntry, Procedure, Synonym
-from retrieval.decision import Decision, DecisionPolicy, decide
+from retrieval.decision import (
+    LEGAL_POLICY,
+    PROCEDURE_POLICY,
+    Decision,
+    DecisionPolicy,
+    decide,
+    distinct_articles,
+)
 from retrieval.documents import SearchDocument, faq_to_document, procedure_to_document
 from retrieval.embedders import DEFAULT_EMBEDDER, CachedEmbedder, Embedder, EmbeddingCache, create_embedder
 from retrieval.hybrid import DEFAULT_PREFERRED_LEVELS, HybridIndex
@@ -34,10 +41,7 @@ from retrieval.results import PassageHit, ProcedureHit, SearchResponse
 
 log = logging.getLogger(__name__)
 
-PROCEDURE_POLICY = DecisionPolicy(answer_at=0.5, offer_at=0.2)
-"""Answer, offer or abstain for procedures (first draft: to be chosen on the tuning half of tests/data)."""
-LEGAL_POLICY = DecisionPolicy(answer_at=0.5, offer_at=0.2, max_choices=3)
-"""The same for legal articles (offered by title, two or three)."""
+__all__ = ["LEGAL_POLICY", "PROCEDURE_POLICY", "RetrievalService", "documents_from"]
 
 CACHE_SUBDIR = "embedding-cache"
 INDEX_SUBDIR = "index"
@@ -231,4 +235,4 @@ class RetrievalService:
                         policy: DecisionPolicy = LEGAL_POLICY) -> Decision[PassageHit]:
         """Answer with one legal article, offer two or three by title, or abstain."""
         hits, confidence = self.rank_passages(query, on=on)
-        return decide(hits, confidence, policy)
+        return decide(distinct_articles(hits), confidence, policy)
