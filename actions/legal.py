@@ -46,6 +46,7 @@ from knowledge_base.schema import Procedure
 from knowledge_base.store import LegalDocumentRow, LegalUnitRow
 from motcua.db import session_scope
 from retrieval.normalize import is_stopword, strip_diacritics, tokenize_syllables
+from retrieval.results import PassageHit
 
 QUOTE_LIMIT = 420
 LEAD_MIN_CHARS = 300  # a clause longer than this gets a lead sentence
@@ -161,7 +162,14 @@ class ActionAnswerLegal(Action):
                 text=NOT_FOUND, buttons=STAFF_BUTTONS, json_message={"fallback": True, "legal": None}
             )
             return [SlotSet("fallback_count", 0.0)]
-        best = response.passages[0]
+        ranked = [hit.code for hit in response.procedures]
+        return await self.answer_hit(dispatcher, question, response.passages[0], ranked)
+
+    async def answer_hit(self, dispatcher: CollectingDispatcher, question: str, best: PassageHit,
+                         ranked: list[str] | None = None) -> list[dict[str, Any]]:
+        """The citation answer for one article (the search's best, or the one a citizen tapped);
+        ``ranked``: procedure codes the search found, to pick the procedure acting on it."""
+        day = self.today()
         with session_scope(self.knowledge.database_url) as session:
             row = find_document(session, best.document)
             info = document_info(row) if row is not None else None
@@ -178,8 +186,7 @@ class ActionAnswerLegal(Action):
             lines.append(note)
         lines.append(f"Xem toàn văn {best.article}: {url}")
         lines.append(DISCLAIMER)
-        ranked = [hit.code for hit in response.procedures]
-        buttons = [procedure_button(p) for p in self._acting_procedures(question, best.document, ranked)]
+        buttons = [procedure_button(p) for p in self._acting_procedures(question, best.document, list(ranked or []))]
         buttons.append({"title": "Gặp cán bộ", "payload": "/request_human"})
         dispatcher.utter_message(
             text="\n".join(lines),

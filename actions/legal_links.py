@@ -116,7 +116,7 @@ def procedure_button(procedure: Procedure) -> dict[str, str]:
     name = procedure.name if len(procedure.name) <= 60 else procedure.name[:57].rsplit(" ", 1)[0] + "…"
     return {
         "title": f"Thủ tục: {name}",
-        "payload": f'/ask_procedure{{"procedure": "{_json_safe(procedure.name)}"}}',
+        "payload": f'/ask_procedure{{"procedure_code": "{_json_safe(procedure.code)}"}}',
     }
 
 

@@ -64,7 +64,7 @@ class ActionRateService(Action):
             await asyncio.to_thread(store)
         except Exception:
             log.exception("storing a rating failed")
-            dispatcher.utter_message(text="Xin lỗi, em chưa ghi được đánh giá. Ông/bà vui lòng thử lại sau ạ.")
+            dispatcher.utter_message(text="Xin lỗi, tôi chưa ghi được đánh giá. Ông/bà vui lòng thử lại sau ạ.")
             return []
         thanks = "Cảm ơn ông/bà đã đánh giá" + (" và góp ý. Trung tâm sẽ xem xét để phục vụ tốt hơn." if score <= 2
                                                 else ". Chúc ông/bà một ngày tốt lành!")

@@ -20,6 +20,7 @@ from rasa_sdk.interfaces import (
 )
 from starlette.concurrency import run_in_threadpool
 
+from actions.answering import ActionAnswer
 from actions.center import ActionCenterInfo
 from actions.dossiers import ActionCheckDossierStatus
 from actions.forms import (
@@ -32,7 +33,7 @@ from actions.forms import (
 )
 from actions.knowledge import KnowledgeBase
 from actions.legal import ActionAnswerLegal
-from actions.procedures import ActionAnswerProcedure, ActionClarify, ActionHandoff, ActionResetFallback
+from actions.procedures import ActionHandoff, ActionResetFallback
 from actions.queue import ActionIssueQueueNumber
 from actions.ratings import ActionRateService
 from knowledge_base.forms import load_forms
@@ -60,18 +61,16 @@ def build_executor(settings: Settings) -> tuple[ActionExecutor, KnowledgeBase]:
     executor = ActionExecutor()
     dossiers = DossierService.from_settings(settings)
     forms = FormCatalog(load_forms(), knowledge)
-    answer_procedure, answer_legal = ActionAnswerProcedure(knowledge), ActionAnswerLegal(knowledge)
+    answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge))
     center_info = ActionCenterInfo(center_info_text(settings))
     # Questions a citizen may ask in the middle of a declaration, answered as anywhere else.
     form_interruptions = {
         **dict.fromkeys(("ask_procedure", "ask_documents", "ask_fee", "ask_processing_time", "ask_submission",
-                         "ask_legal_basis"), answer_procedure),
-        "ask_legal": answer_legal,
+                         "ask_legal_basis", "ask_legal"), answer_action),
         "ask_center_info": center_info,
     }
     for action in (
-        answer_procedure,
-        ActionClarify(),
+        answer_action,
         ActionHandoff(),
         ActionResetFallback(),
         center_info,
@@ -82,7 +81,6 @@ def build_executor(settings: Settings) -> tuple[ActionExecutor, KnowledgeBase]:
         ValidateDeclarationForm(forms, DeclarationFiler.from_settings(settings, dossiers), form_interruptions),
         ActionFinishDeclaration(),
         ActionRateService(settings),
-        answer_legal,
     ):
         executor.register_action(action)
     return executor, knowledge

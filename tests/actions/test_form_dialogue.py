@@ -16,6 +16,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
+from actions.answering import ActionAnswer
 from actions.answers import Aspect, answer
 from actions.center import ActionCenterInfo
 from actions.forms import (
@@ -29,7 +30,6 @@ from actions.forms import (
     is_cancel,
 )
 from actions.knowledge import AliasFinder, KnowledgeBase
-from actions.procedures import ActionAnswerProcedure
 from knowledge_base.forms import load_forms
 from knowledge_base.schema import ChannelKind, Fee, Procedure, ProcessingTime, SubmissionChannel
 from motcua.db import session_scope, upgrade_database
@@ -89,7 +89,7 @@ class FormLoop:
 
     def __init__(self, catalog: FormCatalog, filer: DeclarationFiler | None = None, sender: str = "kiosk:t1"):
         knowledge = catalog.knowledge
-        self.interruptions = {"ask_fee": ActionAnswerProcedure(knowledge),
+        self.interruptions = {"ask_fee": ActionAnswer(knowledge),
                               "ask_center_info": ActionCenterInfo("Trung tâm làm việc từ 7:30 đến 17:00.")}
         self.start_action = ActionStartForm(catalog)
         self.ask = ActionAskFormAnswer(catalog)

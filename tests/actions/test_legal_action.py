@@ -173,3 +173,28 @@ def test_procedures_acting_on_a_document_follow_the_search_ranking():
     assert [p.code for p in chosen] == ["1.000894", "1.001193"]
     assert procedures_acting_on(["31/2024/QH15"], [BIRTH, MARRIAGE]) == []
     assert number_key("123/2015/NĐ-CP") == number_key("123/2015/nd-cp ")
+
+
+@pytest.mark.shared_data
+async def test_a_tapped_article_is_found_again_in_its_document_and_quoted(knowledge):
+    """The answering action's article button (``/ask_legal{"legal_article": "<number>|<article>"}``)
+    answers that very article from the real index, with the procedure button it acts on."""
+    from actions.answering import ActionAnswer
+
+    payload = "60/2014/QH13|Điều 15"
+    latest = {"text": f'/ask_legal{{"legal_article": "{payload}"}}', "intent": {"name": "ask_legal"},
+              "entities": [{"entity": "legal_article", "value": payload}]}
+    dispatcher = CollectingDispatcher()
+    action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge, today=lambda: BEFORE), today=lambda: BEFORE)
+    await action.run(dispatcher, Tracker("s", {}, latest, [], False, None, {}, ""), {})
+    (message,) = dispatcher.messages
+    assert message["custom"]["legal"]["document"] == "60/2014/QH13"
+    assert message["custom"]["legal"]["article"] == "Điều 15"
+    assert message["text"].startswith("Theo ") and "Điều 15 Luật Hộ tịch 2014" in message["text"]
+    assert message["buttons"][-1] == {"title": "Gặp cán bộ", "payload": "/request_human"}
+
+
+@pytest.mark.shared_data
+async def test_the_procedure_button_of_a_legal_answer_carries_the_procedure_code(knowledge):
+    message = await _ask(knowledge, "Sinh con xong thì trong bao lâu cha mẹ phải đi đăng ký khai sinh cho con?", BEFORE)
+    assert message["buttons"][0]["payload"] == '/ask_procedure{"procedure_code": "1.001193"}'

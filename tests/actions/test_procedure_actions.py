@@ -7,9 +7,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answering import ActionAnswer
 from actions.answers import Aspect, answer
 from actions.knowledge import AliasFinder, KnowledgeBase, fold
-from actions.procedures import ActionAnswerProcedure, ActionClarify, ActionHandoff
+from actions.procedures import ActionHandoff
 from knowledge_base.schema import (
     ChannelKind,
     Fee,
@@ -63,7 +64,7 @@ def test_alias_finder_matches_unaccented_text_and_prefers_the_longest_alias():
 
 
 async def test_documents_question_is_answered_from_the_procedure_and_sets_the_context():
-    messages, events = await run(ActionAnswerProcedure(FakeKnowledge([BIRTH])),
+    messages, events = await run(ActionAnswer(FakeKnowledge([BIRTH])),
                                  tracker("làm giấy khai sinh cần giấy tờ gì", "ask_documents"))
     assert messages[0]["text"] == answer(BIRTH, Aspect.DOCUMENTS).text
     assert "Giấy chứng sinh (1 bản chính)" in messages[0]["text"]
@@ -73,33 +74,21 @@ async def test_documents_question_is_answered_from_the_procedure_and_sets_the_co
 
 async def test_a_follow_up_without_a_name_answers_for_the_procedure_in_context():
     t = tracker("còn lệ phí thì sao?", "ask_fee", slots={"procedure_code": "1.001193"})
-    messages, _ = await run(ActionAnswerProcedure(FakeKnowledge([BIRTH, MARRIAGE])), t)
+    messages, _ = await run(ActionAnswer(FakeKnowledge([BIRTH, MARRIAGE])), t)
     assert messages[0]["text"].startswith("Lệ phí «Đăng ký khai sinh»: Miễn phí.")
 
 
 async def test_a_new_procedure_name_replaces_the_one_in_context():
     t = tracker("thế đăng ký kết hôn mất bao lâu", "ask_processing_time", slots={"procedure_code": "1.001193"})
-    messages, events = await run(ActionAnswerProcedure(FakeKnowledge([BIRTH, MARRIAGE])), t)
+    messages, events = await run(ActionAnswer(FakeKnowledge([BIRTH, MARRIAGE])), t)
     assert "Đăng ký kết hôn" in messages[0]["text"]
     assert SlotSet("procedure_code", "1.000894") in events
 
 
 async def test_without_any_procedure_the_action_asks_which_one_with_buttons():
-    messages, events = await run(ActionAnswerProcedure(FakeKnowledge([BIRTH])), tracker("lệ phí bao nhiêu", "ask_fee"))
-    assert "thủ tục nào" in messages[0]["text"]
-    assert len(messages[0]["buttons"]) >= 3
+    messages, events = await run(ActionAnswer(FakeKnowledge([BIRTH])), tracker("lệ phí bao nhiêu", "ask_fee"))
+    assert messages[0]["response"] == "utter_ask_which_procedure"  # its text and buttons: domain.yml
     assert not any(isinstance(e, dict) and e.get("name") == "procedure_code" for e in events)
-
-
-async def test_clarify_offers_likeliest_meanings_then_a_person_on_the_second_miss():
-    ranking = [{"name": "nlu_fallback"}, {"name": "ask_fee"}, {"name": "ask_documents"}, {"name": "greet"}]
-    messages, events = await run(ActionClarify(), tracker("phi ho so", "nlu_fallback", ranking=ranking))
-    payloads = [b["payload"] for b in messages[0]["buttons"]]
-    assert payloads[:3] == ["/ask_fee", "/ask_documents", "/greet"]
-    assert SlotSet("fallback_count", 1.0) in events
-    assert messages[0]["custom"] == {"fallback": True, "misses": 1}  # the staff review list reads this
-    messages, events = await run(ActionClarify(), tracker("???", "nlu_fallback", slots={"fallback_count": 1.0}))
-    assert [b["payload"] for b in messages[0]["buttons"]] == ["/request_human", "/request_queue_number"]
 
 
 async def test_handoff_emits_an_event_the_gateway_can_route():
@@ -136,5 +125,5 @@ async def test_a_follow_up_keeps_its_context_even_when_the_search_index_guesses(
     knowledge = FakeKnowledge([BIRTH, MARRIAGE])
     knowledge.finder = ChainFinder(AliasFinder([BIRTH, MARRIAGE]), AlwaysGuesses())
     t = tracker("thế mất bao lâu", "ask_processing_time", slots={"procedure_code": "1.001193"})
-    messages, _ = await run(ActionAnswerProcedure(knowledge), t)
+    messages, _ = await run(ActionAnswer(knowledge), t)
     assert messages[0]["text"] == answer(BIRTH, Aspect.TIME).text

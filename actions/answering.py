@@ -1,0 +1,301 @@
+"""The one answering action: every question the NLU should not decide goes to the search.
+
+The NLU decides what it is good at (greetings, yes/no, queue numbers, dossiers, forms,
+handoff, ratings, small talk). Every question about a procedure or the law — and every
+message the NLU is unsure about (``nlu_fallback``) — comes here, and the search makes one of
+three moves (:mod:`retrieval.decision`):
+
+- **answer** — the procedure answer (the aspect asked: documents, fee, time, place, legal
+  basis) or the legal citation answer for the one hit;
+- **offer** — «Ý ông/bà là thủ tục nào?» with two to four buttons and «Không phải các thủ tục
+  trên» (a person). A button's payload is the aspect's own intent with the code as an entity,
+  ``/ask_fee{"procedure_code": "1.001193"}``, so a tap is answered by this same action through
+  the rules that already exist (Rasa 3.6 reads entities from a ``/intent{json}`` payload);
+- **abstain** — says so plainly and offers a staff member and a queue number.
+
+Which search: the procedure search first. The legal search is asked too when the message reads
+as a legal question (the NLU said ``ask_legal``, or it speaks of a law, decree, rule or fine), or
+when the procedure search abstains (a question nobody matched may still be in the law). The
+better move wins (answer > offer > abstain); on the same move a message asking a procedure
+aspect (fee, papers, time, place) keeps the procedure, otherwise a legal-reading one goes to
+the law. That keeps «quy định làm khai sinh cần giấy tờ gì» on the procedure.
+
+Follow-ups («lệ phí bao nhiêu», «nộp ở đâu») name no procedure: they are answered for the
+procedure in context (the ``procedure_code`` slot); with none, the assistant asks which one.
+The procedure always comes from the search, the context or a tapped button, never from the
+NLU alone. The names and aliases staff keep are the last resort, when the search has no index
+or abstains: a name inside a longer story («giấy khai sinh bị cháy») would otherwise answer the
+wrong procedure with confidence.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import INTENT_ASPECT, Aspect, answer
+from actions.knowledge import KnowledgeBase, fold
+from knowledge_base.schema import Procedure
+from retrieval.decision import Decision
+from retrieval.results import PassageHit, ProcedureHit
+
+log = logging.getLogger(__name__)
+
+ASPECT_INTENT = {aspect: intent for intent, aspect in INTENT_ASPECT.items()}
+MOVE_RANK = {"answer": 2, "offer": 1, "abstain": 0}
+BUTTON_TITLE_LIMIT = 80
+
+OFFER_PROCEDURES = "utter_offer_procedures"
+OFFER_ARTICLES = "utter_offer_articles"
+ABSTAIN = "utter_answer_abstain"
+ASK_WHICH = "utter_ask_which_procedure"
+NOT_THESE_PROCEDURES = {"title": "Không phải các thủ tục trên", "payload": "/request_human"}
+NOT_THESE_ARTICLES = {"title": "Không phải các quy định trên", "payload": "/request_human"}
+
+# Keyword reading of the aspect, on text folded to ASCII (the NLU's aspect intent comes first).
+_ASPECT_WORDS: list[tuple[str, tuple[str, ...]]] = [
+    (Aspect.LEGAL_BASIS, ("can cu phap ly", "can cu", "theo luat nao", "van ban nao")),
+    (Aspect.FEE, ("le phi", "bao nhieu tien", "chi phi", "mat phi", "ton phi", "het bao nhieu", "phi")),
+    (Aspect.TIME, ("bao lau", "may ngay", "bao nhieu ngay", "thoi gian", "thoi han", "khi nao co", "bao gio co")),
+    (Aspect.SUBMISSION, ("nop o dau", "lam o dau", "o dau", "noi nop", "nop online", "nop truc tuyen",
+                         "nop qua mang", "nop the nao", "nop nhu the nao")),
+    (Aspect.DOCUMENTS, ("giay to", "ho so gom", "can nhung gi", "can gi", "chuan bi gi", "mang theo gi",
+                        "mang gi", "thanh phan ho so")),
+]
+# Words a follow-up is made of besides its aspect words: with nothing else left, it names no procedure.
+_FILLER = set(
+    "con thi sao the vay a nua cho toi hoi em minh la bao nhieu nhu nao khong co gi phai duoc k ko ak ha nhi "
+    "voi di oi thu tuc nay do ay can lam mat tien ngay nop ho so giay to xin vui long roi va de o dau".split()
+)
+_LEGAL_WORDS = re.compile(
+    r"\b(luat|bo luat|nghi dinh|thong tu|quy dinh|phap luat|dieu \d+|khoan \d+|bi phat|xu phat|vi pham|"
+    r"co bat buoc|bat buoc phai|co duoc phep|trach nhiem)\b"
+)
+
+
+class Search(Protocol):
+    """What the action needs of :class:`retrieval.service.RetrievalService`."""
+
+    def decide_procedures(self, query: str) -> Decision[ProcedureHit]: ...
+
+    def decide_articles(self, query: str, on: date | None = None) -> Decision[PassageHit]: ...
+
+    def rank_passages(self, query: str, depth: int = 10, on: date | None = None,
+                      within: list[str] | None = None) -> tuple[list[PassageHit], float]: ...
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The search's move for one message: over procedures or legal articles."""
+
+    kind: str  # "procedure" | "legal"
+    decision: Decision
+
+
+def aspect_of(intent: str, text: str) -> str:
+    """The aspect asked: the NLU's aspect intent if it gave one, else the words of the message."""
+    aspect = INTENT_ASPECT.get(intent, Aspect.OVERVIEW)
+    if aspect != Aspect.OVERVIEW:
+        return aspect
+    return keyword_aspect(text) or Aspect.OVERVIEW
+
+
+def keyword_aspect(text: str) -> str | None:
+    folded = f" {fold(text)} "
+    for aspect, phrases in _ASPECT_WORDS:
+        if any(f" {phrase} " in folded for phrase in phrases):
+            return aspect
+    return None
+
+
+def is_follow_up(text: str) -> bool:
+    """True when the message asks an aspect and names nothing else («còn lệ phí thì sao?»)."""
+    if keyword_aspect(text) is None:
+        return False
+    folded = f" {fold(text)} "
+    for _, phrases in _ASPECT_WORDS:
+        for phrase in phrases:
+            folded = folded.replace(f" {phrase} ", " ")
+    rest = [word for word in folded.split() if word not in _FILLER]
+    return len(rest) <= 1
+
+
+def reads_legal(intent: str, text: str) -> bool:
+    return intent == "ask_legal" or bool(_LEGAL_WORDS.search(fold(text)))
+
+
+def choose(procedure: Decision | None, legal: Decision | None, prefer_legal: bool) -> Choice | None:
+    """The better move of the two searches; on the same move, ``prefer_legal`` decides."""
+    if procedure is None or legal is None:
+        if procedure is not None:
+            return Choice("procedure", procedure)
+        return Choice("legal", legal) if legal is not None else None
+    p, lg = MOVE_RANK[procedure.move], MOVE_RANK[legal.move]
+    if p != lg:
+        return Choice("procedure", procedure) if p > lg else Choice("legal", legal)
+    return Choice("legal", legal) if prefer_legal else Choice("procedure", procedure)
+
+
+def _short(title: str, limit: int = BUTTON_TITLE_LIMIT) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def procedure_payload(code: str, aspect: str) -> str:
+    intent = ASPECT_INTENT.get(aspect, "ask_procedure")
+    return f'/{intent}{{"procedure_code": "{code}"}}'
+
+
+def article_payload(hit: PassageHit) -> str:
+    return f'/ask_legal{{"legal_article": "{hit.document}|{hit.article}"}}'
+
+
+def article_title(hit: PassageHit) -> str:
+    citation = f"{hit.article} {hit.document}"
+    return _short(f"{citation}: {hit.article_title}" if hit.article_title else citation)
+
+
+def _text(tracker: Tracker) -> str:
+    text = tracker.latest_message.get("text") or ""
+    return "" if text.startswith("/") else text.strip()
+
+
+def _entities(tracker: Tracker, entity: str) -> list[str]:
+    return [str(e.get("value")) for e in tracker.latest_message.get("entities", []) if e.get("entity") == entity]
+
+
+class ActionAnswer(Action):
+    """Answer, offer choices, or abstain — for procedures and the law alike (see the module)."""
+
+    def __init__(self, knowledge: KnowledgeBase, legal=None, today=date.today):
+        """``legal``: the legal answer writer (:class:`actions.legal.ActionAnswerLegal`)."""
+        if legal is None:
+            from actions.legal import ActionAnswerLegal
+
+            legal = ActionAnswerLegal(knowledge, today=today)
+        self.knowledge = knowledge
+        self.legal = legal
+        self.today = today
+
+    def name(self) -> str:
+        return "action_answer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        intent = (tracker.latest_message.get("intent") or {}).get("name", "")
+        text = _text(tracker)
+        aspect = aspect_of(intent, text)
+        chosen_code = next(iter(_entities(tracker, "procedure_code")), None)
+        if chosen_code:  # a tap on an offered procedure
+            return self._answer_code(dispatcher, chosen_code, aspect)
+        chosen_article = next(iter(_entities(tracker, "legal_article")), None)
+        if chosen_article:  # a tap on an offered article
+            return await self._answer_article(dispatcher, chosen_article)
+        named = _entities(tracker, "procedure")
+        context = tracker.get_slot("procedure_code")
+        if context and not named and (not text or is_follow_up(text)):
+            procedure = self.knowledge.get(context)
+            if procedure is not None:
+                return self._answer_procedure(dispatcher, procedure, aspect)
+        if not text and named:  # a button naming a procedure in staff words
+            procedure = self._named(named)
+            return self._answer_procedure(dispatcher, procedure, aspect) if procedure else self._abstain(dispatcher)
+        if not text or is_follow_up(text):
+            dispatcher.utter_message(response=ASK_WHICH)
+            return [SlotSet("fallback_count", 0.0)]
+        choice = self._search(intent, text, aspect)
+        if choice is None or choice.decision.move == "abstain":
+            # Nothing the search trusts: a name staff keep, said in the message, still counts.
+            procedure = self._named([text, *named])
+            if procedure is not None:
+                return self._answer_procedure(dispatcher, procedure, aspect)
+            return self._abstain(dispatcher, choice)
+        if choice.decision.move == "offer":
+            return self._offer(dispatcher, choice, aspect)
+        hit = choice.decision.hits[0]
+        if choice.kind == "legal":
+            return await self.legal.answer_hit(dispatcher, text, hit)
+        found = self.knowledge.get(hit.code)
+        return self._answer_procedure(dispatcher, found, aspect) if found else self._abstain(dispatcher, choice)
+
+    # -- finding ---------------------------------------------------------------------------
+
+    def _named(self, queries: list[str]) -> Procedure | None:
+        """A procedure named by the words staff keep (names and aliases), first query first."""
+        for query in queries:
+            found = self.knowledge.find_named(query, top_k=1) if query else None
+            if found is not None and not found.abstained:
+                return self.knowledge.get(found.matches[0].code)
+        return None
+
+    def _search(self, intent: str, text: str, aspect: str) -> Choice | None:
+        search: Search | None = getattr(self.knowledge, "search", None)
+        if search is None:  # no index in this process: only the staff-kept names, which found nothing
+            return None
+        legal_reading = reads_legal(intent, text)
+        procedure = search.decide_procedures(text)
+        legal = None
+        if legal_reading or procedure.move == "abstain":
+            legal = search.decide_articles(text, on=self.today())
+        asks_procedure_aspect = aspect not in (Aspect.OVERVIEW, Aspect.LEGAL_BASIS)
+        return choose(procedure, legal, prefer_legal=legal_reading and not asks_procedure_aspect)
+
+    # -- the three moves -------------------------------------------------------------------
+
+    def _answer_code(self, dispatcher: CollectingDispatcher, code: str, aspect: str) -> list[dict[str, Any]]:
+        procedure = self.knowledge.get(code)
+        if procedure is None:
+            return self._abstain(dispatcher, None)
+        return self._answer_procedure(dispatcher, procedure, aspect)
+
+    def _answer_procedure(self, dispatcher: CollectingDispatcher, procedure: Procedure,
+                          aspect: str) -> list[dict[str, Any]]:
+        links = None
+        if aspect == Aspect.LEGAL_BASIS:  # the legal basis, linked to the library's articles (issue 10)
+            from actions.legal import legal_basis_links
+
+            links = legal_basis_links(self.knowledge, procedure)
+        reply = answer(procedure, aspect, links)
+        dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+        return [SlotSet("procedure_code", procedure.code), SlotSet("procedure", procedure.name),
+                SlotSet("fallback_count", 0.0)]
+
+    async def _answer_article(self, dispatcher: CollectingDispatcher, chosen: str):
+        """The article a citizen tapped (``"<document>|<article>"``), found again in its document."""
+        document, _, article = chosen.partition("|")
+        search: Search | None = getattr(self.knowledge, "search", None)
+        hits = search.rank_passages(article, depth=50, on=self.today(), within=[document])[0] if search else []
+        hit = next((h for h in hits if h.article == article and h.document == document), None)
+        if hit is None:
+            return self._abstain(dispatcher, None)
+        return await self.legal.answer_hit(dispatcher, "", hit)
+
+    def _offer(self, dispatcher: CollectingDispatcher, choice: Choice, aspect: str) -> list[dict[str, Any]]:
+        hits = choice.decision.hits
+        if choice.kind == "legal":
+            buttons = [{"title": article_title(h), "payload": article_payload(h)} for h in hits]
+            buttons.append(NOT_THESE_ARTICLES)
+            response = OFFER_ARTICLES
+        else:
+            buttons = [{"title": _short(h.name), "payload": procedure_payload(h.code, aspect)} for h in hits]
+            buttons.append(NOT_THESE_PROCEDURES)
+            response = OFFER_PROCEDURES
+        dispatcher.utter_message(response=response, buttons=buttons, json_message=self._move(choice))
+        return [SlotSet("fallback_count", 0.0)]
+
+    def _abstain(self, dispatcher: CollectingDispatcher, choice: Choice | None = None) -> list[dict[str, Any]]:
+        custom = {"fallback": True, **self._move(choice)} if choice else {"fallback": True, "move": "abstain"}
+        dispatcher.utter_message(response=ABSTAIN, json_message=custom)
+        return [SlotSet("fallback_count", 0.0)]
+
+    @staticmethod
+    def _move(choice: Choice | None) -> dict[str, Any]:
+        if choice is None:
+            return {}
+        return {"move": choice.decision.move, "kind": choice.kind,
+                "confidence": round(float(choice.decision.confidence), 3)}
