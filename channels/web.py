@@ -28,7 +28,7 @@ NAME = "web"
 MAX_FRAME_BYTES = 128 * 1024  # bigger frames are refused before parsing
 SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
-__all__ = ["FrameError", "NAME", "origin_allowed", "parse_frame", "render_messages", "session_or_new",
+__all__ = ["FrameError", "NAME", "parse_frame", "render_messages", "session_or_new",
            "sender_id"]
 
 
@@ -68,17 +68,3 @@ def render_messages(messages: list[BotMessage], pushed: bool = False) -> dict[st
     frame = kiosk.render_messages(messages)
     frame["pushed"] = pushed
     return frame
-
-
-def origin_allowed(origin: str | None, allowed: list[str], own_origin: str) -> bool:
-    """May a page from ``origin`` talk to us? Same origin, or one listed in ``cors_origins``.
-
-    Browsers do not apply CORS to websockets, so the gateway checks ``Origin`` itself.
-    A client that sends no ``Origin`` is not a browser page (a script, a test) and is let in.
-    """
-    if not origin:
-        return True
-    origin = origin.rstrip("/").lower()
-    if origin == own_origin.rstrip("/").lower():
-        return True
-    return "*" in allowed or origin in {a.rstrip("/").lower() for a in allowed}

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 
 from bot.devices import DEVICE_COOKIE, clear_device_cookie, device_of, set_device_cookie
 from bot.ratelimit import TokenBuckets
-from bot.routes.widget import FrameSender, forward_pushes, own_origin
+from bot.routes.widget import FrameSender, forward_pushes
 from bot.security import client_ip
 from channels import web
 from channels.base import clean_text
@@ -193,10 +193,6 @@ async def _watched_device(websocket: WebSocket) -> tuple[bool, str]:
 
 @router.websocket("/ws/kiosk/events")
 async def kiosk_events(websocket: WebSocket) -> None:
-    settings = websocket.app.state.settings
-    if not web.origin_allowed(websocket.headers.get("origin"), settings.cors_origins, own_origin(websocket)):
-        await websocket.close(code=1008)
-        return
     session = (websocket.query_params.get("session") or "")[:64]
     allowed, device = await _watched_device(websocket)
     if not session or not allowed:

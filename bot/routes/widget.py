@@ -26,11 +26,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["widget"])
 
 
-def own_origin(websocket: WebSocket) -> str:
-    scheme = "https" if websocket.url.scheme in ("wss", "https") else "http"
-    return f"{scheme}://{websocket.headers.get('host', '')}"
-
-
 class FrameSender:
     """Serialises frames from the reply loop and the push task onto one socket."""
 

@@ -87,12 +87,18 @@ def test_pages_from_other_sites_are_refused_unless_listed(tmp_path, fakes, migra
         assert "access-control-allow-origin" not in denied.headers
 
 
-def test_origin_rules():
-    assert web.origin_allowed(None, [], "http://gw")
-    assert web.origin_allowed("http://gw", [], "http://gw")
-    assert web.origin_allowed("https://A.example/", ["https://a.example"], "http://gw")
-    assert not web.origin_allowed("https://b.example", ["https://a.example"], "http://gw")
-    assert web.origin_allowed("https://b.example", ["*"], "http://gw")
+def test_origin_rules(tmp_path):
+    from bot.security import origin_allowed
+    from motcua.settings import Settings
+
+    def rules(cors_origins: list[str]) -> Settings:
+        return Settings(data_dir=tmp_path, cors_origins=cors_origins)
+
+    assert origin_allowed(None, "gw", rules([]))
+    assert origin_allowed("http://gw", "gw", rules([]))
+    assert origin_allowed("https://A.example/", "gw", rules(["https://a.example"]))
+    assert not origin_allowed("https://b.example", "gw", rules(["https://a.example"]))
+    assert origin_allowed("https://b.example", "gw", rules(["*"]))
 
 
 def test_the_widget_script_and_style_are_served(settings):
