@@ -69,4 +69,4 @@ clean: ## Xóa môi trường và dữ liệu cục bộ / remove environments a
 
 nlu-report: setup ## Đánh giá NLU trên tập giữ lại, ghi reports/ / held-out NLU report
 	$(APP)/bin/motcua train
-	$(APP)/bin/python -c "from motcua.rasa_eval import *; from motcua.runtime import ensure_model; from motcua.settings import get_settings; import tempfile, pathlib; s=get_settings(); r=evaluate_nlu(s, ensure_model(s), pathlib.Path(tempfile.mkdtemp())); print(write_nlu_report(r).read_text())"
+	$(APP)/bin/python -c "from motcua.rasa_eval import *; from motcua.runtime import ensure_model; from motcua.settings import get_settings; import tempfile, pathlib; s=get_settings(); r=evaluate_nlu(s, ensure_model(s), pathlib.Path(tempfile.mkdtemp())); print(write_nlu_report(r).read_text()); u=evaluate_unseen(s, ensure_model(s), pathlib.Path(tempfile.mkdtemp())); print(write_unseen_report(u).read_text())"

@@ -7,8 +7,11 @@ frequent confusions under ``reports/``.
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 import subprocess
+import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,6 +20,10 @@ from motcua.runtime import rasa_environment, rasa_executable
 from motcua.settings import ROOT, Settings
 
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+UNSEEN = ROOT / "tests" / "nlu" / "unseen"  # one file an author, written apart from nlu_data/
+NLU_DATA = ROOT / "nlu_data"
+ANNOTATION = re.compile(r"\[([^\]]+)\](?:\((\w+)\)|\{[^}]*\"entity\":\s*\"(\w+)\"[^}]*\})")
+NEAR_COPY = 0.85  # word-level similarity from which a sentence counts as a copy of a training one
 STORIES = ROOT / "tests" / "stories"
 
 
@@ -105,5 +112,134 @@ def write_nlu_report(report: NluReport, directory: Path = ROOT / "reports") -> P
     lines += [f"- {t} → {p}: {n}" for t, p, n in report.confusions] or ["- none"]
     lines += ["", "## F1 per intent", ""] + [f"- {k}: {v}" for k, v in sorted(report.per_intent_f1.items())]
     path = directory / "nlu_heldout.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+# -- the unseen set: written by separate authors who never saw nlu_data/ --------------------------
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def plain_text(example: str) -> str:
+    """The sentence without its entity annotations."""
+    return ANNOTATION.sub(lambda m: m.group(1), example)
+
+
+def _words(example: str) -> list[str]:
+    return re.sub(r"[^\w ]", " ", _fold(plain_text(example))).split()
+
+
+def read_examples(path: Path) -> list[tuple[str, str]]:
+    """``(intent, annotated example)`` of a Rasa NLU YAML file."""
+    import yaml
+
+    blocks = yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []
+    return [(b["intent"], line[2:]) for b in blocks if "intent" in b
+            for line in b["examples"].splitlines() if line.startswith("- ")]
+
+
+def training_examples() -> list[tuple[str, str]]:
+    return [e for path in sorted(NLU_DATA.glob("nlu_*.yml")) for e in read_examples(path)]
+
+
+def near_copies(examples: list[str], training: list[str], threshold: float = NEAR_COPY) -> set[str]:
+    """The examples whose words (diacritics and punctuation aside) are ≥ ``threshold`` alike a training
+    sentence's: «hello», «ok», «chào ad» are written by anyone, so they say little about unseen text."""
+    train_words = [_words(t) for t in training]
+    copies = set()
+    for example in examples:
+        matcher = difflib.SequenceMatcher(None, b=_words(example))
+        for other in train_words:
+            matcher.set_seq1(other)
+            if matcher.real_quick_ratio() >= threshold and matcher.quick_ratio() >= threshold \
+                    and matcher.ratio() >= threshold:
+                copies.add(example)
+                break
+    return copies
+
+
+def macro_f1(pairs: list[tuple[str, str]]) -> float:
+    """Macro-averaged F1 over the true intents of ``(true, predicted)`` pairs."""
+    labels = sorted({t for t, _ in pairs})
+    scores = []
+    for label in labels:
+        tp = sum(t == label and p == label for t, p in pairs)
+        fp = sum(t != label and p == label for t, p in pairs)
+        fn = sum(t == label and p != label for t, p in pairs)
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return round(sum(scores) / len(scores), 4) if scores else 0.0
+
+
+@dataclass
+class UnseenReport:
+    """Intent figures on the unseen set: all of it, per author, and without near-copies of training."""
+
+    utterances: int
+    intent_macro_f1: float
+    accuracy: float
+    by_author: dict[str, dict[str, float]]
+    distinct: dict[str, float]  # the sentences not near any training sentence
+    confusions: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def evaluate_unseen(settings: Settings, model: Path, out: Path, directory: Path = UNSEEN) -> UnseenReport:
+    """Run ``rasa test nlu`` on every author's file and score the intents."""
+    files = sorted(directory.glob("*.yml"))
+    if not files:
+        raise FileNotFoundError(f"no unseen NLU files in {directory}")
+    author_of: dict[tuple[str, str], str] = {}
+    for path in files:
+        for intent, example in read_examples(path):
+            author_of[(intent, plain_text(example).strip())] = path.stem
+    pairs_by_text: dict[tuple[str, str], str] = {}
+    for path in files:
+        work = out / path.stem
+        result = _run_rasa(["test", "nlu", "--nlu", str(path), "--model", str(model), "--out", str(work),
+                            "--no-plot", "--successes"], settings)
+        predictions = []
+        for name in ("intent_successes.json", "intent_errors.json"):
+            report = work / name
+            if report.exists():
+                predictions += json.loads(report.read_text())
+        if not predictions:
+            raise RuntimeError(f"rasa test nlu wrote no predictions for {path.name}:\n{result.output[-3000:]}")
+        for p in predictions:
+            pairs_by_text[(p["intent"], p["text"].strip())] = p["intent_prediction"]["name"] or ""
+    training = [plain_text(e) for _, e in training_examples()]
+    copies = near_copies([text for _, text in pairs_by_text], training)
+    rows = [(author_of.get(key, "?"), key[0], predicted, key[1] in copies) for key, predicted in pairs_by_text.items()]
+    pairs = [(t, p) for _, t, p, _ in rows]
+    by_author = {}
+    for author in sorted({a for a, *_ in rows}):
+        mine = [(t, p) for a, t, p, _ in rows if a == author]
+        by_author[author] = {"utterances": len(mine), "intent_macro_f1": macro_f1(mine)}
+    distinct = [(t, p) for _, t, p, copy in rows if not copy]
+    confusions = Counter((t, p) for t, p in pairs if t != p)
+    return UnseenReport(
+        utterances=len(pairs), intent_macro_f1=macro_f1(pairs),
+        accuracy=round(sum(t == p for t, p in pairs) / max(len(pairs), 1), 4), by_author=by_author,
+        distinct={"utterances": len(distinct), "intent_macro_f1": macro_f1(distinct),
+                  "accuracy": round(sum(t == p for t, p in distinct) / max(len(distinct), 1), 4)},
+        confusions=[(t, p, n) for (t, p), n in confusions.most_common(15)])
+
+
+def write_unseen_report(report: UnseenReport, directory: Path = ROOT / "reports") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "nlu_unseen.json").write_text(json.dumps(asdict(report), indent=2, ensure_ascii=False) + "\n")
+    lines = ["# NLU on unseen text (tests/nlu/unseen/, written apart from nlu_data/)", "",
+             f"- utterances: {report.utterances}, intent macro-F1: **{report.intent_macro_f1}** (target ≥ 0.90), "
+             f"accuracy {report.accuracy}",
+             f"- without the {report.utterances - int(report.distinct['utterances'])} sentences near a training one "
+             f"(≥ {NEAR_COPY} alike): {int(report.distinct['utterances'])} utterances, macro-F1 "
+             f"**{report.distinct['intent_macro_f1']}**, accuracy {report.distinct['accuracy']}"]
+    lines += [f"- {author}: {int(f['utterances'])} utterances, macro-F1 {f['intent_macro_f1']}"
+              for author, f in report.by_author.items()]
+    lines += ["", "## Confusions (true → predicted: count)", ""]
+    lines += [f"- {t} → {p}: {n}" for t, p, n in report.confusions] or ["- none"]
+    path = directory / "nlu_unseen.md"
     path.write_text("\n".join(lines) + "\n")
     return path

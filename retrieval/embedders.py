@@ -22,6 +22,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -420,13 +421,21 @@ class EmbeddingCache:
             self._connection.close()
 
 
+RECENT_QUERIES = 256  # query vectors kept in memory: one turn asks procedures and then articles
+
+
 class CachedEmbedder:
-    """Any embedder whose document vectors go through an :class:`EmbeddingCache`."""
+    """Any embedder whose document vectors go through an :class:`EmbeddingCache`; the last
+    :data:`RECENT_QUERIES` query vectors are kept in memory, so a message searched twice in one turn
+    (procedures, then legal articles) is embedded once."""
 
     def __init__(self, embedder: Embedder, cache: EmbeddingCache):
         self.embedder = embedder
         self.cache = cache
         self.misses = 0  # texts embedded (not found in the cache) since construction
+        self.query_misses = 0  # queries embedded (not among the recent ones)
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -440,7 +449,23 @@ class CachedEmbedder:
         self.embedder.warm_up()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embedder.embed_queries(texts)
+        texts = list(texts)
+        with self._recent_lock:
+            found = {t: self._recent[t] for t in texts if t in self._recent}
+            for text in found:
+                self._recent.move_to_end(text)
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            fresh = self.embedder.embed_queries(missing)
+            with self._recent_lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    found[text] = self._recent[text] = vector
+                    self.query_misses += 1
+                while len(self._recent) > RECENT_QUERIES:
+                    self._recent.popitem(last=False)
+        if not texts:
+            return self.embedder.embed_queries(texts)
+        return np.vstack([found[t] for t in texts])
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         texts = _check_texts(texts)

@@ -195,3 +195,68 @@ COLLOQUIAL_PHRASES: tuple[str, ...] = (
     "ạ", "vậy ạ", "nhé", "nha", "ơi", "à", "không ạ", "rồi", "chưa", "được", "không",
 )
 # fmt: on
+
+# English welcome as a second language: the words of a commune centre's business, English phrase →
+# the Vietnamese the catalogue is written in. A question in English is searched by these words (the
+# catalogue has no English); longer phrases win over their parts. Generic vocabulary, not questions.
+# fmt: off
+ENGLISH_TERMS: tuple[tuple[str, str], ...] = (
+    # civil status
+    ("birth certificate", "giấy khai sinh"), ("birth", "khai sinh"), ("born", "khai sinh"),
+    ("newborn", "khai sinh trẻ em"), ("baby", "khai sinh trẻ em"),
+    ("death certificate", "trích lục khai tử"), ("death", "khai tử"), ("died", "khai tử"),
+    ("passed away", "khai tử"), ("marriage certificate", "giấy chứng nhận kết hôn"),
+    ("marriage", "kết hôn"), ("marry", "kết hôn"), ("married", "kết hôn"), ("wedding", "kết hôn"),
+    ("single status", "xác nhận tình trạng hôn nhân"), ("marital status", "xác nhận tình trạng hôn nhân"),
+    ("certificate of no impediment", "xác nhận tình trạng hôn nhân"),
+    ("divorce", "ly hôn"), ("adopt", "nuôi con nuôi"), ("adoption", "nuôi con nuôi"),
+    ("guardian", "giám hộ"), ("guardianship", "giám hộ"), ("paternity", "nhận cha mẹ con"),
+    ("recognize father", "nhận cha mẹ con"), ("change name", "thay đổi hộ tịch"),
+    ("correct", "cải chính hộ tịch"), ("mistake", "cải chính hộ tịch"), ("ethnicity", "xác định lại dân tộc"),
+    ("extract", "trích lục hộ tịch"), ("copy of", "bản sao trích lục"),
+    ("foreigner", "có yếu tố nước ngoài"), ("foreign", "có yếu tố nước ngoài"),
+    # residence and identity
+    ("permanent residence", "đăng ký thường trú"), ("temporary residence", "đăng ký tạm trú"),
+    ("temporary absence", "khai báo tạm vắng"), ("household registration", "thường trú"),
+    ("residence", "cư trú"), ("move", "chuyển nơi thường trú"), ("rent", "tạm trú"),
+    ("id card", "thẻ căn cước"), ("identity card", "thẻ căn cước"), ("citizen id", "thẻ căn cước"),
+    ("electronic identification", "định danh điện tử"), ("electronic id", "định danh điện tử"),
+    ("passport", "hộ chiếu"), ("nationality", "quốc tịch"), ("citizenship", "quốc tịch"),
+    ("criminal record", "lý lịch tư pháp"),
+    # certification
+    ("certified copy", "chứng thực bản sao từ bản chính"), ("certify", "chứng thực"),
+    ("notarize", "chứng thực"), ("notarise", "chứng thực"), ("signature", "chứng thực chữ ký"),
+    ("translation", "chứng thực chữ ký người dịch"), ("contract", "chứng thực hợp đồng"),
+    ("testament", "di chúc"), ("inheritance", "phân chia di sản thừa kế"), ("inherit", "thừa kế di sản"),
+    # land, housing, building
+    ("land title", "giấy chứng nhận quyền sử dụng đất"), ("land use right", "quyền sử dụng đất"),
+    ("red book", "giấy chứng nhận quyền sử dụng đất"), ("pink book", "giấy chứng nhận quyền sử dụng đất"),
+    ("land", "đất đai"), ("plot", "thửa đất"), ("split", "tách thửa"), ("merge", "hợp thửa"),
+    ("transfer", "chuyển nhượng đăng ký biến động"), ("buy", "chuyển nhượng"), ("bought", "chuyển nhượng"),
+    ("sell", "chuyển nhượng"), ("gift", "tặng cho"), ("mortgage", "thế chấp"),
+    ("dispute", "tranh chấp"), ("mediation", "hòa giải"), ("building permit", "giấy phép xây dựng"),
+    ("build", "xây dựng nhà ở"), ("construction", "xây dựng"), ("repair", "sửa chữa cải tạo"),
+    ("house", "nhà ở"), ("home", "nhà ở"), ("lost", "bị mất cấp lại"), ("damaged", "hư hỏng cấp đổi"),
+    ("replace", "cấp lại"), ("reissue", "cấp lại"), ("renew", "cấp đổi gia hạn"),
+    # business, tax, insurance, welfare
+    ("household business", "hộ kinh doanh"), ("business", "kinh doanh"), ("shop", "hộ kinh doanh"),
+    ("tax", "thuế"), ("income tax", "thuế thu nhập cá nhân"), ("health insurance", "bảo hiểm y tế"),
+    ("social insurance", "bảo hiểm xã hội"), ("insurance", "bảo hiểm"), ("unemployment", "trợ cấp thất nghiệp"),
+    ("maternity", "chế độ thai sản"), ("pension", "lương hưu"), ("disability", "khuyết tật"),
+    ("elderly", "người cao tuổi"), ("allowance", "trợ cấp"), ("poor household", "hộ nghèo"),
+    ("veteran", "người có công"), ("martyr", "liệt sĩ"), ("funeral", "mai táng phí"),
+    ("vehicle", "đăng ký xe"), ("motorbike", "đăng ký xe mô tô"), ("driving licence", "giấy phép lái xe"),
+    ("driving license", "giấy phép lái xe"),
+    # what is asked
+    ("register", "đăng ký"), ("registration", "đăng ký"), ("certificate", "giấy chứng nhận"),
+    ("fee", "lệ phí"), ("cost", "lệ phí"), ("how long", "thời hạn giải quyết"),
+    ("documents", "thành phần hồ sơ"), ("papers", "thành phần hồ sơ"), ("child", "trẻ em"),
+)
+# fmt: on
+
+# English words that spell no Vietnamese syllable, with or without marks («the» is «thẻ», «can» «cần»,
+# «my» «mỹ», «that» «thật»): two of them make a message English.
+ENGLISH_FUNCTION_WORDS: frozenset[str] = frozenset(
+    "how what where when which who does did could should would want need our your their "
+    "is are was were have has of for with from this there please get got into".split()
+)

@@ -19,7 +19,6 @@ import argparse
 import itertools
 import json
 import random
-import tempfile
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.decision import DecisionPolicy, _logit, decide, distinct_articles
+from retrieval.dev import deployment_service
 from retrieval.normalize import strip_diacritics
 
 TARGETS = {"resolved": 0.92, "wrong_answer": 0.05, "abstention_recall": 0.85, "offered": 0.25}
@@ -192,23 +192,14 @@ def read_lines(path: Path) -> list[dict]:
 
 
 def main() -> None:
-    from motcua.search_index import knowledge_documents
-    from motcua.settings import get_settings
     from retrieval.decision import LEGAL_POLICY, PROCEDURE_POLICY
-    from retrieval.embedders import default_cache_dir
-    from retrieval.service import RetrievalService
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--procedures", type=Path)
     parser.add_argument("--legal", type=Path)
     parser.add_argument("--out", type=Path, default=Path("bench/results/decision_tune.json"))
     args = parser.parse_args()
-    settings = get_settings()  # read only: the index is built in memory from its knowledge base
-    documents, synonyms = knowledge_documents(settings.sqlalchemy_url)
-    service = RetrievalService(embedder=settings.embedding_model, synonyms=synonyms, autosave=False,
-                               cache_dir=default_cache_dir())
-    with tempfile.TemporaryDirectory() as scratch:
-        service.build(documents, scratch)
+    service = deployment_service()
     results = {}
     if args.procedures:
         sets = collect(service.rank, read_lines(args.procedures), legal=False)

@@ -136,10 +136,33 @@ def test_cache_reembeds_only_changed_texts(tmp_path):
     assert EmbeddingCache(tmp_path).count(counting.name + "|passage") == 3
 
 
+def test_a_query_searched_twice_in_a_turn_is_embedded_once(tmp_path, monkeypatch):
+    """The answering action asks procedures and then legal articles for one message."""
+    from retrieval import embedders
+
+    counting = _CountingEmbedder()
+    cached = CachedEmbedder(counting, EmbeddingCache(tmp_path))
+    first = cached.embed_queries(["lam giay khai sinh", "phat bao nhieu"])
+    again = cached.embed_queries(["phat bao nhieu", "lam giay khai sinh", "phat bao nhieu"])
+    assert counting.queries == 2
+    assert np.allclose(first, again[[1, 0]]) and np.allclose(again[0], again[2])
+    assert np.allclose(first, counting.embed_queries(["lam giay khai sinh", "phat bao nhieu"]))
+    monkeypatch.setattr(embedders, "RECENT_QUERIES", 2)
+    cached.embed_queries(["mot", "hai"])  # the oldest two are forgotten
+    counting.queries = 0
+    cached.embed_queries(["lam giay khai sinh"])
+    assert counting.queries == 1 and len(cached._recent) <= 2
+
+
 class _CountingEmbedder(HashingEmbedder):
     def __init__(self) -> None:
         super().__init__(dim=16)
         self.embedded = 0
+        self.queries = 0
+
+    def embed_queries(self, texts):
+        self.queries += len(texts)
+        return super().embed_queries(texts)
 
     def embed_documents(self, texts):
         self.embedded += len(texts)
