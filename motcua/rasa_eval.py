@@ -11,13 +11,13 @@ import difflib
 import json
 import re
 import subprocess
-import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from motcua.runtime import rasa_environment, rasa_executable
 from motcua.settings import ROOT, Settings
+from retrieval.normalize import strip_diacritics
 
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 UNSEEN = ROOT / "tests" / "nlu" / "unseen"  # one file an author, written apart from nlu_data/
@@ -119,18 +119,13 @@ def write_nlu_report(report: NluReport, directory: Path = ROOT / "reports") -> P
 # -- the unseen set: written by separate authors who never saw nlu_data/ --------------------------
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
 def plain_text(example: str) -> str:
     """The sentence without its entity annotations."""
     return ANNOTATION.sub(lambda m: m.group(1), example)
 
 
 def _words(example: str) -> list[str]:
-    return re.sub(r"[^\w ]", " ", _fold(plain_text(example))).split()
+    return re.sub(r"[^\w ]", " ", strip_diacritics(plain_text(example).lower())).split()
 
 
 def read_examples(path: Path) -> list[tuple[str, str]]:
