@@ -256,7 +256,7 @@ class ActionAnswer(Action):
     def _answer_procedure(self, dispatcher: CollectingDispatcher, procedure: Procedure,
                           aspect: str) -> list[dict[str, Any]]:
         links = None
-        if aspect == Aspect.LEGAL_BASIS:  # the legal basis, linked to the library's articles (issue 10)
+        if aspect == Aspect.LEGAL_BASIS:  # the legal basis, linked to the library's articles
             from actions.legal import legal_basis_links
 
             links = legal_basis_links(self.knowledge, procedure)

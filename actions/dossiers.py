@@ -2,7 +2,7 @@
 
 The dossier code comes from the ``dossier_code`` entity, the slot, or a code written
 anywhere in the message (a scanned receipt QR). Without a second factor the answer holds
-only the status and the dates (issue 17: not even the procedure); the second factor is the
+only the status and the dates (not even the procedure); the second factor is the
 lookup PIN written after «mã tra cứu» in the message, or the CCCD number AND the phone
 recorded on the dossier (``cccd_number`` / ``phone_number``, entity or slot).
 Without a code, a lost-code search needs both numbers (see

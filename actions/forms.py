@@ -46,6 +46,7 @@ from knowledge_base.forms import (
     validate_field,
     values_from_card,
 )
+from knowledge_base.text import fold
 from motcua.declaration import summarize_values
 from motcua.dossiers.errors import DossierError
 from motcua.dossiers.links import declaration_path
@@ -106,13 +107,6 @@ _NOT_ANSWER_INTENTS = {"thank", "greet", "goodbye", "fill_form"}
 _NOT_ANSWER_PHRASES = ("cam on", "xin chao", "chao em", "chao ban", "tam biet", "thank", "dien to khai", "to khai",
                        "lam ho so", "khai ho so")
 _FREE_TEXT_TYPES = {"name", "text", "address"}
-
-
-def fold(text: str) -> str:
-    """Lower case, no diacritics, words only: «Thôi, KHÔNG khai nữa!» → «thoi khong khai nua»."""
-    decomposed = unicodedata.normalize("NFD", (text or "").replace("đ", "d").replace("Đ", "D").casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", bare).split())
 
 
 def _words(text: str) -> list[str]:
@@ -362,7 +356,7 @@ class DeclarationFiler:
 
     def file(self, application: DossierApplication) -> dict[str, Any]:
         filed = self.service.file_dossier(application)
-        # A random token, stored hashed with an expiry (issue 17): given only to this conversation.
+        # A random token, stored hashed with an expiry: given only to this conversation.
         url = self.public_url + declaration_path(filed.code, self.service.issue_link(filed.code))
         return {"status": FILED, "code": filed.code, "due_date": filed.due_date.isoformat() if filed.due_date else None,
                 "text": filed.confirmation_text(), "url": url}

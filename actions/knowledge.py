@@ -12,12 +12,12 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
 from knowledge_base.schema import Procedure
 from knowledge_base.store import list_procedures
+from knowledge_base.text import fold
 from motcua.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -38,13 +38,6 @@ class FinderResult:
 
 class ProcedureFinder(Protocol):
     def find(self, text: str, top_k: int = 3) -> FinderResult: ...
-
-
-def fold(text: str) -> str:
-    """Lower case, no diacritics, single spaces: 'Đăng ký  Khai sinh' -> 'dang ky khai sinh'."""
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    return re.sub(r"[^0-9a-z]+", " ", text).strip()
 
 
 _GENERIC = re.compile(r"^(thu tuc|dang ky|cap|giai quyet|xac nhan)\s+")

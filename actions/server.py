@@ -88,7 +88,7 @@ def build_executor(settings: Settings) -> tuple[ActionExecutor, KnowledgeBase]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    install_log_masking()  # issue 17: no CCCD or phone number in the action server's logs
+    install_log_masking()  # no CCCD or phone number in the action server's logs
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -1,4 +1,4 @@
-"""What the one answering action adds to a turn (issue 18: ≤ 30 ms p95).
+"""What the one answering action adds to a turn (target: ≤ 30 ms p95).
 
 On a deployment's index as ``motcua serve`` builds it (a throw-away SQLite data directory with the
 default knowledge base, embeddings through the shared cache ``var/embeddings``), the answering

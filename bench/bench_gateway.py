@@ -4,7 +4,7 @@ Starts the real stack (Rasa, action server, gateway) on a throw-away SQLite data
 directory, then, in one run and interleaved round by round, sends 16 concurrent
 conversations' messages (a) to the gateway's REST API and (b) to Rasa's own REST
 webhook, and prints messages per second, p50/p95 latency and the p95 ratio.
-Target (issue 2): the gateway adds at most 10 % to Rasa's own p95.
+Target: the gateway adds at most 10 % to Rasa's own p95.
 
 Run: ``make bench`` or ``.venvs/app/bin/python bench/bench_gateway.py [--rounds N]``.
 """

@@ -11,7 +11,7 @@
    from an empty embedding cache, the slow part of making the library searchable; its time
    is printed apart from the ingest.
 
-Issue 10's target: under 3 minutes on 2 cores. Writes ``bench/results/legal_ingest.json``.
+Target: under 3 minutes on 2 cores. Writes ``bench/results/legal_ingest.json``.
 
 Run: ``.venvs/app/bin/python bench/bench_legal_ingest.py [--shared ../shared/data]``.
 """

@@ -11,7 +11,7 @@ For SQLite (a throw-away file, WAL, as ``motcua serve`` runs it) and PostgreSQL 
    loop, the rest issuing ``--tickets`` more; prints call-next latency p50/p95 and the
    issue rate while counters work.
 
-Target (issue 7): ≥ 500 tickets/s on SQLite on 2 cores. Results go to
+Target: ≥ 500 tickets/s on SQLite on 2 cores. Results go to
 ``bench/results/queue.json``.
 
 Run: ``.venvs/app/bin/python bench/bench_queue.py [--tickets 1000] [--threads 32] [--no-postgres]``.

@@ -19,7 +19,7 @@
    ``--tail-tokens`` (36) tokens of each question (``HybridIndex(dense_query_tokens=…)``), so the
    trade-off between the p95 target and the dev figures is measured in the same run.
 
-Targets (issue 4): query p95 ≤ 30 ms on 2 cores; update ≤ 2 s; dev figures in README.
+Targets: query p95 ≤ 30 ms on 2 cores; update ≤ 2 s; dev figures in README.
 ``--tune`` re-runs the fusion-weight grid and the abstention fit on both indexes at once
 (catalogue only, and the deployment's) and prints the best settings instead, with a 4-fold
 cross-validated estimate of the selection on dev questions it did not see
@@ -82,7 +82,7 @@ def read_legal_passages(legal_dir: Path) -> list[SearchDocument]:
         own = library_passages(document)
         passages.extend(own)
         # Whole articles beside their clauses, as a library that also indexes articles would hold:
-        # the corpus then passes 5,000 passages of real legal text (issue 4 asks for at least that).
+        # the corpus then passes 5,000 passages of real legal text (the target asks for at least that).
         clauses = {p.fields["article"] for p in own if p.fields["unit"] == "clause"}
         for unit in document.units:
             if str(unit.kind) == "article" and f"Điều {unit.article}" in clauses:

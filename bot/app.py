@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    install_log_masking()  # issue 17: no CCCD or phone number in the gateway's logs
+    install_log_masking()  # no CCCD or phone number in the gateway's logs
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -47,13 +47,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         message_log = MessageLog(settings.sqlalchemy_url)
         message_log.start()
         app.state.settings = settings
-        # issue 17: conversations, trackers, handoff and rating texts deleted after retention_days, daily
+        # conversations, trackers, handoff and rating texts deleted after retention_days, daily
         app.state.retention = RetentionJob(settings.sqlalchemy_url, settings.retention_days)
         app.state.retention.start()
         app.state.event_ledger = EventLedger(settings.sqlalchemy_url)  # Telegram/Zalo redeliveries, across restarts
-        # channels (issue 8): a token bucket per sender in front of the gateway; Telegram, Zalo, pushes
+        # channels: a token bucket per sender in front of the gateway; Telegram, Zalo, pushes
         app.state.rate_limits = TokenBuckets.per_minute(settings.rate_limit_per_minute, settings.rate_limit_burst)
-        # staff (issue 9): review list, handoff inbox; its writes are queued like the message log
+        # staff: review list, handoff inbox; its writes are queued like the message log
         app.state.staff_desk = StaffDesk(settings.sqlalchemy_url)
         await app.state.staff_desk.start()
         app.state.gateway = RateLimitedGateway(Gateway(dialogue, message_log, app.state.staff_desk),
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with open_channels(settings, getattr(app.state, "telegram_bot", None),
                                      getattr(app.state, "zalo_http", None)) as channels:
                 app.state.channels = channels
-                # dossiers (issue 6) to the national portal; notifications to citizens' own channels
+                # dossiers to the national portal; notifications to citizens' own channels
                 app.state.outbox = OutboxWorker.from_settings(settings)
                 if app.state.outbox is not None:
                     app.state.outbox.start()
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type"])
-    # issue 17: bodies over the limit are refused (413) before any route reads or parses them
+    # bodies over the limit are refused (413) before any route reads or parses them
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, routes=upload_limits())
     app.include_router(pages.router)
     app.include_router(chat.router)
@@ -107,12 +107,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff.router)
     app.include_router(admin.router)
     app.include_router(ratings.router)
-    app.include_router(__import__("bot.routes.legal", fromlist=["router"]).router)  # issue 10: /phap-luat/…
-    app.include_router(__import__("bot.routes.curation", fromlist=["router"]).router)  # staff curation (issue 3)
+    app.include_router(__import__("bot.routes.legal", fromlist=["router"]).router)  # /phap-luat/…
+    app.include_router(__import__("bot.routes.curation", fromlist=["router"]).router)  # staff curation
     auth.install(app)
     validation.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    # issue 17: Origin check on websockets and unsafe methods, CSP and the other headers (outermost)
+    # Origin check on websockets and unsafe methods, CSP and the other headers (outermost)
     app.add_middleware(__import__("bot.security", fromlist=["x"]).SecurityMiddleware, settings=settings,
                        static_dir=STATIC)
     return app

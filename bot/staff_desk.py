@@ -4,7 +4,7 @@ review list, handed-over conversations go to the staff inbox, staff replies go b
 Kept off the reply's critical path like the message log: the gateway only does a dict
 look-up and queues a write; one background task writes the queue to the database in order.
 Which conversations are with staff is held in memory (loaded from the database at start),
-so this supports one gateway process; see the report of issue 9.
+so this supports one gateway process.
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ from knowledge_base.store import (
     SynonymRow,
     save_procedure,
 )
+from knowledge_base.text import fold as text_fold
 
 SEARCH_LIMIT = 50
 log = logging.getLogger(__name__)
@@ -220,10 +221,8 @@ class UploadReport:
 
 
 def fold(text: str) -> str:
-    """Lower case, without diacritics, single spaces: 'Đăng ký  Khai sinh' -> 'dang ky khai sinh'."""
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    return re.sub(r"[^0-9a-z.]+", " ", text).strip()
+    """Lower case, without diacritics, single spaces, dots kept: 'Đăng ký  Khai sinh' -> 'dang ky khai sinh'."""
+    return text_fold(text, keep=".")
 
 
 def _clean(text: Any) -> str:

@@ -41,7 +41,6 @@ Public API: :class:`FormDefinition`, :class:`FormField`, :class:`FormSigner`,
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -50,6 +49,7 @@ from typing import Any
 
 import yaml
 
+from knowledge_base.text import fold
 from motcua.identity import CccdCard, CccdError, validate_cccd_number
 from motcua.validators import (
     Validation,
@@ -594,12 +594,6 @@ TYPE_WORDS: dict[str, tuple[str, ...]] = {
 ``aliases`` per field and per section."""
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D").casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", bare).split())
-
-
 def _contains(haystack: str, phrase: str) -> bool:
     return bool(phrase) and f" {phrase} " in f" {haystack} "
 
@@ -613,16 +607,16 @@ def find_fields(form: FormDefinition, text: str) -> list[FormField]:
     fields in form order: one when the text is clear, several when it is ambiguous
     («ngày sinh» in a form with three birth dates), none when no field is named.
     """
-    key = _fold(text or "")
+    key = fold(text or "")
     if not key:
         return []
     scored: list[tuple[tuple[int, int], FormField]] = []
     for item in form.fields:
-        phrases = [_fold(item.label), *(_fold(a) for a in item.aliases), *TYPE_WORDS.get(item.type, ())]
+        phrases = [fold(item.label), *(fold(a) for a in item.aliases), *TYPE_WORDS.get(item.type, ())]
         words = max((len(p.split()) for p in phrases if _contains(key, p)), default=0)
         if not words:
             continue
-        section_words = [_fold(item.section), *(_fold(a) for a in item.section_aliases)]
+        section_words = [fold(item.section), *(fold(a) for a in item.section_aliases)]
         section_hit = int(any(_contains(key, p) for p in section_words))
         scored.append(((words, section_hit), item))
     if not scored:

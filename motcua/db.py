@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, create_engine, event, make_url
+from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -23,8 +23,29 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A naive moment read as UTC (everything stored is UTC); aware ones and ``None`` unchanged.
+    Columns are read aware already (:class:`UTCDateTime`); this is for values from elsewhere
+    (an injected clock, a raw aggregate)."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+class UTCDateTime(TypeDecorator):
+    """A moment, always read back time-zone aware: PostgreSQL keeps the zone, SQLite gives naive
+    values back — everything stored is UTC, so those are read as UTC. The one column type for
+    every ``datetime`` of the models (no ``_aware`` fix-ups at the call sites)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return as_utc(value)
+
+
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+    type_annotation_map = {datetime: UTCDateTime()}
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - driver hook
@@ -128,7 +149,7 @@ def current_revision(url: str) -> str | None:
 def import_all_models() -> None:
     """Import every module that declares tables, so ``Base.metadata`` is complete."""
     import knowledge_base.store  # noqa: F401
-    import motcua.devices  # noqa: F401 - issue 17: kiosks, printers, boards
+    import motcua.devices  # noqa: F401 - kiosks, printers, boards
     import motcua.dossiers.models  # noqa: F401
     import motcua.models  # noqa: F401
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import yaml
 
+from knowledge_base.text import strip_diacritics
+
 ROOT = Path(__file__).resolve().parents[1]
 PROCEDURES_DIR = ROOT / "knowledge_base" / "procedures"
 LOOKUP_PATH = ROOT / "nlu_data" / "lookup_procedures.yml"
@@ -69,13 +71,6 @@ class SyncResult:
     procedures: int
     entries: int
     changed: bool
-
-
-def strip_diacritics(text: str) -> str:
-    """``"Đăng ký khai sinh"`` → ``"Dang ky khai sinh"`` (đ/Đ included, case kept)."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
 def _clean(name: str) -> str:

@@ -119,7 +119,7 @@ class Settings(BaseSettings):
             raise ValueError(problem)
         return self
 
-    # --- channels --- (issue 8: Telegram, Zalo OA, web widget, kiosk extras, rate limit)
+    # --- channels --- (Telegram, Zalo OA, web widget, kiosk extras, rate limit)
     telegram_token: str = Field("", description="Bot API token from @BotFather; empty = Telegram off")
     telegram_secret_token: str = Field("", description="X-Telegram-Bot-Api-Secret-Token the webhook must carry")
     telegram_api_url: str = Field("https://api.telegram.org", description="Bot API server (a fake in tests)")
@@ -153,14 +153,14 @@ class Settings(BaseSettings):
         return self.zalo_token_file or self.data_dir / "zalo_tokens.json"
     # --- end channels ---
 
-    # --- privacy and limits --- (issue 17: request body limit, retention of conversations)
+    # --- privacy and limits --- (request body limit, retention of conversations)
     max_request_bytes: int = Field(1024 * 1024, ge=1024, description="largest request body outside the upload "
                                    "routes (bytes); larger ones are answered 413 without being read")
     retention_days: int = Field(90, ge=1, description="conversations, Rasa trackers, handoff and rating texts older "
                                 "than this are deleted (dossiers are kept)")
     # --- end privacy and limits ---
 
-    # --- abuse and browser --- (issue 17: per-IP limits, sign-in throttle, proxies)
+    # --- abuse and browser --- (per-IP limits, sign-in throttle, proxies)
     trusted_proxies: list[str] = Field(default_factory=list, description="reverse proxies (IPs or CIDR) whose "
                                        "X-Forwarded-For is believed; empty = the socket peer is the client")
     chat_ip_per_minute: float = Field(120.0, gt=0, description="chat messages per client IP per minute "

@@ -8,7 +8,7 @@ Every validator takes the raw text and returns a :class:`Validation`: the cleane
 Public functions (verbs): :func:`parse_date_vi`, :func:`validate_date`,
 :func:`validate_birth_date`, :func:`validate_phone`, :func:`validate_person_name`,
 :func:`validate_choice`, :func:`validate_text`, :func:`validate_address`,
-:func:`validate_number`, :func:`is_skip_answer`, :func:`strip_accents`.
+:func:`validate_number`, :func:`is_skip_answer`; diacritics are folded by :mod:`knowledge_base.text`.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+from knowledge_base.text import strip_diacritics
+
 __all__ = [
     "Validation",
     "is_skip_answer",
     "parse_date_vi",
-    "strip_accents",
     "validate_address",
     "validate_birth_date",
     "validate_choice",
@@ -74,13 +75,6 @@ class Validation:
 # --- text helpers -----------------------------------------------------------------------
 
 
-def strip_accents(text: str) -> str:
-    """Remove every Vietnamese diacritic (``đ`` → ``d``); keeps case."""
-    decomposed = unicodedata.normalize("NFD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFC", bare.replace("đ", "d").replace("Đ", "D"))
-
-
 def _clean(text: str) -> str:
     """NFC, the byte-order mark and control characters dropped, whitespace collapsed."""
     if not isinstance(text, str):
@@ -92,7 +86,7 @@ def _clean(text: str) -> str:
 
 def _key(text: str) -> str:
     """Comparison key: lowercase, accents removed, whitespace collapsed."""
-    return " ".join(strip_accents(_clean(text)).casefold().split())
+    return " ".join(strip_diacritics(_clean(text)).casefold().split())
 
 
 _SKIP_ANSWERS = {"khong", "khong co", "ko", "k", "khong biet", "bo qua", "khong ro", "-", "skip", "none"}

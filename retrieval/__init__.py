@@ -1,4 +1,4 @@
-"""Search over procedures, FAQ entries and legal passages (issue 4).
+"""Search over procedures, FAQ entries and legal passages.
 
 Modules, from the outside in:
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from knowledge_base.schema import Synonym
+from knowledge_base.text import strip_diacritics
 from retrieval.lexicon import SHORTHAND, STOPWORDS
 
 # --- tone marks -----------------------------------------------------------------------
@@ -107,22 +108,6 @@ def normalize_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text).lower()
     text = _WORD.sub(_canonical_word, text)
     return " ".join(text.split())
-
-
-@lru_cache(maxsize=200_000)
-def _strip_token(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text)
-    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return unicodedata.normalize("NFC", bare.replace("đ", "d").replace("Đ", "D"))
-
-
-def strip_diacritics(text: str) -> str:
-    """Remove all Vietnamese diacritics (``Đăng ký`` → ``Dang ky``); keeps case."""
-    if text.isascii():
-        return text
-    if len(text) <= 12:
-        return _strip_token(text)
-    return _strip_token.__wrapped__(text)
 
 
 def has_diacritics(token: str) -> bool:

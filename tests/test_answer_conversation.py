@@ -1,4 +1,4 @@
-"""Retrieval-first dialogue through the whole assistant (issue 18): Rasa 3.6 with the trained model,
+"""Retrieval-first dialogue through the whole assistant: Rasa 3.6 with the trained model,
 the action server's one answering action asking the search, and the gateway's kiosk channel.
 
 Three moves, as a citizen sees them:

@@ -55,7 +55,7 @@ def test_heldout_nlu_meets_the_targets_and_the_report_is_written(settings, model
 
 
 def test_unseen_nlu_set_is_scored_per_author_and_the_report_is_written(settings, model, tmp_path):
-    """Issue 18, item 5: the set written apart from training (tests/nlu/unseen/, one file an author)."""
+    """The set written apart from training (tests/nlu/unseen/, one file an author)."""
     report = evaluate_unseen(settings, model, tmp_path)
     path = write_unseen_report(report, tmp_path / "reports")
     print(path.read_text())

@@ -203,7 +203,7 @@ async def rollback(request: Request, principal: Admin) -> dict:
 __all__ = ["ROLES", "router"]
 
 
-# --- devices (issue 17): kiosks, ticket printers, display boards ------------------------------------
+# --- devices: kiosks, ticket printers, display boards ------------------------------------
 
 class DeviceIn(BaseModel):
     name: str = Field(..., min_length=1, max_length=64)

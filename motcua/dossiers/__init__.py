@@ -1,4 +1,4 @@
-"""The dossier store (hồ sơ) of issue 6. Plain Python: no web or dialogue framework.
+"""The dossier store (hồ sơ). Plain Python: no web or dialogue framework.
 
 - :mod:`.service` — :class:`~.service.DossierService`: file a dossier (gap-free daily code,
   due date), change its status (history, outbox, notice), look it up with privacy,

@@ -24,6 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 
+from knowledge_base.text import strip_diacritics
 from motcua.dossiers.errors import AttachmentRejected
 
 __all__ = [
@@ -181,8 +182,7 @@ def _read_pdf(upload: Upload) -> PdfReader:
 
 
 def _filename(label: str) -> str:
-    ascii_label = unicodedata.normalize("NFD", label.replace("đ", "d").replace("Đ", "D"))
-    ascii_label = "".join(ch for ch in ascii_label if not unicodedata.combining(ch))
+    ascii_label = strip_diacritics(label)
     slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_label).strip("-").lower()[:80]
     return f"{slug or 'giay-to'}.pdf"
 

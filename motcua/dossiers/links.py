@@ -4,7 +4,7 @@ A link carries a random token (``secrets.token_urlsafe(24)``, 192 bits) made whe
 is filed and given only to the conversation that filed it. The database keeps only the
 token's SHA-256 with an expiry and a revocation time (``dossier_links``), so neither a
 leaked secret key nor a copy of the database lets anyone forge or recover a working link,
-and staff can revoke a link that went astray. Before issue 17 the token was an HMAC of the
+and staff can revoke a link that went astray. An earlier design made the token an HMAC of the
 code under the (published default) secret key, valid for ever.
 
 The lookup PIN printed on the receipt is made here too: 6 random digits, stored as a salted

@@ -20,13 +20,13 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from motcua.db import session_scope, utcnow
+from motcua.db import as_utc, session_scope, utcnow
 from motcua.dossiers.models import DossierRow, PortalOutboxRow
 from motcua.dossiers.portal import PortalClient, PortalError, PortalMessage, PortalUnavailable
 from motcua.dossiers.transactions import write_session
@@ -42,13 +42,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives back naive datetimes; everything stored is UTC."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def add_outbox_row(session: Session, dossier: DossierRow, event: str, payload: dict[str, Any],
@@ -238,7 +231,7 @@ def outbox_summary(database_url: str) -> OutboxSummary:
             .order_by(PortalOutboxRow.id.desc())
             .limit(1)
         )
-    return OutboxSummary(counts[0], counts[1], counts[2], _aware(counts[3]), last_error or "")
+    return OutboxSummary(counts[0], counts[1], counts[2], as_utc(counts[3]), last_error or "")
 
 
 class OutboxWorker:

@@ -17,7 +17,7 @@ count); when a requested supplement arrives, the time starts again from that mom
 
 Lookup shows a citizen only the status and the dates unless they give a second factor: the
 lookup PIN made at filing (told in the chat, printed on the receipt), or the CCCD number AND
-the phone number recorded on the dossier together (issue 17: one number alone, or the code
+the phone number recorded on the dossier together (one number alone, or the code
 alone, let anyone read someone's procedure). Links to the declaration PDF are random tokens
 stored hashed (:mod:`motcua.dossiers.links`), expiring and revocable.
 
@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from knowledge_base.schema import ChannelKind, Procedure, ProcessingTime, TimeUnit
 from knowledge_base.store import get_procedure
-from motcua.db import session_scope, utcnow
+from motcua.db import as_utc, session_scope, utcnow
 from motcua.dossier_code import DossierCodeError, format_dossier_code, parse_dossier_code
 from motcua.dossiers.attachments import PreparedAttachment
 from motcua.dossiers.errors import DossierError, DossierNotFound, InvalidApplication, VerificationFailed
@@ -87,12 +87,8 @@ CLOSED = frozenset({DossierStatus.COMPLETED, DossierStatus.RESULT_RETURNED, Doss
 """Statuses for which a due date no longer matters."""
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _local_day(moment: datetime) -> date:
-    return _aware(moment).astimezone(VIETNAM_TZ).date()
+    return as_utc(moment).astimezone(VIETNAM_TZ).date()
 
 
 # --- what goes in --------------------------------------------------------------------------
@@ -430,7 +426,7 @@ class DossierService:
         return cls(settings.sqlalchemy_url, agency_code=settings.agency_code, **kwargs)
 
     def _now(self) -> datetime:
-        return _aware(self.clock()).astimezone(UTC)
+        return as_utc(self.clock()).astimezone(UTC)
 
     def _calendar(self) -> HolidayCalendar:
         if self.calendar is None:
@@ -571,7 +567,7 @@ class DossierService:
             "submission_kind": row.submission_kind,
             "channel": row.channel,
             "status": row.status,
-            "received_at": _aware(row.received_at).isoformat(),
+            "received_at": as_utc(row.received_at).isoformat(),
             "due_date": row.due_date.isoformat() if row.due_date else None,
             "attachments": [{"label": a.label, "sha256": a.sha256, "size": a.size, "pages": a.pages}
                             for a in attachments],
@@ -761,7 +757,7 @@ class DossierService:
             .order_by(DossierStatusChange.id)
         ).all()
         return tuple(
-            HistoryEntry(c.to_status, DossierStatus(c.to_status).label, _aware(c.created_at), c.note,
+            HistoryEntry(c.to_status, DossierStatus(c.to_status).label, as_utc(c.created_at), c.note,
                          c.actor if with_actor else "")
             for c in changes
         )
@@ -776,8 +772,8 @@ class DossierService:
         status = DossierStatus(row.status)
         base = dict(
             code=row.code, procedure_code="", procedure_name="",
-            status=status.value, status_label=status.label, received_at=_aware(row.received_at),
-            due_date=row.due_date, updated_at=_aware(row.updated_at), overdue=self._overdue(row), notice=notice,
+            status=status.value, status_label=status.label, received_at=as_utc(row.received_at),
+            due_date=row.due_date, updated_at=as_utc(row.updated_at), overdue=self._overdue(row), notice=notice,
         )  # fmt: skip
         if not verified:  # status and dates only: the procedure alone can say too much about a person
             return DossierView(**base)
@@ -819,7 +815,7 @@ class DossierService:
 
         Both the CCCD number and the phone must match. Anything else finds nothing, so a
         number alone never reveals someone's dossiers; ``sender_id`` no longer helps, since
-        a REST or kiosk client chooses its own (issue 17), and is kept for the callers.
+        a REST or kiosk client chooses its own, and is kept for the callers.
         """
         del sender_id
         cccd, phone = _digits(cccd), _normal_phone(phone) if (phone or "").strip() else ""
@@ -854,7 +850,7 @@ class DossierService:
         """Write to the audit log that ``actor`` saw ``what`` (detail, attachment, receipt…) of a dossier.
 
         Every staff view of personal data is recorded, so a center can answer a citizen who
-        asks who read their file (issue 17).
+        asks who read their file.
         """
         from motcua.staff.accounts import record_audit
 
@@ -899,7 +895,7 @@ class DossierService:
                 return None
             link, row = found
             if (row.code != code or link.purpose != purpose or link.revoked_at is not None
-                    or _aware(link.expires_at) <= now):
+                    or as_utc(link.expires_at) <= now):
                 return None
             return self._detail(session, row)
 
@@ -948,12 +944,12 @@ class DossierService:
             applicant_name=row.applicant_name, applicant_cccd=row.applicant_cccd,
             applicant_phone=row.applicant_phone, channel=row.channel, sender_id=row.sender_id,
             submission_kind=row.submission_kind, status=status.value, status_label=status.label,
-            received_at=_aware(row.received_at), due_date=row.due_date, processing_time=time,
-            supplement_note=row.supplement_note, overdue=self._overdue(row), updated_at=_aware(row.updated_at),
+            received_at=as_utc(row.received_at), due_date=row.due_date, processing_time=time,
+            supplement_note=row.supplement_note, overdue=self._overdue(row), updated_at=as_utc(row.updated_at),
             history=self._history(session, row, with_actor=True), attachments=self._attachments(session, row),
             outbox=tuple(
                 OutboxEntry(o.position, o.event, o.idempotency_key, o.attempts,
-                            _aware(o.delivered_at) if o.delivered_at else None, o.last_error)
+                            as_utc(o.delivered_at) if o.delivered_at else None, o.last_error)
                 for o in outbox
             ),
             next_statuses=tuple({"status": s.value, "label": s.action_label}
@@ -988,7 +984,7 @@ class DossierService:
                 DossierSummary(
                     code=r.code, procedure_code=r.procedure_code, procedure_name=r.procedure_name,
                     applicant_name=r.applicant_name, applicant_phone=r.applicant_phone, status=r.status,
-                    status_label=DossierStatus(r.status).label, received_at=_aware(r.received_at),
+                    status_label=DossierStatus(r.status).label, received_at=as_utc(r.received_at),
                     due_date=r.due_date, overdue=self._overdue(r), channel=r.channel,
                 )  # fmt: skip
                 for r in session.scalars(query)
@@ -1038,5 +1034,5 @@ def _not_found(code: str) -> str:
 def _attachment_info(row: DossierAttachment) -> AttachmentInfo:
     return AttachmentInfo(
         id=row.id, label=row.label, filename=row.filename, content_type=row.content_type, size=row.size,
-        sha256=row.sha256, pages=row.pages, created_at=_aware(row.created_at), sources=tuple(row.sources or ()),
+        sha256=row.sha256, pages=row.pages, created_at=as_utc(row.created_at), sources=tuple(row.sources or ()),
     )  # fmt: skip

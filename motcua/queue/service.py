@@ -33,7 +33,7 @@ from sqlalchemy import Engine, and_, bindparam, delete, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from motcua.db import utcnow
+from motcua.db import as_utc, utcnow
 from motcua.queue.config import CounterConfig, QueueConfig, ServiceConfig, nfc
 from motcua.queue.models import (
     QueueCounter,
@@ -213,13 +213,6 @@ def call_announcement(label: str, counter_number: int) -> str:
 
 def ticket_label(prefix: str, number: int) -> str:
     return f"{prefix}{number:03d}"
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives naive datetimes back: they were stored in UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 WRITE_LOCK_TIMEOUT_S = 30.0
@@ -422,7 +415,7 @@ class QueueService:
         waiting, open_counters, all_counters = session.execute(_WAIT_FIGURES, params).one()
         ahead = waiting if ahead is None else ahead
         durations = session.execute(_RECENT_SERVICE_TIMES, params).all()
-        samples = [(_aware(end) - _aware(start)).total_seconds() / 60 for start, end in durations]
+        samples = [(as_utc(end) - as_utc(start)).total_seconds() / 60 for start, end in durations]
         samples = [s for s in samples if s >= 0]
         default = default_minutes or self.config.default_minutes
         if len(samples) >= MIN_HISTORY:
@@ -506,7 +499,7 @@ class QueueService:
         counter.updated_at = now
         text = call_announcement(ticket.label, counter.number)
         self._event(session, "called", ticket, counter.number, actor, text=text, anti_starvation=guard
-                    and ticket.weight == 0, wait_s=round((now - _aware(ticket.issued_at)).total_seconds()))
+                    and ticket.weight == 0, wait_s=round((now - as_utc(ticket.issued_at)).total_seconds()))
         self._notify_near_turn(session, {*services, ticket.service_code}, names)
         return CallResult(counter.number, self._view(ticket, names), previous, text)
 
@@ -567,7 +560,7 @@ class QueueService:
             if to_counter == counter.number:
                 raise QueueError("Không thể chuyển số về chính quầy đang phục vụ.")
         now = self.now()
-        served_s = round((now - _aware(ticket.started_at)).total_seconds()) if ticket.started_at else 0
+        served_s = round((now - as_utc(ticket.started_at)).total_seconds()) if ticket.started_at else 0
         from_service = ticket.service_code
         ticket.status, ticket.counter_number = WAITING, None
         ticket.service_code = to_service or ticket.service_code
@@ -623,7 +616,7 @@ class QueueService:
                                  .order_by(QueueEvent.id.desc()).limit(recent)).all()
         calls = [BoardCall(e.id, e.kind, e.label, e.counter_number or 0,
                            counters[e.counter_number].name if e.counter_number in counters else "",
-                           names.get(e.service_code, e.service_code), _aware(e.at),
+                           names.get(e.service_code, e.service_code), as_utc(e.at),
                            call_announcement(e.label, e.counter_number or 0)) for e in events]
         current = {t.counter_number: t for t in session.scalars(
             select(QueueTicket).where(QueueTicket.day == day, QueueTicket.status.in_(ACTIVE)))}
@@ -643,8 +636,8 @@ class QueueService:
         for service in self.services(session, active_only=False):
             mine = [t for t in rows if t.service_code == service.code]
             issued = sum(1 for t in rows if t.issued_service == service.code)
-            waits = [(_aware(t.called_at) - _aware(t.issued_at)).total_seconds() / 60 for t in mine if t.called_at]
-            served = [(_aware(t.finished_at) - _aware(t.started_at)).total_seconds() / 60
+            waits = [(as_utc(t.called_at) - as_utc(t.issued_at)).total_seconds() / 60 for t in mine if t.called_at]
+            served = [(as_utc(t.finished_at) - as_utc(t.started_at)).total_seconds() / 60
                       for t in mine if t.status == DONE and t.started_at and t.finished_at]
             result.append(ServiceStats(
                 service.code, service.name, issued, sum(1 for t in mine if t.status == WAITING),
@@ -744,7 +737,7 @@ class QueueService:
             ticket.started_at = ticket.called_at or now
         ticket.status, ticket.finished_at = DONE, now
         self._event(session, "finished", ticket, counter.number, actor, auto=auto,
-                    served_s=round((now - _aware(ticket.started_at)).total_seconds()))
+                    served_s=round((now - as_utc(ticket.started_at)).total_seconds()))
         return self._view(ticket, self._service_names(session))
 
     def _set_counter_status(self, session: Session, number: int, status: str, kind: str, actor: str) -> CounterView:
@@ -790,8 +783,8 @@ class QueueService:
             status=row.status, channel=row.channel, priority=row.priority,
             priority_name=self.config.priority_name(row.priority), weight=row.weight, sender_id=row.sender_id,
             phone=row.phone, counter_number=row.counter_number, target_counter=row.target_counter,
-            issued_at=_aware(row.issued_at), called_at=_aware(row.called_at), started_at=_aware(row.started_at),
-            finished_at=_aware(row.finished_at), estimated_wait_min=row.estimated_wait_min, recalls=row.recalls)
+            issued_at=as_utc(row.issued_at), called_at=as_utc(row.called_at), started_at=as_utc(row.started_at),
+            finished_at=as_utc(row.finished_at), estimated_wait_min=row.estimated_wait_min, recalls=row.recalls)
 
 
 def _notification_target(ticket: QueueTicket) -> tuple[str, str] | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from motcua.db import utcnow
+from motcua.db import as_utc, utcnow
 from motcua.staff.models import ROLES, AuditEntry, StaffSession, StaffUser
 
 _hasher = PasswordHasher()
@@ -75,13 +75,6 @@ class Principal:
     @classmethod
     def of(cls, user: StaffUser) -> Principal:
         return cls(user.id, user.username, user.full_name, user.role, user.center_code)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives naive datetimes back; every time here is UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
 
 
 def hash_password(password: str) -> str:
@@ -178,7 +171,7 @@ def authenticate(session: Session, username: str, password: str, *, policy: Auth
     if user is None:
         verify_password(_DUMMY_HASH, password)
         raise wrong
-    locked_until = _aware(user.locked_until)
+    locked_until = as_utc(user.locked_until)
     if locked_until is not None and locked_until > now:
         verify_password(_DUMMY_HASH, password)
         raise SignInError(SIGN_IN_REFUSED, locked=True)
@@ -217,13 +210,13 @@ def resolve_session(session: Session, token: str, *, policy: AuthPolicy = DEFAUL
     row = session.scalar(select(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
     if row is None or row.revoked:
         return None
-    if _aware(row.expires_at) <= now or _aware(row.last_seen_at) + policy.idle_timeout <= now:
+    if as_utc(row.expires_at) <= now or as_utc(row.last_seen_at) + policy.idle_timeout <= now:
         row.revoked = True
         return None
     user = session.get(StaffUser, row.user_id)
     if user is None or not user.active:
         return None
-    if (now - _aware(row.last_seen_at)).total_seconds() > 60:  # one write a minute at most
+    if (now - as_utc(row.last_seen_at)).total_seconds() > 60:  # one write a minute at most
         row.last_seen_at = now
     return Principal.of(user)
 

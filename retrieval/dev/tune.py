@@ -30,7 +30,7 @@ DEFAULT_GRID: dict[str, list[float]] = {
     "query_coverage": [0, 1, 2],
     "level_boost": [0.2, 0.4, 0.6],
 }
-DEV_TARGETS = {"dev": (0.85, 0.95), "dev-bare": (0.80, 0.95)}  # (hit@1, hit@5) floors, issue 4
+DEV_TARGETS = {"dev": (0.85, 0.95), "dev-bare": (0.80, 0.95)}  # (hit@1, hit@5) floors of the first retrieval targets
 ABSTAIN_TARGETS = (0.80, 0.10)  # abstain on ≥ 80 % of [] dev questions, on < 10 % of answerable ones
 DEPLOYMENT = "dep-"  # prefix of the sets measured on a deployment's index (see ``collect``)
 

@@ -364,7 +364,7 @@ async def test_a_pasted_card_qr_is_shown_confirmed_and_fills_the_current_persons
     assert loop.slots["form_stage"] == "card" and not loop.values
     shown = texts(messages)
     assert "Nguyễn Thị Lan" in shown and "Người yêu cầu đăng ký khai sinh" in shown
-    assert "*********345" in shown and "001190012345" not in shown  # read back masked (issue 17)
+    assert "*********345" in shown and "001190012345" not in shown  # read back masked
     assert payloads(messages) == ["/affirm", "/deny"]
     await loop.say("/affirm", "affirm", 1.0)
     assert loop.values == {"birth_requester_name": "Nguyễn Thị Lan",

@@ -1,6 +1,6 @@
 """The declaration PDF link the assistant gives after filing: only its holder can fetch the PDF.
 
-The token is random, per link, stored only as its SHA-256 (issue 17); the unforgeability,
+The token is random, per link, stored only as its SHA-256; the unforgeability,
 expiry, revocation and the one identical 404 are in ``tests/security/test_dossier_privacy.py``.
 """
 

@@ -47,7 +47,7 @@ EXPECTED_ARTICLES = {
     "68-2020-QH14.md": 38,
 }
 
-# Issue 10 says "the 722 articles are all addressable". The 11 files hold 754. The issue's
+# The legal library was once said to hold "722 articles, all addressable". The 11 files hold 754. The issue's
 # figure matches the library without the extra 03/2026/QH16 (30 articles, added later)
 # and with 23/2015/NĐ-CP counted as 47 articles (its README notes it really has 49):
 # 754 - 30 - 2 = 722. (Leaving out both OCR decrees, 62/2021 and 154/2024, would also give

@@ -1,4 +1,4 @@
-"""The unseen NLU set (issue 18, item 5): written by separate authors who never read the training data.
+"""The unseen NLU set: written by separate authors who never read the training data.
 
 Plain YAML checks, no Rasa (the figures are in tests/test_rasa_project.py): each author's file
 covers every intent a citizen types, the set is big enough and written the way citizens write, and

@@ -52,7 +52,7 @@ HTTPS = "https://testserver"
 
 
 def kiosk_key(database_url: str, name: str = "quay-1", kind: str = "kiosk") -> dict[str, str]:
-    """Headers of a registered device (issue 17: priority numbers, printing and voice need one)."""
+    """Headers of a registered device (priority numbers, printing and voice need one)."""
     with session_scope(database_url) as session:
         return {"X-Device-Key": add_device(session, name, kind, actor="test")[1]}
 

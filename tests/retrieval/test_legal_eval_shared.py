@@ -1,4 +1,4 @@
-"""Issue 10 targets: the gold article among the cited passages, on the shared legal questions.
+"""The legal targets: the gold article among the cited passages, on the shared legal questions.
 
 The shared library is ingested with ``motcua kb ingest``'s own code into a data directory
 holding the default knowledge base (whose synonyms expand the questions) and indexed as a

@@ -1,4 +1,4 @@
-"""Issue 17, browser: Origin on sockets and unsafe methods, CSRF for cookie sign-ins, Secure cookies,
+"""Browser: Origin on sockets and unsafe methods, CSRF for cookie sign-ins, Secure cookies,
 security headers, and a sign-in redirect that stays on this site."""
 
 from __future__ import annotations

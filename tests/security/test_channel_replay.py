@@ -1,4 +1,4 @@
-"""Issue 17, Zalo and Telegram: a captured event cannot be replayed, and a redelivery is
+"""Zalo and Telegram: a captured event cannot be replayed, and a redelivery is
 handled once even when the gateway restarted in between."""
 
 from __future__ import annotations

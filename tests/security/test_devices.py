@@ -1,4 +1,4 @@
-"""Issue 17, kiosk devices: priority numbers, printing, voice and scans need a registered device or staff.
+"""Kiosk devices: priority numbers, printing, voice and scans need a registered device or staff.
 
 Before: anyone could issue ``khuyet_tat`` numbers and print, make the gateway synthesise
 and keep a WAV for any label and counter (``counter=-1`` answered 500), read the kiosk's

@@ -1,4 +1,4 @@
-"""Issue 17, dossier privacy: links to personal documents, lookup with a second factor and
+"""Dossier privacy: links to personal documents, lookup with a second factor and
 throttling, uploads checked before they are read, staff limited to their center and audited.
 
 Each test fails on the code before the fix (HMAC links under the published default key, a
@@ -42,7 +42,7 @@ from tests.dossiers.support import AGENCY, LAN, STAFF_PASSWORD, add_staff, appli
 
 DESK = "/api/v1/staff/dossiers"
 OTHER_CENTER = "000.00.04.H99"
-PUBLISHED_KEY = "dev-secret-change-me"  # the default MOTCUA_SECRET_KEY before issue 17
+PUBLISHED_KEY = "dev-secret-change-me"  # the default MOTCUA_SECRET_KEY of earlier versions
 SECRETS_OF_LAN = ("Nguyễn Thị Lan", "001190012345", "0912345678", "Đăng ký khai sinh", "1.001193")
 
 

@@ -1,4 +1,4 @@
-"""Issue 17, item 4: request bodies are limited while they stream in, uploads are read only after
+"""Request bodies are limited while they stream in, uploads are read only after
 the sign-in check, and a .docx that unpacks into too much (a zip bomb) is refused."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 17, item 6 (except the read-aloud): identity-card and phone numbers masked in the message
+"""Personal data (except the read-aloud): identity-card and phone numbers masked in the message
 log and the application logs; conversations deleted after the retention period (dossiers kept);
 the SQLite file owner-only; Rasa's HTTP API behind a token (see also tests/motcua/test_runtime.py
 and tests/bot/test_gateway.py)."""

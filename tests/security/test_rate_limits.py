@@ -1,4 +1,4 @@
-"""Issue 17, abuse: chat is limited per client IP whatever sender id the client makes up, and a
+"""Abuse: chat is limited per client IP whatever sender id the client makes up, and a
 client IP is the socket peer unless a trusted proxy says otherwise."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 17: a walk of the whole route table proves who may call every route.
+"""A walk of the whole route table proves who may call every route.
 
 Each route of the gateway is one of:
 

@@ -1,4 +1,4 @@
-"""Issue 17, secrets: no code path signs anything with a key an attacker can know."""
+"""Secrets: no code path signs anything with a key an attacker can know."""
 
 from __future__ import annotations
 

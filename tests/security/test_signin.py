@@ -1,4 +1,4 @@
-"""Issue 17, sign-in: nothing to probe, no lock-out by strangers, every failure counted."""
+"""Sign-in: nothing to probe, no lock-out by strangers, every failure counted."""
 
 from __future__ import annotations
 
