@@ -2,7 +2,8 @@
 
 How a query is answered
 -----------------------
-1. The query is analysed once (:class:`QueryAnalyzer`): syllables, kiosk short-hand
+1. The query is analysed once (:class:`QueryAnalyzer`): a message in English becomes the
+   Vietnamese of its words (:func:`english_to_vietnamese`); syllables, kiosk short-hand
    expanded (``ko`` → ``không``), folk names followed by the official wording (``sổ đỏ``
    → ``giấy chứng nhận quyền sử dụng đất``), and, when it was typed without diacritics,
    the marks restored from corpus bigrams (``lam giay khai sinh`` → ``làm giấy khai sinh``).
@@ -21,8 +22,10 @@ How a query is answered
    best) and blended with :data:`FUSION_WEIGHTS`; procedures of the preferred level
    (``Cấp xã`` for a commune centre) get :data:`LEVEL_BOOST`. FAQ hits are reported as
    the procedures they point at.
-4. Abstention: a logistic model over four features of the best hit gives a calibrated
-   confidence; below :data:`ABSTAIN_THRESHOLD` the group returns nothing.
+4. Confidence: a logistic model over five features of the best hit gives the probability that
+   a right procedure is among the first four (:data:`CONFIDENCE_WEIGHTS`); the dialogue's
+   decision (``retrieval.decision``) offers choices or abstains on it, :meth:`HybridIndex.search`
+   returns nothing below :data:`ABSTAIN_THRESHOLD`.
 
 Updates are incremental: :meth:`HybridIndex.upsert` embeds only the edited document and
 rebuilds the BM25 matrices of its group from per-document term counts with numpy
