@@ -25,7 +25,6 @@ from actions.answering import (
     reads_legal,
 )
 from actions.answers import Aspect, answer
-from actions.knowledge import AliasFinder, KnowledgeBase
 from knowledge_base.schema import (
     ChannelKind,
     Fee,
@@ -37,12 +36,8 @@ from knowledge_base.schema import (
 )
 from retrieval.decision import Decision
 from retrieval.results import PassageHit, ProcedureHit
+from tests.actions.fakes import BIRTH, FakeKnowledge, tracker
 
-BIRTH = Procedure(
-    code="1.001193", name="Đăng ký khai sinh", aliases=["làm giấy khai sinh"],
-    channels=[SubmissionChannel(ChannelKind.IN_PERSON, ProcessingTime(1, TimeUnit.WORKING_DAY), Fee(free=True))],
-    documents=[RequiredDocument("Giấy chứng sinh", 1, True)],
-)
 LATE_BIRTH = Procedure(
     code="1.004884", name="Đăng ký lại khai sinh",
     channels=[SubmissionChannel(ChannelKind.IN_PERSON, ProcessingTime(5, TimeUnit.WORKING_DAY), Fee(free=True))],
@@ -96,18 +91,6 @@ class FakeLegal:
         self.answered.append((question, best))
         dispatcher.utter_message(text=f"Theo {best.citation or best.article}:", json_message={"legal": best.article})
         return [SlotSet("fallback_count", 0.0)]
-
-
-class FakeKnowledge(KnowledgeBase):
-    def __init__(self, procedures, search=None):
-        self._procedures = {p.code: p for p in procedures}
-        self.finder = AliasFinder(procedures)
-        self.search = search
-
-
-def tracker(text: str, intent: str, slots: dict | None = None, entities: list | None = None) -> Tracker:
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
-    return Tracker("s1", slots or {}, latest, [], False, None, {}, "action_listen")
 
 
 async def run(search: FakeSearch | None, t: Tracker, procedures=(BIRTH, LATE_BIRTH, COPY)):

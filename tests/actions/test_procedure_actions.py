@@ -9,41 +9,21 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answering import ActionAnswer
 from actions.answers import Aspect, answer
-from actions.knowledge import AliasFinder, KnowledgeBase, fold
+from actions.knowledge import AliasFinder, fold
 from actions.procedures import ActionHandoff
 from knowledge_base.schema import (
     ChannelKind,
     Fee,
     Procedure,
     ProcessingTime,
-    RequiredDocument,
     SubmissionChannel,
-    TimeUnit,
 )
+from tests.actions.fakes import BIRTH, FakeKnowledge, tracker
 
-BIRTH = Procedure(
-    code="1.001193", name="Đăng ký khai sinh", aliases=["làm giấy khai sinh", "giấy ks"],
-    channels=[SubmissionChannel(ChannelKind.IN_PERSON, ProcessingTime(1, TimeUnit.WORKING_DAY), Fee(free=True)),
-              SubmissionChannel(ChannelKind.ONLINE, ProcessingTime(1, TimeUnit.WORKING_DAY), Fee(free=True))],
-    documents=[RequiredDocument("Giấy chứng sinh", 1, True), RequiredDocument("Tờ khai đăng ký khai sinh", 1, True)],
-)
 MARRIAGE = Procedure(
     code="1.000894", name="Đăng ký kết hôn", aliases=["đăng ký kết hôn", "đk kết hôn"],
     channels=[SubmissionChannel(ChannelKind.IN_PERSON, ProcessingTime(1), Fee(amount=None, note="do HĐND tỉnh quy định"))],
 )
-
-
-class FakeKnowledge(KnowledgeBase):
-    def __init__(self, procedures):
-        self._procedures = {p.code: p for p in procedures}
-        self.finder = AliasFinder(procedures)
-
-
-def tracker(text: str, intent: str, slots: dict | None = None, entities: list | None = None,
-            ranking: list | None = None) -> Tracker:
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or [],
-              "intent_ranking": ranking or []}
-    return Tracker("s1", slots or {}, latest, [], False, None, {}, "action_listen")
 
 
 async def run(action, t: Tracker):
