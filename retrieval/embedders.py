@@ -450,6 +450,8 @@ class CachedEmbedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
+        if not texts:
+            return self.embedder.embed_queries(texts)
         with self._recent_lock:
             found = {t: self._recent[t] for t in texts if t in self._recent}
             for text in found:
@@ -463,8 +465,6 @@ class CachedEmbedder:
                     self.query_misses += 1
                 while len(self._recent) > RECENT_QUERIES:
                     self._recent.popitem(last=False)
-        if not texts:
-            return self.embedder.embed_queries(texts)
         return np.vstack([found[t] for t in texts])
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:

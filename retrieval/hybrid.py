@@ -841,6 +841,11 @@ class HybridIndex:
                 fused = fused + weight * _scale_bm25(raw)
         return fused.astype(np.float32)
 
+    @property
+    def total_weight(self) -> float:
+        """What a procedure's fused score is divided by (the weights and the level boost): 0–1 scores."""
+        return sum(self.weights.values()) + self.level_boost or 1.0
+
     def confidence_of(self, features: dict[str, float]) -> float:
         """Calibrated probability that the best hit answers the query."""
         weights = self.confidence_weights
@@ -861,8 +866,7 @@ class HybridIndex:
         fused = np.where(allowed, fused, -np.inf)
         order = np.argsort(-fused, kind="stable")[: int(allowed.sum())]
         features = self.confidence_features(group, query, signals, order)
-        total_weight = sum(self.weights.values()) + self.level_boost or 1.0
-        features["top_score"] = float(fused[int(order[0])]) / total_weight
+        features["top_score"] = float(fused[int(order[0])]) / self.total_weight
         return _GroupResult(
             order=order, fused=fused, confidence=self.confidence_of(features), features=features
         )
@@ -985,7 +989,6 @@ class HybridIndex:
         analyzed = self.analyzer.analyze(query)
         vector = self.embedder.embed_queries([analyzed.dense_text])[0]
         response = SearchResponse(query=query, abstained=True)
-        total_weight = sum(self.weights.values()) + self.level_boost or 1.0
         for name, group in self._groups.items():
             group_kinds = wanted & set(GROUPS[name])
             if not group_kinds:
@@ -1003,7 +1006,7 @@ class HybridIndex:
             if result.confidence < threshold:
                 continue
             if name == "procedures":
-                response.procedures = self._procedure_hits(group, result, top_k, total_weight)
+                response.procedures = self._procedure_hits(group, result, top_k, self.total_weight)
             else:
                 response.passages = self._passage_hits(group, result, top_k, sum(self.legal_weights.values()))
         response.abstained = not (response.procedures or response.passages)
@@ -1019,8 +1022,7 @@ class HybridIndex:
         result = self._search_group(group, analyzed, vector, set(kinds))
         if result is None:
             return [], 0.0
-        total_weight = sum(self.weights.values()) + self.level_boost or 1.0
-        return self._procedure_hits(group, result, depth, total_weight), result.confidence
+        return self._procedure_hits(group, result, depth, self.total_weight), result.confidence
 
     def rank_passages(
         self, query: str, depth: int = 10, on: date | None = None, within: Sequence[str] | None = None

@@ -34,6 +34,7 @@ from retrieval.dev.decision_tune import (
     figures,
     fit_answer_model,
     folds_of,
+    pooled_figures,
     read_lines,
 )
 from retrieval.normalize import strip_diacritics
@@ -58,7 +59,6 @@ class Row:
 def collect(index, lines: Sequence[dict]) -> dict[str, list[Row]]:
     """Each question as written and without diacritics: its ten best procedures and the features."""
     group = index._groups["procedures"]
-    total_weight = sum(index.weights.values()) + index.level_boost or 1.0
     out: dict[str, list[Row]] = {"as_written": [], "without_diacritics": []}
     for line in lines:
         gold = frozenset(line["expected"])
@@ -67,7 +67,7 @@ def collect(index, lines: Sequence[dict]) -> dict[str, list[Row]]:
             analyzed = index.analyzer.analyze(text)
             vector = index.embedder.embed_queries([analyzed.dense_text])[0]
             result = index._search_group(group, analyzed, vector, {"procedure", "faq"})
-            hits = index._procedure_hits(group, result, 10, total_weight)
+            hits = index._procedure_hits(group, result, 10, index.total_weight)
             ranked = Ranked(name, gold, [(h.code, h.score) for h in hits], result.confidence)
             out[half].append(Row(ranked, dict(result.features)))
     return out
@@ -128,17 +128,7 @@ def cross_validate(sets: dict[str, list[Row]], names: Sequence[str], l2: float, 
                                weights, bias)
         for h, rows in test.items():
             pooled[h] += [(r, policy) for r in rows]
-    summary = {}
-    for h, items in pooled.items():
-        answerable = sum(bool(r.gold) for r, _ in items)
-        totals: dict[str, float] = {}
-        for row, policy in items:
-            for key, value in figures([row], policy).items():
-                totals[key] = totals.get(key, 0.0) + value
-        shares = {"resolved": answerable, "wrong_answer": answerable, "answerable_abstained": answerable,
-                  "offered": len(items), "abstention_recall": len(items) - answerable}
-        summary[h] = {key: round(totals[key] / max(n, 1), 3) for key, n in shares.items()}
-    return {"policies": chosen, "figures": summary}
+    return {"policies": chosen, "figures": pooled_figures(pooled)}
 
 
 def main() -> None:

@@ -162,6 +162,11 @@ def cross_validate(sets: dict[str, list[Ranked]], targets: dict[str, float], max
         chosen.append(policy)
         for h, rows in sets.items():
             pooled[h] += [(r, policy) for r, x in zip(rows, fold, strict=True) if x == f]
+    return {"policies": [p.__dict__ for p in chosen], "figures": pooled_figures(pooled)}
+
+
+def pooled_figures(pooled: dict[str, list[tuple[Ranked, DecisionPolicy]]]) -> dict[str, dict[str, float]]:
+    """The figures of rows each measured under its own fold's policy, pooled per spelling."""
     summary = {}
     for h, items in pooled.items():
         answerable = sum(bool(r.gold) for r, _ in items)
@@ -172,7 +177,7 @@ def cross_validate(sets: dict[str, list[Ranked]], targets: dict[str, float], max
         shares = {"resolved": answerable, "wrong_answer": answerable, "answerable_abstained": answerable,
                   "offered": len(items), "abstention_recall": len(items) - answerable}
         summary[h] = {key: round(totals[key] / max(n, 1), 3) for key, n in shares.items()}
-    return {"policies": [p.__dict__ for p in chosen], "figures": summary}
+    return summary
 
 
 def report(name: str, sets: dict[str, list[Ranked]], targets: dict[str, float], max_choices: int,
