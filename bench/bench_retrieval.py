@@ -54,7 +54,8 @@ from retrieval.documents import (  # noqa: E402
 )
 from retrieval.embedders import DEFAULT_EMBEDDER, CachedEmbedder, EmbeddingCache, create_embedder  # noqa: E402
 from retrieval.evaluate import Question, evaluate, read_questions  # noqa: E402
-from retrieval.hybrid import ABSTAIN_THRESHOLD, HybridIndex  # noqa: E402
+from retrieval.abstention import ABSTAIN_THRESHOLD  # noqa: E402
+from retrieval.hybrid import HybridIndex  # noqa: E402
 from retrieval.normalize import strip_diacritics  # noqa: E402
 
 DEFAULT_SHARED = ROOT.parent / "shared" / "data"

@@ -4,8 +4,14 @@ Modules, from the outside in:
 
 - ``retrieval.service`` — :class:`RetrievalService`, what the app uses: ``build``/``load``,
   ``upsert``/``remove``, ``search(query, top_k) -> SearchResponse`` (``.to_json()``).
-- ``retrieval.hybrid`` — :class:`HybridIndex`: BM25 on accented and unaccented syllables,
-  dense FAISS search, tuned fusion and calibrated abstention; the tuned constants live here.
+- ``retrieval.hybrid`` — :class:`HybridIndex`: builds, updates and searches the index, one
+  step per module below it:
+  ``retrieval.analysis`` (the query read once: English, short-hand, synonyms, diacritics),
+  ``retrieval.groups`` (procedures and passages, each with its indexes),
+  ``retrieval.lexical`` (document tokens and BM25 fields), ``retrieval.stores`` (vectors),
+  ``retrieval.fusion`` (signals and their tuned weights), ``retrieval.abstention``
+  (confidence features and the tuned model), ``retrieval.legal_ranking`` (articles),
+  ``retrieval.persistence`` (save and load).
 - ``retrieval.documents`` — :class:`SearchDocument` and converters from the knowledge base.
 - ``retrieval.results`` — hits and the response with its fixed JSON shape.
 - ``retrieval.embedders`` / ``retrieval.stores`` — protocols with real and fake versions.

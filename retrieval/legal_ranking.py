@@ -30,7 +30,7 @@ from datetime import date
 
 import numpy as np
 
-# Fusion weights of the passages group (same signal names as retrieval.hybrid.FUSION_WEIGHTS).
+# Fusion weights of the passages group (same signal names as retrieval.fusion.FUSION_WEIGHTS).
 LEGAL_FUSION_WEIGHTS: dict[str, float] = {
     "full_accented": 2.0,  # BM25 over clause + article title + chapter/section/document context
     "full_bare": 0.5,  # the same without diacritics
@@ -48,7 +48,7 @@ NOT_IN_FORCE_PENALTY = 1.0  # subtracted (in fused units) from passages not in f
 AGGREGATE_POOL = 400  # only the best this-many clauses are aggregated (the rest cannot reach the top)
 
 # Abstention on legal questions: logistic model of "the best article answers" over features
-# of the best hit (HybridIndex.legal_features), fitted by retrieval/dev/legal_tune.py on half A
+# of the best hit (retrieval.abstention.legal_features), fitted by retrieval/dev/legal_tune.py on half A
 # of the legal questions (both spellings, answerable) against half of: ALQAC 2023 statements
 # whose law is outside the library (drugs, education, cinema, tourism, arbitration…), short
 # questions on other law (traffic, tax, labour…) and off-topic messages, balanced. At 0.4,

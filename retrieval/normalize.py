@@ -236,7 +236,7 @@ class DiacriticRestorer:
     def fit(self, texts: Iterable[str]) -> DiacriticRestorer:
         for text in texts:
             self.add(text)
-        self._index()
+        self.reindex()
         return self
 
     def add(self, text: str) -> None:
@@ -244,7 +244,7 @@ class DiacriticRestorer:
         self.unigrams.update(tokens)
         self.bigrams.update(zip(tokens, tokens[1:], strict=False))
 
-    def _index(self) -> None:
+    def reindex(self) -> None:
         grouped: dict[str, list[str]] = defaultdict(list)
         for token in self.unigrams:
             grouped[strip_diacritics(token)].append(token)
@@ -266,7 +266,7 @@ class DiacriticRestorer:
     def restore(self, tokens: Sequence[str]) -> list[str]:
         """Best accented form for each unaccented syllable (Viterbi over bigrams)."""
         if not self._candidates and self.unigrams:
-            self._index()
+            self.reindex()
         lattice: list[list[str]] = []
         for token in tokens:
             if has_diacritics(token) or not token.isalpha():
@@ -307,5 +307,5 @@ class DiacriticRestorer:
         restorer = cls(max_candidates=int(data.get("max_candidates", 6)))  # type: ignore[arg-type]
         restorer.unigrams = Counter(data["unigrams"])  # type: ignore[arg-type]
         restorer.bigrams = Counter({(a, b): n for a, b, n in data["bigrams"]})  # type: ignore[union-attr,misc]
-        restorer._index()
+        restorer.reindex()
         return restorer

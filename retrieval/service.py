@@ -35,7 +35,8 @@ from retrieval.decision import (
 )
 from retrieval.documents import SearchDocument, faq_to_document, procedure_to_document
 from retrieval.embedders import DEFAULT_EMBEDDER, CachedEmbedder, Embedder, EmbeddingCache, create_embedder
-from retrieval.hybrid import DEFAULT_PREFERRED_LEVELS, HybridIndex
+from retrieval.fusion import DEFAULT_PREFERRED_LEVELS
+from retrieval.hybrid import HybridIndex
 from retrieval.lexicon import DEFAULT_SYNONYMS
 from retrieval.results import PassageHit, ProcedureHit, SearchResponse
 

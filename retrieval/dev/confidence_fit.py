@@ -12,7 +12,7 @@ the best hit that are not raw cosines, so no embedder's similarity scale is buil
 It compares feature sets by four folds **by procedure**: on three folds the model is fitted and the
 policy chosen, on the fourth both are measured; the pooled figures estimate what unseen procedures
 get. Then the chosen set is fitted on the whole tuning half and printed to paste into
-``retrieval/hybrid.py`` and ``retrieval/decision.py``. The held-out half is never read here.
+``retrieval/abstention.py`` and ``retrieval/decision.py``. The held-out half is never read here.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from retrieval.dev.decision_tune import (
     pooled_figures,
     read_lines,
 )
+from retrieval.hybrid import procedure_hits
 from retrieval.normalize import strip_diacritics
 
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
@@ -58,7 +59,7 @@ class Row:
 
 def collect(index, lines: Sequence[dict]) -> dict[str, list[Row]]:
     """Each question as written and without diacritics: its ten best procedures and the features."""
-    group = index._groups["procedures"]
+    group = index.group("procedures")
     out: dict[str, list[Row]] = {"as_written": [], "without_diacritics": []}
     for line in lines:
         gold = frozenset(line["expected"])
@@ -66,8 +67,8 @@ def collect(index, lines: Sequence[dict]) -> dict[str, list[Row]]:
         for half, text in (("as_written", line["question"]), ("without_diacritics", strip_diacritics(line["question"]))):
             analyzed = index.analyzer.analyze(text)
             vector = index.embedder.embed_queries([analyzed.dense_text])[0]
-            result = index._search_group(group, analyzed, vector, {"procedure", "faq"})
-            hits = index._procedure_hits(group, result, 10, index.total_weight)
+            result = index.search_procedures(group, analyzed, vector, {"procedure", "faq"})
+            hits = procedure_hits(group, result, 10, index.total_weight)
             ranked = Ranked(name, gold, [(h.code, h.score) for h in hits], result.confidence)
             out[half].append(Row(ranked, dict(result.features)))
     return out

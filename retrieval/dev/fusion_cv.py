@@ -19,9 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from retrieval import fusion
 from retrieval.dev import deployment_service
 from retrieval.dev.decision_tune import Ranked, folds_of, read_lines
-from retrieval.hybrid import FUSION_WEIGHTS, LEVEL_BOOST, HybridIndex, _GroupResult
+from retrieval.fusion import GroupResult
+from retrieval.hybrid import FUSION_WEIGHTS, LEVEL_BOOST, HybridIndex, procedure_hits
 from retrieval.normalize import strip_diacritics
 
 SEARCHED = ("full_accented", "full_bare", "dense_title", "dense_summary", "title_coverage", "query_coverage")
@@ -37,7 +39,7 @@ LEVELS = (0.2, 0.4, 0.8)
 
 
 def collect(index: HybridIndex, lines: list[dict]) -> list[tuple[Ranked, dict[str, np.ndarray]]]:
-    group = index._groups["procedures"]
+    group = index.group("procedures")
     rows = []
     for line in lines:
         gold = frozenset(line["expected"])
@@ -47,20 +49,20 @@ def collect(index: HybridIndex, lines: list[dict]) -> list[tuple[Ranked, dict[st
         for text in (line["question"], strip_diacritics(line["question"])):
             analyzed = index.analyzer.analyze(text)
             vector = index.embedder.embed_queries([analyzed.dense_text])[0]
-            rows.append((Ranked(name, gold, [], 0.0), index._signals(group, analyzed, vector)))
+            rows.append((Ranked(name, gold, [], 0.0), fusion.signals(group, analyzed, vector)))
     return rows
 
 
 def ranks(index: HybridIndex, rows, weights: dict[str, float], level: float) -> np.ndarray:
     """The rank of the first gold procedure for each row (99 when not in the first 20)."""
-    group = index._groups["procedures"]
-    allowed = np.isin(group._kinds, ["procedure", "faq"])
+    group = index.group("procedures")
+    allowed = np.isin(group.kinds, ["procedure", "faq"])
     out = []
     for ranked, signals in rows:
-        fused = np.where(allowed, HybridIndex.fuse(signals, weights, level, group._preferred), -np.inf)
+        fused = np.where(allowed, fusion.fuse(signals, weights, level, group.preferred), -np.inf)
         top = np.argpartition(-fused, 60)[:60]
         order = top[np.argsort(-fused[top], kind="stable")]
-        hits = HybridIndex._procedure_hits(group, _GroupResult(order, fused, 1.0, {}), 20, 1.0)
+        hits = procedure_hits(group, GroupResult(order, fused, 1.0, {}), 20, 1.0)
         codes = [h.code for h in hits]
         out.append(next((i for i, c in enumerate(codes) if c in ranked.gold), 99))
     return np.array(out)

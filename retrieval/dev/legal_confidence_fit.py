@@ -6,13 +6,13 @@ was fitted on the *shared* legal questions (``retrieval/dev/legal_tune.py``) to 
 answers at all»; what the assistant does with it is answer, offer two or three articles by title, or
 abstain, so here it is fitted to say just that: *is a gold article among the first three distinct
 articles?* (a question about law outside the library is a 0). A logistic regression (L2, features
-unscaled, Newton's method) over :meth:`HybridIndex.legal_features` of the best article. Run::
+unscaled, Newton's method) over :func:`retrieval.abstention.legal_features` of the best article. Run::
 
     MOTCUA_DATA_DIR=/tmp/evaldeploy .venvs/app/bin/python -m retrieval.dev.legal_confidence_fit \\
         /tmp/evalsets/legal_tune.jsonl --out /tmp/exp/legal_conf.json
 
 Rows: each tune question as written and without diacritics, searched as the deployment searches
-(``_search_passages`` on ``analyze_legal``, one hit an article as ``rank_passages`` +
+(``search_passages`` on ``analyze_legal``, one hit an article as ``rank_passages`` +
 ``distinct_articles``). The tune half has few questions about law outside the library (16), so the
 model may also be fitted (never measured) on extra negatives: ALQAC 2023 statements whose law is
 outside the library (``../shared/data/legal/alqac2023``, as the old fit) and off-topic messages
@@ -55,6 +55,7 @@ from retrieval.dev.decision_tune import (
     read_lines,
     shortfall,
 )
+from retrieval.hybrid import passage_hits
 from retrieval.normalize import strip_diacritics
 
 FEATURES = tuple(legal_ranking.LEGAL_CONFIDENCE_WEIGHTS)  # today's eight
@@ -142,16 +143,16 @@ def search(index, group, text: str) -> tuple[list, dict[str, float], float]:
     """The deployment's path: ``rank_passages`` (on=None) + ``distinct_articles``, keeping the features."""
     base = index.analyzer.analyze(text)
     vector = index.embedder.embed_queries([base.dense_text])[0]
-    result = index._search_passages(group, index.analyzer.analyze_legal(text, base), vector, None)
+    result = index.search_passages(group, index.analyzer.analyze_legal(text, base), vector, None)
     if result is None:
         return [], {f: 0.0 for f in FEATURES}, 0.0
-    hits = index._passage_hits(group, result, DEPTH, sum(index.legal_weights.values()))
+    hits = passage_hits(group, result, DEPTH, sum(index.legal_weights.values()))
     hits = distinct_articles(hits)
     return [_key_score(h) for h in hits[:DEPTH]], dict(result.features), result.confidence
 
 
 def collect(index, lines: Sequence[dict]) -> dict[str, list[Row]]:
-    group = index._groups["passages"]
+    group = index.group("passages")
     out: dict[str, list[Row]] = {h: [] for h in HALVES}
     for line in lines:
         gold = frozenset((g["number"], str(g["article"])) for g in line.get("gold") or () if g.get("article"))
@@ -180,7 +181,7 @@ def read_alqac_negatives(alqac_dir: Path) -> list[str]:
 
 def collect_extras(index, texts: Sequence[str]) -> list[Row]:
     """Each extra negative as written and without diacritics (both when they differ)."""
-    group = index._groups["passages"]
+    group = index.group("passages")
     rows = []
     for text in texts:
         for variant in dict.fromkeys((text, strip_diacritics(text))):

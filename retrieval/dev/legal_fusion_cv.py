@@ -4,7 +4,7 @@ of ``tests/data`` only, and say by cross-validation whether a choice carries ove
 The same method as :mod:`retrieval.dev.fusion_cv`, for the passages group. Each legal question (as
 written and without diacritics) is analysed as the deployment does
 (``analyze_legal(text, analyze(text))``), embedded once, and its raw passage signals kept
-(:meth:`HybridIndex.passage_signals`); each signal is scaled once as
+(:func:`retrieval.fusion.passage_signals`); each signal is scaled once as
 :meth:`HybridIndex.fuse` scales it. A weighting is then one matrix product, and the article
 aggregation of :func:`retrieval.legal_ranking.rank_articles` (best clause + spread·second +
 spread²·third, over the best ``AGGREGATE_POOL`` clauses) is replayed with numpy for every
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval import legal_ranking
+from retrieval import fusion, legal_ranking
 from retrieval.dev import deployment_service
 from retrieval.dev.decision_tune import Ranked, folds_of, read_lines
 from retrieval.hybrid import HybridIndex
@@ -70,7 +70,7 @@ class Row:
     scaled: np.ndarray  # (len(SEARCHED), n) each signal scaled as HybridIndex.fuse scales it
     fixed: np.ndarray  # (n,) the weighted signals not searched, minus the not-in-force penalty
     signals: dict[str, np.ndarray]  # raw, for the slow check
-    gold_articles: np.ndarray  # article ids (group._article_ids values) of the gold articles
+    gold_articles: np.ndarray  # article ids (group.article_ids values) of the gold articles
 
 
 def article_key(article: object) -> str:
@@ -78,14 +78,14 @@ def article_key(article: object) -> str:
 
 
 def collect(index: HybridIndex, lines: list[dict], on: date) -> tuple[list[Row], list[str]]:
-    group = index._groups["passages"]
+    group = index.group("passages")
     n = len(group)
-    ids = group._article_ids
+    ids = group.article_ids
     by_key: dict[tuple[str, str], set[int]] = {}
     for position, document in enumerate(group.documents):
         key = (str(document.fields.get("document", "")), article_key(document.fields.get("article", "")))
         by_key.setdefault(key, set()).add(int(ids[position]))
-    in_force = legal_ranking.in_force_mask(group._valid_from, group._valid_until, on)
+    in_force = legal_ranking.in_force_mask(group.valid_from, group.valid_until, on)
     penalty = np.where(in_force, 0.0, index.not_in_force_penalty).astype(np.float32)
     zeros = np.zeros(n, dtype=np.float32)
     rows, unknown = [], []
@@ -102,11 +102,11 @@ def collect(index: HybridIndex, lines: list[dict], on: date) -> tuple[list[Row],
             base = index.analyzer.analyze(text)
             analyzed = index.analyzer.analyze_legal(text, base)
             vector = index.embedder.embed_queries([base.dense_text])[0]
-            signals = index.passage_signals(group, analyzed, vector)
+            signals = fusion.passage_signals(group, analyzed, vector)
             # level boost 1 on a zero vector: fuse starts from zeros without needing full_accented
-            scaled = np.stack([HybridIndex.fuse({s: signals[s]}, {s: 1.0}, 1.0, zeros) for s in SEARCHED])
+            scaled = np.stack([fusion.fuse({s: signals[s]}, {s: 1.0}, 1.0, zeros) for s in SEARCHED])
             rest = {k: w for k, w in index.legal_weights.items() if k not in SEARCHED and w}
-            fixed = HybridIndex.fuse(signals, rest, 0.0, zeros) if rest else zeros.copy()
+            fixed = fusion.fuse(signals, rest, 0.0, zeros) if rest else zeros.copy()
             rows.append(Row(Ranked(name, gold, [], 0.0), half, scaled, (fixed - penalty).astype(np.float32),
                             signals, np.array(articles, dtype=np.int64)))
     return rows, unknown
@@ -153,9 +153,9 @@ class Replay:
 
 def slow_rank(index: HybridIndex, row: Row, weights: dict[str, float], spread: float, on: date) -> int:
     """The deployment's own path: passage_scores, rank_articles, one hit an article."""
-    group = index._groups["passages"]
+    group = index.group("passages")
     fused = index.passage_scores(group, row.signals, weights, on)
-    ranking = legal_ranking.rank_articles(fused, group._article_ids, spread)
+    ranking = legal_ranking.rank_articles(fused, group.article_ids, spread)
     keys, seen = [], set()
     for position in ranking.best_units[:20]:
         fields = group.documents[int(position)].fields
@@ -189,19 +189,19 @@ def main() -> None:
     started = time.perf_counter()
     service = deployment_service()
     index = service.index
-    group = index._groups["passages"]
+    group = index.group("passages")
     on = date.today()  # what rank_passages(on=None) uses
     built = time.perf_counter()
     rows, unknown = collect(index, read_lines(args.questions), on)
     collected = time.perf_counter()
     today_weights, today_spread = dict(index.legal_weights), index.article_spread
-    print(f"index built in {built - started:.0f} s; {len(group)} passages, {len(set(group._article_ids))} articles; "
+    print(f"index built in {built - started:.0f} s; {len(group)} passages, {len(set(group.article_ids))} articles; "
           f"{len(rows)} rows collected in {collected - built:.0f} s; gold not in the library: {unknown}", flush=True)
 
     candidates = [dict(zip(SEARCHED, values, strict=True)) for values in itertools.product(*GRID.values())]
     matrix = np.array([[c[s] for s in SEARCHED] for c in candidates], dtype=np.float32)
     settings_list = [(c, spread) for spread in SPREADS for c in candidates]  # table row = s * K + k
-    replay = Replay(group._article_ids, legal_ranking.ARTICLE_DEPTH, legal_ranking.AGGREGATE_POOL)
+    replay = Replay(group.article_ids, legal_ranking.ARTICLE_DEPTH, legal_ranking.AGGREGATE_POOL)
     t0 = time.perf_counter()
     replay.ranks(rows[0], matrix[:1], SPREADS)
     one = time.perf_counter() - t0

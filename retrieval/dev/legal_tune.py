@@ -38,7 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from retrieval import legal_ranking  # noqa: E402
+from retrieval import fusion, legal_ranking  # noqa: E402
 from retrieval.hybrid import HybridIndex  # noqa: E402
 from retrieval.normalize import strip_diacritics  # noqa: E402
 
@@ -85,7 +85,7 @@ def read_set(path: Path) -> list[tuple[str, set[tuple[str, str]]]]:
 
 
 def library_documents(legal_dir: Path):
-    from knowledge_base.legal import read_legal_file
+    from knowledge_base.legal_files import read_legal_file
     from knowledge_base.legal_metadata import apply_metadata, load_metadata
 
     documents = [read_legal_file(p) for p in sorted(legal_dir.glob("[0-9]*.md"))]
@@ -107,7 +107,7 @@ def build_index(legal_dir: Path, embedder) -> HybridIndex:
 
 
 def collect(index: HybridIndex, questions_dir: Path) -> list[LegalSample]:
-    group = index._groups["passages"]
+    group = index.group("passages")
     samples = []
     for set_name in SETS:
         for question, gold in read_set(questions_dir / f"{set_name}.jsonl"):
@@ -115,7 +115,7 @@ def collect(index: HybridIndex, questions_dir: Path) -> list[LegalSample]:
                 text = strip_diacritics(question) if stripped else question
                 vector = index.embedder.embed_queries([index.analyzer.analyze(text).dense_text])[0]
                 query = index.analyzer.analyze_legal(text)
-                signals = index.passage_signals(group, query, vector)
+                signals = fusion.passage_signals(group, query, vector)
                 samples.append(LegalSample(set_name, half_of(gold), stripped, text, gold, signals, query))
     return samples
 
@@ -132,9 +132,9 @@ class Setting:
 
 
 def rank_of_gold(index: HybridIndex, sample: LegalSample, setting: Setting, depth: int = 10) -> int | None:
-    group = index._groups["passages"]
+    group = index.group("passages")
     fused = index.passage_scores(group, sample.signals, setting.weights, ON, setting.penalty)
-    ranking = legal_ranking.rank_articles(fused, group._article_ids, setting.spread)
+    ranking = legal_ranking.rank_articles(fused, group.article_ids, setting.spread)
     for rank, position in enumerate(ranking.best_units[:depth], start=1):
         fields = group.documents[int(position)].fields
         if (fields["document"], fields["article"]) in sample.gold:
@@ -280,12 +280,12 @@ def read_negatives(alqac_dir: Path) -> list[str]:
 
 def feature_rows(index: HybridIndex, texts: list[str], setting: Setting) -> np.ndarray:
     apply_setting(index, setting)
-    group = index._groups["passages"]
+    group = index.group("passages")
     rows = []
     for text in texts:
         query = index.analyzer.analyze_legal(text)
         vector = index.embedder.embed_queries([index.analyzer.analyze(text).dense_text])[0]
-        result = index._search_passages(group, query, vector, ON)
+        result = index.search_passages(group, query, vector, ON)
         rows.append([result.features[k] for k in FEATURES])
     return np.asarray(rows, dtype=np.float64)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from retrieval import abstention, fusion
 from retrieval.evaluate import Question
 from retrieval.hybrid import HybridIndex
 from retrieval.normalize import strip_diacritics
@@ -62,10 +63,10 @@ def collect(
     indexes — the bare catalogue and a deployment with its FAQ and default procedures — can
     be tuned together: one setting has to meet the targets on each.
     """
-    group = index._groups["procedures"]
+    group = index.group("procedures")
     codes = np.array([str(d.fields.get("code", "")) for d in group.documents], dtype=object)
     faq_codes = [tuple(d.fields.get("procedures") or ()) for d in group.documents]
-    allowed = np.isin(group._kinds, ["procedure", "faq"])
+    allowed = np.isin(group.kinds, ["procedure", "faq"])
     samples = []
     variants = [(f"{prefix}{name}", qs, False) for name, qs in sets.items()]
     if strip_too:
@@ -75,12 +76,12 @@ def collect(
             text = strip_diacritics(question.question) if strip else question.question
             query = index.analyzer.analyze(text)
             vector = index.embedder.embed_queries([query.dense_text])[0]
-            signals = index._signals(group, query, vector)
+            signals = fusion.signals(group, query, vector)
             wanted = set(question.expected)
             expected = np.array(
                 [c in wanted or bool(wanted.intersection(f)) for c, f in zip(codes, faq_codes, strict=True)]
             )
-            samples.append(Sample(name, question, signals, group._preferred, allowed, expected, query, group))
+            samples.append(Sample(name, question, signals, group.preferred, allowed, expected, query, group))
     return samples
 
 
@@ -88,7 +89,7 @@ def rank_of_expected(
     index: HybridIndex, sample: Sample, weights: dict[str, float]
 ) -> tuple[int | None, np.ndarray]:
     """Rank of the first expected document and the ten best positions."""
-    fused = index.fuse(sample.signals, weights, weights.get("level_boost", 0.0), sample.preferred)
+    fused = fusion.fuse(sample.signals, weights, weights.get("level_boost", 0.0), sample.preferred)
     fused = np.where(sample.allowed, fused, -np.inf)
     depth = min(10, len(fused) - 1)
     top = np.argpartition(-fused, depth)[: depth + 1] if depth > 0 else np.array([0])
@@ -112,7 +113,7 @@ MISSING = 1_000_000  # the rank of an expected procedure the index does not hold
 def rank_matrix(index: HybridIndex, samples: Sequence[Sample], settings: Sequence[dict[str, float]]) -> np.ndarray:
     """Rank of the first expected document, one row a setting, one column a sample (answerable ones).
 
-    Each signal is scaled once per sample (``index.fuse`` with that signal alone), so every
+    Each signal is scaled once per sample (``fusion.fuse`` with that signal alone), so every
     setting's fused scores are one matrix product.
     """
     names = sorted({k for w in settings for k in w if k != "level_boost"})
@@ -124,7 +125,7 @@ def rank_matrix(index: HybridIndex, samples: Sequence[Sample], settings: Sequenc
             continue
         zero = np.zeros(len(sample.allowed), dtype=np.float32)
         scaled = np.stack(
-            [index.fuse(sample.signals, {k: 1.0}, 0.0, sample.preferred) if k in sample.signals else zero for k in names]
+            [fusion.fuse(sample.signals, {k: 1.0}, 0.0, sample.preferred) if k in sample.signals else zero for k in names]
         )
         fused = weights @ scaled + boosts[:, None] * sample.preferred.astype(np.float32)[None, :]
         fused[:, ~sample.allowed] = -np.inf
@@ -259,7 +260,7 @@ def fit_confidence(
     rows, labels, ids, sets = [], [], [], []
     for sample in samples:
         _, order = rank_of_expected(index, sample, weights)
-        features = index.confidence_features(sample.group, sample.query, sample.signals, order)  # type: ignore[arg-type]
+        features = abstention.confidence_features(sample.group, sample.query, sample.signals, order)  # type: ignore[arg-type]
         rows.append([features[k] for k in names])
         labels.append(1.0 if sample.question.expected else 0.0)
         ids.append(sample.question.id)

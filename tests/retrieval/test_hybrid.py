@@ -120,7 +120,8 @@ def test_loading_with_another_embedder_is_refused(index, tmp_path):
 def test_a_saved_index_takes_up_a_later_release_s_tuning_but_keeps_the_caller_s(tmp_path):
     import json
 
-    from retrieval.hybrid import CONFIDENCE_BIAS, FUSION_WEIGHTS, LEVEL_BOOST
+    from retrieval.abstention import CONFIDENCE_BIAS
+    from retrieval.fusion import FUSION_WEIGHTS, LEVEL_BOOST
 
     default = HybridIndex(HashingEmbedder(), store="numpy")
     default.build(make_documents())
