@@ -8,7 +8,7 @@ PY310 ?= $(shell (v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.10\.' | 
           [ -n "$$v" ] && PYENV_VERSION=$$v pyenv which python3.10) 2>/dev/null || command -v python3.10)
 PIP_FLAGS := -q --disable-pip-version-check
 
-.PHONY: help setup system-deps run test test-fast lint nlu-report lock bench clean
+.PHONY: help setup setup-st system-deps run test test-fast lint nlu-report lock bench clean
 
 help: ## Danh sách lệnh / list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,6 +35,12 @@ $(APP)/.installed: requirements-app.lock pyproject.toml
 	$(APP)/bin/pip install $(PIP_FLAGS) --no-deps -e .
 	@touch $@
 
+setup-st: $(APP)/.installed-st ## Thêm bộ nhúng sentence-transformers (tùy chọn, kèm torch) / the optional «st» extra
+
+$(APP)/.installed-st: $(APP)/.installed requirements-st.lock
+	$(APP)/bin/pip install $(PIP_FLAGS) -r requirements-st.lock
+	@touch $@
+
 $(RASA)/.installed: requirements-rasa.lock
 	@echo "… Cài môi trường Rasa 3.6 (Python 3.10) / installing the Rasa environment"
 	@test -n "$(PY310)" || { echo "Lỗi: cần python3.10 cho Rasa 3.6 (pyenv install 3.10)"; exit 1; }
@@ -46,15 +52,17 @@ $(RASA)/.installed: requirements-rasa.lock
 run: setup ## Chạy toàn bộ trợ lý (SQLite mặc định) / start the whole assistant
 	$(APP)/bin/motcua serve
 
-test: setup ## Chạy mọi kiểm thử / run every test (unit, PostgreSQL, Rasa end to end, stories)
+test: setup lint ## Kiểm tra mã rồi chạy mọi kiểm thử / lint, then every test (unit, PostgreSQL, Rasa end to end, stories)
 	$(APP)/bin/motcua train
 	$(APP)/bin/python -m pytest
 
 test-fast: setup ## Chỉ kiểm thử nhanh / only the quick tests
 	$(APP)/bin/python -m pytest -m "not slow and not integration"
 
-lint: setup ## Ruff
+LINTED := actions bot channels devices knowledge_base motcua retrieval
+lint: setup ## Ruff (mọi tệp) và mypy (các gói) / ruff on everything, mypy on the packages
 	$(APP)/bin/ruff check .
+	$(APP)/bin/mypy $(LINTED)
 
 bench: setup ## Đo hiệu năng / run the benchmarks under bench/
 	$(APP)/bin/motcua train
@@ -62,7 +70,16 @@ bench: setup ## Đo hiệu năng / run the benchmarks under bench/
 
 lock: ## Ghi lại phiên bản đang cài / write both lock files from the installed environments
 	(echo "# Rasa 3.6.21 environment (Python 3.10). Regenerate: make lock"; $(RASA)/bin/pip freeze) > requirements-rasa.lock
-	(echo "# App environment (Python 3.11). Regenerate: make lock"; $(APP)/bin/pip freeze --exclude-editable) > requirements-app.lock
+	@# The «st» extra's packages (named in requirements-st.lock) stay out of the app lock; that lock is
+	@# rewritten only when the extra is installed. Each lock keeps its comment lines at the top.
+	$(APP)/bin/pip freeze --exclude-editable > $(APP)/freeze.txt
+	(grep '^#' requirements-app.lock; awk -F'==' 'FNR==NR { if ($$0 !~ /^#/) st[tolower($$1)]; next } \
+	  !(tolower($$1) in st)' requirements-st.lock $(APP)/freeze.txt) > $(APP)/app.lock
+	mv $(APP)/app.lock requirements-app.lock
+	if $(APP)/bin/pip show -q sentence-transformers 2>/dev/null; then \
+	  (grep '^#' requirements-st.lock; awk -F'==' 'FNR==NR { if ($$0 !~ /^#/) st[tolower($$1)]; next } \
+	    tolower($$1) in st' requirements-st.lock $(APP)/freeze.txt) > $(APP)/st.lock; \
+	  mv $(APP)/st.lock requirements-st.lock; fi
 
 clean: ## Xóa môi trường và dữ liệu cục bộ / remove environments and local data
 	rm -rf .venvs var

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import (
@@ -19,6 +21,7 @@ from rasa_sdk.interfaces import (
     ActionNotFoundException,
 )
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from actions.answering import ActionAnswer
 from actions.center import ActionCenterInfo
@@ -37,6 +40,7 @@ from actions.procedures import ActionHandoff, ActionResetFallback
 from actions.queue import ActionIssueQueueNumber
 from actions.ratings import ActionRateService
 from knowledge_base.forms import load_forms
+from motcua.db import Database
 from motcua.dossiers.service import DossierService
 from motcua.privacy import install_log_masking
 from motcua.settings import Settings, get_settings
@@ -55,11 +59,13 @@ def center_info_text(settings: Settings) -> str:
         return f"{settings.center_name}. Xin hỏi cán bộ tại quầy về giờ làm việc."
 
 
-def build_executor(settings: Settings) -> tuple[ActionExecutor, KnowledgeBase]:
+def build_executor(settings: Settings, database: Database | None = None) -> tuple[ActionExecutor, KnowledgeBase]:
+    """The executor with every action registered; dossiers are written to ``database`` (default:
+    the process's one for the settings' URL)."""
     knowledge = KnowledgeBase(settings.sqlalchemy_url, settings)
     knowledge.warm_up()
     executor = ActionExecutor()
-    dossiers = DossierService.from_settings(settings)
+    dossiers = DossierService.from_settings(settings, database=database)
     forms = FormCatalog(load_forms(), knowledge)
     answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge))
     center_info = ActionCenterInfo(center_info_text(settings))
@@ -86,43 +92,63 @@ def build_executor(settings: Settings) -> tuple[ActionExecutor, KnowledgeBase]:
     return executor, knowledge
 
 
+@dataclass(frozen=True)
+class ActionServices:
+    """What the action server's routes use, built once at start-up."""
+
+    executor: ActionExecutor
+    knowledge: KnowledgeBase
+
+
+def get_action_services(conn: HTTPConnection) -> ActionServices:
+    return conn.app.state.services
+
+
+Services = Annotated[ActionServices, Depends(get_action_services)]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_log_masking()  # no CCCD or phone number in the action server's logs
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.executor, app.state.knowledge = build_executor(settings)
-        yield
+        database = Database.open(settings.sqlalchemy_url)
+        try:
+            executor, knowledge = build_executor(settings, database)
+            app.state.services = ActionServices(executor, knowledge)  # routes use get_action_services
+            yield
+        finally:
+            database.close()
 
     app = FastAPI(title="Một Cửa — máy chủ hành động (action server)", lifespan=lifespan)
 
     @app.get("/health")
-    async def health(request: Request) -> dict[str, object]:
-        return {"ok": True, "procedures": len(request.app.state.knowledge)}
+    async def health(services: Services) -> dict[str, object]:
+        return {"ok": True, "procedures": len(services.knowledge)}
 
     @app.get("/actions")
-    async def actions(request: Request) -> list[dict[str, str]]:
-        return [a.model_dump() for a in request.app.state.executor.list_actions()]
+    async def actions(services: Services) -> list[dict[str, str]]:
+        return [a.model_dump() for a in services.executor.list_actions()]
 
     @app.post("/index/refresh")
-    async def refresh_index(request: Request) -> JSONResponse:
+    async def refresh_index(services: Services) -> JSONResponse:
         """After a staff edit (the gateway calls this): procedures, aliases, synonyms and the
         search index catch up with the database; only changed documents are re-embedded."""
         try:
-            report = await run_in_threadpool(request.app.state.knowledge.refresh)
+            report = await run_in_threadpool(services.knowledge.refresh)
         except Exception as exc:  # the database or the index is unusable: say so, keep serving
             log.exception("index refresh failed")
             return JSONResponse({"ok": False, "error": f"{type(exc).__name__}: {exc}"}, status_code=503)
         return JSONResponse({"ok": True, **report.to_dict()})
 
     @app.post("/webhook")
-    async def webhook(request: Request) -> JSONResponse:
+    async def webhook(request: Request, services: Services) -> JSONResponse:
         try:
             action_call = await request.json()
         except ValueError:
             return JSONResponse({"error": "Invalid body request"}, status_code=400)
-        executor: ActionExecutor = request.app.state.executor
+        executor = services.executor
         try:
             result = await executor.run(action_call)
         except ActionExecutionRejection as exc:

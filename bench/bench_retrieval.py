@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from knowledge_base.schema import RequiredDocument  # noqa: E402
+from retrieval.abstention import ABSTAIN_THRESHOLD  # noqa: E402
 from retrieval.dev.catalogue import read_procedures  # noqa: E402
 from retrieval.documents import (  # noqa: E402
     SearchDocument,
@@ -54,7 +55,6 @@ from retrieval.documents import (  # noqa: E402
 )
 from retrieval.embedders import DEFAULT_EMBEDDER, CachedEmbedder, EmbeddingCache, create_embedder  # noqa: E402
 from retrieval.evaluate import Question, evaluate, read_questions  # noqa: E402
-from retrieval.abstention import ABSTAIN_THRESHOLD  # noqa: E402
 from retrieval.hybrid import HybridIndex  # noqa: E402
 from retrieval.normalize import strip_diacritics  # noqa: E402
 

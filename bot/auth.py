@@ -17,11 +17,12 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from bot.deps import AuthPolicyDep, DatabaseDep
 from bot.security import CSRF_REFUSED, SAFE_METHODS, csrf_matches
-from motcua.db import session_scope
+from motcua.db import Database
 from motcua.staff.accounts import (  # noqa: F401 - the account API, re-exported
     DEFAULT_POLICY,
     AccountError,
@@ -54,10 +55,6 @@ class PageRefused(Exception):
         self.message = message
 
 
-def policy(request: Request) -> AuthPolicy:
-    return getattr(request.app.state, "auth_policy", DEFAULT_POLICY)
-
-
 def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     return header[7:].strip() if header.lower().startswith("bearer ") else ""
@@ -79,29 +76,27 @@ def _is_page(request: Request) -> bool:
     return not request.url.path.startswith("/api/")
 
 
-async def current_principal(request: Request) -> Principal | None:
+async def current_principal(request: Request, database: DatabaseDep, rules: AuthPolicyDep) -> Principal | None:
     """Who is signed in, or None (also for a cookie-signed-in unsafe request without its CSRF token)."""
     if csrf_refused(request):
         return None
-    return await _resolve(request)
+    return await _resolve(request, database, rules)
 
 
-async def _resolve(request: Request) -> Principal | None:
+async def _resolve(request: Request, database: Database, rules: AuthPolicy) -> Principal | None:
     token = session_token(request)
     if not token:
         return None
-    url = request.app.state.settings.sqlalchemy_url
-    rules = policy(request)
 
     def resolve() -> Principal | None:
-        with session_scope(url) as session:
+        with database.session() as session:
             return resolve_session(session, token, policy=rules)
 
     return await run_in_threadpool(resolve)
 
 
-async def _require(request: Request, admin: bool) -> Principal:
-    principal = await _resolve(request)
+async def _require(request: Request, database: Database, rules: AuthPolicy, admin: bool) -> Principal:
+    principal = await _resolve(request, database, rules)
     if principal is not None and csrf_refused(request):
         raise HTTPException(403, CSRF_REFUSED)
     if principal is None:
@@ -118,14 +113,14 @@ async def _require(request: Request, admin: bool) -> Principal:
     return principal
 
 
-async def require_staff(request: Request) -> Principal:
+async def require_staff(request: Request, database: DatabaseDep, rules: AuthPolicyDep) -> Principal:
     """Any signed-in staff member or admin."""
-    return await _require(request, admin=False)
+    return await _require(request, database, rules, admin=False)
 
 
-async def require_admin(request: Request) -> Principal:
+async def require_admin(request: Request, database: DatabaseDep, rules: AuthPolicyDep) -> Principal:
     """Admins only."""
-    return await _require(request, admin=True)
+    return await _require(request, database, rules, admin=True)
 
 
 Staff = Annotated[Principal, Depends(require_staff)]
@@ -144,7 +139,3 @@ def install(app: FastAPI) -> None:
             '<link rel="stylesheet" href="/static/staff/staff.css"></head><body><main class="narrow">'
             f"<h1>Không có quyền truy cập</h1><p>{exc.message}</p>"
             '<p><a href="/staff">Về trang cán bộ</a></p></main></body></html>', status_code=403)
-
-
-def login_redirect(next_path: str = "/staff") -> RedirectResponse:
-    return RedirectResponse(f"{LOGIN_PAGE}?next={quote(next_path)}", status_code=303)

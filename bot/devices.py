@@ -22,8 +22,8 @@ from fastapi import Depends, HTTPException, Request, Response, WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from bot import auth
-from bot.security import secure_cookies
-from motcua.db import session_scope
+from bot.deps import AuthPolicyDep, DatabaseDep
+from motcua.db import Database
 from motcua.devices import Capability, DeviceView, device_for_key
 from motcua.staff.accounts import Principal
 
@@ -62,24 +62,24 @@ def presented_key(connection: Request | WebSocket) -> str:
     return connection.headers.get(DEVICE_HEADER, "") or connection.cookies.get(DEVICE_COOKIE, "")
 
 
-async def device_of(connection: Request | WebSocket, key: str | None = None) -> DeviceView | None:
+async def device_of(database: Database, connection: Request | WebSocket,
+                    key: str | None = None) -> DeviceView | None:
     """The active device whose key this request (or ``key``) presents, or None."""
     key = presented_key(connection) if key is None else key
     if not key:
         return None
-    url = connection.app.state.settings.sqlalchemy_url
 
     def look_up() -> DeviceView | None:
-        with session_scope(url) as session:
+        with database.session() as session:
             return device_for_key(session, key)
 
     return await run_in_threadpool(look_up)
 
 
-async def current_caller(request: Request) -> Caller:
+async def current_caller(request: Request, database: DatabaseDep, rules: AuthPolicyDep) -> Caller:
     """FastAPI dependency: the device and/or staff member behind this request."""
-    device = await device_of(request)
-    principal = None if device is not None else await auth.current_principal(request)
+    device = await device_of(database, request)
+    principal = None if device is not None else await auth.current_principal(request, database, rules)
     return Caller(device, principal)
 
 
@@ -90,11 +90,10 @@ def refuse(caller: Caller, capability: Capability) -> HTTPException:
     return HTTPException(403, REFUSED[capability])
 
 
-def require(capability: Capability) -> Callable[[Request], Awaitable[Caller]]:
+def require(capability: Capability) -> Callable[..., Awaitable[Caller]]:
     """Route dependency: a device allowed ``capability`` or a signed-in staff member, else 401/403."""
 
-    async def dependency(request: Request) -> Caller:
-        caller = await current_caller(request)
+    async def dependency(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
         if not caller.may(capability):
             raise refuse(caller, capability)
         return caller
@@ -110,11 +109,11 @@ AnyCaller = Annotated[Caller, Depends(current_caller)]
 """Route parameter: whoever calls, identified or not."""
 
 
-def set_device_cookie(response: Response, request: Request, key: str) -> None:
+def set_device_cookie(response: Response, key: str, *, secure: bool) -> None:
+    """``secure``: :func:`bot.security.secure_cookies` of the request."""
     response.set_cookie(DEVICE_COOKIE, key, max_age=COOKIE_MAX_AGE_S, httponly=True, samesite="strict",
-                        secure=secure_cookies(request), path="/")
+                        secure=secure, path="/")
 
 
-def clear_device_cookie(response: Response, request: Request) -> None:
-    response.delete_cookie(DEVICE_COOKIE, path="/", httponly=True, samesite="strict",
-                           secure=secure_cookies(request))
+def clear_device_cookie(response: Response, *, secure: bool) -> None:
+    response.delete_cookie(DEVICE_COOKIE, path="/", httponly=True, samesite="strict", secure=secure)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from motcua.db import session_scope, utcnow
+from motcua.db import Database, utcnow
 from motcua.models import ProcessedEvent
 
 MAX_ID_LENGTH = 128
@@ -29,10 +29,10 @@ def _stored_id(event_id: str) -> str:
 class EventLedger:
     """``first_time(channel, id)`` records an event id and says whether it was new."""
 
-    def __init__(self, url: str, keep: timedelta = timedelta(days=2), prune_every: int = 500):
+    def __init__(self, database: Database, keep: timedelta = timedelta(days=2), prune_every: int = 500):
         if keep <= timedelta(0):
             raise ValueError("keep must be positive")
-        self.url = url
+        self.database = database
         self.keep = keep
         self.prune_every = prune_every
         self._since_prune = 0
@@ -40,7 +40,7 @@ class EventLedger:
     def first_time(self, channel: str, event_id: str, now: datetime | None = None) -> bool:
         now = now or utcnow()
         try:
-            with session_scope(self.url) as session:
+            with self.database.session() as session:
                 session.add(ProcessedEvent(channel=channel, event_id=_stored_id(event_id), received_at=now))
         except IntegrityError:
             return False
@@ -53,5 +53,5 @@ class EventLedger:
     def prune(self, now: datetime | None = None) -> int:
         """Forget ids older than ``keep`` (platforms stop redelivering long before)."""
         cutoff = (now or utcnow()) - self.keep
-        with session_scope(self.url) as session:
+        with self.database.session() as session:
             return session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)).rowcount or 0

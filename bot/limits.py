@@ -48,7 +48,7 @@ class RouteLimit:
 
 def upload_limits() -> list[RouteLimit]:
     """The upload routes and what they may receive: the file limits of their own modules plus form overhead."""
-    from knowledge_base.legal import MAX_FILE_BYTES as LEGAL_FILE_BYTES
+    from knowledge_base.legal_files import MAX_FILE_BYTES as LEGAL_FILE_BYTES
     from motcua.dossiers.attachments import MAX_FILE_BYTES, MAX_FILES
 
     attachments = MAX_FILES * MAX_FILE_BYTES + MEGABYTE

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.batch_writer import BatchWriter
-from motcua.db import session_scope
+from motcua.db import Database
 from motcua.models import ConversationMessage
 from motcua.privacy import mask_data, mask_identifiers
 
@@ -37,8 +37,8 @@ def masked(entry: LogEntry) -> LogEntry:
 
 
 class MessageLog:
-    def __init__(self, database_url: str, batch_size: int = 200):
-        self.database_url = database_url
+    def __init__(self, database: Database, batch_size: int = 200):
+        self.database = database
         self._writer: BatchWriter[LogEntry] = BatchWriter("message-log", self._write, batch_size)
 
     def start(self) -> None:
@@ -55,7 +55,7 @@ class MessageLog:
         await self._writer.flush()
 
     def _write(self, batch: Sequence[LogEntry]) -> None:
-        with session_scope(self.database_url) as session:
+        with self.database.session() as session:
             session.add_all(
                 ConversationMessage(channel=e.channel, sender_id=e.sender_id, direction=e.direction,
                                     text=e.text, payload=e.payload, outcome=e.outcome)

@@ -2,10 +2,11 @@
 status changed) through the channel each citizen came from.
 
 The queue and the dossier services write notifications to their own tables in the
-same transaction as the change; this relay reads the unsent ones and hands them to
-the channels' :class:`~channels.notify.Notifier`, marking each sent once delivered
-(or kept for a page that will reconnect). A platform that refuses leaves the row
-for the next pass, so nothing is lost on a crash.
+same transaction as the change; this relay reads the unsent ones and sends each
+through the citizen's own channel (:meth:`channels.registry.Channels.notify`: the
+channel called ``row.channel``, whatever platform it is), marking each sent once
+delivered (or kept for a page that will reconnect). A platform that refuses leaves the
+row for the next pass, so nothing is lost on a crash.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from motcua.db import session_scope, utcnow
+from motcua.db import Database, utcnow
 from motcua.dossiers.models import DossierNotification
 from motcua.queue.models import QueueNotification
 
@@ -25,18 +26,19 @@ TABLES = (QueueNotification, DossierNotification)
 
 
 class NotificationRelay:
-    def __init__(self, database_url: str, notifier, interval_s: float = 2.0, batch: int = 100):
+    def __init__(self, database: Database, channels, interval_s: float = 2.0, batch: int = 100):
+        """``channels``: the open :class:`~channels.registry.Channels` (anything with the same ``notify``)."""
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
-        self.database_url = database_url
-        self.notifier = notifier
+        self.database = database
+        self.channels = channels
         self.interval_s = interval_s
         self.batch = batch
         self._task: asyncio.Task[None] | None = None
 
     def _pending(self) -> list[tuple[type, int, str, str, str]]:
         rows = []
-        with session_scope(self.database_url) as session:
+        with self.database.session() as session:
             for table in TABLES:
                 for row in session.scalars(select(table).where(table.sent_at.is_(None))
                                            .order_by(table.id).limit(self.batch)):
@@ -44,7 +46,7 @@ class NotificationRelay:
         return rows
 
     def _mark_sent(self, table: type, ids: list[int]) -> None:
-        with session_scope(self.database_url) as session:
+        with self.database.session() as session:
             for row in session.scalars(select(table).where(table.id.in_(ids))):
                 row.sent_at = utcnow()
 
@@ -52,7 +54,7 @@ class NotificationRelay:
         """One pass: returns how many notifications were handed over."""
         sent: dict[type, list[int]] = {}
         for table, row_id, channel, sender_id, text in await run_in_threadpool(self._pending):
-            result = await self.notifier.notify(channel, sender_id, text)
+            result = await self.channels.notify(channel, sender_id, text)
             if result.delivered or result.queued:
                 sent.setdefault(table, []).append(row_id)
             else:

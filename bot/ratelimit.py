@@ -7,7 +7,7 @@ repeats while still limited are marked so push platforms stay quiet instead of a
 a flood message by message.
 
 Sender ids are chosen by the client (REST, kiosk and widget sockets), so those three are
-also limited per client IP (:func:`take_for_client_ip`, ``MOTCUA_CHAT_IP_PER_MINUTE``);
+also limited per client IP (``Services.chat_ip_limits``, ``MOTCUA_CHAT_IP_PER_MINUTE``);
 Telegram and Zalo arrive from the platforms' servers and are limited per sender only.
 Sign-in failures are throttled per IP and per (IP, username) by :class:`SignInThrottle`.
 Both live in this process's memory: a center runs one gateway process, and a restart only
@@ -21,10 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.requests import HTTPConnection
-
 from bot.dialogue import DialogueReply
-from bot.security import client_ip
 from channels.base import BotMessage, UserMessage
 from motcua.throttle import Lockout
 
@@ -86,9 +83,9 @@ class RateLimitedGateway:
         self.inner = inner
         self.buckets = buckets
 
-    def __getattr__(self, name: str):
-        # dialogue, message_log, join(), desk…: everything else is the wrapped gateway's
-        return getattr(self.inner, name)
+    def join(self, sender_id: str, send):
+        """See :meth:`bot.gateway.Gateway.join` (staff replies are not rate limited)."""
+        return self.inner.join(sender_id, send)
 
     async def handle(self, message: UserMessage) -> DialogueReply:
         decision = self.buckets.take(message.sender_id)
@@ -101,16 +98,6 @@ class RateLimitedGateway:
 def should_stay_quiet(reply: DialogueReply) -> bool:
     """For push platforms: a repeat refusal is not worth another message."""
     return reply.outcome == RATE_LIMITED and REPEAT in reply.events
-
-
-def take_for_client_ip(conn: HTTPConnection) -> Decision:
-    """One chat message from this request's or socket's client IP (buckets made on first use)."""
-    state = conn.app.state
-    buckets = getattr(state, "chat_ip_limits", None)
-    if buckets is None:
-        settings = state.settings
-        buckets = state.chat_ip_limits = TokenBuckets.per_minute(settings.chat_ip_per_minute, settings.chat_ip_burst)
-    return buckets.take(client_ip(conn))
 
 
 def ip_limited_reply() -> DialogueReply:
@@ -128,16 +115,6 @@ class SignInThrottle:
     def __init__(self, per_ip: int, per_name: int, window_s: float, **kwargs) -> None:
         self.per_ip = Lockout(per_ip, window_s, window_s, **kwargs)
         self.per_name = Lockout(per_name, window_s, window_s, **kwargs)
-
-    @classmethod
-    def of(cls, conn: HTTPConnection) -> SignInThrottle:
-        state = conn.app.state
-        throttle = getattr(state, "signin_throttle", None)
-        if throttle is None:
-            settings = state.settings
-            throttle = state.signin_throttle = cls(settings.signin_failures_per_ip, settings.signin_failures_per_name,
-                                                   settings.signin_window_minutes * 60)
-        return throttle
 
     def wait(self, ip: str, username: str) -> float:
         """Seconds before this IP may try this name again; 0 when it may now."""

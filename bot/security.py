@@ -74,11 +74,10 @@ def forwarded_client(peer: str, forwarded_for: str, trusted_proxies: Iterable[st
     return hops[0] if hops else peer
 
 
-def client_ip(conn: HTTPConnection) -> str:
-    """The address per-IP limits key on, for a request or a websocket."""
+def client_ip(conn: HTTPConnection, trusted_proxies: Iterable[str]) -> str:
+    """The address per-IP limits key on, for a request or a websocket (``Settings.trusted_proxies``)."""
     peer = conn.client.host if conn.client else ""
-    settings = conn.app.state.settings
-    return forwarded_client(peer, conn.headers.get("x-forwarded-for", ""), settings.trusted_proxies) or "?"
+    return forwarded_client(peer, conn.headers.get("x-forwarded-for", ""), trusted_proxies) or "?"
 
 
 # --- origins --------------------------------------------------------------------------------------
@@ -147,10 +146,10 @@ def csrf_matches(conn: HTTPConnection, session_token: str) -> bool:
     return bool(sent) and hmac.compare_digest(sent.encode(), csrf_token_for(session_token).encode())
 
 
-def secure_cookies(conn: HTTPConnection) -> bool:
-    """Cookies are Secure when the gateway is published over https (TLS usually ends at a proxy,
-    so the request's own scheme says nothing), or when this request itself came over https."""
-    public_url = conn.app.state.settings.public_url
+def secure_cookies(conn: HTTPConnection, public_url: str) -> bool:
+    """Cookies are Secure when the gateway is published over https (``Settings.public_url``: TLS
+    usually ends at a proxy, so the request's own scheme says nothing), or when this request itself
+    came over https."""
     return public_url.lower().startswith("https://") or conn.url.scheme == "https"
 
 

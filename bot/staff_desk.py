@@ -21,7 +21,7 @@ from bot.batch_writer import BatchWriter
 from bot.dialogue import DialogueReply
 from channels import kiosk
 from channels.base import BotMessage, UserMessage
-from motcua.db import session_scope, utcnow
+from motcua.db import Database, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,8 @@ class _Write:
 
 
 class StaffDesk:
-    def __init__(self, database_url: str, max_remembered: int = 10_000):
-        self.database_url = database_url
+    def __init__(self, database: Database, max_remembered: int = 10_000):
+        self.database = database
         self.hub = SessionHub()
         self._handed_off: dict[str, str] = {}
         self._last_question: OrderedDict[str, str] = OrderedDict()
@@ -88,7 +88,7 @@ class StaffDesk:
         from motcua.staff.service import open_handoff_senders
 
         def load() -> list[tuple[str, str]]:
-            with session_scope(self.database_url) as session:
+            with self.database.session() as session:
                 return open_handoff_senders(session)
 
         try:
@@ -144,14 +144,11 @@ class StaffDesk:
         """Staff handed the conversation back: the next message goes to Rasa again."""
         self._handed_off.pop(sender_id, None)
 
-    def mark_handed_off(self, sender_id: str, channel: str) -> None:
-        self._handed_off[sender_id] = channel
-
     async def deliver(self, channel: str, sender_id: str, messages: list[BotMessage], notifier=None) -> bool:
         """Send staff messages through the citizen's own channel; False when nothing could carry them.
 
         An open chat socket (kiosk page) gets them at once; otherwise ``notifier``
-        (:class:`channels.notify.Notifier`: Telegram, Zalo, web-widget sessions) carries them.
+        (:class:`channels.registry.Channels`: Telegram, Zalo, web-widget sessions…) carries them.
         """
         if self.hub.is_open(sender_id) and await self.hub.push(sender_id, messages):
             return True
@@ -171,7 +168,7 @@ class StaffDesk:
     def _write(self, batch: Sequence[_Write]) -> None:
         from motcua.staff.service import add_handoff_message, open_handoff, record_unanswered
 
-        with session_scope(self.database_url) as session:
+        with self.database.session() as session:
             for item in batch:
                 now = utcnow()
                 if item.kind == "unanswered":

@@ -88,7 +88,7 @@ def describe(errors: Sequence[dict[str, Any]]) -> dict[str, Any]:
          "msg": e.get("msg")}
         for e in errors
     ]
-    messages = list(dict.fromkeys(item["message"] for item in items))
+    messages = list(dict.fromkeys(str(item["message"]) for item in items))
     detail = "Dữ liệu gửi lên chưa đúng: " + " ".join(messages) if messages else "Dữ liệu gửi lên chưa đúng."
     return {"detail": detail, "errors": items}
 

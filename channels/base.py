@@ -1,14 +1,19 @@
 """What every channel speaks: one user message in, a list of bot messages out.
 
-A channel adapter turns one platform request into a :class:`UserMessage` and
-sends :class:`BotMessage`s back, falling back to plain text where the platform
-has no buttons. Channels know nothing of the database or of Rasa.
+A channel adapter turns one platform request into :class:`Incoming` user messages
+(:class:`WebhookChannel`) and sends :class:`BotMessage`s back (:class:`Channel`); what
+the platform cannot show (buttons, images, long texts) is said in plain text by
+:meth:`Capabilities.fit`. Channels know nothing of the database or of Rasa: the gateway
+(``bot/``) asks Rasa, and ``channels.registry`` lists the channels a deployment has.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from channels.delivery import split_text
 
 MAX_TEXT_LENGTH = 2000
 """Longer citizen messages are cut: nobody types more at a kiosk, and it protects Rasa."""
@@ -82,9 +87,111 @@ def clean_text(text: Any) -> str:
     return cleaned.strip()[:MAX_TEXT_LENGTH]
 
 
-class OutputChannel(Protocol):
-    """Sends the bot's messages to one recipient on one platform."""
+@dataclass(frozen=True)
+class Capabilities:
+    """What a platform can show; :meth:`fit` turns bot messages into what it can."""
 
-    name: str
+    buttons: bool = True
+    images: bool = True
+    max_text: int = 0  # characters in one message; 0 = no limit
 
-    async def send(self, recipient_id: str, messages: list[BotMessage]) -> None: ...
+    def __post_init__(self) -> None:
+        if self.max_text < 0:
+            raise ValueError(f"max_text must be 0 (no limit) or positive, got {self.max_text}")
+
+    def fit(self, messages: list[BotMessage]) -> list[BotMessage]:
+        """Buttons as numbered lines, images as their address, long texts cut — where the platform needs it."""
+        fitted: list[BotMessage] = []
+        for message in messages:
+            if message.buttons and not self.buttons:
+                message = BotMessage(message.as_plain_text(), (), message.image, message.custom)
+            if message.image and not self.images:
+                text = "\n".join(t for t in (message.text, message.image) if t)
+                message = BotMessage(text, message.buttons, "", message.custom)
+            if self.max_text and len(message.text) > self.max_text:
+                first, *rest = split_text(message.text, self.max_text)
+                if rest:  # the picture with the first piece, the choices with the last
+                    fitted.append(BotMessage(first, image=message.image))
+                    fitted += [BotMessage(text) for text in rest[:-1]]
+                    first, message = rest[-1], BotMessage("", message.buttons, "", message.custom)
+                message = BotMessage(first, message.buttons, message.image, message.custom)
+            fitted.append(message)
+        return fitted
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What one platform event asks of the gateway: a user message, or a fixed notice."""
+
+    sender_id: str  # "telegram:12345": whom the answer goes to
+    message: UserMessage | None = None  # for the gateway (and Rasa)
+    notice: str = ""  # answered at once, without the gateway (a photo where only text is read)
+    event_id: str = ""  # the platform's id for this event, so a redelivery is dropped; "" = none
+    acknowledge: str = ""  # a platform token to acknowledge (Telegram's callback query id)
+
+    def __post_init__(self) -> None:
+        if not self.sender_id:
+            raise ValueError("Incoming.sender_id must not be empty")
+        if (self.message is None) == (not self.notice):
+            raise ValueError("Incoming needs either a message or a notice")
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """One platform request as the gateway received it, free of any web framework."""
+
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
+    received_at: float = 0.0  # seconds since the epoch, by the gateway's clock
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+class Refused(Exception):
+    """A platform request the channel will not take: ``status`` and a short ``detail`` for the answer."""
+
+    def __init__(self, status: int, detail: str):
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """Sends the bot's messages to one recipient on one platform.
+
+    ``send`` returns True when the messages reached the platform or an open page, False
+    when they were kept for a page that will come back; it raises when the platform
+    refuses. The registry calls ``from_settings`` (a classmethod) to open the channel, or
+    learns that the settings leave it off (``None``), and ``aclose`` at shutdown.
+    """
+
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    async def send(self, recipient_id: str, messages: list[BotMessage]) -> bool: ...
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class WebhookChannel(Channel, Protocol):
+    """A channel whose platform POSTs events to ``/webhooks/<name>`` (``bot/routes/webhooks.py``).
+
+    ``verify`` raises :class:`Refused` for a request the platform did not send (a missing or
+    forged signature, a replay); ``parse`` turns a verified request into what it asks
+    (nothing for events that are not a citizen talking to us) and raises :class:`Refused`
+    for a body it cannot read. ``answer`` shapes the JSON body the platform gets back.
+    """
+
+    title: ClassVar[str]  # for people: "Telegram", "Zalo OA"
+
+    def verify(self, request: WebhookRequest) -> None: ...
+
+    def parse(self, request: WebhookRequest) -> list[Incoming]: ...
+
+    async def acknowledge(self, incoming: Incoming) -> None: ...
+
+    @staticmethod
+    def answer(status: int, detail: str) -> dict[str, Any]: ...

@@ -3,6 +3,8 @@
 Frames from the page: ``{"type": "message", "text": "...", "payload": "/intent"?}``
 or ``{"type": "device", "event": "cccd_scanned", "data": "..."}``.
 Frames to the page: ``{"type": "bot", "messages": [...]}`` and ``{"type": "typing"}``.
+Notices for a kiosk session (``kiosk:<session>``) go to the page's event socket
+(``/ws/kiosk/events``) through :class:`KioskChannel`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,15 @@ import json
 from typing import Any
 
 from channels.base import BotMessage, UserMessage, clean_text
+from channels.registry import register
+from channels.sessions import SessionChannel
 
 NAME = "kiosk"
+
+
+@register
+class KioskChannel(SessionChannel):
+    name = NAME
 
 
 class FrameError(ValueError):

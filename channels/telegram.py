@@ -1,11 +1,13 @@
 """The Telegram channel: Bot API updates in, messages with inline keyboards out.
 
-Webhook mode inside the gateway (``bot/routes/telegram.py``): Telegram POSTs each
-:class:`telegram.Update` to us with the ``X-Telegram-Bot-Api-Secret-Token`` header we
-registered with :func:`set_webhook`. The python-telegram-bot :class:`telegram.Bot` is
-injected — in tests it points at a local fake Bot API server (``Bot(token, base_url=...)``).
+Webhook mode inside the gateway (``POST /webhooks/telegram``, the generic flow of
+``bot/routes/webhooks.py``): Telegram POSTs each :class:`telegram.Update` to us with the
+``X-Telegram-Bot-Api-Secret-Token`` header we registered with :func:`set_webhook`. The
+python-telegram-bot :class:`telegram.Bot` is injected — in tests it points at a local
+fake Bot API server (``Bot(token, base_url=...)``).
 
-- :meth:`TelegramChannel.parse` turns one update into one :class:`TelegramInput`
+- :meth:`TelegramChannel.verify` checks the secret header (401 missing, 403 wrong).
+- :meth:`TelegramChannel.read_update` turns one update into one :class:`Incoming`
   (a :class:`UserMessage` for the gateway, or a fixed notice, or nothing).
 - :meth:`TelegramChannel.send` sends the bot's messages; buttons become an inline
   keyboard whose ``callback_data`` is the button's payload, so a press comes back as a
@@ -18,17 +20,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
-from channels.base import BotMessage, UserMessage, clean_text
-from channels.delivery import split_text
+from channels.base import BotMessage, Capabilities, Incoming, Refused, UserMessage, WebhookRequest, clean_text
+from channels.registry import register
 from motcua.dossier_code import find_dossier_codes
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,7 @@ MAX_TEXT = 4096  # Bot API limit for one message
 MAX_CALLBACK_DATA = 64  # bytes, Bot API limit for callback_data
 ALLOWED_UPDATES = ["message", "callback_query"]
 SECRET_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 NOT_TEXT_NOTICE = ("Xin lỗi, hiện tôi chỉ đọc được tin nhắn chữ. "
                    "Ông/bà vui lòng gõ câu hỏi, ví dụ: «làm giấy khai sinh cần giấy tờ gì?»")
@@ -58,21 +63,6 @@ COMMAND_MENU = [
     BotCommand("laysothutu", "Lấy số thứ tự tại Trung tâm"),
     BotCommand("tracuu", "Tra cứu hồ sơ: /tracuu <mã hồ sơ>"),
 ]
-
-
-@dataclass(frozen=True)
-class TelegramInput:
-    """What one update asks of us."""
-
-    update_id: int
-    chat_id: int
-    message: UserMessage | None = None  # for the gateway
-    notice: str = ""  # a fixed answer when there is nothing for the gateway
-    callback_query_id: str = ""  # to answer, so the button stops spinning
-
-    @property
-    def sender_id(self) -> str:
-        return sender_id(self.chat_id)
 
 
 def sender_id(chat_id: int | str) -> str:
@@ -121,37 +111,83 @@ class CallbackPayloads:
         return data
 
 
+@register
 @dataclass
 class TelegramChannel:
-    """Parse updates and send replies through an injected :class:`telegram.Bot`."""
+    """Verify, parse and answer Bot API updates through an injected :class:`telegram.Bot`."""
+
+    name: ClassVar[str] = NAME
+    title: ClassVar[str] = "Telegram"
+    capabilities: ClassVar[Capabilities] = Capabilities(buttons=True, images=True, max_text=MAX_TEXT)
 
     bot: Bot
     payloads: CallbackPayloads = field(default_factory=CallbackPayloads)
-    name: str = NAME
+    secret_token: str = ""  # what the webhook must carry in SECRET_HEADER; empty = every update refused
 
-    def parse(self, update: Update) -> TelegramInput | None:
+    @classmethod
+    def from_settings(cls, settings, shared=None) -> TelegramChannel | None:
+        """On when ``MOTCUA_TELEGRAM_TOKEN`` is set."""
+        if not settings.telegram_token:
+            return None
+        return cls(make_bot(settings.telegram_token, settings.telegram_api_url),
+                   secret_token=settings.telegram_secret_token)
+
+    def verify(self, request: WebhookRequest) -> None:
+        given = request.header(SECRET_HEADER)
+        if not given:
+            raise Refused(401, "Thiếu mã bí mật.")
+        if not self.secret_token or not hmac.compare_digest(given.encode(), self.secret_token.encode()):
+            raise Refused(403, "Mã bí mật không đúng.")
+
+    def parse(self, request: WebhookRequest) -> list[Incoming]:
+        try:
+            data = json.loads(request.body)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update")
+            update = Update.de_json(data, self.bot)
+        except Exception as exc:  # junk from someone who knows the secret: answered, never crashed on
+            log.warning("unreadable Telegram update: %r", exc)
+            raise Refused(400, "Không đọc được nội dung.") from exc
+        incoming = self.read_update(update)
+        return [incoming] if incoming is not None else []
+
+    @staticmethod
+    def answer(status: int, detail: str) -> dict[str, Any]:
+        return {"ok": 200 <= status < 300, "detail": detail}
+
+    async def acknowledge(self, incoming: Incoming) -> None:
+        """A pressed button spins until its callback query is answered."""
+        if incoming.acknowledge:
+            await self.answer_callback(incoming.acknowledge)
+
+    async def aclose(self) -> None:
+        await self.bot.shutdown()
+
+    def read_update(self, update: Update) -> Incoming | None:
+        """One update → what it asks; None for updates that are not a citizen writing to us."""
         if update.callback_query is not None:
-            return self._parse_callback(update)
+            return self._read_callback(update)
         message = update.message
         if message is None:  # edited messages, channel posts, member changes…: not for us
             return None
         chat_id = message.chat.id
+        event = str(update.update_id)
         meta = {"telegram_message_id": message.message_id}
         if message.from_user is not None and message.from_user.language_code:
             meta["language"] = message.from_user.language_code
         raw = message.text if message.text is not None else message.caption
         text = clean_text(raw)
         if not text:
-            return TelegramInput(update.update_id, chat_id, notice=NOT_TEXT_NOTICE)
+            return Incoming(sender_id(chat_id), notice=NOT_TEXT_NOTICE, event_id=event)
         if text.startswith("/"):
             command = command_to_text(text)
             if not command:
-                return TelegramInput(update.update_id, chat_id, notice=NOT_TEXT_NOTICE)
-            return TelegramInput(update.update_id, chat_id,
-                                 UserMessage(NAME, sender_id(chat_id), command, {**meta, "display_text": text}))
-        return TelegramInput(update.update_id, chat_id, UserMessage(NAME, sender_id(chat_id), text, meta))
+                return Incoming(sender_id(chat_id), notice=NOT_TEXT_NOTICE, event_id=event)
+            return Incoming(sender_id(chat_id), UserMessage(NAME, sender_id(chat_id), command,
+                                                            {**meta, "display_text": text}), event_id=event)
+        return Incoming(sender_id(chat_id), UserMessage(NAME, sender_id(chat_id), text, meta), event_id=event)
 
-    def _parse_callback(self, update: Update) -> TelegramInput | None:
+    def _read_callback(self, update: Update) -> Incoming:
         query = update.callback_query
         chat = query.message.chat if query.message is not None else None
         chat_id = chat.id if chat is not None else query.from_user.id
@@ -160,27 +196,21 @@ class TelegramChannel:
         payload = clean_text(self.payloads.decode(data) or "")
         if not payload and title:
             payload = clean_text(title)  # the key was forgotten (restart): the title still reads well
+        event = str(update.update_id)
         if not payload:
-            return TelegramInput(update.update_id, chat_id, notice=EXPIRED_CHOICE_NOTICE,
-                                 callback_query_id=query.id)
+            return Incoming(sender_id(chat_id), notice=EXPIRED_CHOICE_NOTICE, event_id=event, acknowledge=query.id)
         message = UserMessage(NAME, sender_id(chat_id), payload, {"display_text": clean_text(title) or payload})
-        return TelegramInput(update.update_id, chat_id, message, callback_query_id=query.id)
+        return Incoming(sender_id(chat_id), message, event_id=event, acknowledge=query.id)
 
-    async def send(self, recipient_id: str | int, messages: list[BotMessage]) -> None:
+    async def send(self, recipient_id: str | int, messages: list[BotMessage]) -> bool:
         chat_id = int(str(recipient_id).removeprefix(f"{NAME}:"))
-        for message in messages:
+        for message in self.capabilities.fit(messages):  # texts over the Bot API limit in pieces
             if message.image:
                 await self.bot.send_photo(chat_id, photo=message.image)
             text = message.text or (CHOOSE_TEXT if message.buttons else "")
-            if not text:
-                continue
-            chunks = split_text(text, MAX_TEXT)
-            for chunk in chunks[:-1]:
-                await self.bot.send_message(chat_id, chunk)
-            await self.bot.send_message(chat_id, chunks[-1], reply_markup=self.keyboard(message))
-
-    async def send_text(self, recipient_id: str | int, text: str) -> None:
-        await self.send(recipient_id, [BotMessage(text)])
+            if text:
+                await self.bot.send_message(chat_id, text, reply_markup=self.keyboard(message))
+        return True
 
     async def answer_callback(self, callback_query_id: str) -> None:
         try:

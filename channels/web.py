@@ -10,7 +10,8 @@ opens ``/ws/widget?session=<id>`` and speaks:
   sent while nobody asked), ``{"type": "error", ...}``, ``{"type": "pong"}``
 
 Identity: ``web:<session>``; the page keeps the session id and the history in
-sessionStorage, so a reload or a reconnect continues the same conversation.
+sessionStorage, so a reload or a reconnect continues the same conversation. Notices for
+a session go through :class:`WidgetChannel`: to the open page, or kept until it returns.
 """
 
 from __future__ import annotations
@@ -23,13 +24,20 @@ from typing import Any
 from channels import kiosk
 from channels.base import BotMessage, UserMessage
 from channels.kiosk import FrameError
+from channels.registry import register
+from channels.sessions import SessionChannel
 
 NAME = "web"
 MAX_FRAME_BYTES = 128 * 1024  # bigger frames are refused before parsing
 SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
-__all__ = ["FrameError", "NAME", "parse_frame", "render_messages", "session_or_new",
+__all__ = ["FrameError", "NAME", "WidgetChannel", "parse_frame", "render_messages", "session_or_new",
            "sender_id"]
+
+
+@register
+class WidgetChannel(SessionChannel):
+    name = NAME
 
 
 def session_or_new(raw: str | None) -> str:

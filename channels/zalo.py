@@ -2,12 +2,13 @@
 
 Zalo OA Open API v3, spoken over an injected :class:`httpx.AsyncClient`:
 
-- Webhook events are signed: ``X-ZEvent-Signature: mac=<sha256 hex of
-  app_id + raw body + timestamp + OA secret key>``, the timestamp being the body's
-  ``timestamp`` field. :func:`verify_signature` checks it in constant time, and
-  :func:`is_fresh` refuses an event more than five minutes old (a replay).
-- :func:`parse_event` turns ``user_send_text``, ``user_send_image`` and ``follow`` into a
-  :class:`ZaloInput`; other events are ignored (the route still answers 200).
+- Webhook events (``POST /webhooks/zalo``, the generic flow of ``bot/routes/webhooks.py``)
+  are signed: ``X-ZEvent-Signature: mac=<sha256 hex of app_id + raw body + timestamp +
+  OA secret key>``, the timestamp being the body's ``timestamp`` field.
+  :func:`verify_signature` checks it in constant time, and :func:`is_fresh` refuses an
+  event more than five minutes old (a replay); :meth:`ZaloChannel.verify` does both.
+- :func:`parse_event` turns ``user_send_text``, ``user_send_image`` and ``follow`` into an
+  :class:`Incoming`; other events are ignored (the webhook still answers 200).
 - :class:`ZaloClient` posts to ``/v3.0/oa/message/cs`` with the ``access_token`` header;
   when Zalo answers that the token expired (error -216) it refreshes it once through
   OAuth v4 (``/v4/oa/access_token``, ``grant_type=refresh_token``) and sends again.
@@ -32,12 +33,22 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
-from channels.base import BotMessage, Button, UserMessage, clean_text
+from channels.base import (
+    BotMessage,
+    Button,
+    Capabilities,
+    Incoming,
+    Refused,
+    UserMessage,
+    WebhookRequest,
+    clean_text,
+)
 from channels.delivery import split_text
+from channels.registry import register
 
 log = logging.getLogger(__name__)
 
@@ -89,14 +100,6 @@ def is_fresh(event: Any, now_s: float, max_age_s: float = MAX_EVENT_AGE_S) -> bo
     return abs(now_s - sent_s) <= max_age_s
 
 
-@dataclass(frozen=True)
-class ZaloInput:
-    event_id: str  # for deduplication: the message id, or event+user+timestamp
-    user_id: str
-    message: UserMessage | None = None
-    notice: str = ""
-
-
 def sender_id(user_id: str) -> str:
     return f"{NAME}:{user_id}"
 
@@ -117,7 +120,7 @@ def _user_id(event: dict[str, Any]) -> str:
     return ""
 
 
-def parse_event(event: Any, buttons: ButtonMemory | None = None) -> ZaloInput | None:
+def parse_event(event: Any, buttons: ButtonMemory | None = None) -> Incoming | None:
     """One webhook event → what to do; None for events that are not a citizen talking to us."""
     if not isinstance(event, dict):
         return None
@@ -133,23 +136,23 @@ def parse_event(event: Any, buttons: ButtonMemory | None = None) -> ZaloInput | 
     if name == "user_send_text":
         text = clean_text(message.get("text"))
         if not text:
-            return ZaloInput(eid, user, notice=UNSUPPORTED_NOTICE)
+            return Incoming(sender_id(user), notice=UNSUPPORTED_NOTICE, event_id=eid)
         payload = buttons.payload_for(user, text) if buttons is not None else None
         if payload:
             meta["display_text"] = text
-        return ZaloInput(eid, user, UserMessage(NAME, sender_id(user), payload or text, meta))
+        return Incoming(sender_id(user), UserMessage(NAME, sender_id(user), payload or text, meta), event_id=eid)
     if name == "user_send_image":
         caption = clean_text(message.get("text"))
         if caption:
             urls = [a.get("payload", {}).get("url") for a in message.get("attachments") or []
                     if isinstance(a, dict) and isinstance(a.get("payload"), dict)]
             meta["attachments"] = [u for u in urls if isinstance(u, str)]
-            return ZaloInput(eid, user, UserMessage(NAME, sender_id(user), caption, meta))
-        return ZaloInput(eid, user, notice=IMAGE_NOTICE)
+            return Incoming(sender_id(user), UserMessage(NAME, sender_id(user), caption, meta), event_id=eid)
+        return Incoming(sender_id(user), notice=IMAGE_NOTICE, event_id=eid)
     if name == "follow":
-        return ZaloInput(eid, user, UserMessage(NAME, sender_id(user), "/greet", meta))
+        return Incoming(sender_id(user), UserMessage(NAME, sender_id(user), "/greet", meta), event_id=eid)
     if name in UNSUPPORTED_USER_EVENTS:
-        return ZaloInput(eid, user, notice=UNSUPPORTED_NOTICE)
+        return Incoming(sender_id(user), notice=UNSUPPORTED_NOTICE, event_id=eid)
     return None  # unfollow, oa_send_* echoes of our own messages, anything new: ignored
 
 
@@ -295,25 +298,71 @@ class ZaloClient:
             return self.tokens.tokens.access_token
 
 
+@register
 @dataclass
 class ZaloChannel:
-    """Renders bot messages for Zalo and sends them through an injected :class:`ZaloClient`."""
+    """Verifies and parses OA webhook events; renders bot messages and sends them through a :class:`ZaloClient`."""
 
-    client: ZaloClient
+    name: ClassVar[str] = NAME
+    title: ClassVar[str] = "Zalo OA"
+    capabilities: ClassVar[Capabilities] = Capabilities(buttons=True, images=True, max_text=MAX_TEXT)
+
+    client: ZaloClient | None
     buttons: ButtonMemory = field(default_factory=ButtonMemory)
-    name: str = NAME
+    app_id: str = ""
+    oa_secret_key: str = ""  # signs the webhook events; empty = every event refused
+    owns_http: bool = False  # close the client's httpx client with the channel
 
-    def parse(self, event: Any) -> ZaloInput | None:
+    @classmethod
+    def from_settings(cls, settings, shared=None) -> ZaloChannel | None:
+        """On when ``MOTCUA_ZALO_APP_ID`` is set."""
+        if not settings.zalo_app_id:
+            return None
+        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+        tokens = TokenStore(ZaloTokens(settings.zalo_access_token, settings.zalo_refresh_token),
+                            settings.zalo_token_path)
+        client = ZaloClient(http, settings.zalo_app_id, settings.zalo_app_secret, tokens,
+                            settings.zalo_api_url, settings.zalo_oauth_url)
+        return cls(client, app_id=settings.zalo_app_id, oa_secret_key=settings.zalo_oa_secret_key, owns_http=True)
+
+    def verify(self, request: WebhookRequest) -> None:
+        header = request.header(SIGNATURE_HEADER)
+        if not header:
+            raise Refused(401, "Thiếu chữ ký.")
+        if not verify_signature(self.app_id, self.oa_secret_key, request.body, header):
+            raise Refused(403, "Chữ ký không đúng.")
+        event = json.loads(request.body)  # verify_signature has parsed it once already
+        if isinstance(event, dict) and str(event.get("app_id", self.app_id)) != self.app_id:
+            raise Refused(403, "Sai ứng dụng.")
+        if not is_fresh(event, request.received_at):
+            raise Refused(403, "Sự kiện đã quá hạn (quá 5 phút).")
+
+    def parse(self, request: WebhookRequest) -> list[Incoming]:
+        incoming = self.read_event(json.loads(request.body))
+        return [incoming] if incoming is not None else []
+
+    @staticmethod
+    def answer(status: int, detail: str) -> dict[str, Any]:
+        return {"error": 0 if status == 200 else status, "message": detail}
+
+    async def acknowledge(self, incoming: Incoming) -> None:
+        return None  # Zalo needs nothing beyond the 200
+
+    async def aclose(self) -> None:
+        if self.owns_http and self.client is not None:
+            await self.client.http.aclose()
+
+    def read_event(self, event: Any) -> Incoming | None:
         return parse_event(event, self.buttons)
 
-    async def send(self, recipient_id: str, messages: list[BotMessage]) -> None:
+    async def send(self, recipient_id: str, messages: list[BotMessage]) -> bool:
+        if self.client is None:
+            raise RuntimeError("this Zalo channel has no OA client to send with")
         user_id = str(recipient_id).removeprefix(f"{NAME}:")
         for message in messages:
             for body in self.render(user_id, message):
                 await self.client.send_message(user_id, body)
-
-    async def send_text(self, recipient_id: str, text: str) -> None:
-        await self.send(recipient_id, [BotMessage(text)])
+        return True
 
     def render(self, user_id: str, message: BotMessage) -> list[dict[str, Any]]:
         """One bot message → the ``message`` objects of consultation requests."""

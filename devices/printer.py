@@ -118,7 +118,7 @@ def render_ticket(ticket: TicketPrint, width: int = WIDTH_80MM) -> Image.Image:
         for line in _wrap(draw, text, font, inner):
             left, top, right, bottom = draw.textbbox((0, 0), line, font=font)
             draw.text(((width - (right - left)) // 2 - left, y - top), line, font=font, fill=0)
-            y += (bottom - top) + gap
+            y += int(bottom - top) + gap
 
     centred(ticket.center_name.upper(), _font(24, bold=True))
     y += 4

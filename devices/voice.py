@@ -113,9 +113,6 @@ class EspeakVoice:
         self._lock = threading.Lock()
         self.synthesised = 0  # how many times espeak-ng actually ran
 
-    def available(self) -> bool:
-        return shutil.which(self.executable) is not None
-
     def say(self, text: str) -> bytes:
         key = hashlib.sha256(f"{self.voice}|{self.speed}|{text}".encode()).hexdigest()[:32]
         with self._lock:

@@ -2,9 +2,11 @@
 
 A form is a list of sections (one per person the declaration speaks of: người yêu cầu, người
 được khai sinh, mẹ, cha…), each a list of fields in the order of the paper declaration.
-This module loads and checks those files and validates one answer for one field by
-dispatching to :mod:`motcua.validators` by the field's type. No framework here: the Rasa
-form action calls :func:`validate_field` from its ``validate_<slot>`` methods.
+This module loads and checks those files (their layout is declared once, as pydantic
+models, in :mod:`knowledge_base.form_files`; what spans several fields is checked here) and
+validates one answer for one field by dispatching to :mod:`motcua.validators` by the field's
+type. No framework here: the Rasa form action calls :func:`validate_field` from its
+``validate_<slot>`` methods.
 
 YAML layout::
 
@@ -20,7 +22,7 @@ YAML layout::
         fields:
           - name: birth_requester_name   # slot name, unique across all forms
             label: Họ, chữ đệm và tên
-            type: name                # text|name|date|birth_date|cccd|phone|choice|address|number
+            type: name                # text|name|date|birth_date|birth_date_or_year|cccd|phone|choice|address|number
             prompt: Xin cho biết …    # the question asked
             help: …                   # optional hint
             required: true            # default true
@@ -40,7 +42,6 @@ Public API: :class:`FormDefinition`, :class:`FormField`, :class:`FormSigner`,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -48,7 +49,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
+from knowledge_base.form_files import (
+    CCCD_FIELDS,
+    FIELD_TYPES,
+    FieldFile,
+    FormFile,
+    SectionFile,
+    describe_error,
+)
 from knowledge_base.text import fold
 from motcua.identity import CccdCard, CccdError, validate_cccd_number
 from motcua.validators import (
@@ -56,6 +66,7 @@ from motcua.validators import (
     is_skip_answer,
     validate_address,
     validate_birth_date,
+    validate_birth_date_or_year,
     validate_choice,
     validate_date,
     validate_number,
@@ -82,29 +93,8 @@ __all__ = [
 ]
 
 FORMS_DIR = Path(__file__).resolve().parent / "forms"
-FIELD_TYPES = ("text", "name", "date", "birth_date", "cccd", "phone", "choice", "address", "number")
-CCCD_FIELDS = ("number", "full_name", "birth_date", "sex", "address", "issued")
-_CCCD_COMPATIBLE = {
-    "number": {"cccd"},
-    "full_name": {"name"},
-    "birth_date": {"birth_date", "date"},
-    "sex": {"choice"},
-    "address": {"address", "text"},
-    "issued": {"date"},
-}
-_DATE_TYPES = {"date", "birth_date"}
-_LENGTH_TYPES = {"text", "name", "address"}
-_DEFAULT_MAX_LENGTH = {"text": 200, "name": 100, "address": 300}
-_SLOT_NAME = re.compile(r"[a-z][a-z0-9_]{1,63}")
-_FORM_ID = re.compile(r"[a-z][a-z0-9_]{1,63}")
-_PROCEDURE_CODE = re.compile(r"\d\.\d{6}")
-_RESERVED_SLOTS = {"requested_slot", "session_started_metadata", "context", "flow_hashes", "dialogue_stack"}
-_FORM_KEYS = {"id", "title", "procedures", "addressee", "description", "signers", "sections", "commitment"}
-_SECTION_KEYS = {"title", "person", "fields", "aliases"}
-_FIELD_KEYS = {
-    "name", "label", "type", "prompt", "help", "required", "choices", "cccd_field",
-    "max_length", "when", "min_value", "max_value", "birth_date_field", "aliases",
-}  # fmt: skip
+_DATE_TYPES = {"date", "birth_date", "birth_date_or_year"}
+_BIRTH_TYPES = {"birth_date", "birth_date_or_year"}
 DEFAULT_COMMITMENT = (
     "Tôi cam đoan nội dung đề nghị trên đây là đúng sự thật và chịu trách nhiệm trước pháp luật "
     "về cam đoan của mình."
@@ -195,128 +185,26 @@ def _fail(path: Path, where: str, message: str) -> FormDefinitionError:
     return FormDefinitionError(f"{path}: {where}: {message}" if where else f"{path}: {message}")
 
 
-def _text(path: Path, where: str, data: Mapping[str, Any], key: str, *, required: bool = True) -> str:
-    value = data.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise _fail(path, where, f"'{key}' is required and must be a non-empty string")
-        return ""
-    if not isinstance(value, str):
-        raise _fail(path, where, f"'{key}' must be a string, got {type(value).__name__}")
-    return " ".join(value.split())
-
-
-def _optional_int(path: Path, where: str, data: Mapping[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(path, where, f"'{key}' must be an integer, got {value!r}")
-    return value
-
-
-def _load_field(path: Path, where: str, data: Any, section: str, person: str) -> FormField:
-    if not isinstance(data, Mapping):
-        raise _fail(path, where, f"a field must be a mapping, got {type(data).__name__}")
-    name = data.get("name")
-    if not isinstance(name, str) or not _SLOT_NAME.fullmatch(name):
-        raise _fail(
-            path,
-            where,
-            f"field name {name!r} must be snake_case (a-z, 0-9, _; 2–64 chars, starts with a letter)",
-        )
-    where = f"field '{name}' ({where})"
-    if name in _RESERVED_SLOTS:
-        raise _fail(path, where, "this name is reserved by Rasa")
-    unknown = set(data) - _FIELD_KEYS
-    if unknown:
-        raise _fail(path, where, f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_FIELD_KEYS)}")
-    kind = data.get("type")
-    if kind not in FIELD_TYPES:
-        raise _fail(path, where, f"type {kind!r} is not one of {', '.join(FIELD_TYPES)}")
-    required = data.get("required", True)
-    if not isinstance(required, bool):
-        raise _fail(path, where, f"'required' must be true or false, got {required!r}")
-
-    choices = data.get("choices")
-    if kind == "choice":
-        if (
-            not isinstance(choices, list)
-            or not choices
-            or not all(isinstance(c, str) and c.strip() for c in choices)
-        ):
-            raise _fail(path, where, "a choice field needs 'choices': a non-empty list of strings")
-        if len(set(choices)) != len(choices):
-            raise _fail(path, where, f"duplicate choices in {choices}")
-    elif choices is not None:
-        raise _fail(path, where, f"'choices' is only for type choice, not {kind}")
-
-    cccd_field = data.get("cccd_field")
-    if cccd_field is not None:
-        if cccd_field not in CCCD_FIELDS:
-            raise _fail(path, where, f"cccd_field {cccd_field!r} is not one of {', '.join(CCCD_FIELDS)}")
-        if kind not in _CCCD_COMPATIBLE[cccd_field]:
-            raise _fail(path, where, f"cccd_field {cccd_field!r} cannot fill a field of type {kind!r}")
-        if cccd_field == "sex" and not {"Nam", "Nữ"} <= set(choices or ()):
-            raise _fail(path, where, "cccd_field 'sex' needs the choices 'Nam' and 'Nữ'")
-
-    max_length = _optional_int(path, where, data, "max_length")
-    if max_length is not None:
-        if kind not in _LENGTH_TYPES:
-            raise _fail(path, where, f"'max_length' is only for {sorted(_LENGTH_TYPES)}, not {kind}")
-        if max_length < 1:
-            raise _fail(path, where, "'max_length' must be positive")
-    elif kind in _LENGTH_TYPES:
-        max_length = _DEFAULT_MAX_LENGTH[kind]
-
-    when = data.get("when", "any")
-    if when not in ("any", "past", "future"):
-        raise _fail(path, where, f"'when' must be any, past or future, got {when!r}")
-    if "when" in data and kind != "date":
-        raise _fail(path, where, "'when' is only for type date (a birth_date is always in the past)")
-
-    min_value = _optional_int(path, where, data, "min_value")
-    max_value = _optional_int(path, where, data, "max_value")
-    if (min_value is not None or max_value is not None) and kind != "number":
-        raise _fail(path, where, "'min_value'/'max_value' are only for type number")
-    if min_value is not None and max_value is not None and min_value > max_value:
-        raise _fail(path, where, f"min_value {min_value} is greater than max_value {max_value}")
-
-    aliases = _aliases(path, where, data)
-
-    birth_date_field = data.get("birth_date_field")
-    if birth_date_field is not None and kind != "cccd":
-        raise _fail(path, where, "'birth_date_field' is only for type cccd")
-
+def _form_field(spec: FieldFile, section: SectionFile) -> FormField:
     return FormField(
-        name=name,
-        label=_text(path, where, data, "label"),
-        type=kind,
-        prompt=_text(path, where, data, "prompt"),
-        help=_text(path, where, data, "help", required=False),
-        required=required,
-        choices=tuple(c.strip() for c in choices) if choices else (),
-        cccd_field=cccd_field,
-        max_length=max_length,
-        when=when,
-        min_value=min_value,
-        max_value=max_value,
-        section=section,
-        person=person,
-        birth_date_field=birth_date_field,
-        aliases=aliases,
+        name=spec.name,
+        label=spec.label,
+        type=spec.type,
+        prompt=spec.prompt,
+        help=spec.help or "",
+        required=spec.required,
+        choices=tuple(spec.choices or ()),
+        cccd_field=spec.cccd_field,
+        max_length=spec.max_length,
+        when=spec.when or "any",
+        min_value=spec.min_value,
+        max_value=spec.max_value,
+        section=section.title,
+        person=section.person or "",
+        birth_date_field=spec.birth_date_field,
+        aliases=spec.aliases,
+        section_aliases=section.aliases,
     )
-
-
-def _aliases(path: Path, where: str, data: Mapping[str, Any]) -> tuple[str, ...]:
-    aliases = data.get("aliases")
-    if aliases is None:
-        return ()
-    if isinstance(aliases, str):
-        aliases = [aliases]
-    if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
-        raise _fail(path, where, "'aliases' must be a list of non-empty strings")
-    return tuple(" ".join(a.split()) for a in aliases)
 
 
 def load_form(path: str | Path) -> FormDefinition:
@@ -326,52 +214,14 @@ def load_form(path: str | Path) -> FormDefinition:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, ValueError) as exc:  # PyYAML raises ValueError for dates like 2026-02-30
         raise _fail(path, "", f"not valid YAML: {exc}") from exc
-    if not isinstance(data, Mapping):
-        raise _fail(path, "", "a form file must be a mapping with id, title, procedures and sections")
-    unknown = set(data) - _FORM_KEYS
-    if unknown:
-        raise _fail(path, "", f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_FORM_KEYS)}")
-    form_id = data.get("id")
-    if not isinstance(form_id, str) or not _FORM_ID.fullmatch(form_id):
-        raise _fail(path, "id", f"{form_id!r} must be snake_case")
-    if form_id != path.stem:
-        raise _fail(path, "id", f"{form_id!r} must equal the file name {path.stem!r}")
-    title = _text(path, "", data, "title")
+    try:
+        spec = FormFile.model_validate(data)
+    except ValidationError as exc:
+        raise _fail(path, *describe_error(exc, data)) from None
+    if spec.id != path.stem:
+        raise _fail(path, "id", f"{spec.id!r} must equal the file name {path.stem!r}")
 
-    procedures = data.get("procedures")
-    if isinstance(procedures, str):
-        procedures = [procedures]
-    if not isinstance(procedures, list) or not procedures:
-        raise _fail(path, "procedures", 'needs a list of procedure codes such as "1.001193"')
-    for code in procedures:
-        if not isinstance(code, str) or not _PROCEDURE_CODE.fullmatch(code):
-            raise _fail(
-                path, "procedures", f'{code!r} is not a procedure code like "1.001193" (quote it in YAML)'
-            )
-
-    sections = data.get("sections")
-    if not isinstance(sections, list) or not sections:
-        raise _fail(path, "sections", "needs a non-empty list of sections")
-    fields: list[FormField] = []
-    for i, section in enumerate(sections):
-        where = f"sections[{i}]"
-        if not isinstance(section, Mapping):
-            raise _fail(path, where, "a section must be a mapping with title and fields")
-        unknown = set(section) - _SECTION_KEYS
-        if unknown:
-            raise _fail(path, where, f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_SECTION_KEYS)}")
-        section_title = _text(path, where, section, "title")
-        person = section.get("person", "") or ""
-        if person and not (isinstance(person, str) and _SLOT_NAME.fullmatch(person)):
-            raise _fail(path, where, f"person {person!r} must be snake_case")
-        items = section.get("fields")
-        if not isinstance(items, list) or not items:
-            raise _fail(path, where, "needs a non-empty list of fields")
-        section_aliases = _aliases(path, where, section)
-        for j, item in enumerate(items):
-            loaded = _load_field(path, f"{where}.fields[{j}]", item, section_title, person)
-            fields.append(replace(loaded, section_aliases=section_aliases))
-
+    fields = [_form_field(item, section) for section in spec.sections for item in section.fields]
     names = [f.name for f in fields]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -379,27 +229,21 @@ def load_form(path: str | Path) -> FormDefinition:
     fields = _link_birth_dates(path, fields)
     _check_person_cccd_fields(path, fields)
 
-    signers = []
-    for i, signer in enumerate(data.get("signers") or []):
-        where = f"signers[{i}]"
-        if not isinstance(signer, Mapping):
-            raise _fail(path, where, "a signer must be a mapping with title and field")
-        signer_field = signer.get("field")
-        if signer_field not in names:
-            raise _fail(path, where, f"field {signer_field!r} is not a field of this form")
-        if fields[names.index(signer_field)].type != "name":
-            raise _fail(path, where, f"field {signer_field!r} must be of type name")
-        signers.append(FormSigner(_text(path, where, signer, "title"), signer_field))
+    for i, signer in enumerate(spec.signers):
+        if signer.field not in names:
+            raise _fail(path, f"signers[{i}]", f"field {signer.field!r} is not a field of this form")
+        if fields[names.index(signer.field)].type != "name":
+            raise _fail(path, f"signers[{i}]", f"field {signer.field!r} must be of type name")
 
     return FormDefinition(
-        id=form_id,
-        title=title,
-        procedures=tuple(procedures),
+        id=spec.id,
+        title=spec.title,
+        procedures=tuple(spec.procedures),
         fields=tuple(fields),
-        addressee=_text(path, "", data, "addressee", required=False),
-        description=_text(path, "", data, "description", required=False),
-        signers=tuple(signers),
-        commitment=_text(path, "", data, "commitment", required=False) or DEFAULT_COMMITMENT,
+        addressee=spec.addressee or "",
+        description=spec.description or "",
+        signers=tuple(FormSigner(signer.title, signer.field) for signer in spec.signers),
+        commitment=spec.commitment or DEFAULT_COMMITMENT,
         source=path,
     )
 
@@ -412,7 +256,7 @@ def _link_birth_dates(path: Path, fields: list[FormField]) -> list[FormField]:
         if item.type == "cccd":
             target = item.birth_date_field
             if target is None and item.person:
-                candidates = [f.name for f in fields if f.person == item.person and f.type == "birth_date"]
+                candidates = [f.name for f in fields if f.person == item.person and f.type in _BIRTH_TYPES]
                 if len(candidates) > 1:
                     raise _fail(
                         path,
@@ -498,6 +342,8 @@ VALIDATORS: dict[str, Validator] = {
     "name": lambda f, raw, ctx, today: validate_person_name(str(raw), max_length=f.max_length or 100),
     "date": lambda f, raw, ctx, today: validate_date(raw, today, when=f.when),  # type: ignore[arg-type]
     "birth_date": lambda f, raw, ctx, today: validate_birth_date(raw, today),
+    # a full date, or the year alone where the law asks only for «năm sinh» (kept as an int)
+    "birth_date_or_year": lambda f, raw, ctx, today: validate_birth_date_or_year(raw, today),
     "cccd": _validate_cccd,
     "phone": lambda f, raw, ctx, today: validate_phone(str(raw)),
     "choice": lambda f, raw, ctx, today: validate_choice(str(raw), f.choices),
@@ -582,6 +428,7 @@ def values_from_card(form: FormDefinition, card: CccdCard, person: str | None = 
 TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "name": ("ho ten", "ho va ten", "ten"),
     "birth_date": ("ngay sinh", "sinh ngay", "nam sinh", "ngay thang nam sinh"),
+    "birth_date_or_year": ("ngay sinh", "sinh ngay", "nam sinh", "ngay thang nam sinh"),
     "date": ("ngay",),
     "cccd": ("can cuoc", "cccd", "so dinh danh", "cmnd", "chung minh", "so the"),
     "phone": ("dien thoai", "sdt", "so dt", "di dong"),

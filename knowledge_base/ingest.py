@@ -22,7 +22,8 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
-from knowledge_base.legal import LegalDocument, LegalFileError, read_legal_file
+from knowledge_base.legal import LegalDocument
+from knowledge_base.legal_files import LegalFileError, read_legal_file
 from knowledge_base.legal_metadata import apply_metadata, load_metadata
 from knowledge_base.store import LegalDocumentRow, LegalUnitRow
 from motcua.db import session_scope

@@ -188,7 +188,3 @@ def find_article(session: Session, number_or_slug: str, article: str) -> Article
         section_title=headings.get(("section", head.chapter, head.section), "") if head.section else "",
         clauses=tuple(ClauseView(u.clause, u.text, u.citation) for u in units if u.kind == "clause"),
     )
-
-
-def document_numbers(session: Session) -> set[str]:
-    return set(session.scalars(select(LegalDocumentRow.number)))

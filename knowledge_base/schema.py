@@ -1,16 +1,38 @@
-"""What the knowledge base knows, as plain dataclasses.
+"""What the knowledge base knows, declared once.
 
 These are the shapes every part of Một Cửa agrees on: the editable YAML files
-under ``knowledge_base/procedures/``, the national portal importer, the database
-rows and the retrieval index all convert to and from them. No framework here.
+under ``knowledge_base/procedures/``, the national portal importer, staff edits,
+the database rows and the retrieval index all convert to and from them.
+
+A procedure and its parts are pydantic dataclasses: each field states its type and
+its constraint here, and nowhere else. Building one (``Procedure(...)``,
+:meth:`Procedure.from_dict`, :func:`parse_procedure`) checks it against that
+declaration; :class:`InvalidProcedure` then says, in Vietnamese, which field is wrong.
+They stay dataclasses (``dataclasses.replace``, ``asdict`` and ``fields`` work), and
+no web framework is imported here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic.dataclasses import dataclass
+
+_RECORD = ConfigDict(extra="forbid")
 
 
 class ChannelKind(StrEnum):
@@ -47,11 +69,55 @@ class TimeUnit(StrEnum):
         }[self]
 
 
-@dataclass(frozen=True)
+# --- field types --------------------------------------------------------------------------------
+
+
+def _as_text(value: Any) -> Any:
+    """``None`` is no text; a number or a date YAML read unquoted is its written form."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float | date) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _as_list(value: Any) -> Any:
+    return [] if value is None else value
+
+
+def _absent_if_empty(value: Any) -> Any:
+    return value or None
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a number is needed, not true/false")
+    return value
+
+
+def _visible(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_as_text)]
+Texts = Annotated[list[Text], BeforeValidator(_as_list)]
+Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), BeforeValidator(_as_text)]
+"""A code or a name: trimmed, never empty."""
+Label = Annotated[str, AfterValidator(_visible), BeforeValidator(_as_text)]
+"""A text that must show something (kept as written)."""
+Amount = Annotated[int, Field(ge=0), BeforeValidator(_no_bool)]
+
+
+# --- the records --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, config=_RECORD)
 class ProcessingTime:
-    value: float
+    value: Annotated[float, Field(ge=0, allow_inf_nan=False), BeforeValidator(_no_bool)]
     unit: TimeUnit = TimeUnit.WORKING_DAY
-    note: str = ""
+    note: Text = ""
 
     def describe(self) -> str:
         number = f"{self.value:g}".replace(".", ",")
@@ -59,14 +125,14 @@ class ProcessingTime:
         return f"{text} ({self.note})" if self.note else text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_RECORD)
 class Fee:
     """A fee in Vietnamese đồng. ``amount`` is ``None`` when the source gives none."""
 
-    amount: int | None = None
+    amount: Amount | None = None
     free: bool = False
-    currency: str = "VND"
-    note: str = ""
+    currency: Text = "VND"
+    note: Text = ""
 
     def describe(self) -> str:
         if self.free:
@@ -74,25 +140,27 @@ class Fee:
         elif self.amount is None:
             base = "Chưa có thông tin lệ phí"
         else:
-            base = f"{self.amount:,}".replace(",", ".") + (" đồng" if self.currency == "VND" else f" {self.currency}")
+            base = f"{self.amount:,}".replace(",", ".") + (
+                " đồng" if self.currency == "VND" else f" {self.currency}"
+            )
         return f"{base} ({self.note})" if self.note else base
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_RECORD)
 class SubmissionChannel:
     kind: ChannelKind
-    time: ProcessingTime | None = None
-    fee: Fee | None = None
-    description: str = ""
+    time: Annotated[ProcessingTime | None, BeforeValidator(_absent_if_empty)] = None
+    fee: Annotated[Fee | None, BeforeValidator(_absent_if_empty)] = None
+    description: Text = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_RECORD)
 class RequiredDocument:
-    name: str
-    copies: int = 1
-    original: bool | None = None  # True: bản chính, False: bản sao, None: not stated
-    form: str = ""  # mẫu đơn, tờ khai (template name), if any
-    note: str = ""
+    name: Label
+    copies: Amount = 1  # 0: a line of the portal's list that explains, nothing to hand in
+    original: StrictBool | None = None  # True: bản chính, False: bản sao, None: not stated
+    form: Text = ""  # mẫu đơn, tờ khai (template name), if any
+    note: Text = ""
 
     def describe(self) -> str:
         kind = {True: "bản chính", False: "bản sao", None: "bản"}[self.original]
@@ -100,107 +168,200 @@ class RequiredDocument:
         return f"{text} — mẫu: {self.form}" if self.form else text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_RECORD)
 class LegalReference:
-    number: str  # e.g. "123/2015/NĐ-CP"
-    title: str = ""
+    number: Label  # e.g. "123/2015/NĐ-CP"
+    title: Text = ""
 
 
-@dataclass
+@dataclass(config=_RECORD)
 class Procedure:
-    code: str  # mã thủ tục, e.g. "1.001193"
-    name: str
-    levels: list[str] = dataclasses.field(default_factory=list)  # "Cấp xã", "Cấp tỉnh", "Cấp bộ"
-    field: str = ""  # lĩnh vực
-    applicants: str = ""  # đối tượng thực hiện
-    competent_agency: str = ""
-    receiving_agency: str = ""
-    steps: list[str] = dataclasses.field(default_factory=list)
-    channels: list[SubmissionChannel] = dataclasses.field(default_factory=list)
-    documents: list[RequiredDocument] = dataclasses.field(default_factory=list)
-    conditions: str = ""
-    result: str = ""
-    legal_basis: list[LegalReference] = dataclasses.field(default_factory=list)
-    related: list[str] = dataclasses.field(default_factory=list)  # codes of related procedures
-    aliases: list[str] = dataclasses.field(default_factory=list)  # how citizens name it
-    source: str = ""  # "dichvucong", "default", "staff"
-    updated: str = ""  # ISO date of the last update at the source
+    code: Key  # mã thủ tục, e.g. "1.001193"
+    name: Key
+    levels: Texts = dataclasses.field(default_factory=list)  # "Cấp xã", "Cấp tỉnh", "Cấp bộ"
+    field: Text = ""  # lĩnh vực
+    applicants: Text = ""  # đối tượng thực hiện
+    competent_agency: Text = ""
+    receiving_agency: Text = ""
+    steps: Texts = dataclasses.field(default_factory=list)
+    channels: Annotated[list[SubmissionChannel], BeforeValidator(_as_list)] = dataclasses.field(
+        default_factory=list
+    )
+    documents: Annotated[list[RequiredDocument], BeforeValidator(_as_list)] = dataclasses.field(
+        default_factory=list
+    )
+    conditions: Text = ""
+    result: Text = ""
+    legal_basis: Annotated[list[LegalReference], BeforeValidator(_as_list)] = dataclasses.field(
+        default_factory=list
+    )
+    related: Texts = dataclasses.field(default_factory=list)  # codes of related procedures
+    aliases: Texts = dataclasses.field(default_factory=list)  # how citizens name it
+    source: Text = ""  # "dichvucong", "default", "staff"
+    updated: Text = ""  # ISO date of the last update at the source
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Procedure:
-        """Build from a plain mapping (YAML, JSON column). Raises ValueError on bad shape."""
-        if not isinstance(data, dict):
-            raise ValueError("một thủ tục phải là một đối tượng (mapping)")
-        code = str(data.get("code") or "").strip()
-        name = str(data.get("name") or "").strip()
-        if not code:
-            raise ValueError("thủ tục thiếu mã (code)")
-        if not name:
-            raise ValueError(f"thủ tục {code} thiếu tên (name)")
-        channels = []
-        for ch in data.get("channels") or []:
-            time = ch.get("time")
-            fee = ch.get("fee")
-            channels.append(
-                SubmissionChannel(
-                    kind=ChannelKind(ch["kind"]),
-                    time=ProcessingTime(
-                        value=float(time["value"]),
-                        unit=TimeUnit(time.get("unit", TimeUnit.WORKING_DAY)),
-                        note=str(time.get("note", "")),
-                    )
-                    if time
-                    else None,
-                    fee=Fee(
-                        amount=None if fee.get("amount") is None else int(fee["amount"]),
-                        free=bool(fee.get("free", False)),
-                        currency=str(fee.get("currency", "VND")),
-                        note=str(fee.get("note", "")),
-                    )
-                    if fee
-                    else None,
-                    description=str(ch.get("description", "")),
-                )
-            )
-        documents = [
-            RequiredDocument(
-                name=str(d["name"]),
-                copies=int(d.get("copies", 1)),
-                original=d.get("original"),
-                form=str(d.get("form", "")),
-                note=str(d.get("note", "")),
-            )
-            for d in data.get("documents") or []
-        ]
-        legal = [
-            LegalReference(number=str(r["number"]), title=str(r.get("title", "")))
-            for r in data.get("legal_basis") or []
-        ]
-        return cls(
-            code=code,
-            name=name,
-            levels=[str(x) for x in data.get("levels") or []],
-            field=str(data.get("field", "")),
-            applicants=str(data.get("applicants", "")),
-            competent_agency=str(data.get("competent_agency", "")),
-            receiving_agency=str(data.get("receiving_agency", "")),
-            steps=[str(x) for x in data.get("steps") or []],
-            channels=channels,
-            documents=documents,
-            conditions=str(data.get("conditions", "")),
-            result=str(data.get("result", "")),
-            legal_basis=legal,
-            related=[str(x) for x in data.get("related") or []],
-            aliases=[str(x) for x in data.get("aliases") or []],
-            source=str(data.get("source", "")),
-            updated=str(data.get("updated", "")),
+    def from_dict(cls, data: Any) -> Procedure:
+        """Build from a stored mapping (YAML, JSON column); keys it does not know are ignored.
+
+        Raises ValueError naming the procedure and the wrong field.
+        """
+        try:
+            return parse_procedure(data, unknown_fields="ignore")
+        except InvalidProcedure as exc:
+            first = exc.problems[0]
+            code = str(data.get("code") or "").strip() if isinstance(data, dict) else ""
+            if first.field == "code":
+                raise ValueError("thủ tục thiếu mã (code)") from exc
+            if first.field == "name" and not str(data.get("name") or "").strip():
+                raise ValueError(f"thủ tục {code} thiếu tên (name)") from exc
+            raise ValueError(f"thủ tục {code}: {first.message}" if code else first.message) from exc
+
+
+# --- parsing and its errors ---------------------------------------------------------------------
+
+_PROCEDURE = TypeAdapter(Procedure)
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One wrong field: where (``"channels.1.fee.amount"``, counting from 1) and what, in Vietnamese."""
+
+    field: str
+    message: str
+
+
+class InvalidProcedure(ValueError):
+    """A mapping that is not a procedure; ``problems`` lists every wrong field, the first is the message."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems[0].message)
+        self.problems = problems
+
+
+def parse_procedure(data: Any, *, unknown_fields: Literal["forbid", "ignore"] = "forbid") -> Procedure:
+    """``data`` checked against the declaration above, or :class:`InvalidProcedure`.
+
+    ``unknown_fields="ignore"`` reads a mapping written by an older version without complaint.
+    """
+    try:
+        return _PROCEDURE.validate_python(data, extra=unknown_fields)
+    except ValidationError as exc:
+        raise InvalidProcedure(describe_errors(exc, data)) from None
+
+
+_LISTS = ("levels", "steps", "channels", "documents", "legal_basis", "related", "aliases")
+_KINDS = ", ".join(k.value for k in ChannelKind)
+_UNITS = ", ".join(u.value for u in TimeUnit)
+_UNKNOWN = ("unexpected_keyword_argument", "extra_forbidden")
+_WHAT = {
+    "string_type": "phải là chữ",
+    "list_type": "phải là một danh sách",
+    "bool_type": "phải là true hoặc false",
+    "bool_parsing": "phải là true hoặc false",
+    "int_type": "phải là số nguyên",
+    "int_parsing": "phải là số nguyên",
+    "int_from_float": "phải là số nguyên",
+    "float_type": "phải là một số",
+    "float_parsing": "phải là một số",
+    "greater_than_equal": "không được âm",
+    "missing": "bị thiếu",
+    "dataclass_type": "phải là một đối tượng",
+    "enum": "không nằm trong danh sách cho phép",
+}
+
+
+def describe_errors(error: ValidationError, data: Any) -> list[Problem]:
+    """Pydantic's errors for a procedure, as staff read them: unknown fields first, then in field order."""
+    errors = error.errors()
+    problems: list[Problem] = []
+    unknown: dict[tuple, list[str]] = {}
+    for item in errors:
+        if item["type"] in _UNKNOWN:
+            unknown.setdefault(tuple(item["loc"][:-1]), []).append(str(item["loc"][-1]))
+    for where, names in sorted(unknown.items(), key=lambda group: len(group[0])):
+        owner = _place(where) if where else "thủ tục"
+        names.sort()
+        problems.append(
+            Problem(_path((*where, names[0])), f"Trường không có trong {owner}: {', '.join(names)}.")
         )
+    for item in errors:
+        if item["type"] not in _UNKNOWN:
+            loc = tuple(item["loc"])
+            problems.append(Problem(_path(loc), _message(loc, item["type"], item.get("input"), data)))
+    return problems
 
 
-@dataclass(frozen=True)
+def _path(loc: tuple) -> str:
+    return ".".join(str(part + 1) if isinstance(part, int) else str(part) for part in loc)
+
+
+def _place(loc: tuple) -> str:
+    names = {"channels": "cách nộp", "documents": "giấy tờ", "legal_basis": "căn cứ pháp lý"}
+    text = f"{names.get(loc[0], loc[0])} thứ {loc[1] + 1}" if len(loc) > 1 else str(loc[0])
+    return f"{text}, {loc[2]}" if len(loc) > 2 else text
+
+
+def _document_name(data: Any, index: int) -> str:
+    try:
+        name = data["documents"][index].get("name")
+    except (TypeError, KeyError, IndexError, AttributeError):
+        return ""
+    return " ".join(str(name or "").split())
+
+
+def _message(loc: tuple, kind: str, value: Any, data: Any) -> str:
+    if not loc:
+        return "Dữ liệu thủ tục phải là một đối tượng (mapping)."
+    top, rest = loc[0], loc[1:]
+    if top == "code":
+        return (
+            "Mã thủ tục không được để trống."
+            if kind in ("missing", "string_too_short")
+            else ("Mã thủ tục phải là chữ.")
+        )
+    if top == "name":
+        return (
+            "Tên thủ tục không được để trống."
+            if kind in ("missing", "string_too_short")
+            else ("Tên thủ tục phải là chữ.")
+        )
+    if top in _LISTS and not rest:
+        return f"Trường «{top}» phải là một danh sách."
+    if top == "channels" and rest:
+        number, part = rest[0] + 1, rest[1:]
+        if not part or part == ("kind",) and kind == "missing":
+            return f"Cách nộp thứ {number} thiếu hình thức (kind)."
+        if part == ("kind",):
+            return f"Hình thức nộp «{value}» không hợp lệ; chọn một trong: {_KINDS}."
+        if part[0] == "time" and (len(part) == 1 or part[1:] == ("value",) and kind == "missing"):
+            return f"Thời hạn của cách nộp thứ {number} thiếu số (value)."
+        if part == ("time", "value"):
+            return f"Thời hạn của cách nộp thứ {number} phải là một số không âm."
+        if part == ("time", "unit"):
+            return f"Đơn vị thời hạn «{value}» không hợp lệ; chọn một trong: {_UNITS}."
+        if part == ("fee", "amount"):
+            return f"Lệ phí của cách nộp thứ {number} phải là số đồng nguyên, không âm."
+        if part[0] == "fee":
+            return f"Lệ phí của cách nộp thứ {number} không hợp lệ."
+    if top == "documents" and rest:
+        number, part = rest[0] + 1, rest[1:]
+        name = _document_name(data, rest[0])
+        if not part or part == ("name",):
+            return f"Giấy tờ thứ {number} thiếu tên."
+        if part == ("copies",):
+            return f"Số bản của giấy tờ «{name}» phải là một số nguyên không âm."
+        if part == ("original",):
+            return f"«original» của giấy tờ «{name}» phải là true, false hoặc null."
+    if top == "legal_basis" and rest and (len(rest) == 1 or rest[1:] == ("number",)):
+        return "Mỗi căn cứ pháp lý cần số hiệu văn bản (number)."
+    return f"Trường «{_path(loc)}» {_WHAT.get(kind, 'không hợp lệ')}."
+
+
+@dataclasses.dataclass(frozen=True)
 class Synonym:
     """A phrase citizens use and the canonical wording it stands for."""
 
@@ -208,7 +369,7 @@ class Synonym:
     canonical: str  # "giấy chứng nhận quyền sử dụng đất"
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class FaqEntry:
     question: str
     answer: str

@@ -394,7 +394,8 @@ def serve(
         from motcua.training import active_model_path
 
         active = active_model_path(settings)
-        if active is not None and active.name.endswith(f"-{training_fingerprint()}.tar.gz"):
+        fingerprint = training_fingerprint(staff_examples=settings.staff_nlu_file)
+        if active is not None and active.name.endswith(f"-{fingerprint}.tar.gz"):
             console.print(f"✓ Dùng mô hình đang hoạt động: {active.name}")
             model = active
         else:

@@ -58,20 +58,30 @@ def training_files(root: Path = ROOT) -> list[Path]:
     return files
 
 
-def training_fingerprint(root: Path = ROOT) -> str:
-    """Same data, domain, config and Rasa version give the same fingerprint."""
+def training_data(root: Path = ROOT, staff_examples: Path | None = None) -> list[Path]:
+    """What ``rasa train --data`` reads: the checkout's ``nlu_data/`` and, once staff added
+    any, their examples file from the data directory (``Settings.staff_nlu_file``)."""
+    return [root / "nlu_data", *([staff_examples] if staff_examples is not None and staff_examples.is_file() else [])]
+
+
+def training_fingerprint(root: Path = ROOT, staff_examples: Path | None = None) -> str:
+    """Same data, domain, config, staff examples and Rasa version give the same fingerprint
+    (wherever the data directory is: the staff examples count by content only)."""
     digest = hashlib.sha256()
     lock = root / "requirements-rasa.lock"
     rasa_pin = next((line for line in lock.read_text().splitlines() if line.startswith("rasa==")), "") if lock.exists() else ""
     digest.update(rasa_pin.encode())
-    for path in training_files(root):
-        digest.update(str(path.relative_to(root)).encode() + b"\0")
+    labelled = [(str(path.relative_to(root)), path) for path in training_files(root)]
+    labelled += [("staff examples", path) for path in training_data(root, staff_examples)[1:]]
+    for label, path in labelled:
+        digest.update(label.encode() + b"\0")
         digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
     return digest.hexdigest()[:16]
 
 
 def model_path(settings: Settings, fingerprint: str | None = None) -> Path:
-    return settings.model_directory / f"{MODEL_PREFIX}{fingerprint or training_fingerprint()}.tar.gz"
+    fingerprint = fingerprint or training_fingerprint(staff_examples=settings.staff_nlu_file)
+    return settings.model_directory / f"{MODEL_PREFIX}{fingerprint}.tar.gz"
 
 
 def rasa_environment(settings: Settings) -> dict[str, str]:
@@ -86,7 +96,7 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
 
 def ensure_model(settings: Settings, *, force: bool = False, echo: Echo = print) -> Path:
     """Train the Rasa model unless one with the current fingerprint exists."""
-    fingerprint = training_fingerprint()
+    fingerprint = training_fingerprint(staff_examples=settings.staff_nlu_file)
     target = model_path(settings, fingerprint)
     if target.exists() and not force:
         echo(f"✓ Mô hình Rasa đã cập nhật (dấu vân tay {fingerprint}), không cần huấn luyện lại.")
@@ -108,7 +118,8 @@ def _train(settings: Settings, fingerprint: str, target: Path, echo: Echo) -> Pa
     work.mkdir(parents=True)
     echo(f"… Đang huấn luyện mô hình Rasa (dấu vân tay {fingerprint}); thường mất 2–3 phút.")
     started = time.monotonic()
-    command = [str(rasa), "train", "--data", "nlu_data", "--config", "config.yml", "--domain", "domain.yml",
+    data = [str(path) for path in training_data(ROOT, settings.staff_nlu_file)]
+    command = [str(rasa), "train", "--data", *data, "--config", "config.yml", "--domain", "domain.yml",
                "--out", str(work), "--fixed-model-name", target.name.removesuffix(".tar.gz")]
     process = subprocess.run(command, cwd=ROOT, env=rasa_environment(settings), check=False)
     produced = work / target.name
@@ -125,7 +136,7 @@ def endpoints_config(settings: Settings) -> dict:
     """Rasa's endpoints: our action server, the tracker store in our database, the lock store."""
     url = make_url(settings.sqlalchemy_url)
     if url.get_backend_name() == "sqlite":
-        tracker = {"type": "SQL", "dialect": "sqlite", "db": url.database}
+        tracker: dict[str, str | int | None] = {"type": "SQL", "dialect": "sqlite", "db": url.database}
     else:
         tracker = {"type": "SQL", "dialect": "postgresql", "url": url.host or "127.0.0.1",
                    "port": url.port or 5432, "db": url.database, "username": url.username or "",

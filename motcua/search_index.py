@@ -28,10 +28,6 @@ log = logging.getLogger(__name__)
 Echo = Callable[[str], None]
 
 
-def index_directory(settings: Settings) -> Path:
-    return settings.data_dir / "search"
-
-
 def legal_passages(session) -> list[SearchDocument]:
     """Clauses (with their points) and articles without clauses, with their context.
 
@@ -137,7 +133,7 @@ def open_index(
     service = RetrievalService(
         embedder=settings.embedding_model, synonyms=synonyms, autosave=False, cache_dir=cache_dir
     )
-    directory = index_directory(settings)
+    directory = settings.index_dir
     if not rebuild:
         try:
             service.load(directory)

@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOTCUA_", env_file=".env", extra="ignore")
 
     environment: Environment = Field("development", description="development | test | production")
-    data_dir: Path = Field(ROOT / "var", description="SQLite file, indexes, Rasa models")
+    data_dir: Path = Field(ROOT / "var", description="everything the assistant writes: SQLite file, search "
+                           "index, Rasa models, the training examples staff add")
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")
     redis_url: str = Field("", description="Redis URL for Rasa's lock store; empty = in memory")
 
@@ -192,10 +193,6 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / 'motcua.sqlite3'}"
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.sqlalchemy_url.startswith("sqlite")
-
-    @property
     def rasa_base_url(self) -> str:
         return (self.rasa_url or f"http://127.0.0.1:{self.rasa_port}").rstrip("/")
 
@@ -215,7 +212,14 @@ class Settings(BaseSettings):
 
     @property
     def index_dir(self) -> Path:
-        return self.data_dir / "index"
+        """The saved search index (``motcua.search_index``), with its embedding cache."""
+        return self.data_dir / "search"
+
+    @property
+    def staff_nlu_file(self) -> Path:
+        """Training examples staff add from the review page: data, so under the data directory,
+        never in the checkout; every training reads it next to ``nlu_data/``."""
+        return self.data_dir / "nlu" / "from_staff.yml"
 
 
 @lru_cache

@@ -5,6 +5,9 @@ Every trained model is kept as a version (``<models>/versions/motcua-vNNNN-<fing
 in the ``model_versions`` registry with its data fingerprint and scores: intent macro-F1 and
 entity F1 on the held-out NLU set (``tests/nlu/heldout.yml``) and the story tests
 (``tests/stories``). Rollback loads the previous active version the same way.
+
+A run trains on the checkout's ``nlu_data/`` and the examples staff added from the review page,
+which live in the data directory (``Settings.staff_nlu_file``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,14 @@ from sqlalchemy import desc, select
 
 from motcua.db import session_scope, utcnow
 from motcua.rasa_eval import evaluate_nlu, run_story_tests
-from motcua.runtime import MODEL_PREFIX, model_path, rasa_environment, rasa_executable, training_fingerprint
+from motcua.runtime import (
+    MODEL_PREFIX,
+    model_path,
+    rasa_environment,
+    rasa_executable,
+    training_data,
+    training_fingerprint,
+)
 from motcua.settings import ROOT, Settings
 from motcua.staff.accounts import record_audit
 from motcua.staff.models import ModelVersion, TrainingRun
@@ -229,7 +239,7 @@ def promote(settings: Settings, version_id: int, loader: RasaModelLoader, *, act
         raise TrainingProblem(f"Tệp mô hình {path} không còn.")
     loader.load(path)
     with session_scope(settings.sqlalchemy_url) as session:
-        version = session.get(ModelVersion, version_id)
+        version = session.get_one(ModelVersion, version_id)
         before = active_version(session)
         if before is not None and before.id != version.id:
             before.status = "previous"
@@ -257,9 +267,9 @@ def rollback(settings: Settings, loader: RasaModelLoader, *, actor: str) -> Mode
         raise TrainingProblem(f"Tệp mô hình {path} không còn.")
     loader.load(path)
     with session_scope(settings.sqlalchemy_url) as session:
-        previous = session.get(ModelVersion, previous_id)
+        previous = session.get_one(ModelVersion, previous_id)
         if current_id is not None:
-            session.get(ModelVersion, current_id).status = "rolled_back"
+            session.get_one(ModelVersion, current_id).status = "rolled_back"
         previous.status, previous.promoted_at, previous.promoted_by = "active", utcnow(), actor
         record_audit(session, actor, "model.rollback", f"model:{previous_id}", {"active": current_id},
                      {"active": previous_id, "file": path.name})
@@ -303,7 +313,7 @@ class _RunLog:
         self._last_flush = time.monotonic()
         text = "\n".join(self.lines)[-LOG_LIMIT:]
         with session_scope(self.settings.sqlalchemy_url) as session:
-            run = session.get(TrainingRun, self.run_id)
+            run = session.get_one(TrainingRun, self.run_id)
             run.log = text
             for key, value in fields.items():
                 setattr(run, key, value)
@@ -311,7 +321,8 @@ class _RunLog:
 
 def _train(settings: Settings, root: Path, fingerprint: str, out: Path, say: _RunLog) -> Path:
     name = f"{MODEL_PREFIX}candidate-{fingerprint}"
-    command = [str(rasa_executable()), "train", "--data", str(root / "nlu_data"), "--config",
+    data = [str(path) for path in training_data(root, settings.staff_nlu_file)]
+    command = [str(rasa_executable()), "train", "--data", *data, "--config",
                str(root / "config.yml"), "--domain", str(root / "domain.yml"), "--out", str(out),
                "--fixed-model-name", name]
     process = subprocess.Popen(command, cwd=ROOT, env=rasa_environment(settings), stdout=subprocess.PIPE,
@@ -350,7 +361,7 @@ def run_training(settings: Settings, run_id: int, request: TrainingRequest, load
         raise TrainingProblem("Đang có một lượt huấn luyện khác.")
     say = _RunLog(settings, run_id, echo)
     try:
-        fingerprint = training_fingerprint(request.project_root)
+        fingerprint = training_fingerprint(request.project_root, settings.staff_nlu_file)
         say.update(status="running", stage="Chuẩn bị", progress=2, fingerprint=fingerprint)
         say(f"Lượt huấn luyện số {run_id}: dữ liệu có dấu vân tay {fingerprint}")
         baseline_id = ensure_baseline(settings, loader, say)
@@ -375,7 +386,7 @@ def run_training(settings: Settings, run_id: int, request: TrainingRequest, load
             status, text = "passed", decision.describe() + "\nChưa đưa vào sử dụng (không yêu cầu)."
         else:
             with session_scope(settings.sqlalchemy_url) as session:
-                session.get(ModelVersion, version_id).status = "refused"
+                session.get_one(ModelVersion, version_id).status = "refused"
             status, text = "refused", decision.describe()
         say(f"Kết thúc: {status} (mốc so sánh: phiên bản {baseline_id})")
         say.update(status=status, stage="Xong", progress=100, decision=text, finished_at=utcnow())

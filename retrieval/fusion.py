@@ -128,7 +128,6 @@ def passage_signals(group: DocumentGroup, query: AnalyzedQuery, vector: np.ndarr
     """The shared signals, plus whether the question names each passage's document."""
     raw = signals(group, query, vector)
     bare = [strip_diacritics(t) for t in query.tokens]
-    assert group.name_of is not None
     named = legal_ranking.mentioned_documents(bare, group.name_choices)  # each distinct name once
     raw["document_mention"] = named[group.name_of]
     return raw
@@ -139,7 +138,6 @@ def passage_scores(
     penalty: float,
 ) -> np.ndarray:
     """Fused clause scores; passages not in force on ``on`` (default today) lose ``penalty``."""
-    assert group.valid_from is not None and group.valid_until is not None
     fused = fuse(signals, weights, 0.0, np.zeros(len(group), dtype=np.float32))
     if penalty:
         in_force = legal_ranking.in_force_mask(group.valid_from, group.valid_until, on or date.today())

@@ -35,19 +35,19 @@ class DocumentGroup:
     terms: list[TitleTerms] = field(default_factory=list)
     positions: dict[str, int] = field(default_factory=dict)
     fields: dict[str, Bm25Field] = field(default_factory=dict)
-    title_matrix: sp.csr_matrix | None = None
+    title_matrix: sp.csr_matrix = field(default_factory=lambda: sp.csr_matrix((0, 1), dtype=np.float32))
     title_vocab: dict[str, int] = field(default_factory=dict)
-    title_lengths: np.ndarray | None = None
-    term_matrix: sp.csr_matrix | None = None  # titles × (syllables + bigrams), IDF weights
+    title_lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    term_matrix: sp.csr_matrix = field(default_factory=lambda: sp.csr_matrix((0, 1), dtype=np.float32))  # titles × (syllables + bigrams), IDF weights
     term_vocab: dict[str, int] = field(default_factory=dict)
-    term_totals: np.ndarray | None = None
-    kinds: np.ndarray | None = None
-    preferred: np.ndarray | None = None
-    article_ids: np.ndarray | None = None  # passages: which article each one belongs to
-    valid_from: np.ndarray | None = None  # passages: first day in force (ordinal)
-    valid_until: np.ndarray | None = None  # passages: first day no longer in force (ordinal)
+    term_totals: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    kinds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    preferred: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    article_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # passages: which article each one belongs to
+    valid_from: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # passages: first day in force (ordinal)
+    valid_until: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # passages: first day no longer in force (ordinal)
     name_choices: list[str] = field(default_factory=list)  # passages: how questions name a document, each once
-    name_of: np.ndarray | None = None  # passages: index into name_choices of each passage's document
+    name_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # passages: index into name_choices of each passage's document
     procedure_names: dict[str, str] = field(default_factory=dict)
     domains: list[str] = field(default_factory=list)  # field (lĩnh vực) or legal document number
 
@@ -160,7 +160,6 @@ class DocumentGroup:
         )
 
     def title_coverage(self, content_bare: Iterable[str]) -> np.ndarray:
-        assert self.title_matrix is not None and self.title_lengths is not None
         vector = np.zeros(self.title_matrix.shape[1], dtype=np.float32)
         for term in content_bare:
             column = self.title_vocab.get(term)
@@ -170,7 +169,6 @@ class DocumentGroup:
 
     def term_coverages(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """IDF-weighted overlap of query terms and each title: (share of the title, share of the query)."""
-        assert self.term_matrix is not None and self.term_totals is not None
         present = np.zeros(self.term_matrix.shape[1], dtype=np.float32)
         query_total = 0.0
         for term in set(terms):

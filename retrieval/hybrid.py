@@ -257,7 +257,6 @@ class HybridIndex:
         """Procedures and FAQ entries of ``kinds``, best first, with the confidence."""
         if len(group) == 0:
             return None
-        assert group.kinds is not None and group.preferred is not None
         allowed = np.isin(group.kinds, list(kinds))
         if not allowed.any():
             return None

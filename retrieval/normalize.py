@@ -25,9 +25,10 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from knowledge_base.schema import Synonym
 from knowledge_base.text import strip_diacritics
@@ -280,10 +281,8 @@ class DiacriticRestorer:
         for column_prev, column in zip(lattice, lattice[1:], strict=False):
             new_scores, pointers = [], []
             for token in column:
-                best = max(
-                    range(len(column_prev)),
-                    key=lambda j, token=token: scores[j] + self._transition(column_prev[j], token),
-                )
+                gains = [scores[j] + self._transition(previous, token) for j, previous in enumerate(column_prev)]
+                best = max(range(len(gains)), key=gains.__getitem__)
                 new_scores.append(scores[best] + self._transition(column_prev[best], token))
                 pointers.append(best)
             scores, back = new_scores, back + [pointers]
@@ -303,9 +302,9 @@ class DiacriticRestorer:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> DiacriticRestorer:
-        restorer = cls(max_candidates=int(data.get("max_candidates", 6)))  # type: ignore[arg-type]
-        restorer.unigrams = Counter(data["unigrams"])  # type: ignore[arg-type]
-        restorer.bigrams = Counter({(a, b): n for a, b, n in data["bigrams"]})  # type: ignore[union-attr,misc]
+    def from_dict(cls, data: Mapping[str, Any]) -> DiacriticRestorer:
+        restorer = cls(max_candidates=int(data.get("max_candidates", 6)))
+        restorer.unigrams = Counter({str(k): int(v) for k, v in data["unigrams"].items()})
+        restorer.bigrams = Counter({(str(a), str(b)): int(n) for a, b, n in data["bigrams"]})
         restorer.reindex()
         return restorer

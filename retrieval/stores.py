@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -175,7 +175,7 @@ class FaissStore:
             faiss.omp_set_num_threads(1)
         self._faiss = faiss
         self._dim = dim
-        self._index = faiss.IndexIDMap(faiss.IndexFlatIP(dim))
+        self._index: Any = faiss.IndexIDMap(faiss.IndexFlatIP(dim))  # faiss ships no precise stubs
         self._labels: dict[str, int] = {}
         self._ids: dict[int, str] = {}
         self._next = 0

@@ -59,8 +59,16 @@ def wait_for_js(page, expression: str, timeout: float = 30_000, interval_s: floa
     """
     import time
 
+    from playwright.sync_api import Error as PlaywrightError
+
     deadline = time.monotonic() + timeout / 1000
-    while not page.evaluate(expression):
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except PlaywrightError as error:  # a navigation (say, after signing in) replaced the page meanwhile
+            if "context was destroyed" not in str(error) and "navigat" not in str(error):
+                raise
         if time.monotonic() > deadline:
             raise AssertionError(f"not true after {timeout / 1000:.0f} s: {expression}")
         time.sleep(interval_s)

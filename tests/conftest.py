@@ -55,9 +55,6 @@ def create_postgres_database(name: str) -> str:
 def drop_postgres_database(name: str) -> None:
     import psycopg
 
-    from motcua.db import get_engine
-
-    get_engine.cache_clear()
     admin = POSTGRES_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -116,7 +116,7 @@ def test_filling_the_birth_declaration_from_first_question_to_filed_dossier_and_
     assert "001190012345" not in shown  # read back masked; the dossier keeps the whole number
     assert payloads(reply) == ["/affirm", "/deny"]
     reply = kiosk.say("Đồng ý", "/affirm")
-    assert "em đã điền các thông tin từ thẻ căn cước" in text_of(reply)
+    assert "tôi đã điền các thông tin từ thẻ căn cước" in text_of(reply)
     assert asks(reply, "Ông/bà là gì của cháu được khai sinh?"), reply
     assert "Mẹ" in payloads(reply)
 
@@ -170,11 +170,15 @@ def test_filling_the_birth_declaration_from_first_question_to_filed_dossier_and_
         ("Kinh", "Cha cháu mang quốc tịch nào?"),
         ("Việt Nam", "Xin cho biết số căn cước của cha cháu"),
         ("Bỏ qua", "Cha cháu đang cư trú ở đâu?"),
+        # the parents' marriage certificate is asked so the registry can look it up; optional
+        ("Số 12 Tràng Tiền, Hoàn Kiếm, Hà Nội", "Nếu cha và mẹ cháu đã đăng ký kết hôn"),
+        ("Bỏ qua", "Cha và mẹ cháu đăng ký kết hôn ở đâu"),
+        ("Bỏ qua", "Cha và mẹ cháu đăng ký kết hôn ngày nào?"),
     ]:
         reply = kiosk.say(typed, typed if typed == "Bỏ qua" else None)
         assert asks(reply, next_prompt), (typed, reply)
 
-    reply = kiosk.say("Số 12 Tràng Tiền, Hoàn Kiếm, Hà Nội")
+    reply = kiosk.say("Bỏ qua", "Bỏ qua")
     summary = text_of(reply)
     assert "TỜ KHAI ĐĂNG KÝ KHAI SINH" in summary and "Trần Minh Khang" in summary, reply
     assert "*********345" in summary and "001190012345" not in summary and "0912345678" not in summary
@@ -185,7 +189,7 @@ def test_filling_the_birth_declaration_from_first_question_to_filed_dossier_and_
     assert asks(reply, "Cháu được đặt họ, chữ đệm và tên là gì?"), reply
     assert "Hiện đang khai: Trần Minh Khang" in text_of(reply)
     reply = kiosk.say("Trần Minh Khôi")
-    assert "em đã sửa «Họ, chữ đệm và tên» thành: Trần Minh Khôi" in text_of(reply), reply
+    assert "tôi đã sửa «Họ, chữ đệm và tên» thành: Trần Minh Khôi" in text_of(reply), reply
     assert "TỜ KHAI ĐĂNG KÝ KHAI SINH" in text_of(reply) and "Trần Minh Khôi" in text_of(reply)
 
     # (e) Filing: the dossier code, due date and the link to the declaration PDF.
@@ -240,7 +244,7 @@ def test_cancelling_in_the_middle_clears_the_form_and_a_new_one_starts_fresh(sta
     assert "không phải mã QR của thẻ căn cước" in text_of(reply), reply
     assert asks(reply, "Ông/bà đang cư trú ở đâu"), reply
     reply = kiosk.say("thôi không khai nữa")
-    assert "em đã dừng việc điền tờ khai" in text_of(reply), reply
+    assert "tôi đã dừng việc điền tờ khai" in text_of(reply), reply
     reply = kiosk.say("tôi muốn điền tờ khai khai sinh")
     assert asks(reply, "Xin ông/bà cho biết họ, chữ đệm và tên của mình"), reply
     assert "Hiện đang khai" not in text_of(reply)

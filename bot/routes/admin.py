@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import desc, func, select
 from starlette.concurrency import run_in_threadpool
 
 from bot.auth import AccountError, Admin, create_user, record_audit
+from bot.deps import DatabaseDep, ModelLoaderDep, SettingsDep, TrainingDep
 from bot.routes.staff import in_db, page
 from motcua import training
 from motcua.staff.accounts import set_password
@@ -20,15 +21,9 @@ from motcua.staff.models import ROLES, AuditEntry, StaffUser
 router = APIRouter(tags=["admin"])
 
 
-def loader(request: Request) -> training.RasaModelLoader:
-    custom = getattr(request.app.state, "model_loader", None)
-    settings = request.app.state.settings
-    return custom or training.RasaModelLoader(settings.rasa_base_url, settings.rasa_token)
-
-
 @router.get("/admin", response_class=HTMLResponse, summary="Trang quản trị / admin page")
-async def admin_page(request: Request, _: Admin) -> HTMLResponse:
-    return page(request, "admin.html")
+async def admin_page(settings: SettingsDep, _: Admin) -> HTMLResponse:
+    return page(settings, "admin.html")
 
 
 # --- accounts ------------------------------------------------------------------------------------
@@ -63,12 +58,12 @@ def _account_error(exc: AccountError) -> HTTPException:
 
 
 @router.get("/api/v1/admin/users", summary="Danh sách tài khoản")
-async def users(request: Request, _: Admin) -> list[dict]:
-    return await in_db(request, lambda s: [_user(u) for u in s.scalars(select(StaffUser).order_by(StaffUser.username))])
+async def users(database: DatabaseDep, _: Admin) -> list[dict]:
+    return await in_db(database, lambda s: [_user(u) for u in s.scalars(select(StaffUser).order_by(StaffUser.username))])
 
 
 @router.post("/api/v1/admin/users", status_code=201, summary="Tạo tài khoản")
-async def add_user(body: UserIn, request: Request, principal: Admin) -> dict:
+async def add_user(body: UserIn, database: DatabaseDep, principal: Admin) -> dict:
     def work(session):
         try:
             return _user(create_user(session, body.username, body.password, role=body.role, full_name=body.full_name,
@@ -76,7 +71,7 @@ async def add_user(body: UserIn, request: Request, principal: Admin) -> dict:
         except AccountError as exc:
             raise _account_error(exc) from exc
 
-    return await in_db(request, work)
+    return await in_db(database, work)
 
 
 def _get_user(session, user_id: int) -> StaffUser:
@@ -87,7 +82,7 @@ def _get_user(session, user_id: int) -> StaffUser:
 
 
 @router.post("/api/v1/admin/users/{user_id}", summary="Đổi vai trò, kích hoạt/vô hiệu hóa tài khoản")
-async def change_user(user_id: int, body: UserChange, request: Request,
+async def change_user(user_id: int, body: UserChange, database: DatabaseDep,
                       principal: Admin) -> dict:
     def work(session):
         user = _get_user(session, user_id)
@@ -108,11 +103,11 @@ async def change_user(user_id: int, body: UserChange, request: Request,
         record_audit(session, principal.username, "user.update", f"user:{user.username}", before, _user(user))
         return _user(user)
 
-    return await in_db(request, work)
+    return await in_db(database, work)
 
 
 @router.post("/api/v1/admin/users/{user_id}/password", summary="Đặt lại mật khẩu")
-async def reset_password(user_id: int, body: PasswordIn, request: Request,
+async def reset_password(user_id: int, body: PasswordIn, database: DatabaseDep,
                          principal: Admin) -> dict:
     def work(session):
         user = _get_user(session, user_id)
@@ -122,11 +117,11 @@ async def reset_password(user_id: int, body: PasswordIn, request: Request,
             raise _account_error(exc) from exc
         return _user(user)
 
-    return await in_db(request, work)
+    return await in_db(database, work)
 
 
 @router.post("/api/v1/admin/users/{user_id}/unlock", summary="Mở khóa tài khoản")
-async def unlock(user_id: int, request: Request, principal: Admin) -> dict:
+async def unlock(user_id: int, database: DatabaseDep, principal: Admin) -> dict:
     def work(session):
         user = _get_user(session, user_id)
         before = _user(user)
@@ -134,11 +129,12 @@ async def unlock(user_id: int, request: Request, principal: Admin) -> dict:
         record_audit(session, principal.username, "user.unlock", f"user:{user.username}", before, _user(user))
         return _user(user)
 
-    return await in_db(request, work)
+    return await in_db(database, work)
 
 
 @router.get("/api/v1/admin/audit", summary="Nhật ký thay đổi / audit log")
-async def audit(request: Request, _: Admin, limit: int = Query(200, ge=1, le=2000), actor: str = Query("", max_length=64)) -> list[dict]:
+async def audit(database: DatabaseDep, _: Admin, limit: int = Query(200, ge=1, le=2000),
+                actor: str = Query("", max_length=64)) -> list[dict]:
     def work(session):
         query = select(AuditEntry).order_by(desc(AuditEntry.id)).limit(limit)
         if actor:
@@ -146,7 +142,7 @@ async def audit(request: Request, _: Admin, limit: int = Query(200, ge=1, le=200
         return [{"id": e.id, "actor": e.actor, "action": e.action, "target": e.target, "before": e.before,
                  "after": e.after, "created_at": e.created_at.isoformat()} for e in session.scalars(query)]
 
-    return await in_db(request, work)
+    return await in_db(database, work)
 
 
 # --- training and models -------------------------------------------------------------------------
@@ -157,43 +153,43 @@ class TrainIn(BaseModel):
 
 
 @router.post("/api/v1/admin/training", status_code=202, summary="Huấn luyện lại (chạy nền) / retrain in background")
-async def start_training(body: TrainIn, request: Request, principal: Admin) -> dict:
-    settings = request.app.state.settings
-    root = getattr(request.app.state, "project_root", None)
-    tolerance = getattr(request.app.state, "training_tolerance", training.DEFAULT_TOLERANCE)
+async def start_training(body: TrainIn, settings: SettingsDep, loader: ModelLoaderDep, options: TrainingDep,
+                         principal: Admin) -> dict:
+    root = options.project_root
     req = training.TrainingRequest(actor=principal.username, promote_if_better=body.promote_if_better,
-                                   note=body.note, tolerance=tolerance, **({"project_root": root} if root else {}))
+                                   note=body.note, tolerance=options.tolerance,
+                                   **({"project_root": root} if root else {}))
     try:
-        run_id = await run_in_threadpool(training.start_training, settings, req, loader(request))
+        run_id = await run_in_threadpool(training.start_training, settings, req, loader)
     except training.TrainingProblem as exc:
         raise HTTPException(409, str(exc)) from exc
     return {"run_id": run_id}
 
 
 @router.get("/api/v1/admin/training", summary="Các lượt huấn luyện")
-async def training_runs(request: Request, _: Admin) -> list[dict]:
-    return await run_in_threadpool(training.list_runs, request.app.state.settings)
+async def training_runs(settings: SettingsDep, _: Admin) -> list[dict]:
+    return await run_in_threadpool(training.list_runs, settings)
 
 
 @router.get("/api/v1/admin/training/{run_id}", summary="Tiến độ và nhật ký một lượt huấn luyện")
-async def training_run(run_id: int, request: Request, _: Admin) -> dict:
-    run = await run_in_threadpool(training.run_status, request.app.state.settings, run_id)
+async def training_run(run_id: int, settings: SettingsDep, _: Admin) -> dict:
+    run = await run_in_threadpool(training.run_status, settings, run_id)
     if run is None:
         raise HTTPException(404, "Không tìm thấy lượt huấn luyện.")
     return run
 
 
 @router.get("/api/v1/admin/models", summary="Sổ đăng ký mô hình / model registry")
-async def models(request: Request, _: Admin) -> dict:
-    versions = await in_db(request, lambda s: [training.version_dict(v) for v in training.list_versions(s)])
-    running = await run_in_threadpool(loader(request).running_model)
+async def models(database: DatabaseDep, loader: ModelLoaderDep, _: Admin) -> dict:
+    versions = await in_db(database, lambda s: [training.version_dict(v) for v in training.list_versions(s)])
+    running = await run_in_threadpool(loader.running_model)
     return {"running": running, "versions": versions}
 
 
 @router.post("/api/v1/admin/models/rollback", summary="Quay lại mô hình trước / roll back")
-async def rollback(request: Request, principal: Admin) -> dict:
+async def rollback(settings: SettingsDep, loader: ModelLoaderDep, principal: Admin) -> dict:
     try:
-        version = await run_in_threadpool(lambda: training.rollback(request.app.state.settings, loader(request),
+        version = await run_in_threadpool(lambda: training.rollback(settings, loader,
                                                                     actor=principal.username))
     except training.TrainingProblem as exc:
         raise HTTPException(409, str(exc)) from exc
@@ -217,14 +213,14 @@ def _device_error(exc: Exception) -> HTTPException:
 
 
 @router.get("/api/v1/admin/devices", summary="Danh sách thiết bị / registered devices")
-async def devices(request: Request, _: Admin) -> list[dict]:
+async def devices(database: DatabaseDep, _: Admin) -> list[dict]:
     from motcua.devices import list_devices
 
-    return await in_db(request, lambda s: [d.to_dict() for d in list_devices(s)])
+    return await in_db(database, lambda s: [d.to_dict() for d in list_devices(s)])
 
 
 @router.post("/api/v1/admin/devices", status_code=201, summary="Đăng ký thiết bị (khóa chỉ trả về một lần)")
-async def add_device(body: DeviceIn, request: Request, principal: Admin) -> dict:
+async def add_device(body: DeviceIn, database: DatabaseDep, principal: Admin) -> dict:
     from motcua.devices import DeviceError
     from motcua.devices import add_device as register
 
@@ -235,11 +231,11 @@ async def add_device(body: DeviceIn, request: Request, principal: Admin) -> dict
             raise _device_error(exc) from exc
         return {"device": device.to_dict(), "key": key}
 
-    return await in_db(request, work)
+    return await in_db(database, work)
 
 
 @router.post("/api/v1/admin/devices/{device_id}/revoke", summary="Thu hồi khóa thiết bị")
-async def revoke_device(device_id: int, request: Request, principal: Admin) -> dict:
+async def revoke_device(device_id: int, database: DatabaseDep, principal: Admin) -> dict:
     from motcua.devices import DeviceError
     from motcua.devices import revoke_device as revoke
 
@@ -249,4 +245,4 @@ async def revoke_device(device_id: int, request: Request, principal: Admin) -> d
         except DeviceError as exc:
             raise _device_error(exc) from exc
 
-    return await in_db(request, work)
+    return await in_db(database, work)

@@ -24,13 +24,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from bot.auth import Admin, Staff, record_audit
+from bot.deps import DatabaseDep, SettingsDep
 from bot.routes.staff import page
 from knowledge_base import curation
 from knowledge_base.curation import ChangeResult, EntityKind
 from knowledge_base.ingest import check_docx
-from knowledge_base.legal import MAX_FILE_BYTES, LegalFileError
-from motcua.db import session_scope
+from knowledge_base.legal_files import MAX_FILE_BYTES, LegalFileError
+from motcua.db import Database
 from motcua.index_refresh import REFRESH_TIMEOUT_S, request_refresh
+from motcua.settings import Settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["curation"])
@@ -41,13 +43,12 @@ COLLECTION_PATTERN = "^(procedures|synonyms|faq|legal)$"
 MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and headers around the file
 
 
-async def in_db(request: Request, work):
+async def in_db(database: Database, work):
     """Run ``work(session)`` in one transaction off the event loop; curation errors become 404/409/422
     (a refused upload is re-raised for the upload route to answer)."""
-    url = request.app.state.settings.sqlalchemy_url
 
     def run():
-        with session_scope(url) as session:
+        with database.session() as session:
             return work(session)
 
     try:
@@ -64,14 +65,14 @@ async def in_db(request: Request, work):
 
 # --- the index in the action server ------------------------------------------------------------
 
-async def refresh_index(request: Request) -> dict[str, Any]:
+async def refresh_index(settings: Settings) -> dict[str, Any]:
     """Ask the action server to catch up with the database; what happened, in Vietnamese."""
-    return await request_refresh(request.app.state.settings, REFRESH_TIMEOUT_S)
+    return await request_refresh(settings, REFRESH_TIMEOUT_S)
 
 
-async def _answer(request: Request, result: ChangeResult, status_code: int = 200) -> JSONResponse:
+async def _answer(settings: Settings, result: ChangeResult, status_code: int = 200) -> JSONResponse:
     body = result.to_dict()
-    body["index"] = await refresh_index(request) if result.changed else {"updated": False,
+    body["index"] = await refresh_index(settings) if result.changed else {"updated": False,
                                                                          "message": "Không có gì thay đổi."}
     return JSONResponse(body, status_code=status_code)
 
@@ -82,7 +83,8 @@ def _audit(session, principal, action: str, result: ChangeResult, before: Any = 
 
 
 async def _change(
-    request: Request, principal, action: str, change: Callable[[Any], ChangeResult], status_code: int = 200
+    database: Database, settings: Settings, principal, action: str, change: Callable[[Any], ChangeResult],
+    status_code: int = 200,
 ) -> JSONResponse:
     """Apply ``change(session)`` in the database, audit it as ``action`` in the same transaction, answer."""
 
@@ -91,14 +93,14 @@ async def _change(
         _audit(session, principal, action, result)
         return result
 
-    return await _answer(request, await in_db(request, work), status_code)
+    return await _answer(settings, await in_db(database, work), status_code)
 
 
 # --- the page ----------------------------------------------------------------------------------
 
 @router.get("/staff/kb", response_class=HTMLResponse, summary="Cơ sở tri thức / knowledge base curation page")
-async def kb_page(request: Request, _: Staff) -> HTMLResponse:
-    return page(request, "kb.html")
+async def kb_page(settings: SettingsDep, _: Staff) -> HTMLResponse:
+    return page(settings, "kb.html")
 
 
 # --- procedures --------------------------------------------------------------------------------
@@ -110,16 +112,17 @@ class ProcedureIn(BaseModel):
 
 
 @router.get("/api/v1/kb/procedures", summary="Tìm thủ tục (mã, tên, có dấu hoặc không dấu)")
-async def search_procedures(request: Request, _: Staff, q: str = Query("", max_length=200),
+async def search_procedures(database: DatabaseDep, _: Staff, q: str = Query("", max_length=200),
                             limit: int = Query(curation.SEARCH_LIMIT, ge=1, le=200)) -> list[dict]:
-    found = await in_db(request, lambda s: curation.search_procedures(s, q, limit))
+    found = await in_db(database, lambda s: curation.search_procedures(s, q, limit))
     return [vars(p) for p in found]
 
 
 @router.post("/api/v1/kb/procedures", status_code=201, summary="Tạo thủ tục mới (quản trị viên)")
-async def create_procedure(body: ProcedureIn, request: Request, principal: Admin) -> JSONResponse:
+async def create_procedure(body: ProcedureIn, database: DatabaseDep, settings: SettingsDep,
+                           principal: Admin) -> JSONResponse:
     return await _change(
-        request, principal, "kb.procedure.create",
+        database, settings, principal, "kb.procedure.create",
         lambda session: curation.create_procedure(
             session, body.procedure, actor=principal.username, reason=body.reason
         ),
@@ -128,12 +131,13 @@ async def create_procedure(body: ProcedureIn, request: Request, principal: Admin
 
 
 @router.get("/api/v1/kb/procedures/{code}", summary="Một thủ tục, với phiên bản hiện tại")
-async def get_procedure(code: str, request: Request, _: Staff) -> dict:
-    return vars(await in_db(request, lambda s: curation.get_procedure_detail(s, code)))
+async def get_procedure(code: str, database: DatabaseDep, _: Staff) -> dict:
+    return vars(await in_db(database, lambda s: curation.get_procedure_detail(s, code)))
 
 
 @router.put("/api/v1/kb/procedures/{code}", summary="Sửa thủ tục (lưu một phiên bản mới)")
-async def update_procedure(code: str, body: ProcedureIn, request: Request, principal: Staff) -> JSONResponse:
+async def update_procedure(code: str, body: ProcedureIn, database: DatabaseDep, settings: SettingsDep,
+                           principal: Staff) -> JSONResponse:
     def work(session):
         before = curation.get_procedure_detail(session, code).procedure
         result = curation.update_procedure(session, code, body.procedure, actor=principal.username,
@@ -141,7 +145,7 @@ async def update_procedure(code: str, body: ProcedureIn, request: Request, princ
         _audit(session, principal, "kb.procedure.update", result, before)
         return result
 
-    return await _answer(request, await in_db(request, work))
+    return await _answer(settings, await in_db(database, work))
 
 
 # --- synonyms ----------------------------------------------------------------------------------
@@ -153,14 +157,15 @@ class SynonymIn(BaseModel):
 
 
 @router.get("/api/v1/kb/synonyms", summary="Từ đồng nghĩa")
-async def synonyms(request: Request, _: Staff, q: str = Query("", max_length=200)) -> list[dict]:
-    return [vars(s) for s in await in_db(request, lambda s: curation.list_synonym_items(s, q))]
+async def synonyms(database: DatabaseDep, _: Staff, q: str = Query("", max_length=200)) -> list[dict]:
+    return [vars(s) for s in await in_db(database, lambda s: curation.list_synonym_items(s, q))]
 
 
 @router.post("/api/v1/kb/synonyms", status_code=201, summary="Thêm từ đồng nghĩa")
-async def add_synonym(body: SynonymIn, request: Request, principal: Staff) -> JSONResponse:
+async def add_synonym(body: SynonymIn, database: DatabaseDep, settings: SettingsDep,
+                      principal: Staff) -> JSONResponse:
     return await _change(
-        request, principal, "kb.synonym.add",
+        database, settings, principal, "kb.synonym.add",
         lambda session: curation.add_synonym(
             session, body.phrase, body.canonical, actor=principal.username, reason=body.reason
         ),
@@ -169,9 +174,10 @@ async def add_synonym(body: SynonymIn, request: Request, principal: Staff) -> JS
 
 
 @router.put("/api/v1/kb/synonyms/{synonym_id}", summary="Sửa từ đồng nghĩa")
-async def update_synonym(synonym_id: int, body: SynonymIn, request: Request, principal: Staff) -> JSONResponse:
+async def update_synonym(synonym_id: int, body: SynonymIn, database: DatabaseDep, settings: SettingsDep,
+                         principal: Staff) -> JSONResponse:
     return await _change(
-        request, principal, "kb.synonym.update",
+        database, settings, principal, "kb.synonym.update",
         lambda session: curation.update_synonym(
             session, synonym_id, body.phrase, body.canonical, actor=principal.username, reason=body.reason
         ),
@@ -179,9 +185,10 @@ async def update_synonym(synonym_id: int, body: SynonymIn, request: Request, pri
 
 
 @router.delete("/api/v1/kb/synonyms/{synonym_id}", summary="Xóa từ đồng nghĩa (khôi phục được)")
-async def delete_synonym(synonym_id: int, request: Request, principal: Staff) -> JSONResponse:
+async def delete_synonym(synonym_id: int, database: DatabaseDep, settings: SettingsDep,
+                         principal: Staff) -> JSONResponse:
     return await _change(
-        request, principal, "kb.synonym.delete",
+        database, settings, principal, "kb.synonym.delete",
         lambda session: curation.delete_synonym(session, synonym_id, actor=principal.username),
     )
 
@@ -196,14 +203,14 @@ class FaqIn(BaseModel):
 
 
 @router.get("/api/v1/kb/faq", summary="Câu hỏi thường gặp")
-async def faq(request: Request, _: Staff, q: str = Query("", max_length=200)) -> list[dict]:
-    return [vars(f) for f in await in_db(request, lambda s: curation.list_faq_items(s, q))]
+async def faq(database: DatabaseDep, _: Staff, q: str = Query("", max_length=200)) -> list[dict]:
+    return [vars(f) for f in await in_db(database, lambda s: curation.list_faq_items(s, q))]
 
 
 @router.post("/api/v1/kb/faq", status_code=201, summary="Thêm câu hỏi thường gặp")
-async def add_faq(body: FaqIn, request: Request, principal: Staff) -> JSONResponse:
+async def add_faq(body: FaqIn, database: DatabaseDep, settings: SettingsDep, principal: Staff) -> JSONResponse:
     return await _change(
-        request, principal, "kb.faq.add",
+        database, settings, principal, "kb.faq.add",
         lambda session: curation.add_faq_entry(
             session, body.question, body.answer, body.procedures, actor=principal.username, reason=body.reason
         ),
@@ -212,9 +219,10 @@ async def add_faq(body: FaqIn, request: Request, principal: Staff) -> JSONRespon
 
 
 @router.put("/api/v1/kb/faq/{faq_id}", summary="Sửa câu hỏi thường gặp")
-async def update_faq(faq_id: int, body: FaqIn, request: Request, principal: Staff) -> JSONResponse:
+async def update_faq(faq_id: int, body: FaqIn, database: DatabaseDep, settings: SettingsDep,
+                     principal: Staff) -> JSONResponse:
     return await _change(
-        request, principal, "kb.faq.update",
+        database, settings, principal, "kb.faq.update",
         lambda session: curation.update_faq_entry(
             session, faq_id, body.question, body.answer, body.procedures,
             actor=principal.username, reason=body.reason,
@@ -223,9 +231,10 @@ async def update_faq(faq_id: int, body: FaqIn, request: Request, principal: Staf
 
 
 @router.delete("/api/v1/kb/faq/{faq_id}", summary="Xóa câu hỏi thường gặp (khôi phục được)")
-async def delete_faq(faq_id: int, request: Request, principal: Staff) -> JSONResponse:
+async def delete_faq(faq_id: int, database: DatabaseDep, settings: SettingsDep,
+                     principal: Staff) -> JSONResponse:
     return await _change(
-        request, principal, "kb.faq.delete",
+        database, settings, principal, "kb.faq.delete",
         lambda session: curation.delete_faq_entry(session, faq_id, actor=principal.username),
     )
 
@@ -233,17 +242,18 @@ async def delete_faq(faq_id: int, request: Request, principal: Staff) -> JSONRes
 # --- legal documents ---------------------------------------------------------------------------
 
 @router.get("/api/v1/kb/legal", summary="Văn bản pháp luật đã nạp")
-async def legal_documents(request: Request, _: Staff) -> list[dict]:
-    return [vars(d) for d in await in_db(request, curation.list_legal_documents)]
+async def legal_documents(database: DatabaseDep, _: Staff) -> list[dict]:
+    return [vars(d) for d in await in_db(database, curation.list_legal_documents)]
 
 
 @router.get("/api/v1/kb/legal/{document_id}", summary="Một văn bản pháp luật")
-async def legal_document(document_id: int, request: Request, _: Staff) -> dict:
-    return vars(await in_db(request, lambda s: curation.get_legal_document(s, document_id)))
+async def legal_document(document_id: int, database: DatabaseDep, _: Staff) -> dict:
+    return vars(await in_db(database, lambda s: curation.get_legal_document(s, document_id)))
 
 
 @router.put("/api/v1/kb/legal/{document_id}", summary="Sửa thông tin văn bản (tên, ngày, thay thế)")
-async def update_legal(document_id: int, body: dict[str, Any], request: Request, principal: Staff) -> JSONResponse:
+async def update_legal(document_id: int, body: dict[str, Any], database: DatabaseDep,
+                       settings: SettingsDep, principal: Staff) -> JSONResponse:
     def work(session):
         changes = {k: v for k, v in body.items() if k != "reason"}
         result = curation.update_legal_metadata(session, document_id, changes, actor=principal.username,
@@ -251,7 +261,7 @@ async def update_legal(document_id: int, body: dict[str, Any], request: Request,
         _audit(session, principal, "kb.legal.update", result)
         return result
 
-    return await _answer(request, await in_db(request, work))
+    return await _answer(settings, await in_db(database, work))
 
 
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -262,7 +272,8 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
 
 @router.post("/api/v1/kb/legal/upload", status_code=201, summary="Tải lên văn bản pháp luật (.md .txt .pdf .docx .html)",
              openapi_extra=UPLOAD_BODY)
-async def upload_legal(request: Request, principal: Staff) -> JSONResponse:
+async def upload_legal(request: Request, database: DatabaseDep, settings: SettingsDep,
+                       principal: Staff) -> JSONResponse:
     """The file is read here, after ``Staff`` has checked the signed-in staff member: declared as a
     ``File()`` parameter, FastAPI would read and parse the whole body before any dependency ran.
     The body limit (:mod:`bot.limits`) has already refused anything over the file limit."""
@@ -288,12 +299,12 @@ async def upload_legal(request: Request, principal: Staff) -> JSONResponse:
         return report
 
     try:
-        report = await in_db(request, work)
+        report = await in_db(database, work)
     except curation.UploadRefused as exc:  # nothing was written
         return _refused(exc.kind, str(exc))
     body = report.to_dict()
     body["stored"] = True
-    body["index"] = await refresh_index(request)
+    body["index"] = await refresh_index(settings)
     return JSONResponse(body, status_code=201)
 
 
@@ -322,22 +333,23 @@ def _refused(kind: str, message: str) -> JSONResponse:
 # --- history and revert ------------------------------------------------------------------------
 
 @router.get("/api/v1/kb/history", summary="Các thay đổi gần đây của cán bộ")
-async def history(request: Request, _: Staff, kind: str = Query("", pattern="^(|procedure|synonym|faq|legal)$"),
+async def history(database: DatabaseDep, _: Staff,
+                  kind: str = Query("", pattern="^(|procedure|synonym|faq|legal)$"),
                   limit: int = Query(50, ge=1, le=500)) -> list[dict]:
-    found = await in_db(request, lambda s: curation.recent_revisions(s, kind or None, limit))
+    found = await in_db(database, lambda s: curation.recent_revisions(s, kind or None, limit))
     return [r.to_dict() for r in found]
 
 
 @router.get("/api/v1/kb/{collection}/{key}/revisions", summary="Lịch sử phiên bản (ai, khi nào, trước/sau)")
-async def revisions(request: Request, _: Staff, key: str,
+async def revisions(database: DatabaseDep, _: Staff, key: str,
                     collection: str = Path(..., pattern=COLLECTION_PATTERN)) -> list[dict]:
     kind = COLLECTIONS[collection]
-    return [r.to_dict() for r in await in_db(request, lambda s: curation.list_revisions(s, kind, key))]
+    return [r.to_dict() for r in await in_db(database, lambda s: curation.list_revisions(s, kind, key))]
 
 
 @router.post("/api/v1/kb/{collection}/{key}/revisions/{revision_id}/revert",
              summary="Khôi phục về một phiên bản (ghi thành phiên bản mới)")
-async def revert(request: Request, principal: Staff, key: str, revision_id: int,
+async def revert(database: DatabaseDep, settings: SettingsDep, principal: Staff, key: str, revision_id: int,
                  collection: str = Path(..., pattern=COLLECTION_PATTERN),
                  to: str = Query("after", pattern="^(after|before)$",
                                  description="after: về phiên bản này; before: hoàn tác thay đổi này")
@@ -349,9 +361,9 @@ async def revert(request: Request, principal: Staff, key: str, revision_id: int,
         _audit(session, principal, f"kb.{kind}.revert", result)
         return result
 
-    return await _answer(request, await in_db(request, work))
+    return await _answer(settings, await in_db(database, work))
 
 
 @router.post("/api/v1/kb/index/refresh", summary="Yêu cầu trợ lý cập nhật chỉ mục tìm kiếm ngay")
-async def refresh(request: Request, _: Staff) -> dict:
-    return await refresh_index(request)
+async def refresh(settings: SettingsDep, _: Staff) -> dict:
+    return await refresh_index(settings)

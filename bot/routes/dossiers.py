@@ -27,8 +27,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.auth import Principal, require_staff
+from bot.deps import ClientIP, DossiersDep, LookupGuardDep, SettingsDep
 from bot.routes.pages import STATIC
-from bot.security import client_ip
 from motcua.dossiers.attachments import prepare_attachment, too_large
 from motcua.dossiers.errors import DossierError, DossierNotFound
 from motcua.dossiers.guard import LookupGuard, throttled_text
@@ -54,31 +54,8 @@ FACTOR_HEADERS = {"pin": "x-lookup-pin", "cccd": "x-applicant-cccd", "phone": "x
 """Where a citizen's upload may carry its second factor, so it is checked before the body is read."""
 
 
-def dossier_service(request: Request) -> DossierService:
-    """One service per app, built on first use from the app's settings.
-
-    A deployment (or a test) may put its own ``dossier_notifier`` or ``dossier_service``
-    on ``app.state`` beforehand.
-    """
-    state = request.app.state
-    service = getattr(state, "dossier_service", None)
-    if service is None:
-        service = DossierService.from_settings(state.settings, notifier=getattr(state, "dossier_notifier", None))
-        state.dossier_service = service
-    return service
-
-
-def lookup_guard(request: Request) -> LookupGuard:
-    """One throttle per app (``app.state.dossier_guard``; a test may put its own with a clock)."""
-    state = request.app.state
-    guard = getattr(state, "dossier_guard", None)
-    if guard is None:
-        guard = state.dossier_guard = LookupGuard()
-    return guard
-
-
-Service = Annotated[DossierService, Depends(dossier_service)]
-Guard = Annotated[LookupGuard, Depends(lookup_guard)]
+Service = DossiersDep
+Guard = LookupGuardDep
 
 
 def _http_error(exc: DossierError) -> HTTPException:
@@ -132,11 +109,6 @@ class ApplicantCheckIn(BaseModel):
     phone: str = Field("", max_length=40)
 
 
-def client_key(request: Request) -> str:
-    """The client a throttle counts: its IP address (behind a trusted proxy, the forwarded one)."""
-    return client_ip(request)
-
-
 def _throttled(seconds: float) -> HTTPException:
     return HTTPException(429, detail=throttled_text(seconds), headers={"Retry-After": retry_after_header(seconds)})
 
@@ -180,8 +152,7 @@ async def _verify(service: DossierService, guard: LookupGuard, client: str, code
 
 
 @router.get("/api/v1/dossiers/{code}", summary="Tình trạng hồ sơ (thông tin chung) / public dossier status")
-async def public_status(code: str, request: Request, service: Service, guard: Guard) -> Any:
-    client = client_key(request)
+async def public_status(code: str, client: ClientIP, service: Service, guard: Guard) -> Any:
     code = _guard_code(guard, client, code)
     try:
         return await run_in_threadpool(service.lookup, code)
@@ -190,8 +161,7 @@ async def public_status(code: str, request: Request, service: Service, guard: Gu
 
 
 @router.post("/api/v1/dossiers/lookup", summary="Tra cứu hồ sơ theo mã hoặc mã QR / look a dossier up")
-async def lookup(body: LookupIn, request: Request, service: Service, guard: Guard) -> Any:
-    client = client_key(request)
+async def lookup(body: LookupIn, client: ClientIP, service: Service, guard: Guard) -> Any:
     scanned = bool(body.qr and not body.code)
     code = _guard_code(guard, client, body.qr if scanned else body.code, scanned=scanned)
     try:
@@ -208,14 +178,13 @@ async def lookup(body: LookupIn, request: Request, service: Service, guard: Guar
 
 
 @router.post("/api/v1/dossiers/{code}/receipt", summary="Giấy tiếp nhận hồ sơ (PDF) cho người nộp")
-async def citizen_receipt(code: str, body: ApplicantCheckIn, request: Request, service: Service,
-                          guard: Guard) -> Response:
-    client = client_key(request)
+async def citizen_receipt(code: str, body: ApplicantCheckIn, client: ClientIP, settings: SettingsDep,
+                          service: Service, guard: Guard) -> Response:
     code = _guard_code(guard, client, code)
     await _verify(service, guard, client, code, body.model_dump(), "Mã tra cứu hoặc số căn cước và số điện thoại "
                   "không khớp với hồ sơ này.")
     pin = "".join(ch for ch in body.pin if ch.isdigit())
-    data = await _call(service.receipt_pdf, code, center_name=request.app.state.settings.center_name,
+    data = await _call(service.receipt_pdf, code, center_name=settings.center_name,
                        lookup_pin=pin if await run_in_threadpool(service.verify_applicant, code, pin=pin) else "")
     return _pdf(data, f"giay-tiep-nhan-{code}.pdf")
 
@@ -255,9 +224,8 @@ def _factors(request: Request) -> dict[str, str]:
 
 @router.post("/api/v1/dossiers/{code}/attachments", status_code=201,
              summary="Người dân gửi giấy tờ (ảnh JPEG/PNG hoặc PDF) / citizen uploads documents")
-async def citizen_upload(code: str, request: Request, service: Service, guard: Guard) -> Any:
+async def citizen_upload(code: str, request: Request, client: ClientIP, service: Service, guard: Guard) -> Any:
     """The applicant is checked (headers, or the fields before the first file) before any file is read."""
-    client = client_key(request)
     code = _guard_code(guard, client, code)
     refusal = ("Mã tra cứu hoặc số căn cước và số điện thoại không khớp với hồ sơ này, "
                "nên chưa nhận được giấy tờ.")
@@ -288,12 +256,12 @@ async def staff_actor(principal: SignedIn) -> str:
 Actor = Annotated[str, Depends(staff_actor)]
 
 
-async def staff_center(principal: SignedIn, request: Request) -> str | None:
+async def staff_center(principal: SignedIn, settings: SettingsDep) -> str | None:
     """The center whose dossiers the staff member may see: theirs (default: this installation's
     ``agency_code``), or ``None`` (every center) for an admin."""
     if principal.is_admin:
         return None
-    return (principal.center_code or request.app.state.settings.agency_code).strip().upper()
+    return (principal.center_code or settings.agency_code).strip().upper()
 
 
 Center = Annotated[str | None, Depends(staff_center)]
@@ -364,8 +332,7 @@ async def desk_file(body: DeskFilingIn, actor: Actor, center: Center,
 
 
 @desk.get("/sync", summary="Đồng bộ Cổng Dịch vụ công / portal sync state")
-async def desk_sync(request: Request) -> Any:
-    settings = request.app.state.settings
+async def desk_sync(settings: SettingsDep) -> Any:
     summary = await run_in_threadpool(outbox_summary, settings.sqlalchemy_url)
     return {"pending": summary.pending, "failing": summary.failing, "delivered": summary.delivered,
             "oldest_pending_at": summary.oldest_pending_at, "last_error": summary.last_error,
@@ -414,9 +381,9 @@ async def desk_attachment(code: DeskCode, attachment_id: int, principal: SignedI
 
 
 @desk.get("/{code}/receipt.pdf", summary="In lại giấy tiếp nhận (không có mã tra cứu) / reprint the receipt")
-async def desk_receipt(code: DeskCode, request: Request, principal: SignedIn, center: Center,
+async def desk_receipt(code: DeskCode, settings: SettingsDep, principal: SignedIn, center: Center,
                        service: Service):
-    data = await _call(service.receipt_pdf, code, center_name=request.app.state.settings.center_name,
+    data = await _call(service.receipt_pdf, code, center_name=settings.center_name,
                        received_by=principal.full_name or principal.username, center=center)
     await _audit_view(service, principal, code, "receipt")
     return _pdf(data, f"giay-tiep-nhan-{code}.pdf")
@@ -424,11 +391,11 @@ async def desk_receipt(code: DeskCode, request: Request, principal: SignedIn, ce
 
 @desk.post("/{code}/receipt.pdf",
            summary="In giấy tiếp nhận với mã tra cứu mới / print the receipt with a new lookup PIN")
-async def desk_receipt_with_pin(code: DeskCode, request: Request, principal: SignedIn, center: Center,
+async def desk_receipt_with_pin(code: DeskCode, settings: SettingsDep, principal: SignedIn, center: Center,
                                 service: Service):
     """The PIN is stored hashed, so printing it means making a new one (the old one stops working)."""
     pin = await _call(service.reissue_pin, code, actor=principal.username, center=center)
-    data = await _call(service.receipt_pdf, code, center_name=request.app.state.settings.center_name,
+    data = await _call(service.receipt_pdf, code, center_name=settings.center_name,
                        received_by=principal.full_name or principal.username, lookup_pin=pin, center=center)
     await _audit_view(service, principal, code, "receipt")
     return _pdf(data, f"giay-tiep-nhan-{code}.pdf")
@@ -456,6 +423,6 @@ router.include_router(desk)
 
 
 @router.get("/staff/dossiers", response_class=HTMLResponse, include_in_schema=False)
-async def desk_page(request: Request, _: SignedIn) -> HTMLResponse:
+async def desk_page(settings: SettingsDep, _: SignedIn) -> HTMLResponse:
     html = (STATIC / "desk.html").read_text(encoding="utf-8")
-    return HTMLResponse(html.replace("{{CENTER_NAME}}", request.app.state.settings.center_name))
+    return HTMLResponse(html.replace("{{CENTER_NAME}}", settings.center_name))

@@ -6,20 +6,21 @@ import asyncio
 import time
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from motcua.db import get_engine
+from bot.deps import DatabaseDep, DialogueDep, SettingsDep
+from motcua.db import Database
 
 router = APIRouter(tags=["health"])
 
 
-def _check_database(url: str) -> dict[str, object]:
+def _check_database(database: Database) -> dict[str, object]:
     started = time.perf_counter()
     try:
-        with get_engine(url).connect() as connection:
+        with database.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
     except Exception as exc:  # report, never raise: health must answer
@@ -38,14 +39,13 @@ async def _check_actions(url: str) -> dict[str, object]:
 
 
 @router.get("/health", summary="Tình trạng hệ thống / health of each dependency")
-async def health(request: Request) -> JSONResponse:
-    settings = request.app.state.settings
+async def health(settings: SettingsDep, db: DatabaseDep, dialogue: DialogueDep) -> JSONResponse:
     database, rasa, actions = await asyncio.gather(
-        run_in_threadpool(_check_database, settings.sqlalchemy_url),
-        request.app.state.gateway.dialogue.ping(),
+        run_in_threadpool(_check_database, db),
+        dialogue.ping(),
         _check_actions(settings.action_webhook_url),
     )
-    checks = {"gateway": {"ok": True}, "database": database, "rasa": rasa, "action_server": actions}
+    checks: dict[str, dict[str, object]] = {"gateway": {"ok": True}, "database": database, "rasa": rasa, "action_server": actions}
     ok = all(check["ok"] for check in checks.values())
     body = {"status": "ok" if ok else "degraded",
             "message": "Hệ thống hoạt động bình thường" if ok else "Một số thành phần đang gặp sự cố",

@@ -22,20 +22,21 @@ import html
 import logging
 import re
 import struct
-from collections import OrderedDict
 from typing import Literal
 
 from fastapi import APIRouter, Form, Header, HTTPException, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
+from bot.deps import ChannelsDep, ClientIP, DatabaseDep, SettingsDep, SpeechDep
 from bot.devices import DEVICE_COOKIE, clear_device_cookie, device_of, set_device_cookie
-from bot.ratelimit import TokenBuckets
 from bot.routes.widget import FrameSender, forward_pushes
-from bot.security import client_ip
+from bot.security import secure_cookies
 from channels import web
 from channels.base import clean_text
+from motcua.db import Database
 from motcua.devices import Capability, DeviceView
+from motcua.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -50,27 +51,6 @@ TTS_TIMEOUT_S = 10.0
 
 
 # --- read-out ---------------------------------------------------------------------------
-
-
-class SpeechCache:
-    """Recent syntheses (the same greeting is read many times a day), bounded."""
-
-    def __init__(self, maxsize: int = 64):
-        self.maxsize = maxsize
-        self._items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
-        self.running = asyncio.Semaphore(2)  # two espeak-ng processes at most on a small machine
-        self.limits = TokenBuckets.per_minute(60, 20)
-
-    def get(self, key: tuple[str, str]) -> bytes | None:
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        return None
-
-    def put(self, key: tuple[str, str], wav: bytes) -> None:
-        self._items[key] = wav
-        if len(self._items) > self.maxsize:
-            self._items.popitem(last=False)
 
 
 def fix_wav_sizes(wav: bytes) -> bytes:
@@ -101,26 +81,17 @@ async def synthesise(command: str, voice: str, text: str) -> bytes:
     return fix_wav_sizes(out)
 
 
-def _speech(request: Request) -> SpeechCache:
-    cache = getattr(request.app.state, "speech", None)
-    if cache is None:
-        cache = request.app.state.speech = SpeechCache()
-    return cache
-
-
 class SpeechIn(BaseModel):
     text: str = Field(..., min_length=1, max_length=TTS_MAX_BODY_CHARS, description="câu cần đọc to")
 
 
 @router.post("/api/v1/tts", summary="Đọc to câu trả lời / Vietnamese read-out (WAV)",
              responses={200: {"content": {"audio/wav": {}}}})
-async def text_to_speech(body: SpeechIn, request: Request) -> Response:
-    settings = request.app.state.settings
+async def text_to_speech(body: SpeechIn, settings: SettingsDep, cache: SpeechDep, ip: ClientIP) -> Response:
     spoken = re.sub(r"\s+", " ", clean_text(body.text))[:TTS_MAX_CHARS]
     if not spoken:
         raise HTTPException(422, "Không có gì để đọc.")
-    cache = _speech(request)
-    if not cache.limits.take(client_ip(request)).allowed:
+    if not cache.limits.take(ip).allowed:
         raise HTTPException(429, "Đọc quá nhiều trong thời gian ngắn, xin thử lại sau.")
     key = (settings.tts_voice, spoken)
     wav = cache.get(key)
@@ -150,27 +121,27 @@ class DeviceEventOut(BaseModel):
 
 @router.post("/api/v1/devices/events", response_model=DeviceEventOut,
              summary="Sự kiện thiết bị kiosk / a kiosk device event (scanner)")
-async def device_event(body: DeviceEventIn, request: Request,
-                       x_device_token: str | None = Header(None)) -> DeviceEventOut:
+async def device_event(body: DeviceEventIn, request: Request, database: DatabaseDep, settings: SettingsDep,
+                       channels: ChannelsDep, x_device_token: str | None = Header(None)) -> DeviceEventOut:
     """A scan from a registered kiosk, for its own page only.
 
     The legacy shared ``MOTCUA_DEVICE_TOKEN`` (header ``X-Device-Token``) still works when
     set; the caller's address never counts (behind a reverse proxy everyone is 127.0.0.1).
     """
-    device = await device_of(request)
+    device = await device_of(database, request)
     if device is not None:
         if not device.can(Capability.EVENTS):
             raise HTTPException(403, "Thiết bị này không được gửi sự kiện quét.")
         if device.name != body.device:
             raise HTTPException(403, "Thiết bị chỉ được gửi sự kiện của chính nó.")
-    elif not _legacy_token_matches(request.app.state.settings.device_token, x_device_token):
+    elif not _legacy_token_matches(settings.device_token, x_device_token):
         raise HTTPException(401, "Cần khóa thiết bị đã đăng ký (X-Device-Key).",
                             headers={"WWW-Authenticate": "X-Device-Key"})
     data = clean_text(body.data)
     if not data:
         raise HTTPException(422, "Dữ liệu quét trống.")
     frame = {"type": "device", "event": body.event, "data": data}
-    delivered = request.app.state.channels.devices.publish(f"device:{body.device}", frame)
+    delivered = channels.devices.publish(f"device:{body.device}", frame)
     return DeviceEventOut(delivered=delivered)
 
 
@@ -178,12 +149,12 @@ def _legacy_token_matches(expected: str, given: str | None) -> bool:
     return bool(expected and given) and hmac.compare_digest(given.encode(), expected.encode())
 
 
-async def _watched_device(websocket: WebSocket) -> tuple[bool, str]:
+async def _watched_device(database: Database, websocket: WebSocket) -> tuple[bool, str]:
     """(allowed, device name) for an events socket: scans only for a page enrolled as that kiosk."""
     asked = websocket.query_params.get("device") or ""
     if asked and not re.match(DEVICE_PATTERN, asked):
         return False, ""
-    device = await device_of(websocket, websocket.cookies.get(DEVICE_COOKIE, ""))
+    device = await device_of(database, websocket, websocket.cookies.get(DEVICE_COOKIE, ""))
     if device is None or not device.can(Capability.EVENTS):
         return not asked, ""  # a plain page gets its session's notifications, never scans
     if asked and asked != device.name:
@@ -192,14 +163,13 @@ async def _watched_device(websocket: WebSocket) -> tuple[bool, str]:
 
 
 @router.websocket("/ws/kiosk/events")
-async def kiosk_events(websocket: WebSocket) -> None:
+async def kiosk_events(websocket: WebSocket, database: DatabaseDep, channels: ChannelsDep) -> None:
     session = (websocket.query_params.get("session") or "")[:64]
-    allowed, device = await _watched_device(websocket)
+    allowed, device = await _watched_device(database, websocket)
     if not session or not allowed:
         await websocket.close(code=1008)  # scans carry personal data: only the kiosk itself may listen
         return
     await websocket.accept()
-    channels = websocket.app.state.channels
     send = FrameSender(websocket)
     subscriptions = [(channels.sessions, f"kiosk:{session}", lambda m: web.render_messages(m, pushed=True))]
     if device:
@@ -234,30 +204,32 @@ ENROL_HOME = {"kiosk": "/kiosk", "board": "/board"}
 
 
 @router.get("/kiosk/enrol", response_class=HTMLResponse, summary="Đăng ký trình duyệt kiosk/bảng hiển thị")
-async def enrol_page(request: Request) -> HTMLResponse:
-    device = await device_of(request)
-    return _enrol_page(request, device, "")
+async def enrol_page(request: Request, database: DatabaseDep, settings: SettingsDep) -> HTMLResponse:
+    device = await device_of(database, request)
+    return _enrol_page(settings, device, "")
 
 
 @router.post("/kiosk/enrol", response_class=HTMLResponse, summary="Ghi khóa thiết bị vào trình duyệt này")
-async def enrol(request: Request, key: str = Form("", max_length=200), forget: str = Form("")) -> Response:
+async def enrol(request: Request, database: DatabaseDep, settings: SettingsDep, ip: ClientIP,
+                key: str = Form("", max_length=200), forget: str = Form("")) -> Response:
     """Check a pasted device key and keep it in an HttpOnly cookie of this browser; or forget it."""
+    secure = secure_cookies(request, settings.public_url)
     if forget:
-        response = _enrol_page(request, None, "Đã xóa khóa thiết bị khỏi trình duyệt này.")
-        clear_device_cookie(response, request)
+        response = _enrol_page(settings, None, "Đã xóa khóa thiết bị khỏi trình duyệt này.")
+        clear_device_cookie(response, secure=secure)
         return response
     key = key.strip()
-    device = await device_of(request, key)
+    device = await device_of(database, request, key)
     if device is None:
-        log.info("kiosk enrolment refused from %s", client_ip(request))
-        return _enrol_page(request, None, "Khóa thiết bị không đúng hoặc đã bị thu hồi.", status=403)
+        log.info("kiosk enrolment refused from %s", ip)
+        return _enrol_page(settings, None, "Khóa thiết bị không đúng hoặc đã bị thu hồi.", status=403)
     response: Response = RedirectResponse(ENROL_HOME.get(device.kind, "/kiosk/enrol"), status_code=303)
-    set_device_cookie(response, request, key)
+    set_device_cookie(response, key, secure=secure)
     return response
 
 
-def _enrol_page(request: Request, device: DeviceView | None, message: str, status: int = 200) -> HTMLResponse:
-    center = html.escape(request.app.state.settings.center_name)
+def _enrol_page(settings: Settings, device: DeviceView | None, message: str, status: int = 200) -> HTMLResponse:
+    center = html.escape(settings.center_name)
     now = (f"<p>Trình duyệt này đang là thiết bị <strong>{html.escape(device.name)}</strong> "
            f"({html.escape(device.kind)}).</p>" if device else "<p>Trình duyệt này chưa được đăng ký.</p>")
     note = f'<p class="status" role="alert">{html.escape(message)}</p>' if message else ""

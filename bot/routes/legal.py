@@ -17,30 +17,33 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from bot.deps import DatabaseDep, SettingsDep
 from knowledge_base.legal_library import ArticleView, find_article
-from motcua.db import session_scope
+from motcua.db import Database
+from motcua.settings import Settings
 
 router = APIRouter(tags=["legal"])
 
 NOT_FOUND = "Không tìm thấy điều luật này trong thư viện văn bản pháp luật của trung tâm."
 
 
-def _article(request: Request, document: str, article: str) -> ArticleView:
-    with session_scope(request.app.state.settings.sqlalchemy_url) as session:
+def _article(database: Database, document: str, article: str) -> ArticleView:
+    with database.session() as session:
         view = find_article(session, document, article)
     if view is None:
         raise HTTPException(status_code=404, detail=NOT_FOUND)
     return view
 
 
-def _public_url(request: Request, path: str) -> str:
-    base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
+def _public_url(settings: Settings, request: Request, path: str) -> str:
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
     return f"{base}{path}"
 
 
 @router.get("/api/v1/legal/{document}/articles/{article}", summary="Một điều luật / one article (JSON)")
-async def article_json(request: Request, document: str, article: str) -> dict[str, Any]:
-    view = _article(request, document, article)
+async def article_json(request: Request, database: DatabaseDep, settings: SettingsDep, document: str,
+                       article: str) -> dict[str, Any]:
+    view = _article(database, document, article)
     today = date.today()
     info = view.document
     return {
@@ -71,7 +74,7 @@ async def article_json(request: Request, document: str, article: str) -> dict[st
             "text": view.text,
             "clauses": [{"number": c.number, "text": c.text, "citation": c.citation} for c in view.clauses],
         },
-        "url": _public_url(request, view.path),
+        "url": _public_url(settings, request, view.path),
     }
 
 
@@ -145,9 +148,9 @@ def _body(view: ArticleView) -> str:
     response_class=HTMLResponse,
     summary="Toàn văn một điều luật / one article, readable on a kiosk",
 )
-async def article_page(request: Request, document: str, article: str) -> HTMLResponse:
+async def article_page(database: DatabaseDep, document: str, article: str) -> HTMLResponse:
     try:
-        view = _article(request, document, article)
+        view = _article(database, document, article)
     except HTTPException:
         page = _PAGE.format(
             title="Không tìm thấy",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse
+
+from bot.deps import SettingsDep
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 
@@ -18,6 +20,6 @@ async def home() -> RedirectResponse:
 
 
 @router.get("/kiosk", response_class=HTMLResponse, summary="Trang kiosk / kiosk chat page")
-async def kiosk_page(request: Request) -> HTMLResponse:
+async def kiosk_page(settings: SettingsDep) -> HTMLResponse:
     html = (STATIC / "kiosk.html").read_text(encoding="utf-8")
-    return HTMLResponse(html.replace("{{CENTER_NAME}}", request.app.state.settings.center_name))
+    return HTMLResponse(html.replace("{{CENTER_NAME}}", settings.center_name))

@@ -18,7 +18,6 @@ import html
 import json
 import logging
 import re
-import threading
 from dataclasses import asdict
 from datetime import date, datetime
 
@@ -28,27 +27,22 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot import auth
+from bot.deps import ClientIP, QueueDep
 from bot.devices import AnyCaller, MayPrint, MayVoice, refuse
-from bot.ratelimit import TokenBuckets
+from bot.queue_runtime import QueueRuntime
 from bot.routes.pages import STATIC
-from bot.security import client_ip
-from devices.printer import TicketPrint, TicketPrinter, print_ticket, printer_from_url
-from devices.voice import EspeakVoice, Voice, VoiceError, spoken_call
-from motcua.db import session_scope
+from devices.printer import TicketPrint, print_ticket
+from devices.voice import VoiceError, spoken_call
 from motcua.devices import Capability
-from motcua.queue.config import CounterConfig, QueueConfig, ServiceConfig, load_queue_config, nfc
+from motcua.queue.config import CounterConfig, ServiceConfig, nfc
+from motcua.queue.models import ACTIVE
 from motcua.queue.service import (
-    CALLED,
-    SERVING,
     Board,
     CounterView,
     QueueError,
-    QueueService,
     TicketView,
     WaitEstimate,
-    seed_queue,
 )
-from motcua.settings import Settings
 from motcua.staff.accounts import Principal
 
 log = logging.getLogger(__name__)
@@ -60,8 +54,6 @@ STREAM_MAX_S = 30.0
 """A stream ends after this long and the browser reconnects at once (EventSource): the server
 never waits long for an open board when it shuts down, and proxies see fresh connections."""
 LABEL = re.compile(r"^[A-Z]\d{3,6}$")
-ANONYMOUS_TICKETS = (10, 600.0)
-"""Plain numbers anyone may take from one address: 10, refilled over 10 minutes."""
 MAX_COUNTER = 999
 """Counter numbers a request may name at all; the configured counters are checked after."""
 TOO_MANY_TICKETS = ("Ông/bà đã lấy nhiều số trong thời gian ngắn. "
@@ -69,72 +61,6 @@ TOO_MANY_TICKETS = ("Ông/bà đã lấy nhiều số trong thời gian ngắn. 
 
 
 # --- what the routes share ----------------------------------------------------------------
-
-class BoardHub:
-    """Wakes every board stream when something changed (thread-safe ``publish``)."""
-
-    def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._waiters: set[asyncio.Event] = set()
-
-    def subscribe(self) -> asyncio.Event:
-        self._loop = asyncio.get_running_loop()
-        event = asyncio.Event()
-        self._waiters.add(event)
-        return event
-
-    def unsubscribe(self, event: asyncio.Event) -> None:
-        self._waiters.discard(event)
-
-    def publish(self) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._wake)
-
-    def _wake(self) -> None:
-        for event in self._waiters:
-            event.set()
-
-
-class QueueRuntime:
-    """Everything the queue routes need, built once per app on first use."""
-
-    def __init__(self, settings: Settings, config: QueueConfig | None = None, service: QueueService | None = None,
-                 printer: TicketPrinter | None = None, voice: Voice | None = None):
-        self.settings = settings
-        self.config = config or load_queue_config()
-        self.service = service or QueueService(self.config)
-        self.printer = printer if printer is not None else printer_from_url(settings.printer_url)
-        self.voice = voice or EspeakVoice(settings.data_dir / "voice")
-        self.hub = BoardHub()
-        burst, seconds = ANONYMOUS_TICKETS
-        self.anonymous_tickets = TokenBuckets(burst / seconds, burst)
-        self.url = settings.sqlalchemy_url
-        with session_scope(self.url) as session:
-            if seed_queue(session, self.config):
-                log.info("queue: services and counters loaded from the configuration file")
-
-    @property
-    def public_url(self) -> str:
-        return (self.settings.public_url or f"http://{self.settings.host}:{self.settings.gateway_port}").rstrip("/")
-
-    def status_url(self, token: str) -> str:
-        return f"{self.public_url}/queue/ticket/{token}"
-
-
-_RUNTIME_LOCK = threading.Lock()
-
-
-def get_runtime(request: Request) -> QueueRuntime:
-    state = request.app.state
-    runtime = getattr(state, "queue", None)
-    if runtime is None:
-        with _RUNTIME_LOCK:
-            runtime = getattr(state, "queue", None)
-            if runtime is None:
-                runtime = state.queue = QueueRuntime(state.settings)
-    return runtime
-
 
 async def require_staff(principal: Principal = Depends(auth.require_staff)) -> str:
     """A signed-in staff member or admin; the queue records operations as ``staff:<username>``."""
@@ -271,17 +197,16 @@ def board_json(board: Board) -> dict:
 # --- pages ----------------------------------------------------------------------------------
 
 @router.get("/board", response_class=HTMLResponse, summary="Bảng hiển thị số thứ tự / display board")
-def board_page(request: Request) -> HTMLResponse:
+def board_page(runtime: QueueDep) -> HTMLResponse:
     page = (STATIC / "board.html").read_text(encoding="utf-8")
-    page = page.replace("{{TIMEZONE}}", html.escape(get_runtime(request).config.timezone))
-    return HTMLResponse(page.replace("{{CENTER_NAME}}", html.escape(request.app.state.settings.center_name)))
+    page = page.replace("{{TIMEZONE}}", html.escape(runtime.config.timezone))
+    return HTMLResponse(page.replace("{{CENTER_NAME}}", html.escape(runtime.settings.center_name)))
 
 
 @router.get("/queue/ticket/{token}", response_class=HTMLResponse, summary="Trang tình trạng một số thứ tự")
-def ticket_page(token: str, request: Request) -> HTMLResponse:
-    runtime = get_runtime(request)
+def ticket_page(token: str, runtime: QueueDep) -> HTMLResponse:
     try:
-        with session_scope(runtime.url) as session:
+        with runtime.database.session() as session:
             ticket = runtime.service.ticket(session, token)
             ahead = runtime.service.people_ahead(session, ticket)
     except QueueError as exc:
@@ -311,9 +236,8 @@ def _page(title: str, body: str, runtime: QueueRuntime, refresh: int = 0) -> str
 # --- public API -----------------------------------------------------------------------------
 
 @router.get("/api/v1/queue/services", summary="Các dịch vụ đang cấp số / services taking numbers")
-def list_services(request: Request) -> list[dict]:
-    runtime = get_runtime(request)
-    with session_scope(runtime.url) as session:
+def list_services(runtime: QueueDep) -> list[dict]:
+    with runtime.database.session() as session:
         result = []
         for service in runtime.service.services(session):
             estimate = runtime.service.estimate(session, service.code)
@@ -324,13 +248,13 @@ def list_services(request: Request) -> list[dict]:
 
 
 @router.get("/api/v1/queue/priorities", summary="Các nhóm ưu tiên / priority categories")
-def list_priorities(request: Request) -> list[dict]:
-    return [{"code": p.code, "name": p.name, "weight": p.weight} for p in get_runtime(request).config.priorities]
+def list_priorities(runtime: QueueDep) -> list[dict]:
+    return [{"code": p.code, "name": p.name, "weight": p.weight} for p in runtime.config.priorities]
 
 
 def _issue(runtime: QueueRuntime, body: IssueIn, channel: str, sender_id: str | None, actor: str) -> IssueOut:
     try:
-        with session_scope(runtime.url) as session:
+        with runtime.database.session() as session:
             issued = runtime.service.issue(session, nfc(body.service).upper(), channel=channel, sender_id=sender_id,
                                            phone=body.phone, priority=body.priority, actor=actor)
     except (QueueError, ValueError) as exc:
@@ -345,7 +269,7 @@ def _issue(runtime: QueueRuntime, body: IssueIn, channel: str, sender_id: str | 
             status_url=runtime.status_url(ticket.token), priority_name=ticket.priority_name))
         printed, print_message = outcome.printed, outcome.message
         if not outcome.printed and runtime.printer is not None:
-            with session_scope(runtime.url) as session:
+            with runtime.database.session() as session:
                 runtime.service.record(session, "print_failed", ticket, actor=channel, message=outcome.message)
     runtime.hub.publish()
     message = f"Số thứ tự của ông/bà: {ticket.label} — {ticket.service_name}. {estimate.describe()}"
@@ -354,28 +278,26 @@ def _issue(runtime: QueueRuntime, body: IssueIn, channel: str, sender_id: str | 
 
 
 @router.post("/api/v1/queue/tickets", response_model=IssueOut, summary="Lấy số thứ tự tại kiosk / take a number")
-def issue_at_kiosk(body: IssueIn, request: Request, caller: AnyCaller) -> IssueOut:
+def issue_at_kiosk(body: IssueIn, runtime: QueueDep, caller: AnyCaller, ip: ClientIP) -> IssueOut:
     """Anyone may take a plain number; a priority group or paper needs a registered device or staff.
 
     A priority group jumps the line, so it is never self-declared from an unknown machine;
     anonymous callers are limited per address so nobody can empty a day's numbers.
     """
-    runtime = get_runtime(request)
     if body.priority and not caller.may(Capability.PRIORITY):
         raise refuse(caller, Capability.PRIORITY)
     if body.print and not caller.may(Capability.PRINT):
         raise refuse(caller, Capability.PRINT)
-    if caller.anonymous and not runtime.anonymous_tickets.take(client_ip(request)).allowed:
+    if caller.anonymous and not runtime.anonymous_tickets.take(ip).allowed:
         raise HTTPException(429, TOO_MANY_TICKETS, headers={"Retry-After": "60"})
     wanted = body.model_copy(update={"print": caller.may(Capability.PRINT) if body.print is None else body.print})
     return _issue(runtime, wanted, "kiosk", None, caller.actor)
 
 
 @router.get("/api/v1/queue/tickets/{token}", response_model=TicketOut, summary="Tình trạng một số thứ tự")
-def ticket_status(token: str, request: Request) -> TicketOut:
-    runtime = get_runtime(request)
+def ticket_status(token: str, runtime: QueueDep) -> TicketOut:
     try:
-        with session_scope(runtime.url) as session:
+        with runtime.database.session() as session:
             ticket = runtime.service.ticket(session, token)
             return TicketOut.of(ticket, runtime, runtime.service.people_ahead(session, ticket))
     except QueueError as exc:
@@ -383,10 +305,9 @@ def ticket_status(token: str, request: Request) -> TicketOut:
 
 
 @router.post("/api/v1/queue/tickets/{token}/print", summary="In lại phiếu / print a ticket again")
-def reprint(token: str, request: Request, caller: MayPrint) -> dict:
-    runtime = get_runtime(request)
+def reprint(token: str, runtime: QueueDep, caller: MayPrint) -> dict:
     try:
-        with session_scope(runtime.url) as session:
+        with runtime.database.session() as session:
             ticket = runtime.service.ticket(session, token)
             estimate = runtime.service.estimate_for(session, ticket)
     except QueueError as exc:
@@ -396,24 +317,22 @@ def reprint(token: str, request: Request, caller: MayPrint) -> dict:
         ticket.issued_at.astimezone(runtime.config.zone), estimate.ahead, estimate.minutes,
         runtime.status_url(ticket.token), ticket.priority_name))
     if not outcome.printed and runtime.printer is not None:
-        with session_scope(runtime.url) as session:
+        with runtime.database.session() as session:
             runtime.service.record(session, "print_failed", ticket, actor=caller.actor, message=outcome.message)
     return {"printed": outcome.printed, "print_message": outcome.message}
 
 
 @router.get("/api/v1/queue/board", summary="Những số đang được mời / what the board shows")
-def board_snapshot(request: Request) -> dict:
-    runtime = get_runtime(request)
-    with session_scope(runtime.url) as session:
+def board_snapshot(runtime: QueueDep) -> dict:
+    with runtime.database.session() as session:
         return board_json(runtime.service.board(session))
 
 
 @router.get("/api/v1/queue/stream", summary="Luồng sự kiện của bảng hiển thị (server-sent events)")
-async def board_stream(request: Request) -> StreamingResponse:
-    runtime = await run_in_threadpool(get_runtime, request)
+async def board_stream(request: Request, runtime: QueueDep) -> StreamingResponse:
 
     def snapshot() -> dict:
-        with session_scope(runtime.url) as session:
+        with runtime.database.session() as session:
             return board_json(runtime.service.board(session))
 
     async def events():
@@ -443,14 +362,13 @@ async def board_stream(request: Request) -> StreamingResponse:
 
 
 @router.get("/api/v1/queue/voice/{label}.wav", summary="Tiếng gọi số (WAV) / the spoken call-out")
-def voice(label: str, request: Request, caller: MayVoice,
+def voice(label: str, runtime: QueueDep, caller: MayVoice,
           counter: int | None = Query(None, ge=1, le=MAX_COUNTER)) -> Response:
     """The call-out of a number called today, for the board or staff only.
 
     Each synthesis costs a process and a file, so only what the hall may really hear is
     spoken: the label and counter of a ticket being called (or served) there right now.
     """
-    runtime = get_runtime(request)
     label = label.upper()
     if not LABEL.match(label):
         raise HTTPException(404, "Số thứ tự không hợp lệ.")
@@ -466,13 +384,13 @@ def voice(label: str, request: Request, caller: MayVoice,
 def _called_at(runtime: QueueRuntime, label: str, counter: int | None) -> int:
     """The counter ``label`` is called at today (it must be ``counter`` when given), else 404."""
     try:
-        with session_scope(runtime.url) as session:
+        with runtime.database.session() as session:
             if counter is not None and counter not in {c.number for c in runtime.service.counters(session)}:
                 raise HTTPException(404, f"Không có quầy số {counter}.")
             ticket = runtime.service.ticket_by_label(session, label)
     except QueueError as exc:
         raise _refuse(exc) from exc
-    if ticket.status not in (CALLED, SERVING) or ticket.counter_number is None:
+    if ticket.status not in ACTIVE or ticket.counter_number is None:
         raise HTTPException(404, f"Số {label} hiện không được mời tới quầy nào.")
     if counter is not None and ticket.counter_number != counter:
         raise HTTPException(404, f"Số {label} không được mời tới quầy số {counter}.")
@@ -482,8 +400,8 @@ def _called_at(runtime: QueueRuntime, label: str, counter: int | None) -> int:
 # --- staff API ------------------------------------------------------------------------------
 
 @router.post("/api/v1/queue/staff/tickets", response_model=IssueOut, summary="Cán bộ cấp số / staff issues a number")
-def issue_by_staff(body: StaffIssueIn, request: Request, actor: str = Depends(require_staff)) -> IssueOut:
-    return _issue(get_runtime(request), body, body.channel or "staff", body.sender_id, actor)
+def issue_by_staff(body: StaffIssueIn, runtime: QueueDep, actor: str = Depends(require_staff)) -> IssueOut:
+    return _issue(runtime, body, body.channel or "staff", body.sender_id, actor)
 
 
 class PriorityIn(BaseModel):
@@ -492,10 +410,9 @@ class PriorityIn(BaseModel):
 
 @router.post("/api/v1/queue/tickets/{token}/priority", response_model=TicketOut,
              summary="Cán bộ xác nhận nhóm ưu tiên của một số đang chờ")
-def set_priority(token: str, body: PriorityIn, request: Request, actor: str = Depends(require_staff)) -> TicketOut:
-    runtime = get_runtime(request)
+def set_priority(token: str, body: PriorityIn, runtime: QueueDep, actor: str = Depends(require_staff)) -> TicketOut:
     try:
-        with session_scope(runtime.url) as session:
+        with runtime.database.session() as session:
             ticket = runtime.service.set_priority(session, token, body.priority, actor)
             ahead = runtime.service.people_ahead(session, ticket)
     except (QueueError, ValueError) as exc:
@@ -505,9 +422,8 @@ def set_priority(token: str, body: PriorityIn, request: Request, actor: str = De
 
 
 @router.get("/api/v1/queue/counters", response_model=list[CounterOut], summary="Các quầy và số đang phục vụ")
-def list_counters(request: Request, actor: str = Depends(require_staff)) -> list[CounterOut]:
-    runtime = get_runtime(request)
-    with session_scope(runtime.url) as session:
+def list_counters(runtime: QueueDep, actor: str = Depends(require_staff)) -> list[CounterOut]:
+    with runtime.database.session() as session:
         return [CounterOut.of(c, runtime) for c in runtime.service.counters(session)]
 
 
@@ -515,10 +431,9 @@ _OPERATIONS = {"recall", "start", "finish", "no-show", "pause", "resume"}
 
 
 @router.post("/api/v1/queue/counters/{number}/call-next", response_model=CallOut, summary="Gọi số tiếp theo")
-def call_next(number: int, request: Request, actor: str = Depends(require_staff)) -> CallOut:
-    runtime = get_runtime(request)
+def call_next(number: int, runtime: QueueDep, actor: str = Depends(require_staff)) -> CallOut:
     try:
-        with session_scope(runtime.url) as session:
+        with runtime.database.session() as session:
             result = runtime.service.call_next(session, number, actor)
     except QueueError as exc:
         raise _refuse(exc) from exc
@@ -530,10 +445,9 @@ def call_next(number: int, request: Request, actor: str = Depends(require_staff)
 
 
 @router.post("/api/v1/queue/counters/{number}/transfer", response_model=TicketOut, summary="Chuyển số sang dịch vụ/quầy khác")
-def transfer(number: int, body: TransferIn, request: Request, actor: str = Depends(require_staff)) -> TicketOut:
-    runtime = get_runtime(request)
+def transfer(number: int, body: TransferIn, runtime: QueueDep, actor: str = Depends(require_staff)) -> TicketOut:
     try:
-        with session_scope(runtime.url) as session:
+        with runtime.database.session() as session:
             ticket = runtime.service.transfer(session, number, to_service=body.service.upper() if body.service else None,
                                               to_counter=body.counter, actor=actor)
     except QueueError as exc:
@@ -543,13 +457,12 @@ def transfer(number: int, body: TransferIn, request: Request, actor: str = Depen
 
 
 @router.post("/api/v1/queue/counters/{number}/{operation}", summary="Gọi lại, bắt đầu, xong, vắng mặt, tạm dừng, mở lại")
-def counter_operation(number: int, operation: str, request: Request, actor: str = Depends(require_staff)) -> dict:
+def counter_operation(number: int, operation: str, runtime: QueueDep, actor: str = Depends(require_staff)) -> dict:
     if operation not in _OPERATIONS:
         raise HTTPException(404, f"Thao tác không có: {operation} (dùng: {', '.join(sorted(_OPERATIONS))}).")
-    runtime = get_runtime(request)
     service = runtime.service
     try:
-        with session_scope(runtime.url) as session:
+        with runtime.database.session() as session:
             if operation == "recall":
                 result = service.recall(session, number, actor)
                 body = {"ticket": TicketOut.of(result.ticket, runtime).model_dump(mode="json"),
@@ -570,12 +483,11 @@ def counter_operation(number: int, operation: str, request: Request, actor: str 
 
 
 @router.put("/api/v1/queue/services/{code}", summary="Thêm/sửa dịch vụ / create or change a service")
-def save_service(code: str, body: ServiceIn, request: Request, actor: str = Depends(require_staff)) -> dict:
-    runtime = get_runtime(request)
+def save_service(code: str, body: ServiceIn, runtime: QueueDep, actor: str = Depends(require_staff)) -> dict:
     try:
         config = ServiceConfig(code=nfc(code).upper(), prefix=nfc(body.prefix).upper(), name=nfc(body.name),
                                fields=tuple(nfc(f) for f in body.fields), minutes=body.minutes)
-        with session_scope(runtime.url) as session:
+        with runtime.database.session() as session:
             row = runtime.service.save_service(session, config, body.active, body.position, actor)
             return {"code": row.code, "prefix": row.prefix, "name": row.name, "fields": row.fields,
                     "minutes": row.minutes, "active": row.active}
@@ -584,12 +496,11 @@ def save_service(code: str, body: ServiceIn, request: Request, actor: str = Depe
 
 
 @router.put("/api/v1/queue/counters/{number}", response_model=CounterOut, summary="Thêm/sửa quầy / create or change a counter")
-def save_counter(number: int, body: CounterIn, request: Request, actor: str = Depends(require_staff)) -> CounterOut:
-    runtime = get_runtime(request)
+def save_counter(number: int, body: CounterIn, runtime: QueueDep, actor: str = Depends(require_staff)) -> CounterOut:
     try:
         config = CounterConfig(number=number, name=nfc(body.name) or f"Quầy số {number}",
                                services=tuple(nfc(s).upper() for s in body.services))
-        with session_scope(runtime.url) as session:
+        with runtime.database.session() as session:
             counter = runtime.service.save_counter(session, config, actor)
     except (QueueError, ValueError) as exc:
         raise _refuse(exc) from exc
@@ -598,15 +509,13 @@ def save_counter(number: int, body: CounterIn, request: Request, actor: str = De
 
 
 @router.get("/api/v1/queue/stats", summary="Thống kê trong ngày / statistics of a day")
-def stats(request: Request, day: date | None = None, actor: str = Depends(require_staff)) -> list[dict]:
-    runtime = get_runtime(request)
-    with session_scope(runtime.url) as session:
+def stats(runtime: QueueDep, day: date | None = None, actor: str = Depends(require_staff)) -> list[dict]:
+    with runtime.database.session() as session:
         return [asdict(s) for s in runtime.service.stats(session, day)]
 
 
 @router.get("/api/v1/queue/alerts", summary="Sự cố trong ngày (máy in) / today's printer failures")
-def alerts(request: Request, actor: str = Depends(require_staff)) -> list[dict]:
-    runtime = get_runtime(request)
-    with session_scope(runtime.url) as session:
+def alerts(runtime: QueueDep, actor: str = Depends(require_staff)) -> list[dict]:
+    with runtime.database.session() as session:
         return [{"kind": e.kind, "label": e.label, "at": e.at.isoformat(), "message": e.detail.get("message", "")}
                 for e in runtime.service.events(session, kinds=("print_failed",))]

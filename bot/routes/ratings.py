@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from bot.deps import DatabaseDep, MessageLogDep, SettingsDep
 from channels.base import clean_text
-from motcua.db import session_scope
 from motcua.staff.service import RatingInput, add_rating
 
 router = APIRouter(tags=["ratings"])
@@ -28,16 +28,15 @@ class RatingIn(BaseModel):
 
 
 @router.post("/api/v1/ratings", status_code=201, summary="Đánh giá mức độ hài lòng / rate the service")
-async def rate(body: RatingIn, request: Request) -> dict:
+async def rate(body: RatingIn, settings: SettingsDep, database: DatabaseDep, message_log: MessageLogDep) -> dict:
     if body.score is None and body.helpful is None:
         raise HTTPException(422, "Xin chọn số sao hoặc cho biết câu trả lời có hữu ích không.")
     sender_id = f"{body.channel}:{body.session}" if body.session else ""
     rating = RatingInput(kind=body.kind, score=body.score, helpful=body.helpful, channel=body.channel,
-                         sender_id=sender_id, center_code=request.app.state.settings.agency_code,
+                         sender_id=sender_id, center_code=settings.agency_code,
                          counter=body.counter, procedure_code=body.procedure_code, comment=clean_text(body.comment))
 
-    message_log = getattr(getattr(request.app.state, "gateway", None), "message_log", None)
-    if body.kind == "answer" and sender_id and message_log is not None:
+    if body.kind == "answer" and sender_id:
         # The rated answer may still be queued for the message log; the review list needs its question.
         try:
             await asyncio.wait_for(message_log.flush(), timeout=FLUSH_WAIT_S)
@@ -45,7 +44,7 @@ async def rate(body: RatingIn, request: Request) -> dict:
             pass  # a slow disk must not lose the rating; the comment stands in for the question
 
     def work() -> None:
-        with session_scope(request.app.state.settings.sqlalchemy_url) as session:
+        with database.session() as session:
             add_rating(session, rating)
 
     await run_in_threadpool(work)

@@ -21,18 +21,29 @@ from bot.auth import (
     authenticate,
     close_session,
     open_session,
-    policy,
     record_audit,
     session_token,
 )
-from bot.message_log import LogEntry
-from bot.ratelimit import SignInThrottle
+from bot.deps import (
+    AuthPolicyDep,
+    ChannelsDep,
+    ClientIP,
+    DatabaseDep,
+    MessageLogDep,
+    SettingsDep,
+    SignInThrottleDep,
+    StaffDeskDep,
+    TrainingDep,
+)
+from bot.message_log import LogEntry, MessageLog
 from bot.routes.pages import STATIC
-from bot.security import CSRF_COOKIE, client_ip, csrf_token_for, safe_next, secure_cookies
-from bot.staff_desk import RESUMED_TEXT
+from bot.security import CSRF_COOKIE, csrf_token_for, safe_next, secure_cookies
+from bot.staff_desk import RESUMED_TEXT, StaffDesk
 from channels.base import BotMessage, clean_text
+from channels.registry import Channels
 from knowledge_base.store import ProcedureRow
-from motcua.db import session_scope
+from motcua.db import Database
+from motcua.settings import Settings
 from motcua.staff import service
 from motcua.staff.dashboard import SECTIONS, VIETNAM_TZ, DateRange, build_dashboard, to_csv
 from motcua.staff.models import HandoffConversation
@@ -41,18 +52,17 @@ router = APIRouter(tags=["staff"])
 PAGES = STATIC / "staff"
 
 
-def page(request: Request, name: str) -> HTMLResponse:
+def page(settings: Settings, name: str) -> HTMLResponse:
     html = (PAGES / name).read_text(encoding="utf-8")
-    return HTMLResponse(html.replace("{{CENTER_NAME}}", request.app.state.settings.center_name),
+    return HTMLResponse(html.replace("{{CENTER_NAME}}", settings.center_name),
                         headers={"Cache-Control": "no-store"})
 
 
-async def in_db(request: Request, work):
+async def in_db(database: Database, work):
     """Run ``work(session)`` in one transaction off the event loop; review errors become 400/404."""
-    url = request.app.state.settings.sqlalchemy_url
 
     def run():
-        with session_scope(url) as session:
+        with database.session() as session:
             return work(session)
 
     try:
@@ -73,8 +83,8 @@ SIGNIN_THROTTLED = "Đăng nhập sai quá nhiều lần từ máy này. Xin th�
 
 
 @router.get("/staff/login", response_class=HTMLResponse, summary="Trang đăng nhập cán bộ / sign-in page")
-async def login_page(request: Request) -> HTMLResponse:
-    return page(request, "login.html")
+async def login_page(settings: SettingsDep) -> HTMLResponse:
+    return page(settings, "login.html")
 
 
 def _throttled(wait_s: float) -> JSONResponse:
@@ -86,10 +96,9 @@ def _throttled(wait_s: float) -> JSONResponse:
 @router.post("/api/v1/staff/login", summary="Đăng nhập / sign in",
              responses={401: {"description": "sai tên, sai mật khẩu hoặc tài khoản tạm khóa (một câu trả lời)"},
                         429: {"description": "quá nhiều lần sai từ một địa chỉ IP"}})
-async def login(body: LoginIn, request: Request) -> JSONResponse:
-    rules = policy(request)
-    throttle = SignInThrottle.of(request)
-    ip, name = client_ip(request), body.username.strip().lower()
+async def login(body: LoginIn, request: Request, database: DatabaseDep, settings: SettingsDep,
+                rules: AuthPolicyDep, throttle: SignInThrottleDep, ip: ClientIP) -> JSONResponse:
+    name = body.username.strip().lower()
     wait = throttle.wait(ip, name)
     if wait > 0:  # before any database or argon2 work: the same for every name
         return _throttled(wait)
@@ -102,7 +111,7 @@ async def login(body: LoginIn, request: Request) -> JSONResponse:
         record_audit(session, user.username, "auth.login", f"user:{user.username}")
         return (open_session(session, user, policy=rules), Principal.of(user)), None
 
-    result, error = await in_db(request, work)
+    result, error = await in_db(database, work)
     if error is not None:
         throttle.failed(ip, name)
         return JSONResponse({"detail": str(error)}, status_code=401)
@@ -110,7 +119,7 @@ async def login(body: LoginIn, request: Request) -> JSONResponse:
     token, principal = result
     response = JSONResponse({"user": _principal(principal),
                              "redirect": safe_next(body.next, "/admin" if principal.is_admin else "/staff")})
-    secure, max_age = secure_cookies(request), int(rules.session_ttl.total_seconds())
+    secure, max_age = secure_cookies(request, settings.public_url), int(rules.session_ttl.total_seconds())
     response.set_cookie(COOKIE, token, max_age=max_age, httponly=True, samesite="strict", secure=secure, path="/")
     # read by the staff pages' scripts and echoed as X-CSRF-Token (see bot/security.py)
     response.set_cookie(CSRF_COOKIE, csrf_token_for(token), max_age=max_age, httponly=False, samesite="strict",
@@ -119,10 +128,10 @@ async def login(body: LoginIn, request: Request) -> JSONResponse:
 
 
 @router.post("/api/v1/staff/logout", summary="Đăng xuất / sign out")
-async def logout(request: Request) -> JSONResponse:
+async def logout(request: Request, database: DatabaseDep) -> JSONResponse:
     token = session_token(request)
     if token:
-        await in_db(request, lambda session: close_session(session, token))
+        await in_db(database, lambda session: close_session(session, token))
     response = JSONResponse({"ok": True})
     response.delete_cookie(COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
@@ -146,18 +155,18 @@ async def staff_home(_: Staff) -> RedirectResponse:
 
 
 @router.get("/staff/unanswered", response_class=HTMLResponse, summary="Câu hỏi chưa trả lời được")
-async def unanswered_page(request: Request, _: Staff) -> HTMLResponse:
-    return page(request, "unanswered.html")
+async def unanswered_page(settings: SettingsDep, _: Staff) -> HTMLResponse:
+    return page(settings, "unanswered.html")
 
 
 @router.get("/staff/inbox", response_class=HTMLResponse, summary="Hộp thư chuyển cán bộ / handoff inbox")
-async def inbox_page(request: Request, _: Staff) -> HTMLResponse:
-    return page(request, "inbox.html")
+async def inbox_page(settings: SettingsDep, _: Staff) -> HTMLResponse:
+    return page(settings, "inbox.html")
 
 
 @router.get("/staff/dashboard", response_class=HTMLResponse, summary="Bảng số liệu / dashboard")
-async def dashboard_page(request: Request, _: Staff) -> HTMLResponse:
-    return page(request, "dashboard.html")
+async def dashboard_page(settings: SettingsDep, _: Staff) -> HTMLResponse:
+    return page(settings, "dashboard.html")
 
 
 # --- unanswered questions ------------------------------------------------------------------------
@@ -171,10 +180,10 @@ def _question(row) -> dict[str, Any]:
 
 
 @router.get("/api/v1/staff/unanswered", summary="Danh sách câu hỏi chưa trả lời được")
-async def list_unanswered(request: Request, _: Staff,
+async def list_unanswered(database: DatabaseDep, _: Staff,
                           status: str = Query("open", pattern="^(open|linked|training|faq|dismissed|all)$")
                           ) -> list[dict]:
-    return await in_db(request, lambda s: [_question(r) for r in service.list_unanswered(s, status)])
+    return await in_db(database, lambda s: [_question(r) for r in service.list_unanswered(s, status)])
 
 
 class LinkIn(BaseModel):
@@ -193,49 +202,51 @@ class FaqIn(BaseModel):
 
 
 @router.post("/api/v1/staff/unanswered/{question_id}/link", summary="Gắn với một thủ tục")
-async def link_question(question_id: int, body: LinkIn, request: Request,
+async def link_question(question_id: int, body: LinkIn, database: DatabaseDep,
                         principal: Staff) -> dict:
-    return await in_db(request, lambda s: _question(service.link_to_procedure(
+    return await in_db(database, lambda s: _question(service.link_to_procedure(
         s, question_id, body.procedure_code.strip(), actor=principal.username)))
 
 
 @router.post("/api/v1/staff/unanswered/{question_id}/training", summary="Thêm làm câu ví dụ huấn luyện")
-async def question_to_training(question_id: int, body: TrainingIn, request: Request,
-                               principal: Staff) -> dict:
-    root = getattr(request.app.state, "project_root", None)
+async def question_to_training(question_id: int, body: TrainingIn, database: DatabaseDep, settings: SettingsDep,
+                               options: TrainingDep, principal: Staff) -> dict:
+    root = options.project_root
     extra = {"project_root": root} if root else {}
-    return await in_db(request, lambda s: _question(service.add_as_training_example(
-        s, question_id, body.intent, actor=principal.username, text=clean_text(body.text), **extra)))
+    examples_file = settings.staff_nlu_file
+    return await in_db(database, lambda s: _question(service.add_as_training_example(
+        s, question_id, body.intent, actor=principal.username, examples_file=examples_file,
+        text=clean_text(body.text), **extra)))
 
 
 @router.post("/api/v1/staff/unanswered/{question_id}/faq", summary="Thêm vào mục hỏi đáp")
-async def question_to_faq(question_id: int, body: FaqIn, request: Request,
+async def question_to_faq(question_id: int, body: FaqIn, database: DatabaseDep,
                           principal: Staff) -> dict:
-    return await in_db(request, lambda s: _question(service.add_as_faq(
+    return await in_db(database, lambda s: _question(service.add_as_faq(
         s, question_id, body.answer, actor=principal.username, question=body.question,
         procedure_codes=tuple(c.strip() for c in body.procedure_codes if c.strip()))))
 
 
 @router.post("/api/v1/staff/unanswered/{question_id}/dismiss", summary="Bỏ qua")
-async def dismiss_question(question_id: int, request: Request, principal: Staff) -> dict:
-    return await in_db(request, lambda s: _question(service.dismiss(s, question_id, actor=principal.username)))
+async def dismiss_question(question_id: int, database: DatabaseDep, principal: Staff) -> dict:
+    return await in_db(database, lambda s: _question(service.dismiss(s, question_id, actor=principal.username)))
 
 
 @router.get("/api/v1/staff/intents", summary="Các ý định trong domain.yml")
-async def intents(request: Request, _: Staff) -> list[str]:
-    root = getattr(request.app.state, "project_root", None)
+async def intents(options: TrainingDep, _: Staff) -> list[str]:
+    root = options.project_root
     return service.domain_intents(root) if root else service.domain_intents()
 
 
 @router.get("/api/v1/staff/procedures", summary="Thủ tục (mã, tên) để gắn câu hỏi")
-async def procedures(request: Request, _: Staff, q: str = Query("", max_length=100)) -> list[dict]:
+async def procedures(database: DatabaseDep, _: Staff, q: str = Query("", max_length=100)) -> list[dict]:
     def work(session):
         query = select(ProcedureRow.code, ProcedureRow.name).order_by(ProcedureRow.name).limit(100)
         if q:
             query = query.where(ProcedureRow.name.ilike(f"%{q}%") | ProcedureRow.code.ilike(f"%{q}%"))
         return [{"code": code, "name": name} for code, name in session.execute(query)]
 
-    return await in_db(request, work)
+    return await in_db(database, work)
 
 
 # --- the handoff inbox -----------------------------------------------------------------------------
@@ -245,13 +256,13 @@ class ReplyIn(BaseModel):
 
 
 @router.get("/api/v1/staff/handoffs", summary="Cuộc trò chuyện chuyển cán bộ")
-async def handoffs(request: Request, _: Staff,
+async def handoffs(database: DatabaseDep, _: Staff,
                    status: str = Query("open", pattern="^(open|closed|all)$")) -> list[dict]:
-    return await in_db(request, lambda s: service.list_handoffs(s, status))
+    return await in_db(database, lambda s: service.list_handoffs(s, status))
 
 
 @router.get("/api/v1/staff/handoffs/{conversation_id}", summary="Một cuộc trò chuyện và các tin nhắn")
-async def handoff(conversation_id: int, request: Request, _: Staff) -> dict:
+async def handoff(conversation_id: int, database: DatabaseDep, _: Staff) -> dict:
     def work(session):
         row = service.get_handoff(session, conversation_id)
         messages = service.handoff_messages(session, conversation_id)
@@ -259,7 +270,7 @@ async def handoff(conversation_id: int, request: Request, _: Staff) -> dict:
                 "items": [{"direction": m.direction, "author": m.author, "text": m.text,
                            "created_at": m.created_at.isoformat()} for m in messages]}
 
-    return await in_db(request, work)
+    return await in_db(database, work)
 
 
 def _conversation_for_staff(session, conversation_id: int) -> HandoffConversation:
@@ -270,8 +281,8 @@ def _conversation_for_staff(session, conversation_id: int) -> HandoffConversatio
 
 
 @router.post("/api/v1/staff/handoffs/{conversation_id}/reply", summary="Trả lời người dân qua kênh của họ")
-async def reply(conversation_id: int, body: ReplyIn, request: Request,
-                principal: Staff) -> dict:
+async def reply(conversation_id: int, body: ReplyIn, database: DatabaseDep, desk: StaffDeskDep,
+                channels: ChannelsDep, message_log: MessageLogDep, principal: Staff) -> dict:
     text = clean_text(body.text)
     if not text:
         raise HTTPException(400, "Nội dung trả lời trống.")
@@ -282,37 +293,33 @@ async def reply(conversation_id: int, body: ReplyIn, request: Request,
         row.assigned_to = row.assigned_to or principal.username
         return row.channel, row.sender_id
 
-    channel, sender_id = await in_db(request, work)
+    channel, sender_id = await in_db(database, work)
     name = principal.full_name or principal.username
     message = BotMessage(text=f"Cán bộ {name}: {text}", custom={"staff": principal.username})
-    delivered = await _deliver(request, channel, sender_id, message)
+    delivered = await _deliver(desk, channels, message_log, channel, sender_id, message)
     return {"delivered": delivered,
             "note": "" if delivered else "Người dân hiện không kết nối; tin nhắn đã lưu trong cuộc trò chuyện."}
 
 
 @router.post("/api/v1/staff/handoffs/{conversation_id}/release", summary="Trả cuộc trò chuyện cho trợ lý ảo")
-async def release(conversation_id: int, request: Request, principal: Staff) -> dict:
+async def release(conversation_id: int, database: DatabaseDep, desk: StaffDeskDep, channels: ChannelsDep,
+                  message_log: MessageLogDep, principal: Staff) -> dict:
     def work(session):
         row = service.close_handoff(session, conversation_id, actor=principal.username)
         service.add_handoff_message(session, row, "bot", RESUMED_TEXT, author="trợ lý ảo")
         return row.channel, row.sender_id
 
-    channel, sender_id = await in_db(request, work)
-    desk = getattr(request.app.state, "staff_desk", None)
-    if desk is not None:
-        desk.release(sender_id)
-    delivered = await _deliver(request, channel, sender_id, BotMessage(RESUMED_TEXT))
+    channel, sender_id = await in_db(database, work)
+    desk.release(sender_id)
+    delivered = await _deliver(desk, channels, message_log, channel, sender_id, BotMessage(RESUMED_TEXT))
     return {"released": True, "delivered": delivered}
 
 
-async def _deliver(request: Request, channel: str, sender_id: str, message: BotMessage) -> bool:
-    """To the citizen's open page, else through the channel notifier; logged with the conversation."""
-    desk = getattr(request.app.state, "staff_desk", None)
-    notifier = getattr(getattr(request.app.state, "channels", None), "notifier", None)
-    delivered = await desk.deliver(channel, sender_id, [message], notifier) if desk is not None else False
-    message_log = getattr(request.app.state.gateway, "message_log", None)
-    if message_log is not None:
-        message_log.record(LogEntry(channel, sender_id, "out", message.text, message.to_dict(), "staff"))
+async def _deliver(desk: StaffDesk, channels: Channels, message_log: MessageLog, channel: str, sender_id: str,
+                   message: BotMessage) -> bool:
+    """To the citizen's open page, else through the citizen's channel; logged with the conversation."""
+    delivered = await desk.deliver(channel, sender_id, [message], channels)
+    message_log.record(LogEntry(channel, sender_id, "out", message.text, message.to_dict(), "staff"))
     return delivered
 
 
@@ -330,19 +337,19 @@ def _period(start: date | None, end: date | None) -> DateRange:
 
 
 @router.get("/api/v1/staff/dashboard", summary="Số liệu bảng điều khiển / dashboard figures")
-async def dashboard(request: Request, _: Staff, start: date | None = None, end: date | None = None,
+async def dashboard(database: DatabaseDep, _: Staff, start: date | None = None, end: date | None = None,
                     center: str = Query("", max_length=64)) -> dict:
     period = _period(start, end)
-    return await in_db(request, lambda s: build_dashboard(s, period, center.strip()).to_dict())
+    return await in_db(database, lambda s: build_dashboard(s, period, center.strip()).to_dict())
 
 
 @router.get("/api/v1/staff/dashboard/export.csv", summary="Xuất CSV / CSV export")
-async def dashboard_csv(request: Request, _: Staff, start: date | None = None, end: date | None = None,
+async def dashboard_csv(database: DatabaseDep, _: Staff, start: date | None = None, end: date | None = None,
                         center: str = Query("", max_length=64), section: str = Query("all")) -> Response:
     if section != "all" and section not in SECTIONS:
         raise HTTPException(400, f"Mục không hợp lệ; chọn một trong: all, {', '.join(SECTIONS)}.")
     period = _period(start, end)
-    body = await in_db(request, lambda s: to_csv(build_dashboard(s, period, center.strip()), section))
+    body = await in_db(database, lambda s: to_csv(build_dashboard(s, period, center.strip()), section))
     filename = f"motcua-{section}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -4,8 +4,8 @@ Pages from other sites may talk to it only when their origin is in ``cors_origin
 (browsers do not apply CORS to websockets, so the ``Origin`` header is checked here).
 Every socket also passes the gateway-wide Origin check (``bot/security.py``), and each
 message counts against its client IP's chat limit before the session's own.
-Notifications for the session (``channels/notify.py``) are pushed while the page is
-open, and handed over on reconnect when it was not.
+Notices for the session (``channels.web.WidgetChannel``, through the sessions hub) are
+pushed while the page is open, and handed over on reconnect when it was not.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from bot.ratelimit import ip_limited_reply, take_for_client_ip
+from bot.deps import ChannelsDep, ChatIpLimitsDep, ClientIP, GatewayDep
+from bot.ratelimit import ip_limited_reply
 from channels import kiosk, web
 
 log = logging.getLogger(__name__)
@@ -48,17 +49,16 @@ async def forward_pushes(queue: asyncio.Queue, send: FrameSender, render) -> Non
 
 
 @router.websocket("/ws/widget")
-async def widget_socket(websocket: WebSocket) -> None:
+async def widget_socket(websocket: WebSocket, channels: ChannelsDep, gateway: GatewayDep,
+                        ip_limits: ChatIpLimitsDep, ip: ClientIP) -> None:
     # Origin was checked by bot.security.SecurityMiddleware (own host, public_url, cors_origins)
     await websocket.accept()
     session = web.session_or_new(websocket.query_params.get("session"))
     sender = web.sender_id(session)
-    channels = websocket.app.state.channels
-    gateway = websocket.app.state.gateway
     send = FrameSender(websocket)
     await send({"type": "session", "session": session})
     queue = channels.sessions.subscribe(sender)
-    leave = gateway.join(sender, send.raw) if hasattr(gateway, "join") else (lambda: None)  # staff replies
+    leave = gateway.join(sender, send.raw)  # staff replies
     pusher = asyncio.create_task(forward_pushes(queue, send, lambda item: web.render_messages(item, pushed=True)))
     try:
         for messages in channels.sessions.drain(sender):
@@ -77,7 +77,7 @@ async def widget_socket(websocket: WebSocket) -> None:
                 await send({"type": "pong"})
                 continue
             await send({"type": "typing"})
-            reply = await gateway.handle(message) if take_for_client_ip(websocket).allowed else ip_limited_reply()
+            reply = await gateway.handle(message) if ip_limits.take(ip).allowed else ip_limited_reply()
             await send(web.render_messages(reply.messages))
     except (WebSocketDisconnect, RuntimeError):
         pass

@@ -1,8 +1,11 @@
 """The dossier store (hồ sơ). Plain Python: no web or dialogue framework.
 
-- :mod:`.service` — :class:`~.service.DossierService`: file a dossier (gap-free daily code,
-  due date), change its status (history, outbox, notice), look it up with privacy,
-  attachments, the receipt PDF.
+- :mod:`.service` — :class:`~.service.DossierService`, the one entry point: each call one
+  transaction, over the modules below.
+- :mod:`.filing` — the application checked; the gap-free daily code and the due date.
+- :mod:`.changes` — a status change (history, outbox) and the citizen's notice about it.
+- :mod:`.access` — the code in what a citizen typed or scanned, the second factor, centers.
+- :mod:`.records` — the application and the records built from the rows for citizens and staff.
 - :mod:`.status` — statuses, their Vietnamese names, the allowed changes.
 - :mod:`.attachments` — JPEG/PNG/PDF checked by magic bytes, merged into one PDF, SHA-256.
 - :mod:`.receipt` — Giấy tiếp nhận hồ sơ và hẹn trả kết quả (PDF, QR of the code).

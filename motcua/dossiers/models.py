@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -34,7 +35,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from motcua.db import Base, utcnow
+from motcua.db import Base, EnumText, utcnow
+from motcua.dossiers.status import DossierStatus
+
+
+class PortalEvent(StrEnum):
+    """What an outbox row tells the national portal."""
+
+    CREATED = "dossier.created"
+    STATUS_CHANGED = "dossier.status_changed"
 
 
 class DossierCounter(Base):
@@ -68,7 +77,7 @@ class DossierRow(Base):
     channel: Mapped[str] = mapped_column(String(32), default="")
     sender_id: Mapped[str] = mapped_column(String(128), default="")
     submission_kind: Mapped[str] = mapped_column(String(16), default="")
-    status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[DossierStatus] = mapped_column(EnumText(DossierStatus, 32))
     received_at: Mapped[datetime] = mapped_column()
     processing_value: Mapped[float | None] = mapped_column(default=None)
     processing_unit: Mapped[str] = mapped_column(String(16), default="")
@@ -85,7 +94,7 @@ class DossierStatusChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
     from_status: Mapped[str] = mapped_column(String(32), default="")  # "" for the first entry
-    to_status: Mapped[str] = mapped_column(String(32))
+    to_status: Mapped[DossierStatus] = mapped_column(EnumText(DossierStatus, 32))
     actor: Mapped[str] = mapped_column(String(128))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -120,7 +129,7 @@ class PortalOutboxRow(Base):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
     dossier_code: Mapped[str] = mapped_column(String(48))
     position: Mapped[int] = mapped_column(Integer)  # 1 = filed, 2… = each later change
-    event: Mapped[str] = mapped_column(String(32))  # dossier.created | dossier.status_changed
+    event: Mapped[PortalEvent] = mapped_column(EnumText(PortalEvent, 32))
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -138,7 +147,7 @@ class DossierNotification(Base):
     dossier_code: Mapped[str] = mapped_column(String(48), index=True)
     channel: Mapped[str] = mapped_column(String(32))
     sender_id: Mapped[str] = mapped_column(String(128))
-    status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[DossierStatus] = mapped_column(EnumText(DossierStatus, 32))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from motcua.db import session_scope
+from motcua.db import Database
 
 __all__ = ["DossierNotice", "MemoryNotifier", "Notifier", "RecordingNotifier"]
 
@@ -36,13 +36,13 @@ class Notifier(Protocol):
 class RecordingNotifier:
     """Records every notice in the database (table ``dossier_notifications``)."""
 
-    def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     def notify(self, notice: DossierNotice) -> None:
         from motcua.dossiers.models import DossierNotification
 
-        with session_scope(self.database_url) as session:
+        with self.database.session() as session:
             session.add(
                 DossierNotification(
                     dossier_code=notice.dossier_code,

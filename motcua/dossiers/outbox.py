@@ -26,10 +26,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from motcua.db import as_utc, session_scope, utcnow
-from motcua.dossiers.models import DossierRow, PortalOutboxRow
+from motcua.db import Database, as_utc, session_scope, shared_database, utcnow
+from motcua.dossiers.models import DossierRow, PortalEvent, PortalOutboxRow
 from motcua.dossiers.portal import PortalClient, PortalError, PortalMessage, PortalUnavailable
-from motcua.dossiers.transactions import write_session
 
 __all__ = [
     "DeliveryReport",
@@ -44,7 +43,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def add_outbox_row(session: Session, dossier: DossierRow, event: str, payload: dict[str, Any],
+def add_outbox_row(session: Session, dossier: DossierRow, event: PortalEvent, payload: dict[str, Any],
                    now: datetime) -> PortalOutboxRow:
     """Queue one message about ``dossier`` in the caller's transaction (the dossier row must be locked)."""
     dossier.event_count = (dossier.event_count or 0) + 1
@@ -96,7 +95,7 @@ class DeliveryReport:
         return self.delivered + self.failed
 
 
-def _claim(url: str, limit: int, now: datetime, policy: RetryPolicy) -> list[PortalOutboxRow]:
+def _claim(database: Database, limit: int, now: datetime, policy: RetryPolicy) -> list[PortalOutboxRow]:
     """Lease up to ``limit`` due rows, each the oldest undelivered row of its dossier."""
     earlier = aliased(PortalOutboxRow)
     head = ~select(earlier.id).where(
@@ -108,10 +107,10 @@ def _claim(url: str, limit: int, now: datetime, policy: RetryPolicy) -> list[Por
     due = select(PortalOutboxRow).where(
         PortalOutboxRow.delivered_at.is_(None), PortalOutboxRow.next_attempt_at <= now, free, head
     ).order_by(PortalOutboxRow.id).limit(limit)
-    with session_scope(url) as session:  # a plain read first: an idle poll takes no write lock
+    with database.session() as session:  # a plain read first: an idle poll takes no write lock
         if session.scalar(due.with_only_columns(PortalOutboxRow.id).limit(1)) is None:
             return []
-    with write_session(url) as session:
+    with database.write() as session:
         candidates = session.scalars(due).all()
         claimed = []
         for row in candidates:
@@ -128,23 +127,24 @@ def _claim(url: str, limit: int, now: datetime, policy: RetryPolicy) -> list[Por
     return claimed
 
 
-def _record(url: str, row_id: int, *, now: datetime, error: str | None, retry_at: datetime | None) -> None:
+def _record(database: Database, row_id: int, *, now: datetime, error: str | None,
+            retry_at: datetime | None) -> None:
     values: dict[str, Any] = {"attempts": PortalOutboxRow.attempts + 1, "locked_until": None}
     if error is None:
         values.update(delivered_at=now, last_error="")
     else:
         values.update(last_error=error[:2000], next_attempt_at=retry_at)
-    with write_session(url) as session:
+    with database.write() as session:
         session.execute(
             update(PortalOutboxRow).where(PortalOutboxRow.id == row_id).values(**values)
             .execution_options(synchronize_session=False)
         )
 
 
-def _release(url: str, row_ids: list[int]) -> None:
+def _release(database: Database, row_ids: list[int]) -> None:
     if not row_ids:
         return
-    with write_session(url) as session:
+    with database.write() as session:
         session.execute(
             update(PortalOutboxRow).where(PortalOutboxRow.id.in_(row_ids)).values(locked_until=None)
             .execution_options(synchronize_session=False)
@@ -152,7 +152,7 @@ def _release(url: str, row_ids: list[int]) -> None:
 
 
 def deliver_pending(
-    database_url: str,
+    database: Database,
     client: PortalClient,
     max_rows: int = 100,
     *,
@@ -169,7 +169,7 @@ def deliver_pending(
     policy = policy or RetryPolicy()
     delivered = failed = 0
     while delivered + failed < max_rows:
-        batch = _claim(database_url, max_rows - delivered - failed, clock(), policy)
+        batch = _claim(database, max_rows - delivered - failed, clock(), policy)
         if not batch:
             break
         for index, row in enumerate(batch):
@@ -180,18 +180,18 @@ def deliver_pending(
                 now = clock()
                 attempts = row.attempts + 1
                 retry_at = now + timedelta(seconds=policy.delay(attempts))
-                _record(database_url, row.id, now=now, error=f"{type(exc).__name__}: {exc}", retry_at=retry_at)
+                _record(database, row.id, now=now, error=f"{type(exc).__name__}: {exc}", retry_at=retry_at)
                 failed += 1
                 log.warning("outbox %s: attempt %d failed (%s), next at %s", row.idempotency_key, attempts, exc,
                             retry_at.isoformat())
                 if isinstance(exc, PortalUnavailable):
-                    _release(database_url, [r.id for r in batch[index + 1:]])
+                    _release(database, [r.id for r in batch[index + 1:]])
                     return DeliveryReport(delivered, failed, portal_unavailable=True)
             except Exception:
-                _release(database_url, [r.id for r in batch[index:]])
+                _release(database, [r.id for r in batch[index:]])
                 raise
             else:
-                _record(database_url, row.id, now=clock(), error=None, retry_at=None)
+                _record(database, row.id, now=clock(), error=None, retry_at=None)
                 delivered += 1
     return DeliveryReport(delivered, failed)
 
@@ -244,7 +244,7 @@ class OutboxWorker:
 
     def __init__(
         self,
-        database_url: str,
+        database: Database,
         client: PortalClient,
         *,
         policy: RetryPolicy | None = None,
@@ -255,7 +255,7 @@ class OutboxWorker:
             raise ValueError(f"poll_interval_s must be positive, got {poll_interval_s}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.database_url = database_url
+        self.database = database
         self.client = client
         self.policy = policy or RetryPolicy()
         self.poll_interval_s = poll_interval_s
@@ -272,7 +272,7 @@ class OutboxWorker:
 
         if not getattr(settings, "portal_url", ""):
             return None
-        return cls(settings.sqlalchemy_url, HttpPortalClient(settings.portal_url), **kwargs)
+        return cls(shared_database(settings.sqlalchemy_url), HttpPortalClient(settings.portal_url), **kwargs)
 
     @property
     def running(self) -> bool:
@@ -300,7 +300,7 @@ class OutboxWorker:
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                report = deliver_pending(self.database_url, self.client, self.batch_size, policy=self.policy)
+                report = deliver_pending(self.database, self.client, self.batch_size, policy=self.policy)
             except Exception:
                 log.exception("outbox pass failed")
                 report = DeliveryReport(portal_unavailable=True)

@@ -26,6 +26,8 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("alembic: sqlalchemy.url is not set")
     engine = get_engine(url) if url.startswith("sqlite") else None
     if engine is None:
         from sqlalchemy import create_engine

@@ -3,17 +3,71 @@
 Every staff operation writes one :class:`QueueEvent` row (statistics read them);
 numbers come from :class:`QueueDayCounter`, one row per service and day, bumped
 atomically, with the unique constraint on tickets as the last guard.
+
+A ticket's life, a counter's state and the kinds of event are string enums (:class:`~enum.StrEnum`),
+stored as their plain values (the columns are strings)::
+
+    waiting ──► called ──► serving ──► done
+                  │  └─────────────────► done      (finished without being started)
+                  └──► no_show
+    called, serving ──► waiting                    (transferred to another service or counter)
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from motcua.db import Base, utcnow
+from motcua.db import Base, EnumText, utcnow
+
+
+class TicketStatus(StrEnum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+
+    @property
+    def label(self) -> str:
+        """The name a citizen reads on the ticket's status page."""
+        return _TICKET_LABELS[self]
+
+
+_TICKET_LABELS = {TicketStatus.WAITING: "Đang chờ", TicketStatus.CALLED: "Đang được mời",
+                  TicketStatus.SERVING: "Đang được phục vụ", TicketStatus.DONE: "Đã xong",
+                  TicketStatus.NO_SHOW: "Vắng mặt khi gọi"}
+
+ACTIVE = (TicketStatus.CALLED, TicketStatus.SERVING)
+"""A counter's current ticket is in one of these."""
+
+
+class CounterStatus(StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"
+
+
+class EventKind(StrEnum):
+    """What a :class:`QueueEvent` records."""
+
+    ISSUED = "issued"
+    CALLED = "called"
+    RECALLED = "recalled"
+    STARTED = "started"
+    FINISHED = "finished"
+    NO_SHOW = "no_show"
+    TRANSFERRED = "transferred"
+    PRIORITY_SET = "priority_set"
+    NOTIFIED = "notified"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    SERVICE_SAVED = "service_saved"
+    COUNTER_SAVED = "counter_saved"
+    PRINT_FAILED = "print_failed"
 
 
 class QueueService(Base):
@@ -32,13 +86,13 @@ class QueueService(Base):
 
 
 class QueueCounter(Base):
-    """A counter (quầy); ``status`` is ``open`` or ``paused``."""
+    """A counter (quầy), open or paused."""
 
     __tablename__ = "queue_counters"
 
     number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[CounterStatus] = mapped_column(EnumText(CounterStatus, 16), default=CounterStatus.OPEN)
     priority_streak: Mapped[int] = mapped_column(Integer, default=0)  # priority calls in a row
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -67,8 +121,8 @@ class QueueDayCounter(Base):
 class QueueTicket(Base):
     """One number taken by one citizen.
 
-    ``status``: waiting → called → serving → done, or no_show; a transfer puts it back
-    to waiting for another service or a given counter (``target_counter``).
+    ``status``: see :class:`TicketStatus`; a transfer puts it back to waiting for another
+    service or a given counter (``target_counter``).
     """
 
     __tablename__ = "queue_tickets"
@@ -88,7 +142,7 @@ class QueueTicket(Base):
     label: Mapped[str] = mapped_column(String(16))  # "A012"
     priority: Mapped[str] = mapped_column(String(32), default="")  # category code, "" = ordinary
     weight: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    status: Mapped[TicketStatus] = mapped_column(EnumText(TicketStatus, 16), default=TicketStatus.WAITING)
     channel: Mapped[str] = mapped_column(String(32))  # kiosk, staff, telegram, zalo, web, rest
     sender_id: Mapped[str | None] = mapped_column(String(128), default=None)
     phone: Mapped[str | None] = mapped_column(String(20), default=None)
@@ -111,7 +165,7 @@ class QueueEvent(Base):
     __table_args__ = (Index("ix_queue_events_day_kind", "day", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))  # issued, called, recalled, started, finished, ...
+    kind: Mapped[EventKind] = mapped_column(EnumText(EventKind, 32))
     day: Mapped[date] = mapped_column(Date)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     ticket_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)

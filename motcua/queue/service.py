@@ -1,15 +1,17 @@
-"""The queue's business rules over a SQLAlchemy Session: numbering, ordering, staff operations.
+"""The queue's operations over a SQLAlchemy Session: issuing, calling, counters, configuration.
 
 Plain Python, no web framework: the gateway's routes, the Rasa action and the
 benchmark all call :class:`QueueService`, each inside its own transaction
-(``motcua.db.session_scope``); the caller commits.
+(``motcua.db.session_scope``); the caller commits. The service reads through
+:mod:`.waits` (people ahead, expected minutes) and :mod:`.board` (the display and the
+day's statistics), and answers with the dataclasses of :mod:`.views`.
 
 - **Numbers** restart each day in the centre's time zone, per service prefix
   (A001, A002…). The per-(service, day) row in ``queue_day_counters`` is bumped
-  by one atomic ``INSERT … ON CONFLICT DO UPDATE … RETURNING``; on SQLite every
-  write transaction starts with ``BEGIN IMMEDIATE`` so concurrent writers wait
-  for the lock instead of failing, and the unique (service, day, number)
-  constraint on tickets is the last guard.
+  by one atomic ``INSERT … ON CONFLICT DO UPDATE … RETURNING``; every write starts
+  with :func:`motcua.db.write_transaction` (on SQLite ``BEGIN IMMEDIATE``, so
+  concurrent writers wait for the lock instead of failing), and the unique
+  (service, day, number) constraint on tickets is the last guard.
 - **Order**: a higher priority weight first, then the earliest ticket; after
   ``anti_starvation`` priority calls in a row at a counter, that counter calls the
   earliest ordinary ticket.
@@ -21,43 +23,69 @@ benchmark all call :class:`QueueService`, each inside its own transaction
 
 from __future__ import annotations
 
-import math
 import secrets
-import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Engine, and_, bindparam, delete, event, func, or_, select
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from motcua.db import as_utc, utcnow
+from motcua.db import as_utc, utcnow, write_transaction
+from motcua.queue.board import day_events, read_board, service_names, service_stats
 from motcua.queue.config import CounterConfig, QueueConfig, ServiceConfig, nfc
 from motcua.queue.models import (
+    ACTIVE,
+    CounterStatus,
+    EventKind,
     QueueCounter,
     QueueCounterService,
     QueueDayCounter,
     QueueEvent,
     QueueNotification,
     QueueTicket,
+    TicketStatus,
 )
 from motcua.queue.models import (
     QueueService as ServiceRow,
 )
+from motcua.queue.views import (
+    Board,
+    CallResult,
+    CounterView,
+    IssuedTicket,
+    ServiceStats,
+    TicketView,
+    WaitEstimate,
+    call_announcement,
+    near_turn_text,
+    ticket_label,
+)
+from motcua.queue.waits import estimate_wait, people_ahead
+
+__all__ = [
+    "LOCAL_CHANNELS",
+    "Board",
+    "CallResult",
+    "CounterView",
+    "IssuedTicket",
+    "Notifier",
+    "OutboxNotifier",
+    "QueueError",
+    "QueueNotFound",
+    "QueueService",
+    "ServiceStats",
+    "TicketView",
+    "WaitEstimate",
+    "seed_queue",
+]
 
 Clock = Callable[[], datetime]
 
-WAITING, CALLED, SERVING, DONE, NO_SHOW = "waiting", "called", "serving", "done", "no_show"
-ACTIVE = (CALLED, SERVING)
-OPEN, PAUSED = "open", "paused"
 LOCAL_CHANNELS = frozenset({"kiosk", "staff"})
 """Tickets from these channels are not notified in chat: the citizen is in the hall."""
-HISTORY_SAMPLES = 20
-"""The rolling mean service time uses today's last this many finished tickets of the service."""
-MIN_HISTORY = 3
-"""Below this many samples the configured minutes fill the gap (a smoothed mean)."""
 
 
 class QueueError(Exception):
@@ -90,196 +118,22 @@ class OutboxNotifier:
         self.session.add(QueueNotification(channel=channel, sender_id=sender_id, text=text, created_at=utcnow()))
 
 
-@dataclass(frozen=True)
-class WaitEstimate:
-    ahead: int
-    open_counters: int
-    minutes_per_person: float
-    minutes: int
-    from_history: bool
-
-    def describe(self) -> str:
-        if self.ahead == 0:
-            return "Ông/bà sẽ được phục vụ ngay khi có quầy trống."
-        text = f"Phía trước còn {self.ahead} người, thời gian chờ dự kiến khoảng {self.minutes} phút."
-        if self.open_counters == 0:
-            text += " Hiện chưa có quầy nào mở cho dịch vụ này."
-        return text
+def _begin_write(session: Session) -> None:
+    """:func:`motcua.db.write_transaction`, refusing politely when the queue stays busy."""
+    write_transaction(session, on_busy=_busy)
 
 
-@dataclass(frozen=True)
-class TicketView:
-    id: int
-    token: str
-    label: str
-    number: int
-    day: date
-    service_code: str
-    service_name: str
-    status: str
-    channel: str
-    priority: str = ""
-    priority_name: str = ""
-    weight: int = 0
-    sender_id: str | None = None
-    phone: str | None = None
-    counter_number: int | None = None
-    target_counter: int | None = None
-    issued_at: datetime | None = None
-    called_at: datetime | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    estimated_wait_min: int | None = None
-    recalls: int = 0
-
-    @property
-    def status_text(self) -> str:
-        return STATUS_TEXT.get(self.status, self.status)
+def _busy() -> QueueError:
+    return QueueError("Hệ thống cấp số đang bận, xin thử lại sau giây lát.")
 
 
-STATUS_TEXT = {WAITING: "Đang chờ", CALLED: "Đang được mời", SERVING: "Đang được phục vụ", DONE: "Đã xong",
-               NO_SHOW: "Vắng mặt khi gọi"}
-
-
-@dataclass(frozen=True)
-class IssuedTicket:
-    ticket: TicketView
-    estimate: WaitEstimate
-
-
-@dataclass(frozen=True)
-class CallResult:
-    counter_number: int
-    ticket: TicketView | None  # None: nobody is waiting for this counter
-    previous: TicketView | None = None  # the ticket the call finished, if any
-    announcement: str = ""
-
-
-@dataclass(frozen=True)
-class BoardCall:
-    event_id: int
-    kind: str  # called | recalled
-    label: str
-    counter_number: int
-    counter_name: str
-    service_name: str
-    at: datetime
-    text: str
-
-
-@dataclass(frozen=True)
-class BoardCounter:
-    number: int
-    name: str
-    status: str
-    label: str | None
-    ticket_status: str | None
-
-
-@dataclass(frozen=True)
-class Board:
-    version: int
-    calls: list[BoardCall]
-    counters: list[BoardCounter]
-    waiting: dict[str, int]
-
-
-@dataclass(frozen=True)
-class ServiceStats:
-    service_code: str
-    service_name: str
-    issued: int
-    waiting: int
-    served: int
-    no_show: int
-    mean_wait_min: float | None
-    mean_service_min: float | None
-
-
-@dataclass
-class CounterView:
-    number: int
-    name: str
-    status: str
-    services: list[str]
-    current: TicketView | None = None
-    priority_streak: int = 0
-
-
-def call_announcement(label: str, counter_number: int) -> str:
-    """What the board shows and the voice says: «Mời số A012 đến quầy số 3»."""
-    return f"Mời số {label} đến quầy số {counter_number}"
-
-
-def ticket_label(prefix: str, number: int) -> str:
-    return f"{prefix}{number:03d}"
-
-
-WRITE_LOCK_TIMEOUT_S = 30.0
-_WRITE_LOCK_KEY = "motcua.queue.write_lock"
-_WRITE_LOCKS: dict[int, threading.Lock] = {}
-_WRITE_LOCKS_GUARD = threading.Lock()
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _release_write_lock(session: Session, transaction) -> None:
-    """The outermost transaction ended (after the real COMMIT or ROLLBACK): let the next writer in."""
-    if transaction.parent is None:
-        lock = session.info.pop(_WRITE_LOCK_KEY, None)
-        if lock is not None:
-            lock.release()
-
-
-def _engine_write_lock(engine: Engine) -> threading.Lock:
-    with _WRITE_LOCKS_GUARD:
-        return _WRITE_LOCKS.setdefault(id(engine), threading.Lock())
-
-
-def begin_write(session: Session) -> None:
-    """Start the session's transaction as a writer.
-
-    SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock now, so a
-    concurrent writer waits (``busy_timeout``) instead of failing half-way when
-    its read transaction cannot be upgraded. Threads of this process first queue
-    on a Python lock held until the transaction ends: they wake as soon as the
-    writer before them commits, instead of sleeping in SQLite's busy handler
-    (other processes still wait on SQLite's own lock). PostgreSQL: nothing to
-    do; rows are locked by the statements themselves.
-    """
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        return
-    raw = connection.connection.dbapi_connection
-    if raw is None or raw.in_transaction or _WRITE_LOCK_KEY in session.info:
-        return  # already writing in this transaction
-    lock = _engine_write_lock(connection.engine)
-    if not lock.acquire(timeout=WRITE_LOCK_TIMEOUT_S):
-        raise QueueError("Hệ thống cấp số đang bận, xin thử lại sau giây lát.")
-    session.info[_WRITE_LOCK_KEY] = lock
-    connection.exec_driver_sql("BEGIN IMMEDIATE")  # on failure the session rolls back and the lock is freed
-
-
-_TICKETS = QueueTicket.__table__
+_TICKETS = cast(Table, QueueTicket.__table__)
 _SERVICE_ROW = select(ServiceRow.code, ServiceRow.prefix, ServiceRow.name, ServiceRow.minutes, ServiceRow.active) \
     .where(ServiceRow.code == bindparam("code"))
-_SERVING_COUNTERS = select(QueueCounter.status).join(
-    QueueCounterService, QueueCounterService.counter_number == QueueCounter.number) \
-    .where(QueueCounterService.service_code == bindparam("service"))
-_WAIT_FIGURES = select(
-    select(func.count()).select_from(_TICKETS).where(
-        _TICKETS.c.day == bindparam("day"), _TICKETS.c.status == WAITING,
-        _TICKETS.c.service_code == bindparam("service"), _TICKETS.c.weight >= bindparam("weight")).scalar_subquery(),
-    select(func.count()).select_from(_SERVING_COUNTERS.where(QueueCounter.status == OPEN).subquery())
-    .scalar_subquery(),
-    select(func.count()).select_from(_SERVING_COUNTERS.subquery()).scalar_subquery(),
-)
-_RECENT_SERVICE_TIMES = select(_TICKETS.c.started_at, _TICKETS.c.finished_at).where(
-    _TICKETS.c.day == bindparam("day"), _TICKETS.c.service_code == bindparam("service"),
-    _TICKETS.c.status == DONE, _TICKETS.c.started_at.is_not(None), _TICKETS.c.finished_at.is_not(None),
-).order_by(_TICKETS.c.finished_at.desc()).limit(HISTORY_SAMPLES)
 _INSERT_TICKET = _TICKETS.insert().returning(_TICKETS.c.id)
-_INSERT_EVENT = QueueEvent.__table__.insert()
-_BUMPS: dict[str, object] = {}
+_INSERT_EVENT = cast(Table, QueueEvent.__table__).insert()
+_UPSERTS: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_BUMPS: dict[str, Any] = {}
 
 
 def _bump_statement(session: Session):
@@ -287,13 +141,10 @@ def _bump_statement(session: Session):
     name = session.get_bind().dialect.name
     statement = _BUMPS.get(name)
     if statement is None:
-        if name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        elif name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:  # pragma: no cover - only the two supported databases
+        insert = _UPSERTS.get(name)
+        if insert is None:  # pragma: no cover - only the two supported databases
             raise RuntimeError(f"queue numbering needs SQLite or PostgreSQL, not {name}")
-        table = QueueDayCounter.__table__
+        table = cast(Table, QueueDayCounter.__table__)
         statement = insert(table).values(service_code=bindparam("service"), day=bindparam("day"), last_number=1)
         statement = statement.on_conflict_do_update(index_elements=[table.c.service_code, table.c.day],
                                                     set_={"last_number": table.c.last_number + 1})
@@ -374,21 +225,13 @@ class QueueService:
 
     def people_ahead(self, session: Session, ticket: TicketView | QueueTicket) -> int:
         """Waiting tickets of the same service that come before this one."""
-        if ticket.status != WAITING:
-            return 0
-        return session.scalar(select(func.count()).select_from(QueueTicket).where(
-            QueueTicket.day == ticket.day, QueueTicket.status == WAITING,
-            QueueTicket.service_code == ticket.service_code, QueueTicket.id != ticket.id,
-            or_(QueueTicket.weight > ticket.weight,
-                and_(QueueTicket.weight == ticket.weight,
-                     or_(QueueTicket.issued_at < ticket.issued_at,
-                         and_(QueueTicket.issued_at == ticket.issued_at, QueueTicket.id < ticket.id))))))
+        return people_ahead(session, ticket)
 
     def waiting_for_sender(self, session: Session, sender_id: str) -> TicketView | None:
         """Today's ticket of this chat user still waiting or being called, if any."""
         row = session.scalar(select(QueueTicket).where(
             QueueTicket.sender_id == sender_id, QueueTicket.day == self.today(),
-            QueueTicket.status.in_((WAITING, CALLED, SERVING))).order_by(QueueTicket.id.desc()).limit(1))
+            QueueTicket.status.in_((TicketStatus.WAITING, *ACTIVE))).order_by(QueueTicket.id.desc()).limit(1))
         return self._view(row, self._service_names(session)) if row is not None else None
 
     def estimate(self, session: Session, service_code: str, weight: int = 0) -> WaitEstimate:
@@ -407,25 +250,12 @@ class QueueService:
         service = session.execute(_SERVICE_ROW, {"code": ticket.service_code}).first()
         minutes = float(service.minutes) if service is not None else self.config.default_minutes
         return self._estimate(session, ticket.service_code, minutes, ticket.weight, ticket.day,
-                              ahead=self.people_ahead(session, ticket))
+                              ahead=people_ahead(session, ticket))
 
-    def _estimate(self, session: Session, service_code: str, default_minutes: float, weight: int,
+    def _estimate(self, session: Session, service_code: str, minutes: float, weight: int,
                   day: date, ahead: int | None = None) -> WaitEstimate:
-        params = {"service": service_code, "day": day, "weight": weight}
-        waiting, open_counters, all_counters = session.execute(_WAIT_FIGURES, params).one()
-        ahead = waiting if ahead is None else ahead
-        durations = session.execute(_RECENT_SERVICE_TIMES, params).all()
-        samples = [(as_utc(end) - as_utc(start)).total_seconds() / 60 for start, end in durations]
-        samples = [s for s in samples if s >= 0]
-        default = default_minutes or self.config.default_minutes
-        if len(samples) >= MIN_HISTORY:
-            mean = sum(samples) / len(samples)
-        else:
-            mean = (sum(samples) + default * (MIN_HISTORY - len(samples))) / MIN_HISTORY
-        servers = open_counters or max(1, all_counters)
-        minutes = math.ceil(ahead * mean / servers) if ahead else 0
-        return WaitEstimate(ahead=ahead, open_counters=open_counters, minutes_per_person=round(mean, 1),
-                            minutes=minutes, from_history=len(samples) >= MIN_HISTORY)
+        return estimate_wait(session, service_code, minutes or self.config.default_minutes, weight, day,
+                             ahead=ahead)
 
     # --- issuing --------------------------------------------------------------------------
 
@@ -440,7 +270,7 @@ class QueueService:
         if not channel:
             raise ValueError("issue() needs the channel the ticket comes from")
         category = self.config.priority(priority)
-        begin_write(session)
+        _begin_write(session)
         service = session.execute(_SERVICE_ROW, {"code": service_code}).first()
         if service is None or not service.active:
             raise QueueNotFound(f"Dịch vụ «{service_code}» không có hoặc đang tạm ngừng cấp số.")
@@ -450,20 +280,22 @@ class QueueService:
         estimate = self._estimate(session, service.code, float(service.minutes), weight, day)
         values = dict(token=secrets.token_urlsafe(12), service_code=service.code, issued_service=service.code,
                       day=day, number=number, label=ticket_label(service.prefix, number),
-                      priority=category.code if category else "", weight=weight, status=WAITING, channel=channel,
-                      sender_id=sender_id or None, phone=phone or None, counter_number=None, target_counter=None,
+                      priority=category.code if category else "", weight=weight, status=TicketStatus.WAITING,
+                      channel=channel, sender_id=sender_id or None, phone=phone or None, counter_number=None,
+                      target_counter=None,
                       estimated_wait_min=estimate.minutes, ahead_at_issue=estimate.ahead, recalls=0, issued_at=now,
                       called_at=None, started_at=None, finished_at=None,
                       near_notified_at=now if estimate.ahead <= self.config.near_turn_ahead else None)
         ticket_id = session.execute(_INSERT_TICKET, values).scalar_one()
-        session.execute(_INSERT_EVENT, dict(kind="issued", day=day, at=now, ticket_id=ticket_id,
+        session.execute(_INSERT_EVENT, dict(kind=EventKind.ISSUED, day=day, at=now, ticket_id=ticket_id,
                                             label=values["label"], service_code=service.code, counter_number=None,
                                             actor=actor or channel,
                                             detail={"channel": channel, "priority": values["priority"]}))
         view = TicketView(id=ticket_id, token=values["token"], label=values["label"], number=number, day=day,
-                          service_code=service.code, service_name=service.name, status=WAITING, channel=channel,
-                          priority=values["priority"], priority_name=category.name if category else "",
-                          weight=weight, sender_id=values["sender_id"], phone=values["phone"], issued_at=now,
+                          service_code=service.code, service_name=service.name, status=TicketStatus.WAITING,
+                          channel=channel, priority=values["priority"],
+                          priority_name=category.name if category else "", weight=weight,
+                          sender_id=values["sender_id"], phone=values["phone"], issued_at=now,
                           estimated_wait_min=estimate.minutes)
         return IssuedTicket(view, estimate)
 
@@ -471,14 +303,14 @@ class QueueService:
 
     def call_next(self, session: Session, counter_number: int, actor: str = "") -> CallResult:
         """Finish the counter's current ticket, if any, and call the next one for it."""
-        begin_write(session)
+        _begin_write(session)
         counter = self._counter(session, counter_number, lock=True)
-        if counter.status != OPEN:
+        if counter.status != CounterStatus.OPEN:
             raise QueueError(f"{counter.name} đang tạm dừng; xin mở lại quầy trước khi gọi số.")
         previous = self._finish_current(session, counter, actor, auto=True)
         services = self._counter_services(session, counter.number)
         day = self.today()
-        base = [QueueTicket.day == day, QueueTicket.status == WAITING,
+        base = [QueueTicket.day == day, QueueTicket.status == TicketStatus.WAITING,
                 or_(and_(QueueTicket.service_code.in_(services), QueueTicket.target_counter.is_(None)),
                     QueueTicket.target_counter == counter.number)]
         order = (QueueTicket.weight.desc(), QueueTicket.issued_at, QueueTicket.id)
@@ -493,37 +325,37 @@ class QueueService:
         if ticket is None:
             return CallResult(counter.number, None, previous)
         now = self.now()
-        ticket.status, ticket.counter_number, ticket.target_counter = CALLED, counter.number, None
+        ticket.status, ticket.counter_number, ticket.target_counter = TicketStatus.CALLED, counter.number, None
         ticket.called_at = now
         counter.priority_streak = counter.priority_streak + 1 if ticket.weight > 0 else 0
         counter.updated_at = now
         text = call_announcement(ticket.label, counter.number)
-        self._event(session, "called", ticket, counter.number, actor, text=text, anti_starvation=guard
+        self._event(session, EventKind.CALLED, ticket, counter.number, actor, text=text, anti_starvation=guard
                     and ticket.weight == 0, wait_s=round((now - as_utc(ticket.issued_at)).total_seconds()))
         self._notify_near_turn(session, {*services, ticket.service_code}, names)
         return CallResult(counter.number, self._view(ticket, names), previous, text)
 
     def recall(self, session: Session, counter_number: int, actor: str = "") -> CallResult:
         """Call the counter's current number again (board and voice repeat it)."""
-        begin_write(session)
+        _begin_write(session)
         counter = self._counter(session, counter_number, lock=True)
-        ticket = self._current(session, counter.number, (CALLED,))
+        ticket = self._current(session, counter.number, (TicketStatus.CALLED,))
         ticket.recalls += 1
         text = call_announcement(ticket.label, counter.number)
-        self._event(session, "recalled", ticket, counter.number, actor, text=text, recalls=ticket.recalls)
+        self._event(session, EventKind.RECALLED, ticket, counter.number, actor, text=text, recalls=ticket.recalls)
         return CallResult(counter.number, self._view(ticket, self._service_names(session)), None, text)
 
     def start(self, session: Session, counter_number: int, actor: str = "") -> TicketView:
         """The called citizen has come to the counter: service starts."""
-        begin_write(session)
+        _begin_write(session)
         counter = self._counter(session, counter_number, lock=True)
-        ticket = self._current(session, counter.number, (CALLED,))
-        ticket.status, ticket.started_at = SERVING, self.now()
-        self._event(session, "started", ticket, counter.number, actor)
+        ticket = self._current(session, counter.number, (TicketStatus.CALLED,))
+        ticket.status, ticket.started_at = TicketStatus.SERVING, self.now()
+        self._event(session, EventKind.STARTED, ticket, counter.number, actor)
         return self._view(ticket, self._service_names(session))
 
     def finish(self, session: Session, counter_number: int, actor: str = "") -> TicketView:
-        begin_write(session)
+        _begin_write(session)
         counter = self._counter(session, counter_number, lock=True)
         finished = self._finish_current(session, counter, actor, auto=False)
         if finished is None:
@@ -532,11 +364,11 @@ class QueueService:
 
     def no_show(self, session: Session, counter_number: int, actor: str = "") -> TicketView:
         """The called citizen did not come: the number is closed as absent."""
-        begin_write(session)
+        _begin_write(session)
         counter = self._counter(session, counter_number, lock=True)
-        ticket = self._current(session, counter.number, (CALLED,))
-        ticket.status, ticket.finished_at = NO_SHOW, self.now()
-        self._event(session, "no_show", ticket, counter.number, actor, recalls=ticket.recalls)
+        ticket = self._current(session, counter.number, (TicketStatus.CALLED,))
+        ticket.status, ticket.finished_at = TicketStatus.NO_SHOW, self.now()
+        self._event(session, EventKind.NO_SHOW, ticket, counter.number, actor, recalls=ticket.recalls)
         return self._view(ticket, self._service_names(session))
 
     def transfer(self, session: Session, counter_number: int, *, to_service: str | None = None,
@@ -548,7 +380,7 @@ class QueueService:
         """
         if not to_service and to_counter is None:
             raise QueueError("Xin chọn dịch vụ hoặc quầy để chuyển số.")
-        begin_write(session)
+        _begin_write(session)
         counter = self._counter(session, counter_number, lock=True)
         ticket = self._current(session, counter.number, ACTIVE)
         if to_service:
@@ -562,11 +394,11 @@ class QueueService:
         now = self.now()
         served_s = round((now - as_utc(ticket.started_at)).total_seconds()) if ticket.started_at else 0
         from_service = ticket.service_code
-        ticket.status, ticket.counter_number = WAITING, None
+        ticket.status, ticket.counter_number = TicketStatus.WAITING, None
         ticket.service_code = to_service or ticket.service_code
         ticket.target_counter = to_counter
         ticket.called_at = ticket.started_at = None
-        self._event(session, "transferred", ticket, counter.number, actor, from_service=from_service,
+        self._event(session, EventKind.TRANSFERRED, ticket, counter.number, actor, from_service=from_service,
                     to_service=ticket.service_code, to_counter=to_counter, served_s=served_s)
         return self._view(ticket, self._service_names(session))
 
@@ -577,28 +409,30 @@ class QueueService:
         group is never self-declared, a person at the counter confirms it.
         """
         category = self.config.priority(priority)
-        begin_write(session)
+        _begin_write(session)
         ticket = session.scalar(select(QueueTicket).where(QueueTicket.token == token))
         if ticket is None:
             raise QueueNotFound("Không tìm thấy số thứ tự này.")
-        if ticket.status != WAITING:
+        if ticket.status != TicketStatus.WAITING:
             raise QueueError(f"Số {ticket.label} không còn chờ, không đổi được nhóm ưu tiên.")
         before = ticket.priority
         ticket.priority, ticket.weight = (category.code, category.weight) if category else ("", 0)
-        self._event(session, "priority_set", ticket, None, actor, before=before, after=ticket.priority)
+        self._event(session, EventKind.PRIORITY_SET, ticket, None, actor, before=before, after=ticket.priority)
         return self._view(ticket, self._service_names(session))
 
     def pause(self, session: Session, counter_number: int, actor: str = "") -> CounterView:
-        return self._set_counter_status(session, counter_number, PAUSED, "paused", actor)
+        return self._set_counter_status(session, counter_number, CounterStatus.PAUSED, EventKind.PAUSED, actor)
 
     def resume(self, session: Session, counter_number: int, actor: str = "") -> CounterView:
-        return self._set_counter_status(session, counter_number, OPEN, "resumed", actor)
+        return self._set_counter_status(session, counter_number, CounterStatus.OPEN, EventKind.RESUMED, actor)
 
-    def record(self, session: Session, kind: str, ticket: TicketView | None = None, actor: str = "",
+    def record(self, session: Session, kind: str | EventKind, ticket: TicketView | None = None, actor: str = "",
                counter_number: int | None = None, **detail) -> None:
-        """Record an event that happened outside the queue's rules (e.g. a printer failure)."""
+        """Record an event that happened outside the queue's rules (e.g. a printer failure).
+
+        ``kind`` must be an :class:`~motcua.queue.models.EventKind` (a ``ValueError`` otherwise)."""
         day = ticket.day if ticket else self.today()
-        session.add(QueueEvent(kind=kind, day=day, at=self.now(), ticket_id=ticket.id if ticket else None,
+        session.add(QueueEvent(kind=EventKind(kind), day=day, at=self.now(), ticket_id=ticket.id if ticket else None,
                                label=ticket.label if ticket else "", service_code=ticket.service_code if ticket else "",
                                counter_number=counter_number, actor=actor, detail=detail))
 
@@ -606,60 +440,23 @@ class QueueService:
 
     def board(self, session: Session, recent: int = 8) -> Board:
         """What the display shows: the latest calls (newest first) and each counter's number."""
-        day = self.today()
-        version = session.scalar(select(func.max(QueueEvent.id)).where(QueueEvent.day == day,
-                                                                        QueueEvent.kind != "issued")) or 0
-        counters = {c.number: c for c in session.scalars(select(QueueCounter))}
-        names = self._service_names(session)
-        events = session.scalars(select(QueueEvent).where(QueueEvent.day == day,
-                                                          QueueEvent.kind.in_(("called", "recalled")))
-                                 .order_by(QueueEvent.id.desc()).limit(recent)).all()
-        calls = [BoardCall(e.id, e.kind, e.label, e.counter_number or 0,
-                           counters[e.counter_number].name if e.counter_number in counters else "",
-                           names.get(e.service_code, e.service_code), as_utc(e.at),
-                           call_announcement(e.label, e.counter_number or 0)) for e in events]
-        current = {t.counter_number: t for t in session.scalars(
-            select(QueueTicket).where(QueueTicket.day == day, QueueTicket.status.in_(ACTIVE)))}
-        board_counters = [BoardCounter(c.number, c.name, c.status,
-                                       current[c.number].label if c.number in current else None,
-                                       current[c.number].status if c.number in current else None)
-                          for c in sorted(counters.values(), key=lambda c: c.number)]
-        waiting = dict(session.execute(select(QueueTicket.service_code, func.count()).where(
-            QueueTicket.day == day, QueueTicket.status == WAITING).group_by(QueueTicket.service_code)).all())
-        return Board(version, calls, board_counters, waiting)
+        return read_board(session, self.today(), recent)
 
     def stats(self, session: Session, day: date | None = None) -> list[ServiceStats]:
         """Per service for a day: issued, waiting, served, absent, mean wait and service time."""
-        day = day or self.today()
-        rows = session.scalars(select(QueueTicket).where(QueueTicket.day == day)).all()
-        result = []
-        for service in self.services(session, active_only=False):
-            mine = [t for t in rows if t.service_code == service.code]
-            issued = sum(1 for t in rows if t.issued_service == service.code)
-            waits = [(as_utc(t.called_at) - as_utc(t.issued_at)).total_seconds() / 60 for t in mine if t.called_at]
-            served = [(as_utc(t.finished_at) - as_utc(t.started_at)).total_seconds() / 60
-                      for t in mine if t.status == DONE and t.started_at and t.finished_at]
-            result.append(ServiceStats(
-                service.code, service.name, issued, sum(1 for t in mine if t.status == WAITING),
-                sum(1 for t in mine if t.status == DONE), sum(1 for t in mine if t.status == NO_SHOW),
-                round(sum(waits) / len(waits), 1) if waits else None,
-                round(sum(served) / len(served), 1) if served else None))
-        return result
+        return service_stats(session, day or self.today(), self.services(session, active_only=False))
 
     def events(self, session: Session, day: date | None = None,
                kinds: Iterable[str] | None = None) -> list[QueueEvent]:
         """The day's recorded events, oldest first (optionally only some kinds)."""
-        query = select(QueueEvent).where(QueueEvent.day == (day or self.today())).order_by(QueueEvent.id)
-        if kinds is not None:
-            query = query.where(QueueEvent.kind.in_(tuple(kinds)))
-        return list(session.scalars(query))
+        return day_events(session, day or self.today(), kinds)
 
     # --- configuration --------------------------------------------------------------------
 
     def save_service(self, session: Session, service: ServiceConfig, active: bool = True,
                      position: int | None = None, actor: str = "") -> ServiceRow:
         """Create or change a service (staff). A prefix already used by another service is refused."""
-        begin_write(session)
+        _begin_write(session)
         clash = session.scalar(select(ServiceRow).where(ServiceRow.prefix == service.prefix,
                                                         ServiceRow.code != service.code))
         if clash is not None:
@@ -674,20 +471,20 @@ class QueueService:
         row.prefix, row.name, row.fields = service.prefix, service.name, list(service.fields)
         row.minutes, row.active, row.updated_at = service.minutes, active, self.now()
         session.flush()
-        self.record(session, "service_saved", actor=actor, service=service.code, prefix=service.prefix,
+        self.record(session, EventKind.SERVICE_SAVED, actor=actor, service=service.code, prefix=service.prefix,
                     active=active)
         return row
 
     def save_counter(self, session: Session, counter: CounterConfig, actor: str = "") -> CounterView:
         """Create or change a counter and the services it calls from (staff)."""
-        begin_write(session)
+        _begin_write(session)
         known = set(session.scalars(select(ServiceRow.code)))
         unknown = [code for code in counter.services if code not in known]
         if unknown:
             raise QueueNotFound(f"Không có dịch vụ: {', '.join(unknown)}.")
         row = session.get(QueueCounter, counter.number)
         if row is None:
-            row = QueueCounter(number=counter.number, status=OPEN, priority_streak=0)
+            row = QueueCounter(number=counter.number, status=CounterStatus.OPEN, priority_streak=0)
             session.add(row)
         row.name, row.updated_at = counter.name, self.now()
         session.flush()
@@ -695,7 +492,7 @@ class QueueService:
         session.add_all(QueueCounterService(counter_number=counter.number, service_code=code)
                         for code in dict.fromkeys(counter.services))
         session.flush()
-        self.record(session, "counter_saved", actor=actor, counter=counter.number, services=list(counter.services))
+        self.record(session, EventKind.COUNTER_SAVED, actor=actor, counter=counter.number, services=list(counter.services))
         return next(c for c in self.counters(session) if c.number == counter.number)
 
     # --- inside ---------------------------------------------------------------------------
@@ -718,7 +515,7 @@ class QueueService:
         return list(session.scalars(select(QueueCounterService.service_code)
                                     .where(QueueCounterService.counter_number == number)))
 
-    def _current(self, session: Session, counter_number: int, statuses: Iterable[str]) -> QueueTicket:
+    def _current(self, session: Session, counter_number: int, statuses: Iterable[TicketStatus]) -> QueueTicket:
         ticket = session.scalar(select(QueueTicket).where(QueueTicket.counter_number == counter_number,
                                                           QueueTicket.status.in_(ACTIVE))
                                 .order_by(QueueTicket.called_at.desc()).limit(1))
@@ -735,13 +532,14 @@ class QueueService:
         now = self.now()
         if ticket.started_at is None:
             ticket.started_at = ticket.called_at or now
-        ticket.status, ticket.finished_at = DONE, now
-        self._event(session, "finished", ticket, counter.number, actor, auto=auto,
+        ticket.status, ticket.finished_at = TicketStatus.DONE, now
+        self._event(session, EventKind.FINISHED, ticket, counter.number, actor, auto=auto,
                     served_s=round((now - as_utc(ticket.started_at)).total_seconds()))
         return self._view(ticket, self._service_names(session))
 
-    def _set_counter_status(self, session: Session, number: int, status: str, kind: str, actor: str) -> CounterView:
-        begin_write(session)
+    def _set_counter_status(self, session: Session, number: int, status: CounterStatus, kind: EventKind,
+                            actor: str) -> CounterView:
+        _begin_write(session)
         counter = self._counter(session, number, lock=True)
         if counter.status != status:
             counter.status, counter.updated_at = status, self.now()
@@ -754,7 +552,7 @@ class QueueService:
         day = self.today()
         for code in sorted(services):
             upcoming = session.scalars(select(QueueTicket).where(
-                QueueTicket.day == day, QueueTicket.status == WAITING, QueueTicket.service_code == code)
+                QueueTicket.day == day, QueueTicket.status == TicketStatus.WAITING, QueueTicket.service_code == code)
                 .order_by(QueueTicket.weight.desc(), QueueTicket.issued_at, QueueTicket.id).limit(near + 1)).all()
             for ahead, ticket in enumerate(upcoming):
                 if ticket.near_notified_at is not None:
@@ -765,16 +563,16 @@ class QueueService:
                 notifier = notifier or self.notifier(session)
                 notifier.notify(target[0], target[1], near_turn_text(ticket.label, names.get(code, code), ahead))
                 ticket.near_notified_at = self.now()
-                self._event(session, "notified", ticket, None, "", channel=target[0], ahead=ahead)
+                self._event(session, EventKind.NOTIFIED, ticket, None, "", channel=target[0], ahead=ahead)
 
-    def _event(self, session: Session, kind: str, ticket: QueueTicket, counter: int | None = None,
+    def _event(self, session: Session, kind: EventKind, ticket: QueueTicket, counter: int | None = None,
                actor: str = "", **detail) -> None:
         session.add(QueueEvent(kind=kind, day=ticket.day, at=self.now(), ticket_id=ticket.id, label=ticket.label,
                                service_code=ticket.service_code, counter_number=counter, actor=actor or "",
                                detail=detail))
 
     def _service_names(self, session: Session) -> dict[str, str]:
-        return dict(session.execute(select(ServiceRow.code, ServiceRow.name)).all())
+        return service_names(session)
 
     def _view(self, row: QueueTicket, names: dict[str, str]) -> TicketView:
         return TicketView(
@@ -786,20 +584,12 @@ class QueueService:
             issued_at=as_utc(row.issued_at), called_at=as_utc(row.called_at), started_at=as_utc(row.started_at),
             finished_at=as_utc(row.finished_at), estimated_wait_min=row.estimated_wait_min, recalls=row.recalls)
 
-
 def _notification_target(ticket: QueueTicket) -> tuple[str, str] | None:
     if ticket.sender_id and ticket.channel not in LOCAL_CHANNELS:
         return ticket.channel, ticket.sender_id
     if ticket.phone:
         return "sms", ticket.phone
     return None
-
-
-def near_turn_text(label: str, service_name: str, ahead: int) -> str:
-    if ahead == 0:
-        return f"Số {label} ({service_name}) là lượt kế tiếp. Mời ông/bà có mặt trước quầy và chú ý bảng gọi số."
-    return (f"Số {label} ({service_name}) sắp đến lượt: còn {ahead} người phía trước. "
-            "Mời ông/bà có mặt tại Trung tâm và chú ý bảng gọi số.")
 
 
 def seed_queue(session: Session, config: QueueConfig) -> bool:
@@ -815,7 +605,7 @@ def seed_queue(session: Session, config: QueueConfig) -> bool:
                                        position=position, updated_at=now))
             session.flush()
             for counter in config.counters:
-                session.add(QueueCounter(number=counter.number, name=counter.name, status=OPEN, priority_streak=0,
+                session.add(QueueCounter(number=counter.number, name=counter.name, status=CounterStatus.OPEN, priority_streak=0,
                                          updated_at=now))
             session.flush()
             session.add_all(QueueCounterService(counter_number=c.number, service_code=code)

@@ -18,13 +18,15 @@ from typing import Any
 from sqlalchemy import bindparam, inspect, text
 from sqlalchemy.orm import Session
 
+from motcua.dossiers.status import DossierStatus
+from motcua.queue.models import TicketStatus
+
 VIETNAM_TZ = timezone(timedelta(hours=7))
 UNANSWERED_REASONS = ("busy", "empty", "fallback", "handoff")
-DOSSIER_OPEN = ("received", "in_processing")
-DOSSIER_DONE = ("completed", "result_returned")
-STATUS_LABELS = {"received": "Đã tiếp nhận", "in_processing": "Đang giải quyết",
-                 "supplement_requested": "Cần bổ sung hồ sơ", "completed": "Đã có kết quả, chờ trả",
-                 "result_returned": "Đã trả kết quả", "rejected": "Từ chối giải quyết"}
+DOSSIER_OPEN = (DossierStatus.RECEIVED, DossierStatus.IN_PROCESSING)
+"""Dossiers whose due date runs (a requested supplement stops the clock)."""
+DOSSIER_DONE = (DossierStatus.COMPLETED, DossierStatus.RESULT_RETURNED)
+STATUS_LABELS = {s.value: s.label for s in DossierStatus}
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,7 @@ def dossier_figures(session: Session, period: DateRange, center: str, as_of: dat
         "JOIN dossier_status_changes c ON c.dossier_id = d.id "
         "WHERE c.to_status IN :done" + where.replace("agency_code", "d.agency_code") +
         " GROUP BY d.id, d.due_date").bindparams(bindparam("done", expanding=True)),
-        {**params, "done": list(DOSSIER_DONE)}).all()
+        {**params, "done": [s.value for s in DOSSIER_DONE]}).all()
     finished = [(r, local(r.done_at)) for r in finished_rows]
     first, last = period.utc_bounds
     finished = [(r, done) for r, done in finished if first <= done < last]
@@ -247,7 +249,7 @@ def dossier_figures(session: Session, period: DateRange, center: str, as_of: dat
         "SELECT code, agency_code, procedure_code, procedure_name, applicant_name, status, received_at, due_date "
         "FROM dossiers WHERE status IN :open AND due_date IS NOT NULL AND due_date < :as_of" + where +
         " ORDER BY due_date, code").bindparams(bindparam("open", expanding=True)),
-        {**params, "open": list(DOSSIER_OPEN), "as_of": as_of}).all()
+        {**params, "open": [s.value for s in DOSSIER_OPEN], "as_of": as_of}).all()
     overdue = [{"code": r.code, "procedure_code": r.procedure_code, "procedure_name": r.procedure_name,
                 "applicant_name": r.applicant_name, "status": r.status,
                 "status_label": STATUS_LABELS.get(r.status, r.status), "due_date": _day(r.due_date).isoformat(),
@@ -284,9 +286,9 @@ def queue_figures(session: Session, period: DateRange) -> QueueFigures:
         if wait is not None:
             waits[code].append(wait)
             hour_wait[(code, hour)].append(wait)
-        if row.status == "no_show":
+        if row.status == TicketStatus.NO_SHOW:
             no_show[code] += 1
-        if row.status == "done":
+        if row.status == TicketStatus.DONE:
             served[code] += 1
             if row.counter_number is not None:
                 counter_served[row.counter_number] += 1

@@ -4,14 +4,41 @@ ratings, handed-over conversations, training runs and the model registry."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from motcua.db import Base, utcnow
+from motcua.db import Base, EnumText, utcnow
 
 ROLES = ("staff", "admin")
+
+
+class QuestionStatus(StrEnum):
+    """Where an unanswered question stands in the staff's review list."""
+
+    OPEN = "open"
+    LINKED = "linked"  # a procedure answers it
+    TRAINING = "training"  # added to the training examples
+    FAQ = "faq"  # answered in the FAQ
+    DISMISSED = "dismissed"
+
+    @property
+    def label(self) -> str:
+        return _QUESTION_LABELS[self]
+
+
+_QUESTION_LABELS = {QuestionStatus.OPEN: "Chờ xử lý", QuestionStatus.LINKED: "Đã gắn thủ tục",
+                    QuestionStatus.TRAINING: "Đã thêm vào dữ liệu huấn luyện",
+                    QuestionStatus.FAQ: "Đã thêm vào hỏi đáp", QuestionStatus.DISMISSED: "Đã bỏ qua"}
+
+
+class HandoffStatus(StrEnum):
+    """A conversation handed over to staff is open until they give it back to the assistant."""
+
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 class StaffUser(Base):
@@ -70,7 +97,7 @@ class UnansweredQuestion(Base):
     question: Mapped[str] = mapped_column(Text, default="")
     reply: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(String(16))  # busy | empty | fallback | handoff | unhelpful
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | linked | training | faq | dismissed
+    status: Mapped[QuestionStatus] = mapped_column(EnumText(QuestionStatus, 16), default=QuestionStatus.OPEN)
     procedure_code: Mapped[str] = mapped_column(String(32), default="")
     intent: Mapped[str] = mapped_column(String(64), default="")
     resolved_by: Mapped[str] = mapped_column(String(64), default="")
@@ -103,7 +130,7 @@ class HandoffConversation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
     sender_id: Mapped[str] = mapped_column(String(128))
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    status: Mapped[HandoffStatus] = mapped_column(EnumText(HandoffStatus, 16), default=HandoffStatus.OPEN)
     reason: Mapped[str] = mapped_column(String(32), default="")
     question: Mapped[str] = mapped_column(Text, default="")
     assigned_to: Mapped[str] = mapped_column(String(64), default="")

@@ -1,5 +1,6 @@
 """The staff's work, framework-free: the review list of unanswered questions, the handoff
-inbox, ratings, and the training examples staff add (``nlu_data/from_staff.yml``)."""
+inbox, ratings, and the training examples staff add (``Settings.staff_nlu_file``, under the data
+directory: the checkout's ``nlu_data/`` is never written)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,19 @@ from motcua.db import utcnow
 from motcua.models import ConversationMessage
 from motcua.settings import ROOT
 from motcua.staff.accounts import AccountError, record_audit
-from motcua.staff.models import HandoffConversation, HandoffMessage, Rating, UnansweredQuestion
+from motcua.staff.models import (
+    HandoffConversation,
+    HandoffMessage,
+    HandoffStatus,
+    QuestionStatus,
+    Rating,
+    UnansweredQuestion,
+)
 
 REASONS = ("busy", "empty", "fallback", "handoff", "unhelpful")
 REASON_LABELS = {"busy": "Hệ thống bận", "empty": "Không có câu trả lời", "fallback": "Chưa hiểu câu hỏi",
                  "handoff": "Chuyển cán bộ", "unhelpful": "Bị đánh giá chưa hữu ích"}
-STATUS_LABELS = {"open": "Chờ xử lý", "linked": "Đã gắn thủ tục", "training": "Đã thêm vào dữ liệu huấn luyện",
-                 "faq": "Đã thêm vào hỏi đáp", "dismissed": "Đã bỏ qua"}
-STAFF_NLU_FILE = "from_staff.yml"
+STATUS_LABELS = {s: s.label for s in QuestionStatus}
 _nlu_file_lock = threading.Lock()
 
 
@@ -46,10 +52,12 @@ def record_unanswered(session: Session, *, channel: str, sender_id: str, questio
     return row
 
 
-def list_unanswered(session: Session, status: str = "open", limit: int = 200) -> list[UnansweredQuestion]:
+def list_unanswered(session: Session, status: str = QuestionStatus.OPEN,
+                    limit: int = 200) -> list[UnansweredQuestion]:
+    """The questions in ``status`` (a :class:`QuestionStatus`, or ``all``), newest first."""
     query = select(UnansweredQuestion).order_by(desc(UnansweredQuestion.created_at)).limit(limit)
     if status != "all":
-        query = query.where(UnansweredQuestion.status == status)
+        query = query.where(UnansweredQuestion.status == QuestionStatus(status))
     return list(session.scalars(query))
 
 
@@ -64,7 +72,8 @@ def _snapshot(row: UnansweredQuestion) -> dict:
     return {"status": row.status, "procedure_code": row.procedure_code, "intent": row.intent}
 
 
-def _resolve(session: Session, row: UnansweredQuestion, status: str, actor: str, action: str, **extra) -> None:
+def _resolve(session: Session, row: UnansweredQuestion, status: QuestionStatus, actor: str, action: str,
+             **extra) -> None:
     before = _snapshot(row)
     row.status = status
     row.resolved_by = actor
@@ -78,13 +87,13 @@ def link_to_procedure(session: Session, question_id: int, procedure_code: str, *
     row = _question(session, question_id)
     if get_procedure(session, procedure_code) is None:
         raise ReviewError(f"Không có thủ tục mã «{procedure_code}».")
-    _resolve(session, row, "linked", actor, "unanswered.link", procedure_code=procedure_code)
+    _resolve(session, row, QuestionStatus.LINKED, actor, "unanswered.link", procedure_code=procedure_code)
     return row
 
 
 def dismiss(session: Session, question_id: int, *, actor: str) -> UnansweredQuestion:
     row = _question(session, question_id)
-    _resolve(session, row, "dismissed", actor, "unanswered.dismiss")
+    _resolve(session, row, QuestionStatus.DISMISSED, actor, "unanswered.dismiss")
     return row
 
 
@@ -99,19 +108,19 @@ def add_as_faq(session: Session, question_id: int, answer: str, *, actor: str, q
         raise ReviewError("Câu hỏi này đã có trong mục hỏi đáp.")
     record_audit(session, actor, "faq.add", f"faq:{question[:200]}", None,
                  {"question": question, "answer": answer, "procedures": list(procedure_codes)})
-    _resolve(session, row, "faq", actor, "unanswered.faq",
+    _resolve(session, row, QuestionStatus.FAQ, actor, "unanswered.faq",
              procedure_code=procedure_codes[0] if procedure_codes else row.procedure_code)
     return row
 
 
-def add_as_training_example(session: Session, question_id: int, intent: str, *, actor: str,
+def add_as_training_example(session: Session, question_id: int, intent: str, *, actor: str, examples_file: Path,
                             text: str = "", project_root: Path = ROOT) -> UnansweredQuestion:
-    """Append the question under ``intent`` in ``nlu_data/from_staff.yml`` (created when absent)."""
+    """Append the question under ``intent`` in ``examples_file`` (created when absent)."""
     row = _question(session, question_id)
     example = clean_example(text or row.question)
-    add_training_example(project_root, intent, example)
+    add_training_example(examples_file, intent, example, project_root)
     record_audit(session, actor, "nlu.add_example", f"nlu:{intent}", None, {"intent": intent, "text": example})
-    _resolve(session, row, "training", actor, "unanswered.training", intent=intent)
+    _resolve(session, row, QuestionStatus.TRAINING, actor, "unanswered.training", intent=intent)
     return row
 
 
@@ -129,9 +138,9 @@ def domain_intents(project_root: Path = ROOT) -> list[str]:
     return [i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents", [])]
 
 
-def _existing_examples(nlu_dir: Path) -> dict[str, str]:
+def _existing_examples(paths: list[Path]) -> dict[str, str]:
     found: dict[str, str] = {}
-    for path in sorted(nlu_dir.glob("*.yml")):
+    for path in paths:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for item in data.get("nlu", []) or []:
             if isinstance(item, dict) and "intent" in item:
@@ -142,13 +151,14 @@ def _existing_examples(nlu_dir: Path) -> dict[str, str]:
     return found
 
 
-def add_training_example(project_root: Path, intent: str, text: str) -> Path:
+def add_training_example(path: Path, intent: str, text: str, project_root: Path = ROOT) -> Path:
+    """Add ``text`` under ``intent`` to the staff's examples file ``path``, refused when the
+    intent is not in ``project_root``'s domain or the text is already an example there or in ``path``."""
     if intent not in domain_intents(project_root):
         raise ReviewError(f"Ý định «{intent}» không có trong domain.yml.")
-    nlu_dir = project_root / "nlu_data"
-    path = nlu_dir / STAFF_NLU_FILE
     with _nlu_file_lock:
-        already = _existing_examples(nlu_dir).get(text.lower())
+        checked = sorted((project_root / "nlu_data").glob("*.yml")) + ([path] if path.exists() else [])
+        already = _existing_examples(checked).get(text.lower())
         if already:
             raise ReviewError(f"Câu này đã có trong dữ liệu huấn luyện (ý định «{already}»).")
         examples: dict[str, list[str]] = {}
@@ -163,6 +173,7 @@ def add_training_example(project_root: Path, intent: str, text: str) -> Path:
         for name in sorted(examples):
             lines += [f"- intent: {name}", "  examples: |"]
             lines += [f"    - {example}" for example in examples[name]]
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
         tmp.replace(path)
@@ -223,7 +234,7 @@ def open_handoff(session: Session, *, channel: str, sender_id: str, reason: str 
                  at: datetime | None = None) -> HandoffConversation:
     """The open handed-over conversation of ``sender_id``, created when there is none."""
     row = session.scalar(select(HandoffConversation).where(HandoffConversation.sender_id == sender_id,
-                                                           HandoffConversation.status == "open"))
+                                                           HandoffConversation.status == HandoffStatus.OPEN))
     if row is None:
         at = at or utcnow()
         row = HandoffConversation(channel=channel, sender_id=sender_id, reason=reason, question=question[:2000],
@@ -246,15 +257,16 @@ def add_handoff_message(session: Session, conversation: HandoffConversation, dir
 def open_handoff_senders(session: Session) -> list[tuple[str, str]]:
     """(sender_id, channel) of every conversation now with staff: the gateway loads these at start."""
     return [(r.sender_id, r.channel) for r in session.scalars(
-        select(HandoffConversation).where(HandoffConversation.status == "open"))]
+        select(HandoffConversation).where(HandoffConversation.status == HandoffStatus.OPEN))]
 
 
-def list_handoffs(session: Session, status: str = "open", limit: int = 100) -> list[dict]:
+def list_handoffs(session: Session, status: str = HandoffStatus.OPEN, limit: int = 100) -> list[dict]:
+    """The conversations in ``status`` (a :class:`HandoffStatus`, or ``all``), latest message first."""
     counts = dict(session.execute(select(HandoffMessage.conversation_id, func.count())
                                   .group_by(HandoffMessage.conversation_id)).all())
     query = select(HandoffConversation).order_by(desc(HandoffConversation.last_message_at)).limit(limit)
     if status != "all":
-        query = query.where(HandoffConversation.status == status)
+        query = query.where(HandoffConversation.status == HandoffStatus(status))
     return [handoff_summary(row, counts.get(row.id, 0)) for row in session.scalars(query)]
 
 
@@ -279,11 +291,11 @@ def handoff_messages(session: Session, conversation_id: int) -> list[HandoffMess
 
 def close_handoff(session: Session, conversation_id: int, *, actor: str) -> HandoffConversation:
     row = get_handoff(session, conversation_id)
-    if row.status != "open":
+    if row.status != HandoffStatus.OPEN:
         raise ReviewError("Cuộc trò chuyện đã được trả lại cho trợ lý ảo.")
-    row.status = "closed"
+    row.status = HandoffStatus.CLOSED
     row.closed_at = utcnow()
     row.closed_by = actor
-    record_audit(session, actor, "handoff.close", f"handoff:{row.id}", {"status": "open"},
-                 {"status": "closed", "sender_id": row.sender_id})
+    record_audit(session, actor, "handoff.close", f"handoff:{row.id}", {"status": HandoffStatus.OPEN.value},
+                 {"status": HandoffStatus.CLOSED.value, "sender_id": row.sender_id})
     return row

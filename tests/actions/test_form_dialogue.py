@@ -26,10 +26,9 @@ from actions.forms import (
     DeclarationFiler,
     FormCatalog,
     ValidateDeclarationForm,
-    has_correction_cue,
-    is_cancel,
 )
 from actions.knowledge import AliasFinder, KnowledgeBase
+from knowledge_base.form_turns import FallbackWords, has_correction_cue
 from knowledge_base.forms import load_forms
 from knowledge_base.schema import ChannelKind, Fee, Procedure, ProcessingTime, SubmissionChannel
 from motcua.db import session_scope, upgrade_database
@@ -75,6 +74,9 @@ ANSWERS = {
     "birth_father_nationality": "Việt Nam",
     "birth_father_cccd": "001088012345",
     "birth_father_address": "Số 12 Tràng Tiền, Hoàn Kiếm, Hà Nội",
+    "birth_parents_marriage_number": "15/2023",
+    "birth_parents_marriage_registry": "Ủy ban nhân dân phường Hoàn Kiếm, Hà Nội",
+    "birth_parents_marriage_date": "20/05/2023",
 }
 
 
@@ -170,7 +172,7 @@ def service(tmp_path) -> DossierService:
     url = f"sqlite:///{tmp_path / 'forms.sqlite3'}"
     upgrade_database(url)
     seed_procedures(url)
-    return DossierService(url, agency_code=AGENCY)
+    return DossierService.from_url(url, agency_code=AGENCY)
 
 
 @pytest.fixture
@@ -310,7 +312,7 @@ async def test_answers_are_not_taken_for_questions_even_when_the_nlu_thinks_so(l
 async def test_small_talk_is_not_taken_for_a_name(loop, text, intent):
     messages = await loop.say(text, intent, 0.95)
     assert "birth_requester_name" not in loop.values and loop.field == "birth_requester_name"
-    assert "em đang giúp ông/bà điền «Tờ khai đăng ký khai sinh»" in texts(messages)
+    assert "tôi đang giúp ông/bà điền «Tờ khai đăng ký khai sinh»" in texts(messages)
 
 
 # --- corrections ----------------------------------------------------------------------------
@@ -323,7 +325,7 @@ async def test_sua_lai_ten_chau_asks_the_childs_name_again_then_goes_on(loop):
     assert "Hiện đang khai: Trần Minh Khang" in messages[-1]["text"]
     fixed = await loop.say("trần minh khôi")
     assert loop.values["birth_child_name"] == "Trần Minh Khôi"
-    assert "em đã sửa «Họ, chữ đệm và tên» thành: Trần Minh Khôi" in texts(fixed)
+    assert "tôi đã sửa «Họ, chữ đệm và tên» thành: Trần Minh Khôi" in texts(fixed)
     assert loop.field == "birth_child_sex"  # back to the first question not answered yet
 
 
@@ -344,12 +346,13 @@ async def test_cancelling_ends_the_form_and_clears_the_answers(loop, text):
     await loop.answer_until("birth_child_name")
     messages = await loop.say(text, "cancel", 0.95)
     assert not loop.active
-    assert "em đã dừng việc điền tờ khai và xóa các thông tin" in texts(messages)
+    assert "tôi đã dừng việc điền tờ khai và xóa các thông tin" in texts(messages)
     assert all(loop.slots.get(name) is None for name in
                ("form_answer", "form_id", "form_values", "form_field", "form_stage", "form_outcome"))
 
 
 def test_cancel_and_correction_cues_are_not_fooled_by_answers():
+    is_cancel = FallbackWords.cancel
     assert is_cancel("thôi không khai nữa") and is_cancel("hủy") and not is_cancel("đúng")
     assert not is_cancel("Nguyễn Văn Thôi Anh")
     assert has_correction_cue("ngày sinh sai rồi") and has_correction_cue("sua lai ten chau")
@@ -395,7 +398,7 @@ async def test_a_declined_card_fills_nothing_and_the_question_comes_back(loop):
 ])
 async def test_a_malformed_card_payload_is_explained_and_fills_nothing(loop, payload, reason):
     messages = await loop.say(payload, "inform", 0.5, metadata={"device_event": "cccd_scanned"})
-    assert reason in texts(messages) and "Em chưa điền thông tin nào" in texts(messages)
+    assert reason in texts(messages) and "Tôi chưa điền thông tin nào" in texts(messages)
     assert not loop.values and loop.slots["form_stage"] == "fill"
 
 
@@ -465,7 +468,7 @@ async def test_filing_creates_the_dossier_with_the_values_and_replies_code_due_d
 async def test_a_filing_refused_by_the_service_keeps_the_answers_at_the_summary(catalog, tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
     upgrade_database(url)  # no procedures in this catalogue
-    loop = FormLoop(catalog, DeclarationFiler(DossierService(url, agency_code=AGENCY), "https://x"))
+    loop = FormLoop(catalog, DeclarationFiler(DossierService.from_url(url, agency_code=AGENCY), "https://x"))
     await loop.start("điền tờ khai khai sinh", [{"entity": "procedure", "value": "đăng ký khai sinh"}])
     await loop.answer_until()
     messages = await loop.say("/affirm", "affirm", 1.0)

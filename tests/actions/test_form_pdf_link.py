@@ -14,12 +14,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
+from bot.deps import get_dossier_service
 from bot.routes.dossiers import router
 from knowledge_base.forms import load_forms
 from motcua.db import upgrade_database
 from motcua.dossiers.links import declaration_path, hash_token, new_token
 from motcua.dossiers.service import Applicant, DossierApplication, DossierService
-from motcua.settings import Settings
 from tests.dossiers.support import AGENCY, seed_procedures
 
 SECRET = "khoa-bi-mat-thu-nghiem-du-dai-32-ky-tu"
@@ -41,7 +41,7 @@ def client_and_code(tmp_path):
     url = f"sqlite:///{tmp_path / 'pdf.sqlite3'}"
     upgrade_database(url)
     seed_procedures(url)
-    service = DossierService(url, agency_code=AGENCY, forms=load_forms())
+    service = DossierService.from_url(url, agency_code=AGENCY, forms=load_forms())
     filed = service.file_dossier(DossierApplication(
         procedure_code="1.001193", applicant=Applicant("Nguyễn Thị Lan", "001190012345", "0912345678"),
         values={"birth_child_name": "Trần Minh Khang", "birth_child_birth_date": "2024-03-15",
@@ -49,8 +49,7 @@ def client_and_code(tmp_path):
         form_id="birth_registration", channel="kiosk", sender_id="kiosk:s1"))
     app = FastAPI()
     app.include_router(router)
-    app.state.settings = Settings(data_dir=tmp_path, database_url=url, secret_key=SECRET, agency_code=AGENCY)
-    app.state.dossier_service = service
+    app.dependency_overrides[get_dossier_service] = lambda: service
     return TestClient(app), filed.code, service
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.auth import COOKIE
-from knowledge_base.legal import MAX_FILE_BYTES
+from knowledge_base.legal_files import MAX_FILE_BYTES
 from knowledge_base.store import KbRevision, LegalDocumentRow, LegalUnitRow, get_procedure, list_synonyms
 from knowledge_base.sync import sync_defaults
 from motcua.db import session_scope
@@ -177,10 +177,10 @@ def test_good_markdown_and_pdf_uploads_are_stored_with_a_report(api, tmp_path):
     assert report["articles"] == 2 and report["message"].startswith("Đã thêm văn bản 99/2025/NĐ-CP")
     assert report["index"]["updated"] is False
 
-    from tests.knowledge_base.test_legal import _fictional_decree_lines, _write_pdf
+    from tests.knowledge_base.legal_samples import fictional_decree_lines, write_pdf
 
     pdf = tmp_path / "nghi-dinh-thu-nghiem.pdf"
-    _write_pdf(pdf, _fictional_decree_lines())
+    write_pdf(pdf, fictional_decree_lines())
     response = api.post("/api/v1/kb/legal/upload", files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")})
     assert response.status_code == 201, response.text
     assert response.json()["document"]["number"] == "99/2030/NĐ-CP" and response.json()["articles"] == 13

@@ -39,7 +39,7 @@ def test_an_edit_reaches_the_running_action_server_and_re_embeds_only_that_proce
     settings, port = stack
     actions = create_action_server(settings)
     with serve_in_thread(actions, port=port), TestClient(create_app(settings)) as gateway:
-        knowledge = actions.state.knowledge
+        knowledge = actions.state.services.knowledge
         documents = len(knowledge.search.index)
         assert documents > 47
         assert BIRTH not in [m.code for m in knowledge.find_named(f"cho hỏi làm {NEW_ALIAS}").matches]
@@ -95,6 +95,6 @@ def test_with_the_action_server_down_the_edit_is_saved_and_the_index_catches_up_
         assert "chỉ mục sẽ tự cập nhật khi khởi động" in saved.json()["index"]["message"]
     restarted = create_action_server(settings)
     with serve_in_thread(restarted, port=port):
-        knowledge = restarted.state.knowledge
+        knowledge = restarted.state.services.knowledge
         assert _embedded(knowledge) == 1  # only the edited procedure's summary; its title did not change
         assert [m.code for m in knowledge.find_named(f"làm {NEW_ALIAS}").matches][:1] == [BIRTH]

@@ -133,14 +133,11 @@ def test_health_asks_rasa_with_its_api_token(tmp_path, migrated_sqlite):
             assert client.get("/health").json()["checks"]["rasa"]["ok"] is False
 
 
-def test_the_admin_model_loader_calls_rasa_with_its_token(tmp_path):
-    from types import SimpleNamespace
-
-    from bot.routes.admin import loader
-
+def test_the_admin_model_loader_calls_rasa_with_its_token(tmp_path, migrated_sqlite):
     settings = gateway_settings(tmp_path, "http://127.0.0.1:5005")
-    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(settings=settings)))
-    assert loader(request).params == {"token": settings.rasa_token}  # PUT /model and /status need it
+    with TestClient(create_app(settings)) as client:
+        loader = client.app.state.services.model_loader
+    assert loader.params == {"token": settings.rasa_token}  # PUT /model and /status need it
 
 
 def test_empty_rasa_answer_becomes_an_apology(tmp_path, migrated_sqlite):

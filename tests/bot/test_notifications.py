@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.notifications import NotificationRelay
-from channels.notify import NotifyResult
-from motcua.db import session_scope
+from channels.registry import NotifyResult
+from motcua.db import session_scope, shared_database
 from motcua.dossiers.models import DossierNotification
 from motcua.queue.models import QueueNotification
 
@@ -33,7 +33,7 @@ def _seed(url: str) -> None:
 async def test_each_notification_is_sent_once_through_its_channel(database_url):
     _seed(database_url)
     notifier = FakeNotifier()
-    relay = NotificationRelay(database_url, notifier)
+    relay = NotificationRelay(shared_database(database_url), notifier)
     assert await relay.run_once() == 2
     assert await relay.run_once() == 0  # already sent: not sent twice
     assert sorted(notifier.sent) == [("telegram", "telegram:42", "Còn 3 người nữa đến lượt A012"),
@@ -42,11 +42,11 @@ async def test_each_notification_is_sent_once_through_its_channel(database_url):
 
 async def test_a_refusing_platform_keeps_the_notification_for_the_next_pass(database_url):
     _seed(database_url)
-    relay = NotificationRelay(database_url, FakeNotifier(refuse={"zalo"}))
+    relay = NotificationRelay(shared_database(database_url), FakeNotifier(refuse={"zalo"}))
     assert await relay.run_once() == 1
     with session_scope(database_url) as session:
         pending = session.scalars(select(DossierNotification).where(DossierNotification.sent_at.is_(None))).all()
     assert [n.sender_id for n in pending] == ["zalo:77"]
     later = FakeNotifier()
-    assert await NotificationRelay(database_url, later).run_once() == 1
+    assert await NotificationRelay(shared_database(database_url), later).run_once() == 1
     assert later.sent == [("zalo", "zalo:77", "Hồ sơ đã có kết quả")]

@@ -39,9 +39,9 @@ RECORDED_AT_S = 1741766500.0
 def _zalo_clock_at_the_recordings(monkeypatch):
     """The recorded Zalo events (``tests/fixtures``) carry March 2025 timestamps; the webhook
     refuses events more than five minutes off its clock, so the tests run at that time."""
-    import bot.routes.zalo
+    import bot.routes.webhooks
 
-    monkeypatch.setattr(bot.routes.zalo, "wall_clock", lambda: RECORDED_AT_S)
+    monkeypatch.setattr(bot.routes.webhooks, "wall_clock", lambda: RECORDED_AT_S)
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import json
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from channels import notify as notify_module
-from channels.notify import PushHub
+from channels.sessions import PushHub
 from tests.channels.fakes import sent_texts, zalo_texts
 
 READY = "Hồ sơ 000.00.04.H51-250312-0007 đã có kết quả. Mời ông/bà đến nhận tại quầy số 2."
@@ -16,7 +15,7 @@ READY = "Hồ sơ 000.00.04.H51-250312-0007 đã có kết quả. Mời ông/bà
 
 def test_telegram_and_zalo_citizens_are_notified_through_the_platform_apis(settings, fakes):
     with TestClient(create_app(settings)) as client:
-        notifier = client.app.state.channels.notifier
+        notifier = client.app.state.services.channels
         telegram = client.portal.call(notifier.notify, "telegram", "telegram:5123456789", READY)
         zalo = client.portal.call(notifier.notify, "zalo", "2512523625412515", READY)
         rest = client.portal.call(notifier.notify, "rest", "rest:x", READY)
@@ -28,7 +27,7 @@ def test_telegram_and_zalo_citizens_are_notified_through_the_platform_apis(setti
 
 def test_a_web_session_gets_the_notification_now_or_when_it_reconnects(settings):
     with TestClient(create_app(settings)) as client:
-        notifier = client.app.state.channels.notifier
+        notifier = client.app.state.services.channels
         queued = client.portal.call(notifier.notify, "web", "web:session-away-1", READY)
         assert queued.queued and not queued.delivered
         with client.websocket_connect("/ws/widget?session=session-away-1") as ws:
@@ -43,8 +42,7 @@ def test_a_kiosk_page_gets_notifications_on_its_event_socket(settings):
     with TestClient(create_app(settings)) as client, \
             client.websocket_connect("/ws/kiosk/events?session=k1") as page:
         assert json.loads(page.receive_text())["type"] == "ready"
-        # the module-level entry the staff desk uses when it has no app at hand
-        assert client.portal.call(notify_module.notify, "kiosk", "kiosk:k1", READY) is True
+        assert client.portal.call(client.app.state.services.channels.notify, "kiosk", "kiosk:k1", READY).delivered
         assert json.loads(page.receive_text()) == {"type": "bot", "pushed": True, "messages": [{"text": READY}]}
 
 

@@ -157,12 +157,12 @@ async def test_long_payloads_travel_under_a_short_key_and_come_back(fakes):
     update = fixture("telegram_callback_query.json")
     update["callback_query"]["data"] = data
     update["callback_query"]["message"]["reply_markup"] = json.loads(json.dumps(keyboard.to_dict()))
-    parsed = channel.parse(Update.de_json(update, channel.bot))
+    parsed = channel.read_update(Update.de_json(update, channel.bot))
     assert parsed.message.text == long_payload
     assert parsed.message.metadata["display_text"] == "Khai sinh có yếu tố nước ngoài"
     # after a restart the key is unknown: the button's title is sent instead of nothing
     fresh = TelegramChannel(channel.bot, CallbackPayloads())
-    assert fresh.parse(Update.de_json(update, channel.bot)).message.text == "Khai sinh có yếu tố nước ngoài"
+    assert fresh.read_update(Update.de_json(update, channel.bot)).message.text == "Khai sinh có yếu tố nước ngoài"
 
 
 async def test_long_replies_are_split_under_the_bot_api_limit(fakes):

@@ -41,9 +41,9 @@ def notifier() -> MemoryNotifier:
 
 @pytest.fixture
 def service(catalogue, clock, notifier) -> DossierService:
-    return DossierService(catalogue, agency_code=AGENCY, notifier=notifier, clock=clock)
+    return DossierService.from_url(catalogue, agency_code=AGENCY, notifier=notifier, clock=clock)
 
 
 @pytest.fixture
 def sqlite_service(sqlite_catalogue, clock, notifier) -> DossierService:
-    return DossierService(sqlite_catalogue, agency_code=AGENCY, notifier=notifier, clock=clock)
+    return DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, notifier=notifier, clock=clock)

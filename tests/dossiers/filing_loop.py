@@ -15,7 +15,7 @@ from tests.dossiers.support import AGENCY, application, jpeg
 
 
 def main(url: str) -> None:
-    service = DossierService(url, agency_code=AGENCY, notifier=MemoryNotifier())
+    service = DossierService.from_url(url, agency_code=AGENCY, notifier=MemoryNotifier())
     scan = prepare_attachment([Upload("scan.jpg", jpeg((600, 800)))], label="Giấy chứng sinh")
     i = 0
     while True:

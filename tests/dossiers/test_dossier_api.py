@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from bot.app import create_app
+from bot.deps import get_dossier_service
 from motcua.db import session_scope
 from motcua.dossiers.attachments import MAX_FILE_BYTES
 from motcua.dossiers.models import DossierAttachment
@@ -30,7 +31,7 @@ def _sign_in(client: TestClient) -> None:
 def app(tmp_path, sqlite_catalogue, sqlite_service):
     add_staff(sqlite_catalogue)
     app = create_app(gateway_settings(tmp_path, sqlite_catalogue))
-    app.state.dossier_service = sqlite_service
+    app.dependency_overrides[get_dossier_service] = lambda: sqlite_service
     return app
 
 
@@ -180,4 +181,4 @@ def test_a_service_is_built_from_the_settings_when_none_is_given(tmp_path, sqlit
         response = staff.post(DESK, json={
             "procedure_code": "1.001193", "applicant_name": "Lê Văn Cường", "applicant_phone": "0901234567"})
         assert response.status_code == 201 and response.json()["code"].startswith(AGENCY + "-")
-        assert isinstance(app.state.dossier_service, DossierService)
+        assert isinstance(app.state.services.dossiers, DossierService)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import create_app
+from bot.deps import get_dossier_service
 from tests.browser import wait_for_js
 from tests.dossiers.support import STAFF_PASSWORD, add_staff, application, gateway_settings
 from tests.servers import serve_in_thread
@@ -17,7 +18,7 @@ def test_staff_open_a_dossier_and_request_a_supplement_from_the_desk_page(tmp_pa
     add_staff(sqlite_catalogue)
     code = sqlite_service.file_dossier(application()).code
     app = create_app(gateway_settings(tmp_path, sqlite_catalogue))
-    app.state.dossier_service = sqlite_service
+    app.dependency_overrides[get_dossier_service] = lambda: sqlite_service
     page = browser_page
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

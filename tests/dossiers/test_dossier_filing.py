@@ -14,7 +14,6 @@ from motcua.dossier_code import parse_dossier_code
 from motcua.dossiers.errors import InvalidApplication
 from motcua.dossiers.models import DossierCounter, DossierRow, DossierStatusChange, PortalOutboxRow
 from motcua.dossiers.service import Applicant, DossierService
-from motcua.dossiers.transactions import write_session
 from motcua.workdays import HolidayCalendar, compute_due_date
 from tests.dossiers.support import AGENCY, Clock, application
 
@@ -87,7 +86,7 @@ def test_a_filing_that_fails_gives_its_number_back(service, catalogue, monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("disk full while queueing for the portal")
 
-    monkeypatch.setattr("motcua.dossiers.service.add_outbox_row", broken)
+    monkeypatch.setattr("motcua.dossiers.filing.add_outbox_row", broken)
     with pytest.raises(RuntimeError):
         service.file_dossier(application())
     monkeypatch.undo()
@@ -113,7 +112,7 @@ def test_sqlite_write_transactions_begin_immediate_and_hold_the_write_lock(sqlit
     import sqlite3
 
     path = sqlite_catalogue.split("///", 1)[1]
-    with write_session(sqlite_catalogue) as session:
+    with sqlite_service.database.write() as session:
         session.execute(select(DossierRow.id)).all()  # only a read so far, yet the lock is held
         other = sqlite3.connect(path, timeout=0.2, isolation_level=None)
         try:
@@ -139,9 +138,11 @@ def test_an_unknown_procedure_or_a_bad_applicant_is_refused_and_nothing_is_store
     assert _count(catalogue, PortalOutboxRow) == 0
 
 
-def test_a_malformed_agency_code_fails_when_the_service_is_built(catalogue):
+def test_a_malformed_agency_code_or_a_bare_url_fails_when_the_service_is_built(catalogue):
     with pytest.raises(ValueError, match="agency code"):
-        DossierService(catalogue, agency_code="UBND xã A")
+        DossierService.from_url(catalogue, agency_code="UBND xã A")
+    with pytest.raises(TypeError, match="motcua.db.Database"):
+        DossierService(catalogue, agency_code=AGENCY)
 
 
 # --- due dates ------------------------------------------------------------------------------
@@ -150,7 +151,7 @@ def test_a_malformed_agency_code_fails_when_the_service_is_built(catalogue):
 def test_the_due_date_skips_tet_and_the_weekend(sqlite_catalogue):
     # Thursday 12/02/2026, 10:00; Tết Bính Ngọ is off from Saturday 14/02 to Sunday 22/02.
     calendar = HolidayCalendar.load()
-    service = DossierService(sqlite_catalogue, agency_code=AGENCY, calendar=calendar,
+    service = DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, calendar=calendar,
                              clock=Clock(datetime(2026, 2, 12, 10, 0)))
     filed = service.file_dossier(application("1.004194", channel="counter", sender_id=""))
     # 3 working days of 8 office hours: Thu 5.5 h, Fri 8 h, (Tết, weekend), Mon 23/02 8 h, Tue 2.5 h.
@@ -160,7 +161,8 @@ def test_the_due_date_skips_tet_and_the_weekend(sqlite_catalogue):
 
 
 def test_received_after_15h_on_friday_counts_from_monday(sqlite_catalogue):
-    service = DossierService(sqlite_catalogue, agency_code=AGENCY, clock=Clock(datetime(2026, 3, 6, 15, 30)))
+    clock = Clock(datetime(2026, 3, 6, 15, 30))
+    service = DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, clock=clock)
     filed = service.file_dossier(application("1.001193", channel="kiosk", sender_id="kiosk:abc"))
     assert filed.due_date == date(2026, 3, 9)  # 1 working day, counted from Monday 7:30
     online = service.file_dossier(application("1.001193"))
@@ -168,7 +170,8 @@ def test_received_after_15h_on_friday_counts_from_monday(sqlite_catalogue):
 
 
 def test_hours_and_unspecified_processing_times(sqlite_catalogue):
-    service = DossierService(sqlite_catalogue, agency_code=AGENCY, clock=Clock(datetime(2026, 3, 6, 14, 0)))
+    clock = Clock(datetime(2026, 3, 6, 14, 0))
+    service = DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, clock=clock)
     assert service.file_dossier(application("2.000815", channel="counter", sender_id="")).due_date == date(2026, 3, 9)
     assert service.file_dossier(application("9.999999", channel="counter", sender_id="")).due_date is None
 

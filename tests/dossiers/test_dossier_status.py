@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from motcua.db import session_scope
+from motcua.db import session_scope, shared_database
 from motcua.dossiers.errors import DossierError, DossierNotFound
 from motcua.dossiers.models import DossierNotification, DossierStatusChange, PortalOutboxRow
 from motcua.dossiers.notifications import RecordingNotifier
@@ -66,7 +66,7 @@ def test_a_supplement_request_needs_a_note_reaches_the_citizen_and_restarts_the_
     sqlite_catalogue, notifier
 ):
     clock = Clock(datetime(2026, 3, 9, 9, 0))  # Monday
-    service = DossierService(sqlite_catalogue, agency_code=AGENCY, notifier=notifier, clock=clock)
+    service = DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, notifier=notifier, clock=clock)
     filed = service.file_dossier(application("1.004194", channel="zalo", sender_id="zalo:9"))
     assert filed.due_date == date(2026, 3, 12)
     with pytest.raises(InvalidTransition, match="nội dung cần bổ sung"):
@@ -99,14 +99,15 @@ def test_a_failing_notifier_does_not_undo_the_change(catalogue, clock):
         def notify(self, notice):
             raise ConnectionError("channel down")
 
-    service = DossierService(catalogue, agency_code=AGENCY, notifier=Broken(), clock=clock)
+    service = DossierService.from_url(catalogue, agency_code=AGENCY, notifier=Broken(), clock=clock)
     code = service.file_dossier(application()).code
     assert service.receive(code, actor="staff:Hà").status == "in_processing"
     assert service.get(code).status == "in_processing"
 
 
 def test_the_recording_notifier_writes_notices_for_the_channels(catalogue, clock):
-    service = DossierService(catalogue, agency_code=AGENCY, notifier=RecordingNotifier(catalogue), clock=clock)
+    notifier = RecordingNotifier(shared_database(catalogue))
+    service = DossierService.from_url(catalogue, agency_code=AGENCY, notifier=notifier, clock=clock)
     code = service.file_dossier(application()).code
     service.receive(code, actor="staff:Hà")
     service.change_status(code, "completed", actor="staff:Hà")
@@ -150,3 +151,23 @@ def test_staff_changing_one_dossier_at_the_same_moment_cannot_both_win(service, 
     detail = service.get(code)
     assert [o.position for o in detail.outbox] == [1, 2]
     assert [h.status for h in detail.history] == ["received", "in_processing"]
+
+
+def test_statuses_and_portal_events_are_enums_in_python_and_plain_text_in_the_database(service, catalogue):
+    from sqlalchemy import text
+
+    from motcua.dossiers.models import DossierRow, PortalEvent
+
+    filed = service.file_dossier(application())
+    assert filed.status is DossierStatus.RECEIVED
+    detail = service.change_status(filed.code, "in_processing", actor="staff:Hà")
+    assert detail.status is DossierStatus.IN_PROCESSING and detail.status_label == "Đang giải quyết"
+    assert [type(h.status) for h in detail.history] == [DossierStatus, DossierStatus]
+    assert [o.event for o in detail.outbox] == [PortalEvent.CREATED, PortalEvent.STATUS_CHANGED]
+    assert [s.status for s in service.list_dossiers(status="in_processing")] == [DossierStatus.IN_PROCESSING]
+    with session_scope(catalogue) as session:
+        assert session.scalar(select(DossierRow.status)) is DossierStatus.IN_PROCESSING
+        stored = session.execute(text("SELECT status FROM dossiers")).scalar()
+        events = session.execute(text("SELECT event FROM portal_outbox ORDER BY position")).scalars().all()
+    assert type(stored) is str and stored == "in_processing"
+    assert events == ["dossier.created", "dossier.status_changed"]

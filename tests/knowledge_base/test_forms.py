@@ -37,6 +37,7 @@ SAMPLE_ANSWERS = {
     "name": "nguyễn văn an",
     "date": "20/11/2026",
     "birth_date": "15/03/1990",
+    "birth_date_or_year": "1945",
     "cccd": "001 090 012345",
     "phone": "0912 345 678",
     "address": "Thôn Đông, xã Tân Lập, tỉnh Phú Thọ",
@@ -89,6 +90,7 @@ def test_birth_registration_follows_the_declaration_order(forms):
         "Người được khai sinh",
         "Thông tin người mẹ",
         "Thông tin người cha",
+        "Giấy chứng nhận kết hôn của cha, mẹ",
     ]
     assert form.field_names[:4] == [
         "birth_requester_name",

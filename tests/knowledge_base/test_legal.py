@@ -1,13 +1,11 @@
 """Legal documents parse into an addressable chapter/section/article/clause/point tree.
 
 Texts from the shared legal library are read where they live (``shared_data`` fixture),
-never copied here; the PDF, DOCX and HTML cases use a short fictional decree written
-for these tests.
+never copied here. Reading .pdf, .docx and .html files: ``test_legal_files.py``.
 """
 
 from __future__ import annotations
 
-import inspect
 import time
 import unicodedata
 from collections import Counter
@@ -17,20 +15,17 @@ from pathlib import Path
 import pytest
 
 from knowledge_base.legal import (
-    MAX_FILE_BYTES,
     LegalDocument,
-    LegalFileError,
     LegalStatus,
     UnitKind,
     filter_in_force,
     link_replacements,
-    parse_legal_text,
     preferred,
-    read_legal_file,
     status_on,
 )
-
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+from knowledge_base.legal_files import read_legal_file
+from knowledge_base.legal_parser import parse_legal_text
+from tests.knowledge_base.legal_samples import fictional_decree_text
 
 # Article totals of the 11 shared files, as their headers' ``articles_found`` say.
 EXPECTED_ARTICLES = {
@@ -303,7 +298,7 @@ def test_preferred_returns_none_before_anything_is_in_force_and_rejects_no_docum
     ],
 )
 def test_status_note_replacement_facts_are_read_generically(note, replaced_by, replaced_from, expired_on):
-    doc = parse_legal_text(_fictional_decree_text(), {"status_note": note})
+    doc = parse_legal_text(fictional_decree_text(), {"status_note": note})
     assert (doc.replaced_by, doc.replaced_from, doc.expired_on) == (replaced_by, replaced_from, expired_on)
 
 
@@ -311,7 +306,7 @@ def test_status_note_replacement_facts_are_read_generically(note, replaced_by, r
 
 
 def test_decomposed_unicode_input_is_normalised_to_nfc():
-    text = unicodedata.normalize("NFD", _fictional_decree_text())
+    text = unicodedata.normalize("NFD", fictional_decree_text())
     doc = parse_legal_text(text)
     article = doc.get_unit("d2")
     assert article.title == "Đối tượng áp dụng"
@@ -346,218 +341,3 @@ def test_numbered_lines_out_of_order_stay_in_the_current_clause():
 def test_empty_text_is_rejected_with_a_clear_message():
     with pytest.raises(ValueError, match="empty"):
         parse_legal_text("  \n\n ")
-
-
-# --------------------------------------------------------------------------- files
-
-
-def _fictional_decree_lines() -> list[str]:
-    """A short fictional decree (not a real text) with chapters, articles, clauses, points."""
-    long = (
-        "Ủy ban nhân dân cấp xã tiếp nhận hồ sơ, kiểm tra tính đầy đủ của giấy tờ, hướng dẫn người dân "
-        "bổ sung ngay trong ngày làm việc và trả kết quả đúng hẹn tại Bộ phận Một cửa của xã, phường"
-    )
-    lines = [
-        "CHÍNH PHỦ",
-        "Số: 99/2030/NĐ-CP",
-        "Hà Nội, ngày 05 tháng 3 năm 2030",
-        "NGHỊ ĐỊNH",
-        "Về thử nghiệm tiếp nhận hồ sơ tại Bộ phận Một cửa cấp xã",
-        "Căn cứ Luật Tổ chức Chính phủ;",
-        "Chính phủ ban hành Nghị định về thử nghiệm tiếp nhận hồ sơ tại Bộ phận Một cửa cấp xã.",
-        "Chương I",
-        "QUY ĐỊNH CHUNG",
-        "Điều 1. Phạm vi điều chỉnh",
-        "Nghị định này quy định việc thử nghiệm tiếp nhận, giải quyết hồ sơ tại Bộ phận Một cửa cấp xã.",
-        "Việc thử nghiệm kéo dài mười hai tháng.",
-        "Điều 2. Đối tượng áp dụng",
-        "1. Công dân Việt Nam có yêu cầu giải quyết thủ tục hành chính, gồm:",
-        "a) Người cao tuổi, người khuyết tật;",
-        "b) Phụ nữ mang thai, người đi cùng trẻ nhỏ dưới 36 tháng tuổi;",
-        "c) Người có công với cách mạng;",
-        "d) Người nước ngoài thường trú tại Việt Nam;",
-        "đ) Người dân tộc thiểu số ở vùng đặc biệt khó khăn.",
-        "2. Cán bộ, công chức làm việc tại Bộ phận Một cửa.",
-        "Chương II",
-        "TIẾP NHẬN VÀ TRẢ KẾT QUẢ",
-    ]
-    for n in range(3, 13):
-        lines += [
-            f"Điều {n}. Trình tự bước thứ {n - 2} khi tiếp nhận hồ sơ",
-            f"1. {long}, theo quy định tại khoản {n} Điều này.",
-            f"2. Trường hợp hồ sơ chưa đầy đủ thì công chức hướng dẫn một lần, đầy đủ bằng phiếu hướng dẫn; "
-            f"người dân được nhắc lịch qua tin nhắn trước {n} giờ.",
-            "a) Ghi rõ giấy tờ còn thiếu;",
-            "b) Ký, ghi rõ họ tên công chức tiếp nhận.",
-        ]
-    lines += [
-        "Chương III",
-        "ĐIỀU KHOẢN THI HÀNH",
-        "Điều 13. Hiệu lực thi hành",
-        "Nghị định này có hiệu lực thi hành từ ngày 01 tháng 5 năm 2030.",
-    ]
-    return lines
-
-
-def _fictional_decree_text() -> str:
-    return "\n".join(_fictional_decree_lines())
-
-
-def _assert_fictional_decree(doc: LegalDocument) -> None:
-    expected = parse_legal_text(_fictional_decree_text())
-    assert doc.number == "99/2030/NĐ-CP"
-    assert (doc.doc_type, doc.issuer, doc.issued, doc.effective) == (
-        "Nghị định",
-        "Chính phủ",
-        date(2030, 3, 5),
-        date(2030, 5, 1),
-    )
-    assert [a.number for a in doc.articles] == [str(n) for n in range(1, 14)]
-    assert [(u.kind, u.key, u.title, u.text) for u in doc.units] == [
-        (u.kind, u.key, u.title, u.text) for u in expected.units
-    ]
-    assert [c.title for c in doc.units if c.kind is UnitKind.CHAPTER] == [
-        "QUY ĐỊNH CHUNG",
-        "TIẾP NHẬN VÀ TRẢ KẾT QUẢ",
-        "ĐIỀU KHOẢN THI HÀNH",
-    ]
-    point = doc.find_unit("2", "1", "đ")
-    assert point.text == unicodedata.normalize("NFC", "Người dân tộc thiểu số ở vùng đặc biệt khó khăn.")
-    assert point.citation() == "Điểm đ khoản 1 Điều 2 Nghị định 99/2030/NĐ-CP"
-
-
-def _make_fpdf():
-    fpdf = pytest.importorskip("fpdf")
-    if not DEJAVU.is_file():
-        pytest.skip(f"không có phông DejaVu ở {DEJAVU} (font needed for Vietnamese PDF)")
-
-    class NumberedPdf(fpdf.FPDF):
-        def footer(self) -> None:
-            self.set_y(-15)
-            self.cell(0, 10, str(self.page_no()), align="C")
-
-    pdf = NumberedPdf()
-    pdf.add_font("DejaVu", fname=str(DEJAVU))
-    pdf.set_font("DejaVu", size=12)
-    return pdf
-
-
-def _write_pdf(path: Path, lines: list[str]) -> int:
-    pdf = _make_fpdf()
-    pdf.add_page()
-    for line in lines:
-        pdf.multi_cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
-    pdf.output(str(path))
-    return pdf.page_no()
-
-
-def test_multi_page_vietnamese_pdf_parses_back_into_the_same_tree(tmp_path):
-    path = tmp_path / "nghi-dinh-thu-nghiem.pdf"
-    pages = _write_pdf(path, _fictional_decree_lines())
-    assert pages >= 3
-    _assert_fictional_decree(read_legal_file(path))
-
-
-def test_pdf_without_a_text_layer_is_reported_as_scanned(tmp_path):
-    pdf = _make_fpdf()
-    pdf.add_page()
-    pdf.rect(20, 20, 120, 80, style="F")
-    path = tmp_path / "trang-1.pdf"
-    pdf.output(str(path))
-    with pytest.raises(LegalFileError, match="scan") as caught:
-        read_legal_file(path)
-    assert "không có lớp chữ" in str(caught.value)
-
-
-def test_file_just_over_the_given_limit_is_refused_before_reading(tmp_path):
-    path = tmp_path / "nho.pdf"
-    _write_pdf(path, _fictional_decree_lines()[:12])
-    size = path.stat().st_size
-    assert read_legal_file(path, max_bytes=size).number == "99/2030/NĐ-CP"
-    with pytest.raises(LegalFileError, match="quá lớn"):
-        read_legal_file(path, max_bytes=size - 1)
-
-
-def test_default_limit_is_20_mb_and_a_50_mb_pdf_gets_a_clear_message(tmp_path):
-    assert MAX_FILE_BYTES == 20 * 1024 * 1024
-    assert inspect.signature(read_legal_file).parameters["max_bytes"].default == MAX_FILE_BYTES
-    path = tmp_path / "qua-lon.pdf"
-    with path.open("wb") as handle:  # sparse: costs no disk space, and is not a valid PDF
-        handle.seek(50 * 1024 * 1024 - 1)
-        handle.write(b"\0")
-    with pytest.raises(LegalFileError) as caught:
-        read_legal_file(path)
-    message = str(caught.value)
-    assert "quá lớn" in message and "50 MB" in message and "20 MB" in message
-
-
-@pytest.mark.parametrize("suffix", [".pdf", ".md", ".docx", ".html", ".txt"])
-def test_empty_file_is_refused(tmp_path, suffix):
-    path = tmp_path / f"trong{suffix}"
-    path.write_bytes(b"")
-    with pytest.raises(LegalFileError, match="trống"):
-        read_legal_file(path)
-
-
-def test_whitespace_only_text_file_is_refused(tmp_path):
-    path = tmp_path / "trang.txt"
-    path.write_text(" \n\n\t\n", encoding="utf-8")
-    with pytest.raises(LegalFileError, match="trống"):
-        read_legal_file(path)
-
-
-def test_text_without_any_article_is_refused(tmp_path):
-    path = tmp_path / "thong-bao.txt"
-    path.write_text("Thông báo lịch tiếp dân tháng 3.\nSáng thứ Hai hằng tuần.", encoding="utf-8")
-    with pytest.raises(LegalFileError, match="Không tìm thấy Điều"):
-        read_legal_file(path)
-
-
-@pytest.mark.parametrize("suffix", [".pdf", ".docx"])
-def test_corrupt_file_is_refused_with_a_clear_message(tmp_path, suffix):
-    path = tmp_path / f"hong{suffix}"
-    path.write_bytes(b"day khong phai tep hop le " * 40)
-    with pytest.raises(LegalFileError, match="Không đọc được"):
-        read_legal_file(path)
-
-
-def test_unsupported_format_and_missing_file_are_refused(tmp_path):
-    with pytest.raises(LegalFileError, match="Không hỗ trợ"):
-        read_legal_file(tmp_path / "van-ban.odt")
-    with pytest.raises(LegalFileError, match="Không tìm thấy tệp"):
-        read_legal_file(tmp_path / "khong-co.pdf")
-
-
-def test_docx_round_trip_keeps_the_tree(tmp_path):
-    docx = pytest.importorskip("docx")
-    document = docx.Document()
-    for line in _fictional_decree_lines():
-        document.add_paragraph(line)
-    path = tmp_path / "nghi-dinh.docx"
-    document.save(str(path))
-    _assert_fictional_decree(read_legal_file(path))
-
-
-def test_html_round_trip_keeps_inline_markup_on_one_line(tmp_path):
-    parts = ["<html><head><title>x</title><style>p{}</style></head><body>"]
-    for line in _fictional_decree_lines():
-        if line.startswith("Điều "):
-            marker, title = line.split(". ", 1)
-            parts.append(f"<p><b>{marker}.</b>\n  {title}</p>")
-        elif line.startswith("Chương"):
-            parts.append(f"<h2>{line}</h2>")
-        else:
-            parts.append(f"<div>{line}</div>")
-    parts.append("<script>var a = 'Điều 99. Không phải điều';</script></body></html>")
-    path = tmp_path / "nghi-dinh.html"
-    path.write_text("\n".join(parts), encoding="utf-8")
-    _assert_fictional_decree(read_legal_file(path))
-
-
-def test_markdown_file_without_number_takes_it_from_the_file_name(tmp_path):
-    text = _fictional_decree_text().replace("Số: 99/2030/NĐ-CP\n", "")
-    path = tmp_path / "98-2030-ND-CP.md"
-    path.write_text(text, encoding="utf-8")
-    doc = read_legal_file(path)
-    assert doc.number == "98/2030/NĐ-CP"
-    assert doc.get_unit("98/2030/NĐ-CP#d2.k1.a").text == "Người cao tuổi, người khuyết tật;"

@@ -34,12 +34,12 @@ def test_fold_is_what_matching_compares():
 
 
 def test_every_package_uses_the_one_fold():
-    import actions.forms
     import actions.knowledge
+    import knowledge_base.form_turns
     import knowledge_base.forms
     import motcua.nlu_sync
     import retrieval.normalize
 
-    assert actions.knowledge.fold is fold and actions.forms.fold is fold and knowledge_base.forms.fold is fold
+    assert actions.knowledge.fold is fold and knowledge_base.form_turns.fold is fold and knowledge_base.forms.fold is fold
     assert motcua.nlu_sync.strip_diacritics is strip_diacritics
     assert retrieval.normalize.strip_diacritics is strip_diacritics

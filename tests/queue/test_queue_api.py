@@ -9,10 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from bot.routes.queue import QueueRuntime
+from bot.deps import get_queue
+from bot.queue_runtime import QueueRuntime
 from devices.printer import MemoryPrinter, printer_from_url
 from devices.voice import VoiceError
-from motcua.db import session_scope
+from motcua.db import session_scope, shared_database
 from motcua.devices import add_device
 from motcua.queue.service import QueueService
 from motcua.settings import Settings
@@ -41,9 +42,13 @@ def make_app(tmp_path, database_url, clock, printer=None, voice=None, public_url
                         action_url=f"http://127.0.0.1:{free_port()}/webhook", secret_key=SECRET,
                         public_url=public_url)
     app = create_app(settings)
-    app.state.queue = QueueRuntime(settings, SMALL_CENTRE, QueueService(SMALL_CENTRE, clock=clock),
-                                   printer=printer if printer is not None else printer_from_url("dummy"),
-                                   voice=voice or FakeVoice())
+    # made before the app starts, so the test centre (not the configuration file) is what gets seeded
+    runtime = QueueRuntime(settings, shared_database(database_url), SMALL_CENTRE,
+                           QueueService(SMALL_CENTRE, clock=clock),
+                           printer=printer if printer is not None else printer_from_url("dummy"),
+                           voice=voice or FakeVoice())
+    runtime.seed()
+    app.dependency_overrides[get_queue] = lambda: runtime
     return app
 
 

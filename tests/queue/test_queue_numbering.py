@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from motcua.db import get_engine, session_scope
+from motcua.db import get_engine, session_scope, write_transaction
 from motcua.queue.models import QueueEvent, QueueTicket
-from motcua.queue.service import QueueNotFound, QueueService, begin_write
+from motcua.queue.service import QueueError, QueueNotFound, QueueService
 from tests.queue.queue_fakes import SMALL_CENTRE
 
 
@@ -77,7 +77,7 @@ def test_sqlite_write_transactions_take_the_lock_at_begin(tmp_path):
 
     def holder():
         with session_scope(url) as session:
-            begin_write(session)
+            write_transaction(session)
             holder_has_lock.set()
             release.wait(5)
 
@@ -97,6 +97,33 @@ def test_sqlite_write_transactions_take_the_lock_at_begin(tmp_path):
     release.set()
     thread.join()
     assert waited == [True]
+
+
+def test_a_kiosk_kept_waiting_by_another_writer_is_refused_politely(queue, monkeypatch):
+    import motcua.db
+
+    url, service = queue
+    if not url.startswith("sqlite"):
+        pytest.skip("PostgreSQL takes no lock up front")
+    monkeypatch.setattr(motcua.db, "WRITE_LOCK_TIMEOUT_S", 0.1)
+    holding, release = threading.Event(), threading.Event()
+
+    def holder():
+        with session_scope(url) as session:
+            write_transaction(session)
+            holding.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert holding.wait(5)
+        with pytest.raises(QueueError, match="đang bận"):
+            issue(url, service)
+    finally:
+        release.set()
+        thread.join()
+    assert issue(url, service).ticket.label == "A001"  # the refused kiosk took no number
 
 
 @pytest.mark.slow

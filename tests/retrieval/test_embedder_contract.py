@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from retrieval.abstention import CALIBRATED_FOR
 from retrieval.embedders import (
     CachedEmbedder,
     Embedder,
@@ -16,7 +17,6 @@ from retrieval.embedders import (
     create_embedder,
     query_token_counter,
 )
-from retrieval.abstention import CALIBRATED_FOR
 
 TEXTS = ["Thủ tục đăng ký khai sinh", "Cấp giấy phép xây dựng nhà ở riêng lẻ", "Đăng ký kết hôn"]
 

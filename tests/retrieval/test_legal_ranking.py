@@ -13,9 +13,9 @@ import pytest
 from knowledge_base.legal_metadata import apply_metadata
 from knowledge_base.legal_parser import parse_legal_text
 from motcua.legal_eval import evaluate_legal, read_legal_questions
+from retrieval.analysis import QueryAnalyzer
 from retrieval.documents import library_passages, passage_quote
 from retrieval.embedders import HashingEmbedder
-from retrieval.analysis import QueryAnalyzer
 from retrieval.hybrid import HybridIndex
 from retrieval.legal_ranking import clean_legal_question, legal_concepts, rank_articles
 

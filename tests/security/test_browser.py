@@ -88,7 +88,7 @@ def test_cookie_signed_in_staff_need_the_csrf_token_and_bearer_clients_do_not(ap
     with TestClient(app, base_url="https://testserver") as client:  # the cookies are Secure
         signed = login(client)
         token = signed.cookies["motcua_csrf"]
-        with session_scope(client.app.state.settings.sqlalchemy_url) as session:
+        with session_scope(client.app.state.services.settings.sqlalchemy_url) as session:
             staff_id = session.scalar(select(StaffUser.id).where(StaffUser.username == "canbo"))
         unlock = f"/api/v1/admin/users/{staff_id}/unlock"  # a body-less POST
         missing = client.post(unlock)

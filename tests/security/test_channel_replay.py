@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.event_ledger import EventLedger
 from channels.zalo import is_fresh
-from motcua.db import session_scope, utcnow
+from motcua.db import session_scope, shared_database, utcnow
 from motcua.models import ProcessedEvent
 from tests.channels.conftest import RECORDED_AT_S
 from tests.channels.fakes import (
@@ -79,7 +79,7 @@ def test_a_telegram_update_redelivered_after_a_restart_is_processed_once(setting
 
 
 def test_the_ledger_records_each_id_once_per_channel_and_forgets_old_ones(database_url):
-    ledger = EventLedger(database_url, keep=timedelta(days=2))
+    ledger = EventLedger(shared_database(database_url), keep=timedelta(days=2))
     now = utcnow()
     assert ledger.first_time("zalo", "m-1", now - timedelta(days=3))
     assert not ledger.first_time("zalo", "m-1", now)

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from actions.dossiers import ActionCheckDossierStatus, lookup_pin
 from bot.app import create_app
+from bot.deps import get_dossier_service, get_lookup_guard
 from knowledge_base.forms import load_forms
 from motcua.db import session_scope
 from motcua.dossiers.attachments import Upload, prepare_attachment
@@ -88,8 +89,9 @@ def app(tmp_path, catalogue, service, seconds):
     """The gateway over SQLite and PostgreSQL, with the test's service and a throttle on a hand clock."""
     add_staff(catalogue)
     app = create_app(gateway_settings(tmp_path, catalogue))
-    app.state.dossier_service = service
-    app.state.dossier_guard = LookupGuard(clock=seconds)
+    guard = LookupGuard(clock=seconds)
+    app.dependency_overrides[get_dossier_service] = lambda: service
+    app.dependency_overrides[get_lookup_guard] = lambda: guard
     return app
 
 
@@ -463,10 +465,10 @@ def test_every_staff_view_of_personal_data_is_audited(client, service, catalogue
 
 
 def test_a_desk_filing_answers_its_lookup_pin_once(sqlite_catalogue, tmp_path, clock):
-    service = DossierService(sqlite_catalogue, agency_code=AGENCY, clock=clock)
+    service = DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, clock=clock)
     add_staff(sqlite_catalogue)
     app = create_app(gateway_settings(tmp_path, sqlite_catalogue))
-    app.state.dossier_service = service
+    app.dependency_overrides[get_dossier_service] = lambda: service
     with TestClient(app) as client:
         filed = client.post(DESK, headers=_bearer(sqlite_catalogue, "thuha"), json={
             "procedure_code": "1.001193", "applicant_name": "Lê Văn Cường", "applicant_phone": "0901234567"})

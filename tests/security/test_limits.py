@@ -18,7 +18,7 @@ from bot.app import create_app
 from bot.limits import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware, RouteLimit, upload_limits
 from knowledge_base import ingest
 from knowledge_base.ingest import check_docx, ingest_legal_files
-from knowledge_base.legal import LegalFileError
+from knowledge_base.legal_files import LegalFileError
 from knowledge_base.store import LegalDocumentRow
 from motcua.db import session_scope
 from tests.staff.conftest import PASSWORD, add_accounts, make_settings, sign_in

@@ -20,7 +20,14 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, fu
 
 from bot.app import create_app
 from bot.message_log import LogEntry, MessageLog
-from motcua.db import get_engine, protect_sqlite_files, session_scope, upgrade_database, utcnow
+from motcua.db import (
+    get_engine,
+    protect_sqlite_files,
+    session_scope,
+    shared_database,
+    upgrade_database,
+    utcnow,
+)
 from motcua.dossiers.models import DossierRow
 from motcua.models import ConversationMessage
 from motcua.privacy import (
@@ -135,7 +142,7 @@ def test_the_message_log_keeps_only_masked_numbers(tmp_path, database_url):
 
 def test_a_card_scan_payload_is_masked_in_the_message_log(database_url):
     async def log_one() -> None:
-        log = MessageLog(database_url)
+        log = MessageLog(shared_database(database_url))
         log.start()
         log.record(LogEntry("kiosk", "kiosk:s1", "in", "(quét thẻ căn cước)",
                             {"device_event": "cccd_scanned", "qr": f"{CCCD}|{CMND}|Nguyễn Thị Lan"}))
@@ -194,7 +201,7 @@ def _file_old_dossier(url: str) -> str:
     from tests.dossiers.support import AGENCY, Clock, application, seed_procedures
 
     seed_procedures(url)
-    service = DossierService(url, agency_code=AGENCY, clock=Clock(datetime(2025, 3, 10, 9, 30)))
+    service = DossierService.from_url(url, agency_code=AGENCY, clock=Clock(datetime(2025, 3, 10, 9, 30)))
     return service.file_dossier(application()).code
 
 
@@ -228,7 +235,7 @@ def test_the_gateway_runs_the_retention_job_with_the_setting(tmp_path, database_
     _seed(database_url)
     settings = make_settings(tmp_path, "http://127.0.0.1:9", database_url).model_copy(update={"retention_days": 30})
     with TestClient(create_app(settings)) as client:
-        job = client.app.state.retention
+        job = client.app.state.services.retention
         assert isinstance(job, RetentionJob) and job.retention_days == 30 and job.interval_s == 24 * 3600
         assert job._task is not None and not job._task.done()  # running, first purge shortly after start
 

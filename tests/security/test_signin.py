@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 import motcua.staff.accounts as accounts
 from bot.app import create_app
+from bot.deps import get_auth_policy
 from motcua.db import get_engine, session_scope, upgrade_database
 from motcua.staff.accounts import SIGN_IN_REFUSED, AuthPolicy, SignInError, authenticate, create_user
 from motcua.staff.models import StaffUser
@@ -41,7 +42,7 @@ def attempt(client: TestClient, username: str, password: str):
 
 
 def test_an_unknown_name_and_a_locked_account_get_the_same_answer(app):
-    app.state.auth_policy = AuthPolicy(max_failures=2)
+    app.dependency_overrides[get_auth_policy] = lambda: AuthPolicy(max_failures=2)
     for address in ("198.51.100.1", "198.51.100.2"):  # locked from two addresses, under each one's own throttle
         with client_from(app, (address, 1)) as client:
             assert attempt(client, "canbo", "sai-mat-khau-1").status_code == 401
@@ -99,7 +100,7 @@ def test_sign_in_is_throttled_per_ip_across_names_with_a_vietnamese_answer(app):
 
 def test_a_disabled_account_is_revealed_only_to_someone_with_its_password(app):
     with client_from(app, DESK) as client:
-        with session_scope(app.state.settings.sqlalchemy_url) as session:
+        with session_scope(client.app.state.services.settings.sqlalchemy_url) as session:
             session.scalar(select(StaffUser).where(StaffUser.username == "canbo")).active = False
         wrong = attempt(client, "canbo", "sai-mat-khau-1")
         right = attempt(client, "canbo", PASSWORD)

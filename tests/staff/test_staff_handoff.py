@@ -9,7 +9,9 @@ import time
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from bot.deps import get_training_options
 from bot.message_log import MessageLog
+from bot.services import TrainingOptions
 from bot.staff_desk import RESUMED_TEXT
 from knowledge_base.store import list_faq
 from knowledge_base.sync import sync_defaults
@@ -156,7 +158,7 @@ def test_staff_link_train_faq_and_dismiss_with_an_audit_trail(staff_app, tmp_pat
     project.mkdir()
     shutil.copy(ROOT / "domain.yml", project / "domain.yml")
     shutil.copytree(ROOT / "nlu_data", project / "nlu_data")
-    app.state.project_root = project
+    app.dependency_overrides[get_training_options] = lambda: TrainingOptions(project_root=project)
     sync_defaults(settings.sqlalchemy_url)
     with TestClient(app) as client:
         for text in ("xyz một", "xyz hai", "xyz ba", "xyz bốn"):
@@ -175,7 +177,9 @@ def test_staff_link_train_faq_and_dismiss_with_an_audit_trail(staff_app, tmp_pat
         trained = client.post(f"/api/v1/staff/unanswered/{ids['xyz hai']}/training",
                               json={"intent": "ask_fee", "text": "lệ phí [làm] giấy khai sinh cho con thứ hai"})
         assert trained.json()["status"] == "training"
-        staff_file = project / "nlu_data" / "from_staff.yml"
+        staff_file = settings.staff_nlu_file
+        assert staff_file.is_relative_to(settings.data_dir)
+        assert {p.name for p in (project / "nlu_data").iterdir()} == {p.name for p in (ROOT / "nlu_data").iterdir()}
         assert "  - intent: ask_fee" not in staff_file.read_text()
         assert "- intent: ask_fee\n  examples: |\n    - lệ phí làm giấy khai sinh cho con thứ hai\n" in \
             staff_file.read_text()

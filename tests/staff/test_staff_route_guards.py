@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from bot.auth import COOKIE, PROTECTED_PREFIXES, PUBLIC_ROUTES, AuthPolicy, require_admin, require_staff
+from bot.deps import get_auth_policy
 from motcua.staff.accounts import SIGN_IN_REFUSED
 from tests.staff.conftest import ADMIN_PASSWORD, PASSWORD, sign_in
 
@@ -114,7 +115,7 @@ def test_sign_in_page_is_vietnamese_and_sign_in_sets_an_httponly_cookie(staff_ap
 
 def test_lock_out_through_the_api(staff_app):
     app, _, _ = staff_app
-    app.state.auth_policy = AuthPolicy(max_failures=3)  # the account-wide lock (20 by default)
+    app.dependency_overrides[get_auth_policy] = lambda: AuthPolicy(max_failures=3)  # the account-wide lock (20 by default)
     with TestClient(app) as client:
         codes = [client.post("/api/v1/staff/login", json={"username": "canbo", "password": f"sai-{i}-mat-khau"}
                              ).status_code for i in range(3)]

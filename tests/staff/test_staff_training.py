@@ -53,7 +53,7 @@ def _copy_project(target: Path) -> Path:
     target.mkdir(parents=True)
     for name in ("config.yml", "domain.yml"):
         shutil.copy(ROOT / name, target / name)
-    shutil.copytree(ROOT / "nlu_data", target / "nlu_data", ignore=shutil.ignore_patterns("from_staff.yml"))
+    shutil.copytree(ROOT / "nlu_data", target / "nlu_data")
     return target
 
 
@@ -126,7 +126,8 @@ def test_worse_model_is_refused_better_one_promoted_without_restart_then_rolled_
         # 2. A better one — the full data plus an example staff added — trained from the admin
         #    page in the background, with progress; promoted into the running Rasa.
         better = _copy_project(tmp_path / "better")
-        add_training_example(better, "ask_fee", "làm khai sinh cho cháu nội thì tốn bao nhiêu tiền")
+        add_training_example(settings.staff_nlu_file, "ask_fee", "làm khai sinh cho cháu nội thì tốn bao nhiêu tiền",
+                             project_root=better)
         app = _admin_app(settings, better)
         with TestClient(app) as admin:
             signed = admin.post("/api/v1/staff/login", json={"username": "quantri", "password": "quan-tri-2024"})
@@ -168,8 +169,10 @@ def test_worse_model_is_refused_better_one_promoted_without_restart_then_rolled_
 
 def _admin_app(settings: Settings, project: Path):
     from bot.app import create_app
+    from bot.deps import get_training_options
+    from bot.services import TrainingOptions
 
     app = create_app(settings)
-    app.state.project_root = project
-    app.state.training_tolerance = 0.02  # retraining noise on 285 held-out utterances
+    options = TrainingOptions(project_root=project, tolerance=0.02)  # retraining noise on 285 held-out utterances
+    app.dependency_overrides[get_training_options] = lambda: options
     return app

@@ -1,0 +1,79 @@
+"""What the queue routes share: the service, its configuration, the printer, the voice and
+the board's wake-up hub. Built once at start-up (:func:`bot.services.open_services`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.ratelimit import TokenBuckets
+from devices.printer import TicketPrinter, printer_from_url
+from devices.voice import EspeakVoice, Voice
+from motcua.db import Database
+from motcua.queue.config import QueueConfig, load_queue_config
+from motcua.queue.service import QueueService, seed_queue
+from motcua.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ANONYMOUS_TICKETS = (10, 600.0)
+"""Plain numbers anyone may take from one address: 10, refilled over 10 minutes."""
+
+
+class BoardHub:
+    """Wakes every board stream when something changed (thread-safe ``publish``)."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiters: set[asyncio.Event] = set()
+
+    def subscribe(self) -> asyncio.Event:
+        self._loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+        self._waiters.add(event)
+        return event
+
+    def unsubscribe(self, event: asyncio.Event) -> None:
+        self._waiters.discard(event)
+
+    def publish(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        for event in self._waiters:
+            event.set()
+
+
+class QueueRuntime:
+    """Everything the queue routes need (:meth:`seed` puts the configuration's services and
+    counters into an empty database)."""
+
+    def __init__(self, settings: Settings, database: Database, config: QueueConfig | None = None,
+                 service: QueueService | None = None, printer: TicketPrinter | None = None,
+                 voice: Voice | None = None):
+        self.settings = settings
+        self.database = database
+        self.config = config or load_queue_config()
+        self.service = service or QueueService(self.config)
+        self.printer = printer if printer is not None else printer_from_url(settings.printer_url)
+        self.voice = voice or EspeakVoice(settings.data_dir / "voice")
+        self.hub = BoardHub()
+        burst, seconds = ANONYMOUS_TICKETS
+        self.anonymous_tickets = TokenBuckets(burst / seconds, burst)
+
+    def seed(self) -> bool:
+        """Copy the configuration's services and counters into the database when it has none."""
+        with self.database.session() as session:
+            seeded = seed_queue(session, self.config)
+        if seeded:
+            log.info("queue: services and counters loaded from the configuration file")
+        return seeded
+
+    @property
+    def public_url(self) -> str:
+        return (self.settings.public_url or f"http://{self.settings.host}:{self.settings.gateway_port}").rstrip("/")
+
+    def status_url(self, token: str) -> str:
+        return f"{self.public_url}/queue/ticket/{token}"

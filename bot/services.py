@@ -1,0 +1,137 @@
+"""Everything the gateway's routes use, built once when the app starts and closed when it stops.
+
+:func:`open_services` makes one :class:`~motcua.db.Database` from the settings and hands it
+to each service; the app keeps the resulting :class:`Services` and routes receive its parts
+through the typed dependencies of :mod:`bot.deps`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.dialogue import DialogueClient
+from bot.event_ledger import EventLedger
+from bot.gateway import Gateway
+from bot.message_log import MessageLog
+from bot.notifications import NotificationRelay
+from bot.queue_runtime import QueueRuntime
+from bot.ratelimit import RateLimitedGateway, SignInThrottle, TokenBuckets
+from bot.speech import SpeechCache
+from bot.staff_desk import StaffDesk
+from channels import registry
+from channels.registry import Channels
+from motcua.db import Database
+from motcua.dossiers.guard import LookupGuard
+from motcua.dossiers.outbox import OutboxWorker
+from motcua.dossiers.service import DossierService
+from motcua.privacy import RetentionJob
+from motcua.settings import Settings
+from motcua.staff.accounts import DEFAULT_POLICY, AuthPolicy
+from motcua.training import DEFAULT_TOLERANCE, RasaModelLoader
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """Where retraining reads the project (``None``: this checkout) and how much worse a model may score."""
+
+    project_root: Path | None = None
+    tolerance: float = DEFAULT_TOLERANCE
+
+
+@dataclass
+class Services:
+    """The gateway's parts, one of each per app; routes ask for them through :mod:`bot.deps`."""
+
+    settings: Settings
+    database: Database
+    dialogue: DialogueClient
+    message_log: MessageLog
+    staff_desk: StaffDesk
+    gateway: RateLimitedGateway
+    rate_limits: TokenBuckets
+    """Per sender, in front of the gateway (every channel)."""
+    chat_ip_limits: TokenBuckets
+    """Per client IP, for the chat routes whose sender ids the client chooses."""
+    signin_throttle: SignInThrottle
+    event_ledger: EventLedger
+    channels: Channels
+    queue: QueueRuntime
+    dossiers: DossierService
+    lookup_guard: LookupGuard
+    retention: RetentionJob
+    relay: NotificationRelay
+    outbox: OutboxWorker | None
+    speech: SpeechCache
+    model_loader: RasaModelLoader
+    auth_policy: AuthPolicy = DEFAULT_POLICY
+    training: TrainingOptions = field(default_factory=TrainingOptions)
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Build and start every service for ``settings``; stop them and close the database on exit."""
+    async with AsyncExitStack() as stack:
+        database = Database.open(settings.sqlalchemy_url)
+        stack.callback(database.close)
+        dialogue = DialogueClient(settings.rasa_base_url, settings.rasa_timeout_s, token=settings.rasa_token)
+        stack.push_async_callback(dialogue.aclose)
+        message_log = MessageLog(database)
+        message_log.start()
+        stack.push_async_callback(message_log.stop)
+        # staff: review list, handoff inbox; its writes are queued like the message log
+        staff_desk = StaffDesk(database)
+        await staff_desk.start()
+        stack.push_async_callback(staff_desk.stop)
+        # conversations, trackers, handoff and rating texts deleted after retention_days, daily
+        retention = RetentionJob(database.url, settings.retention_days)
+        retention.start()
+        stack.push_async_callback(retention.stop)
+        rate_limits = TokenBuckets.per_minute(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        channels = await stack.enter_async_context(registry.open_channels(settings))
+        queue = QueueRuntime(settings, database)
+        try:
+            await asyncio.to_thread(queue.seed)
+        except SQLAlchemyError:  # tables missing (not migrated): the gateway still starts, /health tells
+            log.exception("could not seed the queue's services and counters")
+        # dossiers to the national portal; notifications to citizens' own channels
+        outbox = None
+        if settings.portal_url:
+            from motcua.dossiers.portal import HttpPortalClient
+
+            outbox = OutboxWorker(database, HttpPortalClient(settings.portal_url))
+            outbox.start()
+            stack.push_async_callback(asyncio.to_thread, outbox.stop)
+        relay = NotificationRelay(database, channels)
+        relay.start()
+        stack.push_async_callback(relay.stop)
+        yield Services(
+            settings=settings,
+            database=database,
+            dialogue=dialogue,
+            message_log=message_log,
+            staff_desk=staff_desk,
+            gateway=RateLimitedGateway(Gateway(dialogue, message_log, staff_desk), rate_limits),
+            rate_limits=rate_limits,
+            chat_ip_limits=TokenBuckets.per_minute(settings.chat_ip_per_minute, settings.chat_ip_burst),
+            signin_throttle=SignInThrottle(settings.signin_failures_per_ip, settings.signin_failures_per_name,
+                                           settings.signin_window_minutes * 60),
+            event_ledger=EventLedger(database),  # Telegram/Zalo redeliveries, across restarts
+            channels=channels,
+            queue=queue,
+            dossiers=DossierService.from_settings(settings, database=database),
+            lookup_guard=LookupGuard(),
+            retention=retention,
+            relay=relay,
+            outbox=outbox,
+            speech=SpeechCache(),
+            model_loader=RasaModelLoader(settings.rasa_base_url, settings.rasa_token),
+        )

@@ -1,0 +1,137 @@
+"""What the queue answers: tickets, waits, calls, the board, statistics — frozen dataclasses
+built from the rows, and the sentences the board and the chat say about them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from motcua.queue.models import CounterStatus, EventKind, TicketStatus
+
+
+@dataclass(frozen=True)
+class WaitEstimate:
+    ahead: int
+    open_counters: int
+    minutes_per_person: float
+    minutes: int
+    from_history: bool
+
+    def describe(self) -> str:
+        if self.ahead == 0:
+            return "Ông/bà sẽ được phục vụ ngay khi có quầy trống."
+        text = f"Phía trước còn {self.ahead} người, thời gian chờ dự kiến khoảng {self.minutes} phút."
+        if self.open_counters == 0:
+            text += " Hiện chưa có quầy nào mở cho dịch vụ này."
+        return text
+
+
+@dataclass(frozen=True)
+class TicketView:
+    id: int
+    token: str
+    label: str
+    number: int
+    day: date
+    service_code: str
+    service_name: str
+    status: TicketStatus
+    channel: str
+    priority: str = ""
+    priority_name: str = ""
+    weight: int = 0
+    sender_id: str | None = None
+    phone: str | None = None
+    counter_number: int | None = None
+    target_counter: int | None = None
+    issued_at: datetime | None = None
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    estimated_wait_min: int | None = None
+    recalls: int = 0
+
+    @property
+    def status_text(self) -> str:
+        return TicketStatus(self.status).label
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    ticket: TicketView
+    estimate: WaitEstimate
+
+
+@dataclass(frozen=True)
+class CallResult:
+    counter_number: int
+    ticket: TicketView | None  # None: nobody is waiting for this counter
+    previous: TicketView | None = None  # the ticket the call finished, if any
+    announcement: str = ""
+
+
+@dataclass(frozen=True)
+class BoardCall:
+    event_id: int
+    kind: EventKind  # called | recalled
+    label: str
+    counter_number: int
+    counter_name: str
+    service_name: str
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class BoardCounter:
+    number: int
+    name: str
+    status: CounterStatus
+    label: str | None
+    ticket_status: TicketStatus | None
+
+
+@dataclass(frozen=True)
+class Board:
+    version: int
+    calls: list[BoardCall]
+    counters: list[BoardCounter]
+    waiting: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ServiceStats:
+    service_code: str
+    service_name: str
+    issued: int
+    waiting: int
+    served: int
+    no_show: int
+    mean_wait_min: float | None
+    mean_service_min: float | None
+
+
+@dataclass
+class CounterView:
+    number: int
+    name: str
+    status: CounterStatus
+    services: list[str]
+    current: TicketView | None = None
+    priority_streak: int = 0
+
+
+def call_announcement(label: str, counter_number: int) -> str:
+    """What the board shows and the voice says: «Mời số A012 đến quầy số 3»."""
+    return f"Mời số {label} đến quầy số {counter_number}"
+
+
+def ticket_label(prefix: str, number: int) -> str:
+    return f"{prefix}{number:03d}"
+
+
+def near_turn_text(label: str, service_name: str, ahead: int) -> str:
+    if ahead == 0:
+        return f"Số {label} ({service_name}) là lượt kế tiếp. Mời ông/bà có mặt trước quầy và chú ý bảng gọi số."
+    return (f"Số {label} ({service_name}) sắp đến lượt: còn {ahead} người phía trước. "
+            "Mời ông/bà có mặt tại Trung tâm và chú ý bảng gọi số.")
