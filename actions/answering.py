@@ -40,8 +40,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import INTENT_ASPECT, Aspect, answer
+from actions.answers import INTENT_ASPECT, KIOSK_SCREEN, AnswerRef, Aspect, answer
 from actions.knowledge import KnowledgeBase, fold
+from knowledge_base.rendering import display_name
 from knowledge_base.schema import Procedure
 from retrieval.decision import Decision
 from retrieval.results import PassageHit, ProcedureHit
@@ -66,6 +67,7 @@ _ASPECT_WORDS: list[tuple[str, tuple[str, ...]]] = [
     (Aspect.TIME, ("bao lau", "may ngay", "bao nhieu ngay", "thoi gian", "thoi han", "khi nao co", "bao gio co")),
     (Aspect.SUBMISSION, ("nop o dau", "lam o dau", "o dau", "noi nop", "nop online", "nop truc tuyen",
                          "nop qua mang", "nop the nao", "nop nhu the nao")),
+    (Aspect.STEPS, ("cac buoc", "trinh tu thuc hien", "quy trinh")),
     (Aspect.DOCUMENTS, ("giay to", "ho so gom", "can nhung gi", "can gi", "chuan bi gi", "mang theo gi",
                         "mang gi", "thanh phan ho so")),
 ]
@@ -148,8 +150,9 @@ def _short(title: str, limit: int = BUTTON_TITLE_LIMIT) -> str:
 
 
 def procedure_payload(code: str, aspect: str) -> str:
-    intent = ASPECT_INTENT.get(aspect, "ask_procedure")
-    return f'/{intent}{{"procedure_code": "{code}"}}'
+    if aspect not in ASPECT_INTENT:  # an aspect no intent asks (the steps): said in the reference
+        return AnswerRef(code, aspect).payload()
+    return f'/{ASPECT_INTENT[aspect]}{{"procedure_code": "{code}"}}'
 
 
 def article_payload(hit: PassageHit) -> str:
@@ -164,6 +167,20 @@ def article_title(hit: PassageHit) -> str:
 def _text(tracker: Tracker) -> str:
     text = tracker.latest_message.get("text") or ""
     return "" if text.startswith("/") else text.strip()
+
+
+def text_limit(tracker: Tracker) -> int:
+    """Characters one message may hold on the citizen's channel (its ``Capabilities.max_text``),
+    a kiosk screen where the channel sets no limit."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    sender = str(tracker.sender_id or "")
+    channel = str(metadata.get("channel") or (sender.split(":", 1)[0] if ":" in sender else ""))
+    if not channel:
+        return KIOSK_SCREEN.max_text
+    from channels.registry import kinds
+
+    capabilities = getattr(kinds().get(channel), "capabilities", None)
+    return getattr(capabilities, "max_text", 0) or KIOSK_SCREEN.max_text
 
 
 def _entities(tracker: Tracker, entity: str) -> list[str]:
@@ -190,9 +207,10 @@ class ActionAnswer(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name", "")
         text = _text(tracker)
         aspect = aspect_of(intent, text)
+        limit = text_limit(tracker)
         chosen_code = next(iter(_entities(tracker, "procedure_code")), None)
-        if chosen_code:  # a tap on an offered procedure
-            return self._answer_code(dispatcher, chosen_code, aspect)
+        if chosen_code:  # a tap on an offered procedure, a «Xem thêm» or the portal's detail
+            return self._answer_code(dispatcher, AnswerRef.parse(chosen_code), aspect, limit)
         chosen_article = next(iter(_entities(tracker, "legal_article")), None)
         if chosen_article:  # a tap on an offered article
             return await self._answer_article(dispatcher, chosen_article)
@@ -201,10 +219,10 @@ class ActionAnswer(Action):
         if context and not named and (not text or is_follow_up(text)):
             procedure = self.knowledge.get(context)
             if procedure is not None:
-                return self._answer_procedure(dispatcher, procedure, aspect)
+                return self._answer_procedure(dispatcher, procedure, aspect, limit)
         if not text and named:  # a button naming a procedure in staff words
             procedure = self._named(named)
-            return self._answer_procedure(dispatcher, procedure, aspect) if procedure else self._abstain(dispatcher)
+            return self._answer_procedure(dispatcher, procedure, aspect, limit) if procedure else self._abstain(dispatcher)
         if not text or is_follow_up(text):
             dispatcher.utter_message(response=ASK_WHICH)
             return [SlotSet("fallback_count", 0.0)]
@@ -213,7 +231,7 @@ class ActionAnswer(Action):
             # Nothing the search trusts: a name staff keep, said in the message, still counts.
             procedure = self._named([text, *named])
             if procedure is not None:
-                return self._answer_procedure(dispatcher, procedure, aspect)
+                return self._answer_procedure(dispatcher, procedure, aspect, limit)
             return self._abstain(dispatcher, choice)
         if choice.decision.move == "offer":
             return self._offer(dispatcher, choice, aspect)
@@ -221,7 +239,7 @@ class ActionAnswer(Action):
         if choice.kind == "legal":
             return await self.legal.answer_hit(dispatcher, text, hit)
         found = self.knowledge.get(hit.code)
-        return self._answer_procedure(dispatcher, found, aspect) if found else self._abstain(dispatcher, choice)
+        return self._answer_procedure(dispatcher, found, aspect, limit) if found else self._abstain(dispatcher, choice)
 
     # -- finding ---------------------------------------------------------------------------
 
@@ -247,23 +265,34 @@ class ActionAnswer(Action):
 
     # -- the three moves -------------------------------------------------------------------
 
-    def _answer_code(self, dispatcher: CollectingDispatcher, code: str, aspect: str) -> list[dict[str, Any]]:
-        procedure = self.knowledge.get(code)
+    def _answer_code(self, dispatcher: CollectingDispatcher, ref: AnswerRef, aspect: str,
+                     limit: int) -> list[dict[str, Any]]:
+        procedure = self.knowledge.get(ref.code)
         if procedure is None:
             return self._abstain(dispatcher, None)
-        return self._answer_procedure(dispatcher, procedure, aspect)
+        return self._answer_procedure(dispatcher, procedure, ref.aspect or aspect, limit, ref)
 
     def _answer_procedure(self, dispatcher: CollectingDispatcher, procedure: Procedure,
-                          aspect: str) -> list[dict[str, Any]]:
+                          aspect: str, limit: int = KIOSK_SCREEN.max_text,
+                          ref: AnswerRef | None = None) -> list[dict[str, Any]]:
+        catalogue = self._catalogue(procedure.code)
+        portal = bool(ref and ref.portal and catalogue is not None)
+        shown = catalogue if portal and catalogue is not None else procedure
         links = None
         if aspect == Aspect.LEGAL_BASIS:  # the legal basis, linked to the library's articles
             from actions.legal import legal_basis_links
 
-            links = legal_basis_links(self.knowledge, procedure)
-        reply = answer(procedure, aspect, links)
+            links = legal_basis_links(self.knowledge, shown)
+        reply = answer(shown, aspect, links, limit=limit,
+                       part=ref.part if ref else 1, catalogue=catalogue, portal=portal)
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         return [SlotSet("procedure_code", procedure.code), SlotSet("procedure", procedure.name),
                 SlotSet("fallback_count", 0.0)]
+
+    def _catalogue(self, code: str) -> Procedure | None:
+        """The national catalogue's own record of ``code``, when the knowledge base keeps one."""
+        records = getattr(self.knowledge, "catalogue", None)
+        return records(code) if callable(records) else None
 
     async def _answer_article(self, dispatcher: CollectingDispatcher, chosen: str):
         """The article a citizen tapped (``"<document>|<article>"``), found again in its document."""
@@ -282,7 +311,8 @@ class ActionAnswer(Action):
             buttons.append(NOT_THESE_ARTICLES)
             response = OFFER_ARTICLES
         else:
-            buttons = [{"title": _short(h.name), "payload": procedure_payload(h.code, aspect)} for h in hits]
+            buttons = [{"title": _short(display_name(h.name)), "payload": procedure_payload(h.code, aspect)}
+                       for h in hits]
             buttons.append(NOT_THESE_PROCEDURES)
             response = OFFER_PROCEDURES
         dispatcher.utter_message(response=response, buttons=buttons, json_message=self._move(choice))

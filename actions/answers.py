@@ -1,6 +1,12 @@
-"""Answers about a procedure, written for a phone screen: short, plain, with the source.
+"""Answers about a procedure, written for a screen: short, plain, with the source.
 
-Plain functions of a :class:`~knowledge_base.schema.Procedure`; no Rasa here.
+Plain functions of a :class:`~knowledge_base.schema.Procedure`; no Rasa here. The text is
+tidied for people (:mod:`knowledge_base.rendering`) and cut into pages that fit the channel
+(its :class:`~channels.base.Capabilities` ``max_text``, or :data:`KIOSK_SCREEN`); a page that
+does not end the answer carries a «Xem thêm» button for the next one. Where the national
+catalogue also describes a procedure the centre wrote, its record is one tap away
+(«Chi tiết theo Cổng Dịch vụ công»), with its source. Every sentence a citizen reads is in
+:data:`REPLIES`.
 """
 
 from __future__ import annotations
@@ -9,9 +15,69 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from actions.legal_links import DocumentLink
+from channels.base import Capabilities
+from knowledge_base.precedence import CATALOGUE_SOURCE
+from knowledge_base.rendering import (
+    describe_document,
+    describe_time,
+    display_name,
+    garbled_lines,
+    is_conditional,
+    paginate,
+    sentence,
+    tidy,
+    without_stop,
+)
 from knowledge_base.schema import Procedure
 
-MAX_DOCUMENTS = 8
+KIOSK_SCREEN = Capabilities(max_text=900)
+"""What one kiosk screen shows comfortably; also the page of a channel without a limit of its own."""
+
+CENTER = "Trung tâm Phục vụ hành chính công"
+
+REPLIES = {
+    "cite": "(Nguồn: thủ tục {code} — {name})",
+    "cite_portal": "(Nguồn: Cổng Dịch vụ công quốc gia, thủ tục {code} — {name})",
+    "portal_intro": "Theo Cổng Dịch vụ công quốc gia:",
+    "documents_none": "Thủ tục «{name}» chưa có danh sách giấy tờ trong dữ liệu. Xin ông/bà hỏi cán bộ tại quầy.",
+    "documents_all": "Hồ sơ «{name}» gồm:",
+    "documents_grouped": "Hồ sơ «{name}» gồm {required} giấy tờ bắt buộc và {optional} giấy tờ tùy trường hợp.",
+    "documents_required": "Bắt buộc ({count}):",
+    "documents_optional": "Tùy trường hợp ({count}):",
+    "documents_notes": "Lưu ý của Cổng Dịch vụ công:",
+    "documents_count": "Hồ sơ cần {count} giấy tờ.",
+    "documents_count_grouped": "Hồ sơ cần {required} giấy tờ bắt buộc và {optional} giấy tờ tùy trường hợp.",
+    "fee_none": "Chưa có thông tin lệ phí của thủ tục «{name}».",
+    "fee_one": "Lệ phí «{name}»: {fee}",
+    "fee_many": "Lệ phí «{name}»:",
+    "fee_unknown": "Chưa có thông tin lệ phí",
+    "fee_unknown_short": "chưa có thông tin",
+    "time_none": "Chưa có thông tin thời hạn giải quyết của thủ tục «{name}».",
+    "time_no_unit": "chưa ghi rõ (Cổng Dịch vụ công không ghi đơn vị thời gian; xin ông/bà hỏi cán bộ tại quầy)",
+    "time_one": "Thời hạn giải quyết «{name}»: {time}",
+    "time_many": "Thời hạn giải quyết «{name}»:",
+    "submission": "Ông/bà có thể nộp hồ sơ «{name}» theo hình thức: {kinds}.",
+    "submission_place": "Nơi nhận: {place}",
+    "in_person": "trực tiếp",
+    "legal_none": "Chưa có thông tin căn cứ pháp lý của thủ tục «{name}».",
+    "legal_head": "Căn cứ pháp lý của «{name}»:",
+    "overview_name": "Thủ tục «{name}».",
+    "overview_place": "Nơi giải quyết: {place}",
+    "steps_none": "Chưa có thông tin các bước thực hiện thủ tục «{name}».",
+    "steps_head": "Các bước thực hiện «{name}»:",
+    "steps_garbled": ("Một số đoạn trên Cổng Dịch vụ công bị lỗi chữ nên tôi không đọc lại ở đây; "
+                      "xin ông/bà xem «Chi tiết theo Cổng Dịch vụ công» hoặc hỏi cán bộ tại quầy."),
+    "steps_all_garbled": ("Các bước thực hiện «{name}» trên Cổng Dịch vụ công bị lỗi chữ nên tôi không đọc lại ở "
+                          "đây; xin ông/bà xem «Chi tiết theo Cổng Dịch vụ công» hoặc hỏi cán bộ tại quầy."),
+    "steps_garbled_mark": "(đoạn này trên Cổng bị lỗi chữ)",
+    "more": "Xem thêm",
+    "portal_button": "Chi tiết theo Cổng Dịch vụ công",
+    "documents_button": "Giấy tờ cần có",
+    "fee_button": "Lệ phí",
+    "time_button": "Thời gian",
+    "form_button": "Điền tờ khai",
+    "queue_button": "Lấy số thứ tự",
+}
 
 
 class Aspect:
@@ -21,6 +87,7 @@ class Aspect:
     TIME = "time"
     SUBMISSION = "submission"
     LEGAL_BASIS = "legal_basis"
+    STEPS = "steps"
 
 
 INTENT_ASPECT = {
@@ -37,100 +104,223 @@ INTENT_ASPECT = {
 class Answer:
     text: str
     buttons: list[dict[str, str]]
+    pages: int = 1  # how many pages the whole answer has on this channel
 
 
-def cite(procedure: Procedure) -> str:
-    return f"(Nguồn: thủ tục {procedure.code} — {procedure.name})"
+@dataclass(frozen=True)
+class AnswerRef:
+    """Which answer a button asks for: a procedure, an aspect, a page, and whether the portal's record.
+
+    It travels as the ``procedure_code`` entity of a button's payload, ``"1.001193|documents|2|cong"``;
+    a bare code is the first page of the aspect the intent asks.
+    """
+
+    code: str
+    aspect: str = ""
+    part: int = 1
+    portal: bool = False
+
+    def entity(self) -> str:
+        parts = [self.code, self.aspect or Aspect.OVERVIEW, str(self.part)]
+        return "|".join([*parts, "cong"] if self.portal else parts)
+
+    def payload(self) -> str:
+        return f'/ask_procedure{{"procedure_code": "{self.entity()}"}}'
+
+    @classmethod
+    def parse(cls, value: str) -> AnswerRef:
+        code, *rest = [part.strip() for part in str(value).split("|")]
+        aspect = rest[0] if rest and rest[0] in _WRITERS else ""
+        part = int(rest[1]) if len(rest) > 1 and rest[1].isdigit() and int(rest[1]) > 0 else 1
+        return cls(code, aspect, part, portal=len(rest) > 2 and rest[2] == "cong")
 
 
-def _documents(p: Procedure) -> str:
+def cite(procedure: Procedure, portal: bool = False) -> str:
+    key = "cite_portal" if portal or procedure.source == CATALOGUE_SOURCE else "cite"
+    return REPLIES[key].format(code=procedure.code, name=display_name(procedure.name))
+
+
+def place(p: Procedure) -> str:
+    return without_stop(p.receiving_agency) or without_stop(p.competent_agency) or CENTER
+
+
+def _documents_split(p: Procedure) -> tuple[list, list]:
     # Rows with no copies are the portal's explanations, not papers to bring.
     documents = [d for d in p.documents if d.copies > 0]
-    if not documents:
-        return f"Thủ tục «{p.name}» chưa có danh sách giấy tờ trong dữ liệu. Xin hỏi cán bộ tại quầy."
-    lines = [f"Hồ sơ «{p.name}» gồm:"]
-    for document in documents[:MAX_DOCUMENTS]:
-        lines.append(f"• {document.describe()}")
-    if len(documents) > MAX_DOCUMENTS:
-        lines.append(f"… và {len(documents) - MAX_DOCUMENTS} giấy tờ khác (xem đầy đủ tại quầy).")
-    return "\n".join(lines)
+    return [d for d in documents if not is_conditional(d)], [d for d in documents if is_conditional(d)]
 
 
-def _fee(p: Procedure) -> str:
-    fees = {(c.fee.describe() if c.fee else "Chưa có thông tin lệ phí") for c in p.channels}
+def _documents(p: Procedure, detail: bool = False) -> list[str]:
+    name = display_name(p.name)
+    required, optional = _documents_split(p)
+    notes = [without_stop(d.name) for d in p.documents if d.copies == 0] if detail else []
+    if not required and not optional and not notes:
+        return [REPLIES["documents_none"].format(name=name)]
+    if not optional:
+        lines = [REPLIES["documents_all"].format(name=name)] + [f"• {describe_document(d)}" for d in required]
+    else:
+        lines = [REPLIES["documents_grouped"].format(name=name, required=len(required), optional=len(optional))]
+        if required:
+            lines.append(REPLIES["documents_required"].format(count=len(required)))
+            lines += [f"• {describe_document(d)}" for d in required]
+        lines.append(REPLIES["documents_optional"].format(count=len(optional)))
+        lines += [f"• {describe_document(d)}" for d in optional]
+    if notes:
+        lines.append(REPLIES["documents_notes"])
+        lines += [f"– {note}" for note in notes if note]
+    return lines
+
+
+def _document_count(p: Procedure) -> str:
+    required, optional = _documents_split(p)
+    if not required and not optional:
+        return ""
+    if not optional:
+        return REPLIES["documents_count"].format(count=len(required))
+    return REPLIES["documents_count_grouped"].format(required=len(required), optional=len(optional))
+
+
+def _fee_of(channel) -> str:
+    return without_stop(channel.fee.describe()) if channel.fee else REPLIES["fee_unknown"]
+
+
+def _fee(p: Procedure) -> list[str]:
+    name = display_name(p.name)
+    fees = {_fee_of(c) for c in p.channels}
     if not fees:
-        return f"Chưa có thông tin lệ phí của thủ tục «{p.name}»."
+        return [REPLIES["fee_none"].format(name=name)]
     if len(fees) == 1:
-        return f"Lệ phí «{p.name}»: {fees.pop()}."
-    lines = [f"Lệ phí «{p.name}»:"]
-    lines += [f"• {c.kind.label}: {c.fee.describe() if c.fee else 'chưa có thông tin'}" for c in p.channels]
-    return "\n".join(lines)
+        return [sentence(REPLIES["fee_one"].format(name=name, fee=fees.pop()))]
+    lines = [REPLIES["fee_many"].format(name=name)]
+    lines += [f"• {c.kind.label}: {without_stop(c.fee.describe()) if c.fee else REPLIES['fee_unknown_short']}"
+              for c in p.channels]
+    return lines
 
 
-def _time(p: Procedure) -> str:
-    times = [(c.kind.label, c.time.describe()) for c in p.channels if c.time]
+def _time_of(channel) -> str:
+    return describe_time(channel.time, channel.description) or REPLIES["time_no_unit"]
+
+
+def _time(p: Procedure) -> list[str]:
+    name = display_name(p.name)
+    times = [(c.kind.label, _time_of(c)) for c in p.channels if c.time]
     if not times:
-        return f"Chưa có thông tin thời hạn giải quyết của thủ tục «{p.name}»."
+        return [REPLIES["time_none"].format(name=name)]
     if len({t for _, t in times}) == 1:
-        return f"Thời hạn giải quyết «{p.name}»: {times[0][1]}."
-    return "\n".join([f"Thời hạn giải quyết «{p.name}»:"] + [f"• {k}: {t}" for k, t in times])
+        return [sentence(REPLIES["time_one"].format(name=name, time=times[0][1]))]
+    return [REPLIES["time_many"].format(name=name)] + [f"• {k}: {t}" for k, t in times]
 
 
-def _submission(p: Procedure) -> str:
-    where = p.receiving_agency or p.competent_agency or "Trung tâm Phục vụ hành chính công"
-    kinds = ", ".join(c.kind.label.lower() for c in p.channels) or "trực tiếp"
-    return f"Ông/bà có thể nộp hồ sơ «{p.name}» theo hình thức: {kinds}.\nNơi nhận: {where}."
+def _submission(p: Procedure) -> list[str]:
+    kinds = ", ".join(c.kind.label.lower() for c in p.channels) or REPLIES["in_person"]
+    return [REPLIES["submission"].format(name=display_name(p.name), kinds=kinds),
+            sentence(REPLIES["submission_place"].format(place=place(p)))]
 
 
-def _legal_basis(p: Procedure, links: Sequence[DocumentLink] | None = None) -> str:
+def _legal_basis(p: Procedure, links: Sequence[DocumentLink] | None = None) -> list[str]:
     """The documents; with ``links`` (see :mod:`actions.legal_links`), the articles that apply and where to read them."""
+    name = display_name(p.name)
     if not p.legal_basis:
-        return f"Chưa có thông tin căn cứ pháp lý của thủ tục «{p.name}»."
-    lines = [f"Căn cứ pháp lý của «{p.name}»:"]
+        return [REPLIES["legal_none"].format(name=name)]
+    lines = [REPLIES["legal_head"].format(name=name)]
     if not links:
-        lines += [f"• {r.title} ({r.number})" if r.title else f"• {r.number}" for r in p.legal_basis[:6]]
-        return "\n".join(lines)
+        lines += [f"• {without_stop(r.title)} ({r.number})" if r.title else f"• {r.number}" for r in p.legal_basis[:6]]
+        return lines
     for link in links:
-        name = link.label or link.title or link.number
-        lines.append(f"• {name}" if link.number in name else f"• {name} ({link.number})")
+        label = link.label or link.title or link.number
+        lines.append(f"• {label}" if link.number in label else f"• {label} ({link.number})")
         for article in link.articles:
             lines.append(f"   – {article.heading}: {article.url}")
-    return "\n".join(lines)
+    return lines
 
 
-def _overview(p: Procedure) -> str:
-    parts = [f"Thủ tục «{p.name}»."]
-    if p.receiving_agency or p.competent_agency:
-        parts.append(f"Nơi giải quyết: {p.receiving_agency or p.competent_agency}.")
+def _steps(p: Procedure, detail: bool = False) -> list[str]:
+    name = display_name(p.name)
+    steps = [tidy(s).lstrip("-+* ") for s in p.steps]
+    steps = [s for s in steps if s.strip("-+*. ")]
+    if not steps:
+        return [REPLIES["steps_none"].format(name=name)]
+    garbled = garbled_lines(steps)
+    if not detail and len(garbled) == len(steps):
+        return [REPLIES["steps_all_garbled"].format(name=name)]
+    lines = [REPLIES["steps_head"].format(name=name)]
+    for index, step in enumerate(steps):
+        if index in garbled and not detail:
+            continue
+        mark = f" {REPLIES['steps_garbled_mark']}" if index in garbled else ""
+        lines.append(f"• {sentence(step)}{mark}")
+    if garbled and not detail:
+        lines.append(REPLIES["steps_garbled"])
+    return lines
+
+
+def _overview(p: Procedure) -> list[str]:
+    lines = [REPLIES["overview_name"].format(name=display_name(p.name)),
+             sentence(REPLIES["overview_place"].format(place=place(p)))]
     if p.channels:
-        parts.append(_time(p))
-        parts.append(_fee(p))
-    parts.append(f"Hồ sơ cần {len(p.documents)} loại giấy tờ." if p.documents else "")
-    return "\n".join(x for x in parts if x)
+        lines += _time(p) + _fee(p)
+    count = _document_count(p)
+    return lines + ([count] if count else [])
 
 
 _WRITERS = {
     Aspect.OVERVIEW: _overview, Aspect.DOCUMENTS: _documents, Aspect.FEE: _fee, Aspect.TIME: _time,
-    Aspect.SUBMISSION: _submission, Aspect.LEGAL_BASIS: _legal_basis,
+    Aspect.SUBMISSION: _submission, Aspect.LEGAL_BASIS: _legal_basis, Aspect.STEPS: _steps,
 }
 
 _NEXT = [
-    (Aspect.DOCUMENTS, "Giấy tờ cần có", "/ask_documents"),
-    (Aspect.FEE, "Lệ phí", "/ask_fee"),
-    (Aspect.TIME, "Thời gian", "/ask_processing_time"),
+    (Aspect.DOCUMENTS, "documents_button", "/ask_documents"),
+    (Aspect.FEE, "fee_button", "/ask_fee"),
+    (Aspect.TIME, "time_button", "/ask_processing_time"),
 ]
 
 
-def answer(procedure: Procedure, aspect: str, legal_links: Sequence[DocumentLink] | None = None) -> Answer:
-    """The answer about one aspect of ``procedure``, with the next natural steps as buttons.
-
-    ``legal_links``: the legal basis linked to the library's articles (legal-basis aspect).
-    """
+def body_lines(procedure: Procedure, aspect: str, legal_links: Sequence[DocumentLink] | None = None,
+               *, detail: bool = False) -> list[str]:
+    """The lines of one aspect's answer, before it is cut into pages (no source line)."""
     if aspect not in _WRITERS:
         raise ValueError(f"unknown aspect {aspect!r}")
-    body = _legal_basis(procedure, legal_links) if aspect == Aspect.LEGAL_BASIS else _WRITERS[aspect](procedure)
-    text = f"{body}\n{cite(procedure)}"
-    buttons = [{"title": title, "payload": payload} for a, title, payload in _NEXT if a != aspect]
-    buttons.append({"title": "Điền tờ khai", "payload": "/fill_form"})
-    buttons.append({"title": "Lấy số thứ tự", "payload": "/request_queue_number"})
-    return Answer(text, buttons)
+    if aspect == Aspect.LEGAL_BASIS:
+        return _legal_basis(procedure, legal_links)
+    if aspect in (Aspect.DOCUMENTS, Aspect.STEPS):
+        return _WRITERS[aspect](procedure, detail)  # type: ignore[call-arg]
+    return _WRITERS[aspect](procedure)  # type: ignore[call-arg]
+
+
+def answer(
+    procedure: Procedure,
+    aspect: str,
+    legal_links: Sequence[DocumentLink] | None = None,
+    *,
+    limit: int = KIOSK_SCREEN.max_text,
+    part: int = 1,
+    catalogue: Procedure | None = None,
+    portal: bool = False,
+) -> Answer:
+    """Page ``part`` of the answer about one aspect of ``procedure``, with the next natural steps as buttons.
+
+    ``legal_links``: the legal basis linked to the library's articles (legal-basis aspect).
+    ``limit``: the channel's characters per message. ``catalogue``: the national catalogue's own
+    record of the procedure, offered as «Chi tiết theo Cổng Dịch vụ công» when the centre's words
+    are shown. ``portal``: show that record (``procedure`` is then the catalogue's) in full detail.
+    """
+    if limit <= 0:
+        raise ValueError(f"limit must be positive, got {limit}")
+    lines = body_lines(procedure, aspect, legal_links, detail=portal)
+    if portal:
+        lines = [REPLIES["portal_intro"], *lines]
+    source = cite(procedure, portal)
+    pages = paginate(lines, max(limit - len(source) - 1, 1))
+    index = min(max(part, 1), len(pages)) - 1
+    text = f"{pages[index]}\n{source}"
+    buttons: list[dict[str, str]] = []
+    if index + 1 < len(pages):
+        more = AnswerRef(procedure.code, aspect, index + 2, portal)
+        buttons.append({"title": REPLIES["more"], "payload": more.payload()})
+    if catalogue is not None and not portal and procedure.source != CATALOGUE_SOURCE:
+        detail = AnswerRef(procedure.code, aspect, 1, portal=True)
+        buttons.append({"title": REPLIES["portal_button"], "payload": detail.payload()})
+    buttons += [{"title": REPLIES[title], "payload": payload} for a, title, payload in _NEXT if a != aspect]
+    buttons.append({"title": REPLIES["form_button"], "payload": "/fill_form"})
+    buttons.append({"title": REPLIES["queue_button"], "payload": "/request_queue_number"})
+    return Answer(text, buttons, len(pages))

@@ -12,13 +12,18 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Protocol
 
 from knowledge_base.schema import Procedure
-from knowledge_base.store import list_procedures
+from knowledge_base.store import list_catalogue_records, list_procedures
 from knowledge_base.text import fold
 from motcua.db import session_scope
+
+if TYPE_CHECKING:
+    from retrieval.service import RetrievalService
 
 log = logging.getLogger(__name__)
 
@@ -111,17 +116,20 @@ class RefreshReport:
 
 
 class KnowledgeBase:
+    _catalogue: Mapping[str, Procedure] = MappingProxyType({})  # the catalogue's records, once loaded
+
     def __init__(self, database_url: str, settings=None):
         self.database_url = database_url
         self.settings = settings
         self._procedures: dict[str, Procedure] = {}
         self.finder: ProcedureFinder = AliasFinder([])
-        self.search = None  # retrieval.service.RetrievalService once warmed up with settings
+        self.search: RetrievalService | None = None  # once warmed up with settings
         self._refresh_lock = threading.Lock()
 
     def warm_up(self) -> None:
         with session_scope(self.database_url) as session:
             procedures = list_procedures(session)
+            self._catalogue = list_catalogue_records(session)
         self._procedures = {p.code: p for p in procedures}
         finders: list[ProcedureFinder] = [AliasFinder(procedures)]
         if self.settings is not None:
@@ -140,6 +148,7 @@ class KnowledgeBase:
             started = time.perf_counter()
             with session_scope(self.database_url) as session:
                 procedures = list_procedures(session)
+                self._catalogue = list_catalogue_records(session)
             changed = removed = 0
             if self.search is not None and self.settings is not None:
                 from motcua.search_index import knowledge_documents, sync_index
@@ -158,6 +167,10 @@ class KnowledgeBase:
 
     def get(self, code: str) -> Procedure | None:
         return self._procedures.get(code)
+
+    def catalogue(self, code: str) -> Procedure | None:
+        """The national catalogue's own record of ``code`` (shown as «Chi tiết theo Cổng Dịch vụ công»)."""
+        return self._catalogue.get(code)
 
     def find(self, text: str, top_k: int = 3) -> FinderResult:
         return self.finder.find(text, top_k)

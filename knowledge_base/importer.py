@@ -6,10 +6,16 @@ cannot be parsed is reported and skipped. All good records are written in one
 transaction, so a crash leaves the previous knowledge base intact. Re-importing
 updates by code and writes a revision only where something changed; procedures
 that staff edited are kept unless ``overwrite_staff_edits``.
+
+The catalogue never overrides the centre's own words (:mod:`knowledge_base.precedence`): a
+procedure the default files describe keeps their text and gains only what they leave empty;
+the portal's record itself is kept in ``catalogue_data`` for the «Chi tiết theo Cổng Dịch vụ
+công» view.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,8 +25,9 @@ from sqlalchemy import select
 
 from knowledge_base.dichvucong import RecordError, parse_record, read_records, summarize
 from knowledge_base.everyday_names import everyday_names
+from knowledge_base.precedence import CATALOGUE_SOURCE, compose, from_column, merged_aliases
+from knowledge_base.schema import Procedure
 from knowledge_base.store import ProcedureRevision, ProcedureRow
-from knowledge_base.sync import merged_aliases
 from motcua.db import session_scope
 
 
@@ -88,22 +95,21 @@ def import_dichvucong(
     with session_scope(database_url) as session:
         existing = {row.code: row for row in session.scalars(select(ProcedureRow))}
         for result in parsed:
-            procedure = result.procedure
-            data = procedure.to_dict()
-            row = existing.get(procedure.code)
+            record = result.procedure.to_dict()
+            row = existing.get(result.procedure.code)
             if row is None:
-                session.add(ProcedureRow(code=procedure.code, name=procedure.name, field=procedure.field,
-                                         levels=", ".join(procedure.levels), source=procedure.source, data=data))
-                session.add(ProcedureRevision(procedure_code=procedure.code, version=1, actor=actor,
-                                              reason="nhập từ Cổng DVC", before=None, after=data))
+                session.add(ProcedureRow(code=result.procedure.code, name=result.procedure.name,
+                                         field=result.procedure.field, levels=", ".join(result.procedure.levels),
+                                         source=result.procedure.source, data=record, catalogue_data=record))
+                session.add(ProcedureRevision(procedure_code=result.procedure.code, version=1, actor=actor,
+                                              reason="nhập từ Cổng DVC", before=None, after=record))
                 report.created += 1
                 continue
+            row.catalogue_data = record  # the portal's record stays available, whoever's words win
             if row.staff_edited and not overwrite_staff_edits:
                 report.kept_staff_edits += 1
                 continue
-            # Names already stored (the default files', earlier imports') keep their place, so the
-            # default files' wording stays first and a re-import changes nothing; new ones follow.
-            procedure.aliases = merged_aliases(list(row.data.get("aliases") or []), procedure.aliases)
+            procedure = told(row, result.procedure)
             data = procedure.to_dict()
             if row.data == data:
                 report.unchanged += 1
@@ -112,5 +118,22 @@ def import_dichvucong(
                                           reason="nhập lại từ Cổng DVC", before=row.data, after=data))
             row.data, row.name, row.field = data, procedure.name, procedure.field
             row.levels, row.source, row.version = ", ".join(procedure.levels), procedure.source, row.version + 1
+            row.staff_edited = False
             report.updated += 1
     return report
+
+
+def told(row: ProcedureRow, catalogue: Procedure) -> Procedure:
+    """What citizens are told of ``row`` once the catalogue says ``catalogue``.
+
+    The centre's text (its default file) wins field by field and the catalogue fills its gaps
+    (:func:`knowledge_base.precedence.compose`). A procedure the catalogue alone describes takes
+    the new record; the names already stored keep their place, so a re-import changes nothing.
+    """
+    center = from_column(row.center_data)
+    if center is None and row.source not in (CATALOGUE_SOURCE, ""):
+        center = row.to_procedure()  # loaded from the default files before they were kept apart
+    if center is not None:
+        return compose(center, catalogue)
+    return dataclasses.replace(catalogue, aliases=merged_aliases(list(row.data.get("aliases") or []),
+                                                                 catalogue.aliases))

@@ -47,9 +47,23 @@ class ProcedureRow(Base):
     staff_edited: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Where ``data`` came from (see knowledge_base.precedence): the default file as last loaded,
+    # the national catalogue's record as last imported; None when that source has no record.
+    center_data: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    catalogue_data: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
 
     def to_procedure(self) -> Procedure:
         return Procedure.from_dict(self.data)
+
+    def automatic(self) -> dict[str, Any] | None:
+        """What the procedure reads without staff edits: the centre's text, the catalogue filling
+        its gaps; ``None`` for a procedure only staff wrote."""
+        from knowledge_base.precedence import compose, from_column
+
+        center, catalogue = from_column(self.center_data), from_column(self.catalogue_data)
+        if center is None and catalogue is None:
+            return None
+        return compose(center, catalogue).to_dict()
 
 
 class ProcedureRevision(Base):
@@ -161,6 +175,12 @@ def list_procedures(session: Session) -> list[Procedure]:
     return [row.to_procedure() for row in session.scalars(select(ProcedureRow).order_by(ProcedureRow.code))]
 
 
+def list_catalogue_records(session: Session) -> dict[str, Procedure]:
+    """The national catalogue's own record of every procedure imported from it, by code."""
+    query = select(ProcedureRow.code, ProcedureRow.catalogue_data)
+    return {code: Procedure.from_dict(data) for code, data in session.execute(query) if data}
+
+
 def count_procedures(session: Session) -> int:
     from sqlalchemy import func
 
@@ -179,7 +199,9 @@ def save_procedure(
     """Insert or update by code, writing a revision when anything changed.
 
     An import (``staff_edit=False``) leaves a procedure that staff edited alone
-    unless ``overwrite_staff_edits`` is true.
+    unless ``overwrite_staff_edits`` is true. A staff save (an edit or a revert) marks the
+    procedure staff-edited only while it differs from what the centre's files and the
+    catalogue say (:meth:`ProcedureRow.automatic`): reverting to that content unmarks it.
     """
     data = procedure.to_dict()
     row = session.scalar(select(ProcedureRow).where(ProcedureRow.code == procedure.code))
@@ -202,7 +224,11 @@ def save_procedure(
     row.name, row.field, row.levels, row.source = (
         procedure.name, procedure.field, ", ".join(procedure.levels), procedure.source,
     )
-    row.staff_edited = row.staff_edited or staff_edit
+    if staff_edit:
+        automatic = row.automatic()
+        row.staff_edited = automatic is None or automatic != data
+    else:  # an import told to overwrite: the staff's content is gone
+        row.staff_edited = False
     row.version += 1
     session.add(ProcedureRevision(procedure_code=procedure.code, version=row.version, actor=actor,
                                   reason=reason, before=before, after=data))
@@ -249,6 +275,7 @@ def list_faq(session: Session) -> list[FaqEntry]:
 
 __all__ = [
     "FaqRow", "KbRevision", "LegalDocumentRow", "LegalUnitRow", "ProcedureRevision", "ProcedureRow", "SaveResult",
-    "SynonymRow", "add_faq", "count_procedures", "get_procedure", "list_faq", "list_procedures",
+    "SynonymRow", "add_faq", "count_procedures", "get_procedure", "list_catalogue_records", "list_faq",
+    "list_procedures",
     "list_synonyms", "replace_synonyms", "save_procedure", "Text",
 ]

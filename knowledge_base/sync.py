@@ -1,12 +1,13 @@
 """Loads the default knowledge base (the YAML files in this folder) into the database.
 
-Idempotent: a procedure is updated by code only when its file changed, and a
+Idempotent: a procedure is updated by code only when what citizens are told changed, and a
 procedure that staff edited is left alone unless ``overwrite_staff_edits``.
 
-The national catalogue is the richer, authoritative record: where a procedure was
-imported from it, the default file does not replace it but only adds the
-everyday names citizens use (its ``aliases``), so an import followed by a restart
-keeps the catalogue's full text and gains the defaults' wording.
+The default files are the centre's own words and win over the national catalogue, field by
+field (:mod:`knowledge_base.precedence`): where a procedure was imported too, the catalogue only
+fills what the default file leaves empty, and its own record stays beside it
+(``catalogue_data``). Loading the defaults after an import therefore gives the same answers as
+before the import; the everyday names (``everyday_names/``) follow the file's own aliases.
 """
 
 from __future__ import annotations
@@ -16,41 +17,28 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from knowledge_base.precedence import CATALOGUE_SOURCE, compose, from_column, merged_aliases
 from knowledge_base.schema import Procedure
 from knowledge_base.store import ProcedureRow, add_faq, replace_synonyms, save_procedure
 from motcua.db import session_scope
 
-CATALOGUE_SOURCE = "dichvucong"
+__all__ = ["CATALOGUE_SOURCE", "SyncReport", "center_text", "merged_aliases", "sync_defaults",
+           "with_catalogue_content"]
 
 
-def merged_aliases(*alias_lists: list[str]) -> list[str]:
-    """The union of alias lists, first spelling kept, order kept, case-insensitive."""
-    seen: set[str] = set()
-    merged: list[str] = []
-    for aliases in alias_lists:
-        for alias in aliases:
-            key = " ".join(alias.casefold().split())
-            if key and key not in seen:
-                seen.add(key)
-                merged.append(alias)
-    return merged
+def center_text(default: Procedure) -> Procedure:
+    """The default file's procedure as stored: its aliases, then the everyday names citizens use."""
+    from knowledge_base.everyday_names import everyday_names
+
+    return dataclasses.replace(
+        default, aliases=merged_aliases(default.aliases, everyday_names().get(default.code, [])))
 
 
 def with_catalogue_content(default: Procedure, row: ProcedureRow | None) -> Procedure:
-    """What the default file should leave in the database for ``default.code``.
-
-    A row imported from the catalogue keeps its content; it only gains the default aliases,
-    put first: the centre's files win over ``everyday_names/``, which the import put there.
-    Without a catalogue row, the default file gains the everyday names after its own.
-    """
-    from knowledge_base.everyday_names import everyday_names
-
-    if row is None or row.source != CATALOGUE_SOURCE:
-        return dataclasses.replace(
-            default, aliases=merged_aliases(default.aliases, everyday_names().get(default.code, [])))
-    current = row.to_procedure()
-    current.aliases = merged_aliases(default.aliases, current.aliases)
-    return current
+    """What the default file leaves in the database for ``default.code``: its own text, field by
+    field, the catalogue's record (when imported) filling only what the file leaves empty."""
+    catalogue = from_column(row.catalogue_data) if row is not None else None
+    return compose(center_text(default), catalogue)
 
 
 @dataclass(frozen=True)
@@ -75,9 +63,13 @@ def sync_defaults(database_url: str, *, overwrite_staff_edits: bool = False) -> 
     with session_scope(database_url) as session:
         rows = {row.code: row for row in session.scalars(select(ProcedureRow))}
         for default in procedures:
-            procedure = with_catalogue_content(default, rows.get(default.code))
+            row = rows.get(default.code)
+            procedure = with_catalogue_content(default, row)
             result = save_procedure(session, procedure, actor="system:defaults", reason="dữ liệu mặc định",
                                     overwrite_staff_edits=overwrite_staff_edits)
+            stored = row or session.scalar(select(ProcedureRow).where(ProcedureRow.code == default.code))
+            if stored is not None:  # kept even under a staff edit: a revert is compared with it
+                stored.center_data = center_text(default).to_dict()
             created += result.created
             updated += result.changed and not result.created
             unchanged += not result.changed

@@ -6,7 +6,7 @@ Every validator takes the raw text and returns a :class:`Validation`: the cleane
 (a wrong argument type, an empty choice list) raises ``TypeError``/``ValueError`` instead.
 
 Public functions (verbs): :func:`parse_date_vi`, :func:`validate_date`,
-:func:`validate_birth_date`, :func:`validate_phone`, :func:`validate_person_name`,
+:func:`validate_birth_date`, :func:`validate_birth_date_or_year`, :func:`validate_phone`, :func:`validate_person_name`,
 :func:`validate_choice`, :func:`validate_text`, :func:`validate_address`,
 :func:`validate_number`, :func:`is_skip_answer`; diacritics are folded by :mod:`knowledge_base.text`.
 """
@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from knowledge_base.text import strip_diacritics
 
@@ -29,6 +29,7 @@ __all__ = [
     "parse_date_vi",
     "validate_address",
     "validate_birth_date",
+    "validate_birth_date_or_year",
     "validate_choice",
     "validate_date",
     "validate_number",
@@ -204,7 +205,7 @@ def validate_date(
     result = _as_date(text, today, prefer_past=when != "future")
     if not result.ok:
         return result
-    day: date = result.value
+    day = cast(date, result.value)
     if when == "past" and day > today:
         return Validation.invalid(
             f"Ngày {day:%d/%m/%Y} là ngày chưa tới (hôm nay là {today:%d/%m/%Y}). Xin ông/bà vui lòng kiểm tra lại."
@@ -222,7 +223,7 @@ def validate_birth_date(text: str | date, today: date | None = None) -> Validati
     result = _as_date(text, today, prefer_past=True)
     if not result.ok:
         return result
-    born: date = result.value
+    born = cast(date, result.value)
     if born > today:
         return Validation.invalid(
             f"Ngày sinh {born:%d/%m/%Y} là ngày chưa tới (hôm nay là {today:%d/%m/%Y}). "
@@ -235,6 +236,38 @@ def validate_birth_date(text: str | date, today: date | None = None) -> Validati
             "Xin ông/bà vui lòng kiểm tra lại năm sinh."
         )
     return result
+
+
+_YEAR_ONLY = re.compile(r"(?:(?:sinh\s+)?nam\s+)?(\d{4})")
+
+
+def validate_birth_date_or_year(text: str | date | int, today: date | None = None) -> Validation:
+    """A full birth date, or the year of birth alone («1945», «năm 1945»).
+
+    For records that ask only for the year (the deceased's «năm sinh» in a death
+    registration): a year alone gives the year as an ``int``; anything else is read as a
+    full birth date by :func:`validate_birth_date`, with the same limits.
+    """
+    today = today or date.today()
+    if isinstance(text, bool):
+        raise TypeError("expected the citizen's answer as str, date or int, got bool")
+    if isinstance(text, int):
+        text = str(text)
+    if isinstance(text, date):
+        return validate_birth_date(text, today)
+    match = _YEAR_ONLY.fullmatch(_key(text).strip(" ."))
+    if not match:
+        return validate_birth_date(text, today)
+    year = int(match[1])
+    if year > today.year:
+        return Validation.invalid(
+            f"Năm sinh {year} là năm chưa tới (năm nay là {today.year}). Xin ông/bà vui lòng kiểm tra lại năm sinh."
+        )
+    if today.year - year > MAX_AGE_YEARS:
+        return Validation.invalid(
+            f"Năm sinh {year} cho tuổi quá {MAX_AGE_YEARS}. Xin ông/bà vui lòng kiểm tra lại năm sinh."
+        )
+    return Validation.valid(year)
 
 
 # --- phone numbers ----------------------------------------------------------------------
@@ -399,7 +432,7 @@ def validate_address(text: str, *, max_length: int = 300) -> Validation:
     result = validate_text(text, max_length=max_length)
     if not result.ok:
         return result
-    value: str = result.value
+    value = cast(str, result.value)
     if len(value.split()) < 2 or not any(ch.isalpha() for ch in value):
         return Validation.invalid(
             "Xin ông/bà vui lòng ghi rõ địa chỉ: số nhà, thôn hoặc tổ dân phố, xã/phường, tỉnh/thành phố."

@@ -25,8 +25,9 @@ BIRTH = Procedure(
 
 
 class FakeKnowledge(KnowledgeBase):
-    def __init__(self, procedures, search=None):
+    def __init__(self, procedures, search=None, catalogue=None):
         self._procedures = {p.code: p for p in procedures}
+        self._catalogue = {p.code: p for p in catalogue or []}
         self.finder = AliasFinder(procedures)
         self.search = search
 

@@ -134,21 +134,26 @@ def _default_birth_aliases() -> list[str]:
 
 
 @pytest.mark.parametrize("defaults_first", [True, False], ids=["defaults-then-import", "import-then-defaults"])
-def test_catalogue_content_wins_and_keeps_the_default_everyday_names(database_url, tmp_path, defaults_first):
+def test_the_default_text_wins_and_the_catalogue_record_is_kept_beside(database_url, tmp_path, defaults_first):
+    from knowledge_base.defaults import load_default_procedures
     from knowledge_base.sync import sync_defaults
 
     path = _write_jsonl(tmp_path / "c.jsonl", [json.dumps(RECORD, ensure_ascii=False)])
     steps = [lambda: sync_defaults(database_url), lambda: import_dichvucong(database_url, path)]
     for step in steps if defaults_first else reversed(steps):
         step()
+    default = next(p for p in load_default_procedures() if p.code == "1.001193")
     with session_scope(database_url) as session:
         procedure = get_procedure(session, "1.001193")
         row = session.scalar(select(ProcedureRow).where(ProcedureRow.code == "1.001193"))
-        source, version = row.source, row.version
-    # The catalogue's record, not the default file's ...
-    assert source == "dichvucong"
-    assert procedure.name == "Thủ tục đăng ký khai sinh"
-    assert [d.name for d in procedure.documents] == ["Tờ khai đăng ký khai sinh", "Giấy chứng sinh"]
+        source, version, catalogue = row.source, row.version, row.catalogue_data
+    # The centre's own words, not the catalogue's ...
+    assert source == "default"
+    assert procedure.name == default.name
+    assert [d.name for d in procedure.documents] == [d.name for d in default.documents]
+    # ... the catalogue's record kept beside them ...
+    assert catalogue["name"] == "Thủ tục đăng ký khai sinh"
+    assert [d["name"] for d in catalogue["documents"]] == ["Tờ khai đăng ký khai sinh", "Giấy chứng sinh"]
     # ... with every everyday name of the default file kept for search.
     assert set(_default_birth_aliases()) <= set(procedure.aliases)
     # A restart (defaults again) and a re-import change nothing more.

@@ -13,6 +13,7 @@ from motcua.validators import (
     parse_date_vi,
     validate_address,
     validate_birth_date,
+    validate_birth_date_or_year,
     validate_choice,
     validate_date,
     validate_number,
@@ -102,6 +103,32 @@ def test_birth_date_older_than_130_years_is_refused():
 
 def test_birth_date_accepts_a_date_object():
     assert validate_birth_date(date(1990, 3, 15), TODAY).value == date(1990, 3, 15)
+
+
+@pytest.mark.parametrize("text", ["1945", "năm 1945", "Sinh năm 1945", "nam 1945", " 1945. ", 1945])
+def test_a_year_of_birth_alone_is_kept_as_the_year(text):
+    result = validate_birth_date_or_year(text, TODAY)
+    assert result.ok and result.value == 1945 and result.slot_value == 1945
+
+
+def test_a_full_birth_date_is_still_read_as_a_date_where_a_year_would_do():
+    assert validate_birth_date_or_year("12/3/1945", TODAY).value == date(1945, 3, 12)
+    assert validate_birth_date_or_year(date(1945, 3, 12), TODAY).value == date(1945, 3, 12)
+    assert validate_birth_date_or_year("15032024", TODAY).value == date(2024, 3, 15)
+
+
+def test_a_year_of_birth_in_the_future_or_too_long_ago_is_refused():
+    assert "chưa tới" in validate_birth_date_or_year("2027", TODAY).reason
+    assert "130" in validate_birth_date_or_year("1890", TODAY).reason
+    assert validate_birth_date_or_year("1896", TODAY).ok
+    assert "chưa tới" in validate_birth_date_or_year("01/12/2026", TODAY).reason
+
+
+def test_a_year_or_date_answer_that_is_neither_is_asked_again():
+    assert not validate_birth_date_or_year("khoảng 80 tuổi", TODAY).ok
+    assert not validate_birth_date_or_year("194", TODAY).ok
+    with pytest.raises(TypeError):
+        validate_birth_date_or_year(True, TODAY)  # type: ignore[arg-type]
 
 
 def test_slot_value_of_a_date_is_iso():
