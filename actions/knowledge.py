@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 from knowledge_base.schema import Procedure
-from knowledge_base.store import list_catalogue_records, list_procedures
+from knowledge_base.store import list_procedures_and_catalogue
 from knowledge_base.text import fold
 from motcua.db import session_scope
 
@@ -128,8 +128,7 @@ class KnowledgeBase:
 
     def warm_up(self) -> None:
         with session_scope(self.database_url) as session:
-            procedures = list_procedures(session)
-            self._catalogue = list_catalogue_records(session)
+            procedures, self._catalogue = list_procedures_and_catalogue(session)
         self._procedures = {p.code: p for p in procedures}
         finders: list[ProcedureFinder] = [AliasFinder(procedures)]
         if self.settings is not None:
@@ -147,8 +146,7 @@ class KnowledgeBase:
         with self._refresh_lock:
             started = time.perf_counter()
             with session_scope(self.database_url) as session:
-                procedures = list_procedures(session)
-                self._catalogue = list_catalogue_records(session)
+                procedures, self._catalogue = list_procedures_and_catalogue(session)
             changed = removed = 0
             if self.search is not None and self.settings is not None:
                 from motcua.search_index import knowledge_documents, sync_index

@@ -93,3 +93,26 @@ def test_a_revert_to_the_centres_text_is_no_longer_a_staff_edit(tmp_path):
     assert not detail.staff_edited and detail.procedure == data
     # Not a staff edit any more: a re-import may fill what the centre's text leaves empty again.
     assert import_dichvucong(url, path).kept_staff_edits == 0
+
+
+def test_the_catalogue_record_is_read_with_the_procedures_and_shared_when_it_says_the_same(tmp_path):
+    from knowledge_base.dichvucong import parse_record
+    from knowledge_base.store import list_procedures_and_catalogue
+
+    url = _scratch(tmp_path)
+    only_portal = {**RECORD, "ma_thu_tuc": "9.999001", "ten_thu_tuc": "Thủ tục chỉ có trên Cổng"}
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (RECORD, only_portal)),
+                    encoding="utf-8")
+    sync_defaults(url)
+    import_dichvucong(url, path)
+    with session_scope(url) as session:
+        procedures, catalogue = list_procedures_and_catalogue(session)
+    by_code = {p.code: p for p in procedures}
+    assert set(catalogue) == {"1.001193", "9.999001"}
+    # a catalogue-only procedure is its own record: one object, not a copy
+    assert catalogue["9.999001"] is by_code["9.999001"]
+    # the centre's birth registration differs from the portal's record, which is kept as the portal wrote it
+    assert catalogue["1.001193"] != by_code["1.001193"]
+    portal = parse_record(RECORD).procedure
+    assert (catalogue["1.001193"].name, catalogue["1.001193"].documents) == (portal.name, portal.documents)
