@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 import time
@@ -9,11 +10,28 @@ from contextlib import contextmanager
 
 import uvicorn
 
+_PORTS = range(20_000, 32_768)  # below Linux's ephemeral range (32768–60999 by default)
+_handed_out: set[int] = set()
+_pick = random.Random()
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on now, outside the range the kernel picks source ports of outgoing
+    connections from: a service that takes half a minute to start (Rasa loading its model) would
+    otherwise find its port taken by a database or HTTP client connection made meanwhile. Never the
+    same port twice in one test run."""
+    for _ in range(200):
+        port = _pick.choice(_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 @contextmanager
