@@ -11,7 +11,8 @@ three moves (:mod:`retrieval.decision`):
   trên» (a person). A button's payload is the aspect's own intent with the code as an entity,
   ``/ask_fee{"procedure_code": "1.001193"}``, so a tap is answered by this same action through
   the rules that already exist (Rasa 3.6 reads entities from a ``/intent{json}`` payload);
-- **abstain** — says so plainly and offers a staff member and a queue number.
+- **abstain** — says so plainly and offers a staff member and a queue number (never a procedure:
+  below the offer threshold the ranking's first procedures are seldom the one meant).
 
 Which search: the procedure search first. The legal search is asked too when the message reads
 as a legal question (the NLU said ``ask_legal``, or it speaks of a law, decree, rule or fine), or
@@ -42,6 +43,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import INTENT_ASPECT, KIOSK_SCREEN, AnswerRef, Aspect, answer
 from actions.knowledge import KnowledgeBase, fold
+from knowledge_base.messages import render
 from knowledge_base.rendering import display_name
 from knowledge_base.schema import Procedure
 from retrieval.decision import Decision
@@ -57,8 +59,8 @@ OFFER_PROCEDURES = "utter_offer_procedures"
 OFFER_ARTICLES = "utter_offer_articles"
 ABSTAIN = "utter_answer_abstain"
 ASK_WHICH = "utter_ask_which_procedure"
-NOT_THESE_PROCEDURES = {"title": "Không phải các thủ tục trên", "payload": "/request_human"}
-NOT_THESE_ARTICLES = {"title": "Không phải các quy định trên", "payload": "/request_human"}
+NOT_THESE_PROCEDURES = "action.answering.not_these_procedures"
+NOT_THESE_ARTICLES = "action.answering.not_these_articles"
 
 # Keyword reading of the aspect, on text folded to ASCII (the NLU's aspect intent comes first).
 _ASPECT_WORDS: list[tuple[str, tuple[str, ...]]] = [
@@ -153,6 +155,15 @@ def procedure_payload(code: str, aspect: str) -> str:
     if aspect not in ASPECT_INTENT:  # an aspect no intent asks (the steps): said in the reference
         return AnswerRef(code, aspect).payload()
     return f'/{ASPECT_INTENT[aspect]}{{"procedure_code": "{code}"}}'
+
+
+def not_these(key: str) -> dict[str, str]:
+    """The last button under offered choices (:data:`NOT_THESE_PROCEDURES`, :data:`NOT_THESE_ARTICLES`): a person."""
+    return {"title": render(key), "payload": "/request_human"}
+
+
+def procedure_button(hit: ProcedureHit, aspect: str) -> dict[str, str]:
+    return {"title": _short(display_name(hit.name)), "payload": procedure_payload(hit.code, aspect)}
 
 
 def article_payload(hit: PassageHit) -> str:
@@ -308,17 +319,17 @@ class ActionAnswer(Action):
         hits = choice.decision.hits
         if choice.kind == "legal":
             buttons = [{"title": article_title(h), "payload": article_payload(h)} for h in hits]
-            buttons.append(NOT_THESE_ARTICLES)
+            buttons.append(not_these(NOT_THESE_ARTICLES))
             response = OFFER_ARTICLES
         else:
-            buttons = [{"title": _short(display_name(h.name)), "payload": procedure_payload(h.code, aspect)}
-                       for h in hits]
-            buttons.append(NOT_THESE_PROCEDURES)
+            buttons = [procedure_button(h, aspect) for h in hits]
+            buttons.append(not_these(NOT_THESE_PROCEDURES))
             response = OFFER_PROCEDURES
         dispatcher.utter_message(response=response, buttons=buttons, json_message=self._move(choice))
         return [SlotSet("fallback_count", 0.0)]
 
     def _abstain(self, dispatcher: CollectingDispatcher, choice: Choice | None = None) -> list[dict[str, Any]]:
+        """Says nothing fits and offers a staff member and a queue number (``utter_answer_abstain``)."""
         custom = {"fallback": True, **self._move(choice)} if choice else {"fallback": True, "move": "abstain"}
         dispatcher.utter_message(response=ABSTAIN, json_message=custom)
         return [SlotSet("fallback_count", 0.0)]

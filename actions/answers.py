@@ -6,16 +6,19 @@ tidied for people (:mod:`knowledge_base.rendering`) and cut into pages that fit 
 does not end the answer carries a «Xem thêm» button for the next one. Where the national
 catalogue also describes a procedure the centre wrote, its record is one tap away
 («Chi tiết theo Cổng Dịch vụ công»), with its source. Every sentence a citizen reads is in
-:data:`REPLIES`.
+the message catalogue (``answer.*`` in ``knowledge_base/locale``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from actions.legal_links import DocumentLink
+from actions.procedures import intent_button
 from channels.base import Capabilities
+from knowledge_base.messages import render
 from knowledge_base.precedence import CATALOGUE_SOURCE
 from knowledge_base.rendering import (
     describe_document,
@@ -33,51 +36,10 @@ from knowledge_base.schema import Procedure
 KIOSK_SCREEN = Capabilities(max_text=900)
 """What one kiosk screen shows comfortably; also the page of a channel without a limit of its own."""
 
-CENTER = "Trung tâm Phục vụ hành chính công"
 
-REPLIES = {
-    "cite": "(Nguồn: thủ tục {code} — {name})",
-    "cite_portal": "(Nguồn: Cổng Dịch vụ công quốc gia, thủ tục {code} — {name})",
-    "portal_intro": "Theo Cổng Dịch vụ công quốc gia:",
-    "documents_none": "Thủ tục «{name}» chưa có danh sách giấy tờ trong dữ liệu. Xin ông/bà hỏi cán bộ tại quầy.",
-    "documents_all": "Hồ sơ «{name}» gồm:",
-    "documents_grouped": "Hồ sơ «{name}» gồm {required} giấy tờ bắt buộc và {optional} giấy tờ tùy trường hợp.",
-    "documents_required": "Bắt buộc ({count}):",
-    "documents_optional": "Tùy trường hợp ({count}):",
-    "documents_notes": "Lưu ý của Cổng Dịch vụ công:",
-    "documents_count": "Hồ sơ cần {count} giấy tờ.",
-    "documents_count_grouped": "Hồ sơ cần {required} giấy tờ bắt buộc và {optional} giấy tờ tùy trường hợp.",
-    "fee_none": "Chưa có thông tin lệ phí của thủ tục «{name}».",
-    "fee_one": "Lệ phí «{name}»: {fee}",
-    "fee_many": "Lệ phí «{name}»:",
-    "fee_unknown": "Chưa có thông tin lệ phí",
-    "fee_unknown_short": "chưa có thông tin",
-    "time_none": "Chưa có thông tin thời hạn giải quyết của thủ tục «{name}».",
-    "time_no_unit": "chưa ghi rõ (Cổng Dịch vụ công không ghi đơn vị thời gian; xin ông/bà hỏi cán bộ tại quầy)",
-    "time_one": "Thời hạn giải quyết «{name}»: {time}",
-    "time_many": "Thời hạn giải quyết «{name}»:",
-    "submission": "Ông/bà có thể nộp hồ sơ «{name}» theo hình thức: {kinds}.",
-    "submission_place": "Nơi nhận: {place}",
-    "in_person": "trực tiếp",
-    "legal_none": "Chưa có thông tin căn cứ pháp lý của thủ tục «{name}».",
-    "legal_head": "Căn cứ pháp lý của «{name}»:",
-    "overview_name": "Thủ tục «{name}».",
-    "overview_place": "Nơi giải quyết: {place}",
-    "steps_none": "Chưa có thông tin các bước thực hiện thủ tục «{name}».",
-    "steps_head": "Các bước thực hiện «{name}»:",
-    "steps_garbled": ("Một số đoạn trên Cổng Dịch vụ công bị lỗi chữ nên tôi không đọc lại ở đây; "
-                      "xin ông/bà xem «Chi tiết theo Cổng Dịch vụ công» hoặc hỏi cán bộ tại quầy."),
-    "steps_all_garbled": ("Các bước thực hiện «{name}» trên Cổng Dịch vụ công bị lỗi chữ nên tôi không đọc lại ở "
-                          "đây; xin ông/bà xem «Chi tiết theo Cổng Dịch vụ công» hoặc hỏi cán bộ tại quầy."),
-    "steps_garbled_mark": "(đoạn này trên Cổng bị lỗi chữ)",
-    "more": "Xem thêm",
-    "portal_button": "Chi tiết theo Cổng Dịch vụ công",
-    "documents_button": "Giấy tờ cần có",
-    "fee_button": "Lệ phí",
-    "time_button": "Thời gian",
-    "form_button": "Điền tờ khai",
-    "queue_button": "Lấy số thứ tự",
-}
+def say(key: str, **params: Any) -> str:
+    """The sentence ``answer.<key>`` of the message catalogue (``knowledge_base/locale``)."""
+    return render("answer." + key, **params)
 
 
 class Aspect:
@@ -137,11 +99,11 @@ class AnswerRef:
 
 def cite(procedure: Procedure, portal: bool = False) -> str:
     key = "cite_portal" if portal or procedure.source == CATALOGUE_SOURCE else "cite"
-    return REPLIES[key].format(code=procedure.code, name=display_name(procedure.name))
+    return say(key, code=procedure.code, name=display_name(procedure.name))
 
 
 def place(p: Procedure) -> str:
-    return without_stop(p.receiving_agency) or without_stop(p.competent_agency) or CENTER
+    return without_stop(p.receiving_agency) or without_stop(p.competent_agency) or say("center")
 
 
 def _documents_split(p: Procedure) -> tuple[list, list]:
@@ -155,18 +117,18 @@ def _documents(p: Procedure, detail: bool = False) -> list[str]:
     required, optional = _documents_split(p)
     notes = [without_stop(d.name) for d in p.documents if d.copies == 0] if detail else []
     if not required and not optional and not notes:
-        return [REPLIES["documents_none"].format(name=name)]
+        return [say("documents_none", name=name)]
     if not optional:
-        lines = [REPLIES["documents_all"].format(name=name)] + [f"• {describe_document(d)}" for d in required]
+        lines = [say("documents_all", name=name)] + [f"• {describe_document(d)}" for d in required]
     else:
-        lines = [REPLIES["documents_grouped"].format(name=name, required=len(required), optional=len(optional))]
+        lines = [say("documents_grouped", name=name, required=len(required), optional=len(optional))]
         if required:
-            lines.append(REPLIES["documents_required"].format(count=len(required)))
+            lines.append(say("documents_required", count=len(required)))
             lines += [f"• {describe_document(d)}" for d in required]
-        lines.append(REPLIES["documents_optional"].format(count=len(optional)))
+        lines.append(say("documents_optional", count=len(optional)))
         lines += [f"• {describe_document(d)}" for d in optional]
     if notes:
-        lines.append(REPLIES["documents_notes"])
+        lines.append(say("documents_notes"))
         lines += [f"– {note}" for note in notes if note]
     return lines
 
@@ -176,53 +138,53 @@ def _document_count(p: Procedure) -> str:
     if not required and not optional:
         return ""
     if not optional:
-        return REPLIES["documents_count"].format(count=len(required))
-    return REPLIES["documents_count_grouped"].format(required=len(required), optional=len(optional))
+        return say("documents_count", count=len(required))
+    return say("documents_count_grouped", required=len(required), optional=len(optional))
 
 
 def _fee_of(channel) -> str:
-    return without_stop(channel.fee.describe()) if channel.fee else REPLIES["fee_unknown"]
+    return without_stop(channel.fee.describe()) if channel.fee else say("fee_unknown")
 
 
 def _fee(p: Procedure) -> list[str]:
     name = display_name(p.name)
     fees = {_fee_of(c) for c in p.channels}
     if not fees:
-        return [REPLIES["fee_none"].format(name=name)]
+        return [say("fee_none", name=name)]
     if len(fees) == 1:
-        return [sentence(REPLIES["fee_one"].format(name=name, fee=fees.pop()))]
-    lines = [REPLIES["fee_many"].format(name=name)]
-    lines += [f"• {c.kind.label}: {without_stop(c.fee.describe()) if c.fee else REPLIES['fee_unknown_short']}"
+        return [sentence(say("fee_one", name=name, fee=fees.pop()))]
+    lines = [say("fee_many", name=name)]
+    lines += [f"• {c.kind.label}: {without_stop(c.fee.describe()) if c.fee else say('fee_unknown_short')}"
               for c in p.channels]
     return lines
 
 
 def _time_of(channel) -> str:
-    return describe_time(channel.time, channel.description) or REPLIES["time_no_unit"]
+    return describe_time(channel.time, channel.description) or say("time_no_unit")
 
 
 def _time(p: Procedure) -> list[str]:
     name = display_name(p.name)
     times = [(c.kind.label, _time_of(c)) for c in p.channels if c.time]
     if not times:
-        return [REPLIES["time_none"].format(name=name)]
+        return [say("time_none", name=name)]
     if len({t for _, t in times}) == 1:
-        return [sentence(REPLIES["time_one"].format(name=name, time=times[0][1]))]
-    return [REPLIES["time_many"].format(name=name)] + [f"• {k}: {t}" for k, t in times]
+        return [sentence(say("time_one", name=name, time=times[0][1]))]
+    return [say("time_many", name=name)] + [f"• {k}: {t}" for k, t in times]
 
 
 def _submission(p: Procedure) -> list[str]:
-    kinds = ", ".join(c.kind.label.lower() for c in p.channels) or REPLIES["in_person"]
-    return [REPLIES["submission"].format(name=display_name(p.name), kinds=kinds),
-            sentence(REPLIES["submission_place"].format(place=place(p)))]
+    kinds = ", ".join(c.kind.label.lower() for c in p.channels) or say("in_person")
+    return [say("submission", name=display_name(p.name), kinds=kinds),
+            sentence(say("submission_place", place=place(p)))]
 
 
 def _legal_basis(p: Procedure, links: Sequence[DocumentLink] | None = None) -> list[str]:
     """The documents; with ``links`` (see :mod:`actions.legal_links`), the articles that apply and where to read them."""
     name = display_name(p.name)
     if not p.legal_basis:
-        return [REPLIES["legal_none"].format(name=name)]
-    lines = [REPLIES["legal_head"].format(name=name)]
+        return [say("legal_none", name=name)]
+    lines = [say("legal_head", name=name)]
     if not links:
         lines += [f"• {without_stop(r.title)} ({r.number})" if r.title else f"• {r.number}" for r in p.legal_basis[:6]]
         return lines
@@ -239,24 +201,24 @@ def _steps(p: Procedure, detail: bool = False) -> list[str]:
     steps = [tidy(s).lstrip("-+* ") for s in p.steps]
     steps = [s for s in steps if s.strip("-+*. ")]
     if not steps:
-        return [REPLIES["steps_none"].format(name=name)]
+        return [say("steps_none", name=name)]
     garbled = garbled_lines(steps)
     if not detail and len(garbled) == len(steps):
-        return [REPLIES["steps_all_garbled"].format(name=name)]
-    lines = [REPLIES["steps_head"].format(name=name)]
+        return [say("steps_all_garbled", name=name)]
+    lines = [say("steps_head", name=name)]
     for index, step in enumerate(steps):
         if index in garbled and not detail:
             continue
-        mark = f" {REPLIES['steps_garbled_mark']}" if index in garbled else ""
+        mark = f" {say('steps_garbled_mark')}" if index in garbled else ""
         lines.append(f"• {sentence(step)}{mark}")
     if garbled and not detail:
-        lines.append(REPLIES["steps_garbled"])
+        lines.append(say("steps_garbled"))
     return lines
 
 
 def _overview(p: Procedure) -> list[str]:
-    lines = [REPLIES["overview_name"].format(name=display_name(p.name)),
-             sentence(REPLIES["overview_place"].format(place=place(p)))]
+    lines = [say("overview_name", name=display_name(p.name)),
+             sentence(say("overview_place", place=place(p)))]
     if p.channels:
         lines += _time(p) + _fee(p)
     count = _document_count(p)
@@ -308,7 +270,7 @@ def answer(
         raise ValueError(f"limit must be positive, got {limit}")
     lines = body_lines(procedure, aspect, legal_links, detail=portal)
     if portal:
-        lines = [REPLIES["portal_intro"], *lines]
+        lines = [say("portal_intro"), *lines]
     source = cite(procedure, portal)
     pages = paginate(lines, max(limit - len(source) - 1, 1))
     index = min(max(part, 1), len(pages)) - 1
@@ -316,11 +278,11 @@ def answer(
     buttons: list[dict[str, str]] = []
     if index + 1 < len(pages):
         more = AnswerRef(procedure.code, aspect, index + 2, portal)
-        buttons.append({"title": REPLIES["more"], "payload": more.payload()})
+        buttons.append({"title": say("more"), "payload": more.payload()})
     if catalogue is not None and not portal and procedure.source != CATALOGUE_SOURCE:
         detail = AnswerRef(procedure.code, aspect, 1, portal=True)
-        buttons.append({"title": REPLIES["portal_button"], "payload": detail.payload()})
-    buttons += [{"title": REPLIES[title], "payload": payload} for a, title, payload in _NEXT if a != aspect]
-    buttons.append({"title": REPLIES["form_button"], "payload": "/fill_form"})
-    buttons.append({"title": REPLIES["queue_button"], "payload": "/request_queue_number"})
+        buttons.append({"title": say("portal_button"), "payload": detail.payload()})
+    buttons += [{"title": say(title), "payload": payload} for a, title, payload in _NEXT if a != aspect]
+    buttons.append(intent_button("fill_form"))
+    buttons.append(intent_button("request_queue_number"))
     return Answer(text, buttons, len(pages))

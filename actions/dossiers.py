@@ -21,7 +21,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.procedures import STAFF_BUTTONS
+from actions.procedures import staff_buttons
+from knowledge_base.messages import render
 from motcua.dossier_code import find_dossier_codes
 from motcua.dossiers.errors import DossierError
 from motcua.dossiers.guard import LookupGuard, throttled_text
@@ -29,14 +30,8 @@ from motcua.dossiers.service import DossierService, is_second_factor, parse_look
 
 log = logging.getLogger(__name__)
 
-ASK_CODE = (
-    "Ông/bà có mã số hồ sơ không ạ? Mã in trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả, "
-    "dạng 000.00.04.H51-240315-0001. Ông/bà nhắn mã đó cho tôi, kèm «mã tra cứu» in trên giấy nếu muốn xem chi tiết."
-)
-ASK_SECOND_NUMBER = (
-    "Để giữ bí mật thông tin cá nhân, khi không có mã số hồ sơ tôi cần cả số căn cước và số điện thoại "
-    "đã khai khi nộp hồ sơ. Ông/bà cho tôi thêm {missing}, hoặc nhắn mã số hồ sơ ạ."
-)
+ASK_CODE = render("action.dossiers.ask_code")
+"""The question for the dossier code, as the catalogue says it (``action.dossiers.ask_code``)."""
 _PIN = re.compile(r"(?:mã\s*tra\s*cứu|ma\s*tra\s*cuu|\bpin\b)\D{0,12}?(\d{3}[ .]?\d{3})(?![\d])", re.IGNORECASE)
 
 
@@ -44,7 +39,6 @@ def lookup_pin(text: str) -> str:
     """The lookup PIN written after «mã tra cứu» (or «PIN») in the message; "" when none."""
     found = _PIN.search(text or "")
     return re.sub(r"\D", "", found.group(1)) if found else ""
-TROUBLE = "Xin lỗi, hệ thống tra cứu hồ sơ đang gặp sự cố. Ông/bà vui lòng hỏi cán bộ tại quầy."
 
 
 def _entity(tracker: Tracker, name: str) -> str:
@@ -86,7 +80,7 @@ class ActionCheckDossierStatus(Action):
             return [SlotSet("dossier_code", None)]
         except Exception:
             log.exception("dossier lookup failed")
-            dispatcher.utter_message(text=TROUBLE, buttons=STAFF_BUTTONS)
+            dispatcher.utter_message(text=render("action.dossiers.trouble"), buttons=staff_buttons())
             return []
         dispatcher.utter_message(text=ASK_CODE)
         return []
@@ -126,16 +120,18 @@ class ActionCheckDossierStatus(Action):
             self.service.find_for_applicant, cccd=cccd, phone=phone, sender_id=tracker.sender_id or ""
         )
         if views:
-            intro = "Tôi tìm thấy hồ sơ sau:" if len(views) == 1 else f"Tôi tìm thấy {len(views)} hồ sơ gần đây:"
+            intro = render("action.dossiers.found_one" if len(views) == 1 else "action.dossiers.found_many",
+                           count=len(views))
             dispatcher.utter_message(text=intro + "\n\n" + "\n\n".join(v.describe() for v in views))
             return [SlotSet("dossier_code", views[0].code)]
         if cccd and phone:
             self.guard.failed(client)
             dispatcher.utter_message(
-                text="Tôi không tìm thấy hồ sơ nào khớp cả số căn cước và số điện thoại này. " + ASK_CODE
+                text=f"{render('action.dossiers.not_found')} {ASK_CODE}"
             )
         else:
             dispatcher.utter_message(
-                text=ASK_SECOND_NUMBER.format(missing="số điện thoại" if cccd else "số căn cước")
+                text=render("action.dossiers.ask_second_number",
+                            missing=render("action.dossiers.missing_phone" if cccd else "action.dossiers.missing_cccd"))
             )
         return []

@@ -43,6 +43,7 @@ from knowledge_base.form_dialogue import (
     procedure_for,
 )
 from knowledge_base.forms import FormDefinition
+from knowledge_base.text import clean_text
 from motcua.dossiers.errors import DossierError
 from motcua.dossiers.links import declaration_path
 from motcua.dossiers.service import Applicant, DossierApplication, DossierService
@@ -118,7 +119,8 @@ class DeclarationFiler:
 
     def application(self, form: FormDefinition, values: Mapping[str, Any], procedure_code: str,
                     channel: str, sender_id: str) -> DossierApplication:
-        filled = {k: v for k, v in values.items() if v is not None and k in form.field_names}
+        filled = {k: clean_text(v) if isinstance(v, str) else v  # stored as typed, minus control characters
+                  for k, v in values.items() if v is not None and k in form.field_names}
         name_field = form.signers[0].field if form.signers else next(
             (f.name for f in form.fields if f.type == "name"), "")
         person = form.field(name_field).person if name_field else ""
@@ -178,8 +180,9 @@ class ValidateDeclarationForm(FormValidationAction):
     """Reads each answer through the dialogue; answers questions and files the dossier it asks for.
 
     ``interruptions`` maps an intent to the action that answers it (``ask_fee`` →
-    ``action_answer_procedure``…): a question asked in the middle of the form is answered
-    exactly as outside it, then the same field is asked again.
+    ``action_answer_procedure``…, ``request_queue_number`` → ``action_issue_queue_number``): a question
+    asked, or a queue number taken, in the middle of the form is answered exactly as outside it, then
+    the same field is asked again; the form keeps what was declared.
     """
 
     def __init__(self, catalog: FormCatalog, filer: DeclarationFiler | None = None,
@@ -194,6 +197,10 @@ class ValidateDeclarationForm(FormValidationAction):
 
     async def validate_form_answer(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: dict[str, Any]) -> dict[str, Any]:
+        if value is None or (tracker.active_loop or {}).get("name") != FORM_NAME:
+            # The form is starting (Rasa validates the slots action_start_form cleared): nothing was
+            # answered yet — the tap on «Điền tờ khai» is not the answer to the first question.
+            return {}
         step = self.dialogue.step(read_state(tracker, self.catalog.forms), read_turn(tracker, value))
         extra: dict[str, Any] = {}
         while True:

@@ -29,12 +29,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.knowledge import KnowledgeBase
 from actions.legal_links import (
     DocumentLink,
+    article_number,
     link_legal_basis,
     number_key,
     procedure_button,
     procedures_acting_on,
 )
-from actions.procedures import STAFF_BUTTONS
+from actions.procedures import intent_button, staff_buttons
 from knowledge_base.legal_library import (
     DocumentInfo,
     article_path,
@@ -42,6 +43,7 @@ from knowledge_base.legal_library import (
     find_document,
     list_documents,
 )
+from knowledge_base.messages import render
 from knowledge_base.schema import Procedure
 from knowledge_base.store import LegalDocumentRow, LegalUnitRow
 from motcua.db import session_scope
@@ -51,11 +53,8 @@ from retrieval.results import PassageHit
 QUOTE_LIMIT = 420
 LEAD_MIN_CHARS = 300  # a clause longer than this gets a lead sentence
 LEAD_LIMIT = 220
-NOT_FOUND = (
-    "Tôi không tìm thấy quy định phù hợp với câu hỏi này trong thư viện văn bản pháp luật của trung tâm. "
-    "Để tránh trả lời sai, ông/bà vui lòng hỏi cán bộ."
-)
-DISCLAIMER = "Đây là trích dẫn quy định; trường hợp cụ thể xin hỏi thêm cán bộ."
+NOT_FOUND = "action.legal.not_found"
+"""The catalogue id of the reply when the library has nothing for the question."""
 
 
 def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
@@ -159,7 +158,7 @@ class ActionAnswerLegal(Action):
         )
         if response is None or not response.passages:
             dispatcher.utter_message(
-                text=NOT_FOUND, buttons=STAFF_BUTTONS, json_message={"fallback": True, "legal": None}
+                text=render(NOT_FOUND), buttons=staff_buttons(), json_message={"fallback": True, "legal": None}
             )
             return [SlotSet("fallback_count", 0.0)]
         ranked = [hit.code for hit in response.procedures]
@@ -175,19 +174,19 @@ class ActionAnswerLegal(Action):
             info = document_info(row) if row is not None else None
         note = info.status_note(day) if info is not None else ""
         citation = best.citation or f"{best.article} {best.document}"
-        article = best.article.removeprefix("Điều").strip()
+        article = article_number(best.article)
         url = _base_url(self.knowledge) + article_path(best.document, article)
-        lines = [f"Theo {citation}:"]
+        lines = [render("action.legal.according_to", citation=citation)]
         lead = lead_sentence(question, best.text)
         if lead and not " ".join(best.text.split()).startswith(lead.rstrip(".…")):  # not the quote's own start
-            lines.append(f"Điểm chính: {lead}")
-        lines.append(f"«{quote(best.text)}»")
+            lines.append(render("action.legal.lead", lead=lead))
+        lines.append(render("action.legal.quote", quote=quote(best.text)))
         if note:
             lines.append(note)
-        lines.append(f"Xem toàn văn {best.article}: {url}")
-        lines.append(DISCLAIMER)
+        lines.append(render("action.legal.read_all", article=best.article, url=url))
+        lines.append(render("action.legal.disclaimer"))
         buttons = [procedure_button(p) for p in self._acting_procedures(question, best.document, list(ranked or []))]
-        buttons.append({"title": "Gặp cán bộ", "payload": "/request_human"})
+        buttons.append(intent_button("request_human"))
         dispatcher.utter_message(
             text="\n".join(lines),
             buttons=buttons,

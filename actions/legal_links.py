@@ -15,16 +15,25 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from knowledge_base.legal_library import DocumentInfo, article_path
+from knowledge_base.messages import render
 from knowledge_base.schema import Procedure
 
 ARTICLES_PER_DOCUMENT = 3
 FEW_ARTICLES = 3  # a document with at most this many articles is shown whole
 MAX_DOCUMENTS = 6
+COMMUNE_LEVEL_WORDS = frozenset({"Cấp xã"})
+"""The level of a procedure the commune's centre handles (``Procedure.levels``)."""
+ARTICLE_PREFIX_RE = re.compile(r"^\s*Điều\s*")
 
 
 def number_key(number: str) -> str:
     """A document number spelled one way: ``"123/2015/NĐ-CP"`` and ``"123/2015/nd-cp "`` → ``"123/2015/ND-CP"``."""
-    return re.sub(r"\s+", "", number).upper().replace("Đ", "D")
+    return re.sub("Đ", "D", re.sub(r"\s+", "", number).upper())
+
+
+def article_number(article: str) -> str:
+    """``"Điều 15"`` → ``"15"``."""
+    return ARTICLE_PREFIX_RE.sub("", article).strip()
 
 
 @dataclass(frozen=True)
@@ -35,7 +44,9 @@ class ArticleLink:
 
     @property
     def heading(self) -> str:
-        return f"Điều {self.article}. {self.title}" if self.title else f"Điều {self.article}"
+        if self.title:
+            return render("action.legal_links.article", article=self.article, title=self.title)
+        return render("action.legal_links.article_untitled", article=self.article)
 
 
 @dataclass(frozen=True)
@@ -82,7 +93,7 @@ def link_legal_basis(
                 depth = FEW_ARTICLES
             seen = set()
             for hit in rank(procedure.name, [info.number])[:depth]:
-                number = str(getattr(hit, "article", "")).removeprefix("Điều").strip()
+                number = article_number(str(getattr(hit, "article", "")))
                 if number and number not in seen:
                     seen.add(number)
                     articles.append(
@@ -107,7 +118,7 @@ def procedures_acting_on(
     wanted = {number_key(n) for n in numbers}
     acting = [p for p in procedures if any(number_key(r.number) in wanted for r in p.legal_basis)]
     position = {code: i for i, code in enumerate(ranked_codes)}
-    acting.sort(key=lambda p: (position.get(p.code, len(position)), "Cấp xã" not in p.levels, p.name))
+    acting.sort(key=lambda p: (position.get(p.code, len(position)), not COMMUNE_LEVEL_WORDS & set(p.levels), p.name))
     ranked = [p for p in acting if p.code in position]
     return (ranked or acting)[:limit]
 
@@ -115,7 +126,7 @@ def procedures_acting_on(
 def procedure_button(procedure: Procedure) -> dict[str, str]:
     name = procedure.name if len(procedure.name) <= 60 else procedure.name[:57].rsplit(" ", 1)[0] + "…"
     return {
-        "title": f"Thủ tục: {name}",
+        "title": render("action.legal_links.procedure_button", name=name),
         "payload": f'/ask_procedure{{"procedure_code": "{_json_safe(procedure.code)}"}}',
     }
 

@@ -10,10 +10,18 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-STAFF_BUTTONS = [
-    {"title": "Gặp cán bộ", "payload": "/request_human"},
-    {"title": "Lấy số thứ tự", "payload": "/request_queue_number"},
-]
+from knowledge_base.messages import render
+
+
+def intent_button(intent: str) -> dict[str, str]:
+    """A button that sends a bare intent, titled ``button.<intent>`` from the catalogue (the same label
+    wherever it appears, ``domain.yml`` included)."""
+    return {"title": render(f"button.{intent}"), "payload": f"/{intent}"}
+
+
+def staff_buttons() -> list[dict[str, str]]:
+    """«Gặp cán bộ» and «Lấy số thứ tự»: the way out when the assistant cannot help."""
+    return [intent_button("request_human"), intent_button("request_queue_number")]
 
 
 class ActionHandoff(Action):
@@ -24,8 +32,7 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         dispatcher.utter_message(
-            text="Tôi đã chuyển yêu cầu của ông/bà tới cán bộ. Xin vui lòng chờ trong giây lát, "
-            "hoặc lấy số thứ tự để được hướng dẫn tại quầy.",
+            text=render("action.procedures.handoff"),
             json_message={"handoff": True, "reason": "citizen_request" if (tracker.latest_message.get("intent") or {})
                           .get("name") == "request_human" else "fallback"},
         )

@@ -1,12 +1,24 @@
-"""Taking a queue number from any chat channel: ``action_issue_queue_number``.
+"""Taking a queue number from any chat channel, and looking at it again: ``action_issue_queue_number``.
 
-The service is the one that takes the lĩnh vực (field) of the procedure the
-citizen asked about (slot ``procedure_code``), else the centre's general service.
-A chat user (Zalo, Telegram, web…) who already holds a number today for that
-service is shown it again instead of getting a second one; at a kiosk each request
-is a new person and gets a new number. The action writes to the database through the
-queue's rules (:mod:`motcua.queue.service`); it never prints — a kiosk page that
-wants paper asks the gateway with the ticket's token (``custom.queue_ticket``).
+**Which service.** A tapped service button (``/request_queue_number{"queue_service": "CT"}``)
+decides. Otherwise the citizen's words: the services whose names, parts of names, lĩnh vực or
+everyday names (``aliases`` in ``knowledge_base/queue.yaml``) the message contains, compared without
+diacritics («lay so chung thuc» → Chứng thực); several that fit equally well are offered as buttons
+instead of a guess. Then a procedure the message names, then the procedure in context (slots
+``procedure_code`` and ``procedure``): the service that takes its lĩnh vực. The centre's general
+service only when nothing says which.
+
+**One number a service.** A chat user (Zalo, Telegram, web…) who already holds a number today for
+that service — still waiting, or being called — is shown it again instead of getting a second one; a
+number for another service is fine. At a kiosk each request is a new person and gets a new number.
+
+**Looking again.** The «Xem lại số A002» button (``/request_queue_number{"queue_ticket": "A002"}``)
+shows that number of this citizen today — its status, the people ahead, the expected wait — and
+never issues one, however often it is tapped.
+
+The action writes to the database through the queue's rules (:mod:`motcua.queue.service`); it never
+prints — a kiosk page that wants paper asks the gateway with the ticket's token
+(``custom.queue_ticket``, whose ``new`` says whether the number was just issued).
 
 A chat number is always a plain one: whatever the message says or carries (an entity,
 metadata), a priority group is never self-declared — staff set it at the counter
@@ -16,16 +28,23 @@ metadata), a priority group is never self-declared — staff set it at the count
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from actions.knowledge import KnowledgeBase
+from knowledge_base.messages import render
+from knowledge_base.schema import Procedure
 from motcua.db import session_scope
-from motcua.queue.config import QueueConfig, load_queue_config
+from motcua.queue.config import QueueConfig, load_queue_config, service_phrases, services_named
+from motcua.queue.models import ACTIVE, QueueTicket, TicketStatus
+from motcua.queue.models import QueueService as ServiceRow
 from motcua.queue.service import (
     LOCAL_CHANNELS,
     QueueError,
@@ -38,19 +57,58 @@ from motcua.settings import Settings
 
 log = logging.getLogger(__name__)
 
+INTENT = "request_queue_number"
+TICKET_ENTITY = "queue_ticket"  # in the review button's payload: the label of the number to show again
+SERVICE_ENTITY = "queue_service"  # in a service button's payload: the code of the service chosen
+
+_OPEN = (TicketStatus.WAITING, *ACTIVE)
+
+
+def review_payload(label: str) -> str:
+    """The payload of «Xem lại số {label}»: the same intent, asking to see that number, not for a new one."""
+    return f"/{INTENT}{json.dumps({TICKET_ENTITY: label}, ensure_ascii=False)}"
+
+
+def service_payload(code: str) -> str:
+    """The payload of a service button: a number of that service."""
+    return f"/{INTENT}{json.dumps({SERVICE_ENTITY: code}, ensure_ascii=False)}"
+
+
+@dataclass(frozen=True)
+class QueueRequest:
+    """What the citizen asked, read from the tracker before the database is touched."""
+
+    channel: str
+    sender_id: str
+    phone: str | None = None
+    text: str = ""  # the citizen's words ("" for a button payload)
+    chosen_service: str = ""  # a service button tapped
+    ticket_label: str = ""  # «Xem lại số»: the number to show
+    named_procedure: Procedure | None = None  # a procedure the words name
+    procedure: Procedure | None = None  # the procedure in context (slot procedure_code)
+    procedure_text: str = ""  # the procedure named earlier (slot procedure)
+
 
 @dataclass(frozen=True)
 class QueueReply:
-    ticket: TicketView
-    estimate: WaitEstimate
-    already_had: bool
+    """A ticket to show, or the services to choose from, or the label asked for that was not found."""
+
+    ticket: TicketView | None = None
+    estimate: WaitEstimate | None = None
+    already_had: bool = False
+    choices: tuple[tuple[str, str], ...] = ()  # (code, name)
+    missing: str = ""
+
+
+def _entity(tracker: Tracker, name: str) -> str:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == name and entity.get("value"):
+            return str(entity["value"]).strip()
+    return ""
 
 
 def _phone(tracker: Tracker) -> str | None:
-    for entity in tracker.latest_message.get("entities") or []:
-        if entity.get("entity") == "phone_number" and entity.get("value"):
-            return str(entity["value"])[:20]
-    return None
+    return _entity(tracker, "phone_number")[:20] or None
 
 
 class ActionIssueQueueNumber(Action):
@@ -70,58 +128,151 @@ class ActionIssueQueueNumber(Action):
     def public_url(self) -> str:
         return (self.settings.public_url or f"http://{self.settings.host}:{self.settings.gateway_port}").rstrip("/")
 
-    def take_number(self, channel: str, sender_id: str, field: str, phone: str | None) -> QueueReply:
-        """Find today's number of this citizen for the service, or issue one (blocking: run in a thread)."""
+    # --- deciding (blocking: run in a thread) ------------------------------------------------
+
+    def take_number(self, request: QueueRequest) -> QueueReply:
+        """Show the number asked about, show the number already held, offer a choice, or issue one."""
         if not self._seeded:
             with session_scope(self.url) as session:
                 seed_queue(session, self.config)
             self._seeded = True
         with session_scope(self.url) as session:
-            wanted = self.service.service_for_field(session, field) if field else None
-            # a kiosk session serves one person after another: only chat users keep "their" number
-            held = None if channel in LOCAL_CHANNELS else self.service.waiting_for_sender(session, sender_id)
-            if held is not None and (wanted is None or wanted.code == held.service_code):
-                return QueueReply(held, self.service.estimate_for(session, held), already_had=True)
+            if request.ticket_label:
+                return self._review(session, request)
+            wanted, choices = self.wanted_services(session, request)
+            if choices:
+                return QueueReply(choices=tuple((s.code, s.name) for s in choices))
+            # a kiosk session serves one person after another: only chat users keep "their" numbers
+            held = [] if request.channel in LOCAL_CHANNELS else self._tickets(session, request.sender_id, _OPEN)
+            same = next((t for t in held if wanted is None or t.service_code == wanted.code), None)
+            if same is not None:
+                return QueueReply(same, self.service.estimate_for(session, same), already_had=True)
             wanted = wanted or self.service.default_service(session)
             if wanted is None:
-                raise QueueError("Trung tâm chưa mở dịch vụ cấp số nào.")
-            issued = self.service.issue(session, wanted.code, channel=channel, sender_id=sender_id, phone=phone,
-                                        priority="", actor=f"chat:{channel}")  # never self-declared
+                raise QueueError(render("action.queue.no_service"))
+            issued = self.service.issue(session, wanted.code, channel=request.channel, sender_id=request.sender_id,
+                                        phone=request.phone, priority="",  # never self-declared
+                                        actor=f"chat:{request.channel}")
             return QueueReply(issued.ticket, issued.estimate, already_had=False)
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+    def wanted_services(self, session: Session, request: QueueRequest) -> tuple[ServiceRow | None, list[ServiceRow]]:
+        """(the service asked for or None, the services to choose from when the words fit several)."""
+        active = self.service.services(session)
+        by_code = {s.code: s for s in active}
+        if request.chosen_service:
+            return by_code.get(request.chosen_service.upper()), []
+        phrases = {s.code: self._phrases(s) for s in active}
+        named = [by_code[code] for code in services_named(request.text, phrases)]
+        if len(named) > 1:  # the general service is what is left when nothing fits: no need to offer it
+            named = [s for s in named if s.code != self.config.default_service] or named
+        if len(named) > 1:
+            return None, named
+        if named:
+            return named[0], []
+        for procedure in (request.named_procedure, request.procedure):
+            if procedure is None:
+                continue
+            service = self.service.service_for_field(session, procedure.field) if procedure.field else None
+            fitting = [by_code[code] for code in services_named(procedure.name, phrases)]
+            if service is None and len(fitting) == 1:
+                service = fitting[0]
+            if service is not None:
+                return service, []
+        fitting = [by_code[code] for code in services_named(request.procedure_text, phrases)]
+        return (fitting[0] if len(fitting) == 1 else None), []
+
+    def _phrases(self, service: ServiceRow) -> frozenset[str]:
+        configured = self.config.service(service.code)
+        return service_phrases(service.name, service.fields or [], configured.aliases if configured else ())
+
+    def _tickets(self, session: Session, sender_id: str, statuses: tuple[TicketStatus, ...] = (),
+                 label: str = "") -> list[TicketView]:
+        """Today's tickets of this citizen, the newest first (only those in ``statuses``, of ``label``)."""
+        query = select(QueueTicket.token).where(QueueTicket.sender_id == sender_id,
+                                                QueueTicket.day == self.service.today())
+        if statuses:
+            query = query.where(QueueTicket.status.in_(statuses))
+        if label:
+            query = query.where(QueueTicket.label == label)
+        return [self.service.ticket(session, token) for token in session.scalars(query.order_by(QueueTicket.id.desc()))]
+
+    def _review(self, session: Session, request: QueueRequest) -> QueueReply:
+        label = request.ticket_label.upper()
+        found = self._tickets(session, request.sender_id, label=label)
+        if not found:
+            return QueueReply(missing=label)
+        ticket = found[0]
+        return QueueReply(ticket, self.service.estimate_for(session, ticket), already_had=True)
+
+    # --- the conversation --------------------------------------------------------------------
+
+    def read_request(self, tracker: Tracker) -> QueueRequest:
         metadata = tracker.latest_message.get("metadata") or {}
         channel = str(metadata.get("channel") or tracker.sender_id.split(":", 1)[0] or "chat")[:32]
+        text = str(tracker.latest_message.get("text") or "")
+        text = "" if text.startswith("/") else text[:500]  # a payload is no one's words
         code = tracker.get_slot("procedure_code")
-        procedure = self.knowledge.get(code) if code else None
+        named = self.knowledge.find_named(text, top_k=1).matches if text else []
+        return QueueRequest(
+            channel=channel, sender_id=tracker.sender_id, phone=_phone(tracker), text=text,
+            chosen_service=_entity(tracker, SERVICE_ENTITY)[:16], ticket_label=_entity(tracker, TICKET_ENTITY)[:12],
+            named_procedure=self.knowledge.get(named[0].code) if named else None,
+            procedure=self.knowledge.get(code) if code else None,
+            procedure_text=str(tracker.get_slot("procedure") or ""),
+        )
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        request = self.read_request(tracker)
         try:
-            reply = await asyncio.to_thread(self.take_number, channel, tracker.sender_id,
-                                            procedure.field if procedure else "", _phone(tracker))
+            reply = await asyncio.to_thread(self.take_number, request)
         except QueueError as exc:
-            dispatcher.utter_message(text=f"Xin lỗi, chưa lấy được số: {exc} Ông/bà vui lòng hỏi cán bộ tại quầy.")
+            dispatcher.utter_message(text=render("action.queue.not_issued", reason=exc))
             return []
         except Exception:  # the database is down: say so politely, never crash the conversation
             log.exception("queue number not issued")
-            dispatcher.utter_message(text="Xin lỗi, hệ thống cấp số đang gặp sự cố. "
-                                          "Ông/bà vui lòng lấy số tại kiosk hoặc hỏi cán bộ tại quầy.")
+            dispatcher.utter_message(text=render("action.queue.trouble"))
             return []
-        ticket, estimate = reply.ticket, reply.estimate
+        if reply.choices:
+            dispatcher.utter_message(text=render("action.queue.choose_service"),
+                                     buttons=[{"title": name, "payload": service_payload(code)}
+                                              for code, name in reply.choices])
+        elif reply.ticket is None or reply.estimate is None:
+            dispatcher.utter_message(text=render("action.queue.review_missing", label=reply.missing),
+                                     buttons=[self._new_number_button()])
+        else:
+            self._say_ticket(dispatcher, request.channel, reply.ticket, reply.estimate, reply.already_had)
+        return []
+
+    def _say_ticket(self, dispatcher: CollectingDispatcher, channel: str, ticket: TicketView,
+                    estimate: WaitEstimate, already_had: bool) -> None:
         status_url = f"{self.public_url}/queue/ticket/{ticket.token}"
-        lines = [f"Ông/bà đang giữ số {ticket.label} — {ticket.service_name}." if reply.already_had
-                 else f"Ông/bà đã lấy số thành công: {ticket.label} — {ticket.service_name}."]
-        if ticket.status == "waiting":
+        still_open = ticket.status in _OPEN
+        if not still_open:
+            lines = [render("action.queue.review_closed", label=ticket.label, service=ticket.service_name,
+                            status=ticket.status_text)]
+        elif already_had:
+            lines = [render("action.queue.holding", label=ticket.label, service=ticket.service_name),
+                     render("action.queue.status", status=ticket.status_text)]
+        else:
+            lines = [render("action.queue.issued", label=ticket.label, service=ticket.service_name)]
+        if ticket.status == TicketStatus.WAITING:
             lines.append(estimate.describe())
-        elif ticket.counter_number:
-            lines.append(f"Số của ông/bà đang được mời tới quầy số {ticket.counter_number}.")
-        if channel not in LOCAL_CHANNELS and ticket.status == "waiting":
-            lines.append(f"Khi chỉ còn {self.config.near_turn_ahead} người phía trước, "
-                         "chúng tôi sẽ nhắn tin báo ông/bà tại đây.")
-        lines.append(f"Xem tình trạng số: {status_url}")
+            if channel not in LOCAL_CHANNELS:
+                lines.append(render("action.queue.will_notify", ahead=self.config.near_turn_ahead))
+        elif still_open and ticket.counter_number:
+            lines.append(render("action.queue.called", counter=ticket.counter_number))
+        lines.append(render("action.queue.status_link", url=status_url))
+        button = ({"title": render("action.queue.button_review", label=ticket.label),
+                   "payload": review_payload(ticket.label)} if still_open else self._new_number_button())
         dispatcher.utter_message(
             text="\n".join(lines),
-            buttons=[{"title": f"Xem lại số {ticket.label}", "payload": "/request_queue_number"}],
+            buttons=[button],
             json_message={"queue_ticket": {"token": ticket.token, "label": ticket.label,
                                            "service": ticket.service_name, "status_url": status_url,
+                                           "status": str(ticket.status), "new": not already_had,
                                            "people_ahead": estimate.ahead, "estimated_wait_min": estimate.minutes}},
         )
-        return []
+
+    @staticmethod
+    def _new_number_button() -> dict[str, str]:
+        return {"title": render("button.request_queue_number"), "payload": f"/{INTENT}"}

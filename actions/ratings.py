@@ -15,14 +15,19 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from knowledge_base.messages import render
 from motcua.db import session_scope
 from motcua.staff.service import RatingInput, add_rating
 
 log = logging.getLogger(__name__)
 
-STARS = {5: "Rất hài lòng", 4: "Hài lòng", 3: "Bình thường", 2: "Không hài lòng", 1: "Rất không hài lòng"}
-RATING_BUTTONS = [{"title": f"{score} sao — {label}", "payload": f'/rate_service{{"rating": "{score}"}}'}
-                  for score, label in STARS.items()]
+SCORES = (5, 4, 3, 2, 1)
+
+
+def rating_buttons() -> list[dict[str, str]]:
+    """Five buttons, best first: «5 sao — Rất hài lòng» … «1 sao — Rất không hài lòng»."""
+    return [{"title": render("action.ratings.button", score=score, label=render(f"action.ratings.star_{score}")),
+             "payload": f'/rate_service{{"rating": "{score}"}}'} for score in SCORES]
 
 
 def rating_score(values: list[str]) -> int | None:
@@ -45,8 +50,7 @@ class ActionRateService(Action):
         values = [str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "rating"]
         score = rating_score(values)
         if score is None:
-            dispatcher.utter_message(text="Ông/bà đánh giá mức độ hài lòng với dịch vụ của Trung tâm thế nào ạ?",
-                                     buttons=RATING_BUTTONS)
+            dispatcher.utter_message(text=render("action.ratings.ask"), buttons=rating_buttons())
             return []
         text = tracker.latest_message.get("text") or ""
         sender = tracker.sender_id or ""
@@ -64,9 +68,8 @@ class ActionRateService(Action):
             await asyncio.to_thread(store)
         except Exception:
             log.exception("storing a rating failed")
-            dispatcher.utter_message(text="Xin lỗi, tôi chưa ghi được đánh giá. Ông/bà vui lòng thử lại sau ạ.")
+            dispatcher.utter_message(text=render("action.ratings.not_stored"))
             return []
-        thanks = "Cảm ơn ông/bà đã đánh giá" + (" và góp ý. Trung tâm sẽ xem xét để phục vụ tốt hơn." if score <= 2
-                                                else ". Chúc ông/bà một ngày tốt lành!")
-        dispatcher.utter_message(text=f"{thanks} ({score}/5 sao)")
+        thanks = "action.ratings.thanks_unhappy" if score <= 2 else "action.ratings.thanks"
+        dispatcher.utter_message(text=render(thanks, score=score))
         return []

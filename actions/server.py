@@ -40,6 +40,7 @@ from actions.procedures import ActionHandoff, ActionResetFallback
 from actions.queue import ActionIssueQueueNumber
 from actions.ratings import ActionRateService
 from knowledge_base.forms import load_forms
+from knowledge_base.messages import render
 from motcua.db import Database
 from motcua.dossiers.service import DossierService
 from motcua.privacy import install_log_masking
@@ -56,7 +57,7 @@ def center_info_text(settings: Settings) -> str:
         return info.describe() if hasattr(info, "describe") else str(info)
     except (ImportError, ValueError, OSError) as exc:
         log.warning("center info unavailable: %s", exc)
-        return f"{settings.center_name}. Xin hỏi cán bộ tại quầy về giờ làm việc."
+        return render("action.server.center_info_unavailable", center=settings.center_name)
 
 
 def build_executor(settings: Settings, database: Database | None = None) -> tuple[ActionExecutor, KnowledgeBase]:
@@ -69,18 +70,21 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
     forms = FormCatalog(load_forms(), knowledge)
     answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge))
     center_info = ActionCenterInfo(center_info_text(settings))
-    # Questions a citizen may ask in the middle of a declaration, answered as anywhere else.
+    queue_action = ActionIssueQueueNumber(knowledge, settings)
+    # Questions a citizen may ask in the middle of a declaration, answered as anywhere else, and a
+    # queue number taken without losing what was declared.
     form_interruptions = {
         **dict.fromkeys(("ask_procedure", "ask_documents", "ask_fee", "ask_processing_time", "ask_submission",
                          "ask_legal_basis", "ask_legal"), answer_action),
         "ask_center_info": center_info,
+        "request_queue_number": queue_action,
     }
     for action in (
         answer_action,
         ActionHandoff(),
         ActionResetFallback(),
         center_info,
-        ActionIssueQueueNumber(knowledge, settings),
+        queue_action,
         ActionCheckDossierStatus(dossiers),
         ActionStartForm(forms),
         ActionAskFormAnswer(forms),
@@ -121,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             database.close()
 
-    app = FastAPI(title="Một Cửa — máy chủ hành động (action server)", lifespan=lifespan)
+    app = FastAPI(title="Một Cửa — máy chủ hành động (action server)", lifespan=lifespan)  # staff-facing
 
     @app.get("/health")
     async def health(services: Services) -> dict[str, object]:

@@ -8,14 +8,31 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI
+import fastapi_offline
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot import auth, validation
 from bot.limits import BodyLimitMiddleware, upload_limits
-from bot.routes import admin, chat, curation, dossiers, health, legal, pages, queue, ratings, staff, webhooks
+from bot.routes import (
+    admin,
+    chat,
+    counter,
+    curation,
+    dossiers,
+    health,
+    legal,
+    pages,
+    queue,
+    ratings,
+    staff,
+    webhooks,
+)
 from bot.routes import kiosk as kiosk_routes
 from bot.routes import widget as widget_routes
 from bot.routes.pages import STATIC
@@ -26,6 +43,8 @@ from motcua.privacy import install_log_masking
 from motcua.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+"""Swagger UI and ReDoc as the fastapi-offline package ships them: /docs works without the internet."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -44,8 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "Gateway between the kiosk, Zalo, Telegram, the web widget and the Rasa assistant.",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs" if settings.api_docs_enabled else None,
-        redoc_url="/redoc" if settings.api_docs_enabled else None,
+        docs_url=None,  # served by _install_docs from the package's own files, not from a CDN
+        redoc_url=None,
         openapi_url="/openapi.json" if settings.api_docs_enabled else None,
     )
     if settings.cors_origins:
@@ -62,13 +81,51 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.webhook_router(registry.webhook_kinds()))  # /webhooks/telegram, /webhooks/zalo…
     app.include_router(dossiers.router)
     app.include_router(staff.router)
+    app.include_router(counter.router)  # /staff/counter: calling numbers
     app.include_router(admin.router)
     app.include_router(ratings.router)
     app.include_router(legal.router)  # /phap-luat/…
     app.include_router(curation.router)  # staff curation
     auth.install(app)
     validation.install(app)
+    if settings.api_docs_enabled:
+        _install_docs(app)
+    app.add_route("/favicon.ico", _favicon, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Origin check on websockets and unsafe methods, CSP and the other headers (outermost)
     app.add_middleware(SecurityMiddleware, settings=settings, static_dir=STATIC)
     return app
+
+
+async def _favicon(request: Request) -> FileResponse:
+    return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _install_docs(app: FastAPI) -> None:
+    """/docs, its OAuth2 redirect and /redoc, with their scripts under /static/docs (mounted before /static)."""
+    app.mount("/static/docs", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+    openapi_url, redirect_url = app.openapi_url or "/openapi.json", app.swagger_ui_oauth2_redirect_url
+
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=root + openapi_url, title=f"{app.title} — Swagger UI",
+            swagger_js_url=f"{root}/static/docs/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}/static/docs/swagger-ui.css", swagger_favicon_url=f"{root}/favicon.ico",
+            oauth2_redirect_url=root + redirect_url if redirect_url else None,
+            swagger_ui_parameters={"validatorUrl": None})  # no badge fetched from swagger.io
+
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_redoc_html(openapi_url=root + openapi_url, title=f"{app.title} — ReDoc",
+                              redoc_js_url=f"{root}/static/docs/redoc.standalone.js",
+                              redoc_favicon_url=f"{root}/favicon.ico", with_google_fonts=False)
+
+    async def oauth2_redirect(request: Request) -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    app.add_route("/docs", swagger_ui, include_in_schema=False)
+    if redirect_url:
+        app.add_route(redirect_url, oauth2_redirect, include_in_schema=False)
+    app.add_route("/redoc", redoc, include_in_schema=False)

@@ -4,7 +4,8 @@ The registry itself is :mod:`motcua.devices`; this module reads the key a reques
 presents — the ``X-Device-Key`` header (device agents, printers) or the HttpOnly
 ``motcua_device`` cookie an enrolled kiosk or board browser carries — and answers
 with a :class:`Caller`. Routes ask ``caller.may(Capability.PRINT)``, or depend on
-:func:`require` to refuse with 401/403 and a Vietnamese ``detail``.
+:func:`require` to refuse with 401/403 and a ``detail`` from the message catalogue
+(``gateway.refused.*``, in the request's language).
 
 Enrolment (``/kiosk/enrol`` in :mod:`bot.routes.kiosk`) is the simplest sound design for a
 browser: the admin pastes the device's key once on the kiosk; the cookie holds that key,
@@ -23,6 +24,8 @@ from starlette.concurrency import run_in_threadpool
 
 from bot import auth
 from bot.deps import AuthPolicyDep, DatabaseDep
+from bot.validation import request_locale
+from knowledge_base.messages import render
 from motcua.db import Database
 from motcua.devices import Capability, DeviceView, device_for_key
 from motcua.staff.accounts import Principal
@@ -31,12 +34,12 @@ DEVICE_COOKIE = "motcua_device"
 DEVICE_HEADER = "X-Device-Key"
 COOKIE_MAX_AGE_S = 400 * 24 * 3600  # browsers cap cookies at 400 days; revocation is the real end
 REFUSED = {
-    Capability.PRIORITY: "Nhóm ưu tiên chỉ được chọn tại kiosk của Trung tâm hoặc do cán bộ xác nhận tại quầy. "
-                         "Ông/bà vui lòng lấy số thường hoặc hỏi cán bộ.",
-    Capability.PRINT: "Chỉ kiosk của Trung tâm hoặc cán bộ mới in được phiếu số thứ tự.",
-    Capability.VOICE: "Chỉ bảng hiển thị đã đăng ký hoặc cán bộ mới phát được tiếng gọi số.",
-    Capability.EVENTS: "Chỉ thiết bị kiosk đã đăng ký mới gửi được sự kiện quét.",
+    Capability.PRIORITY: "gateway.refused.priority",
+    Capability.PRINT: "gateway.refused.print",
+    Capability.VOICE: "gateway.refused.voice",
+    Capability.EVENTS: "gateway.refused.events",
 }
+"""What a caller without the capability is told: ids in the message catalogue."""
 
 
 @dataclass(frozen=True)
@@ -83,19 +86,20 @@ async def current_caller(request: Request, database: DatabaseDep, rules: AuthPol
     return Caller(device, principal)
 
 
-def refuse(caller: Caller, capability: Capability) -> HTTPException:
+def refuse(caller: Caller, capability: Capability, locale: str | None = None) -> HTTPException:
     """401 when nobody is identified (a key or a sign-in would help), 403 when the device lacks the right."""
+    detail = render(REFUSED[capability], locale=locale)
     if caller.anonymous:
-        return HTTPException(401, REFUSED[capability], headers={"WWW-Authenticate": DEVICE_HEADER})
-    return HTTPException(403, REFUSED[capability])
+        return HTTPException(401, detail, headers={"WWW-Authenticate": DEVICE_HEADER})
+    return HTTPException(403, detail)
 
 
 def require(capability: Capability) -> Callable[..., Awaitable[Caller]]:
     """Route dependency: a device allowed ``capability`` or a signed-in staff member, else 401/403."""
 
-    async def dependency(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    async def dependency(request: Request, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
         if not caller.may(capability):
-            raise refuse(caller, capability)
+            raise refuse(caller, capability, request_locale(request))
         return caller
 
     return dependency

@@ -1,7 +1,8 @@
 """The gateway's only road to Rasa: its REST webhook, with a deadline.
 
 When Rasa (or the action server behind it) is down or slow, the citizen gets a
-polite Vietnamese message within the deadline and the gateway keeps serving.
+polite message (``gateway.busy`` in the message catalogue, in the citizen's language when
+the channel knows it) within the deadline and the gateway keeps serving.
 """
 
 from __future__ import annotations
@@ -13,18 +14,24 @@ from dataclasses import dataclass, field
 import httpx
 
 from channels.base import BotMessage, Button, UserMessage
+from knowledge_base.messages import render
 
 log = logging.getLogger(__name__)
 
-BUSY_TEXT = (
-    "Hệ thống đang bận, xin ông/bà vui lòng thử lại sau ít phút. "
-    "Ông/bà cũng có thể lấy số thứ tự để được cán bộ hướng dẫn trực tiếp."
-)
-EMPTY_TEXT = (
-    "Xin lỗi, tôi chưa trả lời được câu này. Ông/bà có thể hỏi lại bằng cách khác "
-    "hoặc gặp cán bộ tại quầy."
-)
-BUSY_BUTTONS = (Button("Lấy số thứ tự", "/request_queue_number"), Button("Gặp cán bộ", "/request_human"))
+BUSY = "gateway.busy"
+EMPTY = "gateway.empty"
+"""Ids in the message catalogue: Rasa down or slow; Rasa answered nothing."""
+BUSY_INTENTS = ("request_queue_number", "request_human")
+"""The ways forward offered with either: a queue number, a person (titles ``button.<intent>``)."""
+
+
+def busy_buttons(locale: str | None = None) -> tuple[Button, ...]:
+    return tuple(Button(render(f"button.{intent}", locale=locale), f"/{intent}") for intent in BUSY_INTENTS)
+
+
+def apology(key: str, locale: str | None = None) -> BotMessage:
+    """The busy (``BUSY``) or empty (``EMPTY``) answer, with its buttons."""
+    return BotMessage(render(key, locale=locale), busy_buttons(locale))
 
 
 @dataclass(frozen=True)
@@ -65,12 +72,12 @@ class DialogueClient:
             raw = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("Rasa did not answer for %s: %r", message.sender_id, exc)
-            return DialogueReply([BotMessage(BUSY_TEXT, BUSY_BUTTONS)], "busy", _ms(started))
+            return DialogueReply([apology(BUSY, message.locale)], "busy", _ms(started))
         messages = [BotMessage.from_rasa(m) for m in raw if isinstance(m, dict)] if isinstance(raw, list) else []
         messages = [m for m in messages if m.text or m.buttons or m.image or m.custom]
         if not messages:
             # Rasa answers nothing when a custom action failed (e.g. action server down).
-            return DialogueReply([BotMessage(EMPTY_TEXT, BUSY_BUTTONS)], "empty", _ms(started))
+            return DialogueReply([apology(EMPTY, message.locale)], "empty", _ms(started))
         return DialogueReply(messages, "", _ms(started))
 
     async def ping(self) -> dict[str, object]:

@@ -4,6 +4,10 @@ Telegram and Zalo deliver an event again when they think the first delivery fail
 attacker who captured a signed Zalo event may replay it. The in-memory
 :class:`channels.delivery.RecentIds` catches quick repeats; this ledger makes the answer the
 same after a restart, or on another gateway process of the same deployment.
+
+An id is stored as it came when it is short and clean text; otherwise (too long, or with a
+control character or a lone surrogate no database would take) its SHA-256 is stored instead,
+so two different ids never become one.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
+from knowledge_base.text import clean_text
 from motcua.db import Database, utcnow
 from motcua.models import ProcessedEvent
 
@@ -21,9 +26,9 @@ MAX_ID_LENGTH = 128
 
 
 def _stored_id(event_id: str) -> str:
-    if len(event_id) <= MAX_ID_LENGTH:
+    if len(event_id) <= MAX_ID_LENGTH and clean_text(event_id) == event_id:
         return event_id
-    return "sha256:" + hashlib.sha256(event_id.encode()).hexdigest()
+    return "sha256:" + hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class EventLedger:

@@ -19,14 +19,15 @@ class Gateway:
         self.desk = desk
 
     def join(self, sender_id: str, send):
-        """An open websocket session: staff replies during a handoff are pushed to ``send``. Returns ``leave``."""
-        return self.desk.hub.join(sender_id, send) if self.desk is not None else (lambda: None)
+        """An open websocket session: staff replies during a handoff are pushed to ``send``. Returns ``leave``,
+        which lets the staff inbox know when a kiosk waiting for staff is gone."""
+        return self.desk.join(sender_id, send) if self.desk is not None else (lambda: None)
 
     async def handle(self, message: UserMessage) -> DialogueReply:
         if self.desk is not None and self.desk.is_handed_off(message.sender_id):
-            # With staff: the message goes to the inbox, not to Rasa, until staff hand it back.
-            self.desk.citizen_message(message)
-            reply = DialogueReply([], "handoff")
+            # With staff: the message goes to the inbox, not to Rasa, until staff hand it back;
+            # the citizen is told at once that it went to staff («Đã chuyển tới cán bộ…»).
+            reply = DialogueReply([self.desk.citizen_message(message)], "handoff")
         else:
             reply = await self.dialogue.send(message)
             if self.desk is not None:

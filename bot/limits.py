@@ -21,7 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.validation import request_locale
+from knowledge_base.messages import render
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +64,10 @@ def upload_limits() -> list[RouteLimit]:
     ]
 
 
-def too_large_detail(max_bytes: int) -> str:
-    """The Vietnamese answer of a 413 (read by citizens on the kiosk as well as by staff)."""
+def too_large_detail(max_bytes: int, locale: str | None = None) -> str:
+    """The answer of a 413 (read by citizens on the kiosk as well as by staff), Vietnamese by default."""
     size = f"{max_bytes / MEGABYTE:.0f} MB" if max_bytes >= MEGABYTE else f"{max(1, max_bytes // 1024)} KB"
-    return (f"Dữ liệu gửi lên quá lớn; giới hạn là {size}. "
-            "Xin ông/bà gửi nội dung ngắn hơn hoặc tệp nhỏ hơn.")
+    return render("gateway.too_large", locale=locale, size=size)
 
 
 class BodyLimitMiddleware:
@@ -91,7 +94,7 @@ class BodyLimitMiddleware:
         if declared is not None and declared > limit.max_bytes:
             log.info("refused %s %s: Content-Length %d > %d", scope.get("method"), scope.get("path"), declared,
                      limit.max_bytes)
-            await _send_413(send, limit)
+            await _send_413(send, limit, scope)
             return
         await _LimitedRequest(self.app, limit).run(scope, receive, send)
 
@@ -118,7 +121,7 @@ class _LimitedRequest:
                     log.info("refused %s %s: body over %d bytes", scope.get("method"), scope.get("path"),
                              self.limit.max_bytes)
                     if not self.app_started:
-                        await _send_413(send, self.limit)
+                        await _send_413(send, self.limit, scope)
                     return {"type": "http.disconnect"}  # the app stops reading; nothing more is received
             return message
 
@@ -145,8 +148,9 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _send_413(send: Send, limit: RouteLimit) -> None:
-    body = json.dumps({"detail": too_large_detail(limit.max_bytes), **(limit.extra or {})},
+async def _send_413(send: Send, limit: RouteLimit, scope: Scope) -> None:
+    locale = request_locale(HTTPConnection(scope))
+    body = json.dumps({"detail": too_large_detail(limit.max_bytes, locale), **(limit.extra or {})},
                       ensure_ascii=False).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json; charset=utf-8"),

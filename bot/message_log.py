@@ -5,7 +5,11 @@ so a citizen's reply never waits for the disk. On shutdown the queue is drained.
 
 Identity-card and phone numbers are masked before anything is queued
 (:func:`motcua.privacy.mask_identifiers`): the log is for staff and statistics, the full
-numbers stay only in the dossier a citizen files.
+numbers stay only in the dossier a citizen files. Before that the text is cleaned
+(:func:`knowledge_base.text.clean_text`: no control characters, NFC), so the masking sees the
+digits a citizen typed even with a control character between them, and no database refuses it.
+A row the database refuses all the same costs only itself (:class:`~bot.batch_writer.BatchWriter`);
+:attr:`MessageLog.failures` counts them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.batch_writer import BatchWriter
+from knowledge_base.text import clean_text
 from motcua.db import Database
 from motcua.models import ConversationMessage
 from motcua.privacy import mask_data, mask_identifiers
@@ -30,16 +35,33 @@ class LogEntry:
     outcome: str = ""
 
 
+def cleaned(value: Any) -> Any:
+    """A JSON-like value with :func:`~knowledge_base.text.clean_text` applied to every string, keys included."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {cleaned(k) if isinstance(k, str) else k: cleaned(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(cleaned(v) for v in value)
+    return value
+
+
 def masked(entry: LogEntry) -> LogEntry:
-    """``entry`` with CCCD, CMND and phone numbers masked in its text and payload."""
-    return replace(entry, text=mask_identifiers(entry.text),
-                   payload=mask_data(entry.payload) if entry.payload is not None else None)
+    """``entry`` cleaned, with CCCD, CMND and phone numbers masked in its text and payload."""
+    return replace(entry, text=mask_identifiers(clean_text(entry.text)),
+                   payload=mask_data(cleaned(entry.payload)) if entry.payload is not None else None)
 
 
 class MessageLog:
     def __init__(self, database: Database, batch_size: int = 200):
         self.database = database
-        self._writer: BatchWriter[LogEntry] = BatchWriter("message-log", self._write, batch_size)
+        self._writer: BatchWriter[LogEntry] = BatchWriter("message-log", self._write, batch_size,
+                                                          size=lambda entry: len(entry.text))
+
+    @property
+    def failures(self) -> int:
+        """Messages the database refused since start (each dropped alone, logged without its text)."""
+        return self._writer.failures
 
     def start(self) -> None:
         self._writer.start()

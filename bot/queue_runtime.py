@@ -1,11 +1,13 @@
-"""What the queue routes share: the service, its configuration, the printer, the voice and
-the board's wake-up hub. Built once at start-up (:func:`bot.services.open_services`)."""
+"""What the queue routes share: the service, its configuration, the printer, the voice, the
+board's wake-up hub and the nudge to the notification relay. Built once at start-up
+(:func:`bot.services.open_services`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from bot.notifications import wake_relays
 from bot.ratelimit import TokenBuckets
 from devices.printer import TicketPrinter, printer_from_url
 from devices.voice import EspeakVoice, Voice
@@ -70,6 +72,11 @@ class QueueRuntime:
         if seeded:
             log.info("queue: services and counters loaded from the configuration file")
         return seeded
+
+    def wake_notifications(self) -> int:
+        """After a call is committed: the notification relay sends what it wrote for citizens (the called
+        citizen's «your turn», the near-turn notices) now, not on its next periodic pass."""
+        return wake_relays(self.database)
 
     @property
     def public_url(self) -> str:

@@ -23,10 +23,12 @@ from dataclasses import dataclass
 
 from bot.dialogue import DialogueReply
 from channels.base import BotMessage, UserMessage
+from knowledge_base.messages import render
 from motcua.throttle import Lockout
 
-RATE_LIMITED_TEXT = "Ông/bà gửi tin nhắn nhanh quá. Xin vui lòng đợi một chút rồi gửi tiếp ạ."
-IP_LIMITED_DETAIL = "Quá nhiều tin nhắn từ địa chỉ này. Xin vui lòng đợi một chút rồi gửi tiếp."
+RATE_LIMITED_TEXT = render("gateway.rate_limited")
+IP_LIMITED_DETAIL = render("gateway.ip_limited")
+"""In Vietnamese, for code that compares; the citizen gets :func:`rate_limited_text` in their language."""
 RATE_LIMITED = "rate_limited"
 REPEAT = "repeat"  # in DialogueReply.events: the citizen was already told, push channels send nothing
 
@@ -76,6 +78,16 @@ class TokenBuckets:
         return Decision(False, first_refusal=first, retry_after_s=(1.0 - bucket[0]) / self.rate)
 
 
+def rate_limited_text(locale: str | None = None) -> str:
+    """The polite sentence a flooding sender gets."""
+    return render("gateway.rate_limited", locale=locale)
+
+
+def ip_limited_detail(locale: str | None = None) -> str:
+    """The ``detail`` of a 429 for a client IP over its chat limit."""
+    return render("gateway.ip_limited", locale=locale)
+
+
 class RateLimitedGateway:
     """The gateway with a bucket per sender in front of it; same ``handle`` as :class:`bot.gateway.Gateway`."""
 
@@ -91,7 +103,7 @@ class RateLimitedGateway:
         decision = self.buckets.take(message.sender_id)
         if decision.allowed:
             return await self.inner.handle(message)
-        return DialogueReply([BotMessage(RATE_LIMITED_TEXT)], RATE_LIMITED,
+        return DialogueReply([BotMessage(rate_limited_text(message.locale))], RATE_LIMITED,
                              events=[] if decision.first_refusal else [REPEAT])
 
 
@@ -100,9 +112,9 @@ def should_stay_quiet(reply: DialogueReply) -> bool:
     return reply.outcome == RATE_LIMITED and REPEAT in reply.events
 
 
-def ip_limited_reply() -> DialogueReply:
+def ip_limited_reply(locale: str | None = None) -> DialogueReply:
     """What a socket gets when its IP is over the limit: the same polite sentence as a flooding sender."""
-    return DialogueReply([BotMessage(RATE_LIMITED_TEXT)], RATE_LIMITED)
+    return DialogueReply([BotMessage(rate_limited_text(locale))], RATE_LIMITED)
 
 
 class SignInThrottle:

@@ -4,11 +4,14 @@
   ``X-Forwarded-For`` (``MOTCUA_TRUSTED_PROXIES``); a client cannot choose its own IP
   by sending the header itself, so per-IP limits hold.
 - :class:`SecurityMiddleware` — refuses a websocket handshake or an unsafe request
-  (POST/PUT/PATCH/DELETE) whose ``Origin`` is neither this gateway, ``public_url`` nor a
-  ``cors_origins`` entry (browsers apply no CORS to websockets, and a cross-site form
-  POST carries cookies with ``SameSite=Lax``); a request without ``Origin`` is not a
-  browser page (device agents, webhooks, the CLI) and passes. Every HTTP response gets
-  CSP, ``frame-ancestors 'none'``, nosniff, a referrer policy and, behind https, HSTS.
+  (POST/PUT/PATCH/DELETE) whose ``Origin`` is neither this gateway, ``public_url``, a
+  ``cors_origins`` entry nor a site an admin allowed for the web widget
+  (:mod:`motcua.widget_origins`, on /admin) — browsers apply no CORS to websockets, and a
+  cross-site form POST carries cookies with ``SameSite=Lax``; a request without ``Origin``
+  is not a browser page (device agents, webhooks, the CLI) and passes. The admin's sites
+  get the same CORS answers as ``cors_origins`` entries (no credentials). Every HTTP
+  response gets CSP, ``frame-ancestors 'none'``, nosniff, a referrer policy and, behind
+  https, HSTS.
 - CSRF for cookie-signed-in staff: the ``motcua_csrf`` cookie set at sign-in holds a hash
   of the session token, and staff scripts echo it in ``X-CSRF-Token``
   (:func:`csrf_token_for`, checked in :mod:`bot.auth`). A cross-site page can neither
@@ -24,14 +27,17 @@ import hmac
 import ipaddress
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from motcua import widget_origins
+from motcua.db import Database
 from motcua.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -114,11 +120,13 @@ def _normal_host(host: str) -> str:
     return host
 
 
-def origin_allowed(origin: str | None, host_header: str, settings: Settings) -> bool:
+def origin_allowed(origin: str | None, host_header: str, settings: Settings,
+                   admitted: Collection[str] = ()) -> bool:
     """May a page from ``origin`` send us a websocket or an unsafe request?
 
-    No ``Origin`` (not a browser page) — yes; this gateway's own host, ``public_url`` or a
-    ``cors_origins`` entry (``*`` allows any) — yes; anything else, ``null`` included — no.
+    No ``Origin`` (not a browser page) — yes; this gateway's own host, ``public_url``, a
+    ``cors_origins`` entry (``*`` allows any) or one of the ``admitted`` origins (the sites an
+    admin allowed, :func:`admitted_origins`) — yes; anything else, ``null`` included — no.
     """
     if origin is None:
         return True
@@ -130,7 +138,30 @@ def origin_allowed(origin: str | None, host_header: str, settings: Settings) -> 
     allowed = {origin_of(entry) for entry in settings.cors_origins}
     if settings.public_url:
         allowed.add(origin_of(settings.public_url))
-    return "*" in settings.cors_origins or normal in allowed
+    return "*" in settings.cors_origins or normal in allowed or normal in admitted
+
+
+def conn_database(conn_or_scope: HTTPConnection | Scope) -> Database | None:
+    """The app's database, or ``None`` before its services started (a test app without lifespan)."""
+    scope = conn_or_scope.scope if isinstance(conn_or_scope, HTTPConnection) else conn_or_scope
+    services = getattr(getattr(scope.get("app"), "state", None), "services", None)
+    return getattr(services, "database", None)
+
+
+async def admitted_origins(database: Database | None) -> frozenset[str]:
+    """The sites an admin allowed to embed the widget: from memory, or read off the event loop."""
+    if database is None:
+        return frozenset()
+    if widget_origins.is_cached(database):
+        return widget_origins.cached_origins(database)
+    return await run_in_threadpool(widget_origins.cached_origins, database)
+
+
+async def page_allowed(origin: str | None, host_header: str, settings: Settings, database: Database | None) -> bool:
+    """:func:`origin_allowed`, asking the database (through its cache) only when the settings say no."""
+    if origin_allowed(origin, host_header, settings):
+        return True
+    return origin_allowed(origin, host_header, settings, await admitted_origins(database))
 
 
 # --- CSRF -----------------------------------------------------------------------------------------
@@ -231,7 +262,8 @@ def security_headers(settings: Settings, script_hashes: Iterable[str]) -> dict[s
 # --- the middleware ---------------------------------------------------------------------------------
 
 class SecurityMiddleware:
-    """Origin check on websockets and unsafe methods; security headers on every HTTP response."""
+    """Origin check on websockets and unsafe methods; security headers on every HTTP response;
+    CORS for the sites an admin allowed (the settings' ``cors_origins`` have Starlette's CORSMiddleware)."""
 
     def __init__(self, app: ASGIApp, settings: Settings, static_dir: Path) -> None:
         self.app = app
@@ -241,13 +273,24 @@ class SecurityMiddleware:
         self.docs_headers = [(k, DOCS_POLICY.encode() if k == b"content-security-policy" else v)
                              for k, v in self.headers]
 
-    def _allowed(self, scope: Scope) -> bool:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        return origin_allowed(headers.get("origin"), headers.get("host", ""), self.settings)
+    @staticmethod
+    def _headers(scope: Scope) -> dict[str, str]:
+        return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+    async def _allowed(self, scope: Scope, headers: dict[str, str]) -> bool:
+        return await page_allowed(headers.get("origin"), headers.get("host", ""), self.settings, conn_database(scope))
+
+    async def _cors_origin(self, scope: Scope, headers: dict[str, str]) -> str:
+        """The request's ``Origin`` when it is a site only the admin allowed (CORS is ours to answer), else ""."""
+        origin = headers.get("origin")
+        if origin is None or origin_allowed(origin, headers.get("host", ""), self.settings):
+            return ""
+        normal = origin_of(origin)
+        return origin if normal and normal in await admitted_origins(conn_database(scope)) else ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            if not self._allowed(scope):
+            if not await self._allowed(scope, self._headers(scope)):
                 await receive()  # websocket.connect; closing before accept refuses the handshake (403)
                 await send({"type": "websocket.close", "code": 1008})
                 return
@@ -256,16 +299,25 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = self._headers(scope)
         extra = self.docs_headers if scope["path"].startswith(DOCS_PATHS) else self.headers
-        if scope["method"] not in SAFE_METHODS and not self._allowed(scope):
+        if scope["method"] not in SAFE_METHODS and not await self._allowed(scope, headers):
             await self._refuse(send, extra)
             return
+        cors = await self._cors_origin(scope, headers)
+        if cors and scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            await self._preflight(send, cors, extra)
+            return
+        if cors:
+            extra = [*extra, (b"access-control-allow-origin", cors.encode("latin-1"))]
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
-                message = {**message, "headers": [*message.get("headers", []),
-                                                  *((k, v) for k, v in extra if k not in present)]}
+                added = [*message.get("headers", []), *((k, v) for k, v in extra if k not in present)]
+                if cors:
+                    added = _vary_origin(added)
+                message = {**message, "headers": added}
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -277,3 +329,27 @@ class SecurityMiddleware:
                     "headers": [(b"content-type", b"application/json; charset=utf-8"),
                                 (b"content-length", str(len(body)).encode()), *extra]})
         await send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    async def _preflight(send: Send, origin: str, extra: list[tuple[bytes, bytes]]) -> None:
+        """What CORSMiddleware answers for a ``cors_origins`` entry (bot/app.py), for an admin's site."""
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"access-control-allow-origin", origin.encode("latin-1")),
+                                (b"access-control-allow-methods", b"GET, POST"),
+                                (b"access-control-allow-headers", b"Content-Type"),
+                                (b"access-control-max-age", b"600"), (b"vary", b"Origin"),
+                                (b"content-length", b"0"), *extra]})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def _vary_origin(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` whose ``Vary`` names ``Origin`` (added to the one there, or a new one)."""
+    out, seen = [], False
+    for key, value in headers:
+        if key.lower() == b"vary":
+            seen = True
+            names = {part.strip().lower() for part in value.split(b",")}
+            if b"origin" not in names and b"*" not in names:
+                value = value + b", Origin"
+        out.append((key, value))
+    return out if seen else [*out, (b"vary", b"Origin")]

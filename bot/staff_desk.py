@@ -5,6 +5,10 @@ Kept off the reply's critical path like the message log: the gateway only does a
 look-up and queues a write; one background task writes the queue to the database in order.
 Which conversations are with staff is held in memory (loaded from the database at start),
 so this supports one gateway process.
+
+A staff reply is reported as it went (:class:`Delivery`): shown on an open page, accepted by a
+platform (Zalo, Telegram), or not delivered — a kiosk session the citizen has left (the kiosk
+starts a new session after a while idle) never gets it, and staff are told so, not «sent».
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from starlette.concurrency import run_in_threadpool
 
@@ -21,13 +26,22 @@ from bot.batch_writer import BatchWriter
 from bot.dialogue import DialogueReply
 from channels import kiosk
 from channels.base import BotMessage, UserMessage
+from knowledge_base.messages import render
 from motcua.db import Database, utcnow
 
 log = logging.getLogger(__name__)
 
-FALLBACK_PREFIXES = ("Xin lỗi, tôi chưa", "Xin lỗi, tôi vẫn chưa")
-"""How a reply of action_clarify begins (until it carries a custom marker)."""
-RESUMED_TEXT = "Cán bộ đã kết thúc trao đổi. Trợ lý ảo tiếp tục hỗ trợ ông/bà — xin mời hỏi tiếp."
+FALLBACK_PATTERNS = ("Xin lỗi, tôi chưa", "Xin lỗi, tôi vẫn chưa")
+"""How a reply of action_clarify begins (until it carries a custom marker): recognised, not said."""
+RESUMED_TEXT = render("notify.handoff.resumed")
+"""What the citizen reads when staff hand the conversation back to the assistant."""
+ACK_KEY = "notify.handoff.ack"
+"""What the citizen reads after each message typed while the conversation is with staff."""
+PAGE_CHANNELS = frozenset({"kiosk", "web", "widget"})
+"""Channels whose citizen is an open page: nothing reaches a page that is closed."""
+PLATFORM_LABELS = {"zalo": "Zalo", "telegram": "Telegram", "messenger": "Messenger", "sms": "SMS"}
+LEFT_NOTE = "Người dân đã rời kiosk (phiên kiosk đã đóng)."  # staff-facing: a note in the inbox thread
+BACK_NOTE = "Người dân đã kết nối lại kiosk."  # staff-facing
 Send = Callable[[str], Awaitable[None]]
 
 
@@ -64,9 +78,46 @@ class SessionHub:
         return delivered
 
 
+class DeliveryStatus(StrEnum):
+    DELIVERED = "delivered"  # shown on the citizen's open page
+    SENT = "sent"  # accepted by the citizen's platform (Zalo, Telegram…)
+    LEFT = "left"  # the kiosk session is gone: nobody can read it
+    WAITING = "waiting"  # the web page is closed: shown when it is opened again
+    FAILED = "failed"  # refused by the platform, or no channel to carry it
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a staff message went; ``note`` is the inbox's sentence for staff (not citizen-facing)."""
+
+    status: DeliveryStatus
+    channel: str = ""
+
+    @property
+    def delivered(self) -> bool:
+        return self.status in (DeliveryStatus.DELIVERED, DeliveryStatus.SENT)
+
+    @property
+    def note(self) -> str:
+        label = PLATFORM_LABELS.get(self.channel, self.channel) or DEFAULT_CHANNEL_LABEL
+        return DELIVERY_NOTES[self.status].format(channel=label)
+
+
+# What the staff inbox says after «Gửi» (staff-facing: the citizen never reads these).
+DELIVERY_NOTES = {
+    DeliveryStatus.DELIVERED: "Đã gửi tới người dân.",  # staff-facing
+    DeliveryStatus.SENT: "Đã gửi qua {channel}.",  # staff-facing
+    DeliveryStatus.LEFT: "Người dân đã rời kiosk — tin nhắn chưa tới được.",  # staff-facing
+    DeliveryStatus.WAITING: ("Người dân đang không mở trang — tin nhắn chưa tới được; "  # staff-facing
+                             "tin nhắn sẽ hiện khi họ mở lại trang."),
+    DeliveryStatus.FAILED: "Không gửi được qua {channel}; tin nhắn đã lưu trong cuộc trò chuyện.",  # staff-facing
+}
+DEFAULT_CHANNEL_LABEL = "kênh của người dân"  # staff-facing
+
+
 @dataclass(frozen=True)
 class _Write:
-    kind: str  # "unanswered" | "handoff_open" | "handoff_in"
+    kind: str  # "unanswered" | "handoff_open" | "handoff_in" | "handoff_note"
     channel: str
     sender_id: str
     question: str = ""
@@ -79,6 +130,7 @@ class StaffDesk:
         self.database = database
         self.hub = SessionHub()
         self._handed_off: dict[str, str] = {}
+        self._left: set[str] = set()
         self._last_question: OrderedDict[str, str] = OrderedDict()
         self._max_remembered = max_remembered
         self._writer: BatchWriter[_Write] = BatchWriter("staff-desk", self._write)
@@ -107,9 +159,41 @@ class StaffDesk:
     def is_handed_off(self, sender_id: str) -> bool:
         return sender_id in self._handed_off
 
-    def citizen_message(self, message: UserMessage) -> None:
-        """A message of a conversation that is with staff: to the inbox, not to Rasa."""
+    def citizen_message(self, message: UserMessage) -> BotMessage:
+        """A message of a conversation that is with staff: to the inbox, not to Rasa.
+
+        Returns the acknowledgement the citizen reads at once, so waiting is never silence.
+        """
         self._writer.put(_Write("handoff_in", message.channel, message.sender_id, _shown(message)))
+        return BotMessage(render(ACK_KEY, locale=message.locale), custom={"handoff_ack": True})
+
+    # --- open pages ---
+    def join(self, sender_id: str, send: Send) -> Callable[[], None]:
+        """A page's chat socket opened; returns ``leave``. While a kiosk conversation is with
+        staff, the inbox thread notes when its last socket closes (the citizen left the kiosk, or
+        the kiosk reset its session) and when it comes back."""
+        if sender_id in self._left:
+            self._left.discard(sender_id)
+            self._note(sender_id, BACK_NOTE)
+        leave = self.hub.join(sender_id, send)
+
+        def leave_and_note() -> None:
+            leave()
+            if (self._handed_off.get(sender_id) == "kiosk" and not self.hub.is_open(sender_id)
+                    and sender_id not in self._left):
+                self._left.add(sender_id)
+                self._note(sender_id, LEFT_NOTE)
+
+        return leave_and_note
+
+    def has_left(self, sender_id: str) -> bool:
+        """A kiosk conversation with staff whose page closed and has not come back."""
+        return sender_id in self._left
+
+    def _note(self, sender_id: str, text: str) -> None:
+        channel = self._handed_off.get(sender_id)
+        if channel is not None:
+            self._writer.put(_Write("handoff_note", channel, sender_id, text))
 
     def observe(self, message: UserMessage, reply: DialogueReply) -> None:
         """After Rasa's reply: put abstentions and fallbacks on the review list, start handoffs."""
@@ -122,7 +206,7 @@ class StaffDesk:
             reason = reply.outcome
         elif handoff is not None:
             reason = "handoff"
-        elif any((m.custom or {}).get("fallback") or m.text.startswith(FALLBACK_PREFIXES) for m in reply.messages):
+        elif any((m.custom or {}).get("fallback") or m.text.startswith(FALLBACK_PATTERNS) for m in reply.messages):
             reason = "fallback"
         else:
             reason = ""
@@ -143,26 +227,36 @@ class StaffDesk:
     def release(self, sender_id: str) -> None:
         """Staff handed the conversation back: the next message goes to Rasa again."""
         self._handed_off.pop(sender_id, None)
+        self._left.discard(sender_id)
 
-    async def deliver(self, channel: str, sender_id: str, messages: list[BotMessage], notifier=None) -> bool:
-        """Send staff messages through the citizen's own channel; False when nothing could carry them.
+    async def deliver(self, channel: str, sender_id: str, messages: list[BotMessage], notifier=None) -> Delivery:
+        """Send staff messages through the citizen's own channel and say honestly how it went.
 
         An open chat socket (kiosk page) gets them at once; otherwise ``notifier``
-        (:class:`channels.registry.Channels`: Telegram, Zalo, web-widget sessions…) carries them.
+        (:class:`channels.registry.Channels`: Telegram, Zalo, a page's event socket…) carries them.
+        A kiosk with no open page is a session the citizen has left: nothing is sent or kept.
         """
         if self.hub.is_open(sender_id) and await self.hub.push(sender_id, messages):
-            return True
+            return Delivery(DeliveryStatus.DELIVERED, channel)
+        page = channel in PAGE_CHANNELS
+        if channel == "kiosk" and not _listening(notifier, sender_id):
+            return Delivery(DeliveryStatus.LEFT, channel)
         if notifier is None:
-            return False
-        delivered = False
+            return Delivery(DeliveryStatus.FAILED, channel)
+        reached = queued = True
         for message in messages:
             try:
                 result = await notifier.notify(channel, sender_id, message.as_plain_text(), message.buttons)
             except Exception:
                 log.exception("could not notify %s", sender_id)
-                return False
-            delivered = bool(getattr(result, "delivered", False) or getattr(result, "queued", False))
-        return delivered
+                return Delivery(DeliveryStatus.FAILED, channel)
+            reached = reached and bool(getattr(result, "delivered", False))
+            queued = queued and bool(getattr(result, "queued", False))
+        if reached:
+            return Delivery(DeliveryStatus.DELIVERED if page else DeliveryStatus.SENT, channel)
+        if page and queued:
+            return Delivery(DeliveryStatus.LEFT if channel == "kiosk" else DeliveryStatus.WAITING, channel)
+        return Delivery(DeliveryStatus.FAILED, channel)
 
     # --- the writer ---
     def _write(self, batch: Sequence[_Write]) -> None:
@@ -180,10 +274,20 @@ class StaffDesk:
                     if item.question:
                         add_handoff_message(session, conversation, "in", item.question, at=now)
                     if item.reply:
-                        add_handoff_message(session, conversation, "bot", item.reply, author="trợ lý ảo", at=now)
+                        add_handoff_message(session, conversation, "bot", item.reply, author="trợ lý ảo", at=now)  # staff-facing: the inbox's author
                 elif item.kind == "handoff_in":
                     conversation = open_handoff(session, channel=item.channel, sender_id=item.sender_id, at=now)
                     add_handoff_message(session, conversation, "in", item.question, at=now)
+                elif item.kind == "handoff_note":
+                    conversation = open_handoff(session, channel=item.channel, sender_id=item.sender_id, at=now)
+                    add_handoff_message(session, conversation, "note", item.question, at=now)
+
+
+def _listening(notifier, sender_id: str) -> bool:
+    """Whether a kiosk page still listens for ``sender_id`` on its event socket."""
+    sessions = getattr(notifier, "sessions", None)
+    key = sender_id if sender_id.startswith("kiosk:") else f"kiosk:{sender_id}"
+    return bool(sessions is not None and sessions.listening(key))
 
 
 def _shown(message: UserMessage) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from channels.delivery import split_text
+from knowledge_base.messages import normalise_locale
 
 MAX_TEXT_LENGTH = 2000
 """Longer citizen messages are cut: nobody types more at a kiosk, and it protects Rasa."""
@@ -77,6 +78,12 @@ class UserMessage:
             raise ValueError("UserMessage.channel must not be empty")
         if not self.sender_id:
             raise ValueError("UserMessage.sender_id must not be empty")
+
+    @property
+    def locale(self) -> str:
+        """The citizen's language when the channel knows it (``metadata["language"]``: Telegram's
+        ``language_code``, a page's ``lang``), else Vietnamese; for :func:`knowledge_base.messages.render`."""
+        return normalise_locale(self.metadata.get("language"))
 
 
 def clean_text(text: Any) -> str:

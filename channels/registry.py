@@ -145,7 +145,7 @@ class Channels:
         full_id = sender_id if sender_id.startswith(f"{channel}:") else f"{channel}:{sender_id}"
         target = self.get(channel)
         if target is None:
-            return NotifyResult(channel, full_id, False, error=f"kênh {channel!r} chưa được cấu hình")
+            return NotifyResult(channel, full_id, False, error=f"channel {channel!r} is not configured")
         try:
             reached = await target.send(full_id, target.capabilities.fit(list(messages)))
         except Exception as exc:

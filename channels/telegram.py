@@ -33,6 +33,7 @@ from telegram.error import TelegramError
 
 from channels.base import BotMessage, Capabilities, Incoming, Refused, UserMessage, WebhookRequest, clean_text
 from channels.registry import register
+from knowledge_base.messages import render
 from motcua.dossier_code import find_dossier_codes
 
 log = logging.getLogger(__name__)
@@ -44,10 +45,10 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 SECRET_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
-NOT_TEXT_NOTICE = ("Xin lỗi, hiện tôi chỉ đọc được tin nhắn chữ. "
-                   "Ông/bà vui lòng gõ câu hỏi, ví dụ: «làm giấy khai sinh cần giấy tờ gì?»")
-EXPIRED_CHOICE_NOTICE = "Lựa chọn này đã hết hạn. Xin ông/bà gõ lại câu hỏi ạ."
-CHOOSE_TEXT = "Xin mời chọn:"
+NOT_TEXT_NOTICE = "channel.telegram.text_only"
+EXPIRED_CHOICE_NOTICE = "channel.telegram.expired_choice"
+CHOOSE_TEXT = "channel.choose"
+"""Ids in the message catalogue: a message without text, a forgotten button, buttons without a text."""
 
 COMMANDS: dict[str, str] = {
     "start": "/greet",
@@ -57,12 +58,11 @@ COMMANDS: dict[str, str] = {
 }
 """Telegram commands and the Rasa intent each one stands for."""
 
-COMMAND_MENU = [
-    BotCommand("start", "Bắt đầu trò chuyện"),
-    BotCommand("help", "Trợ lý giúp được gì"),
-    BotCommand("laysothutu", "Lấy số thứ tự tại Trung tâm"),
-    BotCommand("tracuu", "Tra cứu hồ sơ: /tracuu <mã hồ sơ>"),
-]
+
+
+def command_menu(locale: str | None = None) -> list[BotCommand]:
+    """The menu Telegram shows under «/»: each command with its description from the catalogue."""
+    return [BotCommand(name, render(f"channel.telegram.command.{name}", locale=locale)) for name in COMMANDS]
 
 
 def sender_id(chat_id: int | str) -> str:
@@ -135,9 +135,9 @@ class TelegramChannel:
     def verify(self, request: WebhookRequest) -> None:
         given = request.header(SECRET_HEADER)
         if not given:
-            raise Refused(401, "Thiếu mã bí mật.")
+            raise Refused(401, "Thiếu mã bí mật.")  # staff-facing: Telegram's server
         if not self.secret_token or not hmac.compare_digest(given.encode(), self.secret_token.encode()):
-            raise Refused(403, "Mã bí mật không đúng.")
+            raise Refused(403, "Mã bí mật không đúng.")  # staff-facing: Telegram's server
 
     def parse(self, request: WebhookRequest) -> list[Incoming]:
         try:
@@ -147,7 +147,7 @@ class TelegramChannel:
             update = Update.de_json(data, self.bot)
         except Exception as exc:  # junk from someone who knows the secret: answered, never crashed on
             log.warning("unreadable Telegram update: %r", exc)
-            raise Refused(400, "Không đọc được nội dung.") from exc
+            raise Refused(400, "Không đọc được nội dung.") from exc  # staff-facing: Telegram's server
         incoming = self.read_update(update)
         return [incoming] if incoming is not None else []
 
@@ -172,17 +172,19 @@ class TelegramChannel:
             return None
         chat_id = message.chat.id
         event = str(update.update_id)
-        meta = {"telegram_message_id": message.message_id}
-        if message.from_user is not None and message.from_user.language_code:
-            meta["language"] = message.from_user.language_code
+        language = message.from_user.language_code if message.from_user is not None else None
+        meta: dict[str, Any] = {"telegram_message_id": message.message_id}
+        if language:
+            meta["language"] = language
+        not_text = render(NOT_TEXT_NOTICE, locale=language)
         raw = message.text if message.text is not None else message.caption
         text = clean_text(raw)
         if not text:
-            return Incoming(sender_id(chat_id), notice=NOT_TEXT_NOTICE, event_id=event)
+            return Incoming(sender_id(chat_id), notice=not_text, event_id=event)
         if text.startswith("/"):
             command = command_to_text(text)
             if not command:
-                return Incoming(sender_id(chat_id), notice=NOT_TEXT_NOTICE, event_id=event)
+                return Incoming(sender_id(chat_id), notice=not_text, event_id=event)
             return Incoming(sender_id(chat_id), UserMessage(NAME, sender_id(chat_id), command,
                                                             {**meta, "display_text": text}), event_id=event)
         return Incoming(sender_id(chat_id), UserMessage(NAME, sender_id(chat_id), text, meta), event_id=event)
@@ -197,9 +199,14 @@ class TelegramChannel:
         if not payload and title:
             payload = clean_text(title)  # the key was forgotten (restart): the title still reads well
         event = str(update.update_id)
+        language = query.from_user.language_code
         if not payload:
-            return Incoming(sender_id(chat_id), notice=EXPIRED_CHOICE_NOTICE, event_id=event, acknowledge=query.id)
-        message = UserMessage(NAME, sender_id(chat_id), payload, {"display_text": clean_text(title) or payload})
+            expired = render(EXPIRED_CHOICE_NOTICE, locale=language)
+            return Incoming(sender_id(chat_id), notice=expired, event_id=event, acknowledge=query.id)
+        meta: dict[str, Any] = {"display_text": clean_text(title) or payload}
+        if language:
+            meta["language"] = language
+        message = UserMessage(NAME, sender_id(chat_id), payload, meta)
         return Incoming(sender_id(chat_id), message, event_id=event, acknowledge=query.id)
 
     async def send(self, recipient_id: str | int, messages: list[BotMessage]) -> bool:
@@ -207,7 +214,7 @@ class TelegramChannel:
         for message in self.capabilities.fit(messages):  # texts over the Bot API limit in pieces
             if message.image:
                 await self.bot.send_photo(chat_id, photo=message.image)
-            text = message.text or (CHOOSE_TEXT if message.buttons else "")
+            text = message.text or (render(CHOOSE_TEXT) if message.buttons else "")
             if text:
                 await self.bot.send_message(chat_id, text, reply_markup=self.keyboard(message))
         return True
@@ -247,12 +254,12 @@ def make_bot(token: str, api_url: str = "https://api.telegram.org") -> Bot:
 async def set_webhook(bot: Bot, url: str, secret_token: str, *, drop_pending_updates: bool = False) -> bool:
     """Tell Telegram where to POST updates, with the secret it must send back; set the command menu."""
     if not url.startswith("https://"):
-        raise ValueError("Địa chỉ webhook phải bắt đầu bằng https:// (Telegram chỉ gửi tới HTTPS).")
+        raise ValueError("Địa chỉ webhook phải bắt đầu bằng https:// (Telegram chỉ gửi tới HTTPS).")  # staff-facing: admin CLI
     if not SECRET_TOKEN_PATTERN.match(secret_token or ""):
-        raise ValueError("MOTCUA_TELEGRAM_SECRET_TOKEN phải có 1–256 ký tự A-Z, a-z, 0-9, _ hoặc -.")
+        raise ValueError("MOTCUA_TELEGRAM_SECRET_TOKEN phải có 1–256 ký tự A-Z, a-z, 0-9, _ hoặc -.")  # staff-facing: admin CLI
     ok = await bot.set_webhook(url=url, secret_token=secret_token, allowed_updates=ALLOWED_UPDATES,
                                drop_pending_updates=drop_pending_updates, max_connections=40)
-    await bot.set_my_commands(COMMAND_MENU)
+    await bot.set_my_commands(command_menu())
     return bool(ok)
 
 
@@ -264,9 +271,9 @@ def set_webhook_command(settings, url: str | None = None, *, drop_pending_update
     """
     url = url or settings.telegram_webhook_url
     if not settings.telegram_token:
-        raise ValueError("Chưa đặt MOTCUA_TELEGRAM_TOKEN (mã bot lấy từ @BotFather).")
+        raise ValueError("Chưa đặt MOTCUA_TELEGRAM_TOKEN (mã bot lấy từ @BotFather).")  # staff-facing: admin CLI
     if not url:
-        raise ValueError("Chưa có địa chỉ webhook: truyền URL hoặc đặt MOTCUA_TELEGRAM_WEBHOOK_URL "
+        raise ValueError("Chưa có địa chỉ webhook: truyền URL hoặc đặt MOTCUA_TELEGRAM_WEBHOOK_URL "  # staff-facing: admin CLI
                          "(ví dụ https://motcua.example.gov.vn/webhooks/telegram).")
 
     async def run() -> bool:
@@ -278,7 +285,7 @@ def set_webhook_command(settings, url: str | None = None, *, drop_pending_update
     try:
         ok = asyncio.run(run())
     except TelegramError as exc:
-        raise ValueError(f"Telegram từ chối: {exc}") from exc
+        raise ValueError(f"Telegram từ chối: {exc}") from exc  # staff-facing: admin CLI
     if not ok:
-        raise ValueError("Telegram không nhận webhook.")
-    return f"✓ Đã đăng ký webhook Telegram: {url}"
+        raise ValueError("Telegram không nhận webhook.")  # staff-facing: admin CLI
+    return f"✓ Đã đăng ký webhook Telegram: {url}"  # staff-facing: admin CLI

@@ -54,21 +54,21 @@ def sender_id(session: str) -> str:
 def parse_frame(raw: str | bytes | None, sender: str) -> UserMessage | None:
     """One frame from the page → a user message; ``None`` for a keep-alive ping.
 
-    Raises :class:`FrameError` (a polite Vietnamese sentence) for anything else.
+    Raises :class:`FrameError` (a polite sentence from the message catalogue) for anything else.
     """
     if not isinstance(raw, str):
-        raise FrameError("Tin nhắn không đúng định dạng.")
+        raise FrameError("channel.frame.malformed")
     if len(raw.encode("utf-8", "replace")) > MAX_FRAME_BYTES:
-        raise FrameError("Tin nhắn quá dài, xin ông/bà viết ngắn lại.")
+        raise FrameError("channel.frame.too_long")
     try:
         frame = json.loads(raw)
     except ValueError as exc:
-        raise FrameError("Tin nhắn không đúng định dạng.") from exc
+        raise FrameError("channel.frame.malformed") from exc
     if isinstance(frame, dict) and frame.get("type") == "ping":
         return None
     message = kiosk.parse_frame(raw, sender, channel=NAME)
-    if message.metadata.get("device_event"):
-        raise FrameError("Loại tin nhắn không được hỗ trợ.")  # devices belong to kiosks only
+    if message.metadata.get("device_event"):  # devices belong to kiosks only
+        raise FrameError("channel.frame.unsupported", kiosk.frame_language(frame))
     return message
 
 

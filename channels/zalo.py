@@ -49,6 +49,7 @@ from channels.base import (
 )
 from channels.delivery import split_text
 from channels.registry import register
+from knowledge_base.messages import render
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,9 @@ MAX_TEXT = 2000  # characters in one consultation message
 MAX_BUTTONS = 5
 EXPIRED_TOKEN_ERRORS = frozenset({-216, -124})  # "Access token is invalid" / "… has expired"
 
-IMAGE_NOTICE = ("Cảm ơn ông/bà đã gửi ảnh. Hiện tôi chưa đọc được hình ảnh — "
-                "ông/bà vui lòng gõ câu hỏi bằng chữ ạ.")
-UNSUPPORTED_NOTICE = "Xin lỗi, hiện tôi chỉ đọc được tin nhắn chữ. Ông/bà vui lòng gõ câu hỏi ạ."
+IMAGE_NOTICE = "channel.zalo.image"
+UNSUPPORTED_NOTICE = "channel.zalo.text_only"
+"""Ids in the message catalogue: a photo without a caption; a sticker, voice note, file…"""
 UNSUPPORTED_USER_EVENTS = frozenset({
     "user_send_sticker", "user_send_gif", "user_send_audio", "user_send_video", "user_send_file",
     "user_send_location", "user_send_link", "user_send_business_card",
@@ -136,7 +137,7 @@ def parse_event(event: Any, buttons: ButtonMemory | None = None) -> Incoming | N
     if name == "user_send_text":
         text = clean_text(message.get("text"))
         if not text:
-            return Incoming(sender_id(user), notice=UNSUPPORTED_NOTICE, event_id=eid)
+            return Incoming(sender_id(user), notice=render(UNSUPPORTED_NOTICE), event_id=eid)
         payload = buttons.payload_for(user, text) if buttons is not None else None
         if payload:
             meta["display_text"] = text
@@ -148,11 +149,11 @@ def parse_event(event: Any, buttons: ButtonMemory | None = None) -> Incoming | N
                     if isinstance(a, dict) and isinstance(a.get("payload"), dict)]
             meta["attachments"] = [u for u in urls if isinstance(u, str)]
             return Incoming(sender_id(user), UserMessage(NAME, sender_id(user), caption, meta), event_id=eid)
-        return Incoming(sender_id(user), notice=IMAGE_NOTICE, event_id=eid)
+        return Incoming(sender_id(user), notice=render(IMAGE_NOTICE), event_id=eid)
     if name == "follow":
         return Incoming(sender_id(user), UserMessage(NAME, sender_id(user), "/greet", meta), event_id=eid)
     if name in UNSUPPORTED_USER_EVENTS:
-        return Incoming(sender_id(user), notice=UNSUPPORTED_NOTICE, event_id=eid)
+        return Incoming(sender_id(user), notice=render(UNSUPPORTED_NOTICE), event_id=eid)
     return None  # unfollow, oa_send_* echoes of our own messages, anything new: ignored
 
 
@@ -328,14 +329,14 @@ class ZaloChannel:
     def verify(self, request: WebhookRequest) -> None:
         header = request.header(SIGNATURE_HEADER)
         if not header:
-            raise Refused(401, "Thiếu chữ ký.")
+            raise Refused(401, "Thiếu chữ ký.")  # staff-facing: Zalo's server
         if not verify_signature(self.app_id, self.oa_secret_key, request.body, header):
-            raise Refused(403, "Chữ ký không đúng.")
+            raise Refused(403, "Chữ ký không đúng.")  # staff-facing: Zalo's server
         event = json.loads(request.body)  # verify_signature has parsed it once already
         if isinstance(event, dict) and str(event.get("app_id", self.app_id)) != self.app_id:
-            raise Refused(403, "Sai ứng dụng.")
+            raise Refused(403, "Sai ứng dụng.")  # staff-facing: Zalo's server
         if not is_fresh(event, request.received_at):
-            raise Refused(403, "Sự kiện đã quá hạn (quá 5 phút).")
+            raise Refused(403, "Sự kiện đã quá hạn (quá 5 phút).")  # staff-facing: Zalo's server
 
     def parse(self, request: WebhookRequest) -> list[Incoming]:
         incoming = self.read_event(json.loads(request.body))
@@ -372,10 +373,10 @@ class ZaloChannel:
                 "template_type": "media", "elements": [{"media_type": "image", "url": message.image}]}}})
         text = message.text
         if len(message.buttons) > MAX_BUTTONS:
-            text = message.as_plain_text() + "\n(Ông/bà có thể trả lời bằng số.)"
+            text = message.as_plain_text() + "\n" + render("channel.zalo.answer_by_number")
         if not text and not message.buttons:
             return bodies
-        chunks = split_text(text or "Xin mời chọn:", MAX_TEXT)
+        chunks = split_text(text or render("channel.choose"), MAX_TEXT)
         bodies += [{"text": chunk} for chunk in chunks]
         if message.buttons:
             self.buttons.remember(user_id, message.buttons)

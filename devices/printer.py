@@ -13,7 +13,8 @@ python-escpos. The printer comes from one URL in the settings (``MOTCUA_PRINTER_
 Options for any of them: ``?profile=TM-T20II`` (python-escpos profile), ``?width=384`` (58 mm rolls).
 
 A failure never loses the ticket: :func:`print_ticket` returns a
-:class:`PrintOutcome` with a Vietnamese message for the citizen and for staff.
+:class:`PrintOutcome` with a Vietnamese message for the citizen and for staff. Every word
+printed or shown comes from the message catalogue (``print.ticket.*``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from urllib.parse import parse_qs, urlparse
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
+
+from knowledge_base.messages import render
 
 log = logging.getLogger(__name__)
 
@@ -124,26 +127,27 @@ def render_ticket(ticket: TicketPrint, width: int = WIDTH_80MM) -> Image.Image:
     y += 4
     draw.line((margin, y, width - margin, y), fill=0, width=2)
     y += 14
-    centred("SỐ THỨ TỰ", _font(26))
+    centred(render("print.ticket.heading"), _font(26))
     y += 6
     label_size = 150 if len(ticket.label) <= 4 else 120
     centred(ticket.label, _font(label_size, bold=True), gap=14)
     centred(ticket.service_name, _font(30, bold=True))
     if ticket.priority_name:
-        centred(f"Ưu tiên: {ticket.priority_name}", _font(24))
+        centred(render("print.ticket.priority", name=ticket.priority_name), _font(24))
     y += 8
     if ticket.people_ahead:
-        centred(f"Phía trước còn {ticket.people_ahead} người", _font(24))
-        centred(f"Thời gian chờ dự kiến: khoảng {ticket.estimated_wait_min} phút", _font(24))
+        centred(render("print.ticket.ahead", count=ticket.people_ahead), _font(24))
+        centred(render("print.ticket.wait", minutes=ticket.estimated_wait_min), _font(24))
     else:
-        centred("Ông/bà sẽ được phục vụ ngay khi có quầy trống", _font(24))
-    centred(f"Lấy số lúc {ticket.issued_at:%H:%M} ngày {ticket.issued_at:%d/%m/%Y}", _font(22))
+        centred(render("print.ticket.no_wait"), _font(24))
+    issued = render("print.ticket.issued_at", time=f"{ticket.issued_at:%H:%M}", date=f"{ticket.issued_at:%d/%m/%Y}")
+    centred(issued, _font(22))
     y += 10
     qr = _qr_image(ticket.status_url, min(260, inner))
     canvas.paste(qr, ((width - qr.width) // 2, y))
     y += qr.height + 8
-    centred("Quét mã để xem lượt và đánh giá", _font(22))
-    centred("Xin vui lòng chờ gọi số. Xin cảm ơn!", _font(22))
+    centred(render("print.ticket.scan"), _font(22))
+    centred(render("print.ticket.thanks"), _font(22))
     y += margin
     return canvas.crop((0, 0, width, y))
 
@@ -256,21 +260,16 @@ def printer_from_url(url: str, timeout_s: float = 3.0) -> TicketPrinter | None:
     raise ValueError(f"printer URL {url!r}: use dummy, tcp://, usb:// or serial://")
 
 
-PRINT_FAILED_TEXT = ("Máy in phiếu đang gặp sự cố nên chưa in được phiếu. Số của ông/bà là {label} — "
-                     "xin ghi nhớ số này hoặc chụp màn hình; cán bộ đã được báo.")
-NO_PRINTER_TEXT = "Kiosk này không có máy in. Số của ông/bà là {label} — xin ghi nhớ số này hoặc chụp màn hình."
-
-
 def print_ticket(printer: TicketPrinter | None, ticket: TicketPrint) -> PrintOutcome:
     """Render and print; never raises: the outcome says what the citizen should be told."""
     if printer is None:
-        return PrintOutcome(False, NO_PRINTER_TEXT.format(label=ticket.label))
+        return PrintOutcome(False, render("print.ticket.no_printer", label=ticket.label))
     try:
         printer.print_image(render_ticket(ticket, getattr(printer, "width", WIDTH_80MM)))
     except PrinterError as exc:
         log.warning("ticket %s not printed: %s", ticket.label, exc)
-        return PrintOutcome(False, PRINT_FAILED_TEXT.format(label=ticket.label))
-    return PrintOutcome(True, f"Đã in phiếu số {ticket.label}. Xin mời ông/bà nhận phiếu.")
+        return PrintOutcome(False, render("print.ticket.failed", label=ticket.label))
+    return PrintOutcome(True, render("print.ticket.printed", label=ticket.label))
 
 
 __all__ = [

@@ -1,7 +1,9 @@
 """The call-out voice: «Mời số A012 đến quầy số 3» spoken offline by espeak-ng.
 
 :func:`spoken_call` turns a number and a counter into words a Vietnamese voice
-reads well (letters by their Vietnamese names, numbers in words);
+reads well (letters by their Vietnamese names, numbers in words), in the sentence
+``speak.call`` of the message catalogue (the letter and number words below are
+speller data, kept in code);
 :class:`EspeakVoice` synthesises WAV bytes with ``espeak-ng -v vi --stdout`` and
 keeps them in memory and on disk, so a number called twice is synthesised once. Both
 caches are bounded (least recently used out): the disk never fills with call-outs.
@@ -19,13 +21,22 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
-LETTERS = {
+from knowledge_base.messages import render
+
+LETTER_WORDS = {
     "A": "a", "B": "bê", "C": "xê", "D": "dê", "E": "e", "F": "ép", "G": "giê", "H": "hát", "I": "i",
     "J": "gi", "K": "ca", "L": "e lờ", "M": "em mờ", "N": "en nờ", "O": "o", "P": "pê", "Q": "quy",
     "R": "e rờ", "S": "ét xì", "T": "tê", "U": "u", "V": "vê", "W": "vê kép", "X": "ích xì", "Y": "i dài",
     "Z": "dét",
 }
-DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
+"""Each Latin letter of a ticket label by its Vietnamese name."""
+DIGIT_WORDS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
+"""The digits 0–9 in words."""
+# The other words of a number: «một trăm lẻ năm», «hai mươi mốt», «hai mươi tư», «mười lăm».
+NUMBER_WORDS = {
+    "hundred": "trăm", "thousand": "nghìn", "zero_tens": "lẻ", "ten": "mười", "tens": "mươi",
+    "one_after_tens": "mốt", "four_after_tens": "tư", "five_after_tens": "lăm",
+}
 
 
 class VoiceError(Exception):
@@ -42,22 +53,22 @@ def _below_thousand(n: int, full: bool) -> str:
     tens, units = divmod(rest, 10)
     words: list[str] = []
     if full or hundreds:
-        words += [DIGITS[hundreds], "trăm"]
+        words += [DIGIT_WORDS[hundreds], NUMBER_WORDS["hundred"]]
         if rest and tens == 0:
-            words.append("lẻ")
+            words.append(NUMBER_WORDS["zero_tens"])
     if tens == 1:
-        words.append("mười")
+        words.append(NUMBER_WORDS["ten"])
     elif tens > 1:
-        words += [DIGITS[tens], "mươi"]
+        words += [DIGIT_WORDS[tens], NUMBER_WORDS["tens"]]
     if units:
         if units == 1 and tens > 1:
-            words.append("mốt")
+            words.append(NUMBER_WORDS["one_after_tens"])
         elif units == 5 and tens > 0:
-            words.append("lăm")
+            words.append(NUMBER_WORDS["five_after_tens"])
         elif units == 4 and tens > 1:
-            words.append("tư")
+            words.append(NUMBER_WORDS["four_after_tens"])
         else:
-            words.append(DIGITS[units])
+            words.append(DIGIT_WORDS[units])
     return " ".join(words)
 
 
@@ -66,11 +77,11 @@ def number_words(n: int) -> str:
     if not 0 <= n < 1_000_000:
         raise ValueError(f"number_words handles 0–999999, not {n}")
     if n == 0:
-        return "không"
+        return DIGIT_WORDS[0]
     thousands, rest = divmod(n, 1000)
     if not thousands:
         return _below_thousand(rest, full=False)
-    words = f"{_below_thousand(thousands, full=False)} nghìn"
+    words = f"{_below_thousand(thousands, full=False)} {NUMBER_WORDS['thousand']}"
     if rest:
         words += " " + _below_thousand(rest, full=True)
     return words
@@ -81,13 +92,13 @@ def spoken_label(label: str) -> str:
     match = re.fullmatch(r"([A-Za-z]*)(\d+)", label.strip())
     if not match:
         raise ValueError(f"not a ticket label: {label!r}")
-    letters = " ".join(LETTERS.get(ch.upper(), ch) for ch in match.group(1))
+    letters = " ".join(LETTER_WORDS.get(ch.upper(), ch) for ch in match.group(1))
     return f"{letters} {number_words(int(match.group(2)))}".strip()
 
 
 def spoken_call(label: str, counter_number: int) -> str:
-    """What the hall hears: «Xin mời số a mười hai đến quầy số ba»."""
-    return f"Xin mời số {spoken_label(label)}, đến quầy số {number_words(counter_number)}."
+    """What the hall hears (``speak.call``): «Xin mời số a mười hai, đến quầy số ba»."""
+    return render("speak.call", label=spoken_label(label), counter=number_words(counter_number))
 
 
 class EspeakVoice:

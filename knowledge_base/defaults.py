@@ -10,7 +10,9 @@ Plain YAML files beside this module, written for people to read and edit:
 
 Every loader reads with ``yaml.safe_load``, normalises text to Unicode NFC and raises
 :class:`ValueError` naming the file and what is wrong, so a typo made by staff is
-reported clearly instead of silently dropping data. No framework is imported here.
+reported clearly instead of silently dropping data (staff read those messages: their lines carry
+``# staff-facing``). The centre's card a citizen reads takes its words from the catalogue's ``center.*``.
+No framework is imported here.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from knowledge_base.messages import render
 from knowledge_base.schema import (
     FaqEntry,
     Fee,
@@ -66,7 +69,11 @@ WEEKDAYS: dict[str, int] = {
     "thu_bay": 5,
     "chu_nhat": 6,
 }
-WEEKDAY_LABELS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+
+def weekday_label(day: int) -> str:
+    """«Thứ Hai» … «Chủ nhật» for 0 … 6 (the catalogue's ``center.weekday.*``)."""
+    return render(f"center.weekday.{day}")
 
 
 @dataclass(frozen=True)
@@ -95,13 +102,16 @@ class CenterInfo:
     note: str = ""
 
     def describe(self) -> str:
-        """A short citizen-facing card: name, address, hours, phone and the note, one per line."""
-        lines = [self.name, f"Địa chỉ: {self.address}"]
+        """A short citizen-facing card: name, address, hours, phone and the note, one per line.
+
+        The words around the center's data are the catalogue's ``center.*``.
+        """
+        lines = [self.name, render("center.address", address=self.address)]
         if self.opening_hours:
-            lines.append(f"Giờ làm việc: {self.describe_hours()}")
-        lines.append(f"Điện thoại: {self.phone}")
+            lines.append(render("center.hours", hours=self.describe_hours()))
+        lines.append(render("center.phone", phone=self.phone))
         if self.email:
-            lines.append(f"Thư điện tử: {self.email}")
+            lines.append(render("center.email", email=self.email))
         if self.note:
             lines.append(self.note)
         return "\n".join(lines)
@@ -131,14 +141,14 @@ def load_default_procedures(directory: Path | str | None = None) -> list[Procedu
     """
     folder = Path(directory) if directory is not None else PROCEDURES_DIR
     if not folder.is_dir():
-        raise ValueError(f"{folder}: không tìm thấy thư mục thủ tục (procedures directory not found)")
+        raise ValueError(f"{folder}: không tìm thấy thư mục thủ tục (procedures directory not found)")  # staff-facing
     procedures: list[Procedure] = []
     seen: dict[str, Path] = {}
     for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
         procedure = _procedure_from(path, _read_yaml(path))
         if procedure.code in seen:
             raise ValueError(
-                f"{path}: mã thủ tục {procedure.code} trùng với tệp {seen[procedure.code].name} "
+                f"{path}: mã thủ tục {procedure.code} trùng với tệp {seen[procedure.code].name} "  # staff-facing
                 "(duplicate procedure code)"
             )
         seen[procedure.code] = path
@@ -153,13 +163,13 @@ def load_synonyms(path: Path | str | None = None) -> list[Synonym]:
     synonyms: list[Synonym] = []
     seen: set[str] = set()
     for number, item in enumerate(items, start=1):
-        where = f"{file}: mục {number}"
+        where = f"{file}: mục {number}"  # staff-facing
         _check_mapping(item, _SYNONYM_KEYS, where)
         phrase = _required_text(item, "phrase", where)
         canonical = _required_text(item, "canonical", where)
         key = phrase.casefold()
         if key in seen:
-            raise ValueError(f"{where}: cụm từ '{phrase}' bị lặp (duplicate phrase)")
+            raise ValueError(f"{where}: cụm từ '{phrase}' bị lặp (duplicate phrase)")  # staff-facing
         seen.add(key)
         synonyms.append(Synonym(phrase=phrase, canonical=canonical))
     return synonyms
@@ -171,11 +181,11 @@ def load_faq(path: Path | str | None = None) -> list[FaqEntry]:
     items = _read_list(file, "FAQ")
     entries: list[FaqEntry] = []
     for number, item in enumerate(items, start=1):
-        where = f"{file}: câu hỏi {number}"
+        where = f"{file}: câu hỏi {number}"  # staff-facing
         _check_mapping(item, _FAQ_KEYS, where)
         codes = item.get("procedures") or []
         if not isinstance(codes, list):
-            raise ValueError(f"{where}: 'procedures' phải là danh sách mã thủ tục")
+            raise ValueError(f"{where}: 'procedures' phải là danh sách mã thủ tục")  # staff-facing
         entries.append(
             FaqEntry(
                 question=_required_text(item, "question", where),
@@ -194,9 +204,9 @@ def load_center_info(path: Path | str | None = None) -> CenterInfo:
     _check_mapping(data, _CENTER_KEYS, where)
     periods = data.get("opening_hours") or []
     if not isinstance(periods, list):
-        raise ValueError(f"{where}: 'opening_hours' phải là danh sách khung giờ")
+        raise ValueError(f"{where}: 'opening_hours' phải là danh sách khung giờ")  # staff-facing
     hours = tuple(
-        _opening_period(item, f"{where}: opening_hours mục {n}") for n, item in enumerate(periods, 1)
+        _opening_period(item, f"{where}: opening_hours mục {n}") for n, item in enumerate(periods, 1)  # staff-facing
     )
     return CenterInfo(
         name=_required_text(data, "name", where),
@@ -211,24 +221,25 @@ def load_center_info(path: Path | str | None = None) -> CenterInfo:
 
 
 def find_gaps(procedure: Procedure) -> list[str]:
-    """What a citizen would miss in ``procedure``, in Vietnamese; empty when it is complete enough.
+    """What a citizen would miss in ``procedure``, in Vietnamese for the staff who complete it; empty
+    when it is complete enough.
 
     Complete enough means: at least one way to submit with a processing time, a statement
     about the fee on every channel, at least one document and one legal reference.
     """
     gaps: list[str] = []
     if not procedure.channels:
-        gaps.append("chưa có cách thức nộp hồ sơ (channels)")
+        gaps.append("chưa có cách thức nộp hồ sơ (channels)")  # staff-facing
     for channel in procedure.channels:
         if channel.time is None:
-            gaps.append(f"kênh {channel.kind.value} chưa có thời gian giải quyết")
+            gaps.append(f"kênh {channel.kind.value} chưa có thời gian giải quyết")  # staff-facing
         fee = channel.fee
         if fee is None or not (fee.free or fee.amount is not None or fee.note.strip()):
-            gaps.append(f"kênh {channel.kind.value} chưa nói rõ phí, lệ phí")
+            gaps.append(f"kênh {channel.kind.value} chưa nói rõ phí, lệ phí")  # staff-facing
     if not procedure.documents:
-        gaps.append("chưa có thành phần hồ sơ (documents)")
+        gaps.append("chưa có thành phần hồ sơ (documents)")  # staff-facing
     if not procedure.legal_basis:
-        gaps.append("chưa có căn cứ pháp lý (legal_basis)")
+        gaps.append("chưa có căn cứ pháp lý (legal_basis)")  # staff-facing
     return gaps
 
 
@@ -239,17 +250,17 @@ def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: tệp không phải UTF-8 (file is not UTF-8)") from exc
+        raise ValueError(f"{path}: tệp không phải UTF-8 (file is not UTF-8)") from exc  # staff-facing
     except OSError as exc:
-        raise ValueError(f"{path}: không đọc được tệp ({exc.strerror or exc})") from exc
+        raise ValueError(f"{path}: không đọc được tệp ({exc.strerror or exc})") from exc  # staff-facing
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f" ở dòng {mark.line + 1}" if mark is not None else ""
+        line = f" ở dòng {mark.line + 1}" if mark is not None else ""  # staff-facing
         problem = getattr(exc, "problem", None) or str(exc)
         raise ValueError(
-            f"{path}: YAML không hợp lệ{line} (invalid YAML): {problem}. "
+            f"{path}: YAML không hợp lệ{line} (invalid YAML): {problem}. "  # staff-facing
             "Nếu nội dung có dấu hai chấm hoặc dấu phẩy, hãy đặt nó trong dấu nháy kép."
         ) from exc
     return _nfc(data)
@@ -260,7 +271,7 @@ def _read_list(path: Path, what: str) -> list[Any]:
     if data is None:
         return []
     if not isinstance(data, list):
-        raise ValueError(f"{path}: tệp {what} phải là một danh sách (top level must be a list)")
+        raise ValueError(f"{path}: tệp {what} phải là một danh sách (top level must be a list)")  # staff-facing
     return data
 
 
@@ -277,11 +288,11 @@ def _nfc(value: Any) -> Any:
 
 def _check_mapping(value: Any, allowed: Iterable[str], where: str) -> None:
     if not isinstance(value, dict):
-        raise ValueError(f"{where}: cần một đối tượng dạng 'khóa: giá trị' (expected a mapping)")
+        raise ValueError(f"{where}: cần một đối tượng dạng 'khóa: giá trị' (expected a mapping)")  # staff-facing
     unknown = sorted(str(key) for key in value if key not in allowed)
     if unknown:
         raise ValueError(
-            f"{where}: khóa lạ {unknown} (unknown keys; allowed: {sorted(allowed)}). "
+            f"{where}: khóa lạ {unknown} (unknown keys; allowed: {sorted(allowed)}). "  # staff-facing
             "Nếu nội dung có dấu phẩy, hãy đặt nó trong dấu nháy kép."
         )
 
@@ -289,7 +300,7 @@ def _check_mapping(value: Any, allowed: Iterable[str], where: str) -> None:
 def _required_text(data: dict[str, Any], key: str, where: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{where}: thiếu '{key}' hoặc '{key}' không phải chữ (missing or not text)")
+        raise ValueError(f"{where}: thiếu '{key}' hoặc '{key}' không phải chữ (missing or not text)")  # staff-facing
     return value.strip()
 
 
@@ -298,14 +309,14 @@ def _optional_text(data: dict[str, Any], key: str, where: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError(f"{where}: '{key}' phải là chữ, hãy đặt trong dấu nháy kép")
+        raise ValueError(f"{where}: '{key}' phải là chữ, hãy đặt trong dấu nháy kép")  # staff-facing
     return value.strip()
 
 
 def _code_text(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(
-            f'{where}: mã thủ tục phải đặt trong dấu nháy, ví dụ "1.001193" '
+            f'{where}: mã thủ tục phải đặt trong dấu nháy, ví dụ "1.001193" '  # staff-facing
             f"(got {value!r}; unquoted codes are read as numbers and lose zeros)"
         )
     return value.strip()
@@ -319,25 +330,25 @@ def _procedure_from(path: Path, data: Any) -> Procedure:
         _code_text(code, f"{where}, related")
     for key in ("aliases", "levels", "steps", "channels", "documents", "legal_basis", "related"):
         if data.get(key) is not None and not isinstance(data[key], list):
-            raise ValueError(f"{where}: '{key}' phải là danh sách (must be a list)")
+            raise ValueError(f"{where}: '{key}' phải là danh sách (must be a list)")  # staff-facing
     for n, channel in enumerate(data.get("channels") or [], start=1):
-        at = f"{where}: channels mục {n}"
+        at = f"{where}: channels mục {n}"  # staff-facing
         _check_mapping(channel, _CHANNEL_KEYS, at)
         if channel.get("time") is not None:
             _check_mapping(channel["time"], _TIME_KEYS, f"{at}, time")
         if channel.get("fee") is not None:
             _check_mapping(channel["fee"], _FEE_KEYS, f"{at}, fee")
     for n, document in enumerate(data.get("documents") or [], start=1):
-        at = f"{where}: documents mục {n}"
+        at = f"{where}: documents mục {n}"  # staff-facing
         _check_mapping(document, _DOCUMENT_KEYS, at)
         if document.get("original") not in (True, False, None):
-            raise ValueError(f"{at}: 'original' phải là true, false hoặc null")
+            raise ValueError(f"{at}: 'original' phải là true, false hoặc null")  # staff-facing
     for n, reference in enumerate(data.get("legal_basis") or [], start=1):
-        _check_mapping(reference, _LEGAL_KEYS, f"{where}: legal_basis mục {n}")
+        _check_mapping(reference, _LEGAL_KEYS, f"{where}: legal_basis mục {n}")  # staff-facing
     try:
         return Procedure.from_dict(data)
     except (ValueError, KeyError, TypeError) as exc:
-        detail = f"thiếu khóa {exc}" if isinstance(exc, KeyError) else str(exc)
+        detail = f"thiếu khóa {exc}" if isinstance(exc, KeyError) else str(exc)  # staff-facing
         raise ValueError(f"{where}: {detail}") from exc
 
 
@@ -345,14 +356,14 @@ def _opening_period(item: Any, where: str) -> OpeningPeriod:
     _check_mapping(item, _PERIOD_KEYS, where)
     days = item.get("days")
     if not isinstance(days, list) or not days:
-        raise ValueError(f"{where}: 'days' phải là danh sách ngày, ví dụ [thu_hai, thu_ba]")
+        raise ValueError(f"{where}: 'days' phải là danh sách ngày, ví dụ [thu_hai, thu_ba]")  # staff-facing
     unknown = [day for day in days if day not in WEEKDAYS]
     if unknown:
-        raise ValueError(f"{where}: ngày không hợp lệ {unknown}; dùng {list(WEEKDAYS)}")
+        raise ValueError(f"{where}: ngày không hợp lệ {unknown}; dùng {list(WEEKDAYS)}")  # staff-facing
     opens = _clock(item.get("open"), f"{where}, open")
     closes = _clock(item.get("close"), f"{where}, close")
     if closes <= opens:
-        raise ValueError(f"{where}: giờ đóng cửa phải sau giờ mở cửa")
+        raise ValueError(f"{where}: giờ đóng cửa phải sau giờ mở cửa")  # staff-facing
     return OpeningPeriod(days=tuple(sorted({WEEKDAYS[day] for day in days})), opens=opens, closes=closes)
 
 
@@ -365,10 +376,10 @@ def _clock(value: Any, where: str) -> time:
             return datetime.strptime(value.strip(), "%H:%M").time()
         except ValueError:
             pass
-    raise ValueError(f'{where}: giờ phải có dạng "HH:MM", ví dụ "07:30" (got {value!r})')
+    raise ValueError(f'{where}: giờ phải có dạng "HH:MM", ví dụ "07:30" (got {value!r})')  # staff-facing
 
 
 def _describe_days(days: tuple[int, ...]) -> str:
     if len(days) > 2 and list(days) == list(range(days[0], days[-1] + 1)):
-        return f"{WEEKDAY_LABELS[days[0]]} đến {WEEKDAY_LABELS[days[-1]]}"
-    return ", ".join(WEEKDAY_LABELS[day] for day in days)
+        return render("center.days_range", first=weekday_label(days[0]), last=weekday_label(days[-1]))
+    return ", ".join(weekday_label(day) for day in days)

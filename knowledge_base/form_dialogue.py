@@ -2,17 +2,20 @@
 
 Plain Python, no Rasa: ``actions/forms.py`` reads the citizen's message into a :class:`Turn`
 (:mod:`knowledge_base.form_turns`), calls :meth:`FormDialogue.step`, says the :class:`Reply` objects
-(:mod:`knowledge_base.form_replies`, sentences in ``knowledge_base/messages.yaml``), carries out the
+(:mod:`knowledge_base.form_replies`, sentences in the message catalogue, ``knowledge_base/locale``), carries out the
 effects and keeps the :class:`FormState` in slots between messages. ::
 
     CHOOSE ─answer─► FILL ─answer, skip─► FILL (the next field), or SUMMARY after the last
     FILL, PICK, SUMMARY ─card─► CARD ─affirm, deny─► FILL or SUMMARY (anything else: read again there)
+    FILL ─answer typed without diacritics─► CONFIRM ─affirm─► FILL (the next field) or SUMMARY
+                                                └──deny─► FILL (the same field; anything else: read again there)
     FILL, PICK, SUMMARY ─correct─► FILL (the field named) or PICK (which field?)
     SUMMARY ─deny─► PICK
     SUMMARY ─affirm─► FILING ─filed─► FILED
                          └──refused, failed─► SUMMARY
-    FILL, SUMMARY ─question─► the same stage (answered by the adapter, then asked again)
-    CHOOSE, FILL, CARD, PICK, SUMMARY ─cancel─► CANCELLED
+    CHOOSE, FILL, SUMMARY ─question─► the same stage (answered by the adapter, then asked again; a queue
+                                      number taken in the middle is one of these)
+    CHOOSE, FILL, CARD, CONFIRM, PICK, SUMMARY ─cancel─► CANCELLED
 
 A message is first read into an :class:`Event` (:meth:`FormDialogue.classify`), in an order
 that depends on the stage; :data:`TRANSITIONS` then says which handler takes ``(stage, event)``
@@ -46,7 +49,14 @@ from knowledge_base.form_turns import (
     looks_like_card_payload,
     says,
 )
-from knowledge_base.forms import FormDefinition, FormField, find_fields, validate_field, values_from_card
+from knowledge_base.forms import (
+    FormDefinition,
+    FormField,
+    find_fields,
+    proposed_value,
+    validate_field,
+    values_from_card,
+)
 from knowledge_base.text import fold
 from motcua.identity import CccdError, parse_cccd_qr
 from motcua.validators import Validation
@@ -61,6 +71,7 @@ class Stage(StrEnum):
     CHOOSE = "choose"  # which form?
     FILL = "fill"  # asking the field ``FormState.field_name``
     CARD = "card"  # values read from an identity card, waiting for the citizen's yes
+    CONFIRM = "confirm"  # an answer typed without diacritics: is its accented form right?
     PICK = "pick"  # which field to correct?
     SUMMARY = "summary"  # everything read back: file, correct or cancel
     FILING = "filing"  # the adapter is filing the dossier (never kept between messages)
@@ -102,8 +113,8 @@ class InvalidMove(ValueError):
 
 @dataclass
 class FormState:
-    """One declaration in progress; ``pending`` holds the card values to confirm or the fields to pick
-    from; ``outcome`` what happened at the end."""
+    """One declaration in progress; ``pending`` holds the card values to confirm, the accented form of an
+    answer to confirm, or the fields to pick from; ``outcome`` what happened at the end."""
 
     form: FormDefinition | None
     values: dict[str, Any] = field(default_factory=dict)
@@ -327,12 +338,24 @@ class FormDialogue:
         if stage in ENDED or stage == Stage.FILING:
             raise InvalidMove(f"the form is {stage.value!r}: no message is read")
         if stage == Stage.CHOOSE or state.form is None:
-            return (Event.CANCEL, None) if says(turn, "cancel") else (Event.ANSWER, None)
+            if says(turn, "cancel"):
+                return Event.CANCEL, None
+            if turn.payload and turn.intent in self.question_intents and not turn.values("form_id"):
+                return Event.QUESTION, turn.intent  # a button for something else (a queue number)
+            return Event.ANSWER, None
         item = state.current
         if stage == Stage.FILL and item is not None and not item.required and FallbackWords.skip(turn.text):
             return Event.SKIP, None
         if says(turn, "cancel"):
             return Event.CANCEL, None
+        if stage == Stage.CONFIRM:
+            if says(turn, "affirm"):
+                return Event.AFFIRM, None
+            if says(turn, "deny") or (has_correction_cue(turn.text) and not turn.values("form_field")):
+                return Event.DENY, None
+            return Event.OTHER, None
+        if stage == Stage.FILL and not turn.text and not turn.scanned:
+            return Event.OTHER, None  # nothing said (a tap that carried no text): no answer to check
         if stage == Stage.CARD:
             if says(turn, "affirm"):
                 return Event.AFFIRM, None
@@ -364,6 +387,8 @@ class FormDialogue:
             return replies.reply("which_form", self.catalog.choice_buttons())
         if state.stage == Stage.CARD and state.pending:
             return replies.card_question(form, state.pending)
+        if state.stage == Stage.CONFIRM and state.pending:
+            return replies.accent_question(str(state.pending.get("accented", "")))
         if state.stage == Stage.SUMMARY:
             return replies.summary(form, state.values)
         if state.stage == Stage.PICK:
@@ -403,7 +428,8 @@ class FormDialogue:
         if not candidates:
             current = state.current
             if stage == Stage.FILL and current is not None and not turn.payload and \
-                    validate_field(current, turn.text, state.values).ok and turn.intent != "correct_field":
+                    validate_field(current, turn.text, state.values).ok and \
+                    turn.intent != "correct_field":
                 return None  # an answer that merely contains «sai»: take it as the answer
             return Correction(None, tuple(state.filled()))
         if len(candidates) == 1:
@@ -448,7 +474,35 @@ class FormDialogue:
         """A valid answer is kept; a wrong one gets its reason, and the same question comes again."""
         if not result.ok:
             return Step(state, [replies.reply("reason", reason=result.reason)])
+        item = state.current
+        accented = proposed_value(item, result.value) if item is not None else None
+        if accented is not None:  # typed without diacritics: the accented form is asked about first
+            state.pending, state.stage = {"accented": accented, "typed": result.value}, Stage.CONFIRM
+            return Step(state)
         return self._take(state, turn, result)
+
+    def _accept_accents(self, state: FormState, turn: Turn | None, _: Any) -> Step:
+        accented = (state.pending or {}).get("accented")
+        state.pending, state.stage = None, Stage.FILL
+        return self._take(state, turn, Validation.valid(accented))
+
+    def _retype(self, state: FormState, turn: Turn | None, _: Any) -> Step:
+        state.pending, state.stage = None, Stage.FILL
+        item = state.current
+        return Step(state, [replies.reply("accents_retype", label=item.label if item else "")])
+
+    def _dismiss_accents(self, state: FormState, turn: Turn | None, _: Any) -> Step:
+        """Neither yes nor no: the message is read as the answer again — the same unaccented words,
+        typed once more, are kept as typed; the accented form typed by the citizen is taken as it is."""
+        assert turn is not None
+        typed = str((state.pending or {}).get("typed", ""))
+        state.pending, state.stage = None, Stage.FILL
+        item = state.current
+        if item is not None and typed and " ".join(turn.text.split()).casefold() == typed.casefold():
+            result = validate_field(item, turn.text, state.values)
+            return self._take(state, turn, result) if result.ok else \
+                Step(state, [replies.reply("reason", reason=result.reason)])
+        return self.step(state, turn)
 
     def _not_an_answer(self, state: FormState, turn: Turn | None, _: Any) -> Step:
         assert state.form is not None
@@ -554,21 +608,24 @@ class FormDialogue:
 
     def _failed(self, state: FormState, turn: Turn | None, _: Any) -> Step:
         state.stage = Stage.SUMMARY
-        return Step(state, [replies.reply("trouble", [replies.button("staff", "/request_human")])])
+        return Step(state, [replies.reply("trouble", [replies.intent_button("request_human")])])
 
 
 def _moves(handler: Handler, *to: Stage) -> Move:
     return Move(handler, frozenset(to))
 
 
-_LIVE = (Stage.CHOOSE, Stage.FILL, Stage.CARD, Stage.PICK, Stage.SUMMARY)
+_LIVE = (Stage.CHOOSE, Stage.FILL, Stage.CARD, Stage.CONFIRM, Stage.PICK, Stage.SUMMARY)
 _ASKING = (Stage.FILL, Stage.SUMMARY)  # the stages after :meth:`FormState.advance`
 D = FormDialogue
 
 TRANSITIONS: dict[tuple[Stage, Event], Move] = {
     **{(stage, Event.CANCEL): _moves(D._cancel, Stage.CANCELLED) for stage in _LIVE},
     (Stage.CHOOSE, Event.ANSWER): _moves(D._choose, Stage.CHOOSE, Stage.FILL, Stage.SUMMARY),
-    (Stage.FILL, Event.ANSWER): _moves(D._answer, *_ASKING),
+    (Stage.CHOOSE, Event.QUESTION): _moves(D._ask_question, Stage.CHOOSE),
+    (Stage.CHOOSE, Event.ANSWERED): _moves(D._resume, Stage.CHOOSE),
+    (Stage.CHOOSE, Event.UNANSWERED): _moves(D._question_failed, Stage.CHOOSE),
+    (Stage.FILL, Event.ANSWER): _moves(D._answer, *_ASKING, Stage.CONFIRM),
     (Stage.FILL, Event.SKIP): _moves(D._take, *_ASKING),
     (Stage.FILL, Event.CORRECT): _moves(D._correct, Stage.FILL, Stage.PICK),
     (Stage.FILL, Event.CARD): _moves(D._read_card, Stage.FILL, Stage.CARD),
@@ -577,6 +634,8 @@ TRANSITIONS: dict[tuple[Stage, Event], Move] = {
     (Stage.FILL, Event.UNANSWERED): _moves(D._question_failed, Stage.FILL),
     (Stage.CARD, Event.AFFIRM): _moves(D._fill_from_card, *_ASKING),
     (Stage.CARD, Event.DENY): _moves(D._decline_card, *_ASKING),
+    (Stage.CONFIRM, Event.AFFIRM): _moves(D._accept_accents, *_ASKING),
+    (Stage.CONFIRM, Event.DENY): _moves(D._retype, Stage.FILL),
     (Stage.PICK, Event.CORRECT): _moves(D._correct, Stage.FILL, Stage.PICK),
     (Stage.PICK, Event.CARD): _moves(D._read_card, Stage.PICK, Stage.CARD),
     (Stage.SUMMARY, Event.AFFIRM): _moves(D._file, Stage.FILING, Stage.FILL),
@@ -595,6 +654,7 @@ TRANSITIONS: dict[tuple[Stage, Event], Move] = {
 DEFAULTS: dict[Stage, Move] = {
     Stage.FILL: _moves(D._not_an_answer, *_ASKING),
     Stage.CARD: _moves(D._dismiss_card, *(s for s in Stage if s != Stage.CHOOSE)),
+    Stage.CONFIRM: _moves(D._dismiss_accents, *(s for s in Stage if s != Stage.CHOOSE)),
     Stage.PICK: _moves(D._pick_unclear, Stage.PICK),
     Stage.SUMMARY: _moves(D._press_a_button, Stage.SUMMARY, Stage.FILL),
 }

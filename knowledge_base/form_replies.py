@@ -1,4 +1,4 @@
-"""What the form dialogue says: replies as message ids from the catalogue (``knowledge_base/messages.yaml``),
+"""What the form dialogue says: replies as message ids from the catalogue (``knowledge_base/locale``),
 with the values of a form read back as the citizen should see them (identity-card and phone numbers masked).
 
 Plain Python; a channel adapter turns a :class:`Reply` into its own message (text and buttons).
@@ -10,14 +10,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from knowledge_base.form_turns import FallbackWords
 from knowledge_base.forms import FormDefinition, FormField, format_value
 from knowledge_base.messages import Message
 from motcua.declaration import summarize_values
 from motcua.privacy import mask_number
 
-__all__ = ["MASKED_TYPES", "Button", "Reply", "button", "card_question", "field_question", "field_title", "filed",
-           "intro", "reply", "shown_value", "shown_values", "summary", "summary_buttons", "which_field"]
+__all__ = ["MASKED_TYPES", "Button", "Reply", "accent_question", "button", "card_question", "field_question", "field_title", "filed",
+           "intent_button", "intro", "reply", "shown_value", "shown_values", "summary", "summary_buttons",
+           "which_field"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,17 @@ def reply(key: str, buttons: Iterable[Button] = (), **params: Any) -> Reply:
 def button(key: str, payload: str) -> Button:
     """A button titled from the catalogue (``form.button.<key>``)."""
     return Button(Message(f"form.button.{key}").text(), payload)
+
+
+def intent_button(intent: str) -> Button:
+    """A button sending a bare intent, with the label it has everywhere (``button.<intent>``)."""
+    return Button(Message(f"button.{intent}").text(), f"/{intent}")
+
+
+def skip_button() -> Button:
+    """«Bỏ qua»: it sends its own title, which the dialogue reads as a skip (:meth:`FallbackWords.skip`)."""
+    title = Message("form.button.skip").text()
+    return Button(title, title)
 
 
 MASKED_TYPES = frozenset({"cccd", "phone"})
@@ -98,7 +109,7 @@ def field_question(form: FormDefinition, item: FormField, values: Mapping[str, A
     buttons = [Button(c, c) for c in item.choices]
     if not item.required:
         lines.append(Message("form.question_optional"))
-        buttons.append(button("skip", FallbackWords.SKIP_PAYLOAD))
+        buttons.append(skip_button())
     return Reply(tuple(lines), tuple(buttons))
 
 
@@ -110,6 +121,12 @@ def card_question(form: FormDefinition, pending: Mapping[str, Any]) -> Reply:
         lines.append(Message("form.card_line", {"label": item.label, "value": shown_value(item, value)}))
     lines.append(Message("form.card_confirm"))
     return Reply(tuple(lines), (button("agree", "/affirm"), button("disagree", "/deny")))
+
+
+def accent_question(accented: str) -> Reply:
+    """«Có phải là «Nguyễn Minh An» không ạ?» — an answer typed without diacritics, written with them."""
+    return reply("accents_check", (button("accents_right", "/affirm"), button("accents_retype", "/deny")),
+                 value=accented)
 
 
 def summary_buttons() -> list[Button]:
@@ -128,4 +145,5 @@ def which_field(form: FormDefinition, names: Sequence[str]) -> Reply:
 def filed(outcome: Mapping[str, Any]) -> Reply:
     """The dossier code, due date and lookup code (the service's confirmation), and the PDF link."""
     return Reply((Message("form.filed", {"confirmation": outcome.get("text", ""), "url": outcome.get("url", "")}),),
-                 custom={"dossier_code": outcome.get("code"), "declaration_pdf": outcome.get("url")})
+                 custom={"dossier_code": outcome.get("code"), "declaration_pdf": outcome.get("url"),
+                         "due_date": outcome.get("due_date")})

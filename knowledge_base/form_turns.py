@@ -87,8 +87,9 @@ class FallbackWords:
     QUESTION_PHRASES = ("bao nhieu", "bao lau", "o dau", "the nao", "can gi", "can nhung", "giay to gi", "le phi",
                         "mat bao", "khi nao", "co phai", "duoc khong", "duoc ko", "la gi", "mat phi", "lam sao",
                         "nop o dau", "may ngay", "can mang", "can giay", "thu tuc")
-    SKIP = frozenset({"khong khai", "khong co a", "de trong"})
-    SKIP_PAYLOAD = "Bỏ qua"  # what the «Bỏ qua» button sends: read as a skip
+    # Asking for something else mid-form (a queue number): not an answer, though it may pass for a name.
+    REQUEST_PHRASES = ("lay so", "so thu tu", "boc so", "lay stt")
+    SKIP = frozenset({"khong khai", "khong co a", "de trong"})  # and «Bỏ qua», what its button sends
     # Small talk and «điền tờ khai» again are not a name or an address, though they would pass for one.
     NOT_ANSWER_INTENTS = frozenset({"thank", "greet", "goodbye", "fill_form"})
     NOT_ANSWER_PHRASES = ("cam on", "xin chao", "chao em", "chao ban", "tam biet", "thank", "dien to khai",
@@ -114,7 +115,9 @@ class FallbackWords:
 
     @classmethod
     def question(cls, text: str) -> bool:
-        return "?" in text or _has_phrase(fold(text), cls.QUESTION_PHRASES)
+        """A question, or a request for something else (a queue number), rather than an answer."""
+        key = fold(text)
+        return "?" in text or _has_phrase(key, cls.QUESTION_PHRASES) or _has_phrase(key, cls.REQUEST_PHRASES)
 
     @classmethod
     def skip(cls, text: str) -> bool:

@@ -59,7 +59,9 @@ from knowledge_base.form_files import (
     SectionFile,
     describe_error,
 )
+from knowledge_base.messages import render
 from knowledge_base.text import fold
+from motcua.accents import ETHNIC_GROUP_WORDS, NATIONALITY_WORDS, is_unaccented, known_value, restore
 from motcua.identity import CccdCard, CccdError, validate_cccd_number
 from motcua.validators import (
     Validation,
@@ -88,6 +90,7 @@ __all__ = [
     "format_value",
     "load_form",
     "load_forms",
+    "proposed_value",
     "validate_field",
     "values_from_card",
 ]
@@ -99,6 +102,31 @@ DEFAULT_COMMITMENT = (
     "Tôi cam đoan nội dung đề nghị trên đây là đúng sự thật và chịu trách nhiệm trước pháp luật "
     "về cam đoan của mình."
 )
+
+
+PARENT_PERSONS = frozenset({"mother", "father"})
+CHILD_PERSON = "child"
+PARENT_MIN_YEARS = 12
+"""A parent's birth date is at least this many years before the child's (a mother «born» the same day
+as her child is a slip of the date)."""
+
+KNOWN_VALUES: dict[str, tuple[str, ...]] = {"dan toc": ETHNIC_GROUP_WORDS, "quoc tich": NATIONALITY_WORDS}
+"""Text fields (by their label, folded) whose usual answers are a list: an answer that is one of them,
+typed with or without diacritics, is taken as the list writes it («kinh» → «Kinh»)."""
+
+RESTORED_TYPES = frozenset({"name", "address", "text"})
+"""Free-text fields whose unaccented answer gets its accented form proposed (:func:`proposed_value`)."""
+
+
+@dataclass(frozen=True)
+class DateCheck:
+    """This date field against another one of the form: ``earlier`` says which of the two comes first,
+    by at least ``years`` years (0: the same day is fine)."""
+
+    field: str
+    this_is_earlier: bool
+    years: int = 0
+    title: str = ""  # the other field's label with its section
 
 
 class FormDefinitionError(ValueError):
@@ -124,6 +152,8 @@ class FormField:
     birth_date_field: str | None = None  # cccd: the field holding the same person's birth date
     aliases: tuple[str, ...] = ()  # other words for this field ("tên cháu")
     section_aliases: tuple[str, ...] = ()  # words naming the section's person ("cháu", "con")
+    date_checks: tuple[DateCheck, ...] = ()  # dates of the same form this one is checked against
+    titled: str = ""  # the label with its section, to name the field in a message
 
 
 @dataclass(frozen=True)
@@ -227,6 +257,7 @@ def load_form(path: str | Path) -> FormDefinition:
     if duplicates:
         raise _fail(path, "fields", f"duplicate field name(s) {duplicates}")
     fields = _link_birth_dates(path, fields)
+    fields = _link_date_checks(fields)
     _check_person_cccd_fields(path, fields)
 
     for i, signer in enumerate(spec.signers):
@@ -273,6 +304,33 @@ def _link_birth_dates(path: Path, fields: list[FormField]) -> list[FormField]:
             item = replace(item, birth_date_field=target)
         linked.append(item)
     return linked
+
+
+def _link_date_checks(fields: list[FormField]) -> list[FormField]:
+    """Checks across fields: a parent's birth date at least :data:`PARENT_MIN_YEARS` before the child's;
+    any other date of a person (the death date) not before that person's birth date."""
+    births = {f.person: f.name for f in fields if f.person and f.type in _BIRTH_TYPES}
+    checks: dict[str, list[DateCheck]] = {f.name: [] for f in fields}
+
+    titles = {f.name: _titled(f) for f in fields}
+
+    def link(earlier: str, later: str, years: int) -> None:
+        checks[earlier].append(DateCheck(later, True, years, titles[later]))
+        checks[later].append(DateCheck(earlier, False, years, titles[earlier]))
+
+    child = births.get(CHILD_PERSON)
+    if child is not None:
+        for person in sorted(PARENT_PERSONS & set(births)):
+            link(births[person], child, PARENT_MIN_YEARS)
+    for item in fields:
+        if item.type == "date" and item.person in births:
+            link(births[item.person], item.name, 0)
+    return [replace(f, date_checks=tuple(checks[f.name]), titled=_titled(f)) for f in fields]
+
+
+def _titled(item: FormField) -> str:
+    return f"{item.label} ({item.section})" if item.section and item.section.lower() not in item.label.lower() \
+        else item.label
 
 
 def _check_person_cccd_fields(path: Path, fields: list[FormField]) -> None:
@@ -337,8 +395,14 @@ def _validate_cccd(item: FormField, raw: Any, context: Mapping[str, Any], today:
 
 Validator = Callable[[FormField, Any, Mapping[str, Any], "date | None"], Validation]
 
+def _validate_text(item: FormField, raw: Any, context: Mapping[str, Any], today: date | None) -> Validation:
+    known = KNOWN_VALUES.get(fold(item.label))
+    value = known_value(str(raw), known) if known else None
+    return Validation.valid(value) if value else validate_text(str(raw), max_length=item.max_length or 200)
+
+
 VALIDATORS: dict[str, Validator] = {
-    "text": lambda f, raw, ctx, today: validate_text(str(raw), max_length=f.max_length or 200),
+    "text": _validate_text,
     "name": lambda f, raw, ctx, today: validate_person_name(str(raw), max_length=f.max_length or 100),
     "date": lambda f, raw, ctx, today: validate_date(raw, today, when=f.when),  # type: ignore[arg-type]
     "birth_date": lambda f, raw, ctx, today: validate_birth_date(raw, today),
@@ -374,8 +438,68 @@ def validate_field(
     if not item.required and (empty or (isinstance(raw_text, str) and is_skip_answer(raw_text))):
         return Validation(None, "")
     if empty:
-        return Validation.invalid(f"Thông tin «{item.label}» là bắt buộc. {item.prompt}")
-    return validator(item, raw_text, context or {}, today)
+        return Validation.invalid(render("validate.required", label=item.label, prompt=item.prompt))
+    result = validator(item, raw_text, context or {}, today)
+    if result.ok and result.value is not None and item.date_checks:
+        return _check_dates(item, result, context or {})
+    return result
+
+
+def _as_day(value: Any, *, end_of_year: bool = False) -> date | None:
+    """A date value, or a year alone (``birth_date_or_year``) as its first — or last — day."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return date(value, 12, 31) if end_of_year else date(value, 1, 1)
+    return _context_date(value)
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _check_dates(item: FormField, result: Validation, context: Mapping[str, Any]) -> Validation:
+    """The date checks of ``item`` against the dates already declared (:func:`_link_date_checks`)."""
+    for check in item.date_checks:
+        other = context.get(check.field)
+        if other is None:
+            continue
+        mine = (result.value, item.titled or item.label)
+        theirs = (other, check.title)
+        (early, early_title), (late, late_title) = (mine, theirs) if check.this_is_earlier else (theirs, mine)
+        first, last = _as_day(early), _as_day(late, end_of_year=True)  # a year alone: its widest reading
+        if first is None or last is None or _years_later(first, check.years) <= last:
+            continue
+        fields = {"earlier": early_title, "earlier_date": _shown_day(early), "later": late_title,
+                  "later_date": _shown_day(late)}
+        if check.years:
+            return Validation.invalid(render("validate.dates_too_close", years=check.years, **fields))
+        return Validation.invalid(render("validate.dates_in_order", **fields))
+    return result
+
+
+def _shown_day(value: Any) -> str:
+    day = _as_day(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return f"{day:%d/%m/%Y}" if day is not None else str(value)
+
+
+def proposed_value(item: FormField, value: Any) -> str | None:
+    """The accented form of an answer typed without diacritics, to propose before it goes into the
+    declaration («nguyen minh an» → «Nguyễn Minh An»); None when there is nothing to propose (an answer
+    with diacritics, a value from a list, a field that is not free text, or the restorer is unsure)."""
+    if item.type not in RESTORED_TYPES or not isinstance(value, str) or not is_unaccented(value):
+        return None
+    known = KNOWN_VALUES.get(fold(item.label))
+    if known and value in known:
+        return None
+    proposal = restore(value, "name" if item.type == "name" else "address" if item.type == "address" else "text")
+    if proposal is None:
+        return None
+    checked = validate_field(item, proposal)
+    return checked.value if checked.ok and isinstance(checked.value, str) and checked.value != value else None
 
 
 # --- values -------------------------------------------------------------------------------

@@ -17,19 +17,22 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge_base.messages import render
 from knowledge_base.store import LegalDocumentRow, LegalUnitRow
+
+# «Điều» before an article's number («Điều 15» → «15»): a word read, not said.
+_ARTICLE_WORD_RE = re.compile(r"^Điều")
 
 
 def document_slug(number: str) -> str:
     """``"123/2015/NĐ-CP"`` → ``"123-2015-ND-CP"``."""
-    return re.sub(r"[^0-9A-Za-z-]+", "-", number.replace("/", "-").replace("Đ", "D").replace("đ", "d")).strip(
-        "-"
-    )
+    ascii_d = re.sub("đ", "d", re.sub("Đ", "D", number.replace("/", "-")))
+    return re.sub(r"[^0-9A-Za-z-]+", "-", ascii_d).strip("-")
 
 
 def article_path(number: str, article: str, clause: str = "") -> str:
     """``/phap-luat/60-2014-QH13/15`` (``#khoan-1`` for a clause)."""
-    article = str(article).removeprefix("Điều").strip()
+    article = _ARTICLE_WORD_RE.sub("", str(article), count=1).strip()
     return f"/phap-luat/{document_slug(number)}/{article}" + (f"#khoan-{clause}" if clause else "")
 
 
@@ -38,6 +41,11 @@ def _day(iso: str) -> date | None:
         return date.fromisoformat(iso) if iso else None
     except ValueError:
         return None
+
+
+def _shown(day: date) -> str:
+    """A date as citizens read it: ``01/03/2027``."""
+    return f"{day:%d/%m/%Y}"
 
 
 @dataclass(frozen=True)
@@ -63,26 +71,29 @@ class DocumentInfo:
         return (effective is None or effective <= day) and (ends is None or day < ends)
 
     def status_note(self, day: date) -> str:
-        """Vietnamese note when the text is not in force on ``day`` ("" when it is)."""
+        """The catalogue's ``legal.note_*`` when the text is not in force on ``day`` ("" when it is)."""
         effective, ends = _day(self.effective), _day(self.replaced_from)
         if effective and day < effective:
-            note = f"Lưu ý: {self.label} có hiệu lực từ ngày {effective:%d/%m/%Y}, chưa áp dụng vào thời điểm này"
-            return note + (f" (thay thế {', '.join(self.replaces)})." if self.replaces else ".")
+            if self.replaces:
+                return render("legal.note_not_yet_replacing", label=self.label, effective=_shown(effective),
+                              replaces=", ".join(self.replaces))
+            return render("legal.note_not_yet", label=self.label, effective=_shown(effective))
         if ends and day >= ends:
-            by = f" bởi {self.replaced_by}" if self.replaced_by else ""
-            return f"Lưu ý: {self.label} đã được thay thế{by} từ ngày {ends:%d/%m/%Y}; quy định dưới đây là của văn bản cũ."
+            if self.replaced_by:
+                return render("legal.note_replaced_by", label=self.label, by=self.replaced_by, ends=_shown(ends))
+            return render("legal.note_replaced", label=self.label, ends=_shown(ends))
         return ""
 
     def status_label(self, day: date) -> str:
-        """``Còn hiệu lực`` / ``Chưa có hiệu lực`` / ``Hết hiệu lực`` (``… đã được sửa đổi, bổ sung``)."""
+        """``Còn hiệu lực`` / ``Chưa có hiệu lực`` / ``Hết hiệu lực`` (the catalogue's ``legal.status_*``)."""
         effective, ends = _day(self.effective), _day(self.replaced_from)
         if effective and day < effective:
-            return f"Chưa có hiệu lực (từ {effective:%d/%m/%Y})"
+            return render("legal.status_not_yet", effective=_shown(effective))
         if ends and day >= ends:
-            return f"Hết hiệu lực từ {ends:%d/%m/%Y}" + (
-                f", thay thế bởi {self.replaced_by}" if self.replaced_by else ""
-            )
-        return "Còn hiệu lực" + (" (văn bản hợp nhất, đã được sửa đổi, bổ sung)" if self.consolidated else "")
+            if self.replaced_by:
+                return render("legal.status_expired_by", ends=_shown(ends), by=self.replaced_by)
+            return render("legal.status_expired", ends=_shown(ends))
+        return render("legal.status_in_force_consolidated" if self.consolidated else "legal.status_in_force")
 
     replaces: tuple[str, ...] = field(default=())
 
@@ -109,7 +120,9 @@ class ArticleView:
 
     @property
     def heading(self) -> str:
-        return f"Điều {self.number}. {self.title}" if self.title else f"Điều {self.number}"
+        if self.title:
+            return render("legal.article_heading", article=self.number, title=self.title)
+        return render("legal.article_heading_untitled", article=self.number)
 
     @property
     def path(self) -> str:
@@ -158,7 +171,7 @@ def find_article(session: Session, number_or_slug: str, article: str) -> Article
     row = find_document(session, number_or_slug)
     if row is None:
         return None
-    article = str(article).removeprefix("Điều").strip().lower()
+    article = _ARTICLE_WORD_RE.sub("", str(article), count=1).strip().lower()
     units = session.scalars(
         select(LegalUnitRow)
         .where(LegalUnitRow.document_id == row.id)

@@ -5,13 +5,15 @@ with «Thủ tục», doubled stops, durations without a unit, documents that ap
 cases mixed with those everybody brings, and now and then a span the portal itself garbled
 (a piece of one step pasted into another). These functions tidy what can be tidied, tell what
 cannot, and cut a long answer into pages for a channel, never mid-word. The sentences citizens
-read are the answer writer's (:mod:`actions.answers`).
+read are the answer writer's (:mod:`actions.answers`); the few words added here (how many copies,
+the template) are the message catalogue's ``answer.document_*``.
 """
 
 from __future__ import annotations
 
 import re
 
+from knowledge_base.messages import render
 from knowledge_base.schema import ProcessingTime, RequiredDocument, TimeUnit
 from knowledge_base.text import fold
 
@@ -88,7 +90,7 @@ def describe_time(time: ProcessingTime, description: str = "") -> str | None:
 
 def is_conditional(document: RequiredDocument) -> bool:
     """Whether a document is needed only in some cases («Trường hợp…», «(chỉ khi…)», «nếu…»)."""
-    name, note = f"{fold(document.name)} ", fold(document.note)
+    name, note = f"{fold(document.name, keep='(')} ", fold(document.note)
     if name.startswith(_CONDITIONAL_OPENINGS) or any(word in name for word in _CONDITIONAL_INSIDE):
         return True
     return note.startswith(("chi can khi", "chi khi", "truong hop", "neu ")) or " truong hop " in f" {note} "
@@ -96,9 +98,9 @@ def is_conditional(document: RequiredDocument) -> bool:
 
 def describe_document(document: RequiredDocument) -> str:
     """«Giấy chứng sinh (1 bản chính)», tidied, with its template when it has one."""
-    kind = {True: "bản chính", False: "bản sao", None: "bản"}[document.original]
-    text = f"{without_stop(document.name)} ({document.copies} {kind})"
-    return f"{text} — mẫu: {without_stop(document.form)}" if document.form else text
+    kind = {True: "original", False: "copy", None: "any"}[document.original]
+    text = render(f"answer.document_{kind}", name=without_stop(document.name), copies=document.copies)
+    return render("answer.document_form", document=text, form=without_stop(document.form)) if document.form else text
 
 
 def garbled_lines(lines: list[str]) -> set[int]:

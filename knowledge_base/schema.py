@@ -32,6 +32,8 @@ from pydantic import (
 )
 from pydantic.dataclasses import dataclass
 
+from knowledge_base.messages import render
+
 _RECORD = ConfigDict(extra="forbid")
 
 
@@ -44,11 +46,8 @@ class ChannelKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            ChannelKind.IN_PERSON: "Trực tiếp",
-            ChannelKind.ONLINE: "Trực tuyến",
-            ChannelKind.POST: "Dịch vụ bưu chính",
-        }[self]
+        """«Trực tiếp», «Trực tuyến», «Dịch vụ bưu chính» (the catalogue's ``fact.channel.*``)."""
+        return render(f"fact.channel.{self.value}")
 
 
 class TimeUnit(StrEnum):
@@ -60,13 +59,8 @@ class TimeUnit(StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            TimeUnit.WORKING_DAY: "ngày làm việc",
-            TimeUnit.DAY: "ngày",
-            TimeUnit.HOUR: "giờ",
-            TimeUnit.MONTH: "tháng",
-            TimeUnit.UNSPECIFIED: "",
-        }[self]
+        """«ngày làm việc», «giờ»… (the catalogue's ``fact.unit.*``); nothing when the unit is not stated."""
+        return "" if self is TimeUnit.UNSPECIFIED else render(f"fact.unit.{self.value}")
 
 
 # --- field types --------------------------------------------------------------------------------
@@ -121,7 +115,7 @@ class ProcessingTime:
 
     def describe(self) -> str:
         number = f"{self.value:g}".replace(".", ",")
-        text = f"{number} {self.unit.label}".strip()
+        text = render("fact.time", number=number, unit=self.unit.label) if self.unit.label else number
         return f"{text} ({self.note})" if self.note else text
 
 
@@ -136,13 +130,12 @@ class Fee:
 
     def describe(self) -> str:
         if self.free:
-            base = "Miễn phí"
+            base = render("fact.fee.free")
         elif self.amount is None:
-            base = "Chưa có thông tin lệ phí"
+            base = render("fact.fee.unknown")
         else:
-            base = f"{self.amount:,}".replace(",", ".") + (
-                " đồng" if self.currency == "VND" else f" {self.currency}"
-            )
+            amount = f"{self.amount:,}".replace(",", ".")
+            base = render("fact.fee.amount_vnd", amount=amount) if self.currency == "VND" else f"{amount} {self.currency}"
         return f"{base} ({self.note})" if self.note else base
 
 
@@ -163,9 +156,9 @@ class RequiredDocument:
     note: Text = ""
 
     def describe(self) -> str:
-        kind = {True: "bản chính", False: "bản sao", None: "bản"}[self.original]
-        text = f"{self.name} ({self.copies} {kind})"
-        return f"{text} — mẫu: {self.form}" if self.form else text
+        kind = {True: "original", False: "copy", None: "unspecified"}[self.original]
+        text = render(f"fact.document.{kind}", name=self.name, copies=self.copies)
+        return render("fact.document.form", document=text, form=self.form) if self.form else text
 
 
 @dataclass(frozen=True, config=_RECORD)
@@ -215,13 +208,15 @@ class Procedure:
             first = exc.problems[0]
             code = str(data.get("code") or "").strip() if isinstance(data, dict) else ""
             if first.field == "code":
-                raise ValueError("thủ tục thiếu mã (code)") from exc
+                raise ValueError("thủ tục thiếu mã (code)") from exc  # staff-facing
             if first.field == "name" and not str(data.get("name") or "").strip():
-                raise ValueError(f"thủ tục {code} thiếu tên (name)") from exc
-            raise ValueError(f"thủ tục {code}: {first.message}" if code else first.message) from exc
+                raise ValueError(f"thủ tục {code} thiếu tên (name)") from exc  # staff-facing
+            raise ValueError(f"thủ tục {code}: {first.message}" if code else first.message) from exc  # staff-facing
 
 
 # --- parsing and its errors ---------------------------------------------------------------------
+# Staff read these messages when they edit a procedure (a citizen never does): their lines carry
+# ``# staff-facing``. What citizens read of a procedure (labels, describe()) is the catalogue's ``fact.*``.
 
 _PROCEDURE = TypeAdapter(Procedure)
 
@@ -258,19 +253,19 @@ _KINDS = ", ".join(k.value for k in ChannelKind)
 _UNITS = ", ".join(u.value for u in TimeUnit)
 _UNKNOWN = ("unexpected_keyword_argument", "extra_forbidden")
 _WHAT = {
-    "string_type": "phải là chữ",
-    "list_type": "phải là một danh sách",
-    "bool_type": "phải là true hoặc false",
-    "bool_parsing": "phải là true hoặc false",
-    "int_type": "phải là số nguyên",
-    "int_parsing": "phải là số nguyên",
-    "int_from_float": "phải là số nguyên",
-    "float_type": "phải là một số",
-    "float_parsing": "phải là một số",
-    "greater_than_equal": "không được âm",
-    "missing": "bị thiếu",
-    "dataclass_type": "phải là một đối tượng",
-    "enum": "không nằm trong danh sách cho phép",
+    "string_type": "phải là chữ",  # staff-facing
+    "list_type": "phải là một danh sách",  # staff-facing
+    "bool_type": "phải là true hoặc false",  # staff-facing
+    "bool_parsing": "phải là true hoặc false",  # staff-facing
+    "int_type": "phải là số nguyên",  # staff-facing
+    "int_parsing": "phải là số nguyên",  # staff-facing
+    "int_from_float": "phải là số nguyên",  # staff-facing
+    "float_type": "phải là một số",  # staff-facing
+    "float_parsing": "phải là một số",  # staff-facing
+    "greater_than_equal": "không được âm",  # staff-facing
+    "missing": "bị thiếu",  # staff-facing
+    "dataclass_type": "phải là một đối tượng",  # staff-facing
+    "enum": "không nằm trong danh sách cho phép",  # staff-facing
 }
 
 
@@ -283,10 +278,10 @@ def describe_errors(error: ValidationError, data: Any) -> list[Problem]:
         if item["type"] in _UNKNOWN:
             unknown.setdefault(tuple(item["loc"][:-1]), []).append(str(item["loc"][-1]))
     for where, names in sorted(unknown.items(), key=lambda group: len(group[0])):
-        owner = _place(where) if where else "thủ tục"
+        owner = _place(where) if where else "thủ tục"  # staff-facing
         names.sort()
         problems.append(
-            Problem(_path((*where, names[0])), f"Trường không có trong {owner}: {', '.join(names)}.")
+            Problem(_path((*where, names[0])), f"Trường không có trong {owner}: {', '.join(names)}.")  # staff-facing
         )
     for item in errors:
         if item["type"] not in _UNKNOWN:
@@ -300,8 +295,8 @@ def _path(loc: tuple) -> str:
 
 
 def _place(loc: tuple) -> str:
-    names = {"channels": "cách nộp", "documents": "giấy tờ", "legal_basis": "căn cứ pháp lý"}
-    text = f"{names.get(loc[0], loc[0])} thứ {loc[1] + 1}" if len(loc) > 1 else str(loc[0])
+    names = {"channels": "cách nộp", "documents": "giấy tờ", "legal_basis": "căn cứ pháp lý"}  # staff-facing
+    text = f"{names.get(loc[0], loc[0])} thứ {loc[1] + 1}" if len(loc) > 1 else str(loc[0])  # staff-facing
     return f"{text}, {loc[2]}" if len(loc) > 2 else text
 
 
@@ -315,50 +310,50 @@ def _document_name(data: Any, index: int) -> str:
 
 def _message(loc: tuple, kind: str, value: Any, data: Any) -> str:
     if not loc:
-        return "Dữ liệu thủ tục phải là một đối tượng (mapping)."
+        return "Dữ liệu thủ tục phải là một đối tượng (mapping)."  # staff-facing
     top, rest = loc[0], loc[1:]
     if top == "code":
         return (
-            "Mã thủ tục không được để trống."
+            "Mã thủ tục không được để trống."  # staff-facing
             if kind in ("missing", "string_too_short")
-            else ("Mã thủ tục phải là chữ.")
+            else ("Mã thủ tục phải là chữ.")  # staff-facing
         )
     if top == "name":
         return (
-            "Tên thủ tục không được để trống."
+            "Tên thủ tục không được để trống."  # staff-facing
             if kind in ("missing", "string_too_short")
-            else ("Tên thủ tục phải là chữ.")
+            else ("Tên thủ tục phải là chữ.")  # staff-facing
         )
     if top in _LISTS and not rest:
-        return f"Trường «{top}» phải là một danh sách."
+        return f"Trường «{top}» phải là một danh sách."  # staff-facing
     if top == "channels" and rest:
         number, part = rest[0] + 1, rest[1:]
         if not part or part == ("kind",) and kind == "missing":
-            return f"Cách nộp thứ {number} thiếu hình thức (kind)."
+            return f"Cách nộp thứ {number} thiếu hình thức (kind)."  # staff-facing
         if part == ("kind",):
-            return f"Hình thức nộp «{value}» không hợp lệ; chọn một trong: {_KINDS}."
+            return f"Hình thức nộp «{value}» không hợp lệ; chọn một trong: {_KINDS}."  # staff-facing
         if part[0] == "time" and (len(part) == 1 or part[1:] == ("value",) and kind == "missing"):
-            return f"Thời hạn của cách nộp thứ {number} thiếu số (value)."
+            return f"Thời hạn của cách nộp thứ {number} thiếu số (value)."  # staff-facing
         if part == ("time", "value"):
-            return f"Thời hạn của cách nộp thứ {number} phải là một số không âm."
+            return f"Thời hạn của cách nộp thứ {number} phải là một số không âm."  # staff-facing
         if part == ("time", "unit"):
-            return f"Đơn vị thời hạn «{value}» không hợp lệ; chọn một trong: {_UNITS}."
+            return f"Đơn vị thời hạn «{value}» không hợp lệ; chọn một trong: {_UNITS}."  # staff-facing
         if part == ("fee", "amount"):
-            return f"Lệ phí của cách nộp thứ {number} phải là số đồng nguyên, không âm."
+            return f"Lệ phí của cách nộp thứ {number} phải là số đồng nguyên, không âm."  # staff-facing
         if part[0] == "fee":
-            return f"Lệ phí của cách nộp thứ {number} không hợp lệ."
+            return f"Lệ phí của cách nộp thứ {number} không hợp lệ."  # staff-facing
     if top == "documents" and rest:
         number, part = rest[0] + 1, rest[1:]
         name = _document_name(data, rest[0])
         if not part or part == ("name",):
-            return f"Giấy tờ thứ {number} thiếu tên."
+            return f"Giấy tờ thứ {number} thiếu tên."  # staff-facing
         if part == ("copies",):
-            return f"Số bản của giấy tờ «{name}» phải là một số nguyên không âm."
+            return f"Số bản của giấy tờ «{name}» phải là một số nguyên không âm."  # staff-facing
         if part == ("original",):
-            return f"«original» của giấy tờ «{name}» phải là true, false hoặc null."
+            return f"«original» của giấy tờ «{name}» phải là true, false hoặc null."  # staff-facing
     if top == "legal_basis" and rest and (len(rest) == 1 or rest[1:] == ("number",)):
-        return "Mỗi căn cứ pháp lý cần số hiệu văn bản (number)."
-    return f"Trường «{_path(loc)}» {_WHAT.get(kind, 'không hợp lệ')}."
+        return "Mỗi căn cứ pháp lý cần số hiệu văn bản (number)."  # staff-facing
+    return f"Trường «{_path(loc)}» {_WHAT.get(kind, 'không hợp lệ')}."  # staff-facing
 
 
 @dataclasses.dataclass(frozen=True)

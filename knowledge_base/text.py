@@ -4,6 +4,8 @@ app) strips diacritics and folds text for matching with these two functions.
 ``strip_diacritics`` keeps case and everything else (``Đăng ký`` → ``Dang ky``); ``fold`` is what
 matching compares: lower case, no diacritics, words of letters and digits single-spaced
 («Thôi, KHÔNG khai nữa!» → «thoi khong khai nua»).
+
+``clean_text`` is what every store of a citizen's text applies first: control characters out, NFC.
 """
 
 from __future__ import annotations
@@ -30,10 +32,32 @@ def strip_diacritics(text: str) -> str:
     return _strip_short(text) if len(text) <= 12 else _strip(text)  # short ones: syllables, cached
 
 
-_NOT_WORD = {keep: re.compile(rf"[^0-9a-z{re.escape(keep)}]+") for keep in ("", ".")}
+_NOT_WORD = {keep: re.compile(rf"[^0-9a-z{re.escape(keep)}]+") for keep in ("", ".", "(")}
 
 
 def fold(text: str | None, keep: str = "") -> str:
     """Lower case, no diacritics, runs of anything but letters, digits (and ``keep``) as one space."""
     pattern = _NOT_WORD.get(keep) or re.compile(rf"[^0-9a-z{re.escape(keep)}]+")
     return pattern.sub(" ", strip_diacritics(text or "").casefold()).strip()
+
+
+_NEWLINES_RE = re.compile(r"\r\n?")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(text: str | None) -> str:
+    """``text`` as it may be stored: what a citizen typed, safe for every database.
+
+    Line ends become ``\\n``; NUL and every other C0/C1 control character except ``\\n`` and
+    ``\\t`` are removed (PostgreSQL refuses NUL, and none of them is readable text); a lone
+    surrogate (a broken ``\\ud800`` escape in JSON, which no database can encode) becomes
+    U+FFFD; the result is in Unicode NFC, so the same words are stored the same way.
+    """
+    if not text:
+        return ""
+    text = _CONTROL_RE.sub("", _NEWLINES_RE.sub("\n", text))
+    if text.isascii():
+        return text
+    text = _SURROGATE_RE.sub("\ufffd", text)
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)

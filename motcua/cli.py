@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import signal
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -423,16 +422,19 @@ def serve(
     for label, url in stack.urls().items():
         console.print(f"  {label}: [link={url}]{url}[/link]")
     console.print("Nhấn Ctrl-C để dừng tất cả / press Ctrl-C to stop everything.")
+    from rich.text import Text
+
+    from motcua.supervisor import Supervisor, status_path
+
+    # A process that dies is started again (with back-off); see motcua/supervisor.py.
+    supervisor = Supervisor(stack.services, stack.restart, status_path(settings.data_dir),
+                            echo=lambda line: console.print(Text(line, style="yellow")),
+                            warn=lambda line: console.print(Text(line, style="bold red")))
+    console.print(f"Các dịch vụ được giám sát; tình trạng ghi ở {supervisor.status_file}")
     try:
-        while not stopping:
-            for service in stack.services:
-                if service.process and service.process.poll() is not None:
-                    console.print(f"[red]{service.name} đã dừng bất ngờ (mã {service.process.returncode}); "
-                                  f"xem {service.log_path}[/]")
-                    stopping = True
-            time.sleep(1)
+        supervisor.run(lambda: stopping)
     except KeyboardInterrupt:
-        pass
+        supervisor.stop()
     console.print("… Đang dừng các dịch vụ")
     stack.stop()
     console.print("✓ Đã dừng.")
@@ -457,6 +459,30 @@ def privacy_purge(dry_run: bool = typer.Option(False, "--dry-run", help="Chỉ �
     for name, count in report.counts.items():
         console.print(f"  {PURGED_LABELS.get(name, name)}: {count}")
     console.print(f"✓ Tổng: {report.total}. Hồ sơ (hồ sơ pháp lý) và nhật ký thao tác của cán bộ được giữ nguyên.")
+
+
+messages_app = typer.Typer(help="Lời của trợ lý (knowledge_base/locale/*.po) / the message catalogue.", no_args_is_help=True)
+app.add_typer(messages_app, name="messages")
+
+
+@messages_app.command("domain", help="Chép câu trả lời và nút của domain.yml từ danh mục lời / copy Rasa's responses "
+                      "from the catalogue into domain.yml (then retrain).")
+def messages_domain(check: bool = typer.Option(False, "--check", help="Chỉ kiểm tra, không ghi / only report a "
+                                               "difference")) -> None:
+    from knowledge_base.domain_responses import DOMAIN_FILE, sync_domain
+
+    current = DOMAIN_FILE.read_text(encoding="utf-8")
+    try:
+        wanted = sync_domain(current)
+    except KeyError as exc:
+        fail(f"domain.yml dùng một câu không có trong danh mục lời: {exc.args[0]}")
+    if wanted == current:
+        console.print("✓ domain.yml đã khớp với danh mục lời.")
+        return
+    if check:
+        fail("domain.yml khác danh mục lời: chạy «motcua messages domain» rồi huấn luyện lại («motcua train»).")
+    DOMAIN_FILE.write_text(wanted, encoding="utf-8")
+    console.print("✓ Đã chép lời từ danh mục vào domain.yml. Huấn luyện lại để trợ lý dùng: motcua train")
 
 
 from motcua.staff.cli import register as register_staff  # noqa: E402

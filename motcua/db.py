@@ -299,3 +299,4 @@ def import_all_models() -> None:
     # Each area adds its own tables module here (one line each).
     import motcua.queue.models  # noqa: F401
     import motcua.staff.models  # noqa: F401
+    import motcua.widget_origins  # noqa: F401 - sites allowed to embed the web widget

@@ -7,7 +7,10 @@
   date line, the signature block(s), and a QR code of the dossier code when one is given.
 
 fpdf2 with the DejaVu Sans font, embedded (subset) so every Vietnamese letter prints and
-can be extracted back as text. Plain Python: no framework.
+can be extracted back as text. Plain Python: no framework. The words around the form's own
+fields come from the message catalogue (``print.declaration.*``; the motto, date line and
+signature wording under ``print.official.*``); the form's title, sections, labels and
+commitment come from its definition.
 """
 
 from __future__ import annotations
@@ -23,14 +26,13 @@ from fpdf import FPDF
 from qrcode.constants import ERROR_CORRECT_M
 
 from knowledge_base.forms import FormDefinition, format_value
+from knowledge_base.messages import render
 
 __all__ = ["FONT_DIR", "render_declaration_pdf", "summarize_values"]
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
-_MISSING = "(chưa khai)"
 _BLANK = "…" * 20
-_MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
 
 
 def _nfc(text: str) -> str:
@@ -47,13 +49,13 @@ def summarize_values(form: FormDefinition, values: Mapping[str, Any]) -> str:
         for item in fields:
             shown = format_value(item, values.get(item.name))
             if not shown:
-                shown = _MISSING if item.required else "(không khai)"
+                shown = render("print.declaration.missing" if item.required else "print.declaration.not_given")
             lines.append(f"- {item.label}: {shown}")
     missing = [
         item.label for item in form.fields if item.required and not format_value(item, values.get(item.name))
     ]
     if missing:
-        lines += ["", f"Còn thiếu {len(missing)} thông tin bắt buộc: {', '.join(missing)}."]
+        lines += ["", render("print.declaration.missing_count", count=len(missing), labels=", ".join(missing))]
     return _nfc("\n".join(lines))
 
 
@@ -80,8 +82,8 @@ def _qr_image(text: str):  # -> PIL.Image.Image
 
 
 def _date_line(place: str, signed_on: date) -> str:
-    where = place.strip() or "…………"
-    return f"{where}, ngày {signed_on.day:02d} tháng {signed_on.month:02d} năm {signed_on.year}"
+    return render("print.official.declaration_date", place=place.strip() or "…………",
+                  day=f"{signed_on.day:02d}", month=f"{signed_on.month:02d}", year=signed_on.year)
 
 
 def render_declaration_pdf(
@@ -108,8 +110,8 @@ def render_declaration_pdf(
     signed_on = signed_on or date.today()
     pdf = _new_pdf(Path(font_dir) if font_dir else FONT_DIR)
     pdf.set_title(_nfc(form.title))
-    pdf.set_subject(_nfc(f"Mã thủ tục {', '.join(form.procedures)}"))
-    pdf.set_creator("Một Cửa")
+    pdf.set_subject(_nfc(render("print.declaration.subject", codes=", ".join(form.procedures))))
+    pdf.set_creator(render("print.creator"))
     pdf.set_lang("vi")
     pdf.add_page()
     width = pdf.epw
@@ -120,14 +122,15 @@ def render_declaration_pdf(
         pdf.image(_qr_image(dossier_code), x=pdf.l_margin - 4, y=top - 5, w=size, h=size)
         pdf.set_xy(pdf.l_margin - 4, top - 5 + size)
         pdf.set_font("DejaVu", "", 6.5)
-        pdf.cell(size + 20, 3.5, _nfc(f"Mã hồ sơ: {dossier_code}"))
+        pdf.cell(size + 20, 3.5, _nfc(render("print.declaration.code", code=dossier_code)))
         pdf.set_xy(pdf.l_margin, top)
 
+    nation, motto = render("print.official.nation"), render("print.official.motto")
     pdf.set_font("DejaVu", "B", 11.5)
-    pdf.cell(width, 6, _MOTTO[0], align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(width, 6, nation, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "B", 11.5)
-    pdf.cell(width, 6, _MOTTO[1], align="C", new_x="LMARGIN", new_y="NEXT")
-    motto_width = pdf.get_string_width(_MOTTO[1])
+    pdf.cell(width, 6, motto, align="C", new_x="LMARGIN", new_y="NEXT")
+    motto_width = pdf.get_string_width(motto)
     line_y = pdf.get_y() + 0.5
     pdf.line(
         pdf.l_margin + (width - motto_width) / 2, line_y, pdf.l_margin + (width + motto_width) / 2, line_y
@@ -139,9 +142,8 @@ def render_declaration_pdf(
     pdf.ln(3)
     if form.addressee:
         pdf.set_font("DejaVu", "", 11)
-        pdf.multi_cell(
-            width, 6, _nfc(f"Kính gửi: {form.addressee}"), align="C", new_x="LMARGIN", new_y="NEXT"
-        )
+        addressee = render("print.official.declaration_addressee", addressee=form.addressee)
+        pdf.multi_cell(width, 6, _nfc(addressee), align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
 
     for title, fields in form.sections:
@@ -165,7 +167,7 @@ def render_declaration_pdf(
     pdf.multi_cell(width, 6, _nfc(form.commitment), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
-    titles = [s.title for s in form.signers] or ["NGƯỜI YÊU CẦU"]
+    titles = [s.title for s in form.signers] or [render("print.official.declaration_signer")]
     names = [format_value(form.field(s.field), values.get(s.field)) for s in form.signers] or [""]
     block = 80 if len(titles) == 1 else width / len(titles)
     x0 = pdf.l_margin + width - block if len(titles) == 1 else pdf.l_margin
@@ -182,7 +184,7 @@ def render_declaration_pdf(
         pdf.set_font("DejaVu", "B", 10.5)
         pdf.cell(block, 6, _nfc(title), align="C", new_x="LEFT", new_y="NEXT")
         pdf.set_font("DejaVu", "I", 9)
-        pdf.cell(block, 5, "(Ký, ghi rõ họ, chữ đệm, tên)", align="C", new_x="LEFT", new_y="NEXT")
+        pdf.cell(block, 5, render("print.official.declaration_sign"), align="C", new_x="LEFT", new_y="NEXT")
         pdf.set_xy(x, pdf.get_y() + 22)
         pdf.set_font("DejaVu", "B", 10.5)
         pdf.cell(block, 6, _nfc(name), align="C")

@@ -21,6 +21,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from knowledge_base.messages import render
+
 __all__ = [
     "AGENCY_CODE_PATTERN",
     "DOSSIER_CODE_PATTERN",
@@ -45,7 +47,7 @@ MAX_SEQUENCE = 9999
 
 
 class DossierCodeError(ValueError):
-    """Text that is not a dossier code; the message is for the citizen, in Vietnamese."""
+    """Text that is not a dossier code; the message is for the citizen (catalogue ``print.code.*``)."""
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,7 @@ def format_dossier_code(agency: str, day: date, seq: int) -> str:
 
 def _format_error(text: str) -> DossierCodeError:
     shown = text if len(text) <= 60 else text[:57] + "…"
-    return DossierCodeError(
-        f"«{shown}» không phải mã số hồ sơ. Mã số hồ sơ in trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả, "
-        f"có dạng {_EXAMPLE}: mã cơ quan, ngày nộp (năm tháng ngày, 6 chữ số) và số thứ tự (4 chữ số). "
-        "Xin ông/bà vui lòng kiểm tra và nhập lại."
-    )
+    return DossierCodeError(render("print.code.invalid", text=shown, example=_EXAMPLE))
 
 
 def parse_dossier_code(text: str) -> DossierCode:
@@ -96,15 +94,10 @@ def parse_dossier_code(text: str) -> DossierCode:
     try:
         day = date(2000 + int(digits[:2]), int(digits[2:4]), int(digits[4:]))
     except ValueError:
-        raise DossierCodeError(
-            f"Mã số hồ sơ «{text.strip()}» có phần ngày nộp «{digits}» không phải ngày có thật "
-            "(năm tháng ngày, ví dụ 200221 là ngày 21/02/2020). Xin ông/bà vui lòng kiểm tra lại."
-        ) from None
+        raise DossierCodeError(render("print.code.bad_date", text=text.strip(), digits=digits)) from None
     seq = int(match["seq"])
     if seq == 0:
-        raise DossierCodeError(
-            f"Mã số hồ sơ «{text.strip()}» có số thứ tự 0000, là số không được cấp. Xin ông/bà vui lòng kiểm tra lại."
-        )
+        raise DossierCodeError(render("print.code.zero_sequence", text=text.strip()))
     return DossierCode(agency=match["agency"].upper(), day=day, seq=seq)
 
 

@@ -201,7 +201,11 @@ class Service:
 
 @dataclass
 class Stack:
-    """Rasa, the action server and the gateway as child processes, stopped together."""
+    """Rasa, the action server and the gateway as child processes, stopped together.
+
+    ``motcua serve`` also restarts one that dies (:mod:`motcua.supervisor`, with :meth:`restart`);
+    a stack started alone (tests, benchmarks) is not supervised.
+    """
 
     settings: Settings
     model: Path
@@ -236,18 +240,47 @@ class Stack:
         ]
 
     def start(self, timeout_s: float = 240.0) -> None:
-        logs = self.settings.data_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
         for service in self.services:
-            service.log_path = logs / f"{service.name}.log"
-            handle = private_file(service.log_path, "ab")  # owned by the child; logs are about citizens' requests
-            service.process = subprocess.Popen(service.command, cwd=ROOT, env=service.env, stdout=handle,
-                                               stderr=subprocess.STDOUT, start_new_session=True)
+            self.launch(service)
             self.echo(f"… Đang khởi động {service.name} (nhật ký: {service.log_path})")
         deadline = time.monotonic() + timeout_s
         for service in self.services:
             self._wait_ready(service, deadline)
             self.echo(f"✓ {service.name} đã sẵn sàng")
+
+    def launch(self, service: Service) -> None:
+        """Start the service's process (again), appending to its log; does not wait until it is ready."""
+        logs = self.settings.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        service.log_path = logs / f"{service.name}.log"
+        # The log is owner-only: it is about citizens' requests. The child keeps its own copy of the handle.
+        with private_file(service.log_path, "ab") as handle:
+            service.process = subprocess.Popen(service.command, cwd=ROOT, env=service.env, stdout=handle,
+                                               stderr=subprocess.STDOUT, start_new_session=True)
+
+    def restart(self, service: Service) -> None:
+        """What the supervisor calls: Rasa comes back with the model it should be serving now."""
+        if service.name == "rasa":
+            model = self.current_model()
+            if model != self.model:
+                self.echo(f"… Rasa sẽ dùng mô hình đang hoạt động: {model.name}")
+                self.model = model
+                service.command = rasa_run_command(self.settings, model, write_endpoints(self.settings))
+        self.launch(service)
+
+    def current_model(self) -> Path:
+        """The model promoted from the admin page if it was trained on today's data (the rule of
+        ``motcua serve``), else the one the stack was started with."""
+        try:
+            from motcua.training import active_model_path
+
+            active = active_model_path(self.settings)
+            fingerprint = training_fingerprint(staff_examples=self.settings.staff_nlu_file)
+        except Exception:  # database or files unreadable right now: keep serving what we had
+            return self.model
+        if active is not None and active.name.endswith(f"-{fingerprint}.tar.gz"):
+            return active
+        return self.model
 
     def _wait_ready(self, service: Service, deadline: float) -> None:
         while time.monotonic() < deadline:

@@ -1,8 +1,8 @@
 """Validators for what a citizen types into an electronic form, one per kind of answer.
 
 Every validator takes the raw text and returns a :class:`Validation`: the cleaned value, or
-``None`` with a polite Vietnamese ``reason`` that the assistant can say before asking again
-(the rasa-sdk ``validate_<slot>`` habit, without the framework). Bad input from *code*
+``None`` with a polite ``reason`` from the message catalogue (``validate.*``) that the assistant
+can say before asking again (the rasa-sdk ``validate_<slot>`` habit, without the framework). Bad input from *code*
 (a wrong argument type, an empty choice list) raises ``TypeError``/``ValueError`` instead.
 
 Public functions (verbs): :func:`parse_date_vi`, :func:`validate_date`,
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, cast
 
+from knowledge_base.messages import render
 from knowledge_base.text import strip_diacritics
 
 __all__ = [
@@ -100,7 +101,6 @@ def is_skip_answer(text: str) -> bool:
 
 # --- dates ------------------------------------------------------------------------------
 
-_DATE_EXAMPLE = "ví dụ 15/03/2024 hoặc 15 tháng 3 năm 2024"
 _MONTH_WORDS = {
     "mot": 1, "gieng": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6,
     "bay": 7, "tam": 8, "chin": 9, "muoi": 10, "muoi mot": 11, "muoi hai": 12, "chap": 12,
@@ -122,18 +122,13 @@ def _full_year(two_digits: int, today: date, prefer_past: bool) -> int:
 
 def _build_date(day: int, month: int, year: int) -> Validation:
     if not 1800 <= year <= 2200:
-        return Validation.invalid(f"Năm {year} không hợp lệ. Xin ông/bà vui lòng ghi năm đủ 4 chữ số.")
+        return Validation.invalid(render("validate.year_invalid", year=year))
     if not 1 <= month <= 12:
-        return Validation.invalid(
-            f"Tháng {month} không có thật: một năm chỉ có 12 tháng. "
-            f"Xin ông/bà vui lòng ghi lại ngày, {_DATE_EXAMPLE}."
-        )
+        return Validation.invalid(render("validate.month_invalid", month=month))
     last = calendar.monthrange(year, month)[1]
     if not 1 <= day <= last:
-        return Validation.invalid(
-            f"Ngày {day:02d}/{month:02d}/{year} không có thật: tháng {month} năm {year} chỉ có {last} ngày. "
-            "Xin ông/bà vui lòng kiểm tra lại ngày."
-        )
+        return Validation.invalid(render("validate.day_invalid", date=f"{day:02d}/{month:02d}/{year}",
+                                         month=month, year=year, last=last))
     return Validation.valid(date(year, month, day))
 
 
@@ -150,7 +145,7 @@ def parse_date_vi(text: str, today: date | None = None, *, prefer_past: bool = T
     today = today or date.today()
     raw = _clean(text)
     if not raw:
-        return Validation.invalid(f"Xin ông/bà vui lòng cho biết ngày, tháng, năm ({_DATE_EXAMPLE}).")
+        return Validation.invalid(render("validate.date_empty"))
     key = _key(raw).strip(" .")
     if key in {"hom nay", "ngay hom nay"}:
         return Validation.valid(today)
@@ -169,10 +164,8 @@ def parse_date_vi(text: str, today: date | None = None, *, prefer_past: bool = T
             if re.fullmatch(r"\d{1,2}\s*[/.\-]\s*\d{1,2}", key) or re.fullmatch(
                 r"(ngay\s+)?\d{1,2}\s+thang\s+\S+", key
             ):
-                return Validation.invalid(f"Xin ông/bà vui lòng ghi cả năm ({_DATE_EXAMPLE}).")
-            return Validation.invalid(
-                f"Chưa hiểu ngày «{raw}». Xin ông/bà vui lòng ghi theo dạng ngày/tháng/năm, {_DATE_EXAMPLE}."
-            )
+                return Validation.invalid(render("validate.date_without_year"))
+            return Validation.invalid(render("validate.date_unclear", text=raw))
         day, year_text = int(m[1]), m[3]
         month_text = m[2].strip()
         if month_text.isdigit():
@@ -180,9 +173,7 @@ def parse_date_vi(text: str, today: date | None = None, *, prefer_past: bool = T
         elif month_text in _MONTH_WORDS:
             month = _MONTH_WORDS[month_text]
         else:
-            return Validation.invalid(
-                f"Chưa hiểu tháng «{month_text}». Xin ông/bà vui lòng ghi tháng bằng số, {_DATE_EXAMPLE}."
-            )
+            return Validation.invalid(render("validate.month_unclear", text=month_text))
     year = int(year_text)
     if len(year_text) == 2:
         year = _full_year(year, today, prefer_past)
@@ -207,13 +198,9 @@ def validate_date(
         return result
     day = cast(date, result.value)
     if when == "past" and day > today:
-        return Validation.invalid(
-            f"Ngày {day:%d/%m/%Y} là ngày chưa tới (hôm nay là {today:%d/%m/%Y}). Xin ông/bà vui lòng kiểm tra lại."
-        )
+        return Validation.invalid(render("validate.date_not_yet", date=f"{day:%d/%m/%Y}", today=f"{today:%d/%m/%Y}"))
     if when == "future" and day < today:
-        return Validation.invalid(
-            f"Ngày {day:%d/%m/%Y} đã qua (hôm nay là {today:%d/%m/%Y}). Xin ông/bà vui lòng chọn một ngày từ hôm nay trở đi."
-        )
+        return Validation.invalid(render("validate.date_gone", date=f"{day:%d/%m/%Y}", today=f"{today:%d/%m/%Y}"))
     return result
 
 
@@ -225,16 +212,12 @@ def validate_birth_date(text: str | date, today: date | None = None) -> Validati
         return result
     born = cast(date, result.value)
     if born > today:
-        return Validation.invalid(
-            f"Ngày sinh {born:%d/%m/%Y} là ngày chưa tới (hôm nay là {today:%d/%m/%Y}). "
-            "Xin ông/bà vui lòng kiểm tra lại ngày sinh."
-        )
+        return Validation.invalid(render("validate.birth_date_not_yet", date=f"{born:%d/%m/%Y}",
+                                         today=f"{today:%d/%m/%Y}"))
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     if age > MAX_AGE_YEARS:
-        return Validation.invalid(
-            f"Ngày sinh {born:%d/%m/%Y} cho tuổi {age}, quá {MAX_AGE_YEARS} tuổi. "
-            "Xin ông/bà vui lòng kiểm tra lại năm sinh."
-        )
+        return Validation.invalid(render("validate.birth_date_too_old", date=f"{born:%d/%m/%Y}", age=age,
+                                         max_age=MAX_AGE_YEARS))
     return result
 
 
@@ -260,13 +243,9 @@ def validate_birth_date_or_year(text: str | date | int, today: date | None = Non
         return validate_birth_date(text, today)
     year = int(match[1])
     if year > today.year:
-        return Validation.invalid(
-            f"Năm sinh {year} là năm chưa tới (năm nay là {today.year}). Xin ông/bà vui lòng kiểm tra lại năm sinh."
-        )
+        return Validation.invalid(render("validate.birth_year_not_yet", year=year, this_year=today.year))
     if today.year - year > MAX_AGE_YEARS:
-        return Validation.invalid(
-            f"Năm sinh {year} cho tuổi quá {MAX_AGE_YEARS}. Xin ông/bà vui lòng kiểm tra lại năm sinh."
-        )
+        return Validation.invalid(render("validate.birth_year_too_old", year=year, max_age=MAX_AGE_YEARS))
     return Validation.valid(year)
 
 
@@ -284,54 +263,43 @@ def validate_phone(text: str) -> Validation:
     """
     raw = _clean(text)
     if not raw:
-        return Validation.invalid("Xin ông/bà vui lòng cho biết số điện thoại liên hệ.")
+        return Validation.invalid(render("validate.phone_empty"))
     compact = re.sub(r"[\s.\-()/]", "", unicodedata.normalize("NFKC", raw))
     if compact.startswith("+"):
         compact = compact[1:]
         if not compact.startswith("84"):
-            return Validation.invalid(
-                "Xin ông/bà vui lòng cho biết số điện thoại Việt Nam (bắt đầu bằng 0 hoặc +84)."
-            )
+            return Validation.invalid(render("validate.phone_not_vietnamese"))
     if not compact.isascii() or not compact.isdigit():
-        return Validation.invalid(
-            f"Số điện thoại «{raw}» có chữ hoặc ký hiệu lạ. Xin ông/bà vui lòng chỉ ghi các chữ số, ví dụ 0912 345 678."
-        )
+        return Validation.invalid(render("validate.phone_characters", text=raw))
     if compact.startswith("0084"):
         compact = "0" + compact[4:]
     elif compact.startswith("84") and len(compact) in (11, 12):
         compact = "0" + compact[2:]
     if not compact.startswith("0"):
-        return Validation.invalid(
-            "Số điện thoại phải bắt đầu bằng số 0 (hoặc +84). Xin ông/bà vui lòng kiểm tra lại."
-        )
+        return Validation.invalid(render("validate.phone_no_zero"))
     if compact.startswith(_MOBILE_PREFIXES):
         if len(compact) != 10:
-            return Validation.invalid(
-                f"Số di động phải có 10 chữ số, số ông/bà nhập có {len(compact)} chữ số. Xin ông/bà vui lòng kiểm tra lại."
-            )
+            return Validation.invalid(render("validate.phone_mobile_length", count=len(compact)))
         return Validation.valid(compact)
     if compact.startswith("02"):
         if len(compact) != 11:
-            return Validation.invalid(
-                f"Số máy bàn phải có 11 chữ số kể cả mã vùng (ví dụ 024 3825 1234), số ông/bà nhập có {len(compact)} chữ số."
-            )
+            return Validation.invalid(render("validate.phone_landline_length", count=len(compact)))
         return Validation.valid(compact)
-    return Validation.invalid(
-        f"Số «{raw}» không phải số điện thoại Việt Nam hợp lệ. Xin ông/bà vui lòng kiểm tra lại, ví dụ 0912 345 678."
-    )
+    return Validation.invalid(render("validate.phone_invalid", text=raw))
 
 
 # --- names ------------------------------------------------------------------------------
 
 _VIETNAMESE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323", "\u0302", "\u0306", "\u031b"}
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "‐": "-", "–": "-"})
+_LETTER_D_RE = re.compile("[đĐ]")
 _NAME_WORD = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
 
 
 def _is_vietnamese_letter(ch: str) -> bool:
     decomposed = unicodedata.normalize("NFD", ch)
     base, marks = decomposed[0], decomposed[1:]
-    if base not in "đĐ" and not ("a" <= base.lower() <= "z"):
+    if not _LETTER_D_RE.fullmatch(base) and not ("a" <= base.lower() <= "z"):
         return False
     return all(mark in _VIETNAMESE_MARKS for mark in marks)
 
@@ -353,29 +321,20 @@ def validate_person_name(
         raise ValueError(f"need 1 <= min_words <= max_words, got {min_words}, {max_words}")
     raw = _clean(text).translate(_APOSTROPHES)
     if not raw:
-        return Validation.invalid("Xin ông/bà vui lòng cho biết họ, chữ đệm và tên.")
+        return Validation.invalid(render("validate.name_empty"))
     if any(ch.isdigit() for ch in raw):
-        return Validation.invalid(
-            "Họ tên không có chữ số. Xin ông/bà vui lòng ghi lại họ, chữ đệm và tên bằng chữ."
-        )
+        return Validation.invalid(render("validate.name_digits"))
     words = raw.split(" ")
     bad = sorted({ch for ch in raw if ch not in " '-" and not _is_vietnamese_letter(ch)})
     if bad or not all(_NAME_WORD.fullmatch(w) for w in words):
         shown = " ".join(bad) if bad else "' -"
-        return Validation.invalid(
-            f"Họ tên chỉ gồm chữ cái tiếng Việt và dấu cách; có ký tự không dùng được: {shown}. "
-            "Xin ông/bà vui lòng ghi lại."
-        )
+        return Validation.invalid(render("validate.name_characters", characters=shown))
     if len(raw) > max_length:
-        return Validation.invalid(f"Họ tên dài quá {max_length} ký tự. Xin ông/bà vui lòng kiểm tra lại.")
+        return Validation.invalid(render("validate.name_too_long", max_length=max_length))
     if len(words) < min_words:
-        return Validation.invalid(
-            "Xin ông/bà vui lòng ghi đầy đủ cả họ, chữ đệm (nếu có) và tên, ví dụ «Nguyễn Văn An»."
-        )
+        return Validation.invalid(render("validate.name_too_short"))
     if len(words) > max_words:
-        return Validation.invalid(
-            f"Họ tên có {len(words)} chữ, nhiều hơn thường lệ. Xin ông/bà vui lòng chỉ ghi họ, chữ đệm và tên của một người."
-        )
+        return Validation.invalid(render("validate.name_too_many_words", count=len(words)))
     return Validation.valid(" ".join(_capitalise_word(w) for w in words))
 
 
@@ -393,7 +352,7 @@ def validate_choice(text: str, choices: Sequence[str]) -> Validation:
     raw = _clean(text)
     listed = ", ".join(choices)
     if not raw:
-        return Validation.invalid(f"Xin ông/bà vui lòng chọn một trong: {listed}.")
+        return Validation.invalid(render("validate.choice", choices=listed))
     lowered = raw.casefold()
     for choice in choices:
         if _clean(choice).casefold() == lowered:
@@ -409,7 +368,7 @@ def validate_choice(text: str, choices: Sequence[str]) -> Validation:
         containing = [c for c in choices if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", _key(c))]
         if len(containing) == 1:
             return Validation.valid(containing[0])
-    return Validation.invalid(f"Xin ông/bà vui lòng chọn một trong: {listed}.")
+    return Validation.invalid(render("validate.choice", choices=listed))
 
 
 def validate_text(text: str, *, max_length: int = 200, min_length: int = 1) -> Validation:
@@ -418,12 +377,9 @@ def validate_text(text: str, *, max_length: int = 200, min_length: int = 1) -> V
         raise ValueError("max_length and min_length must be positive")
     cleaned = _clean(text)
     if len(cleaned) < min_length:
-        return Validation.invalid("Xin ông/bà vui lòng cho biết nội dung này.")
+        return Validation.invalid(render("validate.text_empty"))
     if len(cleaned) > max_length:
-        return Validation.invalid(
-            f"Nội dung dài quá: tối đa {max_length} ký tự, ông/bà đã nhập {len(cleaned)} ký tự. "
-            "Xin ông/bà vui lòng viết ngắn gọn hơn."
-        )
+        return Validation.invalid(render("validate.text_too_long", max_length=max_length, length=len(cleaned)))
     return Validation.valid(cleaned)
 
 
@@ -434,9 +390,7 @@ def validate_address(text: str, *, max_length: int = 300) -> Validation:
         return result
     value = cast(str, result.value)
     if len(value.split()) < 2 or not any(ch.isalpha() for ch in value):
-        return Validation.invalid(
-            "Xin ông/bà vui lòng ghi rõ địa chỉ: số nhà, thôn hoặc tổ dân phố, xã/phường, tỉnh/thành phố."
-        )
+        return Validation.invalid(render("validate.address"))
     return result
 
 
@@ -460,9 +414,9 @@ def validate_number(text: str, *, min_value: int | None = None, max_value: int |
     ):
         value = words[0]
     else:
-        return Validation.invalid("Xin ông/bà vui lòng trả lời bằng một con số, ví dụ 1 hoặc 2.")
+        return Validation.invalid(render("validate.number"))
     if min_value is not None and value < min_value:
-        return Validation.invalid(f"Số này phải từ {min_value} trở lên. Xin ông/bà vui lòng kiểm tra lại.")
+        return Validation.invalid(render("validate.number_too_small", min_value=min_value))
     if max_value is not None and value > max_value:
-        return Validation.invalid(f"Số này không được lớn hơn {max_value}. Xin ông/bà vui lòng kiểm tra lại.")
+        return Validation.invalid(render("validate.number_too_large", max_value=max_value))
     return Validation.valid(value)

@@ -3,6 +3,7 @@ Every route depends on :func:`bot.auth.require_admin`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -16,7 +17,8 @@ from bot.deps import DatabaseDep, ModelLoaderDep, SettingsDep, TrainingDep
 from bot.routes.staff import in_db, page
 from motcua import training
 from motcua.staff.accounts import set_password
-from motcua.staff.models import ROLES, AuditEntry, StaffUser
+from motcua.staff.audit_text import readable_entry
+from motcua.staff.models import ROLES, AuditEntry, ModelVersion, StaffUser
 
 router = APIRouter(tags=["admin"])
 
@@ -139,8 +141,9 @@ async def audit(database: DatabaseDep, _: Admin, limit: int = Query(200, ge=1, l
         query = select(AuditEntry).order_by(desc(AuditEntry.id)).limit(limit)
         if actor:
             query = query.where(AuditEntry.actor == actor)
-        return [{"id": e.id, "actor": e.actor, "action": e.action, "target": e.target, "before": e.before,
-                 "after": e.after, "created_at": e.created_at.isoformat()} for e in session.scalars(query)]
+        return [readable_entry({"id": e.id, "actor": e.actor, "action": e.action, "target": e.target,
+                                "before": e.before, "after": e.after, "created_at": e.created_at.isoformat()})
+                for e in session.scalars(query)]
 
     return await in_db(database, work)
 
@@ -179,11 +182,31 @@ async def training_run(run_id: int, settings: SettingsDep, _: Admin) -> dict:
     return run
 
 
+def rollback_state(session) -> dict[str, Any]:
+    """Whether «Quay lại mô hình trước» can work now, and why not (the same choice as
+    :func:`motcua.training.rollback`: the latest earlier active version whose file is still there)."""
+    current = session.scalar(select(ModelVersion).where(ModelVersion.status == "active")
+                             .order_by(desc(ModelVersion.promoted_at)).limit(1))
+    query = select(ModelVersion).where(ModelVersion.status == "previous", ModelVersion.promoted_at.is_not(None))
+    if current is not None:
+        query = query.where(ModelVersion.id != current.id)
+    previous = session.scalar(query.order_by(desc(ModelVersion.promoted_at)).limit(1))
+    if previous is None:
+        return {"available": False, "target": None,
+                "reason": "Chưa có mô hình nào dùng trước mô hình hiện tại, nên chưa thể quay lại."}
+    if not Path(previous.path).is_file():
+        return {"available": False, "target": previous.id,
+                "reason": f"Tệp của mô hình trước (#{previous.id}) không còn trên máy, nên không quay lại được."}
+    return {"available": True, "target": previous.id,
+            "reason": f"Quay lại mô hình #{previous.id} ({Path(previous.path).name})."}
+
+
 @router.get("/api/v1/admin/models", summary="Sổ đăng ký mô hình / model registry")
 async def models(database: DatabaseDep, loader: ModelLoaderDep, _: Admin) -> dict:
     versions = await in_db(database, lambda s: [training.version_dict(v) for v in training.list_versions(s)])
+    state = await in_db(database, rollback_state)
     running = await run_in_threadpool(loader.running_model)
-    return {"running": running, "versions": versions}
+    return {"running": running, "versions": versions, "rollback": state}
 
 
 @router.post("/api/v1/admin/models/rollback", summary="Quay lại mô hình trước / roll back")
@@ -244,5 +267,53 @@ async def revoke_device(device_id: int, database: DatabaseDep, principal: Admin)
             return revoke(session, device_id, actor=principal.username).to_dict()
         except DeviceError as exc:
             raise _device_error(exc) from exc
+
+    return await in_db(database, work)
+
+
+# --- sites allowed to embed the web widget ----------------------------------------------------
+
+class WidgetOriginIn(BaseModel):
+    origin: str = Field(..., min_length=1, max_length=300, description="vd. https://xa-an-binh.gov.vn")
+    note: str = Field("", max_length=255, description="whose site, e.g. UBND xã An Bình")
+
+
+def _origin_error(exc: Exception) -> HTTPException:
+    from motcua.widget_origins import OriginNotFound
+
+    return HTTPException(404 if isinstance(exc, OriginNotFound) else 400, str(exc))
+
+
+@router.get("/api/v1/admin/widget-origins", summary="Các trang được gắn trợ lý / sites allowed to embed the widget")
+async def widget_origins(database: DatabaseDep, settings: SettingsDep, _: Admin) -> dict:
+    """The admin's list, and the addresses the settings allow besides (``MOTCUA_CORS_ORIGINS``, read only)."""
+    from motcua.widget_origins import list_origins
+
+    listed = await in_db(database, lambda s: [o.to_dict() for o in list_origins(s)])
+    return {"origins": listed, "from_settings": list(settings.cors_origins)}
+
+
+@router.post("/api/v1/admin/widget-origins", status_code=201, summary="Cho phép một trang gắn trợ lý")
+async def add_widget_origin(body: WidgetOriginIn, database: DatabaseDep, principal: Admin) -> dict:
+    from motcua.widget_origins import OriginError, add_origin
+
+    def work(session):
+        try:
+            return add_origin(session, body.origin, actor=principal.username, note=body.note).to_dict()
+        except OriginError as exc:
+            raise _origin_error(exc) from exc
+
+    return await in_db(database, work)
+
+
+@router.post("/api/v1/admin/widget-origins/{origin_id}/remove", summary="Bỏ một trang khỏi danh sách được gắn trợ lý")
+async def remove_widget_origin(origin_id: int, database: DatabaseDep, principal: Admin) -> dict:
+    from motcua.widget_origins import OriginError, remove_origin
+
+    def work(session):
+        try:
+            return remove_origin(session, origin_id, actor=principal.username).to_dict()
+        except OriginError as exc:
+            raise _origin_error(exc) from exc
 
     return await in_db(database, work)

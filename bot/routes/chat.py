@@ -2,6 +2,8 @@
 
 Both are limited per client IP before the per-sender limit (the sender id is the client's
 choice): REST answers 429 with ``Retry-After``, the socket the same polite sentence.
+What the gateway says itself is in the citizen's language when the request names one
+(``lang`` in the body or the frame, ``?lang=``, ``Accept-Language``), else Vietnamese.
 """
 
 from __future__ import annotations
@@ -10,15 +12,17 @@ import json
 import math
 import uuid
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bot.deps import ChatIpLimitsDep, ClientIP, DatabaseDep, GatewayDep
 from bot.devices import device_of
-from bot.ratelimit import IP_LIMITED_DETAIL, RATE_LIMITED, RATE_LIMITED_TEXT, ip_limited_reply
+from bot.ratelimit import RATE_LIMITED, ip_limited_detail, ip_limited_reply, rate_limited_text
+from bot.validation import preferred_locale, request_locale
 from channels import kiosk
 from channels.base import UserMessage, clean_text
+from knowledge_base.messages import DEFAULT_LOCALE, render
 from motcua.db import Database
 from motcua.devices import Capability
 
@@ -28,6 +32,7 @@ router = APIRouter(tags=["chat"])
 class MessageIn(BaseModel):
     sender: str = Field(..., min_length=1, max_length=128, description="mã phiên của người dân")
     text: str = Field(..., min_length=1, max_length=20000)
+    lang: str = Field("", max_length=16, description="ngôn ngữ của người dân (vi, en); mặc định theo Accept-Language")
 
 
 class MessagesOut(BaseModel):
@@ -35,29 +40,33 @@ class MessagesOut(BaseModel):
     outcome: str = ""
 
 
-def ip_limited_response(retry_after_s: float) -> JSONResponse:
-    """429 for a client IP over its chat limit: a Vietnamese detail, and the citizen's polite sentence."""
-    return JSONResponse({"detail": IP_LIMITED_DETAIL, "messages": [{"text": RATE_LIMITED_TEXT}],
+def ip_limited_response(retry_after_s: float, locale: str | None = None) -> JSONResponse:
+    """429 for a client IP over its chat limit: a detail, and the citizen's polite sentence."""
+    return JSONResponse({"detail": ip_limited_detail(locale), "messages": [{"text": rate_limited_text(locale)}],
                          "outcome": RATE_LIMITED}, status_code=429,
                         headers={"Retry-After": str(max(1, math.ceil(retry_after_s)))})
 
 
 @router.post("/api/v1/messages", response_model=MessagesOut, summary="Gửi một tin nhắn / send a message",
-             responses={429: {"description": "quá nhiều tin nhắn từ một địa chỉ IP / too many messages from one IP"}})
-async def post_message(body: MessageIn, gateway: GatewayDep, ip_limits: ChatIpLimitsDep,
+             responses={429: {"description": "quá nhiều tin nhắn từ một địa chỉ IP / too many messages from one IP"}})  # staff-facing (API documentation)
+async def post_message(body: MessageIn, request: Request, gateway: GatewayDep, ip_limits: ChatIpLimitsDep,
                        ip: ClientIP) -> MessagesOut | JSONResponse:
+    locale = preferred_locale(request.headers.get("accept-language"), body.lang or request.query_params.get("lang"))
     decision = ip_limits.take(ip)
     if not decision.allowed:
-        return ip_limited_response(decision.retry_after_s)
+        return ip_limited_response(decision.retry_after_s, locale)
     text = clean_text(body.text)
     if not text:
-        return MessagesOut(messages=[{"text": "Xin mời nhập câu hỏi."}], outcome="empty")
-    message = UserMessage(channel="rest", sender_id=f"rest:{body.sender}", text=text)
+        return MessagesOut(messages=[{"text": render("channel.ask_question", locale=locale)}], outcome="empty")
+    message = UserMessage(channel="rest", sender_id=f"rest:{body.sender}", text=text,
+                          metadata={"language": locale} if locale != DEFAULT_LOCALE else {})
     reply = await gateway.handle(message)
     return MessagesOut(messages=[m.to_dict() for m in reply.messages], outcome=reply.outcome)
 
 
-SCAN_REFUSED = "Dữ liệu máy quét chỉ nhận từ kiosk đã đăng ký của Trung tâm."
+SCAN_REFUSED_KEY = "gateway.scan_refused"
+SCAN_REFUSED = render(SCAN_REFUSED_KEY)
+"""A scan frame from a page that is not an enrolled kiosk (the Vietnamese sentence, for tests)."""
 
 
 async def _relays_scans(database: Database, websocket: WebSocket) -> bool:
@@ -71,6 +80,7 @@ async def _relays_scans(database: Database, websocket: WebSocket) -> bool:
 async def kiosk_socket(websocket: WebSocket, gateway: GatewayDep, database: DatabaseDep,
                        ip_limits: ChatIpLimitsDep, ip: ClientIP) -> None:
     await websocket.accept()
+    locale = request_locale(websocket)  # the page's ?lang= or its browser's Accept-Language
     session = websocket.query_params.get("session") or uuid.uuid4().hex
     sender_id = f"kiosk:{session[:64]}"
     await websocket.send_text(json.dumps({"type": "session", "session": session}))
@@ -82,18 +92,22 @@ async def kiosk_socket(websocket: WebSocket, gateway: GatewayDep, database: Data
                 raise WebSocketDisconnect(frame.get("code", 1000))
             raw = frame.get("text")
             if raw is None:  # a binary frame: the page never sends one
-                await websocket.send_text(json.dumps(kiosk.render_error("Tin nhắn không đúng định dạng."),
-                                                     ensure_ascii=False))
+                malformed = render("channel.frame.malformed", locale=locale)
+                await websocket.send_text(json.dumps(kiosk.render_error(malformed), ensure_ascii=False))
                 continue
             try:
                 message = kiosk.parse_frame(raw, sender_id)
                 if message.metadata.get("device_event") and not await _relays_scans(database, websocket):
-                    raise kiosk.FrameError(SCAN_REFUSED)
+                    raise kiosk.FrameError(SCAN_REFUSED_KEY)
             except kiosk.FrameError as exc:
-                await websocket.send_text(json.dumps(kiosk.render_error(str(exc)), ensure_ascii=False))
+                await websocket.send_text(json.dumps(kiosk.render_error(exc.text(exc.locale or locale)),
+                                                     ensure_ascii=False))
                 continue
+            if locale != DEFAULT_LOCALE:
+                message.metadata.setdefault("language", locale)
             await websocket.send_text('{"type": "typing"}')
-            reply = await gateway.handle(message) if ip_limits.take(ip).allowed else ip_limited_reply()
+            allowed = ip_limits.take(ip).allowed
+            reply = await gateway.handle(message) if allowed else ip_limited_reply(message.locale)
             await websocket.send_text(json.dumps(kiosk.render_messages(reply.messages), ensure_ascii=False))
     except WebSocketDisconnect:
         return

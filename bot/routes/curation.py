@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -28,10 +31,13 @@ from bot.deps import DatabaseDep, SettingsDep
 from bot.routes.staff import page
 from knowledge_base import curation
 from knowledge_base.curation import ChangeResult, EntityKind
+from knowledge_base.curation.history import readable_revision
+from knowledge_base.forms import load_forms
 from knowledge_base.ingest import check_docx
 from knowledge_base.legal_files import MAX_FILE_BYTES, LegalFileError
+from knowledge_base.store import LegalUnitRow, ProcedureRow
 from motcua.db import Database
-from motcua.index_refresh import REFRESH_TIMEOUT_S, request_refresh
+from motcua.index_refresh import REFRESH_TIMEOUT_S, refresh_url
 from motcua.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,9 +71,54 @@ async def in_db(database: Database, work):
 
 # --- the index in the action server ------------------------------------------------------------
 
+STATUS_TIMEOUT_S = 2.0
+SAVED = "thay đổi đã được lưu"
+
+
 async def refresh_index(settings: Settings) -> dict[str, Any]:
-    """Ask the action server to catch up with the database; what happened, in Vietnamese."""
-    return await request_refresh(settings, REFRESH_TIMEOUT_S)
+    """Ask the action server to catch up with the database; what happened, in plain Vietnamese
+    for the staff member who made the change (no talk of indexes or documents)."""
+    url = refresh_url(settings)
+    try:
+        async with httpx.AsyncClient(timeout=REFRESH_TIMEOUT_S) as client:
+            response = await client.post(url)
+    except httpx.TimeoutException:
+        return {"updated": False, "message": f"Trợ lý đang cập nhật nội dung tìm kiếm; {SAVED} "
+                                             "và sẽ có hiệu lực sau ít phút."}
+    except httpx.HTTPError as exc:
+        log.info("action server unreachable at %s: %s", url, exc)
+        return {"updated": False, "message": f"Trợ lý chưa chạy nên chưa dùng thay đổi này; {SAVED} "
+                                             "và sẽ có hiệu lực khi trợ lý khởi động."}
+    if response.status_code != 200:
+        return {"updated": False, "message": f"Trợ lý chưa cập nhật được (mã {response.status_code}); "
+                                             f"{SAVED} và sẽ có hiệu lực khi trợ lý khởi động lại."}
+    report = response.json()
+    return {"updated": True, "changed": report.get("changed", 0), "removed": report.get("removed", 0),
+            "message": "Trợ lý đã dùng thay đổi này: người dân hỏi là tìm thấy nội dung mới."}
+
+
+def _count(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
+async def _assistant_knows(settings: Settings) -> int | None:
+    """How many procedures the running action server knows; None when it does not answer yet."""
+    url = refresh_url(settings).removesuffix("/index/refresh") + "/health"
+    try:
+        async with httpx.AsyncClient(timeout=STATUS_TIMEOUT_S) as client:
+            response = await client.get(url)
+        if response.status_code == 200:
+            return int(response.json().get("procedures", 0))
+    except (httpx.HTTPError, ValueError, TypeError, AttributeError):
+        pass
+    return None
+
+
+def _search_counts(session) -> tuple[int, int]:
+    procedures = session.scalar(select(func.count()).select_from(ProcedureRow)) or 0
+    articles = session.scalar(select(func.count()).select_from(LegalUnitRow)
+                              .where(LegalUnitRow.kind == "article")) or 0
+    return int(procedures), int(articles)
 
 
 async def _answer(settings: Settings, result: ChangeResult, status_code: int = 200) -> JSONResponse:
@@ -337,14 +388,14 @@ async def history(database: DatabaseDep, _: Staff,
                   kind: str = Query("", pattern="^(|procedure|synonym|faq|legal)$"),
                   limit: int = Query(50, ge=1, le=500)) -> list[dict]:
     found = await in_db(database, lambda s: curation.recent_revisions(s, kind or None, limit))
-    return [r.to_dict() for r in found]
+    return [readable_revision(r) for r in found]
 
 
 @router.get("/api/v1/kb/{collection}/{key}/revisions", summary="Lịch sử phiên bản (ai, khi nào, trước/sau)")
 async def revisions(database: DatabaseDep, _: Staff, key: str,
                     collection: str = Path(..., pattern=COLLECTION_PATTERN)) -> list[dict]:
     kind = COLLECTIONS[collection]
-    return [r.to_dict() for r in await in_db(database, lambda s: curation.list_revisions(s, kind, key))]
+    return [readable_revision(r) for r in await in_db(database, lambda s: curation.list_revisions(s, kind, key))]
 
 
 @router.post("/api/v1/kb/{collection}/{key}/revisions/{revision_id}/revert",
@@ -364,6 +415,34 @@ async def revert(database: DatabaseDep, settings: SettingsDep, principal: Staff,
     return await _answer(settings, await in_db(database, work))
 
 
-@router.post("/api/v1/kb/index/refresh", summary="Yêu cầu trợ lý cập nhật chỉ mục tìm kiếm ngay")
+@router.post("/api/v1/kb/index/refresh", summary="Yêu cầu trợ lý dùng ngay nội dung mới để tìm kiếm")
 async def refresh(settings: SettingsDep, _: Staff) -> dict:
     return await refresh_index(settings)
+
+
+@router.get("/api/v1/kb/index/status", summary="Trợ lý đã sẵn sàng tìm kiếm chưa, trên bao nhiêu thủ tục, điều luật")
+async def index_status(settings: SettingsDep, database: DatabaseDep, _: Staff) -> dict:
+    procedures, articles = await in_db(database, _search_counts)
+    known = await _assistant_knows(settings)
+    if known is None:
+        return {"ready": False, "procedures": procedures, "articles": articles,
+                "message": "Đang chuẩn bị tìm kiếm…"}
+    procedures = known or procedures
+    return {"ready": True, "procedures": procedures, "articles": articles,
+            "message": f"Đã sẵn sàng tìm kiếm: {_count(procedures)} thủ tục, {_count(articles)} điều luật"}
+
+
+# --- the electronic forms' field labels (the dossier desk shows labels, not field names) ---------
+
+@cache
+def _form_labels() -> list[dict[str, Any]]:
+    return [{"id": form.id, "title": form.title,
+             "sections": [{"title": title, "fields": [{"name": f.name, "label": f.label, "type": f.type}
+                                                      for f in fields]}
+                          for title, fields in form.sections]}
+            for form in load_forms().values()]
+
+
+@router.get("/api/v1/kb/forms", summary="Các tờ khai điện tử: mục và nhãn của từng trường")
+async def forms(_: Staff) -> list[dict[str, Any]]:
+    return await run_in_threadpool(_form_labels)

@@ -28,7 +28,10 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.auth import Principal, require_staff
 from bot.deps import ClientIP, DossiersDep, LookupGuardDep, SettingsDep
-from bot.routes.pages import STATIC
+from bot.message_log import cleaned
+from bot.routes.pages import STATIC, request_locale
+from knowledge_base.messages import render
+from knowledge_base.text import clean_text
 from motcua.dossiers.attachments import prepare_attachment, too_large
 from motcua.dossiers.errors import DossierError, DossierNotFound
 from motcua.dossiers.guard import LookupGuard, throttled_text
@@ -49,7 +52,6 @@ router = APIRouter(tags=["dossiers"])
 
 _HTTP_STATUS = {"not_found": 404, "invalid": 422, "conflict": 409, "forbidden": 403, "too_large": 413,
                 "unsupported": 415}
-LINK_REFUSED = "Đường dẫn tải tờ khai không đúng hoặc đã hết hiệu lực."
 FACTOR_HEADERS = {"pin": "x-lookup-pin", "cccd": "x-applicant-cccd", "phone": "x-applicant-phone"}
 """Where a citizen's upload may carry its second factor, so it is checked before the body is read."""
 
@@ -84,7 +86,8 @@ async def _read_uploads(request: Request,
     """
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_TOTAL_BYTES:
-        raise HTTPException(413, detail=str(too_large("(toàn bộ tệp gửi lên)", int(length), MAX_TOTAL_BYTES)))
+        everything = render("page.dossier.all_files", locale=request_locale(request))
+        raise HTTPException(413, detail=str(too_large(everything, int(length), MAX_TOTAL_BYTES)))
     try:
         return await read_multipart(request.headers.get("content-type", ""), request.stream(),
                                     before_first_file=before_first_file)
@@ -178,11 +181,11 @@ async def lookup(body: LookupIn, client: ClientIP, service: Service, guard: Guar
 
 
 @router.post("/api/v1/dossiers/{code}/receipt", summary="Giấy tiếp nhận hồ sơ (PDF) cho người nộp")
-async def citizen_receipt(code: str, body: ApplicantCheckIn, client: ClientIP, settings: SettingsDep,
-                          service: Service, guard: Guard) -> Response:
+async def citizen_receipt(code: str, body: ApplicantCheckIn, request: Request, client: ClientIP,
+                          settings: SettingsDep, service: Service, guard: Guard) -> Response:
     code = _guard_code(guard, client, code)
-    await _verify(service, guard, client, code, body.model_dump(), "Mã tra cứu hoặc số căn cước và số điện thoại "
-                  "không khớp với hồ sơ này.")
+    refusal = render("page.dossier.factors_mismatch", locale=request_locale(request))
+    await _verify(service, guard, client, code, body.model_dump(), refusal)
     pin = "".join(ch for ch in body.pin if ch.isdigit())
     data = await _call(service.receipt_pdf, code, center_name=settings.center_name,
                        lookup_pin=pin if await run_in_threadpool(service.verify_applicant, code, pin=pin) else "")
@@ -200,19 +203,21 @@ def _declaration_pdf(service: DossierService, detail: DossierDetail) -> bytes | 
     return render_declaration_pdf(form, values, detail.code, signed_on=signed_on)
 
 
-def _link_refused() -> Response:
-    """The one answer to every refused link: same status, body and headers, whatever the reason."""
-    return JSONResponse({"detail": LINK_REFUSED}, status_code=404, headers={"Cache-Control": "no-store"})
+def _link_refused(locale: str) -> Response:
+    """The one answer to every refused link: same status, body and headers, whatever the reason
+    (only the language follows the browser's)."""
+    return JSONResponse({"detail": render("page.dossier.link_refused", locale=locale)}, status_code=404,
+                        headers={"Cache-Control": "no-store", "Vary": "Accept-Language"})
 
 
 @router.get("/api/v1/dossiers/{code}/declaration.pdf",
             summary="Tờ khai đã điền (PDF), theo đường dẫn trợ lý gửi / the filled declaration")
-async def citizen_declaration(code: str, service: Service, token: str = "") -> Response:
+async def citizen_declaration(code: str, request: Request, service: Service, token: str = "") -> Response:
     # no max_length on the query: a 422 for an overlong token would answer differently (the service refuses it)
     detail = await run_in_threadpool(service.linked_dossier, code, token)
     data = await run_in_threadpool(_declaration_pdf, service, detail) if detail is not None else None
     if data is None:  # a bad, expired, revoked or foreign token, an unknown code: nothing tells them apart
-        return _link_refused()
+        return _link_refused(request_locale(request))
     return _pdf(data, f"to-khai-{detail.code}.pdf")
 
 
@@ -227,8 +232,7 @@ def _factors(request: Request) -> dict[str, str]:
 async def citizen_upload(code: str, request: Request, client: ClientIP, service: Service, guard: Guard) -> Any:
     """The applicant is checked (headers, or the fields before the first file) before any file is read."""
     code = _guard_code(guard, client, code)
-    refusal = ("Mã tra cứu hoặc số căn cước và số điện thoại không khớp với hồ sơ này, "
-               "nên chưa nhận được giấy tờ.")
+    refusal = render("page.dossier.factors_mismatch_upload", locale=request_locale(request))
     factors = _factors(request)
 
     async def check(fields: dict[str, str]) -> None:
@@ -318,11 +322,11 @@ async def desk_list(
 async def desk_file(body: DeskFilingIn, actor: Actor, center: Center,
                     service: Service) -> Any:
     if center is not None and center != service.agency_code:
-        raise HTTPException(403, detail="Tài khoản thuộc trung tâm khác, không tiếp nhận hồ sơ tại trung tâm này.")
+        raise HTTPException(403, detail="Tài khoản thuộc trung tâm khác, không tiếp nhận hồ sơ tại trung tâm này.")  # staff-facing
     application = DossierApplication(
         procedure_code=body.procedure_code,
-        applicant=Applicant(body.applicant_name, body.applicant_cccd, body.applicant_phone),
-        values=body.values, form_id=body.form_id, channel="counter", sender_id="",
+        applicant=Applicant(clean_text(body.applicant_name), body.applicant_cccd, body.applicant_phone),
+        values=cleaned(body.values), form_id=body.form_id, channel="counter", sender_id="",
         submission_kind=body.submission_kind,
     )
     try:
@@ -406,7 +410,7 @@ async def desk_declaration(code: DeskCode, principal: SignedIn, center: Center, 
     detail = await _call(service.get, code, center=center)
     data = await run_in_threadpool(_declaration_pdf, service, detail)
     if data is None:
-        raise HTTPException(404, detail="Hồ sơ này không được khai bằng tờ khai điện tử.")
+        raise HTTPException(404, detail="Hồ sơ này không được khai bằng tờ khai điện tử.")  # staff-facing
     await _audit_view(service, principal, code, "declaration")
     return _pdf(data, f"to-khai-{code}.pdf")
 
@@ -415,8 +419,8 @@ async def desk_declaration(code: DeskCode, principal: SignedIn, center: Center, 
 async def desk_revoke_links(code: DeskCode, principal: SignedIn, center: Center, service: Service) -> Any:
     revoked = await _call(service.revoke_links, code, actor=principal.username, center=center)
     return {"code": code, "revoked": revoked,
-            "message": f"Đã thu hồi {revoked} đường dẫn tải tờ khai của hồ sơ {code}." if revoked
-            else f"Hồ sơ {code} không có đường dẫn nào đang hiệu lực."}
+            "message": f"Đã thu hồi {revoked} đường dẫn tải tờ khai của hồ sơ {code}." if revoked  # staff-facing
+            else f"Hồ sơ {code} không có đường dẫn nào đang hiệu lực."}  # staff-facing
 
 
 router.include_router(desk)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import httpx
 from fastapi import APIRouter
@@ -11,8 +12,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from bot.deps import DatabaseDep, DialogueDep, SettingsDep
+from bot.deps import DatabaseDep, DialogueDep, MessageLogDep, SettingsDep
 from motcua.db import Database
+from motcua.supervisor import read_status, supervisor_alive
 
 router = APIRouter(tags=["health"])
 
@@ -38,14 +40,41 @@ async def _check_actions(url: str) -> dict[str, object]:
         return {"ok": False, "error": type(exc).__name__}
 
 
+def _check_supervisor(data_dir: Path) -> dict[str, object]:
+    """Restarts per service, from the file ``motcua serve`` keeps (so a restarted gateway still
+    shows the history). Not ok while a service is in a crash loop; ok when nothing supervises
+    (services started another way, or ``serve`` has stopped)."""
+    status = read_status(data_dir)
+    if status is None or not isinstance(status.get("services"), dict):
+        return {"ok": True, "supervised": False}
+    services = {name: record for name, record in status["services"].items() if isinstance(record, dict)}
+    alive = supervisor_alive(status)  # a file left by an earlier run is history, not a problem now
+    looping = sorted(name for name, record in services.items() if alive and record.get("crash_loop"))
+    check: dict[str, object] = {
+        "ok": not looping, "supervised": alive, "updated_at": status.get("updated_at"),
+        "restarts": {name: record.get("restarts", 0) for name, record in services.items()},
+        "services": {name: {key: record.get(key) for key in
+                            ("state", "restarts", "last_exit_code", "last_restart_at", "up_since", "crash_loop")}
+                     for name, record in services.items()},
+    }
+    if looping:
+        check["crash_loop"] = looping
+    return check
+
+
 @router.get("/health", summary="Tình trạng hệ thống / health of each dependency")
-async def health(settings: SettingsDep, db: DatabaseDep, dialogue: DialogueDep) -> JSONResponse:
+async def health(settings: SettingsDep, db: DatabaseDep, dialogue: DialogueDep,
+                 message_log: MessageLogDep) -> JSONResponse:
     database, rasa, actions = await asyncio.gather(
         run_in_threadpool(_check_database, db),
         dialogue.ping(),
         _check_actions(settings.action_webhook_url),
     )
-    checks: dict[str, dict[str, object]] = {"gateway": {"ok": True}, "database": database, "rasa": rasa, "action_server": actions}
+    checks: dict[str, dict[str, object]] = {"gateway": {"ok": True}, "database": database, "rasa": rasa,
+                                            "action_server": actions,
+                                            "supervisor": await run_in_threadpool(_check_supervisor, settings.data_dir),
+                                            # rows the message log could not store (counted, not lost silently)
+                                            "message_log": {"ok": True, "failed_rows": message_log.failures}}
     ok = all(check["ok"] for check in checks.values())
     body = {"status": "ok" if ok else "degraded",
             "message": "Hệ thống hoạt động bình thường" if ok else "Một số thành phần đang gặp sự cố",

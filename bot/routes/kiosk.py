@@ -30,10 +30,12 @@ from pydantic import BaseModel, Field
 
 from bot.deps import ChannelsDep, ClientIP, DatabaseDep, SettingsDep, SpeechDep
 from bot.devices import DEVICE_COOKIE, clear_device_cookie, device_of, set_device_cookie
+from bot.routes.pages import request_locale
 from bot.routes.widget import FrameSender, forward_pushes
 from bot.security import secure_cookies
 from channels import web
 from channels.base import clean_text
+from knowledge_base.messages import render
 from motcua.db import Database
 from motcua.devices import Capability, DeviceView
 from motcua.settings import Settings
@@ -87,12 +89,14 @@ class SpeechIn(BaseModel):
 
 @router.post("/api/v1/tts", summary="Đọc to câu trả lời / Vietnamese read-out (WAV)",
              responses={200: {"content": {"audio/wav": {}}}})
-async def text_to_speech(body: SpeechIn, settings: SettingsDep, cache: SpeechDep, ip: ClientIP) -> Response:
+async def text_to_speech(body: SpeechIn, request: Request, settings: SettingsDep, cache: SpeechDep,
+                         ip: ClientIP) -> Response:
+    locale = request_locale(request)
     spoken = re.sub(r"\s+", " ", clean_text(body.text))[:TTS_MAX_CHARS]
     if not spoken:
-        raise HTTPException(422, "Không có gì để đọc.")
+        raise HTTPException(422, render("page.tts.nothing", locale=locale))
     if not cache.limits.take(ip).allowed:
-        raise HTTPException(429, "Đọc quá nhiều trong thời gian ngắn, xin thử lại sau.")
+        raise HTTPException(429, render("page.tts.too_many", locale=locale))
     key = (settings.tts_voice, spoken)
     wav = cache.get(key)
     if wav is None:
@@ -101,7 +105,7 @@ async def text_to_speech(body: SpeechIn, settings: SettingsDep, cache: SpeechDep
                 wav = await synthesise(settings.tts_command, settings.tts_voice, spoken)
         except (TimeoutError, OSError, RuntimeError) as exc:
             log.warning("read-out failed: %r", exc)
-            raise HTTPException(503, "Chức năng đọc to tạm thời không dùng được.") from exc
+            raise HTTPException(503, render("page.tts.unavailable", locale=locale)) from exc
         cache.put(key, wav)
     return Response(wav, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
@@ -131,15 +135,15 @@ async def device_event(body: DeviceEventIn, request: Request, database: Database
     device = await device_of(database, request)
     if device is not None:
         if not device.can(Capability.EVENTS):
-            raise HTTPException(403, "Thiết bị này không được gửi sự kiện quét.")
+            raise HTTPException(403, "Thiết bị này không được gửi sự kiện quét.")  # staff-facing (device agent)
         if device.name != body.device:
-            raise HTTPException(403, "Thiết bị chỉ được gửi sự kiện của chính nó.")
+            raise HTTPException(403, "Thiết bị chỉ được gửi sự kiện của chính nó.")  # staff-facing
     elif not _legacy_token_matches(settings.device_token, x_device_token):
-        raise HTTPException(401, "Cần khóa thiết bị đã đăng ký (X-Device-Key).",
+        raise HTTPException(401, "Cần khóa thiết bị đã đăng ký (X-Device-Key).",  # staff-facing
                             headers={"WWW-Authenticate": "X-Device-Key"})
     data = clean_text(body.data)
     if not data:
-        raise HTTPException(422, "Dữ liệu quét trống.")
+        raise HTTPException(422, "Dữ liệu quét trống.")  # staff-facing
     frame = {"type": "device", "event": body.event, "data": data}
     delivered = channels.devices.publish(f"device:{body.device}", frame)
     return DeviceEventOut(delivered=delivered)
@@ -175,10 +179,10 @@ async def kiosk_events(websocket: WebSocket, database: DatabaseDep, channels: Ch
     if device:
         subscriptions.append((channels.devices, f"device:{device}", lambda frame: frame))
     tasks, queues = [], []
-    for hub, key, render in subscriptions:
+    for hub, key, to_frame in subscriptions:
         queue = hub.subscribe(key)
         queues.append((hub, key, queue))
-        tasks.append(asyncio.create_task(forward_pushes(queue, send, render)))
+        tasks.append(asyncio.create_task(forward_pushes(queue, send, to_frame)))
     try:
         await send({"type": "ready", "device": device})
         for messages in channels.sessions.drain(f"kiosk:{session}"):
@@ -215,32 +219,33 @@ async def enrol(request: Request, database: DatabaseDep, settings: SettingsDep, 
     """Check a pasted device key and keep it in an HttpOnly cookie of this browser; or forget it."""
     secure = secure_cookies(request, settings.public_url)
     if forget:
-        response = _enrol_page(settings, None, "Đã xóa khóa thiết bị khỏi trình duyệt này.")
+        response = _enrol_page(settings, None, "Đã xóa khóa thiết bị khỏi trình duyệt này.")  # staff-facing
         clear_device_cookie(response, secure=secure)
         return response
     key = key.strip()
     device = await device_of(database, request, key)
     if device is None:
         log.info("kiosk enrolment refused from %s", ip)
-        return _enrol_page(settings, None, "Khóa thiết bị không đúng hoặc đã bị thu hồi.", status=403)
+        return _enrol_page(settings, None, "Khóa thiết bị không đúng hoặc đã bị thu hồi.", status=403)  # staff-facing
     response: Response = RedirectResponse(ENROL_HOME.get(device.kind, "/kiosk/enrol"), status_code=303)
     set_device_cookie(response, key, secure=secure)
     return response
 
 
 def _enrol_page(settings: Settings, device: DeviceView | None, message: str, status: int = 200) -> HTMLResponse:
+    """The enrolment page: the admin's, never a citizen's (its words stay here, marked staff-facing)."""
     center = html.escape(settings.center_name)
-    now = (f"<p>Trình duyệt này đang là thiết bị <strong>{html.escape(device.name)}</strong> "
-           f"({html.escape(device.kind)}).</p>" if device else "<p>Trình duyệt này chưa được đăng ký.</p>")
+    now = (f"<p>Trình duyệt này đang là thiết bị <strong>{html.escape(device.name)}</strong> "  # staff-facing
+           f"({html.escape(device.kind)}).</p>" if device else "<p>Trình duyệt này chưa được đăng ký.</p>")  # staff-facing
     note = f'<p class="status" role="alert">{html.escape(message)}</p>' if message else ""
     page = (f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><meta name="robots" content="noindex">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>Đăng ký thiết bị — {center}'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>Đăng ký thiết bị — {center}'  # staff-facing
             f'</title><link rel="stylesheet" href="/static/kiosk.css"></head><body><main class="enrol">'
-            f"<h1>Đăng ký thiết bị</h1>{now}{note}"
+            f"<h1>Đăng ký thiết bị</h1>{now}{note}"  # staff-facing
             '<form method="post" action="/kiosk/enrol" autocomplete="off">'
-            '<label for="key">Khóa thiết bị (do quản trị viên tạo bằng <code>motcua devices add</code> '
-            'hoặc trang Quản trị)</label><input id="key" name="key" type="password" required maxlength="200">'
-            '<button type="submit">Ghi khóa</button></form>'
+            '<label for="key">Khóa thiết bị (do quản trị viên tạo bằng <code>motcua devices add</code> '  # staff-facing
+            'hoặc trang Quản trị)</label><input id="key" name="key" type="password" required maxlength="200">'  # staff-facing
+            '<button type="submit">Ghi khóa</button></form>'  # staff-facing
             '<form method="post" action="/kiosk/enrol"><input type="hidden" name="forget" value="1">'
-            '<button type="submit">Xóa khóa khỏi trình duyệt này</button></form></main></body></html>')
+            '<button type="submit">Xóa khóa khỏi trình duyệt này</button></form></main></body></html>')  # staff-facing
     return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})

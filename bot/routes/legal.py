@@ -5,7 +5,9 @@
   (in force, replaced, not yet in force), ``#khoan-N`` anchors for clauses.
 - ``GET /api/v1/legal/{document}/articles/{article}``: the same as JSON.
 
-Legal answers in the chat link here ("Xem toàn văn Điều 15").
+Legal answers in the chat link here ("Xem toàn văn Điều 15"). The page's own words
+(``gateway.legal.*`` in the message catalogue) follow ``?lang=`` or ``Accept-Language``;
+the law itself is Vietnamese.
 """
 
 from __future__ import annotations
@@ -18,20 +20,22 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from bot.deps import DatabaseDep, SettingsDep
+from bot.validation import request_locale
 from knowledge_base.legal_library import ArticleView, find_article
+from knowledge_base.messages import render
 from motcua.db import Database
 from motcua.settings import Settings
 
 router = APIRouter(tags=["legal"])
 
-NOT_FOUND = "Không tìm thấy điều luật này trong thư viện văn bản pháp luật của trung tâm."
+NOT_FOUND = "gateway.legal.not_found"
 
 
-def _article(database: Database, document: str, article: str) -> ArticleView:
+def _article(database: Database, document: str, article: str, locale: str | None = None) -> ArticleView:
     with database.session() as session:
         view = find_article(session, document, article)
     if view is None:
-        raise HTTPException(status_code=404, detail=NOT_FOUND)
+        raise HTTPException(status_code=404, detail=render(NOT_FOUND, locale=locale))
     return view
 
 
@@ -43,7 +47,7 @@ def _public_url(settings: Settings, request: Request, path: str) -> str:
 @router.get("/api/v1/legal/{document}/articles/{article}", summary="Một điều luật / one article (JSON)")
 async def article_json(request: Request, database: DatabaseDep, settings: SettingsDep, document: str,
                        article: str) -> dict[str, Any]:
-    view = _article(database, document, article)
+    view = _article(database, document, article, request_locale(request))
     today = date.today()
     info = view.document
     return {
@@ -79,7 +83,7 @@ async def article_json(request: Request, database: DatabaseDep, settings: Settin
 
 
 _PAGE = """<!doctype html>
-<html lang="vi">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -108,7 +112,7 @@ _PAGE = """<!doctype html>
 <p><span class="status{status_class}">{status}</span></p>
 {note}
 {body}
-<a class="back" href="/kiosk">← Quay lại trợ lý</a>
+<a class="back" href="/kiosk">{back}</a>
 </main>
 </body>
 </html>
@@ -148,20 +152,27 @@ def _body(view: ArticleView) -> str:
     response_class=HTMLResponse,
     summary="Toàn văn một điều luật / one article, readable on a kiosk",
 )
-async def article_page(database: DatabaseDep, document: str, article: str) -> HTMLResponse:
+async def article_page(request: Request, database: DatabaseDep, document: str, article: str) -> HTMLResponse:
+    locale = request_locale(request)
+
+    def say(key: str, **params: Any) -> str:
+        return render(f"gateway.legal.{key}", locale=locale, **params)
+
+    words = {"lang": locale, "back": html.escape(say("back"))}
     try:
-        view = _article(database, document, article)
+        view = _article(database, document, article, locale)
     except HTTPException:
         page = _PAGE.format(
-            title="Không tìm thấy",
+            title=html.escape(say("not_found_title")),
             label="",
             doc_title="",
             where="",
-            heading="Không tìm thấy điều luật",
-            status=html.escape(NOT_FOUND),
+            heading=html.escape(say("not_found_heading")),
+            status=html.escape(say("not_found")),
             status_class=" off",
             note="",
             body="",
+            **words,
         )
         return HTMLResponse(page, status_code=404)
     today = date.today()
@@ -169,13 +180,14 @@ async def article_page(database: DatabaseDep, document: str, article: str) -> HT
     where = " · ".join(
         x
         for x in (
-            f"Chương {view.chapter}. {view.chapter_title}".strip(". ") if view.chapter else "",
-            f"Mục {view.section}. {view.section_title}".strip(". ") if view.section else "",
+            say("chapter", number=view.chapter, title=view.chapter_title).strip(". ") if view.chapter else "",
+            say("section", number=view.section, title=view.section_title).strip(". ") if view.section else "",
         )
         if x
     )
     note = info.status_note(today)
     page = _PAGE.format(
+        **words,
         title=html.escape(f"{view.heading} — {info.label}"),
         label=html.escape(info.label),
         doc_title=html.escape(info.title),

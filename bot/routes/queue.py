@@ -30,9 +30,10 @@ from bot import auth
 from bot.deps import ClientIP, QueueDep
 from bot.devices import AnyCaller, MayPrint, MayVoice, refuse
 from bot.queue_runtime import QueueRuntime
-from bot.routes.pages import STATIC
+from bot.routes.pages import LANGUAGE_VARY, request_locale, script_json, static_page
 from devices.printer import TicketPrint, print_ticket
 from devices.voice import VoiceError, spoken_call
+from knowledge_base.messages import load_catalogue, render
 from motcua.devices import Capability
 from motcua.queue.config import CounterConfig, ServiceConfig, nfc
 from motcua.queue.models import ACTIVE
@@ -43,6 +44,7 @@ from motcua.queue.service import (
     TicketView,
     WaitEstimate,
 )
+from motcua.queue.views import ticket_status_text
 from motcua.staff.accounts import Principal
 
 log = logging.getLogger(__name__)
@@ -56,8 +58,8 @@ never waits long for an open board when it shuts down, and proxies see fresh con
 LABEL = re.compile(r"^[A-Z]\d{3,6}$")
 MAX_COUNTER = 999
 """Counter numbers a request may name at all; the configured counters are checked after."""
-TOO_MANY_TICKETS = ("Ông/bà đã lấy nhiều số trong thời gian ngắn. "
-                    "Xin vui lòng đợi ít phút hoặc hỏi cán bộ tại quầy.")
+TICKET_REFRESH_S = 30
+"""Without scripts, the ticket's status page reloads itself this often (with them it is live)."""
 
 
 # --- what the routes share ----------------------------------------------------------------
@@ -197,40 +199,148 @@ def board_json(board: Board) -> dict:
 # --- pages ----------------------------------------------------------------------------------
 
 @router.get("/board", response_class=HTMLResponse, summary="Bảng hiển thị số thứ tự / display board")
-def board_page(runtime: QueueDep) -> HTMLResponse:
-    page = (STATIC / "board.html").read_text(encoding="utf-8")
-    page = page.replace("{{TIMEZONE}}", html.escape(runtime.config.timezone))
-    return HTMLResponse(page.replace("{{CENTER_NAME}}", html.escape(runtime.settings.center_name)))
+def board_page(request: Request, runtime: QueueDep) -> HTMLResponse:
+    return static_page("board", request_locale(request, browser=False), center=runtime.settings.center_name,
+                       timezone=runtime.config.timezone)
 
 
 @router.get("/queue/ticket/{token}", response_class=HTMLResponse, summary="Trang tình trạng một số thứ tự")
-def ticket_page(token: str, runtime: QueueDep) -> HTMLResponse:
+def ticket_page(token: str, request: Request, runtime: QueueDep) -> HTMLResponse:
+    """The page of one ticket (the QR code on the paper ticket, on the citizen's own phone).
+
+    Live: ``ticket.js`` follows :func:`ticket_stream`; when the number is called it shows a large
+    banner and plays a chime; when the ticket is done it offers the service rating (``/api/v1/ratings``).
+    """
+    locale = request_locale(request)
     try:
-        with runtime.database.session() as session:
-            ticket = runtime.service.ticket(session, token)
-            ahead = runtime.service.people_ahead(session, ticket)
+        state = _ticket_state(runtime, token, locale)
     except QueueError as exc:
-        return HTMLResponse(_page("Không tìm thấy", f"<p>{html.escape(str(exc))}</p>", runtime), status_code=404)
+        page = _page(render("page.ticket.not_found", locale=locale), f"<p>{html.escape(str(exc))}</p>", runtime,
+                     locale)
+        return HTMLResponse(page, status_code=404, headers=LANGUAGE_VARY)
+    page = _page(render("page.ticket.title", locale=locale, label=state["label"]), _ticket_body(state, locale),
+                 runtime, locale, refresh=TICKET_REFRESH_S, live=True)
+    return HTMLResponse(page, headers={**LANGUAGE_VARY, "Cache-Control": "no-store"})
+
+
+@router.get("/api/v1/queue/tickets/{token}/stream",
+            summary="Luồng sự kiện của một số thứ tự (server-sent events) / one ticket, live")
+async def ticket_stream(token: str, request: Request, runtime: QueueDep) -> StreamingResponse:
+    """The board's wake-ups (:attr:`QueueRuntime.hub`) filtered to one ticket: an ``event: ticket``
+    with :func:`_ticket_state` whenever it changed (called, called again, served, done, people ahead)."""
+    locale = request_locale(request)
+    try:
+        await run_in_threadpool(_ticket_state, runtime, token, locale)
+    except QueueError as exc:
+        raise _refuse(exc) from exc
+
+    async def events():
+        wake = runtime.hub.subscribe()
+        last = None
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + STREAM_MAX_S
+        try:
+            yield "retry: 1000\n\n"
+            while loop.time() < ends:
+                try:
+                    state = await run_in_threadpool(_ticket_state, runtime, token, locale)
+                except QueueError:
+                    return
+                if state["version"] != last:
+                    last = state["version"]
+                    yield f"event: ticket\ndata: {json.dumps(state, ensure_ascii=False)}\n\n"
+                try:
+                    await asyncio.wait_for(wake.wait(), timeout=STREAM_POLL_S)
+                except TimeoutError:
+                    yield ": ping\n\n"
+                wake.clear()
+                if await request.is_disconnected():
+                    return
+        finally:
+            runtime.hub.unsubscribe(wake)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _ticket_state(runtime: QueueRuntime, token: str, locale: str) -> dict:
+    """What the ticket page shows, its sentences in ``locale``; ``version`` changes with any of it."""
+    with runtime.database.session() as session:
+        ticket = runtime.service.ticket(session, token)
+        ahead = runtime.service.people_ahead(session, ticket) if ticket.status == "waiting" else None
+    counter = ticket.counter_number
     issued = ticket.issued_at.astimezone(runtime.config.zone) if ticket.issued_at else None
-    rows = [("Dịch vụ", ticket.service_name), ("Tình trạng", ticket.status_text)]
-    if ticket.status == "waiting":
-        rows.append(("Phía trước còn", f"{ahead} người"))
-    if ticket.counter_number:
-        rows.append(("Quầy", f"Quầy số {ticket.counter_number}"))
-    if issued:
-        rows.append(("Lấy số lúc", f"{issued:%H:%M} ngày {issued:%d/%m/%Y}"))
-    body = (f'<p class="ticket-label">{html.escape(ticket.label)}</p><table class="ticket-rows">'
-            + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
-            + "</table><p>Trang tự cập nhật mỗi 30 giây. Chức năng đánh giá chất lượng phục vụ sẽ có tại đây.</p>")
-    return HTMLResponse(_page(f"Số {ticket.label}", body, runtime, refresh=30))
+    called = ticket.status in ACTIVE and counter is not None
+    state = {
+        "token": ticket.token, "label": ticket.label, "service": ticket.service_name,
+        "status": str(ticket.status), "status_text": ticket_status_text(ticket.status, locale),
+        "ahead": ahead, "ahead_text": render("page.ticket.ahead_people", locale=locale, count=ahead)
+        if ahead is not None else "",
+        "counter": counter, "counter_text": render("page.ticket.counter_number", locale=locale, counter=counter)
+        if counter else "",
+        "called": called and ticket.status == "called",
+        "call": f"{ticket.called_at.isoformat() if ticket.called_at else ''}#{ticket.recalls}",
+        "banner": render("page.ticket.called_banner", locale=locale, label=ticket.label, counter=counter)
+        if called else "",
+        "issued_text": render("page.ticket.issued_at", locale=locale, time=f"{issued:%H:%M}",
+                              date=f"{issued:%d/%m/%Y}") if issued else "",
+        "rate": ticket.status == "done",
+    }
+    state["version"] = "|".join(str(state[k]) for k in ("status", "ahead", "counter", "call"))
+    return state
 
 
-def _page(title: str, body: str, runtime: QueueRuntime, refresh: int = 0) -> str:
-    meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
-    return (f'<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+def _ticket_body(state: dict, locale: str) -> str:
+    def say(key: str, **fields: object) -> str:
+        return html.escape(render(key, locale=locale, **fields))
+
+    def row(name: str, key: str, value: str) -> str:
+        hidden = "" if value else " hidden"
+        return f'<tr id="row-{name}"{hidden}><th>{say(key)}</th><td>{html.escape(value)}</td></tr>'
+
+    stars = "".join(
+        f'<label class="star"><input type="radio" name="score" value="{n}">'
+        f'<span aria-hidden="true">★</span><span class="sr">{say("page.ticket.rate_star", score=n)}</span></label>'
+        for n in range(1, 6))
+    rating = (
+        f'<form id="rating" class="ticket-rating"{"" if state["rate"] else " hidden"}>'
+        f'<h2>{say("page.ticket.rate_title")}</h2>'
+        f'<fieldset class="stars"><legend>{say("page.ticket.rate_score")}</legend>{stars}</fieldset>'
+        f'<label for="comment">{say("page.ticket.rate_comment")}</label>'
+        f'<textarea id="comment" name="comment" rows="3" maxlength="2000"></textarea>'
+        f'<button type="submit">{say("page.ticket.rate_send")}</button>'
+        f'<p id="rating-note" role="status"></p></form>'
+    )
+    return (
+        f'<div id="called" class="ticket-called" role="alert"{"" if state["banner"] else " hidden"}>'
+        f'{html.escape(state["banner"])}</div>'
+        f'<p class="ticket-label">{html.escape(state["label"])}</p><table class="ticket-rows">'
+        + row("service", "page.ticket.service", state["service"])
+        + row("status", "page.ticket.status", state["status_text"])
+        + row("ahead", "page.ticket.ahead", state["ahead_text"])
+        + row("counter", "page.ticket.counter", state["counter_text"])
+        + row("issued", "page.ticket.issued", state["issued_text"])
+        + f'</table><p class="ticket-live">{say("page.ticket.refresh_note")}'
+        f' <button type="button" id="sound" class="ticket-sound">{say("page.ticket.sound_on")}</button></p>'
+        f'<p id="link" class="ticket-link" hidden>{say("page.ticket.offline")}</p>'
+        + rating
+        + f'<script type="application/json" id="ticket-state">{script_json(state)}</script>'
+    )
+
+
+def _page(title: str, body: str, runtime: QueueRuntime, locale: str, refresh: int = 0, live: bool = False) -> str:
+    """The ticket page's frame; ``live`` adds its script (and its words), ``refresh`` reloads it without one."""
+    meta = f'<noscript><meta http-equiv="refresh" content="{refresh}"></noscript>' if refresh else ""
+    scripts = ""
+    if live:
+        words = script_json(load_catalogue(locale).group("page.ticket."))
+        scripts = (f'<script type="application/json" id="page-messages">{words}</script>'
+                   '<script src="/static/page-messages.js"></script><script src="/static/ticket.js"></script>')
+    return (f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">{meta}'
-            f'<title>{html.escape(title)}</title><link rel="stylesheet" href="/static/board.css"></head>'
-            f'<body class="ticket-page"><h1>{html.escape(runtime.settings.center_name)}</h1>{body}</body></html>')
+            f'<title>{html.escape(title)}</title><link rel="stylesheet" href="/static/board.css">'
+            + ('<link rel="stylesheet" href="/static/ticket.css">' if live else "")
+            + f'</head><body class="ticket-page"><h1>{html.escape(runtime.settings.center_name)}</h1>{body}{scripts}</body></html>')
 
 
 # --- public API -----------------------------------------------------------------------------
@@ -252,7 +362,8 @@ def list_priorities(runtime: QueueDep) -> list[dict]:
     return [{"code": p.code, "name": p.name, "weight": p.weight} for p in runtime.config.priorities]
 
 
-def _issue(runtime: QueueRuntime, body: IssueIn, channel: str, sender_id: str | None, actor: str) -> IssueOut:
+def _issue(runtime: QueueRuntime, body: IssueIn, channel: str, sender_id: str | None, actor: str,
+           locale: str = "vi") -> IssueOut:
     try:
         with runtime.database.session() as session:
             issued = runtime.service.issue(session, nfc(body.service).upper(), channel=channel, sender_id=sender_id,
@@ -272,13 +383,14 @@ def _issue(runtime: QueueRuntime, body: IssueIn, channel: str, sender_id: str | 
             with runtime.database.session() as session:
                 runtime.service.record(session, "print_failed", ticket, actor=channel, message=outcome.message)
     runtime.hub.publish()
-    message = f"Số thứ tự của ông/bà: {ticket.label} — {ticket.service_name}. {estimate.describe()}"
+    message = render("page.queue.ticket_issued", locale=locale, label=ticket.label, service=ticket.service_name,
+                     estimate=estimate.describe())
     return IssueOut(ticket=TicketOut.of(ticket, runtime, estimate.ahead), estimate=EstimateOut.of(estimate),
                     printed=printed, print_message=print_message, message=message)
 
 
 @router.post("/api/v1/queue/tickets", response_model=IssueOut, summary="Lấy số thứ tự tại kiosk / take a number")
-def issue_at_kiosk(body: IssueIn, runtime: QueueDep, caller: AnyCaller, ip: ClientIP) -> IssueOut:
+def issue_at_kiosk(body: IssueIn, request: Request, runtime: QueueDep, caller: AnyCaller, ip: ClientIP) -> IssueOut:
     """Anyone may take a plain number; a priority group or paper needs a registered device or staff.
 
     A priority group jumps the line, so it is never self-declared from an unknown machine;
@@ -288,10 +400,11 @@ def issue_at_kiosk(body: IssueIn, runtime: QueueDep, caller: AnyCaller, ip: Clie
         raise refuse(caller, Capability.PRIORITY)
     if body.print and not caller.may(Capability.PRINT):
         raise refuse(caller, Capability.PRINT)
+    locale = request_locale(request)
     if caller.anonymous and not runtime.anonymous_tickets.take(ip).allowed:
-        raise HTTPException(429, TOO_MANY_TICKETS, headers={"Retry-After": "60"})
+        raise HTTPException(429, render("page.queue.too_many_tickets", locale=locale), headers={"Retry-After": "60"})
     wanted = body.model_copy(update={"print": caller.may(Capability.PRINT) if body.print is None else body.print})
-    return _issue(runtime, wanted, "kiosk", None, caller.actor)
+    return _issue(runtime, wanted, "kiosk", None, caller.actor, locale)
 
 
 @router.get("/api/v1/queue/tickets/{token}", response_model=TicketOut, summary="Tình trạng một số thứ tự")
@@ -302,6 +415,26 @@ def ticket_status(token: str, runtime: QueueDep) -> TicketOut:
             return TicketOut.of(ticket, runtime, runtime.service.people_ahead(session, ticket))
     except QueueError as exc:
         raise _refuse(exc) from exc
+
+
+@router.get("/api/v1/queue/tickets/{token}/qr.svg", summary="Mã QR trang tình trạng số / QR code of the status page",
+            responses={200: {"content": {"image/svg+xml": {}}}})
+def ticket_qr(token: str, runtime: QueueDep) -> Response:
+    """The QR code (SVG) of the ticket's status page, for the kiosk's ticket card; 404 for no such ticket."""
+    import io
+
+    import qrcode
+    import qrcode.image.svg
+
+    try:
+        with runtime.database.session() as session:
+            ticket = runtime.service.ticket(session, token)
+    except QueueError as exc:
+        raise _refuse(exc) from exc
+    image = qrcode.make(runtime.status_url(ticket.token), image_factory=qrcode.image.svg.SvgPathImage, border=2)
+    svg = io.BytesIO()
+    image.save(svg)
+    return Response(svg.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.post("/api/v1/queue/tickets/{token}/print", summary="In lại phiếu / print a ticket again")
@@ -371,13 +504,13 @@ def voice(label: str, runtime: QueueDep, caller: MayVoice,
     """
     label = label.upper()
     if not LABEL.match(label):
-        raise HTTPException(404, "Số thứ tự không hợp lệ.")
+        raise HTTPException(404, "Số thứ tự không hợp lệ.")  # staff-facing (the board never shows it)
     counter = _called_at(runtime, label, counter)
     try:
         audio = runtime.voice.say(spoken_call(label, counter))
     except VoiceError as exc:
         log.warning("voice unavailable: %s", exc)
-        raise HTTPException(503, "Chưa có giọng đọc gọi số (espeak-ng chưa được cài).") from exc
+        raise HTTPException(503, "Chưa có giọng đọc gọi số (espeak-ng chưa được cài).") from exc  # staff-facing
     return Response(audio, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"})
 
 
@@ -386,14 +519,14 @@ def _called_at(runtime: QueueRuntime, label: str, counter: int | None) -> int:
     try:
         with runtime.database.session() as session:
             if counter is not None and counter not in {c.number for c in runtime.service.counters(session)}:
-                raise HTTPException(404, f"Không có quầy số {counter}.")
+                raise HTTPException(404, f"Không có quầy số {counter}.")  # staff-facing
             ticket = runtime.service.ticket_by_label(session, label)
     except QueueError as exc:
         raise _refuse(exc) from exc
     if ticket.status not in ACTIVE or ticket.counter_number is None:
-        raise HTTPException(404, f"Số {label} hiện không được mời tới quầy nào.")
+        raise HTTPException(404, f"Số {label} hiện không được mời tới quầy nào.")  # staff-facing
     if counter is not None and ticket.counter_number != counter:
-        raise HTTPException(404, f"Số {label} không được mời tới quầy số {counter}.")
+        raise HTTPException(404, f"Số {label} không được mời tới quầy số {counter}.")  # staff-facing
     return ticket.counter_number
 
 
@@ -438,7 +571,8 @@ def call_next(number: int, runtime: QueueDep, actor: str = Depends(require_staff
     except QueueError as exc:
         raise _refuse(exc) from exc
     runtime.hub.publish()
-    message = result.announcement or "Hiện không còn ai chờ ở quầy này."
+    runtime.wake_notifications()  # the called citizen is told at once
+    message = result.announcement or "Hiện không còn ai chờ ở quầy này."  # staff-facing
     return CallOut(counter_number=number, ticket=TicketOut.of(result.ticket, runtime) if result.ticket else None,
                    previous=TicketOut.of(result.previous, runtime) if result.previous else None,
                    announcement=result.announcement, message=message)
@@ -459,7 +593,8 @@ def transfer(number: int, body: TransferIn, runtime: QueueDep, actor: str = Depe
 @router.post("/api/v1/queue/counters/{number}/{operation}", summary="Gọi lại, bắt đầu, xong, vắng mặt, tạm dừng, mở lại")
 def counter_operation(number: int, operation: str, runtime: QueueDep, actor: str = Depends(require_staff)) -> dict:
     if operation not in _OPERATIONS:
-        raise HTTPException(404, f"Thao tác không có: {operation} (dùng: {', '.join(sorted(_OPERATIONS))}).")
+        raise HTTPException(404, f"Thao tác không có: {operation} "  # staff-facing
+                                 f"(dùng: {', '.join(sorted(_OPERATIONS))}).")
     service = runtime.service
     try:
         with runtime.database.session() as session:
@@ -470,15 +605,18 @@ def counter_operation(number: int, operation: str, runtime: QueueDep, actor: str
             elif operation in ("pause", "resume"):
                 counter = (service.pause if operation == "pause" else service.resume)(session, number, actor)
                 body = {"counter": CounterOut.of(counter, runtime).model_dump(mode="json"),
-                        "message": f"{counter.name} " + ("tạm dừng." if operation == "pause" else "đã mở lại.")}
+                        "message": f"{counter.name} "
+                                   + ("tạm dừng." if operation == "pause" else "đã mở lại.")}  # staff-facing
             else:
                 action = {"start": service.start, "finish": service.finish, "no-show": service.no_show}[operation]
                 ticket = action(session, number, actor)
                 body = {"ticket": TicketOut.of(ticket, runtime).model_dump(mode="json"),
-                        "message": f"Số {ticket.label}: {ticket.status_text.lower()}."}
+                        "message": f"Số {ticket.label}: {ticket.status_text.lower()}."}  # staff-facing
     except QueueError as exc:
         raise _refuse(exc) from exc
     runtime.hub.publish()
+    if operation == "recall":
+        runtime.wake_notifications()  # the called citizen is told again at once
     return body
 
 
@@ -498,7 +636,8 @@ def save_service(code: str, body: ServiceIn, runtime: QueueDep, actor: str = Dep
 @router.put("/api/v1/queue/counters/{number}", response_model=CounterOut, summary="Thêm/sửa quầy / create or change a counter")
 def save_counter(number: int, body: CounterIn, runtime: QueueDep, actor: str = Depends(require_staff)) -> CounterOut:
     try:
-        config = CounterConfig(number=number, name=nfc(body.name) or f"Quầy số {number}",
+        default_name = render("page.board.counter_default_name", number=number)  # shown on the board
+        config = CounterConfig(number=number, name=nfc(body.name) or default_name,
                                services=tuple(nfc(s).upper() for s in body.services))
         with runtime.database.session() as session:
             counter = runtime.service.save_counter(session, config, actor)

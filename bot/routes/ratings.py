@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.deps import DatabaseDep, MessageLogDep, SettingsDep
+from bot.validation import request_locale
 from channels.base import clean_text
+from knowledge_base.messages import render
 from motcua.staff.service import RatingInput, add_rating
 
 router = APIRouter(tags=["ratings"])
@@ -28,9 +30,11 @@ class RatingIn(BaseModel):
 
 
 @router.post("/api/v1/ratings", status_code=201, summary="Đánh giá mức độ hài lòng / rate the service")
-async def rate(body: RatingIn, settings: SettingsDep, database: DatabaseDep, message_log: MessageLogDep) -> dict:
+async def rate(body: RatingIn, request: Request, settings: SettingsDep, database: DatabaseDep,
+               message_log: MessageLogDep) -> dict:
+    locale = request_locale(request)
     if body.score is None and body.helpful is None:
-        raise HTTPException(422, "Xin chọn số sao hoặc cho biết câu trả lời có hữu ích không.")
+        raise HTTPException(422, render("gateway.rating_missing", locale=locale))
     sender_id = f"{body.channel}:{body.session}" if body.session else ""
     rating = RatingInput(kind=body.kind, score=body.score, helpful=body.helpful, channel=body.channel,
                          sender_id=sender_id, center_code=settings.agency_code,
@@ -48,4 +52,4 @@ async def rate(body: RatingIn, settings: SettingsDep, database: DatabaseDep, mes
             add_rating(session, rating)
 
     await run_in_threadpool(work)
-    return {"ok": True, "message": "Cảm ơn ông/bà đã đánh giá."}
+    return {"ok": True, "message": render("gateway.rating_thanks", locale=locale)}

@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from bot.auth import (
@@ -38,10 +37,11 @@ from bot.deps import (
 from bot.message_log import LogEntry, MessageLog
 from bot.routes.pages import STATIC
 from bot.security import CSRF_COOKIE, csrf_token_for, safe_next, secure_cookies
-from bot.staff_desk import RESUMED_TEXT, StaffDesk
+from bot.staff_desk import RESUMED_TEXT, Delivery, StaffDesk
 from channels.base import BotMessage, clean_text
 from channels.registry import Channels
-from knowledge_base.store import ProcedureRow
+from knowledge_base.curation import search_procedures
+from knowledge_base.messages import render
 from motcua.db import Database
 from motcua.settings import Settings
 from motcua.staff import service
@@ -171,11 +171,47 @@ async def dashboard_page(settings: SettingsDep, _: Staff) -> HTMLResponse:
 
 # --- unanswered questions ------------------------------------------------------------------------
 
+# What each intent of domain.yml means, for the staff who pick one (the raw name is a tooltip only).
+INTENT_LABELS: dict[str, str] = {
+    "greet": "Chào hỏi",
+    "goodbye": "Chào tạm biệt",
+    "thank": "Cảm ơn",
+    "affirm": "Đồng ý, xác nhận",
+    "deny": "Không đồng ý, phủ nhận",
+    "help": "Hỏi trợ lý làm được gì",
+    "ask_procedure": "Hỏi về một thủ tục",
+    "ask_documents": "Hỏi giấy tờ cần nộp",
+    "ask_fee": "Hỏi lệ phí",
+    "ask_processing_time": "Hỏi thời hạn giải quyết",
+    "ask_submission": "Hỏi nơi nộp, cách nộp hồ sơ",
+    "ask_legal_basis": "Hỏi căn cứ pháp lý của thủ tục",
+    "ask_legal": "Hỏi về văn bản, điều luật",
+    "ask_center_info": "Hỏi thông tin trung tâm (giờ làm việc, địa chỉ)",
+    "request_queue_number": "Lấy số thứ tự",
+    "check_dossier_status": "Tra cứu tình trạng hồ sơ",
+    "fill_form": "Điền tờ khai",
+    "correct_field": "Sửa thông tin đã khai",
+    "cancel": "Hủy, dừng việc đang làm",
+    "request_human": "Muốn gặp cán bộ",
+    "rate_service": "Đánh giá dịch vụ",
+    "out_of_scope": "Ngoài phạm vi trợ lý",
+    "bot_challenge": "Hỏi có phải người thật không",
+    "inform": "Chỉ nói tên thủ tục, thông tin",
+}
+PICKER_LIMIT = 20
+
+
+def intent_label(name: str | None) -> str:
+    """The Vietnamese label of an intent; an intent added to domain.yml without one shows its name."""
+    return INTENT_LABELS.get(name, name) if name else ""
+
+
 def _question(row) -> dict[str, Any]:
     return {"id": row.id, "channel": row.channel, "sender_id": row.sender_id, "question": row.question,
             "reply": row.reply, "reason": row.reason, "reason_label": service.REASON_LABELS.get(row.reason, row.reason),
             "status": row.status, "status_label": service.STATUS_LABELS.get(row.status, row.status),
-            "procedure_code": row.procedure_code, "intent": row.intent, "resolved_by": row.resolved_by,
+            "procedure_code": row.procedure_code, "intent": row.intent, "intent_label": intent_label(row.intent),
+            "resolved_by": row.resolved_by,
             "created_at": row.created_at.isoformat()}
 
 
@@ -232,21 +268,21 @@ async def dismiss_question(question_id: int, database: DatabaseDep, principal: S
     return await in_db(database, lambda s: _question(service.dismiss(s, question_id, actor=principal.username)))
 
 
-@router.get("/api/v1/staff/intents", summary="Các ý định trong domain.yml")
-async def intents(options: TrainingDep, _: Staff) -> list[str]:
+@router.get("/api/v1/staff/intents", summary="Các ý định trong domain.yml, với nhãn tiếng Việt")
+async def intents(options: TrainingDep, _: Staff) -> list[dict[str, str]]:
     root = options.project_root
-    return service.domain_intents(root) if root else service.domain_intents()
+    names = service.domain_intents(root) if root else service.domain_intents()
+    return [{"name": name, "label": intent_label(name)} for name in names]
 
 
-@router.get("/api/v1/staff/procedures", summary="Thủ tục (mã, tên) để gắn câu hỏi")
-async def procedures(database: DatabaseDep, _: Staff, q: str = Query("", max_length=100)) -> list[dict]:
-    def work(session):
-        query = select(ProcedureRow.code, ProcedureRow.name).order_by(ProcedureRow.name).limit(100)
-        if q:
-            query = query.where(ProcedureRow.name.ilike(f"%{q}%") | ProcedureRow.code.ilike(f"%{q}%"))
-        return [{"code": code, "name": name} for code, name in session.execute(query)]
-
-    return await in_db(database, work)
+@router.get("/api/v1/staff/procedures", summary="Tìm thủ tục để gắn câu hỏi (mã, tên, có dấu hoặc không dấu)")
+async def procedures(database: DatabaseDep, _: Staff, q: str = Query("", max_length=200),
+                     limit: int = Query(PICKER_LIMIT, ge=1, le=100)) -> list[dict]:
+    """The best ``limit`` matches of ``q`` among every procedure (see
+    :func:`knowledge_base.curation.search_procedures`: folded, so «dang ky khai sinh» finds «Đăng ký
+    khai sinh»; a code or its beginning first); an empty ``q``: those staff edited, then by name."""
+    found = await in_db(database, lambda s: search_procedures(s, q, limit))
+    return [{"code": p.code, "name": p.name, "field": p.field, "levels": p.levels} for p in found]
 
 
 # --- the handoff inbox -----------------------------------------------------------------------------
@@ -295,10 +331,12 @@ async def reply(conversation_id: int, body: ReplyIn, database: DatabaseDep, desk
 
     channel, sender_id = await in_db(database, work)
     name = principal.full_name or principal.username
-    message = BotMessage(text=f"Cán bộ {name}: {text}", custom={"staff": principal.username})
-    delivered = await _deliver(desk, channels, message_log, channel, sender_id, message)
-    return {"delivered": delivered,
-            "note": "" if delivered else "Người dân hiện không kết nối; tin nhắn đã lưu trong cuộc trò chuyện."}
+    message = BotMessage(text=render("notify.handoff.staff_reply", name=name, text=text),
+                         custom={"staff": principal.username})
+    delivery = await _deliver(desk, channels, message_log, channel, sender_id, message)
+    # «delivered» only when a connected citizen got it (or their platform accepted it); the note
+    # is the inbox's honest sentence: shown, sent through Zalo/Telegram, or the kiosk was left.
+    return {"delivered": delivery.delivered, "status": delivery.status.value, "note": delivery.note}
 
 
 @router.post("/api/v1/staff/handoffs/{conversation_id}/release", summary="Trả cuộc trò chuyện cho trợ lý ảo")
@@ -311,16 +349,16 @@ async def release(conversation_id: int, database: DatabaseDep, desk: StaffDeskDe
 
     channel, sender_id = await in_db(database, work)
     desk.release(sender_id)
-    delivered = await _deliver(desk, channels, message_log, channel, sender_id, BotMessage(RESUMED_TEXT))
-    return {"released": True, "delivered": delivered}
+    delivery = await _deliver(desk, channels, message_log, channel, sender_id, BotMessage(RESUMED_TEXT))
+    return {"released": True, "delivered": delivery.delivered, "status": delivery.status.value}
 
 
 async def _deliver(desk: StaffDesk, channels: Channels, message_log: MessageLog, channel: str, sender_id: str,
-                   message: BotMessage) -> bool:
+                   message: BotMessage) -> Delivery:
     """To the citizen's open page, else through the citizen's channel; logged with the conversation."""
-    delivered = await desk.deliver(channel, sender_id, [message], channels)
+    delivery = await desk.deliver(channel, sender_id, [message], channels)
     message_log.record(LogEntry(channel, sender_id, "out", message.text, message.to_dict(), "staff"))
-    return delivered
+    return delivery
 
 
 # --- dashboard -----------------------------------------------------------------------------------

@@ -72,14 +72,14 @@ async def receive(request: Request, background: BackgroundTasks, kind: type, cha
 
     channel = channels.get(kind.name)
     if channel is None:
-        return answer(404, f"Kênh {kind.title} chưa được bật.")
+        return answer(404, f"Kênh {kind.title} chưa được bật.")  # staff-facing: the platform's server reads it
     try:
         body = await read_body(request, MAX_BODY_BYTES)
         webhook_request = WebhookRequest(body, {k.lower(): v for k, v in request.headers.items()}, wall_clock())
         channel.verify(webhook_request)
         events = channel.parse(webhook_request)
     except BodyTooLarge:
-        return answer(413, "Nội dung quá lớn.")
+        return answer(413, "Nội dung quá lớn.")  # staff-facing: the platform's server
     except Refused as refused:
         return answer(refused.status, refused.detail)
     if not events:

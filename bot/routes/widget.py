@@ -1,9 +1,13 @@
-"""``/ws/widget``: the web widget's websocket (see ``channels/web.py`` for the frames).
+"""``/ws/widget``: the web widget's websocket (see ``channels/web.py`` for the frames), and
+``/api/v1/widget/allowed``, which the widget asks before it shows itself.
 
-Pages from other sites may talk to it only when their origin is in ``cors_origins``
-(browsers do not apply CORS to websockets, so the ``Origin`` header is checked here).
-Every socket also passes the gateway-wide Origin check (``bot/security.py``), and each
-message counts against its client IP's chat limit before the session's own.
+Pages from other sites may talk to it only when their origin is allowed: a site an admin added
+on /admin (:mod:`motcua.widget_origins`) or a ``cors_origins`` entry. Browsers do not apply
+CORS to websockets, so the gateway-wide Origin check (``bot/security.py``) refuses the handshake
+of any other page. A refused handshake looks like a dropped connection to the page, so the widget
+first asks ``/api/v1/widget/allowed`` — answered from the request's ``Origin``, readable by any
+page — and on a site that is not allowed shows once why, instead of retrying for ever.
+Each message counts against its client IP's chat limit before the session's own.
 Notices for the session (``channels.web.WidgetChannel``, through the sessions hub) are
 pushed while the page is open, and handed over on reconnect when it was not.
 """
@@ -16,15 +20,37 @@ import json
 import logging
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
 
-from bot.deps import ChannelsDep, ChatIpLimitsDep, ClientIP, GatewayDep
+from bot.deps import ChannelsDep, ChatIpLimitsDep, ClientIP, DatabaseDep, GatewayDep, SettingsDep
 from bot.ratelimit import ip_limited_reply
+from bot.routes.pages import request_locale
+from bot.security import origin_of, page_allowed
 from channels import kiosk, web
+from knowledge_base.messages import load_catalogue
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["widget"])
+
+WIDGET_PREFIX = "page.widget."
+
+
+@router.get("/api/v1/widget/allowed", summary="Trang này có được gắn trợ lý không / may this site embed the widget")
+async def widget_allowed(request: Request, settings: SettingsDep, database: DatabaseDep) -> JSONResponse:
+    """Whether the page asking (its ``Origin``) may use the widget, with the widget's words in
+    ``?lang=`` or the browser's language. Any page may read the answer (no credentials), so a
+    page that is not allowed learns it and says so; the answer is never cached (an admin may
+    allow the site a minute later)."""
+    origin = request.headers.get("origin")
+    allowed = await page_allowed(origin, request.headers.get("host", ""), settings, database)
+    locale = request_locale(request)
+    shown = origin_of(origin) if origin else origin_of(str(request.base_url))
+    body = {"allowed": allowed, "origin": shown or (origin or ""), "locale": locale,
+            "messages": load_catalogue(locale).group(WIDGET_PREFIX)}
+    return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store",
+                                       "Vary": "Origin, Accept-Language"})
 
 
 class FrameSender:
@@ -51,7 +77,7 @@ async def forward_pushes(queue: asyncio.Queue, send: FrameSender, render) -> Non
 @router.websocket("/ws/widget")
 async def widget_socket(websocket: WebSocket, channels: ChannelsDep, gateway: GatewayDep,
                         ip_limits: ChatIpLimitsDep, ip: ClientIP) -> None:
-    # Origin was checked by bot.security.SecurityMiddleware (own host, public_url, cors_origins)
+    # Origin was checked by bot.security.SecurityMiddleware (own host, public_url, cors_origins, the admin's sites)
     await websocket.accept()
     session = web.session_or_new(websocket.query_params.get("session"))
     sender = web.sender_id(session)

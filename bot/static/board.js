@@ -1,8 +1,9 @@
 // Display board: one server-sent event stream; each new call is shown and spoken.
+// Its words come from the catalogue (page-messages.js): /board?lang=en for English.
 // The call-out WAV is served only to an enrolled board (HttpOnly cookie from /kiosk/enrol) or staff.
 (function () {
   "use strict";
-  const WEEKDAYS = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
+  const t = (name, fields) => window.pageText("page.board." + name, fields); // page-messages.js
   const $ = (id) => document.getElementById(id);
   const link = $("link");
   const soundButton = $("sound");
@@ -20,7 +21,8 @@
   function tick() {
     const p = parts(new Date());
     $("time").textContent = p.hour + ":" + p.minute;
-    $("date").textContent = WEEKDAYS[WEEKDAY_INDEX[p.weekday]] + ", " + p.day + "/" + p.month + "/" + p.year;
+    $("date").textContent = t("date", { weekday: t("weekday_" + WEEKDAY_INDEX[p.weekday]), day: p.day, month: p.month,
+      year: p.year });
   }
 
   function el(tag, className, text) {
@@ -34,13 +36,13 @@
     const latest = board.calls[0];
     if (latest) {
       $("current-label").textContent = latest.label;
-      $("current-counter").textContent = "Đến quầy số " + latest.counter;
+      $("current-counter").textContent = t("go_to_counter", { counter: latest.counter });
       $("current-service").textContent = latest.service;
     }
     const recent = $("recent");
     recent.replaceChildren(...board.calls.slice(0, 8).map((c) => {
       const li = el("li");
-      li.append(el("span", "num", c.label), el("span", "to", "Quầy " + c.counter));
+      li.append(el("span", "num", c.label), el("span", "to", t("recent_counter", { counter: c.counter })));
       return li;
     }));
     const counters = $("counters");
@@ -48,7 +50,7 @@
       const li = el("li", c.status === "paused" ? "paused" : "");
       li.dataset.counter = c.number;
       li.append(el("span", "name", c.name),
-        el("span", "num", c.status === "paused" ? "Tạm dừng" : (c.label || "—")));
+        el("span", "num", c.status === "paused" ? t("paused") : (c.label || "—")));
       return li;
     }));
     window.boardState = board; // for people debugging a board
@@ -93,9 +95,9 @@
 
   function connect() {
     const source = new EventSource("/api/v1/queue/stream");
-    source.addEventListener("open", () => { link.textContent = "Đang trực tuyến"; link.className = "link"; });
+    source.addEventListener("open", () => { link.textContent = t("online"); link.className = "link"; });
     source.addEventListener("board", (event) => render(JSON.parse(event.data)));
-    source.addEventListener("error", () => { link.textContent = "Mất kết nối, đang thử lại…"; link.className = "link down"; });
+    source.addEventListener("error", () => { link.textContent = t("lost"); link.className = "link down"; });
   }
 
   tick();

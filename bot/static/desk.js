@@ -3,26 +3,22 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const TZ = "Asia/Ho_Chi_Minh";
 const NOTE_STATUSES = new Set(["supplement_requested", "rejected"]);
 const SUBMISSION = { truc_tiep: "Trực tiếp", truc_tuyen: "Trực tuyến", buu_chinh: "Dịch vụ bưu chính" };
+const CHANNELS = { counter: "Tại quầy", kiosk: "Kiosk", web: "Trang web", widget: "Trang web", telegram: "Telegram",
+  zalo: "Zalo", portal: "Cổng Dịch vụ công" };
+const DATE_TYPES = new Set(["date", "birth_date", "birth_date_or_year"]);
 let current = null;      // the dossier shown
 let pendingStatus = null; // the status waiting for its note
 
-// --- who is working (the staff sign-in cookie goes with every request) ------------------------
+// --- who is working (the staff sign-in cookie goes with every request), the staff menu ----------
 const LOGIN = "/staff/login?next=" + encodeURIComponent("/staff/dossiers");
 
 async function loadMe() {
   try {
-    const me = await api("/api/v1/staff/me");
-    $("who-name").textContent = `Cán bộ: ${me.full_name || me.username}`;
-  } catch (err) { /* api() already redirects when signed out */ }
+    await Staff.header("/staff/dossiers");
+  } catch (err) { /* signed out: Staff.api already sends the page to the sign-in page */ }
 }
-
-$("logout").addEventListener("click", async () => {
-  await fetch("/api/v1/staff/logout", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrfToken() } });
-  window.location = LOGIN;
-});
 
 // --- messages and formatting ---------------------------------------------------------------
 function show(text, ok) {
@@ -33,16 +29,13 @@ function show(text, ok) {
   if (ok) setTimeout(() => { if (box.textContent === text) box.hidden = true; }, 4000);
 }
 
+// Dates dd/mm/yyyy; moments dd/mm/yyyy HH:MM, in Vietnam time (staff.js), whatever the computer's clock zone.
 function day(iso) {
-  if (!iso) return "—";
-  const [y, m, d] = iso.slice(0, 10).split("-");
-  return `${d}/${m}/${y}`;
+  return iso ? Staff.day(iso) : "—";
 }
 
 function moment(iso) {
-  if (!iso) return "—";
-  return new Date(iso).toLocaleString("vi-VN", { timeZone: TZ, hour: "2-digit", minute: "2-digit",
-    day: "2-digit", month: "2-digit", year: "numeric" });
+  return iso ? Staff.when(iso) : "—";
 }
 
 function el(tag, text, className) {
@@ -56,6 +49,53 @@ function fields(dl, pairs) {
   dl.replaceChildren();
   for (const [label, value] of pairs) {
     dl.append(el("dt", label), el("dd", value === undefined || value === null || value === "" ? "—" : value));
+  }
+}
+
+// --- the electronic forms' labels: a declaration shows «Họ, chữ đệm và tên», never birth_child_name ----
+let formsLoaded = null;
+function loadForms() {
+  if (!formsLoaded) formsLoaded = api("/api/v1/kb/forms").catch(() => { formsLoaded = null; return []; });
+  return formsLoaded;
+}
+
+function shownValue(value, type) {
+  if (value === undefined || value === null || value === "") return "—";
+  if (typeof value === "boolean") return value ? "Có" : "Không";
+  if (Array.isArray(value)) return value.map((v) => shownValue(v, type)).join("; ");
+  if (typeof value === "object") return Object.values(value).map((v) => shownValue(v)).join(", ");
+  const text = String(value);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text) || (DATE_TYPES.has(type) && /^\d{4}-\d{2}-\d{2}T/.test(text))) {
+    return day(text.slice(0, 10));
+  }
+  return text;
+}
+
+function renderValues(box, values, forms, formId) {
+  box.replaceChildren();
+  const entries = Object.entries(values || {});
+  if (!entries.length) {
+    box.append(el("p", "Hồ sơ này không khai bằng tờ khai điện tử.", "hint"));
+    return;
+  }
+  const left = new Map(entries);
+  const form = forms.find((f) => f.id === formId)
+    || forms.find((f) => f.sections.some((sec) => sec.fields.some((fld) => left.has(fld.name))));
+  for (const section of form ? form.sections : []) {
+    const pairs = section.fields.filter((f) => left.has(f.name)).map((f) => {
+      const value = left.get(f.name);
+      left.delete(f.name);
+      return [f.label, shownValue(value, f.type)];
+    });
+    if (!pairs.length) continue;
+    const dl = el("dl", undefined, "fields");
+    fields(dl, pairs);
+    box.append(el("h4", section.title, "section"), dl);
+  }
+  if (left.size) {  // values of fields no form names any more: shown, under a plain heading
+    const dl = el("dl", undefined, "fields");
+    fields(dl, [...left].map(([k, v]) => [k.replace(/_/g, " "), shownValue(v)]));
+    box.append(el("h4", "Thông tin khác", "section"), dl);
   }
 }
 
@@ -119,6 +159,8 @@ async function loadList() {
     status.append(el("span", d.status_label, `badge ${d.status}`));
     tr.append(el("td", d.code, "code"), el("td", d.procedure_name), el("td", d.applicant_name),
       el("td", moment(d.received_at)), due, status);
+    const heads = [...$("dossiers").tHead.rows[0].cells].map((th) => th.textContent);
+    [...tr.cells].forEach((td, i) => { td.dataset.label = heads[i]; });
     tr.addEventListener("click", () => openDossier(d.code));
     tr.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openDossier(d.code); } });
     body.append(tr);
@@ -132,13 +174,14 @@ $("status-filter").addEventListener("change", loadList);
 // --- one dossier ----------------------------------------------------------------------------
 async function openDossier(code) {
   try {
-    render(await api(path(code)));
+    const [d, forms] = await Promise.all([api(path(code)), loadForms()]);
+    render(d, forms);
   } catch (err) {
     show(err.message);
   }
 }
 
-function render(d) {
+function render(d, forms) {
   current = d;
   $("detail").hidden = false;
   $("d-code").textContent = `Hồ sơ ${d.code}`;
@@ -151,13 +194,13 @@ function render(d) {
     ["Số căn cước", d.applicant_cccd],
     ["Số điện thoại", d.applicant_phone],
     ["Hình thức nộp", SUBMISSION[d.submission_kind] || d.submission_kind],
-    ["Kênh", d.channel],
+    ["Kênh", CHANNELS[d.channel] || d.channel],
     ["Tiếp nhận lúc", moment(d.received_at)],
     ["Thời hạn", d.processing_time],
     ["Hẹn trả kết quả", day(d.due_date)],
     ["Nội dung cần bổ sung", d.supplement_note],
   ]);
-  fields($("d-values"), Object.entries(d.values || {}).map(([k, v]) => [k, typeof v === "object" ? JSON.stringify(v) : v]));
+  renderValues($("d-values"), d.values, forms || [], d.form_id);
 
   const actions = $("d-actions");
   actions.replaceChildren();
@@ -168,6 +211,13 @@ function render(d) {
     actions.append(button);
   }
   if (!d.next_statuses.length) actions.append(el("p", "Hồ sơ đã kết thúc, không còn bước xử lý nào.", "hint"));
+  const statuses = $("note-status");
+  statuses.replaceChildren(...d.next_statuses.map((next) => {
+    const option = el("option", next.label);
+    option.value = next.status;
+    return option;
+  }));
+  $("note-open").hidden = !d.next_statuses.length;
   hideNote();
 
   const attachments = $("d-attachments");
@@ -201,29 +251,44 @@ function render(d) {
   for (const tr of $("dossiers").tBodies[0].rows) tr.classList.toggle("selected", tr.dataset.code === d.code);
 }
 
+// The note form stays hidden until asked for: «Thêm ghi chú», or a step that needs a note
+// (a supplement request or a refusal says what and why to the citizen).
 function choose(next) {
   if (NOTE_STATUSES.has(next.status)) {
-    pendingStatus = next.status;
-    $("note-for").textContent = next.label;
-    $("note").value = "";
-    $("note-form").hidden = false;
-    $("note").focus();
+    showNote(next.status);
     return;
   }
   change(next.status, "");
 }
 
+function showNote(status) {
+  const select = $("note-status");
+  if (status) select.value = status;
+  pendingStatus = select.value;
+  $("note-for").textContent = select.selectedOptions.length ? select.selectedOptions[0].textContent : "";
+  $("note").value = "";
+  $("note-form").hidden = false;
+  $("note-open").setAttribute("aria-expanded", "true");
+  $("note").focus();
+}
+
 function hideNote() {
   pendingStatus = null;
   $("note-form").hidden = true;
+  $("note-open").setAttribute("aria-expanded", "false");
 }
 
+$("note-open").addEventListener("click", () => { if ($("note-form").hidden) showNote(""); else hideNote(); });
+$("note-status").addEventListener("change", () => {
+  pendingStatus = $("note-status").value;
+  $("note-for").textContent = $("note-status").selectedOptions[0].textContent;
+});
 $("note-cancel").addEventListener("click", hideNote);
 $("note-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const note = $("note").value.trim();
   if (!note) {
-    show("Xin ghi rõ nội dung cần bổ sung hoặc lý do, để báo cho người dân.");
+    show("Xin ghi rõ nội dung ghi chú (với yêu cầu bổ sung: cần bổ sung gì; với từ chối: lý do), để báo cho người dân.");
     $("note").focus();
     return;
   }
@@ -236,7 +301,7 @@ async function change(status, note) {
     const d = await api(`${path(current.code)}/status`, {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ status, note }),
     });
-    render(d);
+    render(d, await loadForms());
     show(`Đã chuyển hồ sơ ${d.code} sang «${d.status_label}».`, true);
     loadList();
     loadSync();

@@ -4,7 +4,8 @@ A citizen names a dossier by its code, typed or scanned from the receipt's QR co
 (:func:`parse_lookup_payload`). The code alone shows the status and the dates; the details
 need a second factor: the lookup PIN made at filing, or the CCCD number AND the phone
 number recorded on the dossier together (one number alone, or the code alone, would let
-anyone read someone's procedure) — :func:`is_verified`.
+anyone read someone's procedure) — :func:`is_verified`. What the citizen is told about it is
+in the message catalogue (``status.lookup.*``).
 
 Staff belong to a center: a dossier of another center (``agency_code``) is, for them, not
 there (:func:`check_center`); ``None`` (an admin) sees every center.
@@ -17,31 +18,23 @@ import re
 import unicodedata
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from knowledge_base.messages import render
 from motcua.dossier_code import DossierCodeError, parse_dossier_code
 from motcua.dossiers.errors import DossierError, DossierNotFound
 from motcua.dossiers.links import is_pin
 from motcua.dossiers.models import DossierRow
 from motcua.validators import validate_phone
 
-ASK_SECOND_FACTOR = (
-    "Để xem nội dung chi tiết (thủ tục, người nộp, yêu cầu bổ sung), xin ông/bà cho biết mã tra cứu in trên "
-    "giấy tiếp nhận hồ sơ, hoặc cả số căn cước và số điện thoại đã khai khi nộp hồ sơ."
-)
-ONE_NUMBER_ONLY = (
-    "Một số căn cước hoặc một số điện thoại thôi chưa đủ để xem chi tiết: xin ông/bà cho biết mã tra cứu in trên "
-    "giấy tiếp nhận, hoặc cả số căn cước và số điện thoại đã khai khi nộp hồ sơ."
-)
-WRONG_SECOND_FACTOR = (
-    "Mã tra cứu hoặc số căn cước và số điện thoại vừa cho không khớp với hồ sơ, nên tôi chỉ báo được "
-    "thông tin chung."
-)
+ASK_SECOND_FACTOR = render("status.lookup.ask_second_factor")
+"""The code alone was given: how to see the details."""
+ONE_NUMBER_ONLY = render("status.lookup.one_number_only")
+"""Only one of the CCCD number and the phone number was given."""
+WRONG_SECOND_FACTOR = render("status.lookup.wrong_second_factor")
+"""The second factor did not match: only the general information is shown."""
 
 
-def not_found(code: str) -> str:
-    return (
-        f"Không tìm thấy hồ sơ mã {code} tại Trung tâm. Xin ông/bà kiểm tra lại mã số in trên "
-        "Giấy tiếp nhận hồ sơ và hẹn trả kết quả."
-    )
+def not_found(code: str, locale: str | None = None) -> str:
+    return render("status.lookup.not_found", locale=locale, code=code)
 
 
 def normal_code(text: str) -> str:
@@ -66,10 +59,7 @@ def parse_lookup_payload(text: str, *, scanned: bool = False) -> str:
         raise TypeError(f"lookup payload must be a str, got {type(text).__name__}")
     cleaned = unicodedata.normalize("NFKC", text).strip().lstrip("\ufeff").strip()
     if not cleaned:
-        raise DossierError(
-            "Xin ông/bà cho biết mã số hồ sơ in trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả, "
-            "ví dụ 000.00.04.H51-240315-0001."
-        )
+        raise DossierError(render("status.lookup.ask_code"))
     candidates = [cleaned]
     if cleaned.upper().startswith("MOTCUA:"):
         candidates = [cleaned.split(":", 1)[1]]
@@ -86,10 +76,7 @@ def parse_lookup_payload(text: str, *, scanned: bool = False) -> str:
         except DossierCodeError as exc:
             error = exc
     if scanned or len(candidates) != 1 or candidates[0] != cleaned:
-        raise DossierError(
-            "Mã QR vừa quét không chứa mã số hồ sơ. Xin ông/bà quét mã QR in trên Giấy tiếp nhận hồ sơ "
-            "và hẹn trả kết quả, hoặc nhập mã số hồ sơ (ví dụ 000.00.04.H51-240315-0001)."
-        )
+        raise DossierError(render("status.lookup.qr_without_code"))
     raise DossierError(str(error))
 
 

@@ -7,7 +7,7 @@ appended page by page (pypdf). The result carries the SHA-256 of the PDF and of 
 received, so anyone can later check that nothing was changed.
 
 Anything refused raises :class:`~motcua.dossiers.errors.AttachmentRejected` with a message
-for the citizen; nothing is stored by this module.
+for the citizen (catalogue ``upload.*``); nothing is stored by this module.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,7 +23,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 
-from knowledge_base.text import strip_diacritics
+from knowledge_base.messages import render
+from knowledge_base.text import clean_text, strip_diacritics
 from motcua.dossiers.errors import AttachmentRejected
 
 __all__ = [
@@ -42,7 +42,6 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 """The largest file accepted (10 MB): a clear A4 scan at 300 dpi is well under 2 MB."""
 MAX_FILES = 20
 MAX_IMAGE_SIDE = 3508  # A4 at 300 dpi; larger scans are scaled down
-DEFAULT_LABEL = "Giấy tờ đính kèm"
 
 _MAGIC = (
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -97,7 +96,7 @@ def detect_type(data: bytes) -> str | None:
 
 
 def _shown(filename: str) -> str:
-    name = unicodedata.normalize("NFC", filename or "").strip() or "(không tên)"
+    name = clean_text(filename or "").strip() or render("upload.unnamed")
     return name if len(name) <= 60 else name[:57] + "…"
 
 
@@ -108,9 +107,7 @@ def _megabytes(size: int) -> str:
 def too_large(filename: str, size: int, max_bytes: int = MAX_FILE_BYTES) -> AttachmentRejected:
     """The error for a file of ``size`` bytes over the limit (also used before reading it whole)."""
     return AttachmentRejected(
-        f"Tệp «{_shown(filename)}» dung lượng {_megabytes(size)}, vượt quá giới hạn "
-        f"{_megabytes(max_bytes)} cho mỗi tệp. Xin ông/bà chụp hoặc quét lại với độ phân giải thấp hơn, "
-        "hoặc chia thành nhiều tệp nhỏ.",
+        render("upload.too_large", name=_shown(filename), size=_megabytes(size), limit=_megabytes(max_bytes)),
         kind="too_large",
     )
 
@@ -118,16 +115,12 @@ def too_large(filename: str, size: int, max_bytes: int = MAX_FILE_BYTES) -> Atta
 def _check(upload: Upload, max_bytes: int) -> str:
     name = _shown(upload.filename)
     if not upload.data:
-        raise AttachmentRejected(f"Tệp «{name}» không có nội dung (0 byte). Xin ông/bà vui lòng chọn lại tệp.")
+        raise AttachmentRejected(render("upload.empty", name=name))
     if len(upload.data) > max_bytes:
         raise too_large(upload.filename, len(upload.data), max_bytes)
     content_type = detect_type(upload.data)
     if content_type is None:
-        raise AttachmentRejected(
-            f"Tệp «{name}» không phải ảnh JPEG, ảnh PNG hay tệp PDF. Trung tâm chỉ nhận ảnh chụp hoặc "
-            "bản quét giấy tờ (JPEG, PNG) và tệp PDF. Xin ông/bà vui lòng chọn lại tệp.",
-            kind="unsupported",
-        )
+        raise AttachmentRejected(render("upload.unsupported", name=name), kind="unsupported")
     return content_type
 
 
@@ -139,9 +132,7 @@ def _image_page(pdf: FPDF, upload: Upload) -> None:
         image = Image.open(io.BytesIO(upload.data))
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise AttachmentRejected(
-            f"Ảnh «{name}» bị hỏng hoặc không đọc được. Xin ông/bà vui lòng chụp hoặc quét lại."
-        ) from None
+        raise AttachmentRejected(render("upload.image_broken", name=name)) from None
     image = ImageOps.exif_transpose(image)
     if image.mode in ("RGBA", "LA", "P"):
         rgba = image.convert("RGBA")
@@ -167,17 +158,13 @@ def _read_pdf(upload: Upload) -> PdfReader:
     try:
         reader = PdfReader(io.BytesIO(upload.data))
         if reader.is_encrypted:
-            raise AttachmentRejected(
-                f"Tệp PDF «{name}» có đặt mật khẩu. Xin ông/bà gửi bản không đặt mật khẩu."
-            )
+            raise AttachmentRejected(render("upload.pdf_encrypted", name=name))
         if len(reader.pages) == 0:
             raise PdfReadError("no pages")
     except AttachmentRejected:
         raise
     except Exception:  # pypdf raises many kinds of errors on broken files
-        raise AttachmentRejected(
-            f"Tệp PDF «{name}» bị hỏng hoặc không đọc được. Xin ông/bà vui lòng kiểm tra lại tệp."
-        ) from None
+        raise AttachmentRejected(render("upload.pdf_broken", name=name)) from None
     return reader
 
 
@@ -196,14 +183,11 @@ def prepare_attachment(
     unsupported or broken file. Size and type of every file are checked before any is
     converted; a broken image or PDF is found while converting. Nothing is kept on error.
     """
-    label = " ".join(unicodedata.normalize("NFC", label or "").split())[:255] or DEFAULT_LABEL
+    label = " ".join(clean_text(label or "").split())[:255] or render("upload.default_label")
     if not uploads:
-        raise AttachmentRejected("Chưa có tệp nào được gửi lên. Xin ông/bà vui lòng chọn tệp ảnh hoặc PDF.")
+        raise AttachmentRejected(render("upload.none"))
     if len(uploads) > MAX_FILES:
-        raise AttachmentRejected(
-            f"Mỗi lần chỉ gửi được tối đa {MAX_FILES} tệp, ông/bà đã chọn {len(uploads)} tệp. "
-            "Xin vui lòng gửi làm nhiều lần."
-        )
+        raise AttachmentRejected(render("upload.too_many", limit=MAX_FILES, count=len(uploads)))
     kinds = [_check(upload, max_bytes) for upload in uploads]
 
     writer = PdfWriter()
@@ -213,7 +197,7 @@ def prepare_attachment(
         if not pending_images:
             return
         pdf = FPDF(unit="mm", format="A4")
-        pdf.set_creator("Một Cửa")
+        pdf.set_creator(render("print.creator"))
         for image_upload in pending_images:
             _image_page(pdf, image_upload)
         writer.append(PdfReader(io.BytesIO(bytes(pdf.output()))))
@@ -226,14 +210,11 @@ def prepare_attachment(
             try:
                 writer.append(reader)
             except Exception:
-                raise AttachmentRejected(
-                    f"Tệp PDF «{_shown(upload.filename)}» bị hỏng hoặc không đọc được. "
-                    "Xin ông/bà vui lòng kiểm tra lại tệp."
-                ) from None
+                raise AttachmentRejected(render("upload.pdf_broken", name=_shown(upload.filename))) from None
         else:
             pending_images.append(upload)
     flush_images()
-    writer.add_metadata({"/Title": label, "/Creator": "Một Cửa"})
+    writer.add_metadata({"/Title": label, "/Creator": render("print.creator")})
     out = io.BytesIO()
     writer.write(out)
     data = out.getvalue()

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from motcua.dossiers.models import DossierRow, DossierStatusChange, PortalEvent
 from motcua.dossiers.notifications import DossierNotice
 from motcua.dossiers.outbox import add_outbox_row
-from motcua.dossiers.status import DossierStatus, check_transition
+from motcua.dossiers.status import DossierStatus, change_text, check_transition
 from motcua.workdays import HolidayCalendar, compute_due_date
 
 
@@ -55,28 +55,7 @@ def change_notice(row: DossierRow, previous: DossierStatus, note: str, now: date
     if not row.channel or not row.sender_id:
         return None
     target = row.status
-    head = f"Hồ sơ {row.code} ({row.procedure_name})"
-    due = f" Ngày hẹn trả kết quả: {row.due_date:%d/%m/%Y}." if row.due_date else ""
-    texts = {
-        DossierStatus.IN_PROCESSING: (
-            f"{head} đã nhận đủ giấy tờ bổ sung và đang được giải quyết tiếp.{due}"
-            if previous == DossierStatus.SUPPLEMENT_REQUESTED
-            else f"{head} đã được cán bộ tiếp nhận và đang giải quyết.{due}"
-        ),
-        DossierStatus.SUPPLEMENT_REQUESTED: (
-            f"{head} cần bổ sung: {note} Xin ông/bà bổ sung tại quầy của Trung tâm, "
-            "hoặc gửi ảnh giấy tờ qua trợ lý."
-        ),
-        DossierStatus.COMPLETED: (
-            f"{head} đã có kết quả. Mời ông/bà đến Trung tâm nhận kết quả, "
-            "mang theo giấy tiếp nhận hồ sơ và thẻ căn cước."
-        ),
-        DossierStatus.RESULT_RETURNED: f"{head} đã trả kết quả. Cảm ơn ông/bà.",
-        DossierStatus.REJECTED: (
-            f"{head} không được giải quyết. Lý do: {note} Ông/bà có thể liên hệ cán bộ tại quầy để được hướng dẫn."
-        ),
-    }
-    text = texts.get(target)
+    text = change_text(target, previous, code=row.code, procedure=row.procedure_name, due=row.due_date, note=note)
     if text is None:
         return None
     return DossierNotice(row.code, row.channel, row.sender_id, target.value, text, now)

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from knowledge_base.messages import render
 from knowledge_base.schema import ChannelKind, Procedure, ProcessingTime, TimeUnit
 from knowledge_base.store import get_procedure
 from motcua.db import as_utc
@@ -92,9 +93,7 @@ def clean_applicant(applicant: Applicant, today: date) -> Applicant:
             raise InvalidApplication(checked.reason)
         phone = checked.value or ""
     if not cccd and not phone:
-        raise InvalidApplication(
-            "Cần số căn cước hoặc số điện thoại của người nộp hồ sơ, để ông/bà tra cứu và nhận thông báo về hồ sơ."
-        )
+        raise InvalidApplication(render("dossier.contact_needed"))
     return Applicant(name.value or "", cccd, phone)
 
 
@@ -165,9 +164,7 @@ def insert_dossier(
     application = checked.application
     procedure = get_procedure(session, application.procedure_code)
     if procedure is None:
-        raise InvalidApplication(
-            f"Không tìm thấy thủ tục mã «{application.procedure_code}» trong danh mục của Trung tâm."
-        )
+        raise InvalidApplication(render("dossier.unknown_procedure", code=application.procedure_code))
     time = pick_time(procedure, checked.kind)
     due = compute_due_date(received, time.value, time.unit, calendar) if time else None
     day = local_day(received)
@@ -175,9 +172,7 @@ def insert_dossier(
     try:
         code = format_dossier_code(agency_code, day, seq)
     except ValueError:
-        raise DossierError(
-            "Hôm nay Trung tâm đã tiếp nhận đủ 9999 hồ sơ, không cấp thêm mã được. Xin liên hệ cán bộ."
-        ) from None
+        raise DossierError(render("dossier.day_full")) from None
     applicant = checked.applicant
     row = DossierRow(
         code=code, agency_code=agency_code, day=day, seq=seq,

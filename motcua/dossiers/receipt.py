@@ -3,7 +3,9 @@
 A4, DejaVu Sans embedded so every Vietnamese letter prints and can be extracted again,
 with a QR code holding the dossier code: the kiosk's scanner reads it to look the dossier up.
 Personal numbers are printed masked; the full numbers stay in the dossier. The lookup PIN is
-printed only when the receipt hands one over (the desk's print makes a new one).
+printed only when the receipt hands one over (the desk's print makes a new one). Every word
+printed comes from the message catalogue (``print.receipt.*``, the form's own wording under
+``print.official.*``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import qrcode
 from fpdf import FPDF
 from qrcode.constants import ERROR_CORRECT_M
 
+from knowledge_base.messages import render
 from motcua.declaration import FONT_DIR
 from motcua.workdays import VIETNAM_TZ
 
@@ -74,8 +77,8 @@ def render_receipt_pdf(data: ReceiptData, *, font_dir: str | Path | None = None)
         if not path.is_file():
             raise FileNotFoundError(f"font {path} not found; install fonts-dejavu-core or pass font_dir")
         pdf.add_font("DejaVu", style, str(path))
-    pdf.set_title(_nfc(f"Giấy tiếp nhận hồ sơ {data.code}"))
-    pdf.set_creator("Một Cửa")
+    pdf.set_title(_nfc(render("print.receipt.document_title", code=data.code)))
+    pdf.set_creator(render("print.creator"))
     pdf.set_lang("vi")
     pdf.add_page()
     width = pdf.epw
@@ -85,78 +88,80 @@ def render_receipt_pdf(data: ReceiptData, *, font_dir: str | Path | None = None)
     pdf.set_font("DejaVu", "B", 10)
     pdf.multi_cell(left, 5, _nfc(data.center_name.upper()), align="C", new_x="LEFT", new_y="NEXT")
     pdf.set_font("DejaVu", "", 9)
-    pdf.multi_cell(left, 5, _nfc(f"Mã số hồ sơ: {data.code}"), align="C")
+    pdf.multi_cell(left, 5, _nfc(render("print.receipt.code_heading", code=data.code)), align="C")
     pdf.set_xy(pdf.l_margin + left, top)
     pdf.set_font("DejaVu", "B", 10)
-    pdf.cell(width - left, 5, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", align="C", new_x="LEFT", new_y="NEXT")
-    pdf.cell(width - left, 5, "Độc lập - Tự do - Hạnh phúc", align="C", new_x="LEFT", new_y="NEXT")
+    for key in ("print.official.nation", "print.official.motto"):
+        pdf.cell(width - left, 5, render(key), align="C", new_x="LEFT", new_y="NEXT")
     received_local = data.received_at.astimezone(VIETNAM_TZ)
     pdf.set_font("DejaVu", "I", 9)
-    pdf.cell(width - left, 6, _nfc(f"ngày {received_local:%d} tháng {received_local:%m} năm {received_local:%Y}"),
-             align="C")
+    received_on = render("print.official.receipt_date", day=f"{received_local:%d}", month=f"{received_local:%m}",
+                         year=f"{received_local:%Y}")
+    pdf.cell(width - left, 6, _nfc(received_on), align="C")
     pdf.set_y(top + 24)
 
     pdf.set_font("DejaVu", "B", 14)
-    pdf.multi_cell(width, 7, "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 7, render("print.official.receipt_title"), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     qr_size = 32
     qr_top = pdf.get_y()
     pdf.image(_qr(data.code), x=pdf.l_margin + width - qr_size, y=qr_top, w=qr_size, h=qr_size)
     text_width = width - qr_size - 4
 
-    def line(label: str, value: str) -> None:
+    def line(key: str, value: str) -> None:
         pdf.set_x(pdf.l_margin)
         pdf.set_font("DejaVu", "", 10.5)
-        pdf.write(6, _nfc(f"{label}: "))
+        pdf.write(6, _nfc(f"{render(key)}: "))
         pdf.set_font("DejaVu", "B", 10.5)
         right = pdf.l_margin + (text_width if pdf.get_y() < qr_top + qr_size else width)
         pdf.multi_cell(right - pdf.get_x(), 6, _nfc(value or "—"), new_x="LMARGIN", new_y="NEXT")
 
-    line("Mã số hồ sơ", data.code)
-    line("Thủ tục", f"{data.procedure_name} (mã {data.procedure_code})")
-    line("Người nộp hồ sơ", data.applicant_name)
+    line("print.receipt.code", data.code)
+    line("print.receipt.procedure",
+         render("print.receipt.procedure_value", name=data.procedure_name, code=data.procedure_code))
+    line("print.receipt.applicant", data.applicant_name)
     if data.applicant_cccd:
-        line("Số định danh cá nhân", mask_number(data.applicant_cccd))
+        line("print.receipt.cccd", mask_number(data.applicant_cccd))
     if data.applicant_phone:
-        line("Số điện thoại", mask_number(data.applicant_phone))
+        line("print.receipt.phone", mask_number(data.applicant_phone))
     if data.lookup_pin:
-        line("Mã tra cứu (giữ kín)", data.lookup_pin)
-    line("Hình thức nộp", data.submission)
-    line("Thời điểm tiếp nhận", f"{received_local:%H} giờ {received_local:%M}, ngày {received_local:%d/%m/%Y}")
+        line("print.receipt.pin", data.lookup_pin)
+    line("print.receipt.submission", data.submission)
+    line("print.receipt.received_at", render("print.receipt.received_at_value", hour=f"{received_local:%H}",
+                                             minute=f"{received_local:%M}", date=f"{received_local:%d/%m/%Y}"))
     if data.processing_time:
-        line("Thời hạn giải quyết", data.processing_time)
+        line("print.receipt.processing_time", data.processing_time)
     if data.due_date:
-        line("Ngày hẹn trả kết quả", f"ngày {data.due_date:%d/%m/%Y}")
+        line("print.receipt.due", render("print.receipt.due_value", date=f"{data.due_date:%d/%m/%Y}"))
     else:
-        line("Ngày hẹn trả kết quả", "cán bộ sẽ thông báo")
+        line("print.receipt.due", render("print.receipt.due_unknown"))
     pdf.set_y(max(pdf.get_y(), qr_top + qr_size) + 2)
 
     pdf.set_font("DejaVu", "B", 10.5)
-    pdf.cell(width, 6, "Giấy tờ đã nhận:", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(width, 6, render("print.receipt.documents"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10.5)
-    for i, document in enumerate(data.documents or ("(chưa có giấy tờ đính kèm)",), start=1):
+    for i, document in enumerate(data.documents or (render("print.receipt.no_documents"),), start=1):
         prefix = f"{i}. " if data.documents else ""
         pdf.multi_cell(width, 6, _nfc(prefix + document), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     pdf.set_font("DejaVu", "I", 9.5)
     pdf.multi_cell(
         width, 5,
-        _nfc("Tra cứu tình trạng hồ sơ: nhắn mã số hồ sơ cho trợ lý Một Cửa, hoặc quét mã QR trên giấy này tại "
-             "kiosk của Trung tâm; để xem chi tiết, cho thêm mã tra cứu (hoặc cả số căn cước và số điện thoại "
-             "đã khai). Khi nhận kết quả, xin mang theo giấy này và thẻ căn cước."),
+        _nfc(render("print.receipt.lookup_help")),
         new_x="LMARGIN", new_y="NEXT",
     )
     pdf.ln(6)
     y0 = pdf.get_y()
     half = width / 2
-    for i, (title, name) in enumerate((("NGƯỜI NỘP HỒ SƠ", data.applicant_name),
-                                       ("NGƯỜI TIẾP NHẬN HỒ SƠ", data.received_by))):
+    signers = (("print.official.receipt_applicant", data.applicant_name),
+               ("print.official.receipt_receiver", data.received_by))
+    for i, (title, name) in enumerate(signers):
         x = pdf.l_margin + i * half
         pdf.set_xy(x, y0)
         pdf.set_font("DejaVu", "B", 10.5)
-        pdf.cell(half, 6, title, align="C", new_x="LEFT", new_y="NEXT")
+        pdf.cell(half, 6, render(title), align="C", new_x="LEFT", new_y="NEXT")
         pdf.set_font("DejaVu", "I", 9)
-        pdf.cell(half, 5, "(Ký, ghi rõ họ tên)", align="C", new_x="LEFT", new_y="NEXT")
+        pdf.cell(half, 5, render("print.official.receipt_sign"), align="C", new_x="LEFT", new_y="NEXT")
         pdf.set_xy(x, pdf.get_y() + 18)
         pdf.set_font("DejaVu", "B", 10.5)
         pdf.cell(half, 6, _nfc(name), align="C")

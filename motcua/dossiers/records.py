@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge_base.messages import render
 from knowledge_base.schema import ProcessingTime, TimeUnit
 from motcua.db import as_utc
 from motcua.dossiers.access import ASK_SECOND_FACTOR
@@ -84,21 +85,23 @@ class FiledDossier:
     lookup_pin: str = ""  # given out once, here; only its hash is stored
 
     def confirmation_text(self) -> str:
-        """What the assistant tells the citizen once the dossier is filed."""
+        """What the assistant tells the citizen once the dossier is filed (``dossier.filed.*``)."""
         received = self.received_at.astimezone(VIETNAM_TZ)
         lines = [
-            f"Hồ sơ «{self.procedure_name}» đã được tiếp nhận lúc {received:%H:%M} ngày {received:%d/%m/%Y}.",
-            f"Mã số hồ sơ: {self.code}",
+            render("dossier.filed.received", procedure=self.procedure_name, time=f"{received:%H:%M}",
+                   date=f"{received:%d/%m/%Y}"),
+            render("dossier.filed.code", code=self.code),
         ]
         if self.lookup_pin:
-            lines.append(f"Mã tra cứu: {self.lookup_pin}")
-        if self.due_date:
-            lines.append(f"Ngày hẹn trả kết quả: {self.due_date:%d/%m/%Y}.")
+            lines.append(render("dossier.filed.pin", pin=self.lookup_pin))
+        if self.due_date:  # from the working-day calendar and the procedure's processing time
+            lines.append(render("dossier.filed.due", date=f"{self.due_date:%d/%m/%Y}"))
+        else:  # the procedure states no processing time: the counter sets the date
+            lines.append(render("dossier.filed.due_at_counter"))
         if self.lookup_pin:
-            lines.append("Ông/bà ghi lại mã số hồ sơ và mã tra cứu, giữ kín mã tra cứu: cần cả hai để xem "
-                         "chi tiết hồ sơ khi tra cứu.")
+            lines.append(render("dossier.filed.keep_code_and_pin"))
         else:
-            lines.append("Ông/bà ghi lại mã số hồ sơ để tra cứu tình trạng hồ sơ khi cần.")
+            lines.append(render("dossier.filed.keep_code"))
         return "\n".join(lines)
 
 
@@ -147,30 +150,33 @@ class DossierView:
     notice: str = ""
 
     def describe(self) -> str:
-        """The answer in Vietnamese, as the assistant says it."""
+        """The answer as the assistant says it (the catalogue's ``dossier.view.*`` lines)."""
         received = self.received_at.astimezone(VIETNAM_TZ)
         lines = [
-            f"Hồ sơ {self.code} — {self.procedure_name}" if self.procedure_name else f"Hồ sơ {self.code}",
-            f"Tình trạng: {self.status_label}",
-            f"Ngày tiếp nhận: {received:%d/%m/%Y}",
+            render("dossier.view.title", code=self.code, procedure=self.procedure_name) if self.procedure_name
+            else render("dossier.view.title_code_only", code=self.code),
+            render("dossier.view.status", status=self.status_label),
+            render("dossier.view.received", date=f"{received:%d/%m/%Y}"),
         ]
         if self.status == DossierStatus.SUPPLEMENT_REQUESTED:
-            lines.append("Thời hạn giải quyết được tính lại từ khi nhận đủ giấy tờ bổ sung.")
+            lines.append(render("dossier.view.deadline_restarts"))
         elif self.due_date and self.status in (DossierStatus.RECEIVED, DossierStatus.IN_PROCESSING):
-            lines.append(f"Ngày hẹn trả kết quả: {self.due_date:%d/%m/%Y}" + (" (đã quá hạn)" if self.overdue else ""))
+            due = f"{self.due_date:%d/%m/%Y}"
+            lines.append(render("dossier.view.due_overdue", date=due) if self.overdue
+                         else render("dossier.view.due", date=due))
         if self.status == DossierStatus.COMPLETED:
-            lines.append("Mời ông/bà đến Trung tâm nhận kết quả, mang theo giấy tiếp nhận hồ sơ và thẻ căn cước.")
+            lines.append(render("dossier.view.come_for_result"))
         if self.verified:
-            lines.append(f"Người nộp: {self.applicant_name}")
+            lines.append(render("dossier.view.applicant", name=self.applicant_name))
             if self.supplement_note and self.status == DossierStatus.SUPPLEMENT_REQUESTED:
-                lines.append(f"Cần bổ sung: {self.supplement_note}")
+                lines.append(render("dossier.view.supplement", note=self.supplement_note))
             rejected = next((h for h in reversed(self.history) if h.status == DossierStatus.REJECTED), None)
             if rejected and rejected.note:
-                lines.append(f"Lý do: {rejected.note}")
+                lines.append(render("dossier.view.rejected_reason", note=rejected.note))
             if self.attachments:
-                lines.append("Giấy tờ đã nhận: " + "; ".join(self.attachments))
+                lines.append(render("dossier.view.attachments", papers="; ".join(self.attachments)))
             if len(self.history) > 1:
-                lines.append("Các bước:")
+                lines.append(render("dossier.view.steps"))
                 for entry in self.history:
                     at = entry.at.astimezone(VIETNAM_TZ)
                     lines.append(f"- {at:%d/%m/%Y %H:%M}: {entry.status_label}")

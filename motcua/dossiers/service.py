@@ -26,7 +26,9 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from knowledge_base.messages import render
 from knowledge_base.schema import ChannelKind
+from knowledge_base.text import clean_text
 from motcua.db import Database, as_utc, shared_database, utcnow
 from motcua.dossier_code import format_dossier_code
 from motcua.dossiers.access import (
@@ -186,7 +188,7 @@ class DossierService:
         if not actor.strip():
             raise ValueError("actor must name who made the change")
         code = normal_code(code)
-        note = " ".join((note or "").split())
+        note = " ".join(clean_text(note or "").split())
         now = self._now()
         with self.database.write() as session:
             row = self._locked(session, code)
@@ -248,12 +250,9 @@ class DossierService:
             row = self._locked(session, code)
             check_center(row, center)
             if verify and not is_verified(row, cccd, phone, pin):
-                raise VerificationFailed(
-                    "Mã tra cứu hoặc số căn cước và số điện thoại không khớp với hồ sơ này, nên chưa nhận được "
-                    "giấy tờ. Xin ông/bà kiểm tra lại, hoặc nộp trực tiếp tại quầy."
-                )
+                raise VerificationFailed(render("dossier.verification_failed"))
             if row.status in TERMINAL:
-                raise DossierError(f"Hồ sơ {code} đã ở tình trạng «{row.status.label}», không nhận thêm giấy tờ.")
+                raise DossierError(render("dossier.closed", code=code, status=row.status.label))
             attachment = attachment_row(row, prepared, actor, now)
             session.add(attachment)
             row.updated_at = now
@@ -273,7 +272,7 @@ class DossierService:
                 query = query.where(DossierRow.agency_code == center.upper())
             found = session.execute(query).scalar_one_or_none()
             if found is None:
-                raise DossierNotFound(f"Hồ sơ {code} không có giấy tờ số {attachment_id}.")
+                raise DossierNotFound(f"Hồ sơ {code} không có giấy tờ số {attachment_id}.")  # staff-facing (desk)
             return attachment_record(found), found.content
 
     # -- reading -----------------------------------------------------------------------

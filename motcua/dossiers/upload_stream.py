@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from knowledge_base.messages import render
 from motcua.dossiers.attachments import MAX_FILE_BYTES, MAX_FILES, Upload, too_large
 from motcua.dossiers.errors import AttachmentRejected
 
@@ -27,7 +28,11 @@ __all__ = ["MAX_TOTAL_BYTES", "StreamedForm", "read_multipart"]
 
 MAX_TOTAL_BYTES = MAX_FILES * MAX_FILE_BYTES + 1024 * 1024
 """The largest upload body: every file at its cap, plus room for the fields and boundaries."""
-MALFORMED = "Dữ liệu gửi lên không đúng dạng tệp đính kèm (multipart/form-data)."
+
+
+def _malformed() -> AttachmentRejected:
+    """The error for a body that is not ``multipart/form-data`` (or breaks its limits on parts)."""
+    return AttachmentRejected(render("upload.malformed"))
 
 
 @dataclass
@@ -70,7 +75,7 @@ class _Collector:
     def on_part_begin(self) -> None:
         self.parts += 1
         if self.parts > self.max_files + self.max_fields:
-            raise AttachmentRejected(MALFORMED)
+            raise _malformed()
         self.part = _Part()
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
@@ -97,17 +102,17 @@ class _Collector:
         if part.filename is not None and len(part.data) > self.max_file_bytes:
             raise too_large(part.filename, len(part.data), self.max_file_bytes)
         if part.filename is None and len(part.data) > self.max_field_bytes:
-            raise AttachmentRejected(f"Trường «{part.name[:40]}» quá dài.")
+            raise AttachmentRejected(render("upload.field_too_long", name=part.name[:40]))
 
     def on_part_end(self) -> None:
         part = self.part
         if part.filename is None:
             if len(self.form.fields) >= self.max_fields:
-                raise AttachmentRejected(MALFORMED)
+                raise _malformed()
             self.form.fields.setdefault(part.name, part.data.decode("utf-8", "replace"))
         elif part.name == "files":
             if len(self.form.files) >= self.max_files:
-                raise AttachmentRejected(f"Mỗi lần gửi tối đa {self.max_files} tệp.", kind="too_large")
+                raise AttachmentRejected(render("upload.too_many_streamed", limit=self.max_files), kind="too_large")
             self.form.files.append(Upload(part.filename, bytes(part.data)))
 
 
@@ -130,31 +135,31 @@ async def read_multipart(
     kind, options = parse_options_header(content_type or "")
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
-        raise AttachmentRejected(MALFORMED)
+        raise _malformed()
     collector = _Collector(max_file_bytes, max_files, max_fields, max_field_bytes)
     try:
         parser = MultipartParser(boundary, collector.callbacks())
     except ValueError:
-        raise AttachmentRejected(MALFORMED) from None
+        raise _malformed() from None
     checked = before_first_file is None
     total = 0
     async for chunk in chunks:
         total += len(chunk)
         if total > max_total:
-            raise too_large("(toàn bộ tệp gửi lên)", total, max_total)
+            raise too_large(render("upload.whole_upload"), total, max_total)
         try:
             parser.write(chunk)
         except AttachmentRejected:
             raise
         except Exception:  # the parser's own errors: not a multipart body
-            raise AttachmentRejected(MALFORMED) from None
+            raise _malformed() from None
         if not checked and collector.file_started:
             checked = True
             await before_first_file(dict(collector.form.fields))
     try:
         parser.finalize()
     except Exception:
-        raise AttachmentRejected(MALFORMED) from None
+        raise _malformed() from None
     if not checked:
         await before_first_file(dict(collector.form.fields))
     return collector.form

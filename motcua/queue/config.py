@@ -4,12 +4,17 @@ Read from ``knowledge_base/queue.yaml`` with :func:`load_queue_config`. Services
 counters are copied into the database on first start (:func:`motcua.queue.service.seed_queue`)
 and edited by staff through the API afterwards; priorities, the time zone and the
 anti-starvation guard stay in the file. Errors name the file and what is wrong, in Vietnamese.
+
+A service is named in a citizen's words by its name (and each part of it between commas), its
+lĩnh vực and its everyday names (``aliases`` in the file: «sổ đỏ», «sao y», «tạm trú»…), all
+compared folded, without diacritics (:func:`service_phrases`, :func:`services_named`).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,15 +22,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from knowledge_base.text import fold
+
 QUEUE_FILE = Path(__file__).resolve().parents[2] / "knowledge_base" / "queue.yaml"
 
 _PREFIX = re.compile(r"^[A-Z]$")
 _CODE = re.compile(r"^[A-Z0-9_]{1,16}$")
 _TOP_KEYS = frozenset({"timezone", "default_service", "default_minutes", "anti_starvation", "near_turn_ahead",
                        "services", "counters", "priorities"})
-_SERVICE_KEYS = frozenset({"code", "prefix", "name", "fields", "minutes"})
+_SERVICE_KEYS = frozenset({"code", "prefix", "name", "fields", "minutes", "aliases"})
 _COUNTER_KEYS = frozenset({"number", "name", "services"})
 _PRIORITY_KEYS = frozenset({"code", "name", "weight"})
+_SHORTEST_PHRASE = 3  # «cccd», «bhxh» count; shorter folded phrases would match by accident
 
 
 def nfc(text: Any) -> str:
@@ -39,6 +47,8 @@ class ServiceConfig:
     name: str
     fields: tuple[str, ...] = ()
     minutes: float = 8.0
+    aliases: tuple[str, ...] = ()
+    """Everyday names a citizen uses for the service («sổ đỏ», «sao y»), for choosing it from words."""
 
     def __post_init__(self) -> None:
         if not _CODE.match(self.code):
@@ -123,6 +133,10 @@ class QueueConfig:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def service(self, code: str) -> ServiceConfig | None:
+        """The file's service ``code`` (None for a service staff added through the API)."""
+        return next((s for s in self.services if s.code == code), None)
+
     def priority_name(self, code: str) -> str:
         """The category's name, or "" for ordinary tickets and categories since removed from the file."""
         category = self._priority_index.get(code) if code else None
@@ -136,6 +150,33 @@ class QueueConfig:
             return self._priority_index[code]
         except KeyError:
             raise ValueError(f"nhóm ưu tiên không có: '{code}'") from None
+
+
+def service_phrases(name: str, fields: Iterable[str] = (), aliases: Iterable[str] = ()) -> frozenset[str]:
+    """The folded phrases that name a service: its name and each part of it between commas
+    («Cư trú, căn cước» → «cu tru can cuoc», «cu tru», «can cuoc»), its lĩnh vực, its everyday names."""
+    candidates = [name, *name.split(","), *fields, *aliases]
+    return frozenset(phrase for phrase in map(fold, candidates) if len(phrase) >= _SHORTEST_PHRASE)
+
+
+def services_named(text: str, phrases: Mapping[str, Iterable[str]]) -> list[str]:
+    """The codes of the services ``text`` names (folded, whole words), in the order of ``phrases``.
+
+    A phrase that only appears inside a longer phrase of another service that also appears does not
+    count: «hộ kinh doanh» names the business service even if another one answers to «kinh doanh».
+    Several codes mean the words fit several services equally well.
+    """
+    query = f" {fold(text)} "
+    spans: list[tuple[int, int, str]] = []
+    for code, names in phrases.items():
+        for phrase in names:
+            start = query.find(f" {phrase} ")
+            while start != -1:
+                spans.append((start + 1, start + 1 + len(phrase), code))
+                start = query.find(f" {phrase} ", start + 1)
+    named = {code for begin, end, code in spans
+             if not any(b <= begin and end <= e and e - b > end - begin for b, e, _ in spans)}
+    return [code for code in phrases if code in named]
 
 
 def _mapping(data: Any, keys: frozenset[str], where: str) -> dict[str, Any]:
@@ -167,6 +208,7 @@ def queue_config_from_dict(data: dict[str, Any], where: str = "queue.yaml") -> Q
                 code=nfc(item.get("code", "")), prefix=nfc(item.get("prefix", "")), name=nfc(item.get("name", "")),
                 fields=tuple(nfc(f) for f in _list(item.get("fields"), f"{where}: services mục {n} fields")),
                 minutes=float(item.get("minutes", data.get("default_minutes", 8))),
+                aliases=tuple(nfc(a) for a in _list(item.get("aliases"), f"{where}: services mục {n} aliases")),
             ))
         counters = []
         for n, item in enumerate(_list(data.get("counters"), f"{where}: counters"), 1):

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from knowledge_base.messages import render
 from motcua.db import Base, EnumText, utcnow
 
 
@@ -34,13 +35,13 @@ class TicketStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        """The name a citizen reads on the ticket's status page."""
-        return _TICKET_LABELS[self]
+        """The name a citizen reads on the ticket's status page (``status.ticket.*`` in the catalogue)."""
+        return self.label_in()
 
+    def label_in(self, locale: str | None = None) -> str:
+        """The name a citizen reads, in ``locale`` when the catalogue has it."""
+        return render(f"status.ticket.{self.value}", locale=locale)
 
-_TICKET_LABELS = {TicketStatus.WAITING: "Đang chờ", TicketStatus.CALLED: "Đang được mời",
-                  TicketStatus.SERVING: "Đang được phục vụ", TicketStatus.DONE: "Đã xong",
-                  TicketStatus.NO_SHOW: "Vắng mặt khi gọi"}
 
 ACTIVE = (TicketStatus.CALLED, TicketStatus.SERVING)
 """A counter's current ticket is in one of these."""

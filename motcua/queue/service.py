@@ -18,7 +18,9 @@ day's statistics), and answers with the dataclasses of :mod:`.views`.
 - **Every operation** writes a ``queue_events`` row with its time.
 - **Near turn**: after each call, citizens who took a number from a chat channel
   and now have ``near_turn_ahead`` or fewer people ahead get one message through
-  the :class:`Notifier`.
+  the :class:`Notifier`; the called citizen is told «your turn» on each call and recall.
+- **Messages** a citizen may read (taking a number, a ticket's status) come from the
+  catalogue (``queue.*``); refusals only staff meet at the counter stay here, marked.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from knowledge_base.messages import render
 from motcua.db import as_utc, utcnow, write_transaction
 from motcua.queue.board import day_events, read_board, service_names, service_stats
 from motcua.queue.config import CounterConfig, QueueConfig, ServiceConfig, nfc
@@ -107,7 +110,7 @@ class Notifier(Protocol):
 class OutboxNotifier:
     """Records each notification in ``queue_notifications`` in the same transaction.
 
-    The channels send them later (outbound messaging arrives in its own issue);
+    The notification relay (``bot.notifications``) sends them through the citizens' channels;
     a row with ``sent_at`` empty is still to send.
     """
 
@@ -124,7 +127,7 @@ def _begin_write(session: Session) -> None:
 
 
 def _busy() -> QueueError:
-    return QueueError("Hệ thống cấp số đang bận, xin thử lại sau giây lát.")
+    return QueueError(render("queue.busy"))
 
 
 _TICKETS = cast(Table, QueueTicket.__table__)
@@ -212,7 +215,7 @@ class QueueService:
     def ticket(self, session: Session, token: str) -> TicketView:
         row = session.scalar(select(QueueTicket).where(QueueTicket.token == token))
         if row is None:
-            raise QueueNotFound("Không tìm thấy số thứ tự này.")
+            raise QueueNotFound(render("queue.ticket_not_found"))
         return self._view(row, self._service_names(session))
 
     def ticket_by_label(self, session: Session, label: str, day: date | None = None) -> TicketView:
@@ -220,12 +223,23 @@ class QueueService:
                                                        QueueTicket.day == (day or self.today()))
                              .order_by(QueueTicket.id.desc()).limit(1))
         if row is None:
-            raise QueueNotFound(f"Hôm nay không có số {label}.")
+            raise QueueNotFound(f"Hôm nay không có số {label}.")  # staff-facing (the board's voice)
         return self._view(row, self._service_names(session))
 
     def people_ahead(self, session: Session, ticket: TicketView | QueueTicket) -> int:
         """Waiting tickets of the same service that come before this one."""
         return people_ahead(session, ticket)
+
+    def waiting_for_counter(self, session: Session, counter_number: int) -> list[TicketView]:
+        """Today's waiting tickets this counter may call, in the order it calls them: its services'
+        tickets not sent to another counter, and those sent to it; a higher priority first, then the
+        earliest (the anti-starvation turn may still pick an ordinary ticket first)."""
+        counter = self._counter(session, counter_number)
+        services = self._counter_services(session, counter.number)
+        rows = session.scalars(select(QueueTicket).where(*self._callable(services, counter.number))
+                               .order_by(QueueTicket.weight.desc(), QueueTicket.issued_at, QueueTicket.id))
+        names = self._service_names(session)
+        return [self._view(row, names) for row in rows]
 
     def waiting_for_sender(self, session: Session, sender_id: str) -> TicketView | None:
         """Today's ticket of this chat user still waiting or being called, if any."""
@@ -242,7 +256,7 @@ class QueueService:
         """
         service = session.execute(_SERVICE_ROW, {"code": service_code}).first()
         if service is None:
-            raise QueueNotFound(f"Không có dịch vụ {service_code}.")
+            raise QueueNotFound(f"Không có dịch vụ {service_code}.")  # staff-facing
         return self._estimate(session, service_code, float(service.minutes), weight, self.today())
 
     def estimate_for(self, session: Session, ticket: TicketView) -> WaitEstimate:
@@ -273,7 +287,7 @@ class QueueService:
         _begin_write(session)
         service = session.execute(_SERVICE_ROW, {"code": service_code}).first()
         if service is None or not service.active:
-            raise QueueNotFound(f"Dịch vụ «{service_code}» không có hoặc đang tạm ngừng cấp số.")
+            raise QueueNotFound(render("queue.service_unavailable", service=service_code))
         now, day = self.now(), self.today()
         number = session.execute(_bump_statement(session), {"service": service.code, "day": day}).scalar_one()
         weight = category.weight if category else 0
@@ -306,13 +320,10 @@ class QueueService:
         _begin_write(session)
         counter = self._counter(session, counter_number, lock=True)
         if counter.status != CounterStatus.OPEN:
-            raise QueueError(f"{counter.name} đang tạm dừng; xin mở lại quầy trước khi gọi số.")
+            raise QueueError(f"{counter.name} đang tạm dừng; xin mở lại quầy trước khi gọi số.")  # staff-facing
         previous = self._finish_current(session, counter, actor, auto=True)
         services = self._counter_services(session, counter.number)
-        day = self.today()
-        base = [QueueTicket.day == day, QueueTicket.status == TicketStatus.WAITING,
-                or_(and_(QueueTicket.service_code.in_(services), QueueTicket.target_counter.is_(None)),
-                    QueueTicket.target_counter == counter.number)]
+        base = self._callable(services, counter.number)
         order = (QueueTicket.weight.desc(), QueueTicket.issued_at, QueueTicket.id)
         ticket = None
         guard = counter.priority_streak >= self.config.anti_starvation
@@ -332,6 +343,7 @@ class QueueService:
         text = call_announcement(ticket.label, counter.number)
         self._event(session, EventKind.CALLED, ticket, counter.number, actor, text=text, anti_starvation=guard
                     and ticket.weight == 0, wait_s=round((now - as_utc(ticket.issued_at)).total_seconds()))
+        self._notify_called(session, ticket, counter.number)
         self._notify_near_turn(session, {*services, ticket.service_code}, names)
         return CallResult(counter.number, self._view(ticket, names), previous, text)
 
@@ -343,6 +355,7 @@ class QueueService:
         ticket.recalls += 1
         text = call_announcement(ticket.label, counter.number)
         self._event(session, EventKind.RECALLED, ticket, counter.number, actor, text=text, recalls=ticket.recalls)
+        self._notify_called(session, ticket, counter.number)
         return CallResult(counter.number, self._view(ticket, self._service_names(session)), None, text)
 
     def start(self, session: Session, counter_number: int, actor: str = "") -> TicketView:
@@ -359,7 +372,7 @@ class QueueService:
         counter = self._counter(session, counter_number, lock=True)
         finished = self._finish_current(session, counter, actor, auto=False)
         if finished is None:
-            raise QueueError(f"{counter.name} không có số nào đang phục vụ.")
+            raise QueueError(f"{counter.name} không có số nào đang phục vụ.")  # staff-facing
         return finished
 
     def no_show(self, session: Session, counter_number: int, actor: str = "") -> TicketView:
@@ -379,18 +392,18 @@ class QueueService:
         does not start again at the end of the line.
         """
         if not to_service and to_counter is None:
-            raise QueueError("Xin chọn dịch vụ hoặc quầy để chuyển số.")
+            raise QueueError("Xin chọn dịch vụ hoặc quầy để chuyển số.")  # staff-facing
         _begin_write(session)
         counter = self._counter(session, counter_number, lock=True)
         ticket = self._current(session, counter.number, ACTIVE)
         if to_service:
             service = session.get(ServiceRow, to_service)
             if service is None or not service.active:
-                raise QueueNotFound(f"Không có dịch vụ {to_service}.")
+                raise QueueNotFound(f"Không có dịch vụ {to_service}.")  # staff-facing
         if to_counter is not None:
             self._counter(session, to_counter)
             if to_counter == counter.number:
-                raise QueueError("Không thể chuyển số về chính quầy đang phục vụ.")
+                raise QueueError("Không thể chuyển số về chính quầy đang phục vụ.")  # staff-facing
         now = self.now()
         served_s = round((now - as_utc(ticket.started_at)).total_seconds()) if ticket.started_at else 0
         from_service = ticket.service_code
@@ -412,9 +425,9 @@ class QueueService:
         _begin_write(session)
         ticket = session.scalar(select(QueueTicket).where(QueueTicket.token == token))
         if ticket is None:
-            raise QueueNotFound("Không tìm thấy số thứ tự này.")
+            raise QueueNotFound("Không tìm thấy số thứ tự này.")  # staff-facing
         if ticket.status != TicketStatus.WAITING:
-            raise QueueError(f"Số {ticket.label} không còn chờ, không đổi được nhóm ưu tiên.")
+            raise QueueError(f"Số {ticket.label} không còn chờ, không đổi được nhóm ưu tiên.")  # staff-facing
         before = ticket.priority
         ticket.priority, ticket.weight = (category.code, category.weight) if category else ("", 0)
         self._event(session, EventKind.PRIORITY_SET, ticket, None, actor, before=before, after=ticket.priority)
@@ -460,7 +473,7 @@ class QueueService:
         clash = session.scalar(select(ServiceRow).where(ServiceRow.prefix == service.prefix,
                                                         ServiceRow.code != service.code))
         if clash is not None:
-            raise QueueError(f"Chữ cái {service.prefix} đã dùng cho dịch vụ «{clash.name}».")
+            raise QueueError(f"Chữ cái {service.prefix} đã dùng cho dịch vụ «{clash.name}».")  # staff-facing
         row = session.get(ServiceRow, service.code)
         if row is None:
             count = session.scalar(select(func.count()).select_from(ServiceRow)) or 0
@@ -481,7 +494,7 @@ class QueueService:
         known = set(session.scalars(select(ServiceRow.code)))
         unknown = [code for code in counter.services if code not in known]
         if unknown:
-            raise QueueNotFound(f"Không có dịch vụ: {', '.join(unknown)}.")
+            raise QueueNotFound(f"Không có dịch vụ: {', '.join(unknown)}.")  # staff-facing
         row = session.get(QueueCounter, counter.number)
         if row is None:
             row = QueueCounter(number=counter.number, status=CounterStatus.OPEN, priority_streak=0)
@@ -508,7 +521,7 @@ class QueueService:
             query = query.with_for_update()
         counter = session.scalar(query)
         if counter is None:
-            raise QueueNotFound(f"Không có quầy số {number}.")
+            raise QueueNotFound(f"Không có quầy số {number}.")  # staff-facing
         return counter
 
     def _counter_services(self, session: Session, number: int) -> list[str]:
@@ -519,10 +532,18 @@ class QueueService:
         ticket = session.scalar(select(QueueTicket).where(QueueTicket.counter_number == counter_number,
                                                           QueueTicket.status.in_(ACTIVE))
                                 .order_by(QueueTicket.called_at.desc()).limit(1))
-        if ticket is None or ticket.status not in tuple(statuses):
-            state = "không có số nào đang được mời" if ticket is None else f"số {ticket.label} đang được phục vụ"
-            raise QueueError(f"Quầy số {counter_number} {state}.")
+        if ticket is None:
+            raise QueueError(f"Quầy số {counter_number} không có số nào đang được mời.")  # staff-facing
+        if ticket.status not in tuple(statuses):
+            raise QueueError(f"Quầy số {counter_number}: số {ticket.label} đang được phục vụ; "  # staff-facing
+                             "thao tác này chỉ dùng khi số đang được mời.")  # staff-facing
         return ticket
+
+    def _callable(self, services: list[str], counter_number: int) -> list[Any]:
+        """The conditions of a ticket waiting today that this counter may call."""
+        return [QueueTicket.day == self.today(), QueueTicket.status == TicketStatus.WAITING,
+                or_(and_(QueueTicket.service_code.in_(services), QueueTicket.target_counter.is_(None)),
+                    QueueTicket.target_counter == counter_number)]
 
     def _finish_current(self, session: Session, counter: QueueCounter, actor: str, auto: bool) -> TicketView | None:
         ticket = session.scalar(select(QueueTicket).where(QueueTicket.counter_number == counter.number,
@@ -545,6 +566,14 @@ class QueueService:
             counter.status, counter.updated_at = status, self.now()
             self.record(session, kind, actor=actor, counter_number=number)
         return next(c for c in self.counters(session) if c.number == number)
+
+    def _notify_called(self, session: Session, ticket: QueueTicket, counter_number: int) -> None:
+        """Tell the citizen whose number is called (or called again) through their own channel, in
+        the outbox of this transaction (the gateway then wakes the relay, so it goes out at once)."""
+        target = _notification_target(ticket)
+        if target is not None:
+            text = render("notify.queue.your_turn", label=ticket.label, counter=counter_number)
+            self.notifier(session).notify(target[0], target[1], text)
 
     def _notify_near_turn(self, session: Session, services: set[str], names: dict[str, str]) -> None:
         near = self.config.near_turn_ahead

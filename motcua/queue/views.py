@@ -1,11 +1,13 @@
 """What the queue answers: tickets, waits, calls, the board, statistics — frozen dataclasses
-built from the rows, and the sentences the board and the chat say about them."""
+built from the rows, and the sentences the board and the chat say about them (from the message
+catalogue: ``status.ticket.*``, ``status.queue.*``, ``notify.queue.*``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from knowledge_base.messages import render
 from motcua.queue.models import CounterStatus, EventKind, TicketStatus
 
 
@@ -17,12 +19,12 @@ class WaitEstimate:
     minutes: int
     from_history: bool
 
-    def describe(self) -> str:
+    def describe(self, locale: str | None = None) -> str:
         if self.ahead == 0:
-            return "Ông/bà sẽ được phục vụ ngay khi có quầy trống."
-        text = f"Phía trước còn {self.ahead} người, thời gian chờ dự kiến khoảng {self.minutes} phút."
+            return render("status.queue.serve_now", locale=locale)
+        text = render("status.queue.wait", locale=locale, ahead=self.ahead, minutes=self.minutes)
         if self.open_counters == 0:
-            text += " Hiện chưa có quầy nào mở cho dịch vụ này."
+            text += " " + render("status.queue.no_counter", locale=locale)
         return text
 
 
@@ -53,7 +55,12 @@ class TicketView:
 
     @property
     def status_text(self) -> str:
-        return TicketStatus(self.status).label
+        """The ticket's status as the citizen reads it."""
+        return ticket_status_text(self.status)
+
+
+def ticket_status_text(status: TicketStatus | str, locale: str | None = None) -> str:
+    return render(f"status.ticket.{TicketStatus(status).value}", locale=locale)
 
 
 @dataclass(frozen=True)
@@ -121,17 +128,16 @@ class CounterView:
     priority_streak: int = 0
 
 
-def call_announcement(label: str, counter_number: int) -> str:
+def call_announcement(label: str, counter_number: int, locale: str | None = None) -> str:
     """What the board shows and the voice says: «Mời số A012 đến quầy số 3»."""
-    return f"Mời số {label} đến quầy số {counter_number}"
+    return render("notify.queue.called", locale=locale, label=label, counter=counter_number)
 
 
 def ticket_label(prefix: str, number: int) -> str:
     return f"{prefix}{number:03d}"
 
 
-def near_turn_text(label: str, service_name: str, ahead: int) -> str:
-    if ahead == 0:
-        return f"Số {label} ({service_name}) là lượt kế tiếp. Mời ông/bà có mặt trước quầy và chú ý bảng gọi số."
-    return (f"Số {label} ({service_name}) sắp đến lượt: còn {ahead} người phía trước. "
-            "Mời ông/bà có mặt tại Trung tâm và chú ý bảng gọi số.")
+def near_turn_text(label: str, service_name: str, ahead: int, locale: str | None = None) -> str:
+    """What the citizen's channel is told when their turn is near (``ahead`` people before them)."""
+    key = "notify.queue.next" if ahead == 0 else "notify.queue.near"
+    return render(key, locale=locale, label=label, service=service_name, ahead=ahead)

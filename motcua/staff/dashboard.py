@@ -1,5 +1,11 @@
 """Dashboard figures for a center or a province, over a date range (Vietnam local days).
 
+The four figures a center's director answers for come first (:func:`headline`): on-time rate
+(dossiers finished by their due date), satisfaction (mean score of the ratings), waiting time
+(issued → called, per service) and the share of questions the assistant answered itself — each
+against the same number of days just before, with a daily trend (:func:`daily_trend`). The
+period switch of the page asks for a day, 7 days or 30 days (:data:`PERIODS`).
+
 Each section reads its own tables with plain SQL and is ``None`` when those tables do not
 exist yet (the page then says «chưa có dữ liệu»). Aggregation is done in Python over the
 rows of the range, so SQLite and PostgreSQL give the same figures.
@@ -42,9 +48,34 @@ class DateRange:
 
     @property
     def utc_bounds(self) -> tuple[datetime, datetime]:
-        lower = datetime.combine(self.start, time(0), VIETNAM_TZ).astimezone(UTC)
-        upper = datetime.combine(self.end + timedelta(days=1), time(0), VIETNAM_TZ).astimezone(UTC)
-        return lower, upper
+        return _utc_bounds(self.start, self.end)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> DateRange:
+        """The same number of days just before this range (what the headline compares with)."""
+        return DateRange(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+
+PERIODS = {"day": 1, "week": 7, "month": 30}
+"""The page's period switch: the day, the 7 days or the 30 days that end on the chosen date."""
+TREND_MIN_DAYS = 14
+"""A day or a week alone shows no trend: the daily chart reaches back at least this many days."""
+
+
+def period_range(kind: str, end: date) -> DateRange:
+    """The range of a period of :data:`PERIODS` ending on ``end`` (inclusive)."""
+    if kind not in PERIODS:
+        raise ValueError(f"unknown period {kind!r}; expected one of {', '.join(PERIODS)}")
+    return DateRange(end - timedelta(days=PERIODS[kind] - 1), end)
+
+
+def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    lower = datetime.combine(start, time(0), VIETNAM_TZ).astimezone(UTC)
+    upper = datetime.combine(end + timedelta(days=1), time(0), VIETNAM_TZ).astimezone(UTC)
+    return lower, upper
 
 
 def local(moment: datetime | None) -> datetime | None:
@@ -132,6 +163,8 @@ class Dashboard:
     dossiers: DossierFigures | None
     queue: QueueFigures | None
     missing: list[str] = field(default_factory=list)
+    headline: dict[str, Any] = field(default_factory=dict)
+    trend: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -141,7 +174,11 @@ class Dashboard:
 
 def _bounds(session: Session, period: DateRange) -> tuple[Any, Any]:
     """The range's UTC bounds as the database compares them (SQLite keeps UTC wall-clock text)."""
-    lower, upper = period.utc_bounds
+    return _span_bounds(session, period.start, period.end)
+
+
+def _span_bounds(session: Session, start: date, end: date) -> tuple[Any, Any]:
+    lower, upper = _utc_bounds(start, end)
     if session.get_bind().dialect.name == "sqlite":
         return tuple(m.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") for m in (lower, upper))
     return lower, upper
@@ -165,8 +202,12 @@ def build_dashboard(session: Session, period: DateRange, center: str = "", today
         queue = queue_figures(session, period)
     else:
         missing.append("queue")
+    first = min(period.previous().start, _trend_start(period))
+    days = day_figures(session, first, period.end, center, dossiers=dossiers is not None, queue=queue is not None)
+    names = _service_names(session) if queue is not None else {}
     return Dashboard(period.start, period.end, center, chatbot_figures(session, period),
-                     rating_figures(session, period, center), dossiers, queue, missing)
+                     rating_figures(session, period, center), dossiers, queue, missing,
+                     headline(days, period, names, missing), daily_trend(days, period))
 
 
 def chatbot_figures(session: Session, period: DateRange) -> ChatbotFigures:
@@ -234,17 +275,8 @@ def dossier_figures(session: Session, period: DateRange, center: str, as_of: dat
                                                              "procedure_name": row.procedure_name, "count": 0})
         entry["count"] += 1
         per_center[row.agency_code] += 1
-    # Finished in the range: the first change to "completed" (or straight to returned).
-    finished_rows = session.execute(text(
-        "SELECT d.id, d.due_date, min(c.created_at) AS done_at FROM dossiers d "
-        "JOIN dossier_status_changes c ON c.dossier_id = d.id "
-        "WHERE c.to_status IN :done" + where.replace("agency_code", "d.agency_code") +
-        " GROUP BY d.id, d.due_date").bindparams(bindparam("done", expanding=True)),
-        {**params, "done": [s.value for s in DOSSIER_DONE]}).all()
-    finished = [(r, local(r.done_at)) for r in finished_rows]
-    first, last = period.utc_bounds
-    finished = [(r, done) for r, done in finished if first <= done < last]
-    on_time = sum(1 for r, done in finished if r.due_date is None or done.date() <= _day(r.due_date))
+    finished = _finished_dossiers(session, center, *period.utc_bounds)
+    on_time = sum(1 for due, done in finished if _on_time(due, done))
     overdue_rows = session.execute(text(
         "SELECT code, agency_code, procedure_code, procedure_name, applicant_name, status, received_at, due_date "
         "FROM dossiers WHERE status IN :open AND due_date IS NOT NULL AND due_date < :as_of" + where +
@@ -262,8 +294,35 @@ def dossier_figures(session: Session, period: DateRange, center: str, as_of: dat
         [{"center": c, "received": n} for c, n in sorted(per_center.items())])
 
 
+def _finished_dossiers(session: Session, center: str, first: datetime, last: datetime
+                       ) -> list[tuple[date | None, datetime]]:
+    """(due date, local moment) of the dossiers finished in [first, last): the first change to
+    "completed" (or straight to "result_returned")."""
+    where, params = "", {}
+    if center:
+        where = " AND d.agency_code = :center"
+        params["center"] = center
+    rows = session.execute(text(
+        "SELECT d.id, d.due_date, min(c.created_at) AS done_at FROM dossiers d "
+        "JOIN dossier_status_changes c ON c.dossier_id = d.id "
+        "WHERE c.to_status IN :done" + where +
+        " GROUP BY d.id, d.due_date").bindparams(bindparam("done", expanding=True)),
+        {**params, "done": [s.value for s in DOSSIER_DONE]}).all()
+    finished = [(_day(r.due_date), local(r.done_at)) for r in rows]
+    return [(due, done) for due, done in finished if done is not None and first <= done < last]
+
+
+def _on_time(due: date | None, done: datetime) -> bool:
+    """Returned by the appointment date (a dossier without one is on time)."""
+    return due is None or done.date() <= due
+
+
+def _service_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(text("SELECT code, name FROM queue_services")).all())
+
+
 def queue_figures(session: Session, period: DateRange) -> QueueFigures:
-    names = dict(session.execute(text("SELECT code, name FROM queue_services")).all())
+    names = _service_names(session)
     rows = session.execute(text(
         "SELECT service_code, issued_service, counter_number, status, issued_at, called_at, started_at, finished_at "
         "FROM queue_tickets WHERE day >= :start AND day <= :end"), {"start": period.start, "end": period.end}).all()
@@ -316,15 +375,177 @@ def queue_figures(session: Session, period: DateRange) -> QueueFigures:
                         _avg(all_services), by_service, by_counter, by_hour, hours)
 
 
+# --- headline and daily trend ----------------------------------------------------------------------
+
+@dataclass
+class DayFigures:
+    """The sums of one local day behind the headline figures (summed over a range, they give them)."""
+    questions: int = 0  # citizen messages to the assistant (not those typed to staff)
+    not_answered: int = 0  # of those: abstained (busy, empty, fallback) or handed to staff
+    scores: list[int] = field(default_factory=list)
+    finished: int = 0
+    on_time: int = 0
+    waits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # per service, minutes
+
+
+def _trend_start(period: DateRange) -> date:
+    return min(period.start, period.end - timedelta(days=TREND_MIN_DAYS - 1))
+
+
+def day_figures(session: Session, start: date, end: date, center: str = "", *, dossiers: bool = True,
+                queue: bool = True) -> dict[date, DayFigures]:
+    """One :class:`DayFigures` per local day from ``start`` to ``end`` (inclusive; any length)."""
+    days = {start + timedelta(days=i): DayFigures() for i in range((end - start).days + 1)}
+    lower, upper = _span_bounds(session, start, end)
+    span = {"lower": lower, "upper": upper}
+
+    def bucket(moment: Any) -> DayFigures | None:
+        moment = local(moment)
+        return days.get(moment.date()) if moment is not None else None
+
+    for (created_at,) in session.execute(text(
+            "SELECT created_at FROM conversation_messages WHERE direction = 'in' "
+            "AND (outcome IS NULL OR outcome != 'handoff') "
+            "AND created_at >= :lower AND created_at < :upper"), span):
+        if (day := bucket(created_at)) is not None:
+            day.questions += 1
+    for (created_at,) in session.execute(text(
+            "SELECT created_at FROM unanswered_questions WHERE reason IN :reasons "
+            "AND created_at >= :lower AND created_at < :upper").bindparams(bindparam("reasons", expanding=True)),
+            {**span, "reasons": list(UNANSWERED_REASONS)}):
+        if (day := bucket(created_at)) is not None:
+            day.not_answered += 1
+    sql = "SELECT score, created_at FROM ratings WHERE score IS NOT NULL AND created_at >= :lower AND created_at < :upper"
+    params: dict[str, Any] = dict(span)
+    if center:
+        sql += " AND center_code = :center"
+        params["center"] = center
+    for score, created_at in session.execute(text(sql), params):
+        if (day := bucket(created_at)) is not None:
+            day.scores.append(score)
+    if dossiers:
+        for due, done in _finished_dossiers(session, center, *_utc_bounds(start, end)):
+            if (day := days.get(done.date())) is not None:
+                day.finished += 1
+                day.on_time += _on_time(due, done)
+    if queue:
+        for row in session.execute(text(
+                "SELECT service_code, day, issued_at, called_at FROM queue_tickets "
+                "WHERE day >= :start AND day <= :end AND called_at IS NOT NULL"), {"start": start, "end": end}):
+            wait = _minutes(row.called_at, row.issued_at)
+            if wait is not None and (ticket_day := _day(row.day)) in days:
+                days[ticket_day].waits[row.service_code].append(wait)
+    return days
+
+
+def _sum(days: list[DayFigures]) -> DayFigures:
+    total = DayFigures()
+    for day in days:
+        total.questions += day.questions
+        total.not_answered += day.not_answered
+        total.scores += day.scores
+        total.finished += day.finished
+        total.on_time += day.on_time
+        for code, waits in day.waits.items():
+            total.waits[code] += waits
+    return total
+
+
+def _answered(figures: DayFigures) -> int:
+    return max(0, figures.questions - figures.not_answered)
+
+
+def _values(figures: DayFigures) -> dict[str, Any]:
+    """The four headline values of a day or a range (None where there is nothing to measure)."""
+    all_waits = [w for waits in figures.waits.values() for w in waits]
+    return {
+        "on_time_rate": round(figures.on_time / figures.finished, 4) if figures.finished else None,
+        "satisfaction": round(mean(figures.scores), 2) if figures.scores else None,
+        "wait_min": _avg(all_waits),
+        "answered_share": round(_answered(figures) / figures.questions, 4) if figures.questions else None,
+    }
+
+
+LOWER_IS_BETTER = frozenset({"wait_min"})
+
+
+def _compare(key: str, value: float | None, previous: float | None, count: int, previous_count: int) -> dict[str, Any]:
+    change = None if value is None or previous is None else round(value - previous, 4)
+    better = None if not change else (change < 0) == (key in LOWER_IS_BETTER)
+    return {"value": value, "previous": previous, "change": change, "better": better, "count": count,
+            "previous_count": previous_count}
+
+
+def headline(days: dict[date, DayFigures], period: DateRange, service_names: dict[str, str] | None = None,
+             missing: list[str] | None = None) -> dict[str, Any]:
+    """The four figures of ``period`` against the range of the same length just before.
+
+    ``change`` is the difference (a rate in parts of one, so 0.05 is five percentage points;
+    minutes; score points) and ``better`` says whether it went the right way (None: no change or
+    nothing to compare). ``count`` is what the figure is measured over: finished dossiers,
+    ratings, called tickets, questions to the assistant.
+    """
+    previous = period.previous()
+    now = _sum([f for d, f in days.items() if period.start <= d <= period.end])
+    before = _sum([f for d, f in days.items() if previous.start <= d <= previous.end])
+    values, old = _values(now), _values(before)
+    counts = {"on_time_rate": (now.finished, before.finished), "satisfaction": (len(now.scores), len(before.scores)),
+              "wait_min": (sum(map(len, now.waits.values())), sum(map(len, before.waits.values()))),
+              "answered_share": (now.questions, before.questions)}
+    figures = {key: _compare(key, values[key], old[key], *counts[key]) for key in values}
+    names = service_names or {}
+    figures["wait_min"]["by_service"] = [
+        {"service_code": code, "service_name": names.get(code, code),
+         **_compare("wait_min", _avg(now.waits.get(code, [])), _avg(before.waits.get(code, [])),
+                    len(now.waits.get(code, [])), len(before.waits.get(code, [])))}
+        for code in sorted(set(now.waits) | set(before.waits))]
+    for key, section in (("on_time_rate", "dossiers"), ("wait_min", "queue")):
+        figures[key]["available"] = section not in (missing or [])
+    for key in ("satisfaction", "answered_share"):
+        figures[key]["available"] = True
+    return {"start": period.start.isoformat(), "end": period.end.isoformat(), "days": period.days,
+            "previous_start": previous.start.isoformat(), "previous_end": previous.end.isoformat(), **figures}
+
+
+def daily_trend(days: dict[date, DayFigures], period: DateRange) -> list[dict[str, Any]]:
+    """One row per day, from at least :data:`TREND_MIN_DAYS` days back to the range's end;
+    ``in_range`` marks the days of the range itself."""
+    rows = []
+    for day in sorted(d for d in days if _trend_start(period) <= d <= period.end):
+        figures = days[day]
+        rows.append({"day": day.isoformat(), "in_range": period.start <= day <= period.end,
+                     "questions": figures.questions, "answered": _answered(figures), "ratings": len(figures.scores),
+                     "finished": figures.finished, "on_time": figures.on_time,
+                     "called": sum(map(len, figures.waits.values())), **_values(figures)})
+    return rows
+
+
 # --- CSV -----------------------------------------------------------------------------------------
 
-SECTIONS = ("chatbot", "ratings", "dossiers_status", "dossiers_procedure", "overdue", "queue_services",
+HEADLINE_LABELS = {"on_time_rate": "Tỷ lệ hồ sơ đúng hạn", "satisfaction": "Mức hài lòng (điểm TB 1–5)",
+                   "wait_min": "Thời gian chờ TB (phút)", "answered_share": "Tỷ lệ câu hỏi trợ lý tự trả lời"}
+
+SECTIONS = ("headline", "trend", "chatbot", "ratings", "dossiers_status", "dossiers_procedure", "overdue", "queue_services",
             "queue_counters", "queue_hours")
 
 
 def csv_rows(dashboard: Dashboard, section: str) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of one section (Vietnamese column names)."""
     c, r, d, q = dashboard.chatbot, dashboard.ratings, dashboard.dossiers, dashboard.queue
+    if section == "headline":
+        h = dashboard.headline
+        rows = [[HEADLINE_LABELS[k], h[k]["value"], h[k]["previous"], h[k]["change"], h[k]["count"]]
+                for k in HEADLINE_LABELS]
+        rows += [[f"Chờ TB (phút) — {e['service_name']}", e["value"], e["previous"], e["change"], e["count"]]
+                 for e in h["wait_min"]["by_service"]]
+        return ["chỉ số", f"kỳ này ({h['start']} – {h['end']})",
+                f"kỳ trước ({h['previous_start']} – {h['previous_end']})", "thay đổi", "tính trên"], rows
+    if section == "trend":
+        return (["ngày", "câu hỏi tới trợ lý", "trợ lý tự trả lời", "tỷ lệ tự trả lời", "lượt chấm điểm",
+                 "điểm TB", "hồ sơ giải quyết xong", "đúng hạn", "tỷ lệ đúng hạn", "lượt gọi số", "chờ TB (phút)"],
+                [[e["day"], e["questions"], e["answered"], e["answered_share"], e["ratings"], e["satisfaction"],
+                  e["finished"], e["on_time"], e["on_time_rate"], e["called"], e["wait_min"]]
+                 for e in dashboard.trend])
     if section == "chatbot":
         return (["chỉ số", "giá trị"],
                 [["Cuộc trò chuyện", c.conversations], ["Câu hỏi tới trợ lý", c.questions],

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from knowledge_base.schema import FaqEntry
 from knowledge_base.store import add_faq, get_procedure
+from knowledge_base.text import clean_text
 from motcua.db import utcnow
 from motcua.models import ConversationMessage
 from motcua.settings import ROOT
@@ -46,7 +47,8 @@ def record_unanswered(session: Session, *, channel: str, sender_id: str, questio
                       reason: str, created_at: datetime | None = None) -> UnansweredQuestion:
     if reason not in REASONS:
         raise ValueError(f"unknown reason {reason!r}; expected one of {REASONS}")
-    row = UnansweredQuestion(channel=channel, sender_id=sender_id, question=question[:2000], reply=reply[:2000],
+    row = UnansweredQuestion(channel=channel, sender_id=sender_id, question=clean_text(question)[:2000],
+                             reply=clean_text(reply)[:2000],
                              reason=reason, created_at=created_at or utcnow())
     session.add(row)
     return row
@@ -207,7 +209,7 @@ def add_rating(session: Session, rating: RatingInput, created_at: datetime | Non
     """Store a rating; an answer rated unhelpful puts the citizen's last question on the review list."""
     row = Rating(kind=rating.kind, score=rating.score, helpful=rating.helpful, channel=rating.channel,
                  sender_id=rating.sender_id, center_code=rating.center_code, counter=rating.counter,
-                 procedure_code=rating.procedure_code, comment=rating.comment[:2000],
+                 procedure_code=rating.procedure_code, comment=clean_text(rating.comment)[:2000],
                  created_at=created_at or utcnow())
     session.add(row)
     if rating.kind == "answer" and (rating.helpful is False or (rating.score is not None and rating.score <= 2)):
@@ -237,7 +239,7 @@ def open_handoff(session: Session, *, channel: str, sender_id: str, reason: str 
                                                            HandoffConversation.status == HandoffStatus.OPEN))
     if row is None:
         at = at or utcnow()
-        row = HandoffConversation(channel=channel, sender_id=sender_id, reason=reason, question=question[:2000],
+        row = HandoffConversation(channel=channel, sender_id=sender_id, reason=reason, question=clean_text(question)[:2000],
                                   created_at=at, last_message_at=at)
         session.add(row)
         session.flush()
@@ -247,7 +249,7 @@ def open_handoff(session: Session, *, channel: str, sender_id: str, reason: str 
 def add_handoff_message(session: Session, conversation: HandoffConversation, direction: str, text: str,
                         author: str = "", at: datetime | None = None) -> HandoffMessage:
     at = at or utcnow()
-    message = HandoffMessage(conversation_id=conversation.id, direction=direction, author=author, text=text[:4000],
+    message = HandoffMessage(conversation_id=conversation.id, direction=direction, author=author, text=clean_text(text)[:4000],
                              created_at=at)
     session.add(message)
     conversation.last_message_at = at

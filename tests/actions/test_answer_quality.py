@@ -18,7 +18,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answering import ActionAnswer
-from actions.answers import KIOSK_SCREEN, REPLIES, AnswerRef, Aspect, answer, body_lines
+from actions.answers import KIOSK_SCREEN, AnswerRef, Aspect, answer, body_lines, say
 from channels.registry import kinds
 from knowledge_base.defaults import load_default_procedures
 from knowledge_base.schema import Procedure
@@ -53,7 +53,7 @@ def _check_pages(procedure: Procedure, aspect: str, limit: int) -> list[str]:
     source = first.text.rsplit("\n", 1)[1]
     for number, page in enumerate(pages, start=1):
         assert len(page.text) <= limit, (procedure.code, aspect, limit, number)
-        more = [b for b in page.buttons if b["title"] == REPLIES["more"]]
+        more = [b for b in page.buttons if b["title"] == say("more")]
         if number < len(pages):
             entity = re.search(r'"procedure_code": "([^"]+)"', more[0]["payload"])[1]
             assert AnswerRef.parse(entity) == AnswerRef(procedure.code, aspect, number + 1)
@@ -109,6 +109,17 @@ def test_the_47_default_procedures_read_cleanly_on_every_channel():
     _check(procedures)
 
 
+def test_a_paper_needed_only_in_some_cases_is_not_listed_as_required():
+    """«Văn bản ủy quyền (khi nhờ người khác đi thay)» is for some citizens only: under «Tùy trường hợp»."""
+    birth = next(p for p in load_default_procedures() if p.code == "1.001193")
+    text = "\n".join(body_lines(birth, Aspect.DOCUMENTS))
+    required, optional = text.split(say("documents_optional", count=4))
+    for conditional in ("Văn bản ủy quyền", "Biên bản về việc trẻ bị bỏ rơi", "mang thai hộ",
+                        "Giấy tờ chứng minh nơi cư trú"):
+        assert conditional in optional and conditional not in required, conditional
+    assert "Giấy chứng sinh" in required and "Giấy chứng sinh" not in optional
+
+
 def test_50_catalogue_procedures_read_cleanly_on_every_channel():
     _check(_catalogue_sample())
 
@@ -128,9 +139,9 @@ def test_garbled_spans_are_left_out_of_the_short_answer_and_marked_in_the_detail
     short = answer(GARBLED_BIRTH, Aspect.STEPS).text
     assert "khai tâm" not in short and "tại Trung\n" not in short and "\n• Nộp hồ sơ." not in short
     assert "Cán bộ tiếp nhận hồ sơ kiểm tra tính đầy đủ của hồ sơ." in short
-    assert REPLIES["steps_garbled"] in short
+    assert say("steps_garbled") in short
     detail = answer(GARBLED_BIRTH, Aspect.STEPS, portal=True).text
-    assert "khai tâm" in detail and REPLIES["steps_garbled_mark"] in detail
+    assert "khai tâm" in detail and say("steps_garbled_mark") in detail
 
 
 def test_a_catalogue_name_place_and_time_read_for_people():
@@ -143,7 +154,7 @@ def test_a_catalogue_name_place_and_time_read_for_people():
     overview = answer(procedure, Aspect.OVERVIEW).text
     assert "Thủ tục «Đăng ký khai sinh»." in overview
     assert "Nơi giải quyết: Ủy ban Nhân dân xã, phường, thị trấn.\n" in overview
-    assert "»: 1." not in overview and REPLIES["time_no_unit"] in overview
+    assert "»: 1." not in overview and say("time_no_unit") in overview
     assert "Cổng Dịch vụ công quốc gia" in overview.rsplit("\n", 1)[1]  # the source is shown
 
 
@@ -155,14 +166,14 @@ async def test_the_portal_detail_is_a_button_away_with_its_source():
     await ActionAnswer(knowledge).run(dispatcher, tracker("làm giấy khai sinh cần giấy tờ gì", "ask_documents"), {})
     first = dispatcher.messages[0]
     assert first["text"] == answer(BIRTH, Aspect.DOCUMENTS).text  # the centre's words
-    button = next(b for b in first["buttons"] if b["title"] == REPLIES["portal_button"])
+    button = next(b for b in first["buttons"] if b["title"] == say("portal_button"))
     entity = re.search(r'"procedure_code": "([^"]+)"', button["payload"])[1]
     dispatcher = CollectingDispatcher()
     tapped = tracker(button["payload"], "ask_procedure",
                      entities=[{"entity": "procedure_code", "value": entity}])
     await ActionAnswer(knowledge).run(dispatcher, tapped, {})
     detail = dispatcher.messages[0]["text"]
-    assert detail.startswith(REPLIES["portal_intro"])
+    assert detail.startswith(say("portal_intro"))
     assert detail.endswith("(Nguồn: Cổng Dịch vụ công quốc gia, thủ tục 1.001193 — Đăng ký khai sinh)")
 
 
@@ -180,7 +191,7 @@ async def test_xem_them_continues_a_long_answer_on_the_citizens_channel():
         reply = dispatcher.messages[0]
         assert len(reply["text"]) <= LIMITS["zalo"]
         seen.append(reply["text"])
-        more = [b for b in reply["buttons"] if b["title"] == REPLIES["more"]]
+        more = [b for b in reply["buttons"] if b["title"] == say("more")]
         if not more:
             break
         entities = [{"entity": "procedure_code",

@@ -25,6 +25,7 @@ from actions.answering import (
     reads_legal,
 )
 from actions.answers import Aspect, answer
+from knowledge_base.messages import render
 from knowledge_base.schema import (
     ChannelKind,
     Fee,
@@ -127,9 +128,9 @@ async def test_an_unsure_search_offers_two_to_four_procedures_as_buttons_and_a_w
         {"title": "Đăng ký khai sinh", "payload": '/ask_documents{"procedure_code": "1.001193"}'},
         {"title": "Đăng ký lại khai sinh", "payload": '/ask_documents{"procedure_code": "1.004884"}'},
         {"title": "Cấp bản sao trích lục hộ tịch", "payload": '/ask_documents{"procedure_code": "2.000815"}'},
-        NOT_THESE_PROCEDURES,
+        {"title": render(NOT_THESE_PROCEDURES), "payload": "/request_human"},
     ]
-    assert NOT_THESE_PROCEDURES == {"title": "Không phải các thủ tục trên", "payload": "/request_human"}
+    assert render(NOT_THESE_PROCEDURES) == "Không phải các thủ tục trên"
     assert message["custom"] == {"move": "offer", "kind": "procedure", "confidence": 0.35}
     assert not any(e.get("name") == "procedure_code" for e in events)  # nothing chosen yet
 
@@ -168,6 +169,10 @@ def test_the_abstain_response_says_so_and_offers_staff_and_a_queue_number():
     (abstain,) = responses[ABSTAIN]
     assert abstain["text"].startswith("Xin lỗi, tôi chưa tìm thấy")  # the staff desk counts it as a miss
     assert [b["payload"] for b in abstain["buttons"]] == ["/request_human", "/request_queue_number"]
+    # concrete next steps in the catalogue's words, never an intent's name
+    assert [b["title"] for b in abstain["buttons"]] == [render("button.request_human"),
+                                                         render("button.request_queue_number")]
+    assert [b["title"] for b in abstain["buttons"]] == ["Gặp cán bộ", "Lấy số thứ tự"]
     assert responses[OFFER_PROCEDURES][0]["text"].startswith("Ý ông/bà là thủ tục nào?")
     assert "thủ tục nào" in responses[ASK_WHICH][0]["text"]
 
@@ -211,7 +216,7 @@ async def test_unsure_articles_are_offered_by_title_and_a_tap_answers_that_artic
          "payload": '/ask_legal{"legal_article": "60/2014/QH13|Điều 15"}'},
         {"title": "Điều 16 60/2014/QH13: Thủ tục đăng ký khai sinh",
          "payload": '/ask_legal{"legal_article": "60/2014/QH13|Điều 16"}'},
-        NOT_THESE_ARTICLES,
+        {"title": render(NOT_THESE_ARTICLES), "payload": "/request_human"},
     ]
     tap = tracker('/ask_legal{"legal_article": "60/2014/QH13|Điều 15"}', "ask_legal",
                   entities=[{"entity": "legal_article", "value": "60/2014/QH13|Điều 15"}])

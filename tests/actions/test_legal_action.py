@@ -20,6 +20,7 @@ from actions.knowledge import KnowledgeBase
 from actions.legal import NOT_FOUND, ActionAnswerLegal, lead_sentence, legal_basis_links, quote, status_label
 from actions.legal_links import number_key, procedures_acting_on
 from knowledge_base.ingest import ingest_legal_files
+from knowledge_base.messages import render
 from knowledge_base.schema import LegalReference, Procedure
 from knowledge_base.store import LegalDocumentRow, save_procedure
 from motcua.db import session_scope
@@ -144,8 +145,8 @@ async def test_when_nothing_is_found_it_says_so_and_offers_staff(database_url):
     kb.search = Abstaining()
     dispatcher = CollectingDispatcher()
     await ActionAnswerLegal(kb).run(dispatcher, _tracker("luật về khai thác khoáng sản trên sao Hỏa"), {})
-    assert dispatcher.messages[0]["text"] == NOT_FOUND
-    assert "không tìm thấy quy định" in NOT_FOUND
+    assert dispatcher.messages[0]["text"] == render(NOT_FOUND)
+    assert "không tìm thấy quy định" in render(NOT_FOUND)
     assert {"title": "Gặp cán bộ", "payload": "/request_human"} in dispatcher.messages[0]["buttons"]
 
 

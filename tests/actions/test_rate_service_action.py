@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.ratings import ActionRateService, rating_score
+from knowledge_base.messages import render
 from motcua.db import session_scope, upgrade_database
 from motcua.settings import Settings
 from motcua.staff.models import Rating
@@ -52,3 +53,10 @@ async def test_without_stars_the_citizen_gets_five_buttons_and_nothing_is_stored
     assert len(messages[0]["buttons"]) == 5
     with session_scope(config.sqlalchemy_url) as session:
         assert session.scalars(select(Rating)).all() == []
+
+
+async def test_an_unhappy_rating_is_thanked_for_the_comment_in_the_catalogues_words(tmp_path):
+    messages, _ = await run(ActionRateService(settings(tmp_path)),
+                            tracker("chờ lâu quá", [{"entity": "rating", "value": "2"}]))
+    assert messages[0]["text"] == render("action.ratings.thanks_unhappy", score=2)
+    assert messages[0]["text"].endswith("(2/5 sao)") and "góp ý" in messages[0]["text"]

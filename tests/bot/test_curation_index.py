@@ -92,7 +92,7 @@ def test_with_the_action_server_down_the_edit_is_saved_and_the_index_catches_up_
         saved = gateway.put(f"/api/v1/kb/procedures/{BIRTH}", json={"procedure": procedure})
         assert saved.status_code == 200 and saved.json()["version"] == 2
         assert saved.json()["index"]["updated"] is False
-        assert "chỉ mục sẽ tự cập nhật khi khởi động" in saved.json()["index"]["message"]
+        assert "sẽ có hiệu lực khi trợ lý khởi động" in saved.json()["index"]["message"]
     restarted = create_action_server(settings)
     with serve_in_thread(restarted, port=port):
         knowledge = restarted.state.services.knowledge

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.dialogue import BUSY_TEXT, EMPTY_TEXT
+from knowledge_base.messages import render
 from motcua.db import session_scope
 from motcua.models import ConversationMessage
 from motcua.settings import Settings
@@ -100,7 +100,7 @@ def test_slow_rasa_gives_a_polite_busy_message_within_two_seconds(tmp_path, migr
         body = client.post("/api/v1/messages", json={"sender": "x", "text": "alo"}).json()
         elapsed = time.monotonic() - started
         assert body["outcome"] == "busy"
-        assert body["messages"][0]["text"] == BUSY_TEXT
+        assert body["messages"][0]["text"] == render("gateway.busy")
         assert elapsed < 2.0
         # the gateway keeps serving while Rasa is stuck
         assert client.get("/kiosk").status_code == 200
@@ -117,6 +117,7 @@ def test_rasa_down_gives_busy_message_and_health_reports_it(tmp_path, migrated_s
         assert checks["rasa"]["ok"] is False
         assert checks["action_server"]["ok"] is False
         assert checks["database"]["ok"] is True
+        assert checks["message_log"] == {"ok": True, "failed_rows": 0}
 
 
 def test_health_asks_rasa_with_its_api_token(tmp_path, migrated_sqlite):
@@ -145,7 +146,7 @@ def test_empty_rasa_answer_becomes_an_apology(tmp_path, migrated_sqlite):
             TestClient(create_app(gateway_settings(tmp_path, rasa_url))) as client:
         body = client.post("/api/v1/messages", json={"sender": "x", "text": "alo"}).json()
     assert body["outcome"] == "empty"
-    assert body["messages"][0]["text"] == EMPTY_TEXT
+    assert body["messages"][0]["text"] == render("gateway.empty")
 
 
 def test_kiosk_page_is_vietnamese_and_has_task_buttons(tmp_path, migrated_sqlite):

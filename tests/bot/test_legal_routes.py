@@ -7,12 +7,14 @@ knowledge base's own code; the gateway runs without Rasa (these routes do not ne
 from __future__ import annotations
 
 from datetime import date
+from html import escape as html_escape
 
 import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from knowledge_base.ingest import ingest_legal_files
+from knowledge_base.messages import render
 from tests.servers import free_port
 from tests.staff.conftest import make_settings
 
@@ -77,3 +79,15 @@ def test_an_unknown_article_or_document_is_a_polite_404(client):
     missing = client.get("/phap-luat/99-2099-QH99/1")
     assert missing.status_code == 404 and "Không tìm thấy" in missing.text
     assert client.get("/api/v1/legal/99-2099-QH99/articles/1").json()["detail"].startswith("Không tìm thấy")
+
+
+def test_the_page_words_follow_the_citizens_language_and_the_law_stays_vietnamese(client):
+    english = client.get("/phap-luat/10-2014-QH13/2", params={"lang": "en"}).text
+    assert '<html lang="en">' in english and render("gateway.legal.back", locale="en") in english
+    assert "Chapter II. ĐĂNG KÝ NUÔI ONG · Section 1. ĐĂNG KÝ LẦN ĐẦU" in english
+    assert "Điều 2. Thời hạn đăng ký" in english  # the article itself is the law's own text
+    vietnamese = client.get("/phap-luat/10-2014-QH13/2", headers={"Accept-Language": "vi-VN,vi;q=0.9"}).text
+    assert html_escape(render("gateway.legal.back")) in vietnamese
+    missing = client.get("/api/v1/legal/99-2099-QH99/articles/1", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert missing.json()["detail"] == render("gateway.legal.not_found", locale="en")
+    assert client.get("/phap-luat/99-2099-QH99/1").status_code == 404

@@ -93,3 +93,21 @@ def test_every_channel_is_limited_per_sender(tmp_path, fakes, migrated):
     assert received_from(fakes.rasa, "zalo:2512523625412515") == ["câu 0", "câu 1"]
     assert sent_texts(fakes.telegram) == ["Bạn nói: câu 0", "Bạn nói: câu 1", RATE_LIMITED_TEXT]
     assert zalo_texts(fakes.zalo) == ["Bạn nói: câu 0", "Bạn nói: câu 1", RATE_LIMITED_TEXT]
+
+
+def test_the_kiosk_speaks_its_pages_language_whatever_the_hall_browser_prefers(tmp_path, fakes, migrated):
+    """The kiosk page opens its socket with ``?lang=`` of the page; a browser set up in English does not
+    turn a Vietnamese kiosk's answers English."""
+    from knowledge_base.messages import render
+
+    settings = channel_settings(tmp_path, fakes)
+    english_browser = {"accept-language": "en-US,en;q=0.9"}
+    with TestClient(create_app(settings)) as client:
+        for lang, expected in (("vi", render("channel.frame.malformed")),
+                               ("en", render("channel.frame.malformed", locale="en"))):
+            with client.websocket_connect(f"/ws/kiosk?lang={lang}&session=hall-{lang}",
+                                          headers=english_browser) as ws:
+                ws.receive_text()  # the session
+                ws.send_bytes(b"\x00")
+                assert json.loads(ws.receive_text())["messages"][0]["text"] == expected
+        assert render("channel.frame.malformed") != render("channel.frame.malformed", locale="en")

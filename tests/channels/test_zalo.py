@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from channels.base import BotMessage, Button
 from channels.zalo import ButtonMemory, ZaloChannel, parse_event, sign, verify_signature
+from knowledge_base.messages import render
 from tests.channels.conftest import channel_settings
 from tests.channels.fakes import (
     BIRTH_QUESTION,
@@ -82,8 +83,8 @@ def test_follow_greets_images_get_a_notice_and_unknown_events_are_ignored(settin
     assert received_from(fakes.rasa, SENDER) == ["/greet"]
     texts = zalo_texts(fakes.zalo, USER)
     assert texts[0] == GREET_TEXT
-    assert texts[1].startswith("Cảm ơn ông/bà đã gửi ảnh")
-    assert texts[2].startswith("Xin lỗi, hiện tôi chỉ đọc được tin nhắn chữ")
+    assert texts[1] == render("channel.zalo.image")
+    assert texts[2] == render("channel.zalo.text_only")
     assert len(texts) == 3
 
 

@@ -100,3 +100,17 @@ def test_the_action_server_registers_the_real_action(tmp_path, sqlite_catalogue)
 
     executor, _ = build_executor(Settings(data_dir=tmp_path, database_url=sqlite_catalogue))
     assert isinstance(executor.actions["action_check_dossier_status"].__self__, ActionCheckDossierStatus)
+
+
+def test_the_action_server_lets_a_form_take_a_queue_number_with_the_same_action(tmp_path, sqlite_catalogue):
+    """A number asked for in the middle of a declaration is issued by the one queue action, and the form
+    keeps what was declared (the form dialogue resumes after it)."""
+    from actions.queue import ActionIssueQueueNumber
+    from actions.server import build_executor
+    from motcua.settings import Settings
+
+    executor, _ = build_executor(Settings(data_dir=tmp_path, database_url=sqlite_catalogue))
+    queue_action = executor.actions["action_issue_queue_number"].__self__
+    form = executor.actions["validate_declaration_form"].__self__
+    assert isinstance(queue_action, ActionIssueQueueNumber)
+    assert form.interruptions["request_queue_number"] is queue_action

@@ -9,6 +9,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from knowledge_base.messages import render
 from motcua.db import session_scope
 from motcua.dossiers.attachments import MAX_FILE_BYTES, Upload, detect_type, prepare_attachment
 from motcua.dossiers.errors import AttachmentRejected, DossierError, VerificationFailed
@@ -79,14 +80,16 @@ def test_attachments_are_stored_with_the_dossier_and_read_back(sqlite_service, s
 def test_a_citizen_upload_needs_the_matching_numbers_and_an_open_dossier(sqlite_service, sqlite_catalogue):
     code = sqlite_service.file_dossier(application()).code
     prepared = prepare_attachment([Upload("cs.jpg", jpeg())])
-    with pytest.raises(VerificationFailed):
+    with pytest.raises(VerificationFailed) as refused:
         sqlite_service.add_attachment(code, prepared, actor="citizen", cccd="001190012345", phone="0987654321",
                                       verify=True)
+    assert str(refused.value) == render("dossier.verification_failed")
     sqlite_service.add_attachment(code, prepared, actor="citizen", cccd="001190012345", phone="0912345678",
                                   verify=True)
     sqlite_service.change_status(code, "rejected", actor="staff:Hà", note="Sai thẩm quyền.")
-    with pytest.raises(DossierError, match="không nhận thêm giấy tờ"):
+    with pytest.raises(DossierError) as closed:
         sqlite_service.add_attachment(code, prepared, actor="staff:Hà")
+    assert str(closed.value) == render("dossier.closed", code=code, status="Từ chối giải quyết")
     assert _attachments(sqlite_catalogue) == 1
 
 

@@ -27,7 +27,7 @@ def test_staff_open_a_dossier_and_request_a_supplement_from_the_desk_page(tmp_pa
         assert response.ok
         page.goto(f"{base}/staff/dossiers")
         page.wait_for_selector(f"tr[data-code='{code}']", timeout=10_000)
-        wait_for_js(page, "document.getElementById('who-name').textContent.includes('Đỗ Thu Hà')",
+        wait_for_js(page, "document.getElementById('who').textContent.includes('Đỗ Thu Hà')",
                                timeout=10_000)
         page.click(f"tr[data-code='{code}']")
         wait_for_js(page, f"document.getElementById('d-code').textContent === 'Hồ sơ {code}'", timeout=10_000)

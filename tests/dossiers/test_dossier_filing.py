@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
+from knowledge_base.messages import render
 from motcua.db import get_engine, session_scope
 from motcua.dossier_code import parse_dossier_code
 from motcua.dossiers.errors import InvalidApplication
 from motcua.dossiers.models import DossierCounter, DossierRow, DossierStatusChange, PortalOutboxRow
 from motcua.dossiers.service import Applicant, DossierService
-from motcua.workdays import HolidayCalendar, compute_due_date
+from motcua.workdays import VIETNAM_TZ, HolidayCalendar, compute_due_date
 from tests.dossiers.support import AGENCY, Clock, application
 
 
@@ -43,6 +44,21 @@ def test_filing_gives_a_code_of_the_national_format_and_stores_everything(servic
             ("dossier.created", 1, "000.00.04.H51-260310-0001/001")]
         assert outbox[0].payload["applicant"]["cccd"] == "001190012345"
     assert "Mã số hồ sơ: 000.00.04.H51-260310-0001" in filed.confirmation_text()
+
+
+def test_the_filing_confirmation_says_the_catalogue_s_lines(service):
+    filed = service.file_dossier(application())
+    received = filed.received_at.astimezone(VIETNAM_TZ)
+    assert filed.lookup_pin and filed.due_date
+    assert filed.confirmation_text().split("\n") == [
+        render("dossier.filed.received", procedure="Đăng ký khai sinh", time=f"{received:%H:%M}",
+               date="10/03/2026"),
+        render("dossier.filed.code", code=filed.code),
+        render("dossier.filed.pin", pin=filed.lookup_pin),
+        render("dossier.filed.due", date=f"{filed.due_date:%d/%m/%Y}"),
+        render("dossier.filed.keep_code_and_pin"),
+    ]
+    assert filed.confirmation_text().startswith("Hồ sơ «Đăng ký khai sinh» đã được tiếp nhận lúc ")
 
 
 def test_the_daily_sequence_restarts_each_day_in_vietnam_time(service, clock):
@@ -174,6 +190,18 @@ def test_hours_and_unspecified_processing_times(sqlite_catalogue):
     service = DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, clock=clock)
     assert service.file_dossier(application("2.000815", channel="counter", sender_id="")).due_date == date(2026, 3, 9)
     assert service.file_dossier(application("9.999999", channel="counter", sender_id="")).due_date is None
+
+
+def test_the_confirmation_gives_the_computed_due_date_or_says_the_counter_sets_it(sqlite_catalogue):
+    # Friday 06/03/2026 14:00 at the kiosk: 1 working day (in person) ends on Monday 09/03.
+    service = DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, clock=Clock(datetime(2026, 3, 6, 14, 0)))
+    timed = service.file_dossier(application("1.001193", channel="kiosk", sender_id="kiosk:abc"))
+    lines = timed.confirmation_text().split("\n")
+    assert "Ngày hẹn trả kết quả: 09/03/2026." in lines
+    assert render("dossier.filed.due_at_counter") not in lines
+    untimed = service.file_dossier(application("9.999999", channel="counter", sender_id="")).confirmation_text()
+    assert render("dossier.filed.due_at_counter") in untimed.split("\n")
+    assert "cán bộ tiếp nhận tại quầy sẽ báo" in untimed and "Ngày hẹn trả kết quả: 0" not in untimed
 
 
 def test_the_migration_matches_the_tables(database_url):

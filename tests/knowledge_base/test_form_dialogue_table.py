@@ -34,7 +34,7 @@ from knowledge_base.text import fold
 FORMS = load_forms()
 BIRTH = FORMS["birth_registration"]
 REQUESTER_QR = "001190012345||Nguyễn Thị Lan|15031990|Nữ|Số 12 Tràng Tiền, Hoàn Kiếm, Hà Nội|01072021"
-LIVE = (Stage.CHOOSE, Stage.FILL, Stage.CARD, Stage.PICK, Stage.SUMMARY)
+LIVE = (Stage.CHOOSE, Stage.FILL, Stage.CARD, Stage.CONFIRM, Stage.PICK, Stage.SUMMARY)
 
 
 def sample(item: FormField) -> Any:
@@ -60,6 +60,8 @@ def in_stage(stage: Stage) -> FormState:
         return filled_until("birth_child_name")
     if stage == Stage.CARD:
         return dialogue().step(filled_until("birth_requester_name"), Turn(REQUESTER_QR, "inform", 0.9)).state
+    if stage == Stage.CONFIRM:
+        return dialogue().step(filled_until("birth_child_name"), Turn("tran minh khang", "inform", 0.9)).state
     if stage == Stage.PICK:
         return FormState(BIRTH, dict(ALL), None, Stage.PICK, {"pick": list(ALL)})
     if stage in (Stage.SUMMARY, Stage.FILING):
@@ -347,7 +349,8 @@ def _keys_used() -> set[str]:
     for module in (form_dialogue, form_replies):
         source = Path(module.__file__).read_text(encoding="utf-8")
         keys |= {f"form.{k}" for k in re.findall(r'reply\("(\w+)"', source)}
-        keys |= {f"form.button.{k}" for k in re.findall(r'button\("(\w+)"', source)}
+        keys |= {f"form.button.{k}" for k in re.findall(r'(?<!\w)button\("(\w+)"', source)}
+        keys |= {f"button.{k}" for k in re.findall(r'intent_button\("(\w+)"', source)}
         keys |= set(re.findall(r'Message\(\s*"(form\.[\w.]+)"', source))
     return keys
 
@@ -356,7 +359,10 @@ def test_every_message_the_dialogue_uses_is_in_the_catalogue_and_nothing_unused_
     catalogue = load_catalogue()
     used = _keys_used()
     assert len(used) > 30
-    assert used == {k for k in catalogue.templates if k.startswith("form.")}
+    own = {k for k in used if k.startswith("form.")}
+    assert own == {k for k in catalogue.templates if k.startswith("form.")}
+    # buttons shared with the rest of the assistant («Gặp cán bộ») keep their one label
+    assert used - own == {"button.request_human"} and used <= catalogue.keys()
 
 
 def test_the_form_speaks_as_toi_to_ong_ba():
@@ -365,3 +371,60 @@ def test_the_form_speaks_as_toi_to_ong_ba():
         if key.startswith("form."):
             words = fold(template).split()
             assert "em" not in words and "minh" not in words, (key, template)
+
+
+# --- CONFIRM: an answer typed without diacritics ------------------------------------------------------
+
+
+def test_an_unaccented_answer_goes_to_confirm_with_its_accented_form():
+    step = dialogue().step(filled_until("birth_child_name"), Turn("tran minh khang", "inform", 0.9))
+    assert step.state.stage == Stage.CONFIRM and "birth_child_name" not in step.state.values
+    assert step.state.pending == {"accented": "Trần Minh Khang", "typed": "Tran Minh Khang"}
+    asked = dialogue().prompt(step.state)
+    assert asked is not None and "«Trần Minh Khang»" in asked.text
+    assert [b.payload for b in asked.buttons] == ["/affirm", "/deny"]
+
+
+@pytest.mark.parametrize(("turn", "value"), [(Turn("/affirm", "affirm", 1.0), "Trần Minh Khang"),
+                                             (Turn("dung", "nlu_fallback", 0.3), "Trần Minh Khang"),
+                                             (Turn("Trần Minh Khanh", "inform", 0.9), "Trần Minh Khanh")])
+def test_confirm_takes_the_accented_form_or_the_one_typed_instead(turn, value):
+    step = dialogue().step(in_stage(Stage.CONFIRM), turn)
+    assert step.state.values["birth_child_name"] == value and step.state.field_name == "birth_child_birth_date"
+
+
+@pytest.mark.parametrize("turn", [Turn("/deny", "deny", 1.0), Turn("sửa lại", "correct_field", 0.8)])
+def test_confirm_denied_asks_the_same_field_again(turn):
+    step = dialogue().step(in_stage(Stage.CONFIRM), turn)
+    assert step.state.stage == Stage.FILL and step.state.field_name == "birth_child_name"
+    assert "birth_child_name" not in step.state.values and step.state.pending is None
+    assert "mời ông/bà ghi lại" in text(step)
+
+
+def test_an_answer_with_diacritics_or_from_a_list_is_not_confirmed():
+    assert dialogue().step(filled_until("birth_child_name"), Turn("Trần Minh Khang", "inform", 0.9)).state.stage \
+        == Stage.FILL
+    step = dialogue().step(filled_until("birth_child_ethnicity"), Turn("kinh", "inform", 0.9))
+    assert step.state.values["birth_child_ethnicity"] == "Kinh" and step.state.stage == Stage.FILL
+
+
+def test_an_empty_message_is_no_answer_to_check():
+    step = dialogue().step(filled_until("birth_requester_name"), Turn("", "", 0.0))
+    assert "bắt buộc" not in text(step) and step.state.field_name == "birth_requester_name"
+
+
+def test_a_button_for_another_service_while_choosing_the_form_is_answered_there():
+    choosing = FormDialogue(FormCatalog(FORMS), question_intents={"request_queue_number"})
+    step = choosing.step(in_stage(Stage.CHOOSE), Turn("/request_queue_number", "request_queue_number", 1.0))
+    assert step.state.stage == Stage.CHOOSE and step.effects == [AnswerQuestion("request_queue_number")]
+    resumed = choosing.apply(step.state, Event.ANSWERED)
+    assert resumed.state.stage == Stage.CHOOSE and "khai tiếp" in text(resumed)
+
+
+def test_the_filed_reply_carries_the_appointment_date_for_the_kiosk_card():
+    from knowledge_base import form_replies
+
+    done = form_replies.filed({"text": "Đã nộp.", "url": "/api/v1/dossiers/X/declaration.pdf?token=t",
+                               "code": "000.00.04.H51-261206-0001", "due_date": "2026-12-09"})
+    assert done.custom == {"dossier_code": "000.00.04.H51-261206-0001",
+                           "declaration_pdf": "/api/v1/dossiers/X/declaration.pdf?token=t", "due_date": "2026-12-09"}

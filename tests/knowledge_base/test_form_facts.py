@@ -83,6 +83,16 @@ def test_permanent_residence_records_the_owners_and_a_parents_consent(forms):
     ]
 
 
+def test_temporary_residence_records_a_parents_consent_for_a_minor(forms):
+    """Luật Cư trú Điều 28 khoản 1 điểm a: a minor's form carries a parent's or guardian's consent."""
+    form = forms["temporary_residence"]
+    guardian = form.field("temporary_guardian_name")
+    assert not guardian.required  # an adult answers «không»
+    assert validate_field(guardian, "không", today=TODAY).value is None
+    assert validate_field(guardian, "Trần Thị Mai", today=TODAY).value == "Trần Thị Mai"
+    assert [s.field for s in form.signers] == ["temporary_full_name", "temporary_guardian_name"]
+
+
 @pytest.mark.parametrize(
     ("answer", "ok"), [("24", True), ("6", True), ("25", False), ("36", False), ("0", False)]
 )

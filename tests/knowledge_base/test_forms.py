@@ -17,9 +17,11 @@ from knowledge_base.forms import (
     format_value,
     load_form,
     load_forms,
+    proposed_value,
     validate_field,
     values_from_card,
 )
+from knowledge_base.messages import render
 from motcua.identity import parse_cccd_qr
 
 TODAY = date(2026, 11, 25)
@@ -118,6 +120,7 @@ def test_required_field_left_empty_repeats_the_question(forms):
     item = forms["birth_registration"].field("birth_child_name")
     result = validate_field(item, "  ", {}, today=TODAY)
     assert not result.ok and item.prompt in result.reason
+    assert result.reason == render("validate.required", label=item.label, prompt=item.prompt)
 
 
 def test_optional_field_can_be_skipped(forms):
@@ -268,3 +271,57 @@ def test_forms_and_business_rules_import_without_any_framework():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# --- checks across fields -----------------------------------------------------------------------
+
+
+def test_a_parents_birth_date_must_be_twelve_years_before_the_childs(forms):
+    form = forms["birth_registration"]
+    mother, child = form.field("birth_mother_birth_date"), form.field("birth_child_birth_date")
+    known = {"birth_child_birth_date": "2024-03-15"}
+    for day in ("15/03/2024", "16/03/2024", "16/03/2012"):
+        refused = validate_field(mother, day, known, today=TODAY)
+        assert not refused.ok and "Thông tin người mẹ" in refused.reason and "Người được khai sinh" in refused.reason
+    assert validate_field(mother, "15/03/2012", known, today=TODAY).ok  # twelve years to the day
+    # the child's date corrected after the parents' is checked against them too
+    father = {"birth_father_birth_date": "2020-01-01"}
+    assert not validate_field(child, "15/03/2024", father, today=TODAY).ok
+    assert validate_field(child, "15/03/2024", {}, today=TODAY).ok
+
+
+def test_a_death_date_is_not_before_the_birth_even_a_year_alone(forms):
+    form = forms["death_registration"]
+    died, born = form.field("death_date"), form.field("death_deceased_birth_date")
+    assert not validate_field(died, "31/12/1949", {"death_deceased_birth_date": 1950}, today=TODAY).ok
+    assert validate_field(died, "01/01/1950", {"death_deceased_birth_date": 1950}, today=TODAY).ok
+    refused = validate_field(born, "1990", {"death_date": "1989-12-31"}, today=TODAY)
+    assert refused.reason == render("validate.dates_in_order", later="Ngày mất (Người đã mất)",
+                                    later_date="31/12/1989", earlier="Ngày, tháng, năm sinh (Người đã mất)",
+                                    earlier_date="1990")
+    assert validate_field(born, "1989", {"death_date": "1989-12-31"}, today=TODAY).ok
+
+
+def test_fields_of_different_persons_without_a_rule_are_not_compared(forms):
+    form = forms["marriage_registration"]
+    assert all(not f.date_checks for f in form.fields)
+
+
+# --- values typed without diacritics ----------------------------------------------------------------
+
+
+def test_a_list_valued_text_field_takes_the_lists_form(forms):
+    form = forms["birth_registration"]
+    assert validate_field(form.field("birth_child_ethnicity"), "e de", {}, today=TODAY).value == "Ê Đê"
+    assert validate_field(form.field("birth_child_nationality"), "viet nam", {}, today=TODAY).value == "Việt Nam"
+    assert validate_field(form.field("birth_child_ethnicity"), "Xơ Teng", {}, today=TODAY).value == "Xơ Teng"
+
+
+def test_the_accented_form_is_proposed_only_for_unaccented_free_text(forms):
+    form = forms["birth_registration"]
+    name = form.field("birth_child_name")
+    assert proposed_value(name, "Nguyen Minh An") == "Nguyễn Minh An"
+    assert proposed_value(name, "Nguyễn Minh An") is None
+    assert proposed_value(form.field("birth_child_sex"), "Nu") is None
+    assert proposed_value(form.field("birth_requester_phone"), "0912345678") is None
+    assert proposed_value(form.field("birth_child_ethnicity"), "Kinh") is None

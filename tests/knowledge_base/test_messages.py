@@ -1,10 +1,27 @@
-"""The message catalogue: ids to sentences, fields filled by name, mistakes named."""
+"""The message catalogue: gettext files read through Babel, ids to sentences, fields filled by name, mistakes named."""
 
 from __future__ import annotations
 
 import pytest
 
-from knowledge_base.messages import Message, MessageCatalogue, load_catalogue, render
+from knowledge_base.messages import (
+    LOCALES,
+    Message,
+    MessageCatalogue,
+    catalogue_files,
+    load_catalogue,
+    normalise_locale,
+    render,
+    template_fields,
+)
+
+_HEADER = 'msgid ""\nmsgstr ""\n"Language: {locale}\\n"\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+
+
+def _po(path, locale, entries):
+    body = "".join(f'msgid "{key}"\nmsgstr "{text}"\n\n' for key, text in entries.items())
+    path.write_text(_HEADER.format(locale=locale) + body, encoding="utf-8")
+    return path
 
 
 def test_a_message_is_rendered_with_its_fields():
@@ -21,20 +38,56 @@ def test_an_unknown_id_or_a_missing_field_is_named():
         render("form.corrected", label="Tên")
 
 
-def test_the_file_is_a_tree_of_ids_and_every_leaf_a_sentence(tmp_path):
-    path = tmp_path / "messages.yaml"
-    path.write_text("a:\n  b: 'Xin chào {name}'\n  c:\n    d: Dạ\n", encoding="utf-8")
-    assert MessageCatalogue.from_file(path).templates == {"a.b": "Xin chào {name}", "a.c.d": "Dạ"}
-    path.write_text("a:\n  b: 3\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="message 'a.b' must be a non-empty string"):
-        MessageCatalogue.from_file(path)
-    path.write_text("a: 'Xin chào {name'\n", encoding="utf-8")
-    with pytest.raises(ValueError):
-        MessageCatalogue.from_file(path)
+def test_po_files_are_read_and_an_id_in_two_files_or_a_broken_template_is_refused(tmp_path):
+    first = _po(tmp_path / "a.po", "vi", {"a.b": "Xin chào {name}", "a.c": "Dạ"})
+    catalogue = MessageCatalogue.from_files([first])
+    assert catalogue.templates == {"a.b": "Xin chào {name}", "a.c": "Dạ"}
+    second = _po(tmp_path / "b.po", "vi", {"a.c": "Vâng"})
+    with pytest.raises(ValueError, match="message 'a.c' is also in a.po"):
+        MessageCatalogue.from_files([first, second])
+    broken = _po(tmp_path / "c.po", "vi", {"a.d": "Xin chào {name"})
+    with pytest.raises(ValueError, match="'a.d' is not a valid template"):
+        MessageCatalogue.from_files([broken])
+    empty = _po(tmp_path / "d.po", "vi", {"a.e": ""})
+    with pytest.raises(ValueError, match="'a.e' has no Vietnamese sentence"):
+        MessageCatalogue.from_files([empty])
 
 
-def test_every_message_of_the_catalogue_renders_with_its_own_fields():
-    catalogue = load_catalogue()
-    for key in catalogue.templates:
-        text = catalogue.render(key, **{name: "x" for name in catalogue.fields(key)})
-        assert text.strip(), key
+def test_english_falls_back_to_vietnamese_for_what_it_does_not_translate(tmp_path):
+    for locale, entries in {"vi": {"a.hello": "Xin chào", "a.bye": "Tạm biệt ông/bà"},
+                            "en": {"a.hello": "Hello", "a.bye": ""}}.items():
+        folder = tmp_path / locale / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        _po(folder / "x.po", locale, entries)
+    english = load_catalogue("en-GB", tmp_path)
+    assert english.locale == "en"
+    assert english.render("a.hello") == "Hello"
+    assert english.render("a.bye") == "Tạm biệt ông/bà"
+    assert english.group("a.") == {"a.bye": "Tạm biệt ông/bà", "a.hello": "Hello"}
+    assert load_catalogue("fr", tmp_path).render("a.hello") == "Xin chào"
+
+
+def test_a_language_is_read_from_what_browsers_and_messengers_send():
+    assert normalise_locale("en-US") == "en"
+    assert normalise_locale("EN_gb") == "en"
+    assert normalise_locale("vi") == "vi"
+    assert normalise_locale(None) == "vi"
+    assert normalise_locale("zh-CN") == "vi"
+
+
+def test_every_message_of_every_language_renders_with_the_vietnamese_fields():
+    vietnamese = load_catalogue("vi")
+    assert catalogue_files("vi"), "no Vietnamese catalogue"
+    for locale in LOCALES:
+        catalogue = load_catalogue(locale)
+        for key in catalogue.keys():
+            own = catalogue.fields(key)
+            assert own == vietnamese.fields(key), f"{locale} {key}: fields {own} ≠ {vietnamese.fields(key)}"
+            assert catalogue.render(key, **{name: "x" for name in own}).strip(), key
+    assert template_fields("{a} và {b}") == {"a", "b"}
+
+
+def test_an_english_message_has_a_vietnamese_one():
+    vietnamese = set(load_catalogue("vi").templates)
+    english = set(load_catalogue("en").templates)
+    assert english <= vietnamese, sorted(english - vietnamese)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from actions.knowledge import AliasFinder, KnowledgeBase
 from actions.queue import ActionIssueQueueNumber
+from knowledge_base.messages import render
 from knowledge_base.schema import Procedure
 from motcua.db import session_scope
 from motcua.queue.models import QueueTicket
@@ -53,9 +54,10 @@ async def test_the_service_comes_from_the_procedure_field_and_the_reply_says_it_
     assert "Phía trước còn 1 người, thời gian chờ dự kiến khoảng 3 phút." in text  # 1 × 5 min ÷ 2 counters
     assert "còn 3 người phía trước" in text and "nhắn tin" in text
     assert "https://motcua.example/queue/ticket/" in text
-    assert messages[0]["buttons"] == [{"title": "Xem lại số B002", "payload": "/request_queue_number"}]
+    assert messages[0]["buttons"] == [{"title": render("action.queue.button_review", label="B002"),
+                                       "payload": '/request_queue_number{"queue_ticket": "B002"}'}]
     custom = messages[0]["custom"]["queue_ticket"]
-    assert (custom["label"], custom["people_ahead"]) == ("B002", 1)
+    assert (custom["label"], custom["people_ahead"], custom["new"]) == ("B002", 1, True)
     with session_scope(database_url) as session:
         row = session.scalar(select(QueueTicket).where(QueueTicket.label == "B002"))
     assert (row.channel, row.sender_id, row.service_code) == ("telegram", "telegram:2", "CT")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from knowledge_base.messages import render
 from motcua.db import session_scope
 from motcua.queue.models import QueueEvent, QueueNotification
 from motcua.queue.service import OutboxNotifier, QueueError, QueueService
@@ -187,9 +188,12 @@ def test_a_remote_citizen_is_told_once_when_three_are_ahead(queue, sent):
     assert sent.messages == [("telegram", "telegram:777",
                               "Số A006 (Hộ tịch) sắp đến lượt: còn 3 người phía trước. "
                               "Mời ông/bà có mặt tại Trung tâm và chú ý bảng gọi số.")]
-    for _ in range(4):
+    for _ in range(3):
         op(url, service, "call_next", 1)
     assert [m[1] for m in sent.messages] == ["telegram:777", "zalo:1"]
+    op(url, service, "call_next", 1)  # A006 itself: told it is called (tests/queue/test_counter_api.py)
+    assert sent.messages[2:] == [("telegram", "telegram:777",
+                                  render("notify.queue.your_turn", label="A006", counter=1))]
     with session_scope(url) as session:
         assert service.ticket(session, mine.token).status == "called"
         notified = session.scalars(select(QueueEvent).where(QueueEvent.kind == "notified")).all()

@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 
+from knowledge_base.messages import render
 from motcua.db import session_scope
 from motcua.queue.models import CounterStatus, EventKind, QueueTicket, TicketStatus
+from motcua.queue.service import QueueNotFound
 
 
 def test_a_ticket_goes_through_its_statuses_as_enums_stored_as_their_values(queue):
@@ -68,3 +70,17 @@ def test_a_status_outside_the_enum_is_refused_when_written(queue):
             session.get(QueueTicket, ticket.id).status = "lost"
     with session_scope(url) as session:
         assert session.get(QueueTicket, ticket.id).status is TicketStatus.WAITING
+
+
+def test_a_ticket_status_s_name_and_the_citizen_s_refusals_come_from_the_catalogue(queue):
+    url, service = queue
+    for status in TicketStatus:
+        assert status.label == render(f"status.ticket.{status.value}") == status.label_in("vi")
+    assert TicketStatus.NO_SHOW.label == "Vắng mặt khi gọi"
+    with session_scope(url) as session, pytest.raises(QueueNotFound) as refused:
+        service.issue(session, "XX", channel="kiosk")
+    assert str(refused.value) == render("queue.service_unavailable", service="XX")
+    assert "«XX»" in str(refused.value)
+    with session_scope(url) as session, pytest.raises(QueueNotFound) as missing:
+        service.ticket(session, "no-such-token")
+    assert str(missing.value) == render("queue.ticket_not_found")

@@ -44,6 +44,8 @@ OPEN_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/kiosk/enrol"): PUBLIC,  # a form; only a valid device key sets the device cookie
     ("POST", "/kiosk/enrol"): PUBLIC,
     ("POST", "/api/v1/messages"): PUBLIC,  # the chat, limited per sender and per address
+    ("GET", "/api/v1/messages"): PUBLIC,  # the citizen pages' words from the catalogue (the web widget)
+    ("GET", "/api/v1/widget/allowed"): PUBLIC,  # may the asking page's site embed the widget, and its words
     ("WEBSOCKET", "/ws/kiosk"): PUBLIC,
     ("WEBSOCKET", "/ws/widget"): PUBLIC,
     ("WEBSOCKET", "/ws/kiosk/events"): PUBLIC,  # notices for its own session; scans only for an enrolled kiosk
@@ -58,6 +60,8 @@ OPEN_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/phap-luat/{document}/{article}"): PUBLIC,
     ("GET", "/queue/ticket/{token}"): CAPABILITY,
     ("GET", "/api/v1/queue/tickets/{token}"): CAPABILITY,
+    ("GET", "/api/v1/queue/tickets/{token}/qr.svg"): CAPABILITY,
+    ("GET", "/api/v1/queue/tickets/{token}/stream"): CAPABILITY,
     ("POST", "/api/v1/queue/tickets/{token}/print"): DEVICE,
     ("GET", "/api/v1/queue/voice/{label}.wav"): DEVICE,
     ("POST", "/api/v1/devices/events"): DEVICE,

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from bot.deps import get_training_options
 from bot.message_log import MessageLog
 from bot.services import TrainingOptions
-from bot.staff_desk import RESUMED_TEXT
+from bot.staff_desk import LEFT_NOTE, RESUMED_TEXT
+from knowledge_base.messages import render
 from knowledge_base.store import list_faq
 from knowledge_base.sync import sync_defaults
 from motcua.db import session_scope
@@ -63,9 +64,12 @@ def test_handoff_round_trip_through_the_kiosk_websocket(staff_app):
                                                                                     "xyz cái gì đó")]
         conversation = inbox[0]["id"]
 
-        # while with staff, the citizen's words go to the inbox, not to Rasa
+        # while with staff, the citizen's words go to the inbox, not to Rasa; the gateway acknowledges them
         sent_to_rasa = len(rasa.state.received)
-        assert citizen.say("Tôi cần hỏi về tranh chấp đất đai") == []
+        acknowledged = citizen.say("Tôi cần hỏi về tranh chấp đất đai")
+        assert [(m["text"], m["custom"]) for m in acknowledged] == [(render("notify.handoff.ack"),
+                                                                     {"handoff_ack": True})]
+        assert acknowledged[0]["text"].startswith("Đã chuyển tới cán bộ")
         assert len(rasa.state.received) == sent_to_rasa
         thread = wait_for(lambda: client.get(f"/api/v1/staff/handoffs/{conversation}").json(),
                           lambda t: len(t["items"]) >= 3)
@@ -75,7 +79,7 @@ def test_handoff_round_trip_through_the_kiosk_websocket(staff_app):
         # staff reply from the inbox: the citizen sees it on the open page at once
         answer = client.post(f"/api/v1/staff/handoffs/{conversation}/reply",
                              json={"text": "Mời ông/bà đến quầy số 2, cán bộ địa chính sẽ hướng dẫn."})
-        assert answer.json()["delivered"] is True
+        assert answer.json() == {"delivered": True, "status": "delivered", "note": "Đã gửi tới người dân."}
         shown = citizen.receive()
         assert shown[0]["text"] == "Cán bộ Nguyễn Văn Cán: Mời ông/bà đến quầy số 2, cán bộ địa chính sẽ hướng dẫn."
         assert shown[0]["custom"] == {"staff": "canbo"}
@@ -112,9 +116,39 @@ def test_a_handoff_survives_a_gateway_restart(staff_app):
     with TestClient(app) as client:  # a new lifespan loads open handoffs from the database
         citizen = Citizen(client, "handoff-2")
         before = len(rasa.state.received)
-        assert citizen.say("còn đó không") == []
+        assert [m["text"] for m in citizen.say("còn đó không")] == [render("notify.handoff.ack")]
         assert len(rasa.state.received) == before
         citizen.close()
+
+
+def test_a_reply_to_a_kiosk_the_citizen_has_left_is_reported_as_not_delivered(staff_app):
+    """The kiosk starts a new session after a while idle: the old session's reply reaches nobody,
+    and the inbox says so instead of «Đã gửi tới người dân»; the thread notes the leaving."""
+    app, _, _ = staff_app
+    with TestClient(app) as client:
+        sign_in(client, "canbo", PASSWORD)
+        citizen = Citizen(client, "handoff-left")
+        citizen.say("Gặp cán bộ", "/request_human")
+        conversation = wait_for(lambda: client.get("/api/v1/staff/handoffs").json(), lambda items: len(items) == 1)[0]
+        citizen.close()  # the kiosk reset its session: the socket of "handoff-left" is gone
+        thread = wait_for(lambda: client.get(f"/api/v1/staff/handoffs/{conversation['id']}").json(),
+                          lambda t: any(m["direction"] == "note" for m in t["items"]))
+        assert ("note", LEFT_NOTE) in [(m["direction"], m["text"]) for m in thread["items"]]
+
+        answer = client.post(f"/api/v1/staff/handoffs/{conversation['id']}/reply", json={"text": "Ông/bà còn đó không?"})
+        assert answer.json() == {"delivered": False, "status": "left",
+                                 "note": "Người dân đã rời kiosk — tin nhắn chưa tới được."}
+
+        # the same session comes back (a network blip): replies reach it again, and the thread says so
+        back = Citizen(client, "handoff-left")
+        answer = client.post(f"/api/v1/staff/handoffs/{conversation['id']}/reply", json={"text": "Mời ông/bà chờ."})
+        assert answer.json()["status"] == "delivered"
+        assert back.receive()[0]["text"] == render("notify.handoff.staff_reply", name="Nguyễn Văn Cán",
+                                                   text="Mời ông/bà chờ.")
+        thread = wait_for(lambda: client.get(f"/api/v1/staff/handoffs/{conversation['id']}").json(),
+                          lambda t: sum(m["direction"] == "note" for m in t["items"]) == 2)
+        assert [m["text"] for m in thread["items"] if m["direction"] == "note"][-1] == "Người dân đã kết nối lại kiosk."
+        back.close()
 
 
 def test_empty_and_busy_replies_and_unhelpful_ratings_land_on_the_review_list(staff_app, tmp_path):
@@ -167,7 +201,7 @@ def test_staff_link_train_faq_and_dismiss_with_an_audit_trail(staff_app, tmp_pat
         rows = wait_for(lambda: client.get("/api/v1/staff/unanswered").json(), lambda r: len(r) == 4)
         ids = {q["question"]: q["id"] for q in rows}
         code = client.get("/api/v1/staff/procedures", params={"q": "khai sinh"}).json()[0]["code"]
-        assert "ask_fee" in client.get("/api/v1/staff/intents").json()
+        assert {"name": "ask_fee", "label": "Hỏi lệ phí"} in client.get("/api/v1/staff/intents").json()
 
         linked = client.post(f"/api/v1/staff/unanswered/{ids['xyz một']}/link", json={"procedure_code": code})
         assert linked.json()["status"] == "linked" and linked.json()["procedure_code"] == code

@@ -274,7 +274,9 @@
   loaders.synonyms = loadSynonyms;
 
   // --- FAQ ----------------------------------------------------------------------------------
-  const codes = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
+  const faqProcedures = ProcedurePicker.create({ label: "Thủ tục liên quan", multiple: true, id: "faq-procedures-input" });
+  $("faq-procedures").replaceWith(faqProcedures.element);
+  faqProcedures.element.id = "faq-procedures";
   async function loadFaq() {
     const rows = await api("GET", "/api/v1/kb/faq?q=" + encodeURIComponent($("faq-filter").value.trim()));
     const body = $("faq-rows");
@@ -293,10 +295,11 @@
     const edit = () => {
       const question = el("input", { value: f.question, "aria-label": "Câu hỏi" });
       const answer = el("textarea", { rows: "3", "aria-label": "Câu trả lời" }, f.answer);
-      const procedures = el("input", { value: f.procedures.join(", "), "aria-label": "Mã thủ tục" });
-      row.replaceChildren(el("td", {}, question), el("td", {}, answer), el("td", {}, procedures), el("td", {},
+      const procedures = ProcedurePicker.create({ label: "Thủ tục liên quan", multiple: true });
+      procedures.set(f.procedures);
+      row.replaceChildren(el("td", {}, question), el("td", {}, answer), el("td", {}, procedures.element), el("td", {},
         el("button", { class: "act", type: "button", onclick: () => guarded(async () => {
-          const result = await api("PUT", "/api/v1/kb/faq/" + f.id, { question: question.value, answer: answer.value, procedures: codes(procedures.value) });
+          const result = await api("PUT", "/api/v1/kb/faq/" + f.id, { question: question.value, answer: answer.value, procedures: procedures.values() });
           say(changeMessage(result, "Đã lưu câu hỏi")); await loadFaq(); }) }, "Lưu"),
         el("button", { class: "act secondary", type: "button", onclick: view }, "Hủy")));
     };
@@ -307,9 +310,9 @@
     e.preventDefault();
     guarded(async () => {
       const result = await api("POST", "/api/v1/kb/faq", { question: $("faq-question").value, answer: $("faq-answer").value,
-        procedures: codes($("faq-procedures").value) });
+        procedures: faqProcedures.values() });
       say(changeMessage(result, "Đã thêm câu hỏi"));
-      $("faq-question").value = ""; $("faq-answer").value = ""; $("faq-procedures").value = "";
+      $("faq-question").value = ""; $("faq-answer").value = ""; faqProcedures.clear();
       await loadFaq();
     });
   });

@@ -32,13 +32,36 @@ const Staff = (function () {
     }
     return node;
   }
-  function when(iso) {
+  // Ngày giờ theo giờ Việt Nam: dd/mm/yyyy HH:MM (day: chỉ dd/mm/yyyy).
+  const PARTS = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Ho_Chi_Minh", year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  function when(iso, dateOnly) {
     if (!iso) return "";
-    return new Date(iso).toLocaleString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh", hour12: false });
+    const moment = new Date(iso);
+    if (isNaN(moment.getTime())) return String(iso);
+    const p = Object.fromEntries(PARTS.formatToParts(moment).map((x) => [x.type, x.value]));
+    const date = p.day + "/" + p.month + "/" + p.year;
+    return dateOnly ? date : date + " " + p.hour + ":" + p.minute;
   }
+  function day(iso) {
+    if (!iso) return "";
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(iso));
+    return m ? m[3] + "/" + m[2] + "/" + m[1] : when(iso, true);
+  }
+  // Các dòng dễ đọc («trường: trước → sau»), dữ liệu gốc chỉ hiện khi bấm «Chi tiết».
+  function changeLines(lines, raw) {
+    const box = el("div", { class: "change-lines" }, (lines || []).map((line) => el("div", { class: "change-line" }, line)));
+    if (raw !== undefined && raw !== null) {
+      box.append(el("details", { class: "raw" }, el("summary", {}, "Chi tiết"),
+        el("pre", {}, typeof raw === "string" ? raw : JSON.stringify(raw, null, 2))));
+    }
+    return box;
+  }
+  const MENU = [["/staff/dossiers", "Hồ sơ"], ["/staff/counter", "Gọi số"], ["/staff/unanswered", "Câu hỏi chưa trả lời"],
+    ["/staff/inbox", "Hộp thư người dân"], ["/staff/dashboard", "Số liệu"], ["/staff/kb", "Cơ sở tri thức"]];
   async function header(current) {
     const me = await api("GET", "/api/v1/staff/me");
-    const links = [["/staff/unanswered", "Câu hỏi chưa trả lời"], ["/staff/inbox", "Hộp thư người dân"], ["/staff/dashboard", "Số liệu"], ["/staff/kb", "Cơ sở tri thức"]];
+    const links = MENU.slice();
     if (me.role === "admin") links.push(["/admin", "Quản trị"]);
     const nav = document.getElementById("nav");
     nav.replaceChildren(...links.map(([href, label]) => el("a", { href: href, class: href === current ? "current" : "" }, label)));
@@ -47,5 +70,5 @@ const Staff = (function () {
       el("button", { type: "button", onclick: async () => { await api("POST", "/api/v1/staff/logout"); location.href = "/staff/login"; } }, "Đăng xuất"));
     return me;
   }
-  return { api: api, el: el, when: when, header: header, csrf: csrf };
+  return { api: api, el: el, when: when, day: day, changeLines: changeLines, header: header, csrf: csrf, menu: MENU };
 })();
