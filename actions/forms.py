@@ -10,7 +10,9 @@ filed) and writes the state back into slots:
   ``cancelled`` when the form is over, which ends the form;
 - ``form_id``, ``form_values`` (field name → value, ``None`` for an optional question skipped),
   ``form_field`` (the field being asked), ``form_stage``, ``form_pending`` (card values to confirm,
-  or the fields offered for a correction), ``form_outcome`` (what happened at the end).
+  or the fields offered for a correction), ``form_outcome`` (what happened at the end; while the form
+  runs, ``{"session": …}``: the form session's random id, from which the dossier's filing key is made, so
+  that a filing retried — Rasa calling again, a second tap on «Nộp hồ sơ» — files one dossier).
 
 Adding a form is a new YAML file in ``knowledge_base/forms/`` and a restart of the action server;
 retraining is needed only for new NLU examples. Nothing here names a form or a field.
@@ -43,6 +45,7 @@ from knowledge_base.form_dialogue import (
     procedure_for,
 )
 from knowledge_base.forms import FormDefinition
+from knowledge_base.messages import render
 from knowledge_base.text import clean_text
 from motcua.dossiers.errors import DossierError
 from motcua.dossiers.links import declaration_path
@@ -78,9 +81,11 @@ def read_state(tracker: Tracker, forms: Mapping[str, FormDefinition]) -> FormSta
         stage = Stage(tracker.get_slot("form_stage") or Stage.FILL)
     except ValueError:
         stage = Stage.FILL
+    running = tracker.get_slot("form_outcome")
+    session = str(running.get("session") or "") if isinstance(running, Mapping) else ""
     return FormState(form, dict(values) if isinstance(values, Mapping) else {}, tracker.get_slot("form_field"),
                      stage if form is not None else Stage.CHOOSE,
-                     dict(pending) if isinstance(pending, Mapping) else None)
+                     dict(pending) if isinstance(pending, Mapping) else None, session=session)
 
 
 def state_slots(state: FormState) -> dict[str, Any]:
@@ -88,7 +93,13 @@ def state_slots(state: FormState) -> dict[str, Any]:
         return {ANSWER_SLOT: state.stage.value, "form_outcome": state.outcome, "form_values": None,
                 "form_pending": None, "form_field": None, "form_stage": None}
     return {ANSWER_SLOT: None, "form_id": state.form.id if state.form else None, "form_values": state.values,
-            "form_field": state.field_name, "form_stage": state.stage.value, "form_pending": state.pending}
+            "form_field": state.field_name, "form_stage": state.stage.value, "form_pending": state.pending,
+            "form_outcome": {"session": state.session} if state.session else None}
+
+
+def filing_key(sender_id: str, session: str) -> str:
+    """The key filing the form session ``session`` of the conversation ``sender_id`` (empty without a session)."""
+    return f"chat:{sender_id}:{session}" if session else ""
 
 
 def cleared_slots() -> list[dict[str, Any]]:
@@ -132,11 +143,15 @@ class DeclarationFiler:
             values=filled, form_id=form.id, channel=channel, sender_id=sender_id,
         )
 
-    def file(self, application: DossierApplication) -> dict[str, Any]:
-        filed = self.service.file_dossier(application)
+    def file(self, application: DossierApplication, filing_key: str = "") -> dict[str, Any]:
+        """File ``application`` — once per ``filing_key``: a retry answers the first filing's dossier."""
+        filed = self.service.file_dossier(application, filing_key=filing_key)
+        text = filed.confirmation_text()
+        if not filed.lookup_pin:  # a retry after the PIN was let go: say so, and where a new one is given
+            text += "\n" + render("dossier.filed.pin_not_shown")
         # A random token, stored hashed with an expiry: given only to this conversation.
         url = self.public_url + declaration_path(filed.code, self.service.issue_link(filed.code))
-        return {"status": Stage.FILED.value, "code": filed.code, "text": filed.confirmation_text(), "url": url,
+        return {"status": Stage.FILED.value, "code": filed.code, "text": text, "url": url,
                 "due_date": filed.due_date.isoformat() if filed.due_date else None}
 
 
@@ -241,7 +256,7 @@ class ValidateDeclarationForm(FormValidationAction):
                                              procedure_for(state.form, tracker.get_slot("procedure_code")),
                                              channel, sender)
         try:
-            return Event.FILED, await asyncio.to_thread(self.filer.file, application)
+            return Event.FILED, await asyncio.to_thread(self.filer.file, application, filing_key(sender, state.session))
         except DossierError as exc:  # e.g. no CCCD nor phone of the applicant: say what is missing
             return Event.REFUSED, str(exc)
         except Exception:

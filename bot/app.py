@@ -24,6 +24,7 @@ from bot.routes import (
     chat,
     counter,
     curation,
+    deliveries,
     dossiers,
     health,
     legal,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dossiers.router)
     app.include_router(staff.router)
     app.include_router(counter.router)  # /staff/counter: calling numbers
+    app.include_router(deliveries.router)  # /staff/deliveries: dead letters
     app.include_router(admin.router)
     app.include_router(ratings.router)
     app.include_router(legal.router)  # /phap-luat/…

@@ -1,12 +1,16 @@
 """Sends what the services recorded for citizens (a queue number is near, a dossier's
-status changed) through the channel each citizen came from.
+status changed, a staff or bot message a platform refused) through the channel each citizen
+came from.
 
-The queue and the dossier services write notifications to their own tables in the
-same transaction as the change; this relay reads the unsent ones and sends each
-through the citizen's own channel (:meth:`channels.registry.Channels.notify`: the
-channel called ``row.channel``, whatever platform it is), marking each sent once
-delivered (or kept for a page that will reconnect). A platform that refuses leaves the
-row for the next pass, so nothing is lost on a crash.
+The queue and the dossier services write notifications to their own tables in the same
+transaction as the change; this relay reads the *due* pending ones (``next_attempt_at`` passed,
+oldest due first) and sends each through the citizen's own channel
+(:meth:`channels.registry.Channels.notify`: the channel called ``row.channel``, whatever
+platform it is), marking each sent once delivered (or kept for a page that will reconnect).
+A try that fails follows :mod:`motcua.delivery`: the row records the error and waits its
+backoff, and after the last try becomes a dead letter for ``/staff/deliveries``. A pass goes
+on batch after batch until no row is due, so rows that keep failing never hold back the
+rows behind them; nothing is lost on a crash.
 
 The relay passes every ``interval_s`` seconds; a writer that just committed a notification that
 cannot wait (staff called the citizen's number) calls :func:`wake_relays` and the running relays
@@ -19,16 +23,30 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from starlette.concurrency import run_in_threadpool
 
 from motcua.db import Database, utcnow
+from motcua.delivery import DeliveryPolicy, DeliveryState, mask_recipient
 from motcua.dossiers.models import DossierNotification
 from motcua.queue.models import QueueNotification
 
 log = logging.getLogger(__name__)
 TABLES = (QueueNotification, DossierNotification)
+
+@dataclass(frozen=True)
+class _Due:
+    table: type
+    row_id: int
+    channel: str
+    sender_id: str
+    text: str
+    attempts: int
+
 
 _RUNNING: dict[str, set[NotificationRelay]] = {}
 """The started relays of this process, by the URL of the database they read."""
@@ -46,7 +64,9 @@ def wake_relays(database: Database) -> int:
 
 
 class NotificationRelay:
-    def __init__(self, database: Database, channels, interval_s: float = 2.0, batch: int = 100):
+    def __init__(self, database: Database, channels, interval_s: float = 2.0, batch: int = 100, *,
+                 policy: DeliveryPolicy | None = None, clock: Callable[[], datetime] = utcnow,
+                 max_per_pass: int = 2000):
         """``channels``: the open :class:`~channels.registry.Channels` (anything with the same ``notify``)."""
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
@@ -54,37 +74,65 @@ class NotificationRelay:
         self.channels = channels
         self.interval_s = interval_s
         self.batch = batch
+        self.policy = policy or DeliveryPolicy()
+        self.clock = clock
+        self.max_per_pass = max(max_per_pass, batch)
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._woken: asyncio.Event | None = None
 
-    def _pending(self) -> list[tuple[type, int, str, str, str]]:
+    def _pending(self) -> list[_Due]:
+        """The due pending rows, the earliest due first, at most ``batch`` per table."""
         rows = []
+        now = self.clock()
         with self.database.session() as session:
             for table in TABLES:
-                for row in session.scalars(select(table).where(table.sent_at.is_(None))
-                                           .order_by(table.id).limit(self.batch)):
-                    rows.append((table, row.id, row.channel, row.sender_id, row.text))
+                due = (select(table).where(table.state == DeliveryState.PENDING, table.next_attempt_at <= now)
+                       .order_by(table.next_attempt_at, table.id).limit(self.batch))
+                for row in session.scalars(due):
+                    rows.append(_Due(table, row.id, row.channel, row.sender_id, row.text, row.attempts))
         return rows
 
-    def _mark_sent(self, table: type, ids: list[int]) -> None:
+    def _record(self, sent: dict[type, list[int]], failed: list[tuple[_Due, str]]) -> None:
+        now = self.clock()
         with self.database.session() as session:
-            for row in session.scalars(select(table).where(table.id.in_(ids))):
-                row.sent_at = utcnow()
+            for table, ids in sent.items():
+                session.execute(update(table).where(table.id.in_(ids)).values(
+                    state=DeliveryState.SENT, sent_at=now, attempts=table.attempts + 1, last_error="")
+                    .execution_options(synchronize_session=False))
+            for due, error in failed:
+                outcome = self.policy.after_failure(due.attempts, error, now)
+                session.execute(update(due.table).where(due.table.id == due.row_id).values(
+                    state=outcome.state, attempts=outcome.attempts, next_attempt_at=outcome.next_attempt_at,
+                    last_error=outcome.last_error).execution_options(synchronize_session=False))
+                if outcome.state is DeliveryState.DEAD:
+                    log.warning("notification %s#%s to %s is a dead letter after %d tries: %s",
+                                due.table.__tablename__, due.row_id, mask_recipient(due.sender_id),
+                                outcome.attempts, error)
 
     async def run_once(self) -> int:
-        """One pass: returns how many notifications were handed over."""
-        sent: dict[type, list[int]] = {}
-        for table, row_id, channel, sender_id, text in await run_in_threadpool(self._pending):
-            result = await self.channels.notify(channel, sender_id, text)
-            if result.delivered or result.queued:
-                sent.setdefault(table, []).append(row_id)
-            else:
-                log.info("notification %s#%s to %s not sent yet: %s", table.__tablename__, row_id, sender_id,
-                         result.error)
-        for table, ids in sent.items():
-            await run_in_threadpool(self._mark_sent, table, ids)
-        return sum(len(ids) for ids in sent.values())
+        """One pass, batch after batch until nothing is due: returns how many notifications were handed over."""
+        handed = tried = 0
+        while tried < self.max_per_pass:
+            batch = await run_in_threadpool(self._pending)
+            if not batch:
+                break
+            sent: dict[type, list[int]] = {}
+            failed: list[tuple[_Due, str]] = []
+            for due in batch:
+                try:
+                    result = await self.channels.notify(due.channel, due.sender_id, due.text)
+                except Exception as exc:  # one broken send must not stop the others
+                    failed.append((due, f"{type(exc).__name__}: {exc}"))
+                    continue
+                if result.delivered or result.queued:
+                    sent.setdefault(due.table, []).append(due.row_id)
+                else:
+                    failed.append((due, result.error or "not delivered"))
+            await run_in_threadpool(self._record, sent, failed)
+            handed += sum(len(ids) for ids in sent.values())
+            tried += len(batch)
+        return handed
 
     def wake(self) -> None:
         """Pass now rather than at the end of the interval (thread-safe; nothing when not started)."""

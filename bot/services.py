@@ -28,6 +28,7 @@ from bot.staff_desk import StaffDesk
 from channels import registry
 from channels.registry import Channels
 from motcua.db import Database
+from motcua.delivery import DeliveryPolicy, NoticeKeeper
 from motcua.dossiers.guard import LookupGuard
 from motcua.dossiers.outbox import OutboxWorker
 from motcua.dossiers.service import DossierService
@@ -97,6 +98,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         stack.push_async_callback(retention.stop)
         rate_limits = TokenBuckets.per_minute(settings.rate_limit_per_minute, settings.rate_limit_burst)
         channels = await stack.enter_async_context(registry.open_channels(settings))
+        # One delivery policy (tries, backoff, dead letters) for the portal outbox and citizen notices;
+        # a reply a platform refused is kept in the notice outbox and tried again.
+        delivery = DeliveryPolicy.from_settings(settings)
+        channels.keeper = NoticeKeeper(database)
         queue = QueueRuntime(settings, database)
         try:
             await asyncio.to_thread(queue.seed)
@@ -107,10 +112,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         if settings.portal_url:
             from motcua.dossiers.portal import HttpPortalClient
 
-            outbox = OutboxWorker(database, HttpPortalClient(settings.portal_url))
+            outbox = OutboxWorker(database, HttpPortalClient(settings.portal_url), policy=delivery)
             outbox.start()
             stack.push_async_callback(asyncio.to_thread, outbox.stop)
-        relay = NotificationRelay(database, channels)
+        relay = NotificationRelay(database, channels, policy=delivery)
         relay.start()
         stack.push_async_callback(relay.stop)
         yield Services(

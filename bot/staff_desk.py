@@ -84,6 +84,7 @@ class DeliveryStatus(StrEnum):
     LEFT = "left"  # the kiosk session is gone: nobody can read it
     WAITING = "waiting"  # the web page is closed: shown when it is opened again
     FAILED = "failed"  # refused by the platform, or no channel to carry it
+    RETRYING = "retrying"  # refused by the platform for now: kept in the notice outbox, tried again
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ DELIVERY_NOTES = {
     DeliveryStatus.WAITING: ("Người dân đang không mở trang — tin nhắn chưa tới được; "  # staff-facing
                              "tin nhắn sẽ hiện khi họ mở lại trang."),
     DeliveryStatus.FAILED: "Không gửi được qua {channel}; tin nhắn đã lưu trong cuộc trò chuyện.",  # staff-facing
+    DeliveryStatus.RETRYING: ("Chưa gửi được qua {channel}; hệ thống sẽ tự gửi lại "  # staff-facing
+                              "(xem trang «Thư chưa gửi được»)."),
 }
 DEFAULT_CHANNEL_LABEL = "kênh của người dân"  # staff-facing
 
@@ -244,19 +247,46 @@ class StaffDesk:
         if notifier is None:
             return Delivery(DeliveryStatus.FAILED, channel)
         reached = queued = True
+        refused: list[str] = []  # texts a platform did not take, kept for a later try
+        error = ""
         for message in messages:
             try:
                 result = await notifier.notify(channel, sender_id, message.as_plain_text(), message.buttons)
-            except Exception:
+            except Exception as exc:
                 log.exception("could not notify %s", sender_id)
-                return Delivery(DeliveryStatus.FAILED, channel)
-            reached = reached and bool(getattr(result, "delivered", False))
-            queued = queued and bool(getattr(result, "queued", False))
+                result, error = None, f"{type(exc).__name__}: {exc}"
+            delivered = bool(getattr(result, "delivered", False))
+            queued_now = bool(getattr(result, "queued", False))
+            if not (delivered or queued_now):
+                refused.append(message.as_plain_text())
+                error = error or str(getattr(result, "error", "") or "not delivered")
+            reached = reached and delivered
+            queued = queued and queued_now
         if reached:
             return Delivery(DeliveryStatus.DELIVERED if page else DeliveryStatus.SENT, channel)
         if page and queued:
             return Delivery(DeliveryStatus.LEFT if channel == "kiosk" else DeliveryStatus.WAITING, channel)
+        if refused and not page and await self._keep_refused(channel, sender_id, refused, error):
+            return Delivery(DeliveryStatus.RETRYING, channel)
         return Delivery(DeliveryStatus.FAILED, channel)
+
+    async def _keep_refused(self, channel: str, sender_id: str, texts: list[str], error: str) -> bool:
+        """Staff messages a platform (Telegram, Zalo…) refused go to the notice outbox to be retried
+        rather than lost; False when there is no database to keep them in."""
+        if self.database is None:
+            return False
+        from motcua.delivery import keep_notices
+
+        def keep() -> int:
+            with self.database.session() as session:
+                return keep_notices(session, source="staff", channel=channel, sender_id=sender_id, texts=texts,
+                                    error=error)
+
+        try:
+            return await run_in_threadpool(keep) > 0
+        except Exception:
+            log.exception("could not keep the refused staff message to %s", sender_id)
+            return False
 
     # --- the writer ---
     def _write(self, batch: Sequence[_Write]) -> None:

@@ -17,7 +17,7 @@ import importlib
 import logging
 import pkgutil
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -32,6 +32,8 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 """A channel name is part of every sender id (``telegram:123``) and of its webhook address."""
 
 KindT = TypeVar("KindT", bound=type)
+Keeper = Callable[[str, str, list[str], str], Awaitable[None]]
+"""``keeper(channel, sender_id, texts, error)``: store refused messages for a later try."""
 
 _kinds: dict[str, type] = {}
 _package_loaded = False
@@ -110,6 +112,8 @@ class Channels:
         self.shared = shared or Shared()
         self.locks = SenderLocks()  # one sender's messages reach the gateway in order
         self._recent: dict[str, RecentIds] = {}
+        self.keeper: Keeper | None = None
+        """Where a bot reply a platform refused goes to be retried (the notice outbox); None: logged only."""
 
     @property
     def sessions(self) -> PushHub:
@@ -135,10 +139,12 @@ class Channels:
         """The event ids of ``name`` handled lately (platforms deliver again when unsure)."""
         return self._recent.setdefault(name, RecentIds())
 
-    async def send(self, channel: str, sender_id: str, messages: list[BotMessage]) -> NotifyResult:
+    async def send(self, channel: str, sender_id: str, messages: list[BotMessage], *,
+                   keep: bool = True) -> NotifyResult:
         """Bot messages to one citizen (``telegram:123`` or just ``123``) through their own channel.
 
-        A platform refusing (a blocked bot, Zalo's 48-hour window…) is reported, not raised.
+        A platform refusing (a blocked bot, Zalo's 48-hour window…) is reported, not raised; with
+        ``keep`` the messages also go to :attr:`keeper` (the notice outbox) to be tried again later.
         """
         if not messages:
             raise ValueError("nothing to send")
@@ -150,15 +156,27 @@ class Channels:
             reached = await target.send(full_id, target.capabilities.fit(list(messages)))
         except Exception as exc:
             log.warning("sending to %s failed: %r", full_id, exc)
-            return NotifyResult(channel, full_id, False, error=f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            if keep and self.keeper is not None:
+                await self._keep(channel, full_id, messages, error)
+            return NotifyResult(channel, full_id, False, error=error)
         return NotifyResult(channel, full_id, delivered=bool(reached), queued=not reached)
+
+    async def _keep(self, channel: str, full_id: str, messages: list[BotMessage], error: str) -> None:
+        keeper = self.keeper
+        assert keeper is not None
+        try:
+            await keeper(channel, full_id, [message.as_plain_text() for message in messages], error)
+        except Exception:  # the outbox unreachable too: the log is all that is left
+            log.exception("could not keep the refused reply to %s for a later try", full_id)
 
     async def notify(self, channel: str, sender_id: str, text: str,
                      buttons: tuple[Button, ...] = ()) -> NotifyResult:
         """A notice nobody asked for just now ("your dossier is ready", "your number is called")."""
         if not text:
             raise ValueError("a notification needs a text")
-        return await self.send(channel, sender_id, [BotMessage(text, tuple(buttons))])
+        # the callers (the relay, the staff desk) keep what fails themselves
+        return await self.send(channel, sender_id, [BotMessage(text, tuple(buttons))], keep=False)
 
     async def aclose(self) -> None:
         for name, channel in self._opened.items():
@@ -166,6 +184,17 @@ class Channels:
                 await channel.aclose()
             except Exception as exc:  # closing one must not hide the real shutdown, nor skip the others
                 log.warning("closing channel %s: %r", name, exc)
+
+
+def channel_configured(name: str, settings) -> bool:
+    """Whether a channel called ``name`` can carry messages: a kind of that name is registered and
+    the settings turn it on (its ``configured(settings)`` when it has one). A notice is never
+    addressed to a channel without one — there is no SMS sender unless a module registers "sms"."""
+    kind = kinds().get(name)
+    if kind is None:
+        return False
+    configured = getattr(kind, "configured", None)
+    return bool(configured(settings)) if callable(configured) else True
 
 
 @asynccontextmanager
@@ -182,5 +211,5 @@ async def open_channels(settings, shared: Shared | None = None) -> AsyncIterator
         await channels.aclose()  # also those opened before one that failed
 
 
-__all__ = ["Channels", "NotifyResult", "Shared", "is_webhook", "kinds", "open_channels",
+__all__ = ["Channels", "Keeper", "NotifyResult", "Shared", "channel_configured", "is_webhook", "kinds", "open_channels",
            "register", "unregister", "webhook_kinds"]

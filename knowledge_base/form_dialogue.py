@@ -33,6 +33,7 @@ so a new form needs a restart, not retraining.
 from __future__ import annotations
 
 import copy
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -114,7 +115,8 @@ class InvalidMove(ValueError):
 @dataclass
 class FormState:
     """One declaration in progress; ``pending`` holds the card values to confirm, the accented form of an
-    answer to confirm, or the fields to pick from; ``outcome`` what happened at the end."""
+    answer to confirm, or the fields to pick from; ``outcome`` what happened at the end; ``session`` a random
+    id made when the form starts, which files the dossier at most once however often filing is retried."""
 
     form: FormDefinition | None
     values: dict[str, Any] = field(default_factory=dict)
@@ -122,6 +124,7 @@ class FormState:
     stage: Stage = Stage.FILL
     pending: dict[str, Any] | None = None
     outcome: dict[str, Any] | None = None
+    session: str = ""
 
     @property
     def current(self) -> FormField | None:
@@ -148,7 +151,7 @@ class FormState:
             self.stage, self.field_name = Stage.FILL, following.name
 
     def start(self, form: FormDefinition) -> None:
-        self.form, self.values, self.pending = form, {}, None
+        self.form, self.values, self.pending, self.session = form, {}, None, secrets.token_hex(16)
         self.advance()
 
     def filled(self) -> list[str]:

@@ -144,6 +144,8 @@ def which_field(form: FormDefinition, names: Sequence[str]) -> Reply:
 
 def filed(outcome: Mapping[str, Any]) -> Reply:
     """The dossier code, due date and lookup code (the service's confirmation), and the PDF link."""
+    custom = {"dossier_code": outcome.get("code"), "declaration_pdf": outcome.get("url")}
+    if outcome.get("due_date"):  # the kiosk's dossier card shows the appointment date
+        custom["due_date"] = outcome["due_date"]
     return Reply((Message("form.filed", {"confirmation": outcome.get("text", ""), "url": outcome.get("url", "")}),),
-                 custom={"dossier_code": outcome.get("code"), "declaration_pdf": outcome.get("url"),
-                         "due_date": outcome.get("due_date")})
+                 custom=custom)

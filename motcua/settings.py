@@ -105,6 +105,13 @@ class Settings(BaseSettings):
                              "serial:///dev/ttyUSB0; empty = no printer")
     dossier_link_days: int = Field(30, ge=1, le=365, description="days a link to a dossier's declaration PDF "
                                    "stays valid (staff may revoke it sooner)")
+    delivery_max_attempts: int = Field(8, ge=1, le=50, description="tries of a citizen notice or a portal message "
+                                       "before it becomes a dead letter (shown on /staff/deliveries)")
+    delivery_base_delay_s: float = Field(600.0, gt=0, description="wait after the first failed try; doubled "
+                                         "after each further one (8 tries span about a day)")
+    delivery_max_delay_s: float = Field(8 * 3600.0, gt=0, description="longest wait between two tries")
+    delivery_jitter: float = Field(0.2, ge=0, lt=1, description="each wait is shortened by up to this fraction, "
+                                   "at random, so retries of many rows do not all fall at once")
 
     @field_validator("data_dir")
     @classmethod

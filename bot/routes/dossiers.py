@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -34,6 +34,7 @@ from knowledge_base.messages import render
 from knowledge_base.text import clean_text
 from motcua.dossiers.attachments import prepare_attachment, too_large
 from motcua.dossiers.errors import DossierError, DossierNotFound
+from motcua.dossiers.filing import FilingKeyReused
 from motcua.dossiers.guard import LookupGuard, throttled_text
 from motcua.dossiers.outbox import outbox_summary
 from motcua.dossiers.service import (
@@ -318,9 +319,16 @@ async def desk_list(
     return await _call(service.list_dossiers, status=status, search=q, limit=limit, offset=offset, center=center)
 
 
+IdempotencyKey = Annotated[str, Header(
+    alias="Idempotency-Key", pattern=r"^[A-Za-z0-9._:-]{8,100}$",
+    description="made by the desk page when its filing form opens: the same key again files nothing more "
+                "and answers the dossier filed with it",
+)]
+
+
 @desk.post("", status_code=201, summary="Tiếp nhận hồ sơ tại quầy / file a dossier at the counter")
 async def desk_file(body: DeskFilingIn, actor: Actor, center: Center,
-                    service: Service) -> Any:
+                    service: Service, idempotency_key: IdempotencyKey = "") -> Any:
     if center is not None and center != service.agency_code:
         raise HTTPException(403, detail="Tài khoản thuộc trung tâm khác, không tiếp nhận hồ sơ tại trung tâm này.")  # staff-facing
     application = DossierApplication(
@@ -329,8 +337,14 @@ async def desk_file(body: DeskFilingIn, actor: Actor, center: Center,
         values=cleaned(body.values), form_id=body.form_id, channel="counter", sender_id="",
         submission_kind=body.submission_kind,
     )
+    key = f"desk:{actor}:{idempotency_key}" if idempotency_key else ""  # one staff member's keys never meet another's
     try:
-        return await _call(service.file_dossier, application, actor=actor)
+        return await run_in_threadpool(service.file_dossier, application, actor=actor, filing_key=key)
+    except FilingKeyReused as exc:
+        raise HTTPException(409, detail=f"Biểu mẫu này đã nộp hồ sơ {exc.code} với nội dung khác; "  # staff-facing
+                                        "mở lại biểu mẫu để nộp một hồ sơ mới.") from None
+    except DossierError as exc:
+        raise _http_error(exc) from None
     except (ValueError, TypeError) as exc:  # a form id, values or submission kind that do not fit
         raise HTTPException(422, detail=str(exc)) from None
 

@@ -13,7 +13,8 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from bot.deps import DatabaseDep, DialogueDep, MessageLogDep, SettingsDep
-from motcua.db import Database
+from motcua.db import Database, utcnow
+from motcua.delivery import outbox_figures
 from motcua.supervisor import read_status, supervisor_alive
 
 router = APIRouter(tags=["health"])
@@ -62,6 +63,30 @@ def _check_supervisor(data_dir: Path) -> dict[str, object]:
     return check
 
 
+OUTBOX_STALE_S = 15 * 60
+"""A due notice or portal message untaken this long means the senders are stuck: degraded."""
+
+
+def _check_outbox(database: Database) -> dict[str, object]:
+    """Backlog of the outboxes (:mod:`motcua.delivery`): pending rows, the oldest pending age, dead
+    letters. A backlog alone is fine (rows wait their backoff); only a row *due* for more than
+    :data:`OUTBOX_STALE_S` — nobody is sending — makes it not ok."""
+    try:
+        with database.session() as session:
+            figures = outbox_figures(session)
+    except Exception as exc:  # report, never raise: health must answer
+        return {"ok": False, "error": type(exc).__name__}
+    now = utcnow()
+
+    def age(moment) -> float | None:
+        return None if moment is None else round(max(0.0, (now - moment).total_seconds()), 1)
+
+    oldest_due = age(figures.oldest_due_at)
+    return {"ok": oldest_due is None or oldest_due <= OUTBOX_STALE_S, "pending": figures.pending,
+            "due": figures.due, "oldest_pending_s": age(figures.oldest_pending_at), "oldest_due_s": oldest_due,
+            "dead_letters": figures.dead}
+
+
 @router.get("/health", summary="Tình trạng hệ thống / health of each dependency")
 async def health(settings: SettingsDep, db: DatabaseDep, dialogue: DialogueDep,
                  message_log: MessageLogDep) -> JSONResponse:
@@ -74,7 +99,8 @@ async def health(settings: SettingsDep, db: DatabaseDep, dialogue: DialogueDep,
                                             "action_server": actions,
                                             "supervisor": await run_in_threadpool(_check_supervisor, settings.data_dir),
                                             # rows the message log could not store (counted, not lost silently)
-                                            "message_log": {"ok": True, "failed_rows": message_log.failures}}
+                                            "message_log": {"ok": True, "failed_rows": message_log.failures},
+                                            "outbox": await run_in_threadpool(_check_outbox, db)}
     ok = all(check["ok"] for check in checks.values())
     body = {"status": "ok" if ok else "degraded",
             "message": "Hệ thống hoạt động bình thường" if ok else "Một số thành phần đang gặp sự cố",

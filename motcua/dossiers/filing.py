@@ -8,16 +8,29 @@ filing's first history entry and its portal outbox row are written in that same 
 
 The due date (ngày hẹn trả) is computed with :mod:`motcua.workdays` from the procedure's
 processing time for the way it was submitted (weekends, holidays and the 15:00 cut-off count).
+
+A filing may carry a *filing key* (the chat's form session, the desk's filing form): the
+dossier keeps the key's SHA-256 under a unique index, so a retried filing — Rasa calling the
+action server again, a second tap on «Nộp hồ sơ» — finds the dossier of the first instead of
+filing a second one, in the same transaction; two filings racing with the same key meet at
+the index and the loser answers with the winner's dossier. The retry repeats the first
+answer, lookup PIN included, for :data:`FILING_PIN_KEPT`: the PIN is kept that long sealed
+with the key (only the key's hash is stored, so the database alone does not give it back),
+then deleted; later the answer says the PIN cannot be shown again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from knowledge_base.messages import render
@@ -27,10 +40,11 @@ from motcua.db import as_utc
 from motcua.dossier_code import format_dossier_code
 from motcua.dossiers.attachments import PreparedAttachment
 from motcua.dossiers.errors import DossierError, InvalidApplication
-from motcua.dossiers.links import hash_pin
+from motcua.dossiers.links import PIN_DIGITS, hash_pin
 from motcua.dossiers.models import (
     DossierAttachment,
     DossierCounter,
+    DossierFilingPin,
     DossierRow,
     DossierStatusChange,
     PortalEvent,
@@ -44,6 +58,18 @@ from motcua.workdays import HolidayCalendar, compute_due_date
 
 IN_PERSON_CHANNELS = frozenset({"kiosk", "counter", "desk"})
 """Channels where the citizen stands in the center: the in-person processing time applies."""
+FILING_PIN_KEPT = timedelta(hours=1)
+"""How long a keyed filing's lookup PIN is kept (sealed) so that a retry can repeat the first answer."""
+
+
+class FilingKeyReused(DossierError):
+    """The filing key of a dossier already filed came back with a different application (``code``: that dossier)."""
+
+    kind = "conflict"
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -158,9 +184,11 @@ def insert_dossier(
     pin: str,
     attachments: Sequence[PreparedAttachment] = (),
     actor: str,
+    filing_key: str = "",
 ) -> FiledDossier:
     """Write the dossier, its first history entry, its attachments and its outbox row in ``session``
-    (a write transaction). :class:`InvalidApplication` for a procedure not in the catalogue."""
+    (a write transaction). :class:`InvalidApplication` for a procedure not in the catalogue.
+    With a ``filing_key``, the dossier keeps its hash and the PIN is kept sealed (:func:`file_once`)."""
     application = checked.application
     procedure = get_procedure(session, application.procedure_code)
     if procedure is None:
@@ -182,9 +210,13 @@ def insert_dossier(
         submission_kind=checked.kind.value, status=DossierStatus.RECEIVED, received_at=received,
         processing_value=time.value if time else None, processing_unit=time.unit.value if time else "",
         due_date=due, supplement_note="", event_count=0, updated_at=received, lookup_pin_hash=hash_pin(pin),
+        filing_key=filing_key_hash(filing_key) if filing_key else None,
     )  # fmt: skip
     session.add(row)
     session.flush()
+    if filing_key:
+        session.add(DossierFilingPin(dossier_id=row.id, sealed_pin=seal_pin(pin, filing_key),
+                                     expires_at=received + FILING_PIN_KEPT))
     session.add(DossierStatusChange(dossier_id=row.id, from_status="", to_status=row.status, actor=actor,
                                     note="", created_at=received))
     for prepared in attachments:
@@ -194,6 +226,79 @@ def insert_dossier(
         code=code, procedure_code=procedure.code, procedure_name=procedure.name, status=row.status,
         received_at=received, due_date=due, processing_time=time.describe() if time else "", lookup_pin=pin,
     )
+
+
+def file_once(session: Session, checked: CheckedApplication, *, filing_key: str, received: datetime,
+              **insert: Any) -> FiledDossier:
+    """:func:`insert_dossier` once per ``filing_key``: the dossier filed with that key already, or a new one.
+
+    Repeating a filing answers what the first answer said (the PIN while it is kept, else none);
+    :class:`FilingKeyReused` when the key comes back with another application. A concurrent filing
+    with the same key that commits first makes the insert hit the unique index: the savepoint
+    rolls it back (its number too) and the winner's dossier is the answer.
+    """
+    if not filing_key:
+        raise ValueError("file_once needs a filing key")
+    session.execute(delete(DossierFilingPin).where(DossierFilingPin.expires_at <= received))
+    row = filed_with(session, filing_key)
+    if row is None:
+        try:
+            with session.begin_nested():
+                return insert_dossier(session, checked, received=received, filing_key=filing_key, **insert)
+        except IntegrityError:
+            row = filed_with(session, filing_key)
+            if row is None:  # another constraint
+                raise
+    return repeated_filing(session, row, checked, filing_key, received)
+
+
+def filed_with(session: Session, filing_key: str) -> DossierRow | None:
+    """The dossier filed with ``filing_key``, if any."""
+    return session.scalar(select(DossierRow).where(DossierRow.filing_key == filing_key_hash(filing_key)))
+
+
+def repeated_filing(session: Session, row: DossierRow, checked: CheckedApplication, filing_key: str,
+                    now: datetime) -> FiledDossier:
+    """The first answer of the filing ``row``, again, for a retry of the same application."""
+    if not same_application(row, checked):
+        raise FilingKeyReused(render("dossier.filing_key_reused", code=row.code), row.code)
+    kept = session.get(DossierFilingPin, row.id)
+    pin = unseal_pin(kept.sealed_pin, filing_key) if kept is not None and as_utc(kept.expires_at) > now else ""
+    time = (ProcessingTime(row.processing_value, TimeUnit(row.processing_unit))
+            if row.processing_value is not None and row.processing_unit else None)
+    return FiledDossier(
+        code=row.code, procedure_code=row.procedure_code, procedure_name=row.procedure_name, status=row.status,
+        received_at=as_utc(row.received_at), due_date=row.due_date,
+        processing_time=time.describe() if time else "", lookup_pin=pin,
+    )
+
+
+def same_application(row: DossierRow, checked: CheckedApplication) -> bool:
+    """Whether ``row`` was filed from what ``checked`` asks to file (a retry, not a changed declaration)."""
+    application, applicant = checked.application, checked.applicant
+    return (row.procedure_code, row.form_id, row.values, row.submission_kind,
+            row.applicant_name, row.applicant_cccd, row.applicant_phone) == (
+        application.procedure_code, application.form_id, checked.values, checked.kind.value,
+        applicant.name, applicant.cccd, applicant.phone)
+
+
+def filing_key_hash(filing_key: str) -> str:
+    """What a dossier keeps of its filing key: the SHA-256 in hex."""
+    return hashlib.sha256(filing_key.encode()).hexdigest()
+
+
+def _pin_pad(filing_key: str) -> int:
+    digest = hmac.new(filing_key.encode(), b"motcua filing lookup pin", hashlib.sha256).digest()
+    return int.from_bytes(digest, "big") % 10 ** PIN_DIGITS
+
+
+def seal_pin(pin: str, filing_key: str) -> str:
+    """``pin`` plus a pad drawn from the key, digit-wise modulo: only a holder of the key can take it off."""
+    return f"{(int(pin) + _pin_pad(filing_key)) % 10 ** PIN_DIGITS:0{PIN_DIGITS}d}"
+
+
+def unseal_pin(sealed: str, filing_key: str) -> str:
+    return f"{(int(sealed) - _pin_pad(filing_key)) % 10 ** PIN_DIGITS:0{PIN_DIGITS}d}"
 
 
 def created_payload(row: DossierRow, attachments: Sequence[PreparedAttachment]) -> dict[str, Any]:

@@ -13,6 +13,10 @@
 - ``dossier_links``: links to a dossier's personal documents, by the SHA-256 of their random
   token, with expiry and revocation (migration ``0006_dossier_privacy``, which also adds
   ``dossiers.lookup_pin_hash``: the receipt's lookup PIN, salted and hashed).
+- ``dossiers.filing_key`` and ``dossier_filing_pins`` (migration ``0013_dossier_filing_keys``):
+  the SHA-256 of the key a filing was made with, unique, so that a retried filing finds its
+  dossier instead of making a second one; and, for an hour, the lookup PIN of that first
+  answer, sealed with the key (:mod:`motcua.dossiers.filing`), so that the retry can repeat it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from motcua.db import Base, EnumText, utcnow
+from motcua.delivery import DeliveryColumns, DeliveryState
 from motcua.dossiers.status import DossierStatus
 
 
@@ -60,6 +65,7 @@ class DossierRow(Base):
     __table_args__ = (
         UniqueConstraint("agency_code", "day", "seq", name="uq_dossiers_agency_day_seq"),
         Index("ix_dossiers_status_received", "status", "received_at"),
+        Index("ix_dossiers_filing_key", "filing_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +92,17 @@ class DossierRow(Base):
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     lookup_pin_hash: Mapped[str] = mapped_column(String(128), default="")
+    filing_key: Mapped[str | None] = mapped_column(String(64), default=None)  # NULL: filed without a key
+
+
+class DossierFilingPin(Base):
+    """The lookup PIN of a filing's first answer, sealed with its filing key, until ``expires_at``."""
+
+    __tablename__ = "dossier_filing_pins"
+
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True)
+    sealed_pin: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class DossierStatusChange(Base):
@@ -122,6 +139,7 @@ class PortalOutboxRow(Base):
     __table_args__ = (
         UniqueConstraint("dossier_id", "position", name="uq_portal_outbox_dossier_position"),
         Index("ix_portal_outbox_pending", "delivered_at", "next_attempt_at"),
+        Index("ix_portal_outbox_state", "state", "next_attempt_at"),
         Index("ix_portal_outbox_dossier", "dossier_id", "id"),
     )
 
@@ -138,9 +156,10 @@ class PortalOutboxRow(Base):
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING.value)  # motcua.delivery
 
 
-class DossierNotification(Base):
+class DossierNotification(DeliveryColumns, Base):
     __tablename__ = "dossier_notifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,13 +5,20 @@ that files a dossier or changes its status, so the change and the message to the
 are committed together or not at all. Each row gets a position in its dossier's sequence
 and an idempotency key ``<dossier code>/<position>``.
 
-Delivering: :func:`deliver_pending` sends due rows, oldest first, and never a dossier's
-row before that dossier's earlier rows are delivered. A row is claimed with a short lease
-(so two workers do not send it at once), sent with its idempotency key, then marked
-delivered, or given its error and a next attempt after an exponential backoff (capped).
-When the portal is unavailable the pass stops at once instead of timing out row by row.
-The portal dedups by key, so a crash between sending and recording costs one resend,
-never a duplicate. :class:`OutboxWorker` runs passes in a thread (``start()`` / ``stop()``).
+Delivering follows :mod:`motcua.delivery`: :func:`deliver_pending` sends due pending rows,
+earliest due first. A row is claimed with a short lease (so two workers do not send it at
+once), sent with its idempotency key, then marked sent, or given its error and a next
+attempt after the policy's backoff. When the portal is unavailable the pass stops at once
+instead of timing out row by row; an unavailable portal is not the message's fault, so it
+never makes a dead letter. A message the portal *refuses* becomes a dead letter after the
+policy's last try (``state`` "dead", shown on ``/staff/deliveries``).
+
+Order per dossier: a dossier's row waits while an earlier row of the same dossier is still
+pending (retrying), so the portal hears a dossier's events in order; once the earlier row is
+dead (or dismissed by staff) it no longer holds the later ones back — they go out, and the
+portal gets the dead one only if staff send it again. The portal dedups by key, so a crash
+between sending and recording costs one resend, never a duplicate. :class:`OutboxWorker`
+runs passes in a thread (``start()`` / ``stop()``).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from motcua.db import Database, as_utc, session_scope, shared_database, utcnow
+from motcua.delivery import DeliveryPolicy, DeliveryState, Failure
 from motcua.dossiers.models import DossierRow, PortalEvent, PortalOutboxRow
 from motcua.dossiers.portal import PortalClient, PortalError, PortalMessage, PortalUnavailable
 
@@ -59,29 +67,17 @@ def add_outbox_row(session: Session, dossier: DossierRow, event: PortalEvent, pa
         attempts=0,
         next_attempt_at=now,
         last_error="",
+        state=DeliveryState.PENDING.value,
     )
     session.add(row)
     return row
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Backoff after the n-th failed attempt: ``min(max_delay_s, base_delay_s * 2**(n-1))``."""
+RetryPolicy = DeliveryPolicy
+"""The outbox's name for the one delivery policy (:class:`motcua.delivery.DeliveryPolicy`)."""
 
-    base_delay_s: float = 2.0
-    max_delay_s: float = 600.0
-    lease_s: float = 120.0
-
-    def __post_init__(self) -> None:
-        if self.base_delay_s <= 0 or self.max_delay_s < self.base_delay_s:
-            raise ValueError(f"need 0 < base_delay_s <= max_delay_s, got {self.base_delay_s}, {self.max_delay_s}")
-        if self.lease_s <= 0:
-            raise ValueError(f"lease_s must be positive, got {self.lease_s}")
-
-    def delay(self, attempts: int) -> float:
-        if attempts < 1:
-            return 0.0
-        return min(self.max_delay_s, self.base_delay_s * 2 ** min(attempts - 1, 60))
+UNAVAILABLE_PAUSE_MAX_S = 60.0
+"""Longest pause of the worker after the portal was unreachable (then one row is tried again)."""
 
 
 @dataclass(frozen=True)
@@ -89,24 +85,29 @@ class DeliveryReport:
     delivered: int = 0
     failed: int = 0
     portal_unavailable: bool = False
+    dead: int = 0  # of the failed: refused for the last time (dead letters)
 
     @property
     def attempted(self) -> int:
         return self.delivered + self.failed
 
 
+_PENDING = DeliveryState.PENDING.value
+
+
 def _claim(database: Database, limit: int, now: datetime, policy: RetryPolicy) -> list[PortalOutboxRow]:
-    """Lease up to ``limit`` due rows, each the oldest undelivered row of its dossier."""
+    """Lease up to ``limit`` due rows, each the oldest pending row of its dossier (dead or dismissed
+    rows hold nothing back)."""
     earlier = aliased(PortalOutboxRow)
     head = ~select(earlier.id).where(
         earlier.dossier_id == PortalOutboxRow.dossier_id,
-        earlier.delivered_at.is_(None),
+        earlier.state == _PENDING,
         earlier.id < PortalOutboxRow.id,
     ).exists()
     free = or_(PortalOutboxRow.locked_until.is_(None), PortalOutboxRow.locked_until < now)
     due = select(PortalOutboxRow).where(
-        PortalOutboxRow.delivered_at.is_(None), PortalOutboxRow.next_attempt_at <= now, free, head
-    ).order_by(PortalOutboxRow.id).limit(limit)
+        PortalOutboxRow.state == _PENDING, PortalOutboxRow.next_attempt_at <= now, free, head
+    ).order_by(PortalOutboxRow.next_attempt_at, PortalOutboxRow.id).limit(limit)
     with database.session() as session:  # a plain read first: an idle poll takes no write lock
         if session.scalar(due.with_only_columns(PortalOutboxRow.id).limit(1)) is None:
             return []
@@ -116,7 +117,7 @@ def _claim(database: Database, limit: int, now: datetime, policy: RetryPolicy) -
         for row in candidates:
             result = session.execute(
                 update(PortalOutboxRow)
-                .where(PortalOutboxRow.id == row.id, PortalOutboxRow.delivered_at.is_(None), free)
+                .where(PortalOutboxRow.id == row.id, PortalOutboxRow.state == _PENDING, free)
                 .values(locked_until=now + timedelta(seconds=policy.lease_s))
                 .execution_options(synchronize_session=False)
             )
@@ -127,13 +128,14 @@ def _claim(database: Database, limit: int, now: datetime, policy: RetryPolicy) -
     return claimed
 
 
-def _record(database: Database, row_id: int, *, now: datetime, error: str | None,
-            retry_at: datetime | None) -> None:
-    values: dict[str, Any] = {"attempts": PortalOutboxRow.attempts + 1, "locked_until": None}
-    if error is None:
-        values.update(delivered_at=now, last_error="")
+def _record(database: Database, row_id: int, *, now: datetime, failure: Failure | None) -> None:
+    values: dict[str, Any] = {"locked_until": None}
+    if failure is None:
+        values.update(delivered_at=now, last_error="", state=DeliveryState.SENT.value,
+                      attempts=PortalOutboxRow.attempts + 1)
     else:
-        values.update(last_error=error[:2000], next_attempt_at=retry_at)
+        values.update(last_error=failure.last_error, next_attempt_at=failure.next_attempt_at,
+                      attempts=failure.attempts, state=failure.state.value)
     with database.write() as session:
         session.execute(
             update(PortalOutboxRow).where(PortalOutboxRow.id == row_id).values(**values)
@@ -167,7 +169,7 @@ def deliver_pending(
     if max_rows < 1:
         raise ValueError(f"max_rows must be at least 1, got {max_rows}")
     policy = policy or RetryPolicy()
-    delivered = failed = 0
+    delivered = failed = dead = 0
     while delivered + failed < max_rows:
         batch = _claim(database, max_rows - delivered - failed, clock(), policy)
         if not batch:
@@ -177,23 +179,27 @@ def deliver_pending(
             try:
                 client.deliver(message)
             except PortalError as exc:
-                now = clock()
-                attempts = row.attempts + 1
-                retry_at = now + timedelta(seconds=policy.delay(attempts))
-                _record(database, row.id, now=now, error=f"{type(exc).__name__}: {exc}", retry_at=retry_at)
+                failure = policy.after_failure(row.attempts, f"{type(exc).__name__}: {exc}", clock(),
+                                               final=not isinstance(exc, PortalUnavailable))
+                _record(database, row.id, now=clock(), failure=failure)
                 failed += 1
-                log.warning("outbox %s: attempt %d failed (%s), next at %s", row.idempotency_key, attempts, exc,
-                            retry_at.isoformat())
+                if failure.state is DeliveryState.DEAD:
+                    dead += 1
+                    log.warning("outbox %s: refused %d times, now a dead letter (%s)", row.idempotency_key,
+                                failure.attempts, exc)
+                else:
+                    log.warning("outbox %s: attempt %d failed (%s), next at %s", row.idempotency_key,
+                                failure.attempts, exc, failure.next_attempt_at.isoformat())
                 if isinstance(exc, PortalUnavailable):
                     _release(database, [r.id for r in batch[index + 1:]])
-                    return DeliveryReport(delivered, failed, portal_unavailable=True)
+                    return DeliveryReport(delivered, failed, portal_unavailable=True, dead=dead)
             except Exception:
                 _release(database, [r.id for r in batch[index:]])
                 raise
             else:
-                _record(database, row.id, now=clock(), error=None, retry_at=None)
+                _record(database, row.id, now=clock(), failure=None)
                 delivered += 1
-    return DeliveryReport(delivered, failed)
+    return DeliveryReport(delivered, failed, dead=dead)
 
 
 @dataclass(frozen=True)
@@ -203,26 +209,29 @@ class OutboxSummary:
     delivered: int
     oldest_pending_at: datetime | None
     last_error: str
+    dead: int = 0  # refused until the last try: waiting for staff on /staff/deliveries
 
     @property
-    def message(self) -> str:
+    def message(self) -> str:  # staff-facing: the dossier desk's sync line
+        dead = f" {self.dead} thông tin bị Cổng từ chối, xem trang «Thư chưa gửi được»." if self.dead else ""
         if not self.pending:
-            return "Đã đồng bộ đầy đủ với Cổng Dịch vụ công."
-        text = f"Còn {self.pending} thông tin chờ gửi lên Cổng Dịch vụ công"
+            return "Đã đồng bộ đầy đủ với Cổng Dịch vụ công." + dead  # staff-facing
+        text = f"Còn {self.pending} thông tin chờ gửi lên Cổng Dịch vụ công"  # staff-facing
         if self.failing:
-            text += f" ({self.failing} lần gửi chưa thành công, hệ thống sẽ tự gửi lại)"
-        return text + "."
+            text += f" ({self.failing} lần gửi chưa thành công, hệ thống sẽ tự gửi lại)"  # staff-facing
+        return text + "." + dead
 
 
 def outbox_summary(database_url: str) -> OutboxSummary:
     with session_scope(database_url) as session:
-        pending = PortalOutboxRow.delivered_at.is_(None)
+        pending = PortalOutboxRow.state == _PENDING
         counts = session.execute(
             select(
                 func.count().filter(pending),
                 func.count().filter(and_(pending, PortalOutboxRow.attempts > 0)),
                 func.count().filter(PortalOutboxRow.delivered_at.is_not(None)),
                 func.min(PortalOutboxRow.created_at).filter(pending),
+                func.count().filter(PortalOutboxRow.state == DeliveryState.DEAD.value),
             )
         ).one()
         last_error = session.scalar(
@@ -231,7 +240,7 @@ def outbox_summary(database_url: str) -> OutboxSummary:
             .order_by(PortalOutboxRow.id.desc())
             .limit(1)
         )
-    return OutboxSummary(counts[0], counts[1], counts[2], as_utc(counts[3]), last_error or "")
+    return OutboxSummary(counts[0], counts[1], counts[2], as_utc(counts[3]), last_error or "", counts[4])
 
 
 class OutboxWorker:
@@ -267,11 +276,13 @@ class OutboxWorker:
 
     @classmethod
     def from_settings(cls, settings, **kwargs) -> OutboxWorker | None:
-        """A worker for ``settings.portal_url``, or ``None`` when no portal is configured."""
+        """A worker for ``settings.portal_url`` (the settings' delivery policy), or ``None`` when no
+        portal is configured."""
         from motcua.dossiers.portal import HttpPortalClient
 
         if not getattr(settings, "portal_url", ""):
             return None
+        kwargs.setdefault("policy", DeliveryPolicy.from_settings(settings))
         return cls(shared_database(settings.sqlalchemy_url), HttpPortalClient(settings.portal_url), **kwargs)
 
     @property
@@ -307,7 +318,7 @@ class OutboxWorker:
             self.passes += 1
             if report.portal_unavailable:
                 unavailable_passes += 1
-                wait = self.policy.delay(unavailable_passes)
+                wait = min(self.policy.delay(unavailable_passes), UNAVAILABLE_PAUSE_MAX_S)
             else:
                 unavailable_passes = 0
                 if report.attempted >= self.batch_size:

@@ -7,8 +7,9 @@ success and does not record it again), so the outbox may retry freely.
 - :class:`PortalClient` — the Protocol the outbox worker needs.
 - :class:`HttpPortalClient` — JSON over HTTP: ``POST <portal_url>`` with the header
   ``Idempotency-Key``; 2xx is delivered, 408/425/429/5xx and network errors mean "try
-  again later" (:class:`PortalUnavailable`), any other answer is a refusal
-  (:class:`PortalRejected`, retried too but reported as such).
+  again later" (:class:`PortalUnavailable`, never a dead letter), any other answer is a
+  refusal (:class:`PortalRejected`: retried by the delivery policy's backoff, and a dead letter
+  for staff after its last try — :mod:`motcua.delivery`).
 - :class:`MemoryPortal` — a fake with the same behaviour, for tests.
 
 ``devices/fake_portal.py`` is a local HTTP server speaking the same protocol.

@@ -46,7 +46,7 @@ from motcua.dossiers.access import (
 from motcua.dossiers.attachments import PreparedAttachment
 from motcua.dossiers.changes import apply_change, change_notice
 from motcua.dossiers.errors import DossierError, DossierNotFound, VerificationFailed
-from motcua.dossiers.filing import attachment_row, check_application, insert_dossier
+from motcua.dossiers.filing import attachment_row, check_application, file_once, insert_dossier
 from motcua.dossiers.links import DECLARATION, hash_pin, hash_token, new_pin, new_token
 from motcua.dossiers.models import DossierAttachment, DossierLink, DossierRow
 from motcua.dossiers.notifications import Notifier, RecordingNotifier
@@ -92,8 +92,8 @@ class DossierService:
     """Dossiers in ``database``; each method is one transaction of its own (writes start with
     :func:`motcua.db.write_transaction`).
 
-    ``agency_code`` prefixes every code (``Settings.agency_code``); ``notifier`` hears each
-    status change after it is committed; ``calendar`` and ``clock`` may be injected in tests.
+    ``agency_code`` prefixes every code (``Settings.agency_code``); ``notifier`` records each
+    status change's notice in the change's own transaction; ``calendar`` and ``clock`` may be injected in tests.
     Methods taking ``center`` treat a dossier of another center as not found (``None``: any).
     """
 
@@ -164,11 +164,17 @@ class DossierService:
         *,
         attachments: Sequence[PreparedAttachment] = (),
         actor: str = "assistant",
+        filing_key: str = "",
     ) -> FiledDossier:
         """File a dossier: code, due date, first history entry and outbox row, in one transaction.
 
+        With a ``filing_key`` (one per form session or desk form, made by the caller), filing again
+        with that key files nothing more and answers the first filing's dossier (its lookup PIN only
+        within :data:`~motcua.dossiers.filing.FILING_PIN_KEPT`; after that ``lookup_pin`` is empty).
+
         Raises :class:`InvalidApplication` (Vietnamese message) for an unknown procedure or a
-        bad applicant; ``ValueError``/``TypeError`` for mistakes of the calling code.
+        bad applicant, :class:`~motcua.dossiers.filing.FilingKeyReused` for a key that filed a
+        different application; ``ValueError``/``TypeError`` for mistakes of the calling code.
         """
         checked = check_application(application, today=self._today(),
                                     forms=self.forms if application.form_id else None)
@@ -176,11 +182,15 @@ class DossierService:
         received = self._now()
         pin = new_pin()
         with self.database.write() as session:
+            if filing_key:
+                return file_once(session, checked, filing_key=filing_key, agency_code=self.agency_code,
+                                 received=received, calendar=calendar, pin=pin, attachments=attachments, actor=actor)
             return insert_dossier(session, checked, agency_code=self.agency_code, received=received,
                                   calendar=calendar, pin=pin, attachments=attachments, actor=actor)
 
     def change_status(self, code: str, to: str | DossierStatus, *, actor: str, note: str = "") -> DossierDetail:
-        """Move a dossier to ``to`` (history entry + outbox row in one transaction), then notify.
+        """Move a dossier to ``to``: history entry, portal outbox row and the citizen's notice
+        (:attr:`notifier`, given this transaction's session) are committed together or not at all.
 
         Raises :class:`~motcua.dossiers.status.InvalidTransition` for a change the rules
         refuse (or a supplement request/rejection without a note), :class:`DossierNotFound`.
@@ -194,12 +204,9 @@ class DossierService:
             row = self._locked(session, code)
             previous = apply_change(session, row, to, actor=actor, note=note, now=now, calendar=self._calendar)
             notice = change_notice(row, previous, note, now)
+            if notice is not None:  # in the change's transaction: a failure here rolls the change back
+                self.notifier.notify(notice, session)
             detail = detail_record(session, row, self._today())
-        if notice is not None:
-            try:
-                self.notifier.notify(notice)
-            except Exception:  # the change is committed; a lost notice must not undo it
-                log.exception("notifying %s about %s failed", notice.sender_id, code)
         return detail
 
     def receive(self, code: str, *, actor: str) -> DossierDetail:

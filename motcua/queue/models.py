@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from knowledge_base.messages import render
 from motcua.db import Base, EnumText, utcnow
+from motcua.delivery import DeliveryColumns
 
 
 class TicketStatus(StrEnum):
@@ -177,12 +178,14 @@ class QueueEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class QueueNotification(Base):
-    """A message for a citizen who took a number remotely; sent later by the channels (outbox)."""
+class QueueNotification(DeliveryColumns, Base):
+    """A message for a citizen, sent later through their channel (outbox; :mod:`motcua.delivery`):
+    a queue call (``source`` "queue"), or a staff or bot message a platform refused ("staff", "reply")."""
 
     __tablename__ = "queue_notifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), default="queue")
     channel: Mapped[str] = mapped_column(String(32))
     sender_id: Mapped[str] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)

@@ -110,15 +110,18 @@ class Notifier(Protocol):
 class OutboxNotifier:
     """Records each notification in ``queue_notifications`` in the same transaction.
 
-    The notification relay (``bot.notifications``) sends them through the citizens' channels;
-    a row with ``sent_at`` empty is still to send.
+    The notification relay (``bot.notifications``) sends them through the citizens' channels,
+    following :mod:`motcua.delivery` (a row in state "pending" is still to send).
     """
 
     def __init__(self, session: Session):
         self.session = session
 
     def notify(self, channel: str, sender_id: str, text: str) -> None:
-        self.session.add(QueueNotification(channel=channel, sender_id=sender_id, text=text, created_at=utcnow()))
+        now = utcnow()
+        self.session.add(QueueNotification(source="queue", channel=channel, sender_id=sender_id, text=text,
+                                           created_at=now, state="pending", attempts=0, next_attempt_at=now,
+                                           last_error=""))
 
 
 def _begin_write(session: Session) -> None:
@@ -614,11 +617,21 @@ class QueueService:
             finished_at=as_utc(row.finished_at), estimated_wait_min=row.estimated_wait_min, recalls=row.recalls)
 
 def _notification_target(ticket: QueueTicket) -> tuple[str, str] | None:
+    """Where to tell the ticket's holder: their chat, else their phone by SMS — only when an SMS
+    sender is configured (a notice for a channel nobody sends on would wait for nothing)."""
     if ticket.sender_id and ticket.channel not in LOCAL_CHANNELS:
         return ticket.channel, ticket.sender_id
-    if ticket.phone:
+    if ticket.phone and sms_configured():
         return "sms", ticket.phone
     return None
+
+
+def sms_configured() -> bool:
+    """Whether a channel called "sms" is registered and turned on by the settings."""
+    from channels.registry import channel_configured, kinds
+    from motcua.settings import get_settings
+
+    return "sms" in kinds() and channel_configured("sms", get_settings())
 
 
 def seed_queue(session: Session, config: QueueConfig) -> bool:

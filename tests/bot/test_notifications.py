@@ -4,13 +4,15 @@ woken relay sends at once."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.notifications import NotificationRelay, wake_relays
 from channels.registry import NotifyResult
 from knowledge_base.messages import render
-from motcua.db import session_scope, shared_database
+from motcua.db import session_scope, shared_database, utcnow
+from motcua.delivery import DeliveryPolicy
 from motcua.dossiers.models import DossierNotification
 from motcua.queue.models import QueueNotification
 from motcua.queue.service import QueueService, seed_queue
@@ -46,15 +48,17 @@ async def test_each_notification_is_sent_once_through_its_channel(database_url):
                                      ("zalo", "zalo:77", "Hồ sơ đã có kết quả")]
 
 
-async def test_a_refusing_platform_keeps_the_notification_for_the_next_pass(database_url):
+async def test_a_refusing_platform_keeps_the_notification_for_the_next_pass_after_its_backoff(database_url):
     _seed(database_url)
     relay = NotificationRelay(shared_database(database_url), FakeNotifier(refuse={"zalo"}))
     assert await relay.run_once() == 1
     with session_scope(database_url) as session:
         pending = session.scalars(select(DossierNotification).where(DossierNotification.sent_at.is_(None))).all()
-    assert [n.sender_id for n in pending] == ["zalo:77"]
+        assert [(n.sender_id, n.attempts, n.last_error) for n in pending] == [("zalo:77", 1, "platform refused")]
     later = FakeNotifier()
-    assert await NotificationRelay(shared_database(database_url), later).run_once() == 1
+    assert await NotificationRelay(shared_database(database_url), later).run_once() == 0  # waits its backoff
+    after_backoff = utcnow() + timedelta(seconds=DeliveryPolicy().delay(1) + 1)
+    assert await NotificationRelay(shared_database(database_url), later, clock=lambda: after_backoff).run_once() == 1
     assert later.sent == [("zalo", "zalo:77", "Hồ sơ đã có kết quả")]
 
 

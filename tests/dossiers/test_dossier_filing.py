@@ -212,7 +212,7 @@ def test_the_migration_matches_the_tables(database_url):
 
     import_all_models()
     mine = {"dossiers", "dossier_counters", "dossier_status_changes", "dossier_attachments", "portal_outbox",
-            "dossier_notifications"}
+            "dossier_notifications", "dossier_filing_pins"}
     with get_engine(database_url).connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
 

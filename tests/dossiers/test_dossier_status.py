@@ -94,15 +94,20 @@ def test_no_notice_for_a_dossier_without_a_channel_or_for_a_refused_change(servi
     assert notifier.notices == []
 
 
-def test_a_failing_notifier_does_not_undo_the_change(catalogue, clock):
+def test_a_change_and_its_notice_commit_together_a_failing_notice_undoes_the_change(catalogue, clock):
     class Broken:
-        def notify(self, notice):
-            raise ConnectionError("channel down")
+        def notify(self, notice, session):
+            RecordingNotifier().notify(notice, session)  # written, then the transaction fails
+            raise ConnectionError("database gone")
 
     service = DossierService.from_url(catalogue, agency_code=AGENCY, notifier=Broken(), clock=clock)
     code = service.file_dossier(application()).code
-    assert service.receive(code, actor="staff:Hà").status == "in_processing"
-    assert service.get(code).status == "in_processing"
+    with pytest.raises(ConnectionError):
+        service.receive(code, actor="staff:Hà")
+    assert service.get(code).status == "received"  # neither the change nor its notice
+    with session_scope(catalogue) as session:
+        assert session.scalars(select(DossierNotification)).all() == []
+        assert [c.to_status for c in session.scalars(select(DossierStatusChange))] == ["received"]
 
 
 def test_the_recording_notifier_writes_notices_for_the_channels(catalogue, clock):

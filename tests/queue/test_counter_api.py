@@ -129,7 +129,8 @@ def your_turn(label: str, counter: int) -> str:
     return render("notify.queue.your_turn", label=label, counter=counter)
 
 
-def test_the_called_citizen_is_told_on_their_channel_on_each_call_and_recall(queue, sent):
+def test_the_called_citizen_is_told_on_their_channel_on_each_call_and_recall(queue, sent, monkeypatch):
+    monkeypatch.setattr("motcua.queue.service.sms_configured", lambda: True)  # an SMS sender is configured
     url, service = queue
     op(url, service, "issue", "HT", channel="telegram", sender_id="telegram:42")  # A001: told «next» at issue
     op(url, service, "issue", "HT", channel="kiosk", phone="0912345678")           # A002: by SMS

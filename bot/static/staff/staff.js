@@ -58,7 +58,8 @@ const Staff = (function () {
     return box;
   }
   const MENU = [["/staff/dossiers", "Hồ sơ"], ["/staff/counter", "Gọi số"], ["/staff/unanswered", "Câu hỏi chưa trả lời"],
-    ["/staff/inbox", "Hộp thư người dân"], ["/staff/dashboard", "Số liệu"], ["/staff/kb", "Cơ sở tri thức"]];
+    ["/staff/inbox", "Hộp thư người dân"], ["/staff/dashboard", "Số liệu"], ["/staff/kb", "Cơ sở tri thức"],
+    ["/staff/deliveries", "Thư chưa gửi được"]];
   async function header(current) {
     const me = await api("GET", "/api/v1/staff/me");
     const links = MENU.slice();
