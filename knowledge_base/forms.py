@@ -98,10 +98,7 @@ __all__ = [
 FORMS_DIR = Path(__file__).resolve().parent / "forms"
 _DATE_TYPES = {"date", "birth_date", "birth_date_or_year"}
 _BIRTH_TYPES = {"birth_date", "birth_date_or_year"}
-DEFAULT_COMMITMENT = (
-    "Tôi cam đoan nội dung đề nghị trên đây là đúng sự thật và chịu trách nhiệm trước pháp luật "
-    "về cam đoan của mình."
-)
+DEFAULT_COMMITMENT = render("print.official.commitment")
 
 
 PARENT_PERSONS = frozenset({"mother", "father"})

@@ -42,8 +42,8 @@ CITIZEN_MODULES = sorted({
     *ROOT.glob("actions/*.py"),
     *ROOT.glob("channels/*.py"),
     *(ROOT / "knowledge_base" / name for name in (
-        "defaults.py", "form_dialogue.py", "form_replies.py", "form_turns.py", "legal_library.py", "rendering.py",
-        "schema.py")),
+        "defaults.py", "form_dialogue.py", "form_replies.py", "form_turns.py", "forms.py", "legal_library.py",
+        "rendering.py", "schema.py")),
     *(ROOT / "bot" / name for name in (
         "devices.py", "dialogue.py", "gateway.py", "limits.py", "notifications.py", "queue_runtime.py",
         "ratelimit.py", "speech.py", "staff_desk.py", "validation.py")),
