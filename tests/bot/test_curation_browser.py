@@ -54,7 +54,10 @@ def test_staff_edit_a_procedure_on_the_page_see_the_revision_and_revert_it(tmp_p
         assert "thay đổi đã được lưu" in page.text_content("#notice")  # the action server is not running here
         newest = page.locator("#history tr[data-version='2']")
         assert "canbo" in newest.text_content() and "lệ phí theo quyết định mới" in newest.text_content()
-        assert "15000" in newest.locator("ins").first.text_content()
+        change = newest.locator(".change").first
+        assert "15.000" in change.text_content()  # read as a sentence, the stored values behind «Chi tiết»
+        assert "{" not in change.locator(".change-line").first.text_content()
+        assert not change.locator("details pre").is_visible()
         with session_scope(url) as session:
             assert get_procedure(session, BIRTH).channels[0].fee.amount == 15000
 

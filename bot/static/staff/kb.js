@@ -51,9 +51,15 @@
     if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.join("; ") || "(trống)";
     return JSON.stringify(value);
   }
-  function renderChange(change) {
-    const box = el("div", { class: "change" }, el("b", {}, (LABELS[change.field] || change.field) + ": "));
+  const plain = (v) => v === null || v === undefined || typeof v !== "object" || (Array.isArray(v) && v.every((x) => typeof x === "string"));
+  function renderChange(change, readable) {
     const before = change.before, after = change.after;
+    // Lists of channels, documents or references: the server's sentence («Trực tiếp, 1 ngày làm việc,
+    // 15.000 đồng»), the stored values only behind «Chi tiết» — never JSON on the page.
+    if (!(plain(before) && plain(after)) && readable) {
+      return el("div", { class: "change" }, Staff.changeLines([readable.line], { before: before, after: after }));
+    }
+    const box = el("div", { class: "change" }, el("b", {}, (LABELS[change.field] || change.field) + ": "));
     const stringList = (v) => Array.isArray(v) && v.every((x) => typeof x === "string");
     if ((before === null || stringList(before)) && (after === null || stringList(after)) && (stringList(before) || stringList(after))) {
       const b = before || [], a = after || [];
@@ -74,7 +80,9 @@
     if (r.action === "restore") return [el("div", { class: "muted" }, "Khôi phục mục đã xóa"), ...describeState(r.after)];
     if (r.action === "create") return [el("div", { class: "muted" }, "Tạo mới"), ...(r.kind === "procedure" ? [] : describeState(r.after))];
     if (r.action === "delete") return [el("div", { class: "muted" }, "Đã xóa: " + short(r.before && (r.before.phrase || r.before.question)))];
-    return r.changes.length ? r.changes.map(renderChange) : [el("span", { class: "muted" }, "Không đổi nội dung")];
+    const readable = {};
+    (r.readable || []).forEach((c) => { readable[c.field] = c; });
+    return r.changes.length ? r.changes.map((c) => renderChange(c, readable[c.field])) : [el("span", { class: "muted" }, "Không đổi nội dung")];
   }
   function revertButtons(r, current, done) {
     const collection = COLLECTION[r.kind];
