@@ -11,6 +11,7 @@ from devices.voice import EspeakVoice
 from motcua.db import session_scope
 from motcua.staff.accounts import create_user
 from tests.browser import wait_for_js
+from tests.channels.test_browser import keep_screenshot
 from tests.queue.test_queue_api import STAFF, FakeVoice, kiosk_key, make_app
 from tests.servers import serve_in_thread
 
@@ -55,5 +56,6 @@ def test_a_call_made_through_the_api_appears_on_the_board_and_is_spoken(tmp_path
         # the label is big: at least 100 CSS pixels high on a 1280×720 window
         height = page.evaluate("document.querySelector('[data-testid=current-label]').getBoundingClientRect().height")
         assert height >= 100
+        keep_screenshot(page, tmp_path, "board.png")  # bench/results/screenshots, shown in the README
         page.goto("about:blank")  # close the event stream before the server stops
     assert any("/api/v1/queue/voice/A001.wav?counter=1" in url and status == 200 for url, status in voice_answers)
