@@ -1,4 +1,4 @@
-"""The ticket's status page in a real headless Chromium, on a phone (390×844) and a desktop: when
+"""The ticket's status page in a real headless Chromium, on a phone (390×844), a tablet (768×1024) and a desktop: when
 staff call the number, a large banner appears without a reload and the chime plays; once served,
 the rating form replaces nothing-to-do and sends a real rating."""
 
@@ -14,7 +14,7 @@ from tests.servers import serve_in_thread
 
 pytestmark = pytest.mark.integration
 
-SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
+SIZES = {"phone": (390, 844), "tablet": (768, 1024), "desktop": (1280, 800)}
 NO_OVERFLOW = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
