@@ -109,6 +109,7 @@ class FieldFile(BaseModel):
     when: Literal["any", "past", "future"] | None = None
     min_value: StrictInt | None = None
     max_value: StrictInt | None = None
+    unit: Literal["month"] | None = None  # a number counted in months: «2 năm» is read as 24
     birth_date_field: StrictStr | None = None
     aliases: _Aliases = ()
 
@@ -145,6 +146,8 @@ class FieldFile(BaseModel):
             return f"'max_length' is only for {sorted(LENGTH_TYPES)}, not {kind}"
         if self.when is not None and kind != "date":
             return "'when' is only for type date (a birth_date is always in the past)"
+        if self.unit is not None and kind != "number":
+            return "'unit' is only for type number"
         if (self.min_value is not None or self.max_value is not None) and kind != "number":
             return "'min_value'/'max_value' are only for type number"
         if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:

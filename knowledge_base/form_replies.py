@@ -88,7 +88,8 @@ def field_title(item: FormField) -> str:
 
 
 def intro(form: FormDefinition) -> Reply:
-    lines = [Message("form.intro", {"title": form.title, "required": len(form.required_fields)})]
+    lines = [Message("form.intro", {"title": form.title, "total": len(form.fields),
+                                    "required": len(form.required_fields)})]
     if form.description:
         lines.append(Message("form.intro_description", {"description": form.description}))
     lines.append(Message("form.intro_help"))

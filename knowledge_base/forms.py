@@ -32,6 +32,7 @@ YAML layout::
             when: past                # date only: any|past|future
             min_value: 1              # number only
             max_value: 10
+            unit: month               # number only: counted in months, «2 năm» is read as 24
             aliases: [tên cháu]       # optional: other words citizens use for this field
                                       # (for "sửa lại tên cháu"); sections may have aliases too
 
@@ -144,6 +145,7 @@ class FormField:
     when: str = "any"
     min_value: int | None = None
     max_value: int | None = None
+    unit: str | None = None  # number: "month" reads «2 năm» as 24
     section: str = ""
     person: str = ""
     birth_date_field: str | None = None  # cccd: the field holding the same person's birth date
@@ -226,6 +228,7 @@ def _form_field(spec: FieldFile, section: SectionFile) -> FormField:
         when=spec.when or "any",
         min_value=spec.min_value,
         max_value=spec.max_value,
+        unit=spec.unit,
         section=section.title,
         person=section.person or "",
         birth_date_field=spec.birth_date_field,
@@ -410,7 +413,7 @@ VALIDATORS: dict[str, Validator] = {
     "choice": lambda f, raw, ctx, today: validate_choice(str(raw), f.choices),
     "address": lambda f, raw, ctx, today: validate_address(str(raw), max_length=f.max_length or 300),
     "number": lambda f, raw, ctx, today: validate_number(
-        str(raw), min_value=f.min_value, max_value=f.max_value
+        str(raw), min_value=f.min_value, max_value=f.max_value, unit=f.unit
     ),
 }
 """One validator per field type: ``(field, raw answer, known values, today) -> Validation``."""

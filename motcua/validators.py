@@ -400,12 +400,36 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 
 
-def validate_number(text: str, *, min_value: int | None = None, max_value: int | None = None) -> Validation:
-    """A whole number, in digits or as a word from một to mười (``lần thứ hai`` → 2)."""
+def _amount(token: str) -> int | None:
+    return int(token) if token.isdigit() else _NUMBER_WORDS.get(token)
+
+
+def _months(key: str) -> int | None:
+    """«2 năm» → 24, «1 năm 6 tháng» → 18, «một năm rưỡi» → 18, «hai nam» → 24; None without «năm»."""
+    tokens = key.split()
+    months, years_seen = 0, False
+    for index in range(len(tokens) - 1):
+        amount, unit = _amount(tokens[index]), tokens[index + 1]
+        if amount is None or unit not in ("nam", "thang"):
+            continue
+        if unit == "nam" and (index == 0 or _amount(tokens[index - 1]) is None or tokens[index - 1] == "nam"):
+            years_seen = True
+            months += 12 * amount + (6 if tokens[index + 2:index + 3] == ["ruoi"] else 0)
+        elif unit == "thang":
+            months += amount
+    return months if years_seen else None
+
+
+def validate_number(text: str, *, min_value: int | None = None, max_value: int | None = None,
+                    unit: str | None = None) -> Validation:
+    """A whole number, in digits or as a word from một to mười (``lần thứ hai`` → 2). A field counted in
+    months (``unit="month"``) also takes years: «2 năm» is 24, never 2."""
     raw = _clean(text)
     key = _key(raw)
     found = re.findall(r"\d+", key)
-    if len(found) == 1:
+    if unit == "month" and (months := _months(key)) is not None:
+        value = months
+    elif len(found) == 1:
         value = int(found[0])
     elif (
         not found

@@ -428,3 +428,13 @@ def test_the_filed_reply_carries_the_appointment_date_for_the_kiosk_card():
                                "code": "000.00.04.H51-261206-0001", "due_date": "2026-12-09"})
     assert done.custom == {"dossier_code": "000.00.04.H51-261206-0001",
                            "declaration_pdf": "/api/v1/dossiers/X/declaration.pdf?token=t", "due_date": "2026-12-09"}
+
+
+def test_the_introduction_counts_the_questions_the_form_then_numbers():
+    """«27 câu hỏi, trong đó 11 câu bắt buộc», then «câu 1/27» — not «11 thông tin bắt buộc» then «1/27»."""
+    from knowledge_base import form_replies
+    from knowledge_base.forms import load_forms
+
+    for form in load_forms().values():
+        text = form_replies.intro(form).text
+        assert f"{len(form.fields)} câu hỏi, trong đó {len(form.required_fields)} câu bắt buộc" in text, form.id

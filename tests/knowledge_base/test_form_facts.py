@@ -103,6 +103,21 @@ def test_a_temporary_stay_is_at_most_two_years(forms, answer, ok):
 
 
 @pytest.mark.parametrize(("answer", "value"), [
+    ("2 năm", 24), ("2 nam", 24), ("hai năm", 24), ("1 năm 6 tháng", 18), ("một năm rưỡi", 18),
+    ("24", 24), ("6 tháng", 6), ("tạm trú 2 năm", 24),
+])
+def test_a_stay_given_in_years_is_counted_in_months(forms, answer, value):
+    """The question asks for months; «2 năm» is 24 months, never 2 (found by trying the form as a citizen)."""
+    months = forms["temporary_residence"].field("temporary_months")
+    assert validate_field(months, answer, today=TODAY).value == value
+
+
+def test_a_stay_of_more_than_two_years_in_years_is_refused(forms):
+    months = forms["temporary_residence"].field("temporary_months")
+    assert not validate_field(months, "3 năm", today=TODAY).ok
+
+
+@pytest.mark.parametrize(("answer", "value"), [
     ("1945", 1945),
     ("năm 1945", 1945),
     ("12/03/1945", date(1945, 3, 12)),

@@ -63,6 +63,8 @@ def test_texts_are_tidied_and_defaults_filled_in(tmp_path):
         (lambda d: _field(d).update(max_length=0), "field 'trial_name'", "'max_length' must be positive"),
         (lambda d: _field(d, 1).update(min_value=5, max_value=1), "field 'trial_count'", "greater than"),
         (lambda d: _field(d, 1).update(when="past"), "field 'trial_count'", "only for type date"),
+        (lambda d: _field(d).update(unit="month"), "field 'trial_name'", "'unit' is only for type number"),
+        (lambda d: _field(d, 1).update(unit="year"), "field 'trial_count'", "unit"),
         (lambda d: d.update(procedures=["1.1193"]), "procedures", "is not a procedure code"),
         (lambda d: d.update(title=7), "", "'title' must be a string, got int"),
         (lambda d: d.update(signers=[{"title": "X", "field": "trial_count"}]), "signers[0]", "of type name"),

@@ -28,7 +28,7 @@ def test_a_message_is_rendered_with_its_fields():
     assert render("form.corrected", label="Họ, chữ đệm và tên", value="Trần Minh Khôi") == (
         "Dạ, tôi đã sửa «Họ, chữ đệm và tên» thành: Trần Minh Khôi.")
     assert Message("form.button.file").text() == "Nộp hồ sơ"
-    assert load_catalogue().fields("form.intro") == {"title", "required"}
+    assert load_catalogue().fields("form.intro") == {"title", "total", "required"}
 
 
 def test_an_unknown_id_or_a_missing_field_is_named():
