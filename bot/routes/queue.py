@@ -18,6 +18,7 @@ import html
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
 
@@ -234,33 +235,7 @@ async def ticket_stream(token: str, request: Request, runtime: QueueDep) -> Stre
     except QueueError as exc:
         raise _refuse(exc) from exc
 
-    async def events():
-        wake = runtime.hub.subscribe()
-        last = None
-        loop = asyncio.get_running_loop()
-        ends = loop.time() + STREAM_MAX_S
-        try:
-            yield "retry: 1000\n\n"
-            while loop.time() < ends:
-                try:
-                    state = await run_in_threadpool(_ticket_state, runtime, token, locale)
-                except QueueError:
-                    return
-                if state["version"] != last:
-                    last = state["version"]
-                    yield f"event: ticket\ndata: {json.dumps(state, ensure_ascii=False)}\n\n"
-                try:
-                    await asyncio.wait_for(wake.wait(), timeout=STREAM_POLL_S)
-                except TimeoutError:
-                    yield ": ping\n\n"
-                wake.clear()
-                if await request.is_disconnected():
-                    return
-        finally:
-            runtime.hub.unsubscribe(wake)
-
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return _live_stream(request, runtime, lambda: _ticket_state(runtime, token, locale), "ticket", with_id=False)
 
 
 def _ticket_state(runtime: QueueRuntime, token: str, locale: str) -> dict:
@@ -468,6 +443,16 @@ async def board_stream(request: Request, runtime: QueueDep) -> StreamingResponse
         with runtime.database.session() as session:
             return board_json(runtime.service.board(session))
 
+    return _live_stream(request, runtime, snapshot, "board", with_id=True)
+
+
+def _live_stream(request: Request, runtime, read: Callable[[], dict], event: str, *,
+                 with_id: bool) -> StreamingResponse:
+    """Server-sent events woken by the board's hub (:attr:`QueueRuntime.hub`): ``read()`` again on each
+    wake-up (or every ``STREAM_POLL_S``), an ``event`` when its ``version`` changed, a ping otherwise;
+    ends when the client leaves, after ``STREAM_MAX_S`` (the browser reconnects), or when ``read``
+    finds nothing any more (:class:`QueueError`)."""
+
     async def events():
         wake = runtime.hub.subscribe()
         last = None
@@ -476,10 +461,14 @@ async def board_stream(request: Request, runtime: QueueDep) -> StreamingResponse
         try:
             yield "retry: 1000\n\n"
             while loop.time() < ends:
-                board = await run_in_threadpool(snapshot)
-                if board["version"] != last:
-                    last = board["version"]
-                    yield f"id: {last}\nevent: board\ndata: {json.dumps(board, ensure_ascii=False)}\n\n"
+                try:
+                    state = await run_in_threadpool(read)
+                except QueueError:
+                    return
+                if state["version"] != last:
+                    last = state["version"]
+                    head = f"id: {last}\n" if with_id else ""
+                    yield f"{head}event: {event}\ndata: {json.dumps(state, ensure_ascii=False)}\n\n"
                 try:
                     await asyncio.wait_for(wake.wait(), timeout=STREAM_POLL_S)
                 except TimeoutError:
