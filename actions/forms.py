@@ -50,6 +50,8 @@ from knowledge_base.text import clean_text
 from motcua.dossiers.errors import DossierError
 from motcua.dossiers.links import declaration_path
 from motcua.dossiers.service import Applicant, DossierApplication, DossierService
+from motcua.payments.citizen import payment_message, payment_notice
+from motcua.payments.service import PaymentService
 
 __all__ = ["ActionAskFormAnswer", "ActionFinishDeclaration", "ActionStartForm", "DeclarationFiler", "FormCatalog",
            "ValidateDeclarationForm"]
@@ -122,11 +124,15 @@ class DeclarationFiler:
 
     service: DossierService
     public_url: str
+    payments: PaymentService | None = None  # None: payments by QR off, the fee is not told
 
     @classmethod
     def from_settings(cls, settings, service: DossierService | None = None) -> DeclarationFiler:
         base = settings.public_url or f"http://{settings.host}:{settings.gateway_port}"
-        return cls(service or DossierService.from_settings(settings), base.rstrip("/"))
+        service = service or DossierService.from_settings(settings)
+        payments = PaymentService.from_settings(settings, database=service.database) \
+            if settings.payment_account is not None else None
+        return cls(service, base.rstrip("/"), payments)
 
     def application(self, form: FormDefinition, values: Mapping[str, Any], procedure_code: str,
                     channel: str, sender_id: str) -> DossierApplication:
@@ -151,8 +157,12 @@ class DeclarationFiler:
             text += "\n" + render("dossier.filed.pin_not_shown")
         # A random token, stored hashed with an expiry: given only to this conversation.
         url = self.public_url + declaration_path(filed.code, self.service.issue_link(filed.code))
-        return {"status": Stage.FILED.value, "code": filed.code, "text": text, "url": url,
-                "due_date": filed.due_date.isoformat() if filed.due_date else None}
+        outcome: dict[str, Any] = {"status": Stage.FILED.value, "code": filed.code, "text": text, "url": url,
+                                   "due_date": filed.due_date.isoformat() if filed.due_date else None}
+        notice = payment_notice(self.payments, self.service, filed.code) if self.payments is not None else None
+        if notice is not None:  # a fee is due and the center takes VietQR: the amount, the note, the QR code
+            outcome["payment"] = notice.card(self.public_url)
+        return outcome
 
 
 # --- the actions ----------------------------------------------------------------------------------
@@ -271,5 +281,9 @@ class ActionFinishDeclaration(Action):
         return "action_finish_declaration"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        say(dispatcher, [FormDialogue.finished(tracker.get_slot("form_outcome"))])
+        outcome = tracker.get_slot("form_outcome")
+        say(dispatcher, [FormDialogue.finished(outcome)])
+        fee = payment_message(outcome.get("payment")) if isinstance(outcome, dict) else None
+        if fee is not None:
+            dispatcher.utter_message(**fee)
         return cleared_slots()

@@ -4,13 +4,24 @@ Questions are answered by :class:`actions.answering.ActionAnswer`."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from knowledge_base.messages import render
+from motcua.db import session_scope
+from motcua.origin import origin_in
+from motcua.throttle import SlidingWindow
+
+log = logging.getLogger(__name__)
 
 
 def intent_button(intent: str) -> dict[str, str]:
@@ -25,18 +36,66 @@ def staff_buttons() -> list[dict[str, str]]:
 
 
 class ActionHandoff(Action):
-    """Hands the conversation to a staff member: the gateway routes the custom event."""
+    """Hands the conversation to a staff member: the gateway routes the custom event.
+
+    **One open handoff a conversation.** While a conversation is with staff the gateway keeps its
+    messages from Rasa; should one still reach here (its handoff open in the database: another
+    gateway process, a lost memory), the citizen is told it is still waiting and the same handoff
+    goes on (the inbox adds the message to the open thread).
+
+    **Per address.** The anonymous chats of one client address (the origin the gateway put in the
+    metadata, :mod:`motcua.origin`: web widget, REST, a kiosk page that is not enrolled) hand at most
+    ``per_address`` new conversations to staff within ``window_s`` (``MOTCUA_HANDOFFS_PER_ADDRESS``,
+    ``MOTCUA_HANDOFF_WINDOW_MINUTES``), counted in this process's memory like the gateway's throttles
+    (a restart only gives a fresh small budget). Over it nothing reaches the staff inbox: the citizen
+    is told politely when to try again and offered a queue number instead. Telegram, Zalo and enrolled
+    kiosks carry no origin and only have the one-open rule.
+    """
+
+    def __init__(self, url: str = "", *, per_address: int = 3, window_s: float = 1800.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.url = url  # the database of the staff inbox; "" = no look-up (tests of the reply alone)
+        self.per_address = SlidingWindow(per_address, window_s, clock=clock)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ActionHandoff:
+        return cls(settings.sqlalchemy_url, per_address=settings.handoffs_per_address,
+                   window_s=settings.handoff_window_minutes * 60.0)
 
     def name(self) -> str:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        dispatcher.utter_message(
-            text=render("action.procedures.handoff"),
-            json_message={"handoff": True, "reason": "citizen_request" if (tracker.latest_message.get("intent") or {})
-                          .get("name") == "request_human" else "fallback"},
-        )
+        reason = "citizen_request" if (tracker.latest_message.get("intent") or {}).get("name") == "request_human" \
+            else "fallback"
+        if await asyncio.to_thread(self.already_open, tracker.sender_id):
+            dispatcher.utter_message(text=render("action.procedures.handoff_waiting"),
+                                     json_message={"handoff": True, "reason": reason, "repeat": True})
+            return [SlotSet("handoff", True), SlotSet("fallback_count", 0.0)]
+        origin = origin_in(tracker.latest_message.get("metadata"))
+        wait_s = self.per_address.hit(origin) if origin else 0.0
+        if wait_s > 0:
+            dispatcher.utter_message(text=render("action.procedures.handoff_limited", wait=math.ceil(wait_s / 60)),
+                                     buttons=[intent_button("request_queue_number")])
+            return [SlotSet("fallback_count", 0.0)]
+        dispatcher.utter_message(text=render("action.procedures.handoff"),
+                                 json_message={"handoff": True, "reason": reason})
         return [SlotSet("handoff", True), SlotSet("fallback_count", 0.0)]
+
+    def already_open(self, sender_id: str) -> bool:
+        """Whether this conversation has an open handoff in the staff inbox (False when unknown)."""
+        if not self.url:
+            return False
+        from motcua.staff.models import HandoffConversation, HandoffStatus
+
+        try:
+            with session_scope(self.url) as session:
+                return session.scalar(select(HandoffConversation.id).where(
+                    HandoffConversation.sender_id == sender_id,
+                    HandoffConversation.status == HandoffStatus.OPEN).limit(1)) is not None
+        except Exception:  # the inbox cannot be read: hand over anyway, the inbox keeps one thread a sender
+            log.warning("could not look for an open handoff", exc_info=True)
+            return False
 
 
 class ActionResetFallback(Action):

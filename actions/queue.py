@@ -12,6 +12,14 @@ service only when nothing says which.
 that service — still waiting, or being called — is shown it again instead of getting a second one; a
 number for another service is fine. At a kiosk each request is a new person and gets a new number.
 
+**Limits.** A conversation (channel + sender id; a kiosk session too) takes at most
+``MOTCUA_CHAT_TICKETS_PER_SENDER`` numbers within ``MOTCUA_CHAT_TICKET_WINDOW_MINUTES``, and the
+anonymous web, REST and kiosk-page chats of one client address at most
+``MOTCUA_CHAT_TICKETS_PER_ADDRESS`` (the address as the gateway's keyed hash in the metadata,
+:mod:`motcua.origin`; an enrolled kiosk sends none). The queue checks them where it issues
+(:meth:`~motcua.queue.service.QueueService.issue_for_chat`); over one, the citizen is told politely
+when to come back, with a «Xem lại số» button for each number still held.
+
 **Looking again.** The «Xem lại số A002» button (``/request_queue_number{"queue_ticket": "A002"}``)
 shows that number of this citizen today — its status, the people ahead, the expected wait — and
 never issues one, however often it is tapped.
@@ -41,14 +49,18 @@ from sqlalchemy.orm import Session
 from actions.knowledge import KnowledgeBase
 from knowledge_base.messages import render
 from knowledge_base.schema import Procedure
+from knowledge_base.text import strip_diacritics
 from motcua.db import session_scope
+from motcua.origin import origin_in
 from motcua.queue.config import QueueConfig, load_queue_config, service_phrases, services_named
+from motcua.queue.limits import ChatTicketLimits, Requester
 from motcua.queue.models import ACTIVE, QueueTicket, TicketStatus
 from motcua.queue.models import QueueService as ServiceRow
 from motcua.queue.service import (
     LOCAL_CHANNELS,
     QueueError,
     QueueService,
+    TicketLimitReached,
     TicketView,
     WaitEstimate,
     seed_queue,
@@ -74,6 +86,18 @@ def service_payload(code: str) -> str:
     return f"/{INTENT}{json.dumps({SERVICE_ENTITY: code}, ensure_ascii=False)}"
 
 
+LOOKUP_WORDS = ("xem lai so", "coi lai so", "so cua toi", "so cua em", "so cua minh", "con bao nhieu nguoi",
+                "con may nguoi", "may nguoi nua", "toi luot", "den luot", "bao lau nua", "goi toi so")
+"""Words of a citizen asking about the number they hold (diacritics folded): such a message shows that
+number or says there is none — it never issues one (at a kiosk a new number is a button away)."""
+
+
+def looks_up(text: str) -> bool:
+    """Whether ``text`` asks about a number already held rather than for a new one."""
+    folded = " ".join(strip_diacritics(text.lower()).split())
+    return any(words in folded for words in LOOKUP_WORDS)
+
+
 @dataclass(frozen=True)
 class QueueRequest:
     """What the citizen asked, read from the tracker before the database is touched."""
@@ -87,6 +111,7 @@ class QueueRequest:
     named_procedure: Procedure | None = None  # a procedure the words name
     procedure: Procedure | None = None  # the procedure in context (slot procedure_code)
     procedure_text: str = ""  # the procedure named earlier (slot procedure)
+    origin: str = ""  # the gateway's hash of an anonymous client's address (motcua.origin); "" otherwise
 
 
 @dataclass(frozen=True)
@@ -98,6 +123,8 @@ class QueueReply:
     already_had: bool = False
     choices: tuple[tuple[str, str], ...] = ()  # (code, name)
     missing: str = ""
+    limited: str = ""  # over a limit: the polite sentence (queue.limit_*)
+    held: tuple[str, ...] = ()  # with ``limited``: the labels of the numbers still held today
 
 
 def _entity(tracker: Tracker, name: str) -> str:
@@ -119,6 +146,7 @@ class ActionIssueQueueNumber(Action):
         self.config = config or load_queue_config()
         self.service = service or QueueService(self.config)
         self.url = settings.sqlalchemy_url
+        self.limits = ChatTicketLimits.from_settings(settings)
         self._seeded = False
 
     def name(self) -> str:
@@ -139,6 +167,11 @@ class ActionIssueQueueNumber(Action):
         with session_scope(self.url) as session:
             if request.ticket_label:
                 return self._review(session, request)
+            if looks_up(request.text):  # «xem lại số», «còn bao nhiêu người»: show, never issue
+                held = self._tickets(session, request.sender_id, _OPEN)
+                if not held:
+                    return QueueReply(missing="")
+                return QueueReply(held[0], self.service.estimate_for(session, held[0]), already_had=True)
             wanted, choices = self.wanted_services(session, request)
             if choices:
                 return QueueReply(choices=tuple((s.code, s.name) for s in choices))
@@ -150,10 +183,14 @@ class ActionIssueQueueNumber(Action):
             wanted = wanted or self.service.default_service(session)
             if wanted is None:
                 raise QueueError(render("action.queue.no_service"))
-            issued = self.service.issue(session, wanted.code, channel=request.channel, sender_id=request.sender_id,
-                                        phone=request.phone, priority="",  # never self-declared
-                                        actor=f"chat:{request.channel}")
-            return QueueReply(issued.ticket, issued.estimate, already_had=False)
+            requester = Requester(request.channel, request.sender_id, request.origin)
+            try:  # a plain number (a priority group is never self-declared), within the chat limits
+                issued = self.service.issue_for_chat(session, wanted.code, requester=requester, limits=self.limits,
+                                                     phone=request.phone, actor=f"chat:{request.channel}")
+            except TicketLimitReached as exc:
+                still = held or self._tickets(session, request.sender_id, _OPEN)
+                return QueueReply(limited=str(exc), held=tuple(dict.fromkeys(t.label for t in still)))
+            return QueueReply(issued.ticket, issued.estimate, already_had=issued.already_had)
 
     def wanted_services(self, session: Session, request: QueueRequest) -> tuple[ServiceRow | None, list[ServiceRow]]:
         """(the service asked for or None, the services to choose from when the words fit several)."""
@@ -215,10 +252,12 @@ class ActionIssueQueueNumber(Action):
         named = self.knowledge.find_named(text, top_k=1).matches if text else []
         return QueueRequest(
             channel=channel, sender_id=tracker.sender_id, phone=_phone(tracker), text=text,
-            chosen_service=_entity(tracker, SERVICE_ENTITY)[:16], ticket_label=_entity(tracker, TICKET_ENTITY)[:12],
+            chosen_service=_entity(tracker, SERVICE_ENTITY)[:16],
+            ticket_label="".join(filter(str.isalnum, _entity(tracker, TICKET_ENTITY)))[:12],  # typed «B 005», «b-005»
             named_procedure=self.knowledge.get(named[0].code) if named else None,
             procedure=self.knowledge.get(code) if code else None,
             procedure_text=str(tracker.get_slot("procedure") or ""),
+            origin=origin_in(metadata),
         )
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
@@ -232,13 +271,17 @@ class ActionIssueQueueNumber(Action):
             log.exception("queue number not issued")
             dispatcher.utter_message(text=render("action.queue.trouble"))
             return []
-        if reply.choices:
+        if reply.limited:
+            dispatcher.utter_message(text=reply.limited,
+                                     buttons=[{"title": render("action.queue.button_review", label=label),
+                                               "payload": review_payload(label)} for label in reply.held[:3]])
+        elif reply.choices:
             dispatcher.utter_message(text=render("action.queue.choose_service"),
                                      buttons=[{"title": name, "payload": service_payload(code)}
                                               for code, name in reply.choices])
         elif reply.ticket is None or reply.estimate is None:
-            dispatcher.utter_message(text=render("action.queue.review_missing", label=reply.missing),
-                                     buttons=[self._new_number_button()])
+            key = "action.queue.review_missing" if reply.missing else "action.queue.none_held"
+            dispatcher.utter_message(text=render(key, label=reply.missing), buttons=[self._new_number_button()])
         else:
             self._say_ticket(dispatcher, request.channel, reply.ticket, reply.estimate, reply.already_had)
         return []

@@ -35,6 +35,7 @@ from actions.forms import (
     ValidateDeclarationForm,
 )
 from actions.knowledge import KnowledgeBase
+from actions.language import run_in_language
 from actions.legal import ActionAnswerLegal
 from actions.procedures import ActionHandoff, ActionResetFallback
 from actions.queue import ActionIssueQueueNumber
@@ -81,7 +82,7 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
     }
     for action in (
         answer_action,
-        ActionHandoff(),
+        ActionHandoff.from_settings(settings),
         ActionResetFallback(),
         center_info,
         queue_action,
@@ -153,8 +154,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except ValueError:
             return JSONResponse({"error": "Invalid body request"}, status_code=400)
         executor = services.executor
-        try:
-            result = await executor.run(action_call)
+        try:  # in the citizen's language (actions/language.py)
+            result = await run_in_language(executor, action_call)
         except ActionExecutionRejection as exc:
             return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=400)
         except ActionNotFoundException as exc:
@@ -162,6 +163,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=404)
         except ActionMissingDomainException as exc:
             return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=449)
-        return JSONResponse(result.model_dump() if result else None)
+        return JSONResponse(result)
 
     return app

@@ -29,6 +29,7 @@ from bot.routes import (
     health,
     legal,
     pages,
+    payments,
     queue,
     ratings,
     staff,
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(widget_routes.router)
     app.include_router(webhooks.webhook_router(registry.webhook_kinds()))  # /webhooks/telegram, /webhooks/zalo…
     app.include_router(dossiers.router)
+    app.include_router(payments.router)  # /api/v1/staff/payments: fees, VietQR, cash, waivers
+    app.include_router(payments.citizen_router)  # /api/v1/dossiers/{code}/payment…: token links; gateway webhook
     app.include_router(staff.router)
     app.include_router(counter.router)  # /staff/counter: calling numbers
     app.include_router(deliveries.router)  # /staff/deliveries: dead letters

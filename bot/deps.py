@@ -23,6 +23,8 @@ from channels.registry import Channels
 from motcua.db import Database
 from motcua.dossiers.guard import LookupGuard
 from motcua.dossiers.service import DossierService
+from motcua.payments.provider import PaymentProvider
+from motcua.payments.service import PaymentService
 from motcua.settings import Settings
 from motcua.staff.accounts import AuthPolicy
 from motcua.training import RasaModelLoader
@@ -111,6 +113,14 @@ def get_training_options(services: ServicesDep) -> TrainingOptions:
     return services.training
 
 
+def get_payments(services: ServicesDep) -> PaymentService:
+    return services.payments
+
+
+def get_payment_providers(services: ServicesDep) -> dict[str, PaymentProvider]:
+    return services.payment_providers
+
+
 def get_client_ip(conn: HTTPConnection, settings: SettingsDep) -> str:
     """The address per-IP limits key on (behind a trusted proxy, the forwarded one)."""
     return client_ip(conn, settings.trusted_proxies)
@@ -124,6 +134,8 @@ StaffDeskDep = Annotated[StaffDesk, Depends(get_staff_desk)]
 ChannelsDep = Annotated[Channels, Depends(get_channels)]
 QueueDep = Annotated[QueueRuntime, Depends(get_queue)]
 DossiersDep = Annotated[DossierService, Depends(get_dossier_service)]
+PaymentsDep = Annotated[PaymentService, Depends(get_payments)]
+PaymentProvidersDep = Annotated[dict[str, PaymentProvider], Depends(get_payment_providers)]
 LookupGuardDep = Annotated[LookupGuard, Depends(get_lookup_guard)]
 EventLedgerDep = Annotated[EventLedger, Depends(get_event_ledger)]
 RateLimitsDep = Annotated[TokenBuckets, Depends(get_rate_limits)]

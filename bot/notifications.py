@@ -12,6 +12,13 @@ backoff, and after the last try becomes a dead letter for ``/staff/deliveries``.
 on batch after batch until no row is due, so rows that keep failing never hold back the
 rows behind them; nothing is lost on a crash.
 
+A row may carry ``custom`` beside its text (what a page shows: the kiosk's «called» banner); it
+goes to the channel with the text. When the channel says the recipient is gone
+(:class:`~channels.registry.RecipientGone`: a kiosk session that ended), waiting hours for it is
+pointless: the row follows :meth:`NotificationRelay.gone_policy` — one more try after
+``GONE_RETRY_S`` (a page being reloaded is back by then), then it is dismissed (kept, with its
+error, but not a dead letter: no staff member can deliver to a kiosk session that ended).
+
 The relay passes every ``interval_s`` seconds; a writer that just committed a notification that
 cannot wait (staff called the citizen's number) calls :func:`wake_relays` and the running relays
 of that database pass at once.
@@ -24,8 +31,9 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from starlette.concurrency import run_in_threadpool
@@ -37,6 +45,10 @@ from motcua.queue.models import QueueNotification
 
 log = logging.getLogger(__name__)
 TABLES = (QueueNotification, DossierNotification)
+GONE_ATTEMPTS = 2
+"""Tries for a notice whose recipient is gone (a kiosk session that ended) before it is a dead letter."""
+GONE_RETRY_S = 20.0
+"""The wait before the one more try: long enough for a kiosk page being reloaded to listen again."""
 
 @dataclass(frozen=True)
 class _Due:
@@ -46,6 +58,7 @@ class _Due:
     sender_id: str
     text: str
     attempts: int
+    custom: dict[str, Any] | None = None
 
 
 _RUNNING: dict[str, set[NotificationRelay]] = {}
@@ -66,8 +79,10 @@ def wake_relays(database: Database) -> int:
 class NotificationRelay:
     def __init__(self, database: Database, channels, interval_s: float = 2.0, batch: int = 100, *,
                  policy: DeliveryPolicy | None = None, clock: Callable[[], datetime] = utcnow,
-                 max_per_pass: int = 2000):
-        """``channels``: the open :class:`~channels.registry.Channels` (anything with the same ``notify``)."""
+                 max_per_pass: int = 2000, gone_policy: DeliveryPolicy | None = None):
+        """``channels``: the open :class:`~channels.registry.Channels` (anything with the same ``notify``).
+        ``gone_policy``: for a recipient that is gone (default: ``policy`` cut to ``GONE_ATTEMPTS``
+        tries ``GONE_RETRY_S`` apart)."""
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
         self.database = database
@@ -75,11 +90,15 @@ class NotificationRelay:
         self.interval_s = interval_s
         self.batch = batch
         self.policy = policy or DeliveryPolicy()
+        self.gone_policy = gone_policy or replace(
+            self.policy, max_attempts=min(self.policy.max_attempts, GONE_ATTEMPTS),
+            base_delay_s=GONE_RETRY_S, max_delay_s=GONE_RETRY_S)
         self.clock = clock
         self.max_per_pass = max(max_per_pass, batch)
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._woken: asyncio.Event | None = None
+        self.passes = 0  # passes completed since start (tests wait for the relay to be idle)
 
     def _pending(self) -> list[_Due]:
         """The due pending rows, the earliest due first, at most ``batch`` per table."""
@@ -90,22 +109,28 @@ class NotificationRelay:
                 due = (select(table).where(table.state == DeliveryState.PENDING, table.next_attempt_at <= now)
                        .order_by(table.next_attempt_at, table.id).limit(self.batch))
                 for row in session.scalars(due):
-                    rows.append(_Due(table, row.id, row.channel, row.sender_id, row.text, row.attempts))
+                    rows.append(_Due(table, row.id, row.channel, row.sender_id, row.text, row.attempts,
+                                     getattr(row, "custom", None) or None))
         return rows
 
-    def _record(self, sent: dict[type, list[int]], failed: list[tuple[_Due, str]]) -> None:
+    def _record(self, sent: dict[type, list[int]], failed: list[tuple[_Due, str, bool]]) -> None:
         now = self.clock()
         with self.database.session() as session:
             for table, ids in sent.items():
                 session.execute(update(table).where(table.id.in_(ids)).values(
                     state=DeliveryState.SENT, sent_at=now, attempts=table.attempts + 1, last_error="")
                     .execution_options(synchronize_session=False))
-            for due, error in failed:
-                outcome = self.policy.after_failure(due.attempts, error, now)
+            for due, error, gone in failed:
+                outcome = (self.gone_policy if gone else self.policy).after_failure(due.attempts, error, now)
+                if outcome.state is DeliveryState.DEAD and gone:  # nobody can act on it: not a dead letter for staff
+                    outcome = replace(outcome, state=DeliveryState.DISMISSED)
                 session.execute(update(due.table).where(due.table.id == due.row_id).values(
                     state=outcome.state, attempts=outcome.attempts, next_attempt_at=outcome.next_attempt_at,
                     last_error=outcome.last_error).execution_options(synchronize_session=False))
-                if outcome.state is DeliveryState.DEAD:
+                if outcome.state is DeliveryState.DISMISSED:
+                    log.info("notification %s#%s to %s dropped: the recipient is gone (%s)",
+                             due.table.__tablename__, due.row_id, mask_recipient(due.sender_id), error)
+                elif outcome.state is DeliveryState.DEAD:
                     log.warning("notification %s#%s to %s is a dead letter after %d tries: %s",
                                 due.table.__tablename__, due.row_id, mask_recipient(due.sender_id),
                                 outcome.attempts, error)
@@ -118,17 +143,20 @@ class NotificationRelay:
             if not batch:
                 break
             sent: dict[type, list[int]] = {}
-            failed: list[tuple[_Due, str]] = []
+            failed: list[tuple[_Due, str, bool]] = []
             for due in batch:
                 try:
-                    result = await self.channels.notify(due.channel, due.sender_id, due.text)
+                    if due.custom:
+                        result = await self.channels.notify(due.channel, due.sender_id, due.text, custom=due.custom)
+                    else:
+                        result = await self.channels.notify(due.channel, due.sender_id, due.text)
                 except Exception as exc:  # one broken send must not stop the others
-                    failed.append((due, f"{type(exc).__name__}: {exc}"))
+                    failed.append((due, f"{type(exc).__name__}: {exc}", False))
                     continue
                 if result.delivered or result.queued:
                     sent.setdefault(due.table, []).append(due.row_id)
                 else:
-                    failed.append((due, result.error or "not delivered"))
+                    failed.append((due, result.error or "not delivered", bool(getattr(result, "gone", False))))
             await run_in_threadpool(self._record, sent, failed)
             handed += sum(len(ids) for ids in sent.values())
             tried += len(batch)
@@ -147,6 +175,7 @@ class NotificationRelay:
                 await self.run_once()
             except Exception:  # a database hiccup must not stop the relay
                 log.exception("notification relay pass failed")
+            self.passes += 1  # a pass is over: what is written from now on waits for the next one
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken.wait(), timeout=self.interval_s)
 

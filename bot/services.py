@@ -32,6 +32,8 @@ from motcua.delivery import DeliveryPolicy, NoticeKeeper
 from motcua.dossiers.guard import LookupGuard
 from motcua.dossiers.outbox import OutboxWorker
 from motcua.dossiers.service import DossierService
+from motcua.payments.provider import FakeProvider, PaymentProvider
+from motcua.payments.service import PaymentService
 from motcua.privacy import RetentionJob
 from motcua.settings import Settings
 from motcua.staff.accounts import DEFAULT_POLICY, AuthPolicy
@@ -73,8 +75,24 @@ class Services:
     outbox: OutboxWorker | None
     speech: SpeechCache
     model_loader: RasaModelLoader
+    payments: PaymentService
+    payment_providers: dict[str, PaymentProvider]
+    """The payment gateways whose signed webhooks are believed (the fake one outside production)."""
     auth_policy: AuthPolicy = DEFAULT_POLICY
     training: TrainingOptions = field(default_factory=TrainingOptions)
+
+
+def payment_providers(settings: Settings) -> dict[str, PaymentProvider]:
+    """The gateways whose webhooks this installation believes: the fake one (which shows how a real
+    gateway plugs in) once ``MOTCUA_PAYMENT_WEBHOOK_SECRET`` is set — never in production."""
+    secret = settings.payment_webhook_secret.strip()
+    if not secret:
+        return {}
+    if settings.environment == "production":
+        log.warning("payments: MOTCUA_PAYMENT_WEBHOOK_SECRET is set but the fake payment gateway is not run in "
+                    "production; plug in a real PaymentProvider")
+        return {}
+    return {FakeProvider.name: FakeProvider(secret)}
 
 
 @asynccontextmanager
@@ -124,7 +142,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             dialogue=dialogue,
             message_log=message_log,
             staff_desk=staff_desk,
-            gateway=RateLimitedGateway(Gateway(dialogue, message_log, staff_desk), rate_limits),
+            gateway=RateLimitedGateway(Gateway(dialogue, message_log, staff_desk, origin_secret=settings.secret_key),
+                                       rate_limits),
             rate_limits=rate_limits,
             chat_ip_limits=TokenBuckets.per_minute(settings.chat_ip_per_minute, settings.chat_ip_burst),
             signin_throttle=SignInThrottle(settings.signin_failures_per_ip, settings.signin_failures_per_name,
@@ -133,6 +152,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             channels=channels,
             queue=queue,
             dossiers=DossierService.from_settings(settings, database=database),
+            payments=PaymentService.from_settings(settings, database=database),
+            payment_providers=payment_providers(settings),
             lookup_guard=LookupGuard(),
             retention=retention,
             relay=relay,

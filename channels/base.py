@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from channels.delivery import split_text
 from knowledge_base.messages import normalise_locale
+from knowledge_base.text import clean_text as stored_text
 
 MAX_TEXT_LENGTH = 2000
 """Longer citizen messages are cut: nobody types more at a kiosk, and it protects Rasa."""
@@ -90,6 +91,7 @@ def clean_text(text: Any) -> str:
     """Text a citizen typed, made safe to pass on: a string, no control characters, bounded."""
     if not isinstance(text, str):
         return ""
+    text = stored_text(text)  # control characters between words become a space («lay so\x00chung thuc»)
     cleaned = "".join(ch for ch in text if ch.isprintable() or ch in "\n\t")
     return cleaned.strip()[:MAX_TEXT_LENGTH]
 

@@ -4,135 +4,46 @@ Frames from the page: ``{"type": "message", "text": "...", "payload": "/intent"?
 or ``{"type": "device", "event": "cccd_scanned", "data": "..."}``; a ``lang`` the page sends is
 kept as ``metadata["language"]`` (the citizen's language, :attr:`UserMessage.locale`).
 Frames to the page: ``{"type": "bot", "messages": [...]}`` and ``{"type": "typing"}``.
-Notices for a kiosk session (``kiosk:<session>``) go to the page's event socket
-(``/ws/kiosk/events``) through :class:`KioskChannel`.
 
-A number taken at a kiosk has no outbox notification (the queue notifies only citizens who are
-elsewhere), yet the citizen may still stand at the kiosk page that took it: :class:`CallWatcher`
-(started with the channel, in the gateway's event loop) looks every few seconds for kiosk numbers
-called (or called again) since its last pass and pushes «đến lượt ông/bà» to that session's event
-socket, with ``custom.queue_called`` (label, counter) so the page shows a banner and chimes.
+Notices for a kiosk session (``kiosk:<session>``) come through the notice outbox like everyone
+else's (:mod:`bot.notifications`): when staff call a number taken in a kiosk chat session, the
+queue records «đến lượt ông/bà» with ``custom.queue_called`` (label, counter, token) and the relay
+hands it to :class:`KioskChannel`, which pushes it to that session's event socket
+(``/ws/kiosk/events``); the page shows a banner and chimes.
+
+A kiosk is shared: once its page has started a new session (idle reset) or closed, the old
+session never comes back, and a notice kept for it would wait for nobody. So :meth:`KioskChannel.send`
+reaches only a page that listens now and raises :class:`~channels.registry.RecipientGone`
+otherwise; the relay tries such a notice once more shortly after (a page being reloaded is back
+in a second or two) and then makes it a dead letter.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from typing import Any
 
 from channels.base import BotMessage, UserMessage, clean_text
-from channels.registry import register
-from channels.sessions import PushHub, SessionChannel
+from channels.registry import RecipientGone, register
+from channels.sessions import SessionChannel
 from knowledge_base.messages import LOCALES, render
 
 log = logging.getLogger(__name__)
 
 NAME = "kiosk"
-CALL_POLL_S = 2.0
-"""How often the watcher looks for kiosk numbers just called."""
 
 
 @register
 class KioskChannel(SessionChannel):
     name = NAME
 
-    def __init__(self, sessions: PushHub, watcher: CallWatcher | None = None):
-        super().__init__(sessions)
-        self.watcher = watcher
-
-    @classmethod
-    def from_settings(cls, settings, shared) -> KioskChannel:
-        """Always on; inside a running event loop (the gateway's lifespan) it also watches the calls."""
-        watcher = None
-        url = getattr(settings, "sqlalchemy_url", "")
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            url = ""
-        if url:
-            watcher = CallWatcher(url, shared.sessions)
-            watcher.start()
-        return cls(shared.sessions, watcher)
-
-    async def aclose(self) -> None:
-        if self.watcher is not None:
-            await self.watcher.stop()
-
-
-def called_message(label: str, counter: int, token: str = "", locale: str | None = None) -> BotMessage:
-    """«Dạ, đến lượt ông/bà…» for a kiosk page, marked so the page shows it as a banner."""
-    return BotMessage(render("notify.queue.your_turn", locale=locale, label=label, counter=counter),
-                      custom={"queue_called": {"label": label, "counter": counter, "token": token}})
-
-
-class CallWatcher:
-    """Pushes a call of a number taken at a kiosk session to that session's page (see the module)."""
-
-    def __init__(self, database_url: str, sessions: PushHub, interval_s: float = CALL_POLL_S):
-        self.database_url = database_url
-        self.sessions = sessions
-        self.interval_s = interval_s
-        self._database: Any = None
-        self._started = False
-        self._seen: dict[int, tuple[Any, int]] = {}  # ticket id: (called_at, recalls) already pushed
-        self._task: asyncio.Task[None] | None = None
-
-    def _calls(self) -> list[tuple[str, str, int, str]]:
-        """(session key, label, counter, token) of the kiosk numbers called since the last pass.
-
-        A number being called is one in status ``called``; a call again (recall) changes its
-        ``recalls``. The first pass only learns what is being called already: that was said before.
-        """
-        from sqlalchemy import select
-
-        from motcua.db import Database
-        from motcua.queue.models import QueueTicket, TicketStatus
-
-        if self._database is None:
-            self._database = Database.open(self.database_url)
-        first, found = not self._started, []
-        with self._database.session() as session:
-            rows = session.scalars(select(QueueTicket).where(
-                QueueTicket.channel == NAME, QueueTicket.status == TicketStatus.CALLED,
-                QueueTicket.sender_id.is_not(None), QueueTicket.counter_number.is_not(None)))
-            now: dict[int, tuple[Any, int]] = {}
-            for row in rows:
-                now[row.id] = mark = (row.called_at, row.recalls)
-                if not first and self._seen.get(row.id) != mark:
-                    found.append((str(row.sender_id), row.label, int(row.counter_number or 0), row.token))
-        self._seen, self._started = now, True
-        return found
-
-    def pass_once(self) -> int:
-        """One look (in a worker thread): pushes what it found, returns how many."""
-        calls = self._calls()
-        for key, label, counter, token in calls:
-            if key.startswith(f"{NAME}:"):
-                self.sessions.publish(key, [called_message(label, counter, token)])
-        return len(calls)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await asyncio.to_thread(self.pass_once)
-            except Exception as exc:  # no queue tables yet, a database hiccup: look again later
-                log.debug("kiosk call watcher pass failed: %r", exc)
-            await asyncio.sleep(self.interval_s)
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="kiosk-call-watcher")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self._database is not None:
-            self._database.engine.dispose()
-
+    async def send(self, recipient_id: str, messages: list[BotMessage]) -> bool:
+        """To the session's open page; :class:`RecipientGone` when no page of that session listens."""
+        key = recipient_id if recipient_id.startswith(f"{NAME}:") else f"{NAME}:{recipient_id}"
+        if not self.sessions.listening(key):
+            raise RecipientGone("the kiosk session has no open page (ended, or not back yet)")
+        return self.sessions.publish(key, list(messages)) > 0
 
 
 class FrameError(ValueError):

@@ -20,7 +20,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from channels.base import BotMessage, Button, Channel
 from channels.delivery import RecentIds, SenderLocks
@@ -93,6 +93,11 @@ class Shared:
     devices: PushHub = field(default_factory=lambda: PushHub(keep_pending=False))  # kiosk scanner events
 
 
+class RecipientGone(Exception):
+    """Raised by a channel's ``send`` when the recipient is no longer there to be told (a kiosk
+    session that ended): reported as :attr:`NotifyResult.gone`, never kept, not worth many tries."""
+
+
 @dataclass(frozen=True)
 class NotifyResult:
     channel: str
@@ -100,6 +105,7 @@ class NotifyResult:
     delivered: bool  # reached the platform or an open page
     queued: bool = False  # kept until the page reconnects
     error: str = ""
+    gone: bool = False  # the recipient is no longer there (:class:`RecipientGone`)
 
 
 class Channels:
@@ -154,6 +160,8 @@ class Channels:
             return NotifyResult(channel, full_id, False, error=f"channel {channel!r} is not configured")
         try:
             reached = await target.send(full_id, target.capabilities.fit(list(messages)))
+        except RecipientGone as exc:  # nobody to keep it for
+            return NotifyResult(channel, full_id, False, error=f"{type(exc).__name__}: {exc}", gone=True)
         except Exception as exc:
             log.warning("sending to %s failed: %r", full_id, exc)
             error = f"{type(exc).__name__}: {exc}"
@@ -170,13 +178,15 @@ class Channels:
         except Exception:  # the outbox unreachable too: the log is all that is left
             log.exception("could not keep the refused reply to %s for a later try", full_id)
 
-    async def notify(self, channel: str, sender_id: str, text: str,
-                     buttons: tuple[Button, ...] = ()) -> NotifyResult:
-        """A notice nobody asked for just now ("your dossier is ready", "your number is called")."""
+    async def notify(self, channel: str, sender_id: str, text: str, buttons: tuple[Button, ...] = (),
+                     custom: dict[str, Any] | None = None) -> NotifyResult:
+        """A notice nobody asked for just now ("your dossier is ready", "your number is called");
+        ``custom`` is what a page shows beside the text (the kiosk's «called» banner)."""
         if not text:
             raise ValueError("a notification needs a text")
         # the callers (the relay, the staff desk) keep what fails themselves
-        return await self.send(channel, sender_id, [BotMessage(text, tuple(buttons))], keep=False)
+        return await self.send(channel, sender_id, [BotMessage(text, tuple(buttons), custom=custom or None)],
+                               keep=False)
 
     async def aclose(self) -> None:
         for name, channel in self._opened.items():
@@ -211,5 +221,5 @@ async def open_channels(settings, shared: Shared | None = None) -> AsyncIterator
         await channels.aclose()  # also those opened before one that failed
 
 
-__all__ = ["Channels", "Keeper", "NotifyResult", "Shared", "channel_configured", "is_webhook", "kinds", "open_channels",
+__all__ = ["Channels", "Keeper", "NotifyResult", "RecipientGone", "Shared", "channel_configured", "is_webhook", "kinds", "open_channels",
            "register", "unregister", "webhook_kinds"]

@@ -7,8 +7,11 @@ effects and keeps the :class:`FormState` in slots between messages. ::
 
     CHOOSE ─answer─► FILL ─answer, skip─► FILL (the next field), or SUMMARY after the last
     FILL, PICK, SUMMARY ─card─► CARD ─affirm, deny─► FILL or SUMMARY (anything else: read again there)
-    FILL ─answer typed without diacritics─► CONFIRM ─affirm─► FILL (the next field) or SUMMARY
-                                                └──deny─► FILL (the same field; anything else: read again there)
+    FILL ─answer typed without diacritics─► CONFIRM ─affirm, a reading chosen, kept as typed─► FILL (the next
+                                                │       field) or SUMMARY (affirm to several readings: CONFIRM)
+                                                ├──deny─► FILL (the same field)
+                                                └──anything else─► kept as typed, the message read at the next
+                                                                   field (the same answer retyped: taken)
     FILL, PICK, SUMMARY ─correct─► FILL (the field named) or PICK (which field?)
     SUMMARY ─deny─► PICK
     SUMMARY ─affirm─► FILING ─filed─► FILED
@@ -25,9 +28,12 @@ adapter files the dossier and reports back ``filed``, ``refused`` or ``failed``;
 asked in the middle is answered by the adapter, which reports back ``answered`` or ``unanswered``.
 
 Yes, no and cancel come from the NLU's intent when it is sure; only when it is not are the word
-lists of :class:`~knowledge_base.form_turns.FallbackWords` read. Nothing here names a form or a
-field: the forms are data (``knowledge_base/forms/*.yaml``) the action server reads at start-up,
-so a new form needs a restart, not retraining.
+lists of :class:`~knowledge_base.form_turns.FallbackWords` read — except at a confirmation, where
+yes/no words typed without diacritics («dung», «khong») count whatever else the NLU read
+(:func:`~knowledge_base.form_turns.confirms`). A field may be asked only of a minor (``ask_if`` in its
+form file, :func:`~knowledge_base.forms.applies`): for anyone older it is left empty, never asked.
+Nothing here names a form or a field: the forms are data (``knowledge_base/forms/*.yaml``) the action
+server reads at start-up, so a new form needs a restart, not retraining.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import copy
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -46,14 +53,18 @@ from knowledge_base.form_turns import (
     QUESTION_SURE,
     FallbackWords,
     Turn,
+    confirms,
     has_correction_cue,
     looks_like_card_payload,
+    same_answer,
     says,
 )
 from knowledge_base.forms import (
     FormDefinition,
     FormField,
+    applies,
     find_fields,
+    proposed_readings,
     proposed_value,
     validate_field,
     values_from_card,
@@ -72,7 +83,7 @@ class Stage(StrEnum):
     CHOOSE = "choose"  # which form?
     FILL = "fill"  # asking the field ``FormState.field_name``
     CARD = "card"  # values read from an identity card, waiting for the citizen's yes
-    CONFIRM = "confirm"  # an answer typed without diacritics: is its accented form right?
+    CONFIRM = "confirm"  # an answer typed without diacritics: is its accented form right? which reading?
     PICK = "pick"  # which field to correct?
     SUMMARY = "summary"  # everything read back: file, correct or cancel
     FILING = "filing"  # the adapter is filing the dossier (never kept between messages)
@@ -115,8 +126,10 @@ class InvalidMove(ValueError):
 @dataclass
 class FormState:
     """One declaration in progress; ``pending`` holds the card values to confirm, the accented form of an
-    answer to confirm, or the fields to pick from; ``outcome`` what happened at the end; ``session`` a random
-    id made when the form starts, which files the dossier at most once however often filing is retried."""
+    answer to confirm (``accented``) or its readings to choose from (``readings``), with the answer as typed
+    (``typed``), or the fields to pick from; ``outcome`` what happened at the end; ``session`` a random
+    id made when the form starts, which files the dossier at most once however often filing is retried;
+    ``today`` the day a field asked only of a minor is judged by (None: the real today; never kept)."""
 
     form: FormDefinition | None
     values: dict[str, Any] = field(default_factory=dict)
@@ -125,6 +138,7 @@ class FormState:
     pending: dict[str, Any] | None = None
     outcome: dict[str, Any] | None = None
     session: str = ""
+    today: date | None = field(default=None, compare=False)
 
     @property
     def current(self) -> FormField | None:
@@ -136,13 +150,34 @@ class FormState:
             return None
 
     def next_missing(self) -> FormField | None:
-        """The first field not answered yet (a skipped optional field counts as answered)."""
+        """The first field not answered yet (a skipped optional field counts as answered) that is asked."""
         if self.form is None:
             return None
-        return next((f for f in self.form.fields if f.name not in self.values), None)
+        return next((f for f in self.form.fields if f.name not in self.values
+                     and applies(f, self.values, self.today)), None)
+
+    def put(self, values: Mapping[str, Any]) -> None:
+        """Keep ``values``; a field that is no longer asked (the birth date now an adult's) is emptied, and one
+        that is asked again (now a minor's), left empty only because it was not, is asked."""
+        assert self.form is not None
+        before = {f.name for f in self.form.fields if f.ask_if and applies(f, self.values, self.today)}
+        self.values.update(values)
+        for item in self.form.fields:
+            if item.ask_if is None or item.name in values:
+                continue
+            now = applies(item, self.values, self.today)
+            if not now:
+                self.values[item.name] = None
+            elif item.name not in before and self.values.get(item.name, 0) is None:
+                del self.values[item.name]
 
     def advance(self) -> None:
-        """Ask the next missing field, or show the summary when every field is answered."""
+        """Ask the next missing field, or show the summary when every field is answered; a field not asked
+        of this person (``ask_if``) is left empty on the way."""
+        if self.form is not None:
+            for item in self.form.fields:
+                if item.name not in self.values and not applies(item, self.values, self.today):
+                    self.values[item.name] = None
         following = self.next_missing()
         self.pending = None
         if following is None:
@@ -155,8 +190,9 @@ class FormState:
         self.advance()
 
     def filled(self) -> list[str]:
+        """The fields answered, to offer for a correction (not those left empty as not asked)."""
         assert self.form is not None
-        return [f.name for f in self.form.fields if f.name in self.values]
+        return [f.name for f in self.form.fields if f.name in self.values and applies(f, self.values, self.today)]
 
 
 @dataclass(frozen=True)
@@ -349,20 +385,22 @@ class FormDialogue:
         item = state.current
         if stage == Stage.FILL and item is not None and not item.required and FallbackWords.skip(turn.text):
             return Event.SKIP, None
+        if stage == Stage.CONFIRM and self._offered(state, turn):
+            return Event.OTHER, None  # a reading's button, or «Giữ nguyên như tôi gõ»: whatever the NLU read
         if says(turn, "cancel"):
             return Event.CANCEL, None
         if stage == Stage.CONFIRM:
-            if says(turn, "affirm"):
+            if confirms(turn, "affirm"):
                 return Event.AFFIRM, None
-            if says(turn, "deny") or (has_correction_cue(turn.text) and not turn.values("form_field")):
+            if confirms(turn, "deny") or (has_correction_cue(turn.text) and not turn.values("form_field")):
                 return Event.DENY, None
             return Event.OTHER, None
         if stage == Stage.FILL and not turn.text and not turn.scanned:
             return Event.OTHER, None  # nothing said (a tap that carried no text): no answer to check
         if stage == Stage.CARD:
-            if says(turn, "affirm"):
+            if confirms(turn, "affirm"):
                 return Event.AFFIRM, None
-            return (Event.DENY, None) if says(turn, "deny") else (Event.OTHER, None)
+            return (Event.DENY, None) if confirms(turn, "deny") else (Event.OTHER, None)
         if turn.scanned or looks_like_card_payload(turn.text):
             return Event.CARD, None
         correction = self._correction(state, turn)
@@ -371,9 +409,9 @@ class FormDialogue:
         if stage == Stage.SUMMARY:
             if self._question(turn, invalid_answer=False):
                 return Event.QUESTION, turn.intent
-            if says(turn, "deny"):
+            if confirms(turn, "deny"):
                 return Event.DENY, None
-            return (Event.AFFIRM, None) if says(turn, "affirm") else (Event.OTHER, None)
+            return (Event.AFFIRM, None) if confirms(turn, "affirm") else (Event.OTHER, None)
         if stage != Stage.FILL or item is None:
             return Event.OTHER, None
         result = None if turn.payload else validate_field(item, turn.text, state.values)
@@ -391,6 +429,8 @@ class FormDialogue:
         if state.stage == Stage.CARD and state.pending:
             return replies.card_question(form, state.pending)
         if state.stage == Stage.CONFIRM and state.pending:
+            if state.pending.get("readings"):
+                return replies.readings_question(str(state.pending.get("typed", "")), state.pending["readings"])
             return replies.accent_question(str(state.pending.get("accented", "")))
         if state.stage == Stage.SUMMARY:
             return replies.summary(form, state.values)
@@ -406,6 +446,14 @@ class FormDialogue:
         return replies.filed(outcome) if outcome.get("status") == Stage.FILED else replies.reply("cancelled")
 
     # -- reading ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _offered(state: FormState, turn: Turn) -> bool:
+        """The message is, letter for letter, one of the readings offered or the answer as typed."""
+        pending = state.pending or {}
+        offered = [pending.get("typed"), pending.get("accented"), *(pending.get("readings") or ())]
+        said = turn.text.casefold()
+        return bool(said) and any(isinstance(o, str) and o.casefold() == said for o in offered)
 
     def _question(self, turn: Turn, invalid_answer: bool) -> bool:
         """A question intent, on a button, or on text that is no valid answer or reads like a question."""
@@ -469,7 +517,7 @@ class FormDialogue:
         value = result.slot_value if result is not None else None
         said = [replies.reply("corrected", label=item.label, value=replies.shown_value(item, value))] \
             if item.name in state.values else []
-        state.values[item.name] = value
+        state.put({item.name: value})
         state.advance()
         return Step(state, said)
 
@@ -482,10 +530,19 @@ class FormDialogue:
         if accented is not None:  # typed without diacritics: the accented form is asked about first
             state.pending, state.stage = {"accented": accented, "typed": result.value}, Stage.CONFIRM
             return Step(state)
+        readings = proposed_readings(item, result.value) if item is not None else []
+        if readings:  # a name or an address the restorer is unsure of: which reading, or as typed?
+            state.pending, state.stage = {"typed": result.value, "readings": readings}, Stage.CONFIRM
+            return Step(state)
         return self._take(state, turn, result)
 
     def _accept_accents(self, state: FormState, turn: Turn | None, _: Any) -> Step:
-        accented = (state.pending or {}).get("accented")
+        """Yes to the accented form; yes to several readings says none of them: which one?"""
+        pending = state.pending or {}
+        offered = pending.get("readings") or []
+        accented = pending.get("accented") or (offered[0] if len(offered) == 1 else None)
+        if accented is None:
+            return Step(state, [replies.reply("accents_pick")])
         state.pending, state.stage = None, Stage.FILL
         return self._take(state, turn, Validation.valid(accented))
 
@@ -495,17 +552,34 @@ class FormDialogue:
         return Step(state, [replies.reply("accents_retype", label=item.label if item else "")])
 
     def _dismiss_accents(self, state: FormState, turn: Turn | None, _: Any) -> Step:
-        """Neither yes nor no: the message is read as the answer again — the same unaccented words,
-        typed once more, are kept as typed; the accented form typed by the citizen is taken as it is."""
+        """Neither yes nor no. A reading's button, or «Giữ nguyên như tôi gõ» (the answer as typed), is taken;
+        the same answer typed again otherwise — with its marks, or a letter changed — is read as the answer
+        anew. Anything else (the next answer, a question) leaves the proposal: the answer is kept as typed,
+        and the message is read where the form then is."""
         assert turn is not None
+        if not turn.text and not turn.scanned:
+            return Step(state)  # nothing said (a tap that carried no text): the question stands
         typed = str((state.pending or {}).get("typed", ""))
+        offered = self._offered(state, turn)
         state.pending, state.stage = None, Stage.FILL
         item = state.current
-        if item is not None and typed and " ".join(turn.text.split()).casefold() == typed.casefold():
+        if item is None or not typed:
+            return self.step(state, turn)
+        if offered:
             result = validate_field(item, turn.text, state.values)
-            return self._take(state, turn, result) if result.ok else \
-                Step(state, [replies.reply("reason", reason=result.reason)])
-        return self.step(state, turn)
+            if not result.ok:
+                return Step(state, [replies.reply("reason", reason=result.reason)])
+            kept = [replies.reply("accents_kept", value=result.value)] if result.value == typed else []
+            taken = self._take(state, turn, result)
+            return Step(taken.state, kept + taken.replies, taken.effects)
+        if same_answer(turn.text, typed):
+            return self.step(state, turn)
+        taken = self._take(state, turn, Validation.valid(typed))
+        said = [replies.reply("accents_kept", value=typed), *taken.replies]
+        if taken.state.stage not in (Stage.FILL, Stage.SUMMARY):
+            return Step(taken.state, said, taken.effects)
+        following = self.step(taken.state, turn)
+        return Step(following.state, said + following.replies, taken.effects + following.effects)
 
     def _not_an_answer(self, state: FormState, turn: Turn | None, _: Any) -> Step:
         assert state.form is not None
@@ -538,7 +612,7 @@ class FormDialogue:
         return Step(state)
 
     def _fill_from_card(self, state: FormState, turn: Turn | None, _: Any) -> Step:
-        state.values.update((state.pending or {}).get("card") or {})
+        state.put((state.pending or {}).get("card") or {})
         state.advance()
         return Step(state, [replies.reply("card_filled")])
 
@@ -637,7 +711,7 @@ TRANSITIONS: dict[tuple[Stage, Event], Move] = {
     (Stage.FILL, Event.UNANSWERED): _moves(D._question_failed, Stage.FILL),
     (Stage.CARD, Event.AFFIRM): _moves(D._fill_from_card, *_ASKING),
     (Stage.CARD, Event.DENY): _moves(D._decline_card, *_ASKING),
-    (Stage.CONFIRM, Event.AFFIRM): _moves(D._accept_accents, *_ASKING),
+    (Stage.CONFIRM, Event.AFFIRM): _moves(D._accept_accents, *_ASKING, Stage.CONFIRM),
     (Stage.CONFIRM, Event.DENY): _moves(D._retype, Stage.FILL),
     (Stage.PICK, Event.CORRECT): _moves(D._correct, Stage.FILL, Stage.PICK),
     (Stage.PICK, Event.CARD): _moves(D._read_card, Stage.PICK, Stage.CARD),

@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "AskIfFile",
     "CCCD_FIELDS",
     "FIELD_TYPES",
     "LENGTH_TYPES",
@@ -92,6 +93,16 @@ _Choice = Annotated[StrictStr, AfterValidator(_stripped)]
 _ProcedureCode = Annotated[StrictStr, StringConstraints(pattern=r"^\d\.\d{6}$")]
 
 
+class AskIfFile(BaseModel):
+    """``ask_if: {younger_than: 18, birth_date: permanent_birth_date}``: the field is asked only when the person
+    born on that date (a birth date asked earlier in the form) is younger than that many years today."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    younger_than: Annotated[StrictInt, Field(ge=1, le=150)]
+    birth_date: _Snake
+
+
 class FieldFile(BaseModel):
     """One field as written in a form file."""
 
@@ -112,6 +123,7 @@ class FieldFile(BaseModel):
     unit: Literal["month"] | None = None  # a number counted in months: «2 năm» is read as 24
     birth_date_field: StrictStr | None = None
     aliases: _Aliases = ()
+    ask_if: AskIfFile | None = None
 
     @field_validator("name")
     @classmethod
@@ -239,6 +251,7 @@ _MODEL_UNDER: dict[str, type[BaseModel]] = {
     "sections": SectionFile,
     "fields": FieldFile,
     "signers": SignerFile,
+    "ask_if": AskIfFile,
 }
 
 

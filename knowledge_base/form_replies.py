@@ -16,8 +16,8 @@ from motcua.declaration import summarize_values
 from motcua.privacy import mask_number
 
 __all__ = ["MASKED_TYPES", "Button", "Reply", "accent_question", "button", "card_question", "field_question", "field_title", "filed",
-           "intent_button", "intro", "reply", "shown_value", "shown_values", "summary", "summary_buttons",
-           "which_field"]
+           "intent_button", "intro", "readings_question", "reply", "shown_value", "shown_values", "summary",
+           "summary_buttons", "which_field"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,14 @@ def accent_question(accented: str) -> Reply:
     """«Có phải là «Nguyễn Minh An» không ạ?» — an answer typed without diacritics, written with them."""
     return reply("accents_check", (button("accents_right", "/affirm"), button("accents_retype", "/deny")),
                  value=accented)
+
+
+def readings_question(typed: str, readings: Sequence[str]) -> Reply:
+    """«Ông/bà viết có dấu thế nào ạ?» with a button for each reading, which sends the reading itself, and
+    «Giữ nguyên như tôi gõ», which sends the answer as typed: the form knows both without the NLU."""
+    buttons = [Button(r, r) for r in readings]
+    return reply("accents_choose", [*buttons, Button(Message("form.button.accents_keep").text(), typed)],
+                 value=typed)
 
 
 def summary_buttons() -> list[Button]:

@@ -13,13 +13,15 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from knowledge_base.forms import FormField
 from knowledge_base.text import fold
+from motcua.accents import is_unaccented
 from motcua.validators import is_skip_answer
 
-__all__ = ["NLU_SURE", "QUESTION_SURE", "FallbackWords", "Turn", "has_correction_cue",
-           "looks_like_card_payload", "says"]
+__all__ = ["NLU_SURE", "QUESTION_SURE", "FallbackWords", "Turn", "confirms", "has_correction_cue",
+           "looks_like_card_payload", "same_answer", "says"]
 
 NLU_SURE = 0.7
 """From this confidence the NLU's intent decides whether a message says yes, no or cancel."""
@@ -88,7 +90,8 @@ class FallbackWords:
                         "mat bao", "khi nao", "co phai", "duoc khong", "duoc ko", "la gi", "mat phi", "lam sao",
                         "nop o dau", "may ngay", "can mang", "can giay", "thu tuc")
     # Asking for something else mid-form (a queue number): not an answer, though it may pass for a name.
-    REQUEST_PHRASES = ("lay so", "so thu tu", "boc so", "lay stt")
+    REQUEST_PHRASES = ("lay so", "so thu tu", "boc so", "lay stt",
+                       "xem lai so", "coi lai so", "so cua toi", "so cua em", "toi luot", "den luot")
     SKIP = frozenset({"khong khai", "khong co a", "de trong"})  # and «Bỏ qua», what its button sends
     # Small talk and «điền tờ khai» again are not a name or an address, though they would pass for one.
     NOT_ANSWER_INTENTS = frozenset({"thank", "greet", "goodbye", "fill_form"})
@@ -145,6 +148,33 @@ def says(turn: Turn, act: str) -> bool:
         return turn.intent == act
     fallback = {"affirm": FallbackWords.affirm, "deny": FallbackWords.deny, "cancel": FallbackWords.cancel}[act]
     return fallback(turn.text)
+
+
+def confirms(turn: Turn, act: str) -> bool:
+    """At a confirmation (a card's values, an accented reading, the summary): whether ``turn`` says ``act``
+    (affirm or deny) — :func:`says`, and also the yes/no words typed without diacritics («dung», «dung roi»,
+    «khong», «sai»), which the NLU may read surely as a name or some other answer; unless it is sure the
+    message says one of yes, no or cancel."""
+    if says(turn, act):
+        return True
+    if turn.payload or not is_unaccented(turn.text) or (turn.nlu_sure and turn.intent in ACTS):
+        return False
+    return {"affirm": FallbackWords.affirm, "deny": FallbackWords.deny}[act](turn.text)
+
+
+SAME_ANSWER = 0.8
+"""From this likeness (of the letters, without marks) a message is the answer typed again, not another one."""
+
+
+def same_answer(text: str, typed: str) -> bool:
+    """Whether ``text`` is ``typed`` again — with or without its diacritics, or with a letter or two changed
+    («Trần Minh Khanh» for «tran minh khang») — rather than another answer («15/03/2024»)."""
+    mine, theirs = fold(text), fold(typed)
+    if not mine or not theirs:
+        return False
+    if mine == theirs:
+        return True
+    return len(mine.split()) == len(theirs.split()) and SequenceMatcher(None, mine, theirs).ratio() >= SAME_ANSWER
 
 
 def looks_like_card_payload(text: str) -> bool:

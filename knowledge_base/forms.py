@@ -33,11 +33,14 @@ YAML layout::
             min_value: 1              # number only
             max_value: 10
             unit: month               # number only: counted in months, «2 năm» is read as 24
+            ask_if: {younger_than: 18, birth_date: permanent_birth_date}
+                                      # optional: asked only of a person that young today (by a
+                                      # birth date asked before it); otherwise left empty
             aliases: [tên cháu]       # optional: other words citizens use for this field
                                       # (for "sửa lại tên cháu"); sections may have aliases too
 
-Public API: :class:`FormDefinition`, :class:`FormField`, :class:`FormSigner`,
-:func:`load_forms`, :func:`load_form`, :func:`validate_field`, :func:`format_value`,
+Public API: :class:`FormDefinition`, :class:`FormField`, :class:`FormSigner`, :class:`AskIf`,
+:func:`load_forms`, :func:`load_form`, :func:`validate_field`, :func:`format_value`, :func:`applies`,
 :func:`values_from_card`, :func:`find_fields`, :data:`FIELD_TYPES`, :data:`VALIDATORS`.
 """
 
@@ -62,7 +65,14 @@ from knowledge_base.form_files import (
 )
 from knowledge_base.messages import render
 from knowledge_base.text import fold
-from motcua.accents import ETHNIC_GROUP_WORDS, NATIONALITY_WORDS, is_unaccented, known_value, restore
+from motcua.accents import (
+    ETHNIC_GROUP_WORDS,
+    NATIONALITY_WORDS,
+    is_unaccented,
+    known_value,
+    readings,
+    restore,
+)
 from motcua.identity import CccdCard, CccdError, validate_cccd_number
 from motcua.validators import (
     Validation,
@@ -81,16 +91,19 @@ from motcua.validators import (
 __all__ = [
     "CCCD_FIELDS",
     "FIELD_TYPES",
+    "AskIf",
     "FORMS_DIR",
     "VALIDATORS",
     "FormDefinition",
     "FormDefinitionError",
     "FormField",
     "FormSigner",
+    "applies",
     "find_fields",
     "format_value",
     "load_form",
     "load_forms",
+    "proposed_readings",
     "proposed_value",
     "validate_field",
     "values_from_card",
@@ -114,6 +127,18 @@ typed with or without diacritics, is taken as the list writes it («kinh» → �
 
 RESTORED_TYPES = frozenset({"name", "address", "text"})
 """Free-text fields whose unaccented answer gets its accented form proposed (:func:`proposed_value`)."""
+READING_TYPES = frozenset({"name", "address"})
+"""Fields whose unaccented answer, when the restorer is unsure, gets a few readings to choose from
+(:func:`proposed_readings`): a person's name and an address must be written as on their papers."""
+
+
+@dataclass(frozen=True)
+class AskIf:
+    """A field asked only of a person younger than ``younger_than`` years today, by the birth date
+    ``birth_date`` (a guardian's consent for a minor); for anyone older it is left empty."""
+
+    younger_than: int
+    birth_date: str
 
 
 @dataclass(frozen=True)
@@ -153,6 +178,7 @@ class FormField:
     section_aliases: tuple[str, ...] = ()  # words naming the section's person ("cháu", "con")
     date_checks: tuple[DateCheck, ...] = ()  # dates of the same form this one is checked against
     titled: str = ""  # the label with its section, to name the field in a message
+    ask_if: AskIf | None = None  # asked only of a minor (:func:`applies`)
 
 
 @dataclass(frozen=True)
@@ -234,6 +260,7 @@ def _form_field(spec: FieldFile, section: SectionFile) -> FormField:
         birth_date_field=spec.birth_date_field,
         aliases=spec.aliases,
         section_aliases=section.aliases,
+        ask_if=AskIf(spec.ask_if.younger_than, spec.ask_if.birth_date) if spec.ask_if else None,
     )
 
 
@@ -256,6 +283,7 @@ def load_form(path: str | Path) -> FormDefinition:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise _fail(path, "fields", f"duplicate field name(s) {duplicates}")
+    _check_ask_if(path, fields)
     fields = _link_birth_dates(path, fields)
     fields = _link_date_checks(fields)
     _check_person_cccd_fields(path, fields)
@@ -277,6 +305,18 @@ def load_form(path: str | Path) -> FormDefinition:
         commitment=spec.commitment or DEFAULT_COMMITMENT,
         source=path,
     )
+
+
+def _check_ask_if(path: Path, fields: list[FormField]) -> None:
+    """An ``ask_if`` names a birth date of the form asked before its field."""
+    earlier: dict[str, FormField] = {}
+    for item in fields:
+        if item.ask_if is not None:
+            target = earlier.get(item.ask_if.birth_date)
+            if target is None or target.type not in _BIRTH_TYPES:
+                raise _fail(path, f"field '{item.name}'",
+                            f"ask_if.birth_date {item.ask_if.birth_date!r} is not a birth date asked before this field")
+        earlier[item.name] = item
 
 
 def _link_birth_dates(path: Path, fields: list[FormField]) -> list[FormField]:
@@ -500,6 +540,33 @@ def proposed_value(item: FormField, value: Any) -> str | None:
         return None
     checked = validate_field(item, proposal)
     return checked.value if checked.ok and isinstance(checked.value, str) and checked.value != value else None
+
+
+def proposed_readings(item: FormField, value: Any) -> list[str]:
+    """A few accented readings of a name or an address typed without diacritics, for the citizen to choose
+    from when :func:`proposed_value` is unsure («Pham Thi Hoa» → Phạm Thị Hoa, Phạm Thị Hòa, Phạm Thị Hoà);
+    each a valid answer for the field. Empty for other fields and answers with diacritics."""
+    if item.type not in READING_TYPES or not isinstance(value, str) or not is_unaccented(value):
+        return []
+    found: list[str] = []
+    for reading in readings(value, item.type):
+        checked = validate_field(item, reading)
+        if checked.ok and isinstance(checked.value, str) and checked.value != value and checked.value not in found:
+            found.append(checked.value)
+    return found
+
+
+def applies(item: FormField, values: Mapping[str, Any], today: date | None = None) -> bool:
+    """Whether ``item`` is asked, given the answers so far: a field with ``ask_if`` only of a person younger
+    than its age on ``today`` (a year of birth alone: when the person may be that young); when the birth
+    date is not known, it is asked."""
+    condition = item.ask_if
+    if condition is None:
+        return True
+    born = _as_day(values.get(condition.birth_date), end_of_year=True)
+    if born is None:
+        return True
+    return (today or date.today()) < _years_later(born, condition.younger_than)
 
 
 # --- values -------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ A :class:`Message` is an id with its parameters, for code that decides what to s
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +37,7 @@ __all__ = [
     "load_catalogue",
     "normalise_locale",
     "render",
+    "speaking",
 ]
 
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -152,6 +155,22 @@ def load_catalogue(locale: str = DEFAULT_LOCALE, locale_dir: Path = LOCALE_DIR) 
     return MessageCatalogue.from_files(catalogue_files(locale, locale_dir), locale=locale, fallback=vietnamese)
 
 
+_SPEAKING: ContextVar[str | None] = ContextVar("motcua_speaking", default=None)
+
+
+@contextmanager
+def speaking(locale: str | None) -> Iterator[str]:
+    """Within the block, :func:`render` without a ``locale`` speaks ``locale`` (the action server
+    sets the citizen's language for one action call; tasks and worker threads started inside inherit it)."""
+    chosen = normalise_locale(locale)
+    token = _SPEAKING.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _SPEAKING.reset(token)
+
+
 def render(key: str, /, *, locale: str | None = None, **params: Any) -> str:
-    """The sentence ``key`` from the catalogue, its fields filled from ``params``."""
-    return load_catalogue(normalise_locale(locale)).render(key, **params)
+    """The sentence ``key`` from the catalogue, its fields filled from ``params``; without a
+    ``locale``, in the language of the enclosing :func:`speaking` block (else Vietnamese)."""
+    return load_catalogue(normalise_locale(locale if locale is not None else _SPEAKING.get())).render(key, **params)

@@ -14,7 +14,9 @@ and the choice is scored
   «tỉnh», :data:`ADDRESS_KIND_WORDS`) must be a place the project holds, written as it writes it.
 
 When it is unsure — a syllable with no candidate, or two candidates too close to tell — it
-proposes nothing (:attr:`Restoration.sure` is false), and the answer is kept as typed. How often
+proposes nothing (:attr:`Restoration.sure` is false). :func:`readings` then gives the few likeliest
+accented readings («pham thi hoa» → Phạm Thị Hoa, Phạm Thị Hòa, Phạm Thị Hoà) for the citizen to
+choose from, or to keep the answer as typed. How often
 it is right is measured in ``tests/motcua/test_accents.py`` on names and addresses written for the
 test, not used to build the vocabulary.
 """
@@ -33,8 +35,8 @@ from pathlib import Path
 from knowledge_base.text import strip_diacritics
 from motcua.identity import PROVINCE_CODES
 
-__all__ = ["ADDRESS_KIND_WORDS", "ETHNIC_GROUP_WORDS", "NATIONALITY_WORDS", "Restoration", "Restorer", "is_unaccented", "known_value",
-           "restore", "restorer"]
+__all__ = ["ADDRESS_KIND_WORDS", "ETHNIC_GROUP_WORDS", "MOST_READINGS", "NATIONALITY_WORDS", "Restoration", "Restorer",
+           "is_unaccented", "known_value", "readings", "restore", "restorer", "tone_variant"]
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge_base"
 
@@ -90,6 +92,14 @@ ADDRESS_KIND_WORDS = (
     "tỉnh", "huyện", "quận", "thôn", "xóm", "ấp", "bản", "làng", "buôn", "phố", "đường", "ngõ", "ngách", "hẻm",
     "kiệt", "khóm", "tổ", "khu", "số", "đội",
 )
+
+MOST_READINGS = 3
+"""At most this many readings are offered for an answer the restorer is unsure of."""
+READING_FLOOR = 0.02
+"""A syllable's form less than this share as likely as its best form is not offered."""
+
+Options = list[tuple[float, str]]
+"""One token's forms, best first, each with its likelihood relative to the best (1.0)."""
 
 _SYLLABLE_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
 _TOKEN_RE = re.compile(r"[^\W\d_]+|[^\w]+|\d+|_", re.UNICODE)
@@ -201,6 +211,30 @@ class Restorer:
             chosen.append(scored[0][1])
         return Restoration(" ".join(_capitalise(w) for w in chosen), not unsure, tuple(unsure))
 
+    def _ranked(self, scored: Iterable[tuple[float, str]]) -> Options:
+        """The forms worth offering, best first: one when it is far ahead (:attr:`margin`), else up to
+        :data:`MOST_READINGS` of those at least :data:`READING_FLOOR` as likely as the best."""
+        ordered = sorted(((w, c) for w, c in scored if w > 0), reverse=True)
+        if not ordered:
+            return []
+        top = ordered[0][0]
+        options = [(w / top, c) for w, c in ordered if w / top >= READING_FLOOR][:MOST_READINGS]
+        if len(options) > 1 and options[0][0] >= self.margin * options[1][0]:
+            return options[:1]
+        return options
+
+    def name_options(self, text: str) -> list[Options]:
+        """A person's name as tokens (syllables and the spaces between), each with its capitalised forms."""
+        words = text.split()
+        tokens: list[Options] = []
+        for position, typed in enumerate(words):
+            role = "surname" if position == 0 else "given" if position == len(words) - 1 else "middle"
+            options = self._ranked((self._name_weight(c, role), c) for c in self.candidates(typed))
+            if tokens:
+                tokens.append([(1.0, " ")])
+            tokens.append([(score, _capitalise(form)) for score, form in options] or [(1.0, _capitalise(typed))])
+        return tokens
+
     def _probability(self, previous: str | None, syllable: str) -> float:
         unigram = (self.unigrams[syllable] + 0.1) / (self.total + 1)
         if previous is None or not self.following[previous]:
@@ -265,16 +299,15 @@ class Restorer:
             segment = []
         return Restoration(_capitalise("".join(out)), not unsure, tuple(unsure))
 
-    def _segment(self, words: list[str], address: bool) -> tuple[list[str], list[str]]:
-        """One run of words between numbers and punctuation."""
-        if not address:
-            return self._general(words)
+    def _pieces(self, words: list[str]) -> list[tuple[str, list[str]]]:
+        """An address's run of words in pieces: ``("fixed", forms)`` (a kind of place, a place the project
+        holds), ``("plain", words)`` (to read by the bigram model) or ``("place", words)`` (the name of a
+        place the project does not hold)."""
         keys = [w.casefold() for w in words]
         whole = self.places.get(" ".join(keys))
         if whole is not None:
-            return whole.split(), []
-        forms: list[str] = []
-        unsure: list[str] = []
+            return [("fixed", whole.split())]
+        pieces: list[tuple[str, list[str]]] = []
         plain: list[str] = []
         index = 0
         while index < len(words):
@@ -286,29 +319,126 @@ class Restorer:
                 index += 1
                 continue
             if plain:
-                chosen, doubtful = self._general(plain)
-                forms += chosen
-                unsure += doubtful
+                pieces.append(("plain", plain))
                 plain = []
             kind_words = kind.split()
-            forms += kind_words
+            pieces.append(("fixed", kind_words))
             index += len(kind_words)
             name_end = index
             while name_end < len(words) and _longest(self.kinds, keys, name_end) is None:
                 name_end += 1
             if name_end > index:
                 place = self.places.get(" ".join(keys[index:name_end]))
-                if place is None:
-                    unsure += words[index:name_end]
-                    forms += words[index:name_end]
-                else:
-                    forms += place.split()
+                pieces.append(("place", words[index:name_end]) if place is None else ("fixed", place.split()))
                 index = name_end
         if plain:
-            chosen, doubtful = self._general(plain)
-            forms += chosen
-            unsure += doubtful
+            pieces.append(("plain", plain))
+        return pieces
+
+    def _segment(self, words: list[str], address: bool) -> tuple[list[str], list[str]]:
+        """One run of words between numbers and punctuation."""
+        if not address:
+            return self._general(words)
+        forms: list[str] = []
+        unsure: list[str] = []
+        for kind, part in self._pieces(words):
+            if kind == "fixed":
+                forms += part
+            elif kind == "place":
+                unsure += part
+                forms += part
+            else:
+                chosen, doubtful = self._general(part)
+                forms += chosen
+                unsure += doubtful
         return forms, unsure
+
+    # -- readings to choose from ---------------------------------------------------------------
+
+    def _general_options(self, words: Sequence[str]) -> list[Options]:
+        """Each word's forms in its context (the best path of the bigram model); a word none of whose
+        neighbours has a form is read by its counts alone."""
+        path = self._best_path([w.casefold() for w in words])
+        if path is None:
+            return [self._ranked((self.unigrams[c] + 0.1, c) for c in self.candidates(w)) or [(1.0, w)]
+                    for w in words]
+        return [self._ranked((self._local(path, place, c), c) for c in self.candidates(typed)) or [(1.0, typed)]
+                for place, typed in enumerate(words)]
+
+    def _place_options(self, words: Sequence[str]) -> list[Options]:
+        """A place the project does not hold, capitalised; places are mostly named like people («Lê Lợi»,
+        «Quỳnh Lưu»), so a syllable's forms are weighed by the name lists and by the project's words, each
+        count as a share of the largest of its kind (the fees' «đồng» outnumbers any name)."""
+        options = []
+        for typed in words:
+            forms = self.candidates(typed)
+            named = {form: sum(c[form] for c in self.name_roles.values()) for form in forms}
+            top_named, top_seen = max(named.values(), default=0) or 1, max(
+                (self.unigrams[form] for form in forms), default=0) or 1
+            scored = ((named[form] / top_named + self.unigrams[form] / top_seen, form) for form in forms)
+            options.append([(score, _capitalise(form)) for score, form in self._ranked(scored)]
+                           or [(1.0, _capitalise(typed))])
+        return options
+
+    def _segment_options(self, words: list[str], address: bool) -> list[Options]:
+        if not address:
+            return self._general_options(words)
+        options: list[Options] = []
+        for kind, part in self._pieces(words):
+            if kind == "fixed":
+                options += [[(1.0, form)] for form in part]
+            elif kind == "place":
+                options += self._place_options(part)
+            else:
+                options += self._general_options(part)
+        return options
+
+    def text_options(self, text: str, *, address: bool = False) -> list[Options]:
+        """A text or an address as tokens, each with its forms (numbers, spaces and punctuation as typed)."""
+        tokens = _TOKEN_RE.findall(text)
+        options: list[Options] = [[(1.0, token)] for token in tokens]
+        segment: list[int] = []
+        for index, token in enumerate([*tokens, ","]):
+            if index < len(tokens) and (_SYLLABLE_RE.fullmatch(token) or token.isspace()):
+                if not token.isspace():
+                    segment.append(index)
+                continue
+            if segment:
+                found = self._segment_options([tokens[i] for i in segment], address)
+                for place, forms in zip(segment, found, strict=True):
+                    options[place] = forms
+            segment = []
+        return options
+
+
+def _combine(tokens: Sequence[Options], limit: int) -> list[str]:
+    """The ``limit`` likeliest texts made of one form per token (a beam search), likeliest first."""
+    beams: list[tuple[float, str]] = [(1.0, "")]
+    for options in tokens:
+        grown = [(score * share, text + form) for score, text in beams for share, form in options]
+        beams = sorted(grown, key=lambda beam: -beam[0])[:limit]
+    return [text for _, text in beams]
+
+
+_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
+_TONE_PAIRS = ("oa", "oe", "uy")  # the vowel pairs whose tone mark is written either way: «hòa» / «hoà»
+
+
+def tone_variant(text: str) -> str:
+    """``text`` with the tone mark of each open «oa», «oe», «uy» syllable on the other vowel («Hòa» ⇄
+    «Hoà», «Thủy» ⇄ «Thuỷ»): both spellings are found on identity cards, and only the citizen knows theirs."""
+    def switch(match: re.Match[str]) -> str:
+        syllable = unicodedata.normalize("NFD", match.group(0))
+        tones = [ch for ch in syllable if ch in _TONE_MARKS]
+        bare = "".join(ch for ch in syllable if ch not in _TONE_MARKS)
+        folded = bare.casefold()
+        if len(tones) != 1 or not folded.endswith(_TONE_PAIRS) or folded.startswith("qu"):
+            return match.group(0)
+        on_first, on_second = bare[:-1] + tones[0] + bare[-1:], bare + tones[0]
+        moved = on_second if syllable == on_first else on_first if syllable == on_second else syllable
+        return unicodedata.normalize("NFC", moved)
+
+    return _SYLLABLE_RE.sub(switch, unicodedata.normalize("NFC", text))
 
 
 def _phrase_table(phrases: Iterable[str]) -> dict[str, str]:
@@ -365,3 +495,26 @@ def restore(text: str, kind: str = "text") -> str | None:
     if proposal is None or proposal == cleaned or not any(not ch.isascii() for ch in proposal):
         return None
     return proposal
+
+
+def readings(text: str, kind: str = "text", limit: int = MOST_READINGS) -> list[str]:
+    """The likeliest accented readings of an unaccented ``text`` (``kind``: ``name``, ``address`` or
+    ``text``), likeliest first, for the citizen to choose from when :func:`restore` is unsure: each syllable
+    the restorer cannot tell offers its likeliest forms, and an «oa», «oe», «uy» written either way
+    (:func:`tone_variant`) fills the list up. Empty when the text has marks, or no reading adds any."""
+    cleaned = " ".join(str(text or "").split())
+    if not is_unaccented(cleaned) or limit < 1:
+        return []
+    engine = restorer()
+    tokens = engine.name_options(cleaned) if kind == "name" else \
+        engine.text_options(cleaned, address=kind == "address")
+    found: list[str] = []
+    for reading in _combine(tokens, limit):
+        reading = _capitalise(reading)
+        if reading not in found and not is_unaccented(reading):
+            found.append(reading)
+    for reading in list(found):
+        variant = tone_variant(reading)
+        if len(found) < limit and variant not in found:
+            found.append(variant)
+    return found[:limit]

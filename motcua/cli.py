@@ -411,25 +411,31 @@ def serve(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)  # Ctrl-C, also when started from a script that ignores SIGINT
+    from rich.text import Text
+
+    from motcua.supervisor import StartupFailed, Supervisor, status_path
+
+    # A process that dies, while starting or later, is started again (with back-off); see motcua/supervisor.py.
+    supervisor = Supervisor(stack.services, stack.restart, status_path(settings.data_dir),
+                            echo=lambda line: console.print(Text(line, style="yellow")),
+                            warn=lambda line: console.print(Text(line, style="bold red")))
     try:
-        stack.start()
-    except RuntimeProblem as exc:
-        fail(str(exc))
+        if not supervisor.start_up(stack.is_ready, lambda: stopping):
+            supervisor.stop()
+            stack.stop()
+            raise typer.Exit(130)
+    except StartupFailed as exc:
+        supervisor.stop()
+        stack.stop()
+        raise typer.Exit(1) from exc  # the supervisor has said which service, how, and its last lines
     except KeyboardInterrupt:
+        supervisor.stop()
         stack.stop()
         raise typer.Exit(130) from None
     console.rule("[bold green]Đã sẵn sàng / ready[/]")
     for label, url in stack.urls().items():
         console.print(f"  {label}: [link={url}]{url}[/link]")
     console.print("Nhấn Ctrl-C để dừng tất cả / press Ctrl-C to stop everything.")
-    from rich.text import Text
-
-    from motcua.supervisor import Supervisor, status_path
-
-    # A process that dies is started again (with back-off); see motcua/supervisor.py.
-    supervisor = Supervisor(stack.services, stack.restart, status_path(settings.data_dir),
-                            echo=lambda line: console.print(Text(line, style="yellow")),
-                            warn=lambda line: console.print(Text(line, style="bold red")))
     console.print(f"Các dịch vụ được giám sát; tình trạng ghi ở {supervisor.status_file}")
     try:
         supervisor.run(lambda: stopping)
@@ -483,6 +489,72 @@ def messages_domain(check: bool = typer.Option(False, "--check", help="Chỉ ki�
         fail("domain.yml khác danh mục lời: chạy «motcua messages domain» rồi huấn luyện lại («motcua train»).")
     DOMAIN_FILE.write_text(wanted, encoding="utf-8")
     console.print("✓ Đã chép lời từ danh mục vào domain.yml. Huấn luyện lại để trợ lý dùng: motcua train")
+
+
+fees_app = typer.Typer(help="Lệ phí và thanh toán (VietQR, tiền mặt, sao kê) / fees and payments.", no_args_is_help=True)
+app.add_typer(fees_app, name="fees")
+
+
+@fees_app.command("vietqr", help="In chuỗi VietQR cho tài khoản đã cấu hình (dòng cuối) / print a VietQR payload.")
+def fees_vietqr(amount: int = typer.Option(..., "--amount", help="Số tiền, đồng / amount in đồng"),
+                note: str = typer.Option(..., "--note", help="Nội dung chuyển khoản, ví dụ mã hồ sơ / transfer note")) -> None:
+    from motcua.payments.vietqr import VietQRError, build_payload
+
+    account = get_settings().payment_account
+    if account is None:
+        fail("chưa cấu hình tài khoản nhận tiền: đặt MOTCUA_PAYMENT_BANK_BIN, MOTCUA_PAYMENT_ACCOUNT_NUMBER, "
+             "MOTCUA_PAYMENT_ACCOUNT_NAME.")
+    try:
+        payload = build_payload(account, amount, note)
+    except VietQRError as exc:
+        fail(str(exc))
+    shown = f"{amount:,}".replace(",", ".")
+    console.print(f"Tài khoản {account.account_number} ({account.account_name}), ngân hàng BIN {account.bank_bin}; "
+                  f"số tiền {shown} đồng; nội dung «{note}»", markup=False, highlight=False, soft_wrap=True)
+    print(payload)
+
+
+def _payments_service():
+    from motcua.db import upgrade_database
+    from motcua.payments.service import PaymentService
+
+    settings = get_settings()
+    upgrade_database(settings.sqlalchemy_url)
+    return PaymentService.from_settings(settings)
+
+
+@fees_app.command("show", help="Lệ phí và tình trạng nộp phí của một hồ sơ / a dossier's fee and payment.")
+def fees_show(code: str = typer.Argument(..., help="Mã hồ sơ / dossier code")) -> None:
+    from motcua.dossiers.errors import DossierError
+
+    try:
+        view = _payments_service().payment(code, actor="cli")
+    except DossierError as exc:
+        fail(str(exc))
+    console.print(view.describe(), markup=False, highlight=False)
+    if view.fee_note:
+        console.print(f"  Mức phí: {view.fee_note}", markup=False, highlight=False)
+
+
+@fees_app.command("import-statement", help="Nhập sao kê ngân hàng (CSV: ngày, số tiền, nội dung), khớp theo mã hồ sơ "
+                  "và số tiền / import a bank statement.")
+def fees_import_statement(file: Path = typer.Argument(..., help="Tệp CSV / CSV file"),
+                          actor: str = typer.Option("cli", "--actor", help="Người nhập / who imports")) -> None:
+    from motcua.payments.models import LineOutcome
+    from motcua.payments.statement import read_statement
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"không đọc được {file} ({exc}); cần tệp CSV mã hóa UTF-8.")
+    lines = read_statement(text)
+    if not lines:
+        fail(f"{file} không có dòng giao dịch nào.")
+    report = _payments_service().import_statement(lines, actor=actor, source=file.name)
+    marks = {LineOutcome.MATCHED: "✓", LineOutcome.DUPLICATE: "="}
+    for line in report.lines:
+        console.print(f"{marks.get(line.outcome, '✗')} {line.describe()}", markup=False, highlight=False)
+    console.print(report.summary(), markup=False, highlight=False)
 
 
 from motcua.staff.cli import register as register_staff  # noqa: E402

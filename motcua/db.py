@@ -295,6 +295,7 @@ def import_all_models() -> None:
     import motcua.devices  # noqa: F401 - kiosks, printers, boards
     import motcua.dossiers.models  # noqa: F401
     import motcua.models  # noqa: F401
+    import motcua.payments.models  # noqa: F401 - dossier fees, payments, bank statements
 
     # Each area adds its own tables module here (one line each).
     import motcua.queue.models  # noqa: F401

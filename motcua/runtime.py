@@ -203,8 +203,10 @@ class Service:
 class Stack:
     """Rasa, the action server and the gateway as child processes, stopped together.
 
-    ``motcua serve`` also restarts one that dies (:mod:`motcua.supervisor`, with :meth:`restart`);
-    a stack started alone (tests, benchmarks) is not supervised.
+    ``motcua serve`` starts them through :meth:`motcua.supervisor.Supervisor.start_up` (a child that
+    dies while starting is started again) and restarts one that dies later (with :meth:`restart`,
+    readiness by :meth:`is_ready`); a stack started alone (:meth:`start`: tests, benchmarks) is not
+    supervised and stops at the first failure.
     """
 
     settings: Settings
@@ -282,6 +284,17 @@ class Stack:
             return active
         return self.model
 
+    def is_ready(self, service: Service) -> bool:
+        """One look: does the started service answer (Rasa: with its model loaded)?"""
+        try:
+            # The gateway's /health is 503 until all are up; being answered is enough here.
+            response = httpx.get(service.ready_url, timeout=1.0)
+            if response.status_code < 500 or service.name == "gateway":
+                return service.name != "rasa" or bool(response.json().get("model_file"))
+        except (httpx.HTTPError, ValueError):
+            pass
+        return False
+
     def _wait_ready(self, service: Service, deadline: float) -> None:
         while time.monotonic() < deadline:
             assert service.process is not None
@@ -289,14 +302,8 @@ class Stack:
                 self.stop()
                 raise RuntimeProblem(f"{service.name} đã dừng khi khởi động (mã {service.process.returncode}). "
                                      f"Xem nhật ký: {service.log_path}")
-            try:
-                # The gateway's /health is 503 until all are up; being answered is enough here.
-                response = httpx.get(service.ready_url, timeout=1.0)
-                if response.status_code < 500 or service.name == "gateway":
-                    if service.name != "rasa" or response.json().get("model_file"):
-                        return
-            except (httpx.HTTPError, ValueError):
-                pass
+            if self.is_ready(service):
+                return
             time.sleep(0.5)
         self.stop()
         raise RuntimeProblem(f"{service.name} không khởi động kịp. Xem nhật ký: {service.log_path}")

@@ -177,6 +177,19 @@ class Settings(BaseSettings):
     signin_failures_per_ip: int = Field(10, ge=1, description="failed sign-ins per IP per window before 429")
     signin_failures_per_name: int = Field(5, ge=1, description="failed sign-ins per (IP, username) per window")
     signin_window_minutes: float = Field(15.0, gt=0, description="window and block time of the sign-in throttle")
+    chat_tickets_per_sender: int = Field(3, ge=1, description="queue numbers one chat conversation (channel + "
+                                         "sender id; a kiosk chat session) may take per chat_ticket_window_minutes; "
+                                         "a number still held for a service is shown again, not counted twice")
+    chat_tickets_per_address: int = Field(10, ge=1, description="queue numbers the anonymous chat (web widget, REST, "
+                                          "a kiosk page that is not an enrolled kiosk) of one client address may take "
+                                          "per chat_ticket_window_minutes; Telegram, Zalo and enrolled kiosks are not "
+                                          "counted per address. Raise it when citizens chat through the centre's own "
+                                          "Wi-Fi (one address for all)")
+    chat_ticket_window_minutes: float = Field(60.0, gt=0, description="the window of the two chat number limits")
+    handoffs_per_address: int = Field(3, ge=1, description="conversations of one anonymous client address (web "
+                                      "widget, REST, a kiosk page not enrolled) handed to staff («gặp cán bộ») per "
+                                      "handoff_window_minutes; a conversation has one open handoff in any case")
+    handoff_window_minutes: float = Field(30.0, gt=0, description="the window of handoffs_per_address")
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -190,6 +203,44 @@ class Settings(BaseSettings):
                 raise ValueError(f"MOTCUA_TRUSTED_PROXIES: «{entry}» không phải địa chỉ IP hay mạng CIDR") from exc
         return value
     # --- end abuse and browser ---
+
+    # --- payments --- (the center's account for VietQR transfers; all three or none)
+    payment_bank_bin: str = Field("", description="BIN of the bank holding the center's account (6 digits, "
+                                  "e.g. 970436); empty with the two below = no VietQR, cash and waivers only")
+    payment_account_number: str = Field("", description="the center's account number, as the bank writes it")
+    payment_account_name: str = Field("", description="the account holder's name, shown beside the QR code")
+    payment_webhook_secret: str = Field("", repr=False, description="shared secret signing the payment gateway's "
+                                        "webhook (HMAC-SHA256 of the body); empty = the webhook route refuses all")
+
+    @model_validator(mode="after")
+    def _payment_account(self) -> Settings:
+        """None of the three = payments by QR off; some but not all, or a malformed one, stops start-up."""
+        from motcua.payments.vietqr import account_problem
+
+        values = {"MOTCUA_PAYMENT_BANK_BIN": self.payment_bank_bin.strip(),
+                  "MOTCUA_PAYMENT_ACCOUNT_NUMBER": self.payment_account_number.strip(),
+                  "MOTCUA_PAYMENT_ACCOUNT_NAME": self.payment_account_name.strip()}
+        if not any(values.values()):
+            return self
+        missing = [name for name, value in values.items() if not value]
+        if missing:
+            raise ValueError(f"Tài khoản nhận tiền VietQR mới đặt một phần, còn thiếu {', '.join(missing)}. "
+                             "Đặt đủ cả ba biến MOTCUA_PAYMENT_*, hoặc bỏ trống cả ba để tắt thanh toán bằng mã QR.")
+        problem = account_problem(*values.values())
+        if problem:
+            raise ValueError(f"Tài khoản nhận tiền VietQR không hợp lệ: {problem}.")
+        return self
+
+    @property
+    def payment_account(self):  # -> motcua.payments.vietqr.ReceivingAccount | None
+        """The center's receiving account, or None when payments by QR are off."""
+        from motcua.payments.vietqr import ReceivingAccount
+
+        if not self.payment_bank_bin.strip():
+            return None
+        return ReceivingAccount(self.payment_bank_bin.strip(), self.payment_account_number.strip(),
+                                " ".join(self.payment_account_name.split()))
+    # --- end payments ---
 
     @property
     def api_docs_enabled(self) -> bool:

@@ -5,6 +5,12 @@ process that then stays up for a minute is healthy again and its next crash wait
 A process that crashes again and again (5 times in 2 minutes) is reported loudly and
 retried every 30 s. Nothing is restarted once the operator stops the assistant.
 
+Start-up follows the same back-off (:meth:`Supervisor.start_up`): a child that dies before it
+is ready (a port still held, a database not up yet) is started again after 1 s, 2 s, 4 s …;
+after ``RestartPolicy.startup_attempts`` failed starts in a row — or when it never gets ready in
+time — ``serve`` gives up with :class:`StartupFailed`, naming the child, how it ended and the last
+lines it wrote to its log.
+
 What happened is written to ``<data_dir>/run/supervisor.json`` (pid, restarts, last exit
 code, last restart, up since, per service), which the gateway's ``/health`` shows; the file
 outlives a restart of the gateway itself. Console messages are for the operator and stay
@@ -39,6 +45,8 @@ class Supervised(Protocol):
 
 Launch = Callable[[Any], None]
 """Starts the service's process again and sets its ``process``."""
+Ready = Callable[[Any], bool]
+"""One quick look: does the (started) service answer yet?"""
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,18 @@ class RestartPolicy:
     storm_crashes: int = 5
     storm_window_s: float = 120.0
     """This many crashes within this window is a crash loop: reported loudly, retried every ``max_delay_s``."""
+    startup_attempts: int = 5
+    """A child that fails this many starts in a row, before it was ever ready, makes ``serve`` give up."""
+    startup_timeout_s: float = 240.0
+    """Each start of a child gets this long to become ready."""
+    log_lines: int = 12
+    """How many of a child's last log lines the give-up message shows."""
+
+    def __post_init__(self) -> None:
+        if self.startup_attempts < 1:
+            raise ValueError(f"startup_attempts must be at least 1, got {self.startup_attempts}")
+        if self.startup_timeout_s <= 0:
+            raise ValueError(f"startup_timeout_s must be positive, got {self.startup_timeout_s}")
 
     def delay(self, consecutive_crashes: int, storm: bool) -> float:
         if storm:
@@ -85,8 +105,11 @@ class ServiceRecord:
     last_exit_at: str | None = None
     last_restart_at: str | None = None
     up_since: str | None = None
-    state: str = "running"  # "running", "waiting" (crashed, restart pending), "stopped"
+    state: str = "running"  # "starting", "running", "waiting" (crashed, restart pending), "failed", "stopped"
     crash_loop: bool = False
+    startup_failures: int = 0  # starts that ended before the service was ready, in a row
+    ready_once: bool = True  # False from start_up until the service first answers
+    log_offset: int = 0  # where its log stood when it was last started (the give-up message reads from there)
     consecutive_crashes: int = 0
     started_at: float = 0.0  # monotonic
     restart_due: float | None = None  # monotonic
@@ -95,7 +118,8 @@ class ServiceRecord:
     def public(self, pid: int | None) -> dict[str, Any]:
         return {"pid": pid, "state": self.state, "restarts": self.restarts, "last_exit_code": self.last_exit_code,
                 "last_exit_at": self.last_exit_at, "last_restart_at": self.last_restart_at,
-                "up_since": self.up_since, "crash_loop": self.crash_loop}
+                "up_since": self.up_since, "crash_loop": self.crash_loop,
+                "startup_failures": self.startup_failures}
 
 
 class Supervisor:
@@ -118,6 +142,7 @@ class Supervisor:
         self.clock = clock
         self.wall = wall
         self.stopping = False
+        self._ready: Ready | None = None  # set by start_up
         now = clock()
         self.records = {s.name: ServiceRecord(up_since=now_text(wall()), started_at=now) for s in self.services}
         self.write_status()
@@ -126,9 +151,41 @@ class Supervisor:
         """From now on nothing is restarted (Ctrl-C, SIGTERM); the caller stops the processes."""
         self.stopping = True
         for service in self.services:
-            self.records[service.name].state = "stopped"
-            self.records[service.name].restart_due = None
+            record = self.records[service.name]
+            if record.state != "failed":  # the one that made serve give up stays visible as such
+                record.state = "stopped"
+            record.restart_due = None
         self.write_status()
+
+    def start_up(self, ready: Ready, should_stop: Callable[[], bool] = lambda: False, *,
+                 interval_s: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> bool:
+        """Start every service (those not started yet) and wait until each answers ``ready(service)``.
+
+        A service that dies before it is ready is started again with the same back-off as a crash;
+        one that already answered and dies meanwhile is simply restarted. Returns True when all are
+        ready, False when ``should_stop()`` came first; raises :class:`StartupFailed` (status file
+        written, state "failed") after ``policy.startup_attempts`` failed starts of one service, or
+        when a start is not ready within ``policy.startup_timeout_s``. The caller stops the processes.
+        """
+        self._ready = ready
+        now = self.clock()
+        for service in self.services:
+            record = self.records[service.name]
+            record.state, record.up_since, record.ready_once, record.started_at = "starting", None, False, now
+            if service.process is None:
+                self.echo(f"… Đang khởi động {service.name}")
+                if not self._launch_watching_log(service, record, now):
+                    continue
+            else:
+                record.log_offset = _log_size(service.log_path)
+        self.write_status()
+        while True:
+            if self.stopping or should_stop():
+                return False
+            self.poll(should_stop)
+            if all(self.records[service.name].ready_once for service in self.services):
+                return True
+            sleep(interval_s)
 
     def run(self, should_stop: Callable[[], bool], interval_s: float = 0.5) -> None:
         """Poll until ``should_stop()``; then :meth:`stop`."""
@@ -148,6 +205,15 @@ class Supervisor:
             record = self.records[service.name]
             process = service.process
             now = self.clock()
+            if record.state == "starting" and process is not None and process.poll() is not None:
+                self._failed_start(service, record, describe_exit(process.returncode), process.returncode, now)
+                changed = True
+            elif record.state == "starting" and self._ready is not None and self._ready(service):
+                self._became_ready(service, record)
+                changed = True
+            elif record.state == "starting" and now - record.started_at >= self.policy.startup_timeout_s:
+                record.startup_failures += 1  # a start that never got ready failed too; not retried
+                self._give_up(service, record, f"chưa sẵn sàng sau {self.policy.startup_timeout_s:g} giây")
             if record.state == "running" and process is not None and process.poll() is not None:
                 self._crashed(service, record, process, now)
                 changed = True
@@ -156,8 +222,17 @@ class Supervisor:
                     break
                 self._restart(service, record, now)
                 changed = True
-            elif record.state == "running" and record.consecutive_crashes and now - record.started_at >= self.policy.stable_after_s:
-                record.consecutive_crashes = 0  # healthy again: the next crash starts the back-off anew
+            elif (record.state == "running" and (record.consecutive_crashes or record.crash_loop)
+                  and now - record.started_at >= self.policy.stable_after_s):
+                # healthy again: the next crash starts the back-off anew, and a crash loop is over
+                # (else /health would say «crash loop» for good about a service that serves)
+                record.consecutive_crashes = 0
+                if record.crash_loop:
+                    record.crash_loop = False
+                    record.recent_crashes.clear()
+                    changed = True
+                    self.echo(f"✓ [{now_text(self.wall())}] {service.name} đã chạy ổn định trở lại "
+                              f"({self.policy.stable_after_s:g} giây không dừng).")
         if changed:
             self.write_status()
 
@@ -190,6 +265,13 @@ class Supervisor:
         record.restart_due = None
         record.restarts += 1
         record.last_restart_at = now_text(self.wall())
+        if not record.ready_once:  # still starting up: its next start, watched by start_up
+            attempt = record.startup_failures + 1
+            self.echo(f"↻ [{record.last_restart_at}] Khởi động lại {service.name} "
+                      f"(lần thử {attempt}/{self.policy.startup_attempts})")
+            record.state, record.started_at = "starting", now
+            self._launch_watching_log(service, record, now)
+            return
         try:
             self.launch(service)
         except Exception as exc:  # could not even start it: count as a crash, try again later
@@ -203,6 +285,56 @@ class Supervisor:
         record.up_since = record.last_restart_at
         pid = service.process.pid if service.process is not None else None
         self.echo(f"↻ [{record.last_restart_at}] Đã khởi động lại {service.name} (lần {record.restarts}, pid {pid})")
+
+    def _launch_watching_log(self, service: Supervised, record: ServiceRecord, now: float) -> bool:
+        """Start a service that is not ready yet, noting where its log stands; a launch that raises
+        (a missing executable) counts as a failed start. False when it could not be started."""
+        record.log_offset = _log_size(service.log_path)
+        known = service.log_path is not None
+        try:
+            self.launch(service)
+        except Exception as exc:
+            self._failed_start(service, record, f"không chạy được lệnh: {exc}", None, now)
+            return False
+        if not known:  # the launcher chose the log just now; the child has written nothing yet
+            record.log_offset = _log_size(service.log_path)
+        return True
+
+    def _failed_start(self, service: Supervised, record: ServiceRecord, how: str, code: int | None,
+                      now: float) -> None:
+        """A start that ended before the service was ready: again after the back-off, or give up."""
+        if service.process is not None:
+            _kill_leftovers(service.process.pid)
+        record.startup_failures += 1
+        record.consecutive_crashes += 1
+        record.last_exit_code = code
+        record.last_exit_at = now_text(self.wall())
+        record.up_since = None
+        if record.startup_failures >= self.policy.startup_attempts:
+            self._give_up(service, record, how)
+        delay = self.policy.delay(record.startup_failures, storm=False)
+        record.state, record.restart_due = "waiting", now + delay
+        self.echo(f"⚠ [{record.last_exit_at}] {service.name} dừng khi đang khởi động ({how}), lần "
+                  f"{record.startup_failures}/{self.policy.startup_attempts}; thử khởi động lại sau {delay:g} giây. "
+                  f"Nhật ký: {service.log_path}")
+        self.write_status()
+
+    def _became_ready(self, service: Supervised, record: ServiceRecord) -> None:
+        record.state, record.ready_once = "running", True
+        record.up_since = now_text(self.wall())
+        tries = f" sau {record.startup_failures + 1} lần thử" if record.startup_failures else ""
+        self.echo(f"✓ {service.name} đã sẵn sàng{tries}")
+
+    def _give_up(self, service: Supervised, record: ServiceRecord, how: str) -> None:
+        record.state, record.restart_due = "failed", None
+        self.write_status()
+        lines = last_log_lines(service.log_path, record.log_offset, self.policy.log_lines)
+        tail = "\n".join(f"    {line}" for line in lines) if lines else "    (không có dòng nào)"
+        message = (f"{service.name} không khởi động được sau {record.startup_failures} lần thử ({how}); "
+                   f"«motcua serve» dừng lại. Những dòng cuối {service.name} ghi ra "
+                   f"(nhật ký: {service.log_path}):\n{tail}")
+        self.warn(f"‼ {message}")
+        raise StartupFailed(service.name, message, lines)
 
     def status(self) -> dict[str, Any]:
         services = {}
@@ -222,6 +354,39 @@ class Supervisor:
             os.replace(temporary, self.status_file)
         except OSError as exc:  # a full disk must not stop the supervision itself
             self.warn(f"‼ Không ghi được {self.status_file}: {exc}")
+
+
+class StartupFailed(RuntimeError):
+    """``serve`` gives up: a child could not be started. ``str()`` says which, how, and its last lines."""
+
+    def __init__(self, service: str, message: str, log_lines: list[str]):
+        super().__init__(message)
+        self.service = service
+        self.log_lines = log_lines
+
+
+def _log_size(path: Path | None) -> int:
+    try:
+        return path.stat().st_size if path is not None else 0
+    except OSError:
+        return 0
+
+
+def last_log_lines(path: Path | None, offset: int = 0, count: int = 12, width: int = 300) -> list[str]:
+    """The last ``count`` non-empty lines a child wrote to its log since ``offset`` (its output and
+    errors share the file), each cut to ``width`` characters."""
+    if path is None or count <= 0:
+        return []
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            start = max(offset if 0 <= offset <= size else 0, size - 64 * 1024)
+            handle.seek(start)
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    return [line if len(line) <= width else line[:width] + "…" for line in lines[-count:]]
 
 
 def _kill_leftovers(pid: int) -> None:

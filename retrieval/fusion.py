@@ -141,5 +141,8 @@ def passage_scores(
     fused = fuse(signals, weights, 0.0, np.zeros(len(group), dtype=np.float32))
     if penalty:
         in_force = legal_ranking.in_force_mask(group.valid_from, group.valid_until, on or date.today())
+        asked = signals.get("document_mention")  # a text named with its year is asked about as it is
+        if asked is not None:
+            in_force = in_force | (asked >= legal_ranking.NAMED_EXPLICITLY)
         fused = np.where(in_force, fused, fused - penalty).astype(np.float32)
     return fused

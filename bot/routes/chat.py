@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
@@ -18,10 +19,11 @@ from pydantic import BaseModel, Field
 
 from bot.deps import ChatIpLimitsDep, ClientIP, DatabaseDep, GatewayDep
 from bot.devices import device_of
+from bot.gateway import seen_from
 from bot.ratelimit import RATE_LIMITED, ip_limited_detail, ip_limited_reply, rate_limited_text
 from bot.validation import preferred_locale, request_locale
 from channels import kiosk
-from channels.base import UserMessage, clean_text
+from channels.base import BotMessage, UserMessage, clean_text
 from knowledge_base.messages import DEFAULT_LOCALE, render
 from motcua.db import Database
 from motcua.devices import Capability
@@ -38,6 +40,34 @@ class MessageIn(BaseModel):
 class MessagesOut(BaseModel):
     messages: list[dict]
     outcome: str = ""
+
+
+CLIENT_CUSTOM = frozenset({"queue_ticket", "queue_called", "handoff", "handoff_ack", "dossier_code",
+                           "declaration_pdf", "due_date", "legal", "payment"})  # payment: the fee's VietQR card
+"""The keys of a bot message's ``custom`` a REST client may render (a queue number's card, the handoff
+mark, a filed dossier's card, a legal citation). Anything else — the answering move and its confidence,
+fallback marks, a handoff's reason, a staff member's account — is the system's own and stays inside."""
+LEGAL_SHOWN = ("document", "article", "citation", "url", "in_force")
+
+
+def for_client(message: BotMessage) -> dict[str, Any] | None:
+    """What a REST client receives of one bot message; ``None`` when nothing of it is for a client
+    (a custom message that only carried internal data)."""
+    data = message.to_dict()
+    custom = {key: value for key, value in (message.custom or {}).items()
+              if key in CLIENT_CUSTOM and value is not None and value is not False}
+    if isinstance(custom.get("legal"), dict):
+        custom["legal"] = {key: custom["legal"][key] for key in LEGAL_SHOWN if key in custom["legal"]}
+    data.pop("custom", None)
+    if custom:
+        data["custom"] = custom
+    if not (message.text or message.buttons or message.image or custom):
+        return None
+    return data
+
+
+def for_clients(messages: list[BotMessage]) -> list[dict[str, Any]]:
+    return [shown for shown in map(for_client, messages) if shown is not None]
 
 
 def ip_limited_response(retry_after_s: float, locale: str | None = None) -> JSONResponse:
@@ -60,8 +90,8 @@ async def post_message(body: MessageIn, request: Request, gateway: GatewayDep, i
         return MessagesOut(messages=[{"text": render("channel.ask_question", locale=locale)}], outcome="empty")
     message = UserMessage(channel="rest", sender_id=f"rest:{body.sender}", text=text,
                           metadata={"language": locale} if locale != DEFAULT_LOCALE else {})
-    reply = await gateway.handle(message)
-    return MessagesOut(messages=[m.to_dict() for m in reply.messages], outcome=reply.outcome)
+    reply = await gateway.handle(seen_from(message, ip))  # anonymous: its address counts
+    return MessagesOut(messages=for_clients(reply.messages), outcome=reply.outcome)
 
 
 SCAN_REFUSED_KEY = "gateway.scan_refused"
@@ -76,6 +106,12 @@ async def _relays_scans(database: Database, websocket: WebSocket) -> bool:
     return device is not None and device.can(Capability.EVENTS)
 
 
+async def _enrolled_kiosk(database: Database, websocket: WebSocket) -> bool:
+    """Whether this page is an enrolled kiosk (checked when the socket opens)."""
+    device = await device_of(database, websocket)
+    return device is not None and device.can(Capability.EVENTS)
+
+
 @router.websocket("/ws/kiosk")
 async def kiosk_socket(websocket: WebSocket, gateway: GatewayDep, database: DatabaseDep,
                        ip_limits: ChatIpLimitsDep, ip: ClientIP) -> None:
@@ -85,6 +121,8 @@ async def kiosk_socket(websocket: WebSocket, gateway: GatewayDep, database: Data
     sender_id = f"kiosk:{session[:64]}"
     await websocket.send_text(json.dumps({"type": "session", "session": session}))
     leave = gateway.join(sender_id, websocket.send_text)  # staff replies in a handoff come this way
+    # an enrolled kiosk serves many citizens from one address: only a page that is not one is counted by address
+    enrolled = await _enrolled_kiosk(database, websocket)
     try:
         while True:
             frame = await websocket.receive()
@@ -107,6 +145,8 @@ async def kiosk_socket(websocket: WebSocket, gateway: GatewayDep, database: Data
                 message.metadata.setdefault("language", locale)
             await websocket.send_text('{"type": "typing"}')
             allowed = ip_limits.take(ip).allowed
+            if not enrolled:
+                message = seen_from(message, ip)
             reply = await gateway.handle(message) if allowed else ip_limited_reply(message.locale)
             await websocket.send_text(json.dumps(kiosk.render_messages(reply.messages), ensure_ascii=False))
     except WebSocketDisconnect:

@@ -1,23 +1,33 @@
-"""``/health``: each dependency's state, so staff see at once what is down."""
+"""``/health``: each dependency's state, so staff see at once what is down.
+
+Anyone (a load balancer, an uptime probe) gets the overall status and, per check, only whether it
+is ok; the details — latencies, the model file Rasa serves, restarts per service, outbox figures,
+error class names — are for signed-in staff (the session cookie) and bearer clients
+(``Authorization: Bearer <session token>``) only.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 
 import httpx
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from bot.deps import DatabaseDep, DialogueDep, MessageLogDep, SettingsDep
+from bot.auth import current_principal, session_token
+from bot.deps import AuthPolicyDep, DatabaseDep, DialogueDep, MessageLogDep, SettingsDep
 from motcua.db import Database, utcnow
 from motcua.delivery import outbox_figures
+from motcua.staff.accounts import AuthPolicy
 from motcua.supervisor import read_status, supervisor_alive
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger(__name__)
 
 
 def _check_database(database: Database) -> dict[str, object]:
@@ -55,7 +65,8 @@ def _check_supervisor(data_dir: Path) -> dict[str, object]:
         "ok": not looping, "supervised": alive, "updated_at": status.get("updated_at"),
         "restarts": {name: record.get("restarts", 0) for name, record in services.items()},
         "services": {name: {key: record.get(key) for key in
-                            ("state", "restarts", "last_exit_code", "last_restart_at", "up_since", "crash_loop")}
+                            ("state", "restarts", "last_exit_code", "last_restart_at", "up_since", "crash_loop",
+                             "startup_failures")}
                      for name, record in services.items()},
     }
     if looping:
@@ -87,9 +98,26 @@ def _check_outbox(database: Database) -> dict[str, object]:
             "dead_letters": figures.dead}
 
 
+async def _shows_details(request: Request, database: Database, rules: AuthPolicy) -> bool:
+    """A signed-in staff member or a bearer client: a valid session token, by cookie or header.
+    Never raises: with the database down the caller is anonymous, and health still answers."""
+    if not session_token(request):
+        return False
+    try:
+        return await current_principal(request, database, rules) is not None
+    except Exception as exc:  # report, never raise: health must answer
+        log.warning("health: could not check the caller's session (%s)", type(exc).__name__)
+        return False
+
+
+def public_checks(checks: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    """What an anonymous caller sees of each check: ok or not, nothing more."""
+    return {name: {"ok": bool(check.get("ok"))} for name, check in checks.items()}
+
+
 @router.get("/health", summary="Tình trạng hệ thống / health of each dependency")
-async def health(settings: SettingsDep, db: DatabaseDep, dialogue: DialogueDep,
-                 message_log: MessageLogDep) -> JSONResponse:
+async def health(request: Request, settings: SettingsDep, db: DatabaseDep, dialogue: DialogueDep,
+                 message_log: MessageLogDep, rules: AuthPolicyDep) -> JSONResponse:
     database, rasa, actions = await asyncio.gather(
         run_in_threadpool(_check_database, db),
         dialogue.ping(),
@@ -102,7 +130,9 @@ async def health(settings: SettingsDep, db: DatabaseDep, dialogue: DialogueDep,
                                             "message_log": {"ok": True, "failed_rows": message_log.failures},
                                             "outbox": await run_in_threadpool(_check_outbox, db)}
     ok = all(check["ok"] for check in checks.values())
+    detailed = await _shows_details(request, db, rules)
     body = {"status": "ok" if ok else "degraded",
             "message": "Hệ thống hoạt động bình thường" if ok else "Một số thành phần đang gặp sự cố",
-            "checks": checks}
-    return JSONResponse(body, status_code=200 if ok else 503)
+            "checks": checks if detailed else public_checks(checks)}
+    return JSONResponse(body, status_code=200 if ok else 503,
+                        headers={"Cache-Control": "no-store", "Vary": "Cookie, Authorization"})

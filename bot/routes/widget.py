@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 
 from bot.deps import ChannelsDep, ChatIpLimitsDep, ClientIP, DatabaseDep, GatewayDep, SettingsDep
+from bot.gateway import seen_from
 from bot.ratelimit import ip_limited_reply
 from bot.routes.pages import request_locale
 from bot.security import origin_of, page_allowed
@@ -103,7 +104,8 @@ async def widget_socket(websocket: WebSocket, channels: ChannelsDep, gateway: Ga
                 await send({"type": "pong"})
                 continue
             await send({"type": "typing"})
-            reply = await gateway.handle(message) if ip_limits.take(ip).allowed else ip_limited_reply()
+            allowed = ip_limits.take(ip).allowed  # an anonymous page: its address counts (bot.gateway.seen_from)
+            reply = await gateway.handle(seen_from(message, ip)) if allowed else ip_limited_reply()
             await send(web.render_messages(reply.messages))
     except (WebSocketDisconnect, RuntimeError):
         pass

@@ -1,4 +1,4 @@
-// Bàn làm việc cán bộ: danh sách hồ sơ, chi tiết, chuyển tình trạng, đính kèm, in giấy tiếp nhận.
+// Bàn làm việc cán bộ: tiếp nhận hồ sơ mới tại quầy, danh sách hồ sơ, chi tiết, chuyển tình trạng, đính kèm, in giấy tiếp nhận.
 // Data from the server is always put in the page with textContent, never as HTML.
 "use strict";
 
@@ -243,12 +243,13 @@ function render(d, forms) {
   const outbox = $("d-outbox");
   outbox.replaceChildren();
   for (const o of d.outbox) {
-    const what = o.event === "dossier.created" ? "Hồ sơ mới" : "Chuyển tình trạng";
+    const what = o.event === "dossier.created" ? "Hồ sơ mới" : o.event === "dossier.payment_changed" ? "Lệ phí" : "Chuyển tình trạng";
     const state = o.delivered_at ? `đã gửi lúc ${moment(o.delivered_at)}`
       : o.attempts ? `chưa gửi được (${o.attempts} lần thử; ${o.last_error})` : "đang chờ gửi";
     outbox.append(el("li", `${o.position}. ${what}: ${state}`, o.delivered_at ? "delivered" : "waiting"));
   }
   for (const tr of $("dossiers").tBodies[0].rows) tr.classList.toggle("selected", tr.dataset.code === d.code);
+  if (window.DeskPayment) window.DeskPayment.show(d.code); // desk-payment.js: the fee block
 }
 
 // The note form stays hidden until asked for: «Thêm ghi chú», or a step that needs a note
@@ -366,6 +367,109 @@ $("revoke-links").addEventListener("click", async () => {
     show(err.message);
   }
 });
+
+// --- filing a dossier for a citizen at the counter ---------------------------------------------
+// Mỗi lần mở biểu mẫu có một mã riêng (Idempotency-Key): bấm hai lần, hay gửi lại sau khi mạng chập
+// chờn, máy chủ trả lại đúng hồ sơ đã tạo bằng mã đó — không bao giờ có hồ sơ thứ hai.
+const picker = ProcedurePicker.create({ label: "Thủ tục", id: "f-procedure" });
+$("f-procedure-box").append(picker.element);
+let filingKey = "";   // the opened form's key; a new one each time the form opens
+let filing = null;    // the filing request on its way
+
+function newFilingKey() {
+  // crypto.getRandomValues works on a plain-http counter computer too (randomUUID needs https)
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return "desk-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function openFiling() {
+  filingKey = newFilingKey();
+  picker.clear();
+  for (const id of ["f-name", "f-cccd", "f-phone"]) $(id).value = "";
+  $("file-form").hidden = false;
+  $("file-open").setAttribute("aria-expanded", "true");
+  $("filed").hidden = true;
+  picker.focus();
+}
+
+function closeFiling() {
+  filingKey = "";
+  $("file-form").hidden = true;
+  $("file-open").setAttribute("aria-expanded", "false");
+}
+
+$("file-open").addEventListener("click", () => { if ($("file-form").hidden) openFiling(); else closeFiling(); });
+$("file-cancel").addEventListener("click", closeFiling);
+$("file-form").addEventListener("submit", (e) => { e.preventDefault(); submitFiling(); });
+
+function filingBody() {
+  return {
+    procedure_code: picker.value(),
+    applicant_name: $("f-name").value.trim(),
+    applicant_cccd: $("f-cccd").value.trim(),
+    applicant_phone: $("f-phone").value.trim(),
+    submission_kind: "truc_tiep",
+  };
+}
+
+function submitFiling() {
+  if (filing) return filing;  // a second click while the first is on its way: nothing more is sent
+  const body = filingBody();
+  if (!body.procedure_code) {
+    show("Xin chọn thủ tục trong danh sách gợi ý (gõ tên hoặc mã thủ tục).");
+    picker.focus();
+    return null;
+  }
+  if (!body.applicant_name) {
+    show("Xin nhập họ và tên người nộp.");
+    $("f-name").focus();
+    return null;
+  }
+  if (!body.applicant_cccd && !body.applicant_phone) {
+    show("Xin nhập số căn cước hoặc số điện thoại của người nộp (ít nhất một).");
+    $("f-cccd").focus();
+    return null;
+  }
+  $("file-submit").disabled = true;
+  filing = fileDossier(body).finally(() => { filing = null; $("file-submit").disabled = false; });
+  return filing;
+}
+
+async function fileDossier(body) {
+  let d;
+  try {
+    // the same key on every try of this form: a retry after a lost answer gets the dossier already filed
+    d = await api("/api/v1/staff/dossiers", {
+      method: "POST", headers: { "Content-Type": "application/json", "Idempotency-Key": filingKey },
+      body: JSON.stringify(body),
+    });
+  } catch (err) {
+    show(err.message + " Bấm «Tiếp nhận hồ sơ» lần nữa để gửi lại: không tạo thêm hồ sơ.");
+    return;
+  }
+  closeFiling();
+  showFiled(d);
+  loadList();
+  loadSync();
+  openDossier(d.code);
+}
+
+function showFiled(d) {
+  const box = $("filed");
+  const lines = [el("p", `Đã tiếp nhận hồ sơ ${d.code} — ${d.procedure_name}.`)];
+  if (d.lookup_pin) {
+    const pin = el("p", "Mã tra cứu đưa cho người dân: ");
+    pin.append(el("span", d.lookup_pin, "pin"));
+    lines.push(pin);
+  } else {
+    lines.push(el("p", "Mã tra cứu đã cấp lúc tiếp nhận. Nếu người dân chưa nhận được, bấm «In giấy tiếp nhận hồ sơ» để cấp mã mới.", "hint"));
+  }
+  lines.push(el("p", d.due_date ? `Hẹn trả kết quả: ${day(d.due_date)}.` : "Thủ tục không ghi thời hạn: cán bộ hẹn ngày trả kết quả."));
+  box.replaceChildren(...lines);
+  box.dataset.code = d.code;
+  box.hidden = false;
+}
 
 // --- portal sync -----------------------------------------------------------------------------
 async function loadSync() {

@@ -154,11 +154,32 @@
     return m ? m[3] + "/" + m[2] + "/" + m[1] : String(value);
   }
 
+  function paymentCard(payment) { // a fee due: the amount, the transfer note and the VietQR code
+    const card = element("div", "msg bot card payment");
+    card.setAttribute("role", "group");
+    card.appendChild(element("p", "card-title", t("payment_title")));
+    card.appendChild(element("p", "payment-amount", t("payment_amount", { amount: payment.amount_text || "" })));
+    if (payment.account_name) card.appendChild(element("p", "payment-account", t("payment_account", { account: payment.account_name })));
+    card.appendChild(element("p", "payment-note", t("payment_note", { note: payment.note || "" })));
+    if (payment.qr) {
+      const qr = element("div", "ticket-qr payment-qr");
+      const img = element("img");
+      img.src = payment.qr;
+      img.alt = t("payment_qr_alt", { amount: payment.amount_text || "" });
+      img.addEventListener("load", scrollToEnd);
+      qr.appendChild(img);
+      qr.appendChild(element("p", "", t("payment_qr")));
+      card.appendChild(qr);
+    }
+    return card;
+  }
+
   function card(custom) {
     if (!custom || typeof custom !== "object") return null;
     if (custom.queue_ticket && typeof custom.queue_ticket === "object") return ticketCard(custom.queue_ticket);
     if (custom.handoff) return handoffCard();
     if (custom.dossier_code) return dossierCard(custom);
+    if (custom.payment && typeof custom.payment === "object") return paymentCard(custom.payment);
     return null;
   }
 

@@ -18,6 +18,7 @@ from motcua.dossiers.models import DossierRow, DossierStatusChange, PortalEvent
 from motcua.dossiers.notifications import DossierNotice
 from motcua.dossiers.outbox import add_outbox_row
 from motcua.dossiers.status import DossierStatus, change_text, check_transition
+from motcua.payments.outbox import payment_block
 from motcua.workdays import HolidayCalendar, compute_due_date
 
 
@@ -44,6 +45,7 @@ def apply_change(session: Session, row: DossierRow, to: str | DossierStatus, *, 
     add_outbox_row(session, row, PortalEvent.STATUS_CHANGED, {
         "code": row.code, "from": previous.value, "to": target.value, "note": note, "actor": actor,
         "changed_at": now.isoformat(), "due_date": row.due_date.isoformat() if row.due_date else None,
+        "payment": payment_block(session, row.id),
     }, now)  # fmt: skip
     session.flush()
     return previous

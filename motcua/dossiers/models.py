@@ -49,6 +49,7 @@ class PortalEvent(StrEnum):
 
     CREATED = "dossier.created"
     STATUS_CHANGED = "dossier.status_changed"
+    PAYMENT_CHANGED = "dossier.payment_changed"  # the fee priced, paid or waived (motcua.payments)
 
 
 class DossierCounter(Base):

@@ -133,6 +133,7 @@ class QueueTicket(Base):
         Index("ix_queue_tickets_day_status_service", "day", "status", "service_code"),
         Index("ix_queue_tickets_counter_status", "counter_number", "status"),
         Index("ix_queue_tickets_sender_day", "sender_id", "day"),
+        Index("ix_queue_tickets_origin_day", "origin", "day"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -148,6 +149,9 @@ class QueueTicket(Base):
     channel: Mapped[str] = mapped_column(String(32))  # kiosk, staff, telegram, zalo, web, rest
     sender_id: Mapped[str | None] = mapped_column(String(128), default=None)
     phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    origin: Mapped[str | None] = mapped_column(String(64), default=None)
+    """A chat number from an anonymous client: the gateway's keyed hash of its address (never the
+    address), so one address's numbers can be counted (:mod:`motcua.queue.limits`)."""
     counter_number: Mapped[int | None] = mapped_column(Integer, default=None)  # calling / serving it
     target_counter: Mapped[int | None] = mapped_column(Integer, default=None)  # transferred to a counter
     estimated_wait_min: Mapped[int | None] = mapped_column(Integer, default=None)  # told at issue
@@ -189,5 +193,7 @@ class QueueNotification(DeliveryColumns, Base):
     channel: Mapped[str] = mapped_column(String(32))
     sender_id: Mapped[str] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
+    custom: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """What a page shows beside the text (``{"queue_called": …}``: the kiosk's banner); platforms ignore it."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -39,6 +39,7 @@ from knowledge_base.messages import render
 from motcua.db import as_utc, utcnow, write_transaction
 from motcua.queue.board import day_events, read_board, service_names, service_stats
 from motcua.queue.config import CounterConfig, QueueConfig, ServiceConfig, nfc
+from motcua.queue.limits import SENDER, ChatTicketLimits, LimitReached, Requester, first_reached, serialise
 from motcua.queue.models import (
     ACTIVE,
     CounterStatus,
@@ -57,6 +58,7 @@ from motcua.queue.models import (
 from motcua.queue.views import (
     Board,
     CallResult,
+    ChatIssue,
     CounterView,
     IssuedTicket,
     ServiceStats,
@@ -72,6 +74,7 @@ __all__ = [
     "LOCAL_CHANNELS",
     "Board",
     "CallResult",
+    "ChatIssue",
     "CounterView",
     "IssuedTicket",
     "Notifier",
@@ -80,6 +83,7 @@ __all__ = [
     "QueueNotFound",
     "QueueService",
     "ServiceStats",
+    "TicketLimitReached",
     "TicketView",
     "WaitEstimate",
     "seed_queue",
@@ -101,10 +105,22 @@ class QueueNotFound(QueueError):
     status = 404
 
 
+class TicketLimitReached(QueueError):
+    """A chat conversation or a client address took as many numbers as it may for now
+    (:mod:`.limits`); ``str(exc)`` says so politely, ``reached`` says which bound and for how long."""
+
+    status = 429
+
+    def __init__(self, reached: LimitReached):
+        key = "queue.limit_sender" if reached.scope == SENDER else "queue.limit_address"
+        super().__init__(render(key, count=reached.count, window=reached.window_minutes, wait=reached.wait_minutes))
+        self.reached = reached
+
+
 class Notifier(Protocol):
     """Tells a citizen something through the channel they took their number from."""
 
-    def notify(self, channel: str, sender_id: str, text: str) -> None: ...
+    def notify(self, channel: str, sender_id: str, text: str, custom: dict[str, Any] | None = None) -> None: ...
 
 
 class OutboxNotifier:
@@ -117,10 +133,10 @@ class OutboxNotifier:
     def __init__(self, session: Session):
         self.session = session
 
-    def notify(self, channel: str, sender_id: str, text: str) -> None:
+    def notify(self, channel: str, sender_id: str, text: str, custom: dict[str, Any] | None = None) -> None:
         now = utcnow()
         self.session.add(QueueNotification(source="queue", channel=channel, sender_id=sender_id, text=text,
-                                           created_at=now, state="pending", attempts=0, next_attempt_at=now,
+                                           custom=custom, created_at=now, state="pending", attempts=0, next_attempt_at=now,
                                            last_error=""))
 
 
@@ -276,9 +292,37 @@ class QueueService:
 
     # --- issuing --------------------------------------------------------------------------
 
+    def issue_for_chat(self, session: Session, service_code: str, *, requester: Requester,
+                       limits: ChatTicketLimits, phone: str | None = None, actor: str = "") -> ChatIssue:
+        """A plain number of ``service_code`` for a chat conversation, within :mod:`.limits`.
+
+        A chat user (not a kiosk session: each of its requests is a new person) who still holds a
+        number of this service today — waiting or being called — gets that number back
+        (``already_had``), not a second one. Otherwise :class:`TicketLimitReached` when the
+        conversation, or the origin of an anonymous client, took its last allowed number within the
+        window; else the next number, remembering the origin. Checked in the write transaction that
+        issues (serialised per requester on PostgreSQL), so simultaneous requests cannot both pass.
+        """
+        _begin_write(session)
+        serialise(session, requester)
+        if requester.channel not in LOCAL_CHANNELS:
+            held = session.scalar(select(QueueTicket).where(
+                QueueTicket.sender_id == requester.sender_id, QueueTicket.day == self.today(),
+                QueueTicket.service_code == service_code.upper(),
+                QueueTicket.status.in_((TicketStatus.WAITING, *ACTIVE))).order_by(QueueTicket.id.desc()).limit(1))
+            if held is not None:
+                view = self._view(held, self._service_names(session))
+                return ChatIssue(view, self.estimate_for(session, view), already_had=True)
+        reached = first_reached(session, requester, limits, self.now())
+        if reached is not None:
+            raise TicketLimitReached(reached)
+        issued = self.issue(session, service_code, channel=requester.channel, sender_id=requester.sender_id,
+                            phone=phone, priority="", actor=actor, origin=requester.origin)
+        return ChatIssue(issued.ticket, issued.estimate, already_had=False)
+
     def issue(self, session: Session, service_code: str, *, channel: str, sender_id: str | None = None,
-              phone: str | None = None, priority: str = "", actor: str = "") -> IssuedTicket:
-        """Take the next number of ``service_code`` for today.
+              phone: str | None = None, priority: str = "", actor: str = "", origin: str = "") -> IssuedTicket:
+        """Take the next number of ``service_code`` for today (``origin``: see :class:`.limits.Requester`).
 
         The hot path of the kiosks: a handful of prebuilt Core statements in one
         write transaction (bump the day counter, read the wait figures, insert the
@@ -298,7 +342,8 @@ class QueueService:
         values = dict(token=secrets.token_urlsafe(12), service_code=service.code, issued_service=service.code,
                       day=day, number=number, label=ticket_label(service.prefix, number),
                       priority=category.code if category else "", weight=weight, status=TicketStatus.WAITING,
-                      channel=channel, sender_id=sender_id or None, phone=phone or None, counter_number=None,
+                      channel=channel, sender_id=sender_id or None, phone=phone or None, origin=origin[:64] or None,
+                      counter_number=None,
                       target_counter=None,
                       estimated_wait_min=estimate.minutes, ahead_at_issue=estimate.ahead, recalls=0, issued_at=now,
                       called_at=None, started_at=None, finished_at=None,
@@ -574,9 +619,12 @@ class QueueService:
         """Tell the citizen whose number is called (or called again) through their own channel, in
         the outbox of this transaction (the gateway then wakes the relay, so it goes out at once)."""
         target = _notification_target(ticket)
+        text = render("notify.queue.your_turn", label=ticket.label, counter=counter_number)
         if target is not None:
-            text = render("notify.queue.your_turn", label=ticket.label, counter=counter_number)
             self.notifier(session).notify(target[0], target[1], text)
+        elif (page := _kiosk_session(ticket)) is not None:  # the page shows it as a banner, and chimes
+            banner = {"queue_called": {"label": ticket.label, "counter": counter_number, "token": ticket.token}}
+            self.notifier(session).notify(page[0], page[1], text, custom=banner)
 
     def _notify_near_turn(self, session: Session, services: set[str], names: dict[str, str]) -> None:
         near = self.config.near_turn_ahead
@@ -623,6 +671,14 @@ def _notification_target(ticket: QueueTicket) -> tuple[str, str] | None:
         return ticket.channel, ticket.sender_id
     if ticket.phone and sms_configured():
         return "sms", ticket.phone
+    return None
+
+
+def _kiosk_session(ticket: QueueTicket) -> tuple[str, str] | None:
+    """A number taken in a kiosk chat session: its call goes to that session's page (a banner while
+    the citizen is still there; the kiosk channel makes it a dead letter once the session ended)."""
+    if ticket.channel == "kiosk" and (ticket.sender_id or "").startswith("kiosk:"):
+        return "kiosk", ticket.sender_id or ""
     return None
 
 

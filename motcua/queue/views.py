@@ -70,6 +70,15 @@ class IssuedTicket:
 
 
 @dataclass(frozen=True)
+class ChatIssue:
+    """A chat conversation's number: just issued, or the one of that service it still held (``already_had``)."""
+
+    ticket: TicketView
+    estimate: WaitEstimate
+    already_had: bool = False
+
+
+@dataclass(frozen=True)
 class CallResult:
     counter_number: int
     ticket: TicketView | None  # None: nobody is waiting for this counter

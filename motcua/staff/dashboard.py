@@ -165,6 +165,7 @@ class Dashboard:
     missing: list[str] = field(default_factory=list)
     headline: dict[str, Any] = field(default_factory=dict)
     trend: list[dict[str, Any]] = field(default_factory=list)
+    payments: dict[str, Any] | None = None  # online (VietQR) vs cash: motcua.payments.figures
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -205,9 +206,14 @@ def build_dashboard(session: Session, period: DateRange, center: str = "", today
     first = min(period.previous().start, _trend_start(period))
     days = day_figures(session, first, period.end, center, dossiers=dossiers is not None, queue=queue is not None)
     names = _service_names(session) if queue is not None else {}
+    payments = None
+    if _has_tables(session, "dossiers", "dossier_payments"):
+        from motcua.payments.figures import payment_figures
+
+        payments = payment_figures(session, period.start, period.end, center, trend_start=_trend_start(period))
     return Dashboard(period.start, period.end, center, chatbot_figures(session, period),
                      rating_figures(session, period, center), dossiers, queue, missing,
-                     headline(days, period, names, missing), daily_trend(days, period))
+                     headline(days, period, names, missing), daily_trend(days, period), payments)
 
 
 def chatbot_figures(session: Session, period: DateRange) -> ChatbotFigures:

@@ -119,10 +119,30 @@ async def test_the_same_unaccented_answer_typed_again_is_kept_as_typed(loop):
     assert loop.values["birth_requester_name"] == "Nguyen Minh An"
 
 
-async def test_an_unsure_restoration_is_not_proposed_and_the_answer_kept(loop):
-    messages = await loop.say("nguyen thanh tung")  # Thanh or Thành: the restorer does not guess
-    assert "Có phải là" not in texts(messages)
+async def test_an_unsure_name_offers_its_readings_and_the_answer_as_typed(loop):
+    messages = await loop.say("nguyen thanh tung")  # Thanh or Thành: the restorer does not guess, it asks
+    assert "Có phải là" not in texts(messages) and "birth_requester_name" not in loop.values
+    offered = payloads(messages)
+    assert offered == ["Nguyễn Thanh Tùng", "Nguyễn Thành Tùng", "Nguyen Thanh Tung"]
+    assert [b["title"] for m in messages for b in m.get("buttons") or []][-1] == render("form.button.accents_keep")
+    await loop.say(offered[1], "greet", 0.95)  # the reading's own text: the form reads it, not the NLU
+    assert loop.values["birth_requester_name"] == "Nguyễn Thành Tùng" and loop.field == "birth_requester_address"
+
+
+async def test_keeping_an_unsure_name_as_typed(loop):
+    offered = payloads(await loop.say("nguyen thanh tung"))
+    said = await loop.say(offered[-1])
     assert loop.values["birth_requester_name"] == "Nguyen Thanh Tung"
+    assert render("form.accents_kept", value="Nguyen Thanh Tung") in texts(said)
+
+
+async def test_the_next_answer_typed_instead_of_choosing_keeps_the_name_and_answers_on(loop):
+    await loop.answer_until("birth_child_name")
+    await loop.say("pham thi hoa")
+    said = await loop.say("15/03/2024")  # the child's birth date, the proposal ignored
+    assert loop.values["birth_child_name"] == "Pham Thi Hoa"
+    assert loop.values["birth_child_birth_date"] == "2024-03-15" and loop.field == "birth_child_sex"
+    assert render("form.accents_kept", value="Pham Thi Hoa") in texts(said)
 
 
 async def test_ethnicity_and_nationality_take_the_lists_form_without_asking(loop):

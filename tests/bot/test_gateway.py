@@ -117,7 +117,7 @@ def test_rasa_down_gives_busy_message_and_health_reports_it(tmp_path, migrated_s
         assert checks["rasa"]["ok"] is False
         assert checks["action_server"]["ok"] is False
         assert checks["database"]["ok"] is True
-        assert checks["message_log"] == {"ok": True, "failed_rows": 0}
+        assert checks["message_log"] == {"ok": True}  # anonymous: ok or not, no figures
 
 
 def test_health_asks_rasa_with_its_api_token(tmp_path, migrated_sqlite):

@@ -28,7 +28,8 @@ def test_bad_frames_raise_a_polite_frame_error(raw):
 
 
 def test_clean_text_drops_control_characters_and_bounds_length():
-    assert clean_text("  a\x00b\u200bc  ") == "abc"
+    assert clean_text("  a\x00b\u200bc  ") == "a bc"  # a control character keeps words apart; a zero-width one goes
+    assert clean_text("lay so\x00chung thuc") == "lay so chung thuc"
     assert len(clean_text("x" * 5000)) == 2000
     assert clean_text(None) == ""
 

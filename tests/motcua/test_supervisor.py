@@ -269,8 +269,11 @@ def test_health_shows_restarts_per_service_from_the_status_file(tmp_path, launch
     upgrade_database(f"sqlite:///{tmp_path / 'motcua.sqlite3'}")
     settings = Settings(data_dir=tmp_path, rasa_url=f"http://127.0.0.1:{free_port()}",
                         action_url=f"http://127.0.0.1:{free_port()}/webhook", rasa_timeout_s=1.0)
+    from tests.bot.test_health import staff_bearer
+
+    staff = staff_bearer(settings.sqlalchemy_url)  # the restarts are details: for staff only
     with TestClient(create_app(settings)) as client:  # a gateway started after the crash still knows
-        check = client.get("/health").json()["checks"]["supervisor"]
+        check = client.get("/health", headers=staff).json()["checks"]["supervisor"]
     assert check["ok"] is True and check["supervised"] is True
     assert check["restarts"] == {"action-server": 1, "gateway": 0}
     assert check["services"]["action-server"]["last_exit_code"] == 3
@@ -340,8 +343,11 @@ def test_a_killed_action_server_of_the_real_stack_comes_back_and_health_counts_i
             assert body["outcome"] in {"busy", "empty"} and body["messages"][0]["text"]
             deadline = time.monotonic() + 120
             health: dict = {}
+            from tests.bot.test_health import staff_bearer
+
+            staff = staff_bearer(settings.sqlalchemy_url)  # the restarts are details: for staff only
             while time.monotonic() < deadline:
-                health = httpx.get(f"{gateway}/health", timeout=5).json()
+                health = httpx.get(f"{gateway}/health", headers=staff, timeout=5).json()
                 if health["checks"]["action_server"]["ok"] and health["checks"]["supervisor"]["restarts"].get(
                         "action-server") == 1:
                     break

@@ -43,5 +43,5 @@ class Sent:
     def __init__(self):
         self.messages: list[tuple[str, str, str]] = []
 
-    def notify(self, channel: str, sender_id: str, text: str) -> None:
+    def notify(self, channel: str, sender_id: str, text: str, custom: dict | None = None) -> None:
         self.messages.append((channel, sender_id, text))

@@ -17,7 +17,14 @@ from retrieval.analysis import QueryAnalyzer
 from retrieval.documents import library_passages, passage_quote
 from retrieval.embedders import HashingEmbedder
 from retrieval.hybrid import HybridIndex
-from retrieval.legal_ranking import clean_legal_question, legal_concepts, rank_articles
+from retrieval.legal_ranking import (
+    NAMED_EXPLICITLY,
+    clean_legal_question,
+    document_name,
+    legal_concepts,
+    mentioned_documents,
+    rank_articles,
+)
 
 OLD = """---
 number: 10/2014/QH13
@@ -86,6 +93,28 @@ def test_the_text_in_force_on_the_day_ranks_first_and_the_other_stays_searchable
     assert before[0].key == "10/2014/QH13#d2.k1" and before[0].article_title == "Thời hạn đăng ký"
 
 
+def test_a_text_named_with_its_year_or_as_the_new_one_is_asked_about_even_before_it_is_in_force(index):
+    day = date(2026, 1, 1)  # the 2026 text is not in force yet
+    for question in ("theo luật thử nghiệm 2026 nuôi ong phải đăng ký trong bao lâu",
+                     "luat thu nghiem moi quy dinh dang ky nuoi ong trong bao lau"):
+        hits, _ = index.rank_passages(question, depth=5, on=day)
+        assert (hits[0].document, hits[0].article) == ("20/2026/QH16", "Điều 2"), question
+        later, _ = index.rank_passages(question, depth=5, on=date(2027, 6, 1))
+        assert hits[0].score == pytest.approx(later[0].score)  # not ranked lower for not being in force yet
+    hits, _ = index.rank_passages("theo luật thử nghiệm nuôi ong phải đăng ký trong bao lâu", depth=5, on=day)
+    assert hits[0].document == "10/2014/QH13"  # named without a year: the text in force
+
+
+def test_document_names_keep_the_year_apart():
+    names = [document_name(label) for label in ("Luật Hộ tịch 2014", "Luật Hộ tịch 2026",
+                                                  "Nghị định 123/2015/NĐ-CP", "Luật Cư trú 2020")]
+    assert names == ["luat ho tich|2014", "luat ho tich|2026", "nghi dinh 123", "luat cu tru|2020"]
+    assert list(mentioned_documents("theo luat ho tich quy dinh".split(), names)) == [1, 1, 0, 0]
+    assert list(mentioned_documents("luat ho tich nam 2014 ghi".split(), names)) == [NAMED_EXPLICITLY, 1, 0, 0]
+    assert list(mentioned_documents("luat ho tich moi co cho".split(), names)) == [1, NAMED_EXPLICITLY, 0, 0]
+    assert list(mentioned_documents("nghi dinh 123 va 2026".split(), names)) == [0, 0, 1, 0]
+
+
 def test_passages_come_one_per_article_and_can_be_limited_to_documents(index):
     hits, _ = index.rank_passages("đăng ký đàn ong tờ khai thời hạn", depth=10, on=date(2026, 1, 1))
     keys = [(h.document, h.article) for h in hits]
@@ -112,6 +141,11 @@ def test_legal_questions_lose_exam_wording_and_gain_the_concept_they_ask_for():
     assert clean_legal_question("Nam 20 tuổi được kết hôn là đúng") == "Nam 20 tuổi được kết hôn"
     assert legal_concepts("chung thuc ban sao mat bao lau".split()) == ["thời hạn"]
     assert legal_concepts("xin giay o dau".split()) == ["thẩm quyền"]
+    # how citizens ask about fees, penalties and where to go
+    assert legal_concepts("dang ky ket hon co ton tien khong".split()) == ["lệ phí"]
+    assert legal_concepts("xay nha khong phep bi phat the nao".split()) == ["thủ tục trình tự"]  # no «vi phạm»: mostly other law
+    assert legal_concepts("lam can cuoc o xa nao".split()) == ["thẩm quyền"]
+    assert legal_concepts("lam can cuoc".split()) == []
     analyzed = QueryAnalyzer().analyze_legal("Chứng thực bản sao mất bao lâu?")
     assert "thời" in analyzed.accented_terms and "hạn" in analyzed.accented_terms
     assert analyzed.dense_text.startswith(

@@ -70,6 +70,12 @@ OPEN_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/dossiers/{code}/receipt"): CITIZEN,
     ("POST", "/api/v1/dossiers/{code}/attachments"): CITIZEN,
     ("GET", "/api/v1/dossiers/{code}/declaration.pdf"): LINK,
+    ("GET", "/api/v1/dossiers/{code}/payment"): LINK,  # the fee, the VietQR code and the receipt
+    ("GET", "/api/v1/dossiers/{code}/payment/vietqr.svg"): LINK,
+    ("GET", "/api/v1/dossiers/{code}/payment/vietqr.png"): LINK,
+    ("GET", "/api/v1/dossiers/{code}/payment/receipt.pdf"): LINK,
+    ("POST", "/api/v1/dossiers/{code}/payment"): CITIZEN,  # with the lookup PIN: a fresh payment link
+    ("POST", "/api/v1/payments/webhook/{provider}"): SIGNED,  # HMAC-SHA256 of the body (MOTCUA_PAYMENT_WEBHOOK_SECRET)
     ("POST", "/webhooks/telegram"): SIGNED,
     ("POST", "/webhooks/zalo"): SIGNED,
     ("GET", "/staff/login"): SIGN_IN,
@@ -138,6 +144,8 @@ def test_every_open_route_answers_an_anonymous_caller_as_its_protection_says(gat
         status = response.status_code
         if path == "/health":
             assert status in (200, 503) and response.json()["status"] in ("ok", "degraded")  # no action server here
+            # anyone learns only whether each part is up: no model file, restarts, latencies or errors
+            assert all(check == {"ok": check["ok"]} for check in response.json()["checks"].values()), response.text
         else:
             assert status < 500, (method, path, status, response.text[:200])
         if access == DEVICE:

@@ -250,6 +250,7 @@
   }
 
   const noData = () => el("p", { class: "empty" }, "Chưa có dữ liệu.");
+  const share = (v) => (v === null || v === undefined ? null : (v * 100).toLocaleString("vi-VN", { maximumFractionDigits: 1 }) + "%");
 
   function render(d) {
     charts = [];
@@ -280,7 +281,14 @@
       dossiers.replaceChildren(
         el("div", { class: "cards" }, cards([["dossiers.received", "Hồ sơ tiếp nhận", x.received], ["dossiers.finished", "Đã giải quyết xong", x.finished],
           ["dossiers.on_time_rate", "Tỷ lệ đúng hạn", x.on_time_rate === null ? null : (x.on_time_rate * 100).toLocaleString("vi-VN", { maximumFractionDigits: 1 }) + "%"],
-          ["dossiers.overdue", "Quá hạn", x.overdue.length]])),
+          ["dossiers.overdue", "Quá hạn", x.overdue.length]]),
+          ...(d.payments ? cards([ // lệ phí: phần nộp trực tuyến (VietQR) và tiền mặt, cạnh tỷ lệ đúng hạn
+            ["payments.online_share", "Lệ phí nộp trực tuyến (VietQR)", share(d.payments.online_share)],
+            ["payments.cash_share", "Lệ phí nộp tiền mặt", share(d.payments.cash_share)],
+            ["payments.paid", "Hồ sơ đã nộp phí", d.payments.paid], ["payments.waived", "Được miễn phí", d.payments.waived]]) : [])),
+        ...(d.payments ? [el("h3", {}, "Lệ phí theo ngày"),
+          table("payments-days", ["Ngày", "Trực tuyến (VietQR)", "Tiền mặt", "Miễn", "Tỷ lệ trực tuyến"],
+            d.payments.by_day.filter((p) => p.in_range).map((p) => [Staff.day(p.day), p.online, p.cash, p.waived, share(p.online_share)]), [1, 2, 3, 4])] : []),
         el("h3", {}, "Theo trạng thái"),
         x.by_status.length ? chart("dossiers-status-chart", (w) => hbarChart(w, x.by_status.map((s) => ({ label: s.label, value: s.count })), { id: "dossiers-status", title: "Hồ sơ theo trạng thái" })) : noData(),
         table("dossiers-status", ["Trạng thái", "Số hồ sơ"], x.by_status.map((s) => [s.label, s.count]), [1]),
