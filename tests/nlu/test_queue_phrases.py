@@ -168,7 +168,8 @@ def test_mid_form_a_name_is_still_a_name():
 
 # The misread words, labels typed with and without a space, English requests; annotated as the
 # model must read them (intent and the queue_ticket entity). Rasa scores intents only when the file
-# has two: «xem lại hồ sơ» is the other side of the boundary.
+# has two: «xem lại hồ sơ» is the other side of the boundary, and English questions naming the same
+# procedures (a fee, the papers) must not read as asking for a number.
 MODEL_CHECK = """version: "3.1"
 nlu:
 - intent: request_queue_number
@@ -185,6 +186,13 @@ nlu:
 - intent: check_dossier_status
   examples: |
     - xem lại hồ sơ tôi đã nộp
+- intent: ask_fee
+  examples: |
+    - What is the fee for birth registration?
+    - how much is the fee for birth registration
+- intent: ask_documents
+  examples: |
+    - What documents do I need for birth registration?
 """
 
 
@@ -201,5 +209,5 @@ def test_a_trained_model_reads_these_words_as_asking_for_ones_number(tmp_path_fa
     data = work / "queue_phrases.yml"
     data.write_text(MODEL_CHECK, encoding="utf-8")
     report = evaluate_nlu(settings, ensure_model(settings, echo=print), work / "out", data=data)
-    assert report.utterances == 10 and report.confusions == [], report.confusions
+    assert report.utterances == 13 and report.confusions == [], report.confusions
     assert report.entity_f1 and min(report.entity_f1.values()) == 1.0, report.entity_f1
