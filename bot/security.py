@@ -80,10 +80,23 @@ def forwarded_client(peer: str, forwarded_for: str, trusted_proxies: Iterable[st
     return hops[0] if hops else peer
 
 
+def limit_key(address: str) -> str:
+    """What per-address limits count: an IPv4 address as it is, an IPv6 address as its /64 — one
+    subscriber is given a whole /64 and could otherwise take a fresh address for every request."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else address
+
+
 def client_ip(conn: HTTPConnection, trusted_proxies: Iterable[str]) -> str:
-    """The address per-IP limits key on, for a request or a websocket (``Settings.trusted_proxies``)."""
+    """The address per-IP limits key on, for a request or a websocket (``Settings.trusted_proxies``):
+    the client's address, an IPv6 one as its /64 (:func:`limit_key`)."""
     peer = conn.client.host if conn.client else ""
-    return forwarded_client(peer, conn.headers.get("x-forwarded-for", ""), trusted_proxies) or "?"
+    return limit_key(forwarded_client(peer, conn.headers.get("x-forwarded-for", ""), trusted_proxies)) or "?"
 
 
 # --- origins --------------------------------------------------------------------------------------

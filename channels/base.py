@@ -204,3 +204,35 @@ class WebhookChannel(Channel, Protocol):
 
     @staticmethod
     def answer(status: int, detail: str) -> dict[str, Any]: ...
+
+
+CLIENT_CUSTOM = frozenset({"queue_ticket", "queue_called", "handoff", "handoff_ack", "dossier_code",
+                           "declaration_pdf", "due_date", "appointment", "appointment_date", "legal", "payment",
+                           "staff"})
+"""The keys of a bot message's ``custom`` a client (a REST client, the kiosk and widget pages) may draw: a
+queue number's card, the handoff marks, a filed dossier's card, a legal citation, a fee's VietQR card, and
+whether staff wrote it. Anything else — the answering move and its confidence, fallback marks, a handoff's
+reason — is the system's own and stays inside; ``staff`` goes out only as ``true``, never the account."""
+LEGAL_SHOWN = ("document", "article", "citation", "url", "in_force")
+
+
+def for_client(message: BotMessage) -> dict[str, Any] | None:
+    """What a client receives of one bot message; ``None`` when nothing of it is for a client
+    (a custom message that only carried internal data)."""
+    data = message.to_dict()
+    custom = {key: value for key, value in (message.custom or {}).items()
+              if key in CLIENT_CUSTOM and value is not None and value is not False}
+    if "staff" in custom:
+        custom["staff"] = True
+    if isinstance(custom.get("legal"), dict):
+        custom["legal"] = {key: custom["legal"][key] for key in LEGAL_SHOWN if key in custom["legal"]}
+    data.pop("custom", None)
+    if custom:
+        data["custom"] = custom
+    if not (message.text or message.buttons or message.image or set(custom) - {"staff"}):
+        return None
+    return data
+
+
+def for_clients(messages: list[BotMessage]) -> list[dict[str, Any]]:
+    return [shown for shown in map(for_client, messages) if shown is not None]

@@ -24,7 +24,7 @@ import json
 import logging
 from typing import Any
 
-from channels.base import BotMessage, UserMessage, clean_text
+from channels.base import BotMessage, UserMessage, clean_text, for_clients
 from channels.registry import RecipientGone, register
 from channels.sessions import SessionChannel
 from knowledge_base.messages import LOCALES, render
@@ -98,7 +98,8 @@ def parse_frame(raw: str, sender_id: str, channel: str = NAME) -> UserMessage:
 
 
 def render_messages(messages: list[BotMessage]) -> dict[str, Any]:
-    return {"type": "bot", "messages": [m.to_dict() for m in messages]}
+    """A frame of bot messages for a page: only what it draws (:func:`channels.base.for_clients`)."""
+    return {"type": "bot", "messages": for_clients(messages)}
 
 
 def render_error(text: str) -> dict[str, Any]:

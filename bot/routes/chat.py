@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
@@ -23,7 +22,7 @@ from bot.gateway import seen_from
 from bot.ratelimit import RATE_LIMITED, ip_limited_detail, ip_limited_reply, rate_limited_text
 from bot.validation import preferred_locale, request_locale
 from channels import kiosk
-from channels.base import BotMessage, UserMessage, clean_text
+from channels.base import UserMessage, clean_text, for_clients
 from knowledge_base.messages import DEFAULT_LOCALE, render
 from motcua.db import Database
 from motcua.devices import Capability
@@ -40,34 +39,6 @@ class MessageIn(BaseModel):
 class MessagesOut(BaseModel):
     messages: list[dict]
     outcome: str = ""
-
-
-CLIENT_CUSTOM = frozenset({"queue_ticket", "queue_called", "handoff", "handoff_ack", "dossier_code",
-                           "declaration_pdf", "due_date", "legal", "payment"})  # payment: the fee's VietQR card
-"""The keys of a bot message's ``custom`` a REST client may render (a queue number's card, the handoff
-mark, a filed dossier's card, a legal citation). Anything else — the answering move and its confidence,
-fallback marks, a handoff's reason, a staff member's account — is the system's own and stays inside."""
-LEGAL_SHOWN = ("document", "article", "citation", "url", "in_force")
-
-
-def for_client(message: BotMessage) -> dict[str, Any] | None:
-    """What a REST client receives of one bot message; ``None`` when nothing of it is for a client
-    (a custom message that only carried internal data)."""
-    data = message.to_dict()
-    custom = {key: value for key, value in (message.custom or {}).items()
-              if key in CLIENT_CUSTOM and value is not None and value is not False}
-    if isinstance(custom.get("legal"), dict):
-        custom["legal"] = {key: custom["legal"][key] for key in LEGAL_SHOWN if key in custom["legal"]}
-    data.pop("custom", None)
-    if custom:
-        data["custom"] = custom
-    if not (message.text or message.buttons or message.image or custom):
-        return None
-    return data
-
-
-def for_clients(messages: list[BotMessage]) -> list[dict[str, Any]]:
-    return [shown for shown in map(for_client, messages) if shown is not None]
 
 
 def ip_limited_response(retry_after_s: float, locale: str | None = None) -> JSONResponse:

@@ -24,7 +24,9 @@ def payment_payload(payment: DossierPayment) -> dict[str, Any]:
     return {"amount": payment.amount, "currency": "VND", "fee_source": payment.fee_source,
             "state": payment.state.value, "method": payment.method.value if payment.method else None,
             "paid_amount": payment.paid_amount, "paid_at": paid_at.isoformat() if paid_at else None,
-            "recorded_by": payment.paid_by or None, "waiver_reason": payment.waiver_reason or None}
+            "recorded_by": payment.paid_by or None, "waived": payment.state.value == "waived"}
+    # the waiver's reason is staff's free text (it may name a disability, poverty, a person): kept at the
+    # centre, in the payment history and the audit log, never sent to the portal
 
 
 def payment_block(session: Session, dossier_id: int) -> dict[str, Any] | None:

@@ -9,8 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from bot.routes.chat import for_client
-from channels.base import BotMessage, Button
+from channels.base import BotMessage, Button, for_client
 from tests.bot.test_gateway import gateway_settings, migrated_sqlite  # noqa: F401  (fixture)
 from tests.servers import serve_in_thread
 
@@ -76,6 +75,8 @@ def test_a_message_with_text_keeps_its_text_and_buttons_and_loses_only_the_inter
     assert for_client(message) == {"text": "Chọn thủ tục:",
                                    "buttons": [{"title": "Đăng ký khai sinh", "payload": "/ask_procedure"}]}
     assert for_client(BotMessage(custom={"staff": "thuha"})) is None
+    assert for_client(BotMessage("Dạ, tôi xem giúp ông/bà.", custom={"staff": "thuha"})) == {
+        "text": "Dạ, tôi xem giúp ông/bà.", "custom": {"staff": True}}  # that staff wrote it, never who
     assert for_client(BotMessage("Đã chuyển tới cán bộ.", custom={"handoff_ack": True})) == {
         "text": "Đã chuyển tới cán bộ.", "custom": {"handoff_ack": True}}
 

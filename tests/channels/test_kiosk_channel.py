@@ -46,3 +46,16 @@ def test_a_user_message_needs_a_channel_and_a_sender():
         UserMessage("", "x", "hi")
     with pytest.raises(ValueError):
         UserMessage("kiosk", "", "hi")
+
+
+def test_a_page_gets_only_what_it_draws_never_the_answering_internals_or_a_staff_account():
+    frame = kiosk.render_messages([
+        BotMessage("Dạ, tôi xem giúp ông/bà.", custom={"staff": "thuha"}),
+        BotMessage("Tôi chưa chắc.", custom={"move": "abstain", "confidence": 0.41, "fallback": True}),
+        BotMessage(custom={"handoff": True, "reason": "citizen_request"}),
+    ])
+    assert frame == {"type": "bot", "messages": [
+        {"text": "Dạ, tôi xem giúp ông/bà.", "custom": {"staff": True}},
+        {"text": "Tôi chưa chắc."},
+        {"text": "", "custom": {"handoff": True}},
+    ]}

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from bot.app import create_app
 from bot.ratelimit import RATE_LIMITED_TEXT
-from bot.security import forwarded_client
+from bot.security import forwarded_client, limit_key
 from motcua.db import upgrade_database
 from motcua.settings import Settings
 from tests.servers import free_port, serve_in_thread
@@ -115,3 +115,11 @@ def test_motcua_serve_runs_the_gateway_without_uvicorns_own_proxy_headers(tmp_pa
                           echo=lambda _: None)
     gateway_command = next(s for s in stack.services if s.name == "gateway").command
     assert "--no-proxy-headers" in gateway_command
+
+
+def test_an_ipv6_client_is_counted_by_its_slash_64_so_rotating_addresses_does_not_escape_a_limit():
+    assert limit_key("2001:db8:1:2::1") == limit_key("2001:db8:1:2:ffff:1:2:3") == "2001:db8:1:2::/64"
+    assert limit_key("2001:db8:1:3::1") != limit_key("2001:db8:1:2::1")  # the next subscriber
+    assert limit_key("203.0.113.7") == "203.0.113.7"
+    assert limit_key("::ffff:203.0.113.7") == "203.0.113.7"  # IPv4 through a dual stack: the IPv4 address
+    assert limit_key("testclient") == "testclient"  # not an address (test clients): as it is
