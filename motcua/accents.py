@@ -285,18 +285,11 @@ class Restorer:
         tokens = _TOKEN_RE.findall(text)
         out = list(tokens)
         unsure: list[str] = []
-        segment: list[int] = []
-        for index, token in enumerate([*tokens, ","]):
-            if index < len(tokens) and (_SYLLABLE_RE.fullmatch(token) or token.isspace()):
-                if not token.isspace():
-                    segment.append(index)
-                continue
-            if segment:
-                forms, doubtful = self._segment([tokens[i] for i in segment], address)
-                unsure += doubtful
-                for place, form in zip(segment, forms, strict=True):
-                    out[place] = form
-            segment = []
+        for segment in _syllable_runs(tokens):
+            forms, doubtful = self._segment([tokens[i] for i in segment], address)
+            unsure += doubtful
+            for place, form in zip(segment, forms, strict=True):
+                out[place] = form
         return Restoration(_capitalise("".join(out)), not unsure, tuple(unsure))
 
     def _pieces(self, words: list[str]) -> list[tuple[str, list[str]]]:
@@ -397,18 +390,27 @@ class Restorer:
         """A text or an address as tokens, each with its forms (numbers, spaces and punctuation as typed)."""
         tokens = _TOKEN_RE.findall(text)
         options: list[Options] = [[(1.0, token)] for token in tokens]
-        segment: list[int] = []
-        for index, token in enumerate([*tokens, ","]):
-            if index < len(tokens) and (_SYLLABLE_RE.fullmatch(token) or token.isspace()):
-                if not token.isspace():
-                    segment.append(index)
-                continue
-            if segment:
-                found = self._segment_options([tokens[i] for i in segment], address)
-                for place, forms in zip(segment, found, strict=True):
-                    options[place] = forms
-            segment = []
+        for segment in _syllable_runs(tokens):
+            found = self._segment_options([tokens[i] for i in segment], address)
+            for place, forms in zip(segment, found, strict=True):
+                options[place] = forms
         return options
+
+
+def _syllable_runs(tokens: Sequence[str]) -> list[list[int]]:
+    """The positions of the syllables of each run of words (spaces between them allowed; a number or
+    punctuation ends a run): what the readings are chosen for, one run at a time."""
+    runs: list[list[int]] = []
+    segment: list[int] = []
+    for index, token in enumerate([*tokens, ","]):
+        if index < len(tokens) and (_SYLLABLE_RE.fullmatch(token) or token.isspace()):
+            if not token.isspace():
+                segment.append(index)
+            continue
+        if segment:
+            runs.append(segment)
+        segment = []
+    return runs
 
 
 def _combine(tokens: Sequence[Options], limit: int) -> list[str]:
