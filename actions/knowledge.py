@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 from knowledge_base.schema import Procedure
 from knowledge_base.store import list_procedures_and_catalogue
 from knowledge_base.text import fold
-from motcua.db import session_scope
+from motcua.db import Database, shared_database
 
 if TYPE_CHECKING:
     from retrieval.service import RetrievalService
@@ -118,16 +118,21 @@ class RefreshReport:
 class KnowledgeBase:
     _catalogue: Mapping[str, Procedure] = MappingProxyType({})  # the catalogue's records, once loaded
 
-    def __init__(self, database_url: str, settings=None):
+    def __init__(self, database_url: str, settings=None, *, database: Database | None = None):
         self.database_url = database_url
+        self._database = database  # the action server's (actions/server.py); else the process's for the URL
         self.settings = settings
         self._procedures: dict[str, Procedure] = {}
         self.finder: ProcedureFinder = AliasFinder([])
         self.search: RetrievalService | None = None  # once warmed up with settings
         self._refresh_lock = threading.Lock()
 
+    @property
+    def database(self) -> Database:
+        return self._database or shared_database(self.database_url)
+
     def warm_up(self) -> None:
-        with session_scope(self.database_url) as session:
+        with self.database.session() as session:
             procedures, self._catalogue = list_procedures_and_catalogue(session)
         self._procedures = {p.code: p for p in procedures}
         finders: list[ProcedureFinder] = [AliasFinder(procedures)]
@@ -145,7 +150,7 @@ class KnowledgeBase:
         re-sync the search index (only changed documents are re-embedded; synonyms follow)."""
         with self._refresh_lock:
             started = time.perf_counter()
-            with session_scope(self.database_url) as session:
+            with self.database.session() as session:
                 procedures, self._catalogue = list_procedures_and_catalogue(session)
             changed = removed = 0
             if self.search is not None and self.settings is not None:

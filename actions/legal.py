@@ -46,7 +46,6 @@ from knowledge_base.legal_library import (
 from knowledge_base.messages import render
 from knowledge_base.schema import Procedure
 from knowledge_base.store import LegalDocumentRow, LegalUnitRow
-from motcua.db import session_scope
 from retrieval.normalize import is_stopword, strip_diacritics, tokenize_syllables
 from retrieval.results import PassageHit
 
@@ -108,7 +107,7 @@ def _base_url(knowledge: KnowledgeBase) -> str:
 def _library(knowledge: KnowledgeBase) -> tuple[dict[str, DocumentInfo], dict[str, int]]:
     from sqlalchemy import func, select
 
-    with session_scope(knowledge.database_url) as session:
+    with knowledge.database.session() as session:
         documents = list_documents(session)
         counts = dict(
             session.execute(
@@ -169,7 +168,7 @@ class ActionAnswerLegal(Action):
         """The citation answer for one article (the search's best, or the one a citizen tapped);
         ``ranked``: procedure codes the search found, to pick the procedure acting on it."""
         day = self.today()
-        with session_scope(self.knowledge.database_url) as session:
+        with self.knowledge.database.session() as session:
             row = find_document(session, best.document)
             info = document_info(row) if row is not None else None
         note = info.status_note(day) if info is not None else ""

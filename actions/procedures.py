@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from knowledge_base.messages import render
-from motcua.db import session_scope
+from motcua.db import Database, shared_database
 from motcua.origin import origin_in
 from motcua.throttle import SlidingWindow
 
@@ -52,14 +52,15 @@ class ActionHandoff(Action):
     kiosks carry no origin and only have the one-open rule.
     """
 
-    def __init__(self, url: str = "", *, per_address: int = 3, window_s: float = 1800.0,
+    def __init__(self, database: Database | None = None, *, per_address: int = 3, window_s: float = 1800.0,
                  clock: Callable[[], float] = time.monotonic):
-        self.url = url  # the database of the staff inbox; "" = no look-up (tests of the reply alone)
+        self.database = database  # the database of the staff inbox; None = no look-up (tests of the reply alone)
         self.per_address = SlidingWindow(per_address, window_s, clock=clock)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ActionHandoff:
-        return cls(settings.sqlalchemy_url, per_address=settings.handoffs_per_address,
+    def from_settings(cls, settings: Any, database: Database | None = None) -> ActionHandoff:
+        """On ``database`` (the action server's), or else the process's one for the settings' URL."""
+        return cls(database or shared_database(settings.sqlalchemy_url), per_address=settings.handoffs_per_address,
                    window_s=settings.handoff_window_minutes * 60.0)
 
     def name(self) -> str:
@@ -84,12 +85,12 @@ class ActionHandoff(Action):
 
     def already_open(self, sender_id: str) -> bool:
         """Whether this conversation has an open handoff in the staff inbox (False when unknown)."""
-        if not self.url:
+        if self.database is None:
             return False
         from motcua.staff.models import HandoffConversation, HandoffStatus
 
         try:
-            with session_scope(self.url) as session:
+            with self.database.session() as session:
                 return session.scalar(select(HandoffConversation.id).where(
                     HandoffConversation.sender_id == sender_id,
                     HandoffConversation.status == HandoffStatus.OPEN).limit(1)) is not None

@@ -49,8 +49,7 @@ from sqlalchemy.orm import Session
 from actions.knowledge import KnowledgeBase
 from knowledge_base.messages import render
 from knowledge_base.schema import Procedure
-from knowledge_base.text import strip_diacritics
-from motcua.db import session_scope
+from motcua.db import Database, shared_database
 from motcua.origin import origin_in
 from motcua.queue.config import QueueConfig, load_queue_config, service_phrases, services_named
 from motcua.queue.limits import ChatTicketLimits, Requester
@@ -65,6 +64,7 @@ from motcua.queue.service import (
     WaitEstimate,
     seed_queue,
 )
+from motcua.queue.words import looks_up
 from motcua.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,18 +84,6 @@ def review_payload(label: str) -> str:
 def service_payload(code: str) -> str:
     """The payload of a service button: a number of that service."""
     return f"/{INTENT}{json.dumps({SERVICE_ENTITY: code}, ensure_ascii=False)}"
-
-
-LOOKUP_WORDS = ("xem lai so", "coi lai so", "so cua toi", "so cua em", "so cua minh", "con bao nhieu nguoi",
-                "con may nguoi", "may nguoi nua", "toi luot", "den luot", "bao lau nua", "goi toi so")
-"""Words of a citizen asking about the number they hold (diacritics folded): such a message shows that
-number or says there is none — it never issues one (at a kiosk a new number is a button away)."""
-
-
-def looks_up(text: str) -> bool:
-    """Whether ``text`` asks about a number already held rather than for a new one."""
-    folded = " ".join(strip_diacritics(text.lower()).split())
-    return any(words in folded for words in LOOKUP_WORDS)
 
 
 @dataclass(frozen=True)
@@ -140,17 +128,21 @@ def _phone(tracker: Tracker) -> str | None:
 
 class ActionIssueQueueNumber(Action):
     def __init__(self, knowledge: KnowledgeBase, settings: Settings, config: QueueConfig | None = None,
-                 service: QueueService | None = None):
+                 service: QueueService | None = None, *, database: Database | None = None):
         self.knowledge = knowledge
         self.settings = settings
         self.config = config or load_queue_config()
         self.service = service or QueueService(self.config)
-        self.url = settings.sqlalchemy_url
+        self._database = database  # the action server's (actions/server.py); else the process's for the settings
         self.limits = ChatTicketLimits.from_settings(settings)
         self._seeded = False
 
     def name(self) -> str:
         return "action_issue_queue_number"
+
+    @property
+    def database(self) -> Database:
+        return self._database or shared_database(self.settings.sqlalchemy_url)
 
     @property
     def public_url(self) -> str:
@@ -161,10 +153,10 @@ class ActionIssueQueueNumber(Action):
     def take_number(self, request: QueueRequest) -> QueueReply:
         """Show the number asked about, show the number already held, offer a choice, or issue one."""
         if not self._seeded:
-            with session_scope(self.url) as session:
+            with self.database.session() as session:
                 seed_queue(session, self.config)
             self._seeded = True
-        with session_scope(self.url) as session:
+        with self.database.session() as session:
             if request.ticket_label:
                 return self._review(session, request)
             if looks_up(request.text):  # «xem lại số», «còn bao nhiêu người»: show, never issue

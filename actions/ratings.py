@@ -16,7 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge_base.messages import render
-from motcua.db import session_scope
+from motcua.db import Database, shared_database
 from motcua.staff.service import RatingInput, add_rating
 
 log = logging.getLogger(__name__)
@@ -40,11 +40,16 @@ def rating_score(values: list[str]) -> int | None:
 
 
 class ActionRateService(Action):
-    def __init__(self, settings):
+    def __init__(self, settings, database: Database | None = None):
         self.settings = settings
+        self._database = database  # the action server's (actions/server.py); else the process's for the settings
 
     def name(self) -> str:
         return "action_rate_service"
+
+    @property
+    def database(self) -> Database:
+        return self._database or shared_database(self.settings.sqlalchemy_url)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         values = [str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "rating"]
@@ -61,7 +66,7 @@ class ActionRateService(Action):
                              comment="" if text.startswith("/") else text[:2000])
 
         def store() -> None:
-            with session_scope(self.settings.sqlalchemy_url) as session:
+            with self.database.session() as session:
                 add_rating(session, rating)
 
         try:

@@ -42,7 +42,7 @@ from actions.queue import ActionIssueQueueNumber
 from actions.ratings import ActionRateService
 from knowledge_base.forms import load_forms
 from knowledge_base.messages import render
-from motcua.db import Database
+from motcua.db import Database, shared_database
 from motcua.dossiers.service import DossierService
 from motcua.privacy import install_log_masking
 from motcua.settings import Settings, get_settings
@@ -62,16 +62,17 @@ def center_info_text(settings: Settings) -> str:
 
 
 def build_executor(settings: Settings, database: Database | None = None) -> tuple[ActionExecutor, KnowledgeBase]:
-    """The executor with every action registered; dossiers are written to ``database`` (default:
+    """The executor with every action registered, all reading and writing ``database`` (default:
     the process's one for the settings' URL)."""
-    knowledge = KnowledgeBase(settings.sqlalchemy_url, settings)
+    database = database or shared_database(settings.sqlalchemy_url)
+    knowledge = KnowledgeBase(settings.sqlalchemy_url, settings, database=database)
     knowledge.warm_up()
     executor = ActionExecutor()
     dossiers = DossierService.from_settings(settings, database=database)
     forms = FormCatalog(load_forms(), knowledge)
     answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge))
     center_info = ActionCenterInfo(center_info_text(settings))
-    queue_action = ActionIssueQueueNumber(knowledge, settings)
+    queue_action = ActionIssueQueueNumber(knowledge, settings, database=database)
     # Questions a citizen may ask in the middle of a declaration, answered as anywhere else, and a
     # queue number taken without losing what was declared.
     form_interruptions = {
@@ -82,7 +83,7 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
     }
     for action in (
         answer_action,
-        ActionHandoff.from_settings(settings),
+        ActionHandoff.from_settings(settings, database),
         ActionResetFallback(),
         center_info,
         queue_action,
@@ -91,7 +92,7 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
         ActionAskFormAnswer(forms),
         ValidateDeclarationForm(forms, DeclarationFiler.from_settings(settings, dossiers), form_interruptions),
         ActionFinishDeclaration(),
-        ActionRateService(settings),
+        ActionRateService(settings, database),
     ):
         executor.register_action(action)
     return executor, knowledge

@@ -2,25 +2,30 @@
 
 For SQLite (a throw-away data directory) and PostgreSQL at 127.0.0.1:5432 (a throw-away
 database, dropped at the end), the whole assistant runs under ``motcua serve`` — the
-supervisor that restarts a dead child — with the national portal and the Telegram Bot API
-replaced by local fakes (:mod:`devices.fake_portal`, ``tests/channels/fakes.py``) that the
+supervisor that restarts a dead child — with the national portal, the Telegram Bot API and Zalo's
+OA API replaced by local fakes (:mod:`devices.fake_portal`, ``tests/channels/fakes.py``) that the
 benchmark takes down and brings back. Meanwhile:
 
 - **citizens** (threads), each one after the other: a question through the REST chat; a queue
   number through Telegram (``/laysothutu`` posted to ``/webhooks/telegram`` as Telegram would,
   resent as a person would when no answer comes); a dossier filed at the desk API with its
   ``Idempotency-Key`` (resent with the same key on a dropped connection, 5xx or 429, as the desk
-  page does). Each remembers what it was *told*: the number's label, the dossier's code;
+  page does). Every third citizen also asks a question over Zalo (a signed ``user_send_text``
+  posted to ``/webhooks/zalo``, ``X-ZEvent-Signature`` = ``mac=`` + sha256 of app id + body +
+  timestamp + OA secret key; asked again when no answer comes). Each remembers what it was *told*:
+  the number's label, the dossier's code, which platform events the gateway acknowledged;
 - **staff** call the next number at the counters, so «your turn» notices go out to Telegram;
 - **chaos** ``kill -9``s a random serving child of ``motcua serve`` (Rasa, action server,
   gateway — the gateway carries the portal outbox worker and the notification relay) every few
-  seconds, and takes the fake portal and the fake Telegram down and up again.
+  seconds, and takes the fake portal, the fake Telegram and the fake Zalo down and up again.
 
 At the end it waits for every child to serve again and for the outboxes to drain, then checks
-in the database: **lost** — a dossier or number a citizen was told about that is not there, or a
-notice / portal message marked sent that the fake never received; **duplicated** — more than one
-dossier for one citizen's filing key, or more than one number for one citizen's request;
-**stuck** — a notice or portal message neither sent nor dead after the recovery window. One
+in the database: **lost** — a dossier or number a citizen was told about that is not there, a
+notice / portal message marked sent that the fake never received, a Telegram or Zalo event the
+gateway acknowledged (200) that was never handled (the webhook inbox), or a Zalo citizen whose
+acknowledged question got no answer at all; **duplicated** — more than one dossier for one
+citizen's filing key, or more than one number for one citizen's request; **stuck** — a notice,
+portal message or inbox event neither done nor dead after the recovery window. One
 JSON line per database; all of them go to ``bench/results/chaos.json`` (``chaos-quick.json``
 with ``--quick``).
 
@@ -60,9 +65,19 @@ from devices.fake_portal import EVENTS_PATH, PortalState, create_portal_app  # n
 from knowledge_base.messages import render  # noqa: E402
 from motcua.db import session_scope, upgrade_database  # noqa: E402
 from motcua.dossiers.models import DossierNotification, DossierRow, PortalOutboxRow  # noqa: E402
+from motcua.models import InboundEvent  # noqa: E402
 from motcua.queue.models import QueueNotification, QueueTicket  # noqa: E402
 from motcua.supervisor import read_status  # noqa: E402
-from tests.channels.fakes import TELEGRAM_SECRET, TELEGRAM_TOKEN, fake_telegram_api  # noqa: E402
+from tests.channels.fakes import (  # noqa: E402
+    TELEGRAM_SECRET,
+    TELEGRAM_TOKEN,
+    ZALO_APP_ID,
+    ZALO_APP_SECRET,
+    ZALO_OA_SECRET,
+    fake_telegram_api,
+    fake_zalo_api,
+    zalo_signature,
+)
 from tests.servers import free_port, serve_in_thread  # noqa: E402
 
 MOTCUA = ROOT / ".venvs" / "app" / "bin" / "motcua"
@@ -71,6 +86,10 @@ STAFF, STAFF_PASSWORD = "chaos.staff", "mat-khau-hon-loan-1"
 PROCEDURE = "1.001193"  # Đăng ký khai sinh, in the default catalogue
 TICKET_SERVICE, TICKET_COUNTER = "TN", 5  # what /laysothutu gets without naming a service; the counter serving it
 LABEL = re.compile(r"\b([A-Z]\d{3,4})\b")
+ZALO_ACCESS, ZALO_REFRESH = "chaos-access-0", "chaos-refresh-0"
+ZALO_OA = "579745863508352884"  # the OA's id, as the recipient of a citizen's event
+ZALO_QUESTION = "lệ phí đăng ký khai sinh là bao nhiêu"
+ZALO_EVERY = 3  # one citizen in this many also asks over Zalo
 VICTIMS = ("rasa", "action-server", "gateway")
 RETRIED = {429, 500, 502, 503, 504}
 
@@ -209,11 +228,23 @@ class Tally:
     retries: int = 0
     told_dossiers: dict[str, str] = field(default_factory=dict)  # filing key -> code
     told_tickets: dict[int, str] = field(default_factory=dict)  # Telegram chat id -> label
+    acknowledged: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # channel -> event ids the gateway took
+    zalo_asked: dict[str, int] = field(default_factory=dict)  # Zalo user id -> questions the gateway took
+    zalo_answered: int = 0  # Zalo citizens who saw an answer before their deadline
     gave_up: Counter = field(default_factory=Counter)
     refusals: Counter = field(default_factory=Counter)  # what the desk answered when it refused a filing
     kills: list[dict] = field(default_factory=list)
     calls: int = 0
     telegram_reasks: int = 0
+    zalo_reasks: int = 0
+
+    def took(self, channel: str, event_id: str, response: httpx.Response | None) -> bool:
+        """Whether the gateway acknowledged the event (a 200: taken now, or earlier by a try whose answer was lost)."""
+        if response is None or response.status_code != 200:
+            return False
+        with self.lock:
+            self.acknowledged[channel].add(event_id)
+        return True
 
     def add(self, name: str, n: int = 1) -> None:
         with self.lock:
@@ -251,9 +282,20 @@ def telegram_update(update_id: int, chat_id: int, text: str) -> dict:
                                                  "chat": {"id": chat_id, "type": "private"}, "from": person}}
 
 
+def zalo_request(user_id: str, msg_id: str, text: str) -> tuple[bytes, dict[str, str]]:
+    """A signed ``user_send_text`` as Zalo posts it: ``mac=`` + sha256(app id + body + timestamp + OA secret)."""
+    timestamp = str(int(time.time() * 1000))
+    event = {"app_id": ZALO_APP_ID, "user_id_by_app": user_id, "event_name": "user_send_text",
+             "timestamp": timestamp, "sender": {"id": user_id}, "recipient": {"id": ZALO_OA},
+             "message": {"msg_id": msg_id, "text": text}}
+    raw = json.dumps(event, ensure_ascii=False).encode()
+    return raw, {"X-ZEvent-Signature": zalo_signature(ZALO_APP_ID, raw, timestamp, ZALO_OA_SECRET),
+                 "Content-Type": "application/json"}
+
+
 class Citizens:
-    def __init__(self, run: str, gateway: str, staff_token: str, telegram, tally: Tally, plan: Plan) -> None:
-        self.run, self.gateway, self.staff_token, self.telegram = run, gateway, staff_token, telegram
+    def __init__(self, run: str, gateway: str, staff_token: str, telegram, zalo, tally: Tally, plan: Plan) -> None:
+        self.run, self.gateway, self.staff_token, self.telegram, self.zalo = run, gateway, staff_token, telegram, zalo
         self.tally, self.plan = tally, plan
         self.updates = iter(range(10_000_000, 10**9))
         self.update_lock = threading.Lock()
@@ -265,6 +307,32 @@ class Citizens:
     def sent_to(self, chat_id: int) -> list[str]:
         return [str(p.get("text", "")) for m, p in list(self.telegram.state.calls)
                 if m == "sendMessage" and str(p.get("chat_id")) == str(chat_id)]
+
+    def zalo_sent_to(self, user_id: str) -> int:
+        return sum(1 for _token, body in list(self.zalo.state.sent) if body["recipient"]["user_id"] == user_id)
+
+    def ask_over_zalo(self, i: int, citizen: Client, deadline: float) -> None:
+        """A question over Zalo; asked again (a new message) when no answer comes within 20 s."""
+        tally, user_id, asked, answered = self.tally, f"{8_100_000_000 + i}", 0, False
+        while not answered and time.monotonic() < deadline:
+            if asked:
+                tally.add("zalo_reasks")
+            msg_id = f"chaos-{self.run}-{i}-{asked}"
+            asked += 1
+            raw, headers = zalo_request(user_id, msg_id, ZALO_QUESTION)
+            response = citizen.call("POST", "/webhooks/zalo", deadline, content=raw, headers=headers)
+            if tally.took("zalo", f"msg:{msg_id}", response):
+                with tally.lock:
+                    tally.zalo_asked[user_id] = tally.zalo_asked.get(user_id, 0) + 1
+            waited = time.monotonic() + 20.0
+            while not answered and time.monotonic() < min(waited, deadline):
+                answered = self.zalo_sent_to(user_id) > 0
+                time.sleep(0.3)
+        if answered:
+            tally.add("zalo_answered")
+        else:
+            with tally.lock:
+                tally.gave_up["zalo"] += 1
 
     def serve(self, i: int) -> None:
         tally, deadline = self.tally, time.monotonic() + self.plan.citizen_deadline_s
@@ -285,7 +353,8 @@ class Citizens:
                     tally.add("telegram_reasks")  # no number came back within 20 s: the person asks again
                 asked += 1
                 update = telegram_update(self.next_update(), chat_id, "/laysothutu")
-                citizen.call("POST", "/webhooks/telegram", deadline, json=update, headers=headers)
+                response = citizen.call("POST", "/webhooks/telegram", deadline, json=update, headers=headers)
+                tally.took("telegram", str(update["update_id"]), response)
                 waited = time.monotonic() + 20.0
                 while label is None and time.monotonic() < min(waited, deadline):
                     for text in self.sent_to(chat_id):
@@ -300,6 +369,9 @@ class Citizens:
             else:
                 with tally.lock:
                     tally.gave_up["ticket"] += 1
+            # 2b. some citizens ask over Zalo too
+            if i % ZALO_EVERY == 0:
+                self.ask_over_zalo(i, citizen, deadline)
             # 3. a dossier filed at the desk, with the key the desk page makes when its form opens
             key = f"chaos-{self.run}-{i:05d}"
             body = {"procedure_code": PROCEDURE, "applicant_name": f"{FAMILY[i % len(FAMILY)]} Thị {GIVEN[i % len(GIVEN)]}",
@@ -331,7 +403,8 @@ def staff_calls(gateway: str, token: str, tally: Tally, stop: threading.Event) -
         desk.close()
 
 
-def chaos(serve: Serve, portal: Flapping, telegram: Flapping, plan: Plan, rng: random.Random, tally: Tally) -> None:
+def chaos(serve: Serve, portal: Flapping, telegram: Flapping, zalo: Flapping, plan: Plan, rng: random.Random,
+          tally: Tally) -> None:
     recovering: set[str] = set()
     guard = threading.Lock()
     watchers: list[threading.Thread] = []
@@ -354,7 +427,7 @@ def chaos(serve: Serve, portal: Flapping, telegram: Flapping, plan: Plan, rng: r
         time.sleep(rng.uniform(*plan.kill_every_s))
         if kills % plan.outage_every == 0 and kills not in outages:
             outages.add(kills)
-            victim_server = rng.choice([portal, telegram])
+            victim_server = rng.choice([portal, telegram, zalo])
             victim_server.down()
             threading.Timer(rng.uniform(*plan.outage_s), victim_server.up).start()
         # a child that serves: one still coming back from an earlier kill is left alone (killing Rasa again
@@ -383,9 +456,12 @@ def chaos(serve: Serve, portal: Flapping, telegram: Flapping, plan: Plan, rng: r
 
 # --- the verdict ---------------------------------------------------------------------------------------
 
-def verdict(url: str, tally: Tally, portal_state: PortalState, telegram_app, run: str) -> dict:
+def verdict(url: str, tally: Tally, portal_state: PortalState, telegram_app, zalo_app, run: str) -> dict:
     received = Counter((str(p.get("chat_id")), str(p.get("text", ""))) for m, p in list(telegram_app.state.calls)
                        if m == "sendMessage")
+    zalo_received = Counter((str(b["recipient"]["user_id"]), str(b["message"].get("text", "")))
+                            for _token, b in list(zalo_app.state.sent))
+    got = {"telegram": received, "zalo": zalo_received}
     accepted = set(portal_state.accepted)
     detail: Counter = Counter()
     with session_scope(url) as session:
@@ -420,8 +496,8 @@ def verdict(url: str, tally: Tally, portal_state: PortalState, telegram_app, run
                     detail["stuck_notices"] += 1
                 elif state == "dead":
                     detail["dead_notices"] += 1
-                elif state == "sent" and channel == "telegram" and \
-                        received[(sender.removeprefix("telegram:"), text)] == 0:
+                elif state == "sent" and channel in got and \
+                        got[channel][(sender.removeprefix(f"{channel}:"), text)] == 0:
                     detail["lost_notices"] += 1
                 detail["notices"] += 1
                 if state == "sent" and channel == "telegram" and call:
@@ -436,13 +512,30 @@ def verdict(url: str, tally: Tally, portal_state: PortalState, telegram_app, run
             elif state == "sent" and key not in accepted:
                 detail["lost_portal"] += 1
             detail["portal_messages"] += 1
+        # the webhook inbox: every event the gateway acknowledged was handled, none left pending
+        handled: dict[tuple[str, str], str] = {}
+        for state, channel, event_id in session.execute(
+                select(InboundEvent.state, InboundEvent.channel, InboundEvent.event_id)):
+            handled[(channel, event_id or "")] = state
+            if state == "pending":
+                detail["stuck_inbox"] += 1
+            elif state == "dead":
+                detail["dead_inbox"] += 1
+            detail["inbox_events"] += 1
+        for channel, ids in tally.acknowledged.items():
+            detail["lost_events"] += sum(1 for event_id in ids if (channel, event_id) not in handled)
+    # a Zalo citizen whose questions the gateway took, and who never got any answer
+    zalo_users = Counter(user for user, _ in zalo_received.elements())
+    detail["lost_zalo_answers"] = sum(1 for user in tally.zalo_asked if zalo_users[user] == 0)
     busy = render(BUSY)
     detail["busy_telegram"] = sum(n for (_, text), n in received.items() if text == busy)
+    detail["busy_zalo"] = sum(n for (_, text), n in zalo_received.items() if text == busy)
     return {
         "dossiers": dossiers,
-        "lost": detail["lost_dossiers"] + detail["lost_tickets"] + detail["lost_notices"] + detail["lost_portal"],
+        "lost": detail["lost_dossiers"] + detail["lost_tickets"] + detail["lost_notices"] + detail["lost_portal"]
+        + detail["lost_events"] + detail["lost_zalo_answers"],
         "duplicated": detail["duplicated_dossiers"] + detail["duplicated_tickets"],
-        "stuck": detail["stuck_notices"] + detail["stuck_portal"],
+        "stuck": detail["stuck_notices"] + detail["stuck_portal"] + detail["stuck_inbox"],
         "detail": dict(sorted(detail.items())),
     }
 
@@ -450,7 +543,7 @@ def verdict(url: str, tally: Tally, portal_state: PortalState, telegram_app, run
 def outboxes_pending(url: str) -> int:
     with session_scope(url) as session:
         return sum(session.scalar(select(func.count()).select_from(table).where(table.state == "pending")) or 0
-                   for table in (QueueNotification, DossierNotification, PortalOutboxRow))
+                   for table in (QueueNotification, DossierNotification, PortalOutboxRow, InboundEvent))
 
 
 # --- one run on one database ----------------------------------------------------------------------------
@@ -495,6 +588,7 @@ def run_once(kind: str, plan: Plan, seed: int) -> dict:
     portal_state = PortalState()
     portal = Flapping(create_portal_app(portal_state))
     telegram = Flapping(fake_telegram_api(TELEGRAM_TOKEN))
+    zalo = Flapping(fake_zalo_api(ZALO_ACCESS, ZALO_REFRESH))
     ports = {name: free_port() for name in ("gateway", "rasa", "action")}
     env = {**os.environ, "MOTCUA_DATA_DIR": str(data_dir), "MOTCUA_DATABASE_URL": url if pg_name else "",
            "MOTCUA_MODELS_DIR": str(MODELS), "MOTCUA_GATEWAY_PORT": str(ports["gateway"]),
@@ -502,6 +596,9 @@ def run_once(kind: str, plan: Plan, seed: int) -> dict:
            "MOTCUA_DEMO_PORTAL_PORT": "0", "MOTCUA_PORTAL_URL": f"{portal.url}{EVENTS_PATH}",
            "MOTCUA_TELEGRAM_TOKEN": TELEGRAM_TOKEN, "MOTCUA_TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
            "MOTCUA_TELEGRAM_API_URL": telegram.url,
+           "MOTCUA_ZALO_APP_ID": ZALO_APP_ID, "MOTCUA_ZALO_APP_SECRET": ZALO_APP_SECRET,
+           "MOTCUA_ZALO_OA_SECRET_KEY": ZALO_OA_SECRET, "MOTCUA_ZALO_ACCESS_TOKEN": ZALO_ACCESS,
+           "MOTCUA_ZALO_REFRESH_TOKEN": ZALO_REFRESH, "MOTCUA_ZALO_API_URL": zalo.url, "MOTCUA_ZALO_OAUTH_URL": zalo.url,
            # a day of backoff squeezed into seconds, so the recovery window can see every row through
            "MOTCUA_DELIVERY_BASE_DELAY_S": "1", "MOTCUA_DELIVERY_MAX_DELAY_S": "5", "MOTCUA_DELIVERY_MAX_ATTEMPTS": "50",
            "MOTCUA_RATE_LIMIT_PER_MINUTE": "6000", "MOTCUA_RATE_LIMIT_BURST": "1000",
@@ -517,10 +614,11 @@ def run_once(kind: str, plan: Plan, seed: int) -> dict:
         add_staff(url)
         portal.up()
         telegram.up()
+        zalo.up()
         serve.start()
         print(f"[{kind}] motcua serve ready in {time.monotonic() - started:.0f} s; chaos begins", file=sys.stderr)
         token = sign_in(serve.gateway)
-        citizens = Citizens(run, serve.gateway, token, telegram.app, tally, plan)
+        citizens = Citizens(run, serve.gateway, token, telegram.app, zalo.app, tally, plan)
         stop = threading.Event()
         calling = threading.Thread(target=staff_calls, args=(serve.gateway, token, tally, stop), daemon=True)
         calling.start()
@@ -538,7 +636,7 @@ def run_once(kind: str, plan: Plan, seed: int) -> dict:
         for thread in workers:
             thread.start()
         chaos_started = time.monotonic()
-        chaos(serve, portal, telegram, plan, rng, tally)
+        chaos(serve, portal, telegram, zalo, plan, rng, tally)
         chaos_done.set()
         chaos_s = time.monotonic() - chaos_started
         for thread in workers:
@@ -546,6 +644,7 @@ def run_once(kind: str, plan: Plan, seed: int) -> dict:
         # recovery: the outside world back, every child serving, the outboxes drained (or dead)
         portal.up()
         telegram.up()
+        zalo.up()
         recovery_started = time.monotonic()
         while not serve.all_ready() and time.monotonic() - recovery_started < 300:
             time.sleep(0.5)
@@ -556,12 +655,13 @@ def run_once(kind: str, plan: Plan, seed: int) -> dict:
         while outboxes_pending(url) and time.monotonic() < drain_deadline:
             time.sleep(1.0)
         drain_s = time.monotonic() - recovery_started
-        result = verdict(url, tally, portal_state, telegram.app, run)
+        result = verdict(url, tally, portal_state, telegram.app, zalo.app, run)
         restarts = {name: record.get("restarts", 0) for name, record in serve.children().items()}
     finally:
         serve.stop()
         portal.down()
         telegram.down()
+        zalo.down()
         if pg_name:
             drop_postgres_database(pg_name)
     if result["lost"] or result["duplicated"] or result["stuck"]:
@@ -573,12 +673,14 @@ def run_once(kind: str, plan: Plan, seed: int) -> dict:
     return {
         "kills": len(tally.kills), "dossiers": result["dossiers"], "lost": result["lost"],
         "duplicated": result["duplicated"], "stuck": result["stuck"],
-        "busy_answers": tally.busy_answers + result["detail"].get("busy_telegram", 0),
+        "busy_answers": tally.busy_answers + result["detail"].get("busy_telegram", 0)
+        + result["detail"].get("busy_zalo", 0),
         "max_recovery_s": max(recoveries + [round(final_recovery_s, 1)]), "db": kind,
         "citizens": tally.citizens, "tickets_told": len(tally.told_tickets), "dossiers_told": len(tally.told_dossiers),
         "chat_answers": tally.chat_answers, "client_retries": tally.retries, "gave_up": dict(tally.gave_up), "refusals": dict(tally.refusals),
-        "counter_calls": tally.calls, "telegram_reasks": tally.telegram_reasks, "kills_by_service": dict(by_service), "restarts": restarts,
-        "outages": {"portal": portal.outages, "telegram": telegram.outages},
+        "counter_calls": tally.calls, "telegram_reasks": tally.telegram_reasks,
+        "zalo_asked": sum(tally.zalo_asked.values()), "zalo_answered": tally.zalo_answered, "zalo_reasks": tally.zalo_reasks, "kills_by_service": dict(by_service), "restarts": restarts,
+        "outages": {"portal": portal.outages, "telegram": telegram.outages, "zalo": zalo.outages},
         "median_recovery_s": sorted(recoveries)[len(recoveries) // 2] if recoveries else None,
         "drain_s": round(drain_s, 1), "chaos_s": round(chaos_s, 1), "total_s": round(time.monotonic() - started, 1),
         "detail": result["detail"],

@@ -41,6 +41,7 @@ from bot.routes.pages import STATIC
 from bot.security import SecurityMiddleware
 from bot.services import open_services
 from channels import registry
+from motcua.db import Database
 from motcua.privacy import install_log_masking
 from motcua.settings import Settings, get_settings
 
@@ -98,8 +99,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_route("/favicon.ico", _favicon, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Origin check on websockets and unsafe methods, CSP and the other headers (outermost)
-    app.add_middleware(SecurityMiddleware, settings=settings, static_dir=STATIC)
+    app.add_middleware(SecurityMiddleware, settings=settings, static_dir=STATIC, database=lambda: _database(app))
     return app
+
+
+def _database(app: FastAPI) -> Database | None:
+    """The app's database once its services started; None before (a test app run without its lifespan)."""
+    services = getattr(app.state, "services", None)
+    return None if services is None else services.database
 
 
 async def _favicon(request: Request) -> FileResponse:

@@ -19,6 +19,7 @@ from bot.security import client_ip
 from bot.services import Services, TrainingOptions
 from bot.speech import SpeechCache
 from bot.staff_desk import StaffDesk
+from bot.webhook_inbox import WebhookInbox
 from channels.registry import Channels
 from motcua.db import Database
 from motcua.dossiers.guard import LookupGuard
@@ -85,6 +86,10 @@ def get_event_ledger(services: ServicesDep) -> EventLedger:
     return services.event_ledger
 
 
+def get_webhook_inbox(services: ServicesDep) -> WebhookInbox:
+    return services.webhook_inbox
+
+
 def get_rate_limits(services: ServicesDep) -> TokenBuckets:
     return services.rate_limits
 
@@ -138,6 +143,7 @@ PaymentsDep = Annotated[PaymentService, Depends(get_payments)]
 PaymentProvidersDep = Annotated[dict[str, PaymentProvider], Depends(get_payment_providers)]
 LookupGuardDep = Annotated[LookupGuard, Depends(get_lookup_guard)]
 EventLedgerDep = Annotated[EventLedger, Depends(get_event_ledger)]
+WebhookInboxDep = Annotated[WebhookInbox, Depends(get_webhook_inbox)]
 RateLimitsDep = Annotated[TokenBuckets, Depends(get_rate_limits)]
 ChatIpLimitsDep = Annotated[TokenBuckets, Depends(get_chat_ip_limits)]
 SignInThrottleDep = Annotated[SignInThrottle, Depends(get_signin_throttle)]

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from knowledge_base.text import clean_text
 from motcua.db import Database, utcnow
@@ -46,14 +47,25 @@ class EventLedger:
         now = now or utcnow()
         try:
             with self.database.session() as session:
-                session.add(ProcessedEvent(channel=channel, event_id=_stored_id(event_id), received_at=now))
+                self.record(session, channel, event_id, now)
         except IntegrityError:
             return False
+        self.recorded(now)
+        return True
+
+    def record(self, session: Session, channel: str, event_id: str, now: datetime) -> str:
+        """Add the id to the caller's transaction (its commit raises ``IntegrityError`` for an id seen
+        before: the webhook inbox stores the event in the same write); returns the id as stored."""
+        stored = _stored_id(event_id)
+        session.add(ProcessedEvent(channel=channel, event_id=stored, received_at=now))
+        return stored
+
+    def recorded(self, now: datetime) -> None:
+        """One more id committed: prune old ones every ``prune_every``."""
         self._since_prune += 1
         if self._since_prune >= self.prune_every:
             self._since_prune = 0
             self.prune(now)
-        return True
 
     def prune(self, now: datetime | None = None) -> int:
         """Forget ids older than ``keep`` (platforms stop redelivering long before)."""

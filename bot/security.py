@@ -27,7 +27,7 @@ import hmac
 import ipaddress
 import json
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -154,13 +154,6 @@ def origin_allowed(origin: str | None, host_header: str, settings: Settings,
     return "*" in settings.cors_origins or normal in allowed or normal in admitted
 
 
-def conn_database(conn_or_scope: HTTPConnection | Scope) -> Database | None:
-    """The app's database, or ``None`` before its services started (a test app without lifespan)."""
-    scope = conn_or_scope.scope if isinstance(conn_or_scope, HTTPConnection) else conn_or_scope
-    services = getattr(getattr(scope.get("app"), "state", None), "services", None)
-    return getattr(services, "database", None)
-
-
 async def admitted_origins(database: Database | None) -> frozenset[str]:
     """The sites an admin allowed to embed the widget: from memory, or read off the event loop."""
     if database is None:
@@ -278,9 +271,11 @@ class SecurityMiddleware:
     """Origin check on websockets and unsafe methods; security headers on every HTTP response;
     CORS for the sites an admin allowed (the settings' ``cors_origins`` have Starlette's CORSMiddleware)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, static_dir: Path) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, static_dir: Path,
+                 database: Callable[[], Database | None] = lambda: None) -> None:
         self.app = app
         self.settings = settings
+        self.database = database  # the app's, once its services started (bot/app.py); None before
         self.headers = [(k.encode(), v.encode())
                         for k, v in security_headers(settings, inline_script_hashes(static_dir)).items()]
         self.docs_headers = [(k, DOCS_POLICY.encode() if k == b"content-security-policy" else v)
@@ -291,7 +286,7 @@ class SecurityMiddleware:
         return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
     async def _allowed(self, scope: Scope, headers: dict[str, str]) -> bool:
-        return await page_allowed(headers.get("origin"), headers.get("host", ""), self.settings, conn_database(scope))
+        return await page_allowed(headers.get("origin"), headers.get("host", ""), self.settings, self.database())
 
     async def _cors_origin(self, scope: Scope, headers: dict[str, str]) -> str:
         """The request's ``Origin`` when it is a site only the admin allowed (CORS is ours to answer), else ""."""
@@ -299,7 +294,7 @@ class SecurityMiddleware:
         if origin is None or origin_allowed(origin, headers.get("host", ""), self.settings):
             return ""
         normal = origin_of(origin)
-        return origin if normal and normal in await admitted_origins(conn_database(scope)) else ""
+        return origin if normal and normal in await admitted_origins(self.database()) else ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":

@@ -25,6 +25,7 @@ from bot.queue_runtime import QueueRuntime
 from bot.ratelimit import RateLimitedGateway, SignInThrottle, TokenBuckets
 from bot.speech import SpeechCache
 from bot.staff_desk import StaffDesk
+from bot.webhook_inbox import InboxStore, WebhookInbox, handling_timeout_s
 from channels import registry
 from channels.registry import Channels
 from motcua.db import Database
@@ -66,6 +67,8 @@ class Services:
     """Per client IP, for the chat routes whose sender ids the client chooses."""
     signin_throttle: SignInThrottle
     event_ledger: EventLedger
+    webhook_inbox: WebhookInbox
+    """Telegram/Zalo events stored before their 200, and the worker that answers those a crash left."""
     channels: Channels
     queue: QueueRuntime
     dossiers: DossierService
@@ -136,19 +139,28 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         relay = NotificationRelay(database, channels, policy=delivery)
         relay.start()
         stack.push_async_callback(relay.stop)
+        gateway = RateLimitedGateway(Gateway(dialogue, message_log, staff_desk, origin_secret=settings.secret_key),
+                                     rate_limits)
+        event_ledger = EventLedger(database)  # Telegram/Zalo redeliveries, across restarts
+        # webhook events stored before the platform's 200; the worker answers those a crash left behind
+        webhook_inbox = WebhookInbox(
+            InboxStore(database, event_ledger, delivery.leased_for(handling_timeout_s(settings.rasa_timeout_s))),
+            channels, gateway, rate_limits)
+        webhook_inbox.start()
+        stack.push_async_callback(webhook_inbox.stop)
         yield Services(
             settings=settings,
             database=database,
             dialogue=dialogue,
             message_log=message_log,
             staff_desk=staff_desk,
-            gateway=RateLimitedGateway(Gateway(dialogue, message_log, staff_desk, origin_secret=settings.secret_key),
-                                       rate_limits),
+            gateway=gateway,
             rate_limits=rate_limits,
             chat_ip_limits=TokenBuckets.per_minute(settings.chat_ip_per_minute, settings.chat_ip_burst),
             signin_throttle=SignInThrottle(settings.signin_failures_per_ip, settings.signin_failures_per_name,
                                            settings.signin_window_minutes * 60),
-            event_ledger=EventLedger(database),  # Telegram/Zalo redeliveries, across restarts
+            event_ledger=event_ledger,
+            webhook_inbox=webhook_inbox,
             channels=channels,
             queue=queue,
             dossiers=DossierService.from_settings(settings, database=database),

@@ -6,14 +6,22 @@ The center writes those amounts here. Each rule names a procedure, an amount in 
 optional amounts per way of submission), and optionally ``when_late``: it applies only when the
 dossier is filed more than ``days`` days after the date in one of its form fields.
 
-Staff edit the YAML; :func:`load_fee_table` reads it with ``yaml.safe_load`` and raises
-:class:`ValueError` naming the file, the rule and the field that is wrong (staff read it). Plain
-Python, no framework.
+The YAML is the default seed: :func:`load_fee_table` reads it with ``yaml.safe_load`` and raises
+:class:`ValueError` naming the file, the rule and the field that is wrong (staff read it). Staff
+change the amounts on the curation page (``/staff/kb``, tab «Lệ phí»); those edits are versioned in
+the database (:mod:`knowledge_base.curation.fees`) and laid over the seed with
+:meth:`FeeTable.with_amounts`. Each rule is named by :func:`rule_key`; its amounts, as the history
+keeps them, by :func:`rule_amounts`, and :func:`check_amounts` reads what staff typed. Plain Python,
+no framework.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +30,12 @@ import yaml
 from knowledge_base.schema import ChannelKind
 
 DEFAULT_FEE_TABLE = Path(__file__).resolve().parent / "fees.yaml"
+MAX_AMOUNT = 1_000_000_000
+"""No fee the center sets is this large (whole đồng): a larger amount is a typing mistake."""
+KEY_LENGTH = 64
 
-__all__ = ["DEFAULT_FEE_TABLE", "FeeRule", "FeeTable", "LateCondition", "load_fee_table", "parse_fee_table"]
+__all__ = ["DEFAULT_FEE_TABLE", "MAX_AMOUNT", "FeeRule", "FeeTable", "LateCondition", "check_amounts",
+           "default_fee_table", "load_fee_table", "parse_fee_table", "rule_amounts", "rule_key"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,107 @@ class FeeTable:
         """The rules of one procedure, those with a condition first (the most specific wins)."""
         mine = [r for r in self.rules if r.procedure == procedure_code]
         return [r for r in mine if r.when_late] + [r for r in mine if not r.when_late]
+
+    def rule(self, key: str) -> FeeRule | None:
+        """The rule named ``key`` (:func:`rule_key`), or None."""
+        return next((r for r in self.rules if rule_key(r) == key), None)
+
+    def with_amounts(self, edits: Mapping[str, Mapping[str, int]]) -> FeeTable:
+        """This table with the amounts of the rules named in ``edits`` (key → :func:`rule_amounts`)
+        replaced; an edit of a rule this table does not have is ignored."""
+        if not edits:
+            return self
+        rules = []
+        for rule in self.rules:
+            edit = edits.get(rule_key(rule))
+            if edit is not None and "amount" in edit:
+                amounts = {kind: int(edit[f"amount_{kind.value}"]) for kind in ChannelKind
+                           if edit.get(f"amount_{kind.value}") is not None}
+                rule = replace(rule, amount=int(edit["amount"]), amounts=amounts)
+            rules.append(rule)
+        return FeeTable(tuple(rules), self.source)
+
+
+def rule_key(rule: FeeRule) -> str:
+    """A rule's name in URLs and in the history: ``1.004884``, or ``1.001193~birth_child_birth_date~60``
+    for a rule that applies when filed late (a procedure has one rule per condition)."""
+    if rule.when_late is None:
+        key = rule.procedure
+    else:
+        key = f"{rule.procedure}~{rule.when_late.field}~{rule.when_late.days}"
+    if len(key) > KEY_LENGTH or not re.fullmatch(r"[\w.~-]+", key):
+        key = f"{rule.procedure[:40]}~{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+    return key
+
+
+def rule_amounts(rule: FeeRule) -> dict[str, int]:
+    """A rule's amounts as the history keeps them: ``{"amount": 8000, "amount_truc_tuyen": 4000}``."""
+    amounts = {"amount": rule.amount}
+    amounts.update({f"amount_{kind.value}": rule.amounts[kind] for kind in ChannelKind if kind in rule.amounts})
+    return amounts
+
+
+_GROUPED = re.compile(r"\d{1,3}(?:[.,\s]\d{3})+")
+
+
+def _typed_amount(value: Any, label: str) -> int | None:
+    """What staff typed as an amount in whole đồng: ``8000``, ``"8000"``, ``"8.000"``; None when empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    wrong = (f"{label}: cần một số đồng nguyên, không âm, ví dụ 8000 hoặc 8.000 "  # staff-facing
+             f"(không phải «{value}»).")
+    if isinstance(value, bool):
+        raise ValueError(wrong)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"{label} phải là số đồng nguyên, không có phần lẻ "  # staff-facing
+                             f"(không phải «{value:g}»).")
+        value = int(value)
+    if isinstance(value, str):
+        text = value.strip().removesuffix("đồng").removesuffix("đ").strip()
+        if text.isdigit():
+            value = int(text)
+        elif _GROUPED.fullmatch(text):
+            value = int(re.sub(r"\D", "", text))
+        elif text.startswith("-"):
+            raise ValueError(f"{label} không được âm (không phải «{value}»).")  # staff-facing
+        else:
+            raise ValueError(wrong)
+    if not isinstance(value, int):
+        raise ValueError(wrong)
+    if value < 0:
+        raise ValueError(f"{label} không được âm (không phải «{value}»).")  # staff-facing
+    if value > MAX_AMOUNT:
+        shown = f"{value:,}".replace(",", ".")
+        raise ValueError(f"{label} quá lớn ({shown} đồng); hãy kiểm tra lại.")  # staff-facing
+    return value
+
+
+_KIND_LABELS = {ChannelKind.IN_PERSON: "nộp trực tiếp", ChannelKind.ONLINE: "nộp trực tuyến",  # staff-facing
+                ChannelKind.POST: "nộp qua bưu chính"}  # staff-facing
+
+
+def check_amounts(amount: Any, amounts: Mapping[str, Any] | None = None) -> dict[str, int]:
+    """Amounts staff typed for one rule, checked: ``{"amount": …, "amount_<cách nộp>": …}``.
+
+    ``amount`` is required (0 = nothing to collect); ``amounts`` may give one per way of submission
+    (``truc_tiep``, ``truc_tuyen``, ``buu_chinh``; empty = the same as ``amount``). Raises
+    :class:`ValueError` with a Vietnamese message saying which box is wrong.
+    """
+    main = _typed_amount(amount, "Số tiền")  # staff-facing
+    if main is None:
+        raise ValueError("Số tiền: chưa nhập; ghi 0 nếu không thu.")  # staff-facing
+    checked = {"amount": main}
+    for kind_name, value in (amounts or {}).items():
+        try:
+            kind = ChannelKind(str(kind_name))
+        except ValueError:
+            kinds = ", ".join(k.value for k in ChannelKind)
+            raise ValueError(f"Cách nộp «{kind_name}» không có; dùng {kinds}.") from None  # staff-facing
+        typed = _typed_amount(value, f"Số tiền khi {_KIND_LABELS[kind]}")  # staff-facing
+        if typed is not None:
+            checked[f"amount_{kind.value}"] = typed
+    return checked
 
 
 def _amount(value: Any, where: str) -> int:
@@ -121,6 +234,12 @@ def parse_fee_table(data: Any, source: str = "") -> FeeTable:
             raise ValueError(f"{where}: thủ tục {rule.procedure} có hai mục cùng điều kiện; giữ một")  # staff-facing
         seen.add(key)
     return FeeTable(rules, source)
+
+
+@cache
+def default_fee_table() -> FeeTable:
+    """The seed table ``knowledge_base/fees.yaml``, read once per process."""
+    return load_fee_table()
 
 
 def load_fee_table(path: Path | None = None) -> FeeTable:

@@ -18,6 +18,7 @@ from difflib import SequenceMatcher
 from knowledge_base.forms import FormField
 from knowledge_base.text import fold
 from motcua.accents import is_unaccented
+from motcua.queue.words import LOOKUP_WORDS, NEW_NUMBER_WORDS
 from motcua.validators import is_skip_answer
 
 __all__ = ["NLU_SURE", "QUESTION_SURE", "FallbackWords", "Turn", "confirms", "has_correction_cue",
@@ -90,8 +91,7 @@ class FallbackWords:
                         "mat bao", "khi nao", "co phai", "duoc khong", "duoc ko", "la gi", "mat phi", "lam sao",
                         "nop o dau", "may ngay", "can mang", "can giay", "thu tuc")
     # Asking for something else mid-form (a queue number): not an answer, though it may pass for a name.
-    REQUEST_PHRASES = ("lay so", "so thu tu", "boc so", "lay stt",
-                       "xem lai so", "coi lai so", "so cua toi", "so cua em", "toi luot", "den luot")
+    REQUEST_PHRASES = (*NEW_NUMBER_WORDS, *LOOKUP_WORDS)
     SKIP = frozenset({"khong khai", "khong co a", "de trong"})  # and «Bỏ qua», what its button sends
     # Small talk and «điền tờ khai» again are not a name or an address, though they would pass for one.
     NOT_ANSWER_INTENTS = frozenset({"thank", "greet", "goodbye", "fill_form"})

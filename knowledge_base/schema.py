@@ -25,6 +25,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     StrictBool,
     StringConstraints,
     TypeAdapter,
@@ -356,16 +357,24 @@ def _message(loc: tuple, kind: str, value: Any, data: Any) -> str:
     return f"Trường «{_path(loc)}» {_WHAT.get(kind, 'không hợp lệ')}."  # staff-facing
 
 
-@dataclasses.dataclass(frozen=True)
+# --- what citizens say, and what they ask often --------------------------------------------------
+# Text here is never converted: a number where a phrase or a code belongs is refused, not written
+# out (an unquoted code in YAML has lost its leading zeros already).
+
+Phrase = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1)]
+"""A text that says something: trimmed, never empty, never a number read for text."""
+
+
+@dataclass(frozen=True, config=_RECORD)
 class Synonym:
     """A phrase citizens use and the canonical wording it stands for."""
 
-    phrase: str  # "sổ đỏ"
-    canonical: str  # "giấy chứng nhận quyền sử dụng đất"
+    phrase: Phrase  # "sổ đỏ"
+    canonical: Phrase  # "giấy chứng nhận quyền sử dụng đất"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True, config=_RECORD)
 class FaqEntry:
-    question: str
-    answer: str
-    procedures: tuple[str, ...] = ()  # procedure codes it points at
+    question: Phrase
+    answer: Phrase
+    procedures: tuple[Phrase, ...] = ()  # procedure codes it points at

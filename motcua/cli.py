@@ -371,36 +371,112 @@ def devices_revoke(name: str = typer.Argument(...)) -> None:
     console.print(f"✓ Đã thu hồi khóa của «{device.name}»; thiết bị và trình duyệt đã đăng ký bằng khóa đó bị từ chối.")
 
 
+def _index_in_child(settings) -> None:
+    """Bring the search index in step with the knowledge base in a child process («motcua kb reindex»).
+
+    The embedder and the index it loads (about 1 GB) leave with that process: ``serve`` itself only
+    supervises, and the action server loads the index it finds saved.
+    """
+    import os
+    import subprocess
+
+    from motcua.runtime import settings_environment
+
+    command = [sys.executable, "-m", "motcua.cli", "kb", "reindex"]
+    result = subprocess.run(command, env={**os.environ, **settings_environment(settings)}, check=False)
+    if result.returncode != 0:
+        fail(f"không cập nhật được chỉ mục tìm kiếm (mã {result.returncode}); xem thông báo ở trên.")
+
+
+def _prepare_assistant(settings) -> Path:
+    """Steps 1 and 2 of ``serve``, also ``motcua prepare``: database, knowledge base, search index, model."""
+    from motcua.runtime import RuntimeProblem, serving_model
+
+    console.print("Bước 1/3: cơ sở dữ liệu và cơ sở tri thức")
+    _prepare_database()
+    _index_in_child(settings)
+    console.print("Bước 2/3: mô hình hội thoại Rasa")
+    try:
+        # A model promoted from the admin page wins, as long as it was trained on today's data.
+        model = serving_model(settings, echo=console.print)
+    except RuntimeProblem as exc:
+        fail(str(exc))
+    return model
+
+
+@app.command(help="Chuẩn bị mọi thứ «serve» cần mà không khởi động dịch vụ: CSDL, cơ sở tri thức, chỉ mục tìm kiếm, "
+             "mô hình Rasa (Docker, systemd: chạy một lần trước các dịch vụ) / prepare, start nothing.")
+def prepare() -> None:
+    model = _prepare_assistant(get_settings())
+    console.print(f"✓ Đã chuẩn bị xong; Rasa sẽ dùng mô hình {model.name}")
+
+
+@app.command("serve-one", help="Chạy MỘT tiến trình con của «serve» ở tiền cảnh, đúng dòng lệnh «serve» dùng (Docker, "
+             "systemd; chạy «motcua prepare» trước) / run one of serve's children in the foreground.")
+def serve_one(
+    name: str = typer.Argument(..., help="action-server | rasa | gateway | fake-portal"),
+    show: bool = typer.Option(False, "--print", help="Chỉ in dòng lệnh (JSON, mã thông báo của Rasa bị che), không "
+                              "chạy / print the command line only"),
+    check: bool = typer.Option(False, "--check", help="Tiến trình đang chạy đã sẵn sàng chưa (mã 0: rồi), như «serve» "
+                               "kiểm tra / readiness probe"),
+) -> None:
+    import json
+    import os
+
+    from motcua.runtime import (
+        CHILDREN,
+        RuntimeProblem,
+        Service,
+        child_names,
+        child_service,
+        endpoints_path,
+        ready_url,
+        serve_settings,
+        service_ready,
+        serving_model,
+        write_endpoints,
+    )
+    from motcua.settings import ROOT
+
+    settings = serve_settings(get_settings())
+    if name not in CHILDREN:
+        fail(f"không có tiến trình «{name}»; chọn một trong: {', '.join(CHILDREN)}.")
+    if name not in child_names(settings):
+        fail(f"«{name}» chỉ chạy khi chưa đặt MOTCUA_PORTAL_URL và MOTCUA_DEMO_PORTAL_PORT > 0 (bản trình diễn).")
+    if check:
+        raise typer.Exit(0 if service_ready(Service(name, [], ready_url(settings, name), {})) else 1)
+    model = endpoints = None
+    if name == "rasa":
+        try:
+            model = serving_model(settings, train=False, echo=lambda _: None)
+        except RuntimeProblem as exc:
+            fail(str(exc))
+        endpoints = endpoints_path(settings) if show else write_endpoints(settings)
+    service = child_service(settings, name, model, endpoints)
+    if show:
+        print(json.dumps(shown_command(service.command), ensure_ascii=False))
+        return
+    sys.stdout.flush()
+    os.chdir(ROOT)
+    os.execve(service.command[0], service.command, service.env)  # the child takes this process's place
+
+
+def shown_command(command: list[str]) -> list[str]:
+    """A child's command line fit to print: Rasa's API token is hidden."""
+    return [("…" if index and command[index - 1] == "--auth-token" else part) for index, part in enumerate(command)]
+
+
 @app.command(help="Khởi động toàn bộ trợ lý / start the whole assistant (Rasa, actions, gateway).")
 def serve(
     port: int = typer.Option(None, "--port", help="Cổng của gateway / gateway port"),
 ) -> None:
-    from motcua.runtime import RuntimeProblem, Stack, ensure_model
+    from motcua.runtime import Stack
 
     settings = get_settings()
     if port:
         settings = settings.model_copy(update={"gateway_port": port})
     console.rule("[bold]Một Cửa[/]")
-    console.print("Bước 1/3: cơ sở dữ liệu và cơ sở tri thức")
-    _prepare_database()
-
-    _, index_report = open_search_index(settings, echo=console.print)
-    console.print(f"✓ {index_report.describe()}")
-    console.print("Bước 2/3: mô hình hội thoại Rasa")
-    try:
-        # A model promoted from the admin page wins, as long as it was trained on today's data.
-        from motcua.runtime import training_fingerprint
-        from motcua.training import active_model_path
-
-        active = active_model_path(settings)
-        fingerprint = training_fingerprint(staff_examples=settings.staff_nlu_file)
-        if active is not None and active.name.endswith(f"-{fingerprint}.tar.gz"):
-            console.print(f"✓ Dùng mô hình đang hoạt động: {active.name}")
-            model = active
-        else:
-            model = ensure_model(settings, echo=console.print)
-    except RuntimeProblem as exc:
-        fail(str(exc))
+    model = _prepare_assistant(settings)
     console.print("Bước 3/3: khởi động các dịch vụ")
     stack = Stack(settings, model, echo=console.print)
     stopping = False

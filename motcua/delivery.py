@@ -18,13 +18,22 @@ never later than the nominal wait). After ``max_attempts`` tries it is dead; sta
 ``/staff/deliveries`` and may send it again (back to pending, attempts reset) or dismiss it.
 The defaults (8 tries, 10 minutes doubling up to 8 hours) span about a day; the settings
 ``delivery_*`` change them.
+
+A worker *claims* a row before it sends it: ``locked_until`` (a lease) keeps other workers off
+the row meanwhile, and when the worker dies the row is free again once the lease runs out. The
+lease follows the send it covers — :func:`lease_for`: the send's HTTP timeout × ``LEASE_FACTOR``
++ ``LEASE_MARGIN_S`` —, so a crash delays a row by well under a minute, never by minutes.
+
+The outboxes are the citizen notices, dossier notices, the portal's messages and, on the way in,
+the webhook inbox (:mod:`bot.webhook_inbox`: a Telegram or Zalo event stored before the platform
+got its 200, handled again if the gateway died before answering it).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -49,8 +58,24 @@ __all__ = [
     "resend",
     "NoticeKeeper",
     "keep_notices",
+    "lease_for",
     "mask_recipient",
 ]
+
+SEND_TIMEOUT_S = 10.0
+"""The HTTP timeout of one send when its client says no other (the portal client's default)."""
+LEASE_FACTOR = 2.0
+LEASE_MARGIN_S = 5.0
+
+
+def lease_for(timeout_s: float) -> float:
+    """How long a worker's claim on a row lasts while it sends it: the send's timeout ×
+    ``LEASE_FACTOR`` + ``LEASE_MARGIN_S``. Long enough that a live worker finishes its send
+    before another may take the row; short, so that a row claimed by a process that died waits
+    only that long (10 s → 25 s)."""
+    if timeout_s <= 0:
+        raise ValueError(f"timeout_s must be positive, got {timeout_s}")
+    return timeout_s * LEASE_FACTOR + LEASE_MARGIN_S
 
 
 class DeliveryState(StrEnum):
@@ -76,7 +101,7 @@ class DeliveryPolicy:
     base_delay_s: float = 600.0
     max_delay_s: float = 8 * 3600.0
     jitter: float = 0.2
-    lease_s: float = 120.0  # the portal worker's claim on a row while it sends it
+    lease_s: float = lease_for(SEND_TIMEOUT_S)  # a worker's claim on a row while it sends it (see lease_for)
 
     def __post_init__(self) -> None:
         if self.base_delay_s <= 0 or self.max_delay_s < self.base_delay_s:
@@ -93,6 +118,10 @@ class DeliveryPolicy:
         return cls(max_attempts=settings.delivery_max_attempts, base_delay_s=settings.delivery_base_delay_s,
                    max_delay_s=max(settings.delivery_max_delay_s, settings.delivery_base_delay_s),
                    jitter=settings.delivery_jitter)
+
+    def leased_for(self, timeout_s: float) -> DeliveryPolicy:
+        """The same policy, its lease made to cover a send of ``timeout_s`` (:func:`lease_for`)."""
+        return replace(self, lease_s=lease_for(timeout_s))
 
     def delay(self, attempts: int) -> float:
         """The nominal wait after ``attempts`` failed tries (0 before any)."""
@@ -174,19 +203,23 @@ class NoticeKeeper:
 
 # --- dead letters and figures, for /staff/deliveries and /health ------------------------------
 
-KINDS = ("notice", "dossier", "portal")
-"""The outboxes: citizen notices (queue, staff, replies), dossier notices, the national portal."""
+KINDS = ("notice", "dossier", "portal", "inbound")
+"""The outboxes: citizen notices (queue, staff, replies), dossier notices, the national portal, and
+the webhook inbox (a citizen's Telegram or Zalo message that could not be answered)."""
 
 SOURCE_LABELS = {"queue": "Thông báo lượt gọi số", "staff": "Tin nhắn của cán bộ",  # staff-facing
                  "reply": "Trả lời của trợ lý"}  # staff-facing
 PORTAL_RECIPIENT = "Cổng Dịch vụ công quốc gia"  # staff-facing
+INBOUND_WHAT = "Tin nhắn người dân gửi đến, chưa trả lời được"  # staff-facing
 
 
 def _tables() -> dict[str, Any]:
     from motcua.dossiers.models import DossierNotification, PortalOutboxRow
+    from motcua.models import InboundEvent
     from motcua.queue.models import QueueNotification
 
-    return {"notice": QueueNotification, "dossier": DossierNotification, "portal": PortalOutboxRow}
+    return {"notice": QueueNotification, "dossier": DossierNotification, "portal": PortalOutboxRow,
+            "inbound": InboundEvent}
 
 
 @dataclass(frozen=True)
@@ -218,6 +251,8 @@ def _letter(kind: str, row) -> DeadLetter:
     if kind == "portal":
         what = f"{row.event} — hồ sơ {row.dossier_code}"  # staff-facing
         channel, recipient = "portal", PORTAL_RECIPIENT
+    elif kind == "inbound":  # the citizen is the sender: whom the answer goes to
+        what, channel, recipient = INBOUND_WHAT, row.channel, mask_recipient(row.sender_id)
     else:
         if kind == "dossier":
             what = f"Thông báo hồ sơ {row.dossier_code} ({row.status})"  # staff-facing
@@ -260,7 +295,7 @@ def resend(session, kind: str, row_id: int, *, actor: str, now: datetime | None 
     row = _dead_row(session, kind, row_id)
     before = {"state": row.state, "attempts": row.attempts}
     row.state, row.attempts, row.next_attempt_at = DeliveryState.PENDING.value, 0, now or utcnow()
-    if kind == "portal":
+    if hasattr(row, "locked_until"):  # a worker's lease (portal, inbox): none on a pending row
         row.locked_until = None
     record_audit(session, actor, "delivery.resend", f"{kind}/{row_id}", before,
                  {"state": row.state, "attempts": 0})

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from motcua.db import Base, utcnow
+from motcua.delivery import DeliveryColumns
 
 
 class ConversationMessage(Base):
@@ -36,3 +37,25 @@ class ProcessedEvent(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class InboundEvent(DeliveryColumns, Base):
+    """A platform event in the webhook inbox (:mod:`bot.webhook_inbox`): written with its
+    ``channel_events`` row, before the platform gets its 200, so that an event the gateway died
+    before answering is handled again. ``payload`` (the parsed event) and ``sender_id`` are
+    personal data: blanked once the event is handled; the retention job drops old rows.
+
+    Follows :mod:`motcua.delivery`: ``state`` pending → ``sent`` (handled: the reply sent or kept in
+    the notice outbox) or ``dead``; ``attempts`` counts the tries *started* (a try whose process died
+    counts), ``locked_until`` is the lease of the process handling it."""
+
+    __tablename__ = "webhook_inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str | None] = mapped_column(String(128), default=None)  # as in channel_events; None: none
+    sender_id: Mapped[str] = mapped_column(String(128), default="")
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    handled_at: Mapped[datetime | None] = mapped_column(default=None)

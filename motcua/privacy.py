@@ -3,10 +3,12 @@
 - :func:`mask_identifiers` hides identity-card numbers (12-digit CCCD, 9-digit CMND) and phone
   numbers in free text, keeping the last three digits (``*********123``), so a message log, an
   application log or a read-back still says *which* number without disclosing it.
-  :func:`install_log_masking` applies it to every log record of a process (gateway, action server).
+  :func:`install_log_masking` applies it to every log record of a process (gateway, action server),
+  with :func:`redact_tokens`: the value of a ``token=`` query parameter (a link to a dossier's
+  declaration or payment) never reaches a log, uvicorn's access log included.
 - :func:`purge_expired` deletes, after ``retention_days``, what conversations leave behind: the
   message log, Rasa's tracker events (Rasa's SQL tracker store writes an ``events`` table into our
-  database), handoff conversations, unanswered questions and rating comments. Dossiers are a legal
+  database), handoff conversations, unanswered questions, rating comments and the webhook inbox's rows. Dossiers are a legal
   record and are kept. :class:`RetentionJob` runs it once a day in the gateway;
   ``motcua privacy purge`` runs it by hand.
 
@@ -55,6 +57,28 @@ def mask_identifiers(text: str) -> str:
     return _IDENTIFIER.sub(lambda m: mask_number(m.group(0)), text)
 
 
+_TOKEN_QUERY = re.compile(r"(?i)((?:^|[?&;\s\"'])[\w.-]*token=)[^&\s\"'#]+")
+# a queue ticket's token is a path segment: /queue/ticket/<token>, /api/v1/queue/tickets/<token>/qr.svg
+_TOKEN_PATH = re.compile(r"(/queue/tickets?/)[^/?\s\"'#]+")
+REDACTED = "[redacted]"
+
+
+def redact_tokens(text: str) -> str:
+    """``/api/v1/dossiers/X/payment?token=abc&x=1`` → ``…?token=[redacted]&x=1``: a link's secret out of logs
+    (``token=``, ``access_token=`` …, in a URL or a query string; a queue ticket's token in its path)."""
+    if not text:
+        return text
+    if "/queue/ticket" in text:
+        text = _TOKEN_PATH.sub(lambda m: m.group(1) + REDACTED, text)
+    if "token=" not in text.lower():
+        return text
+    return _TOKEN_QUERY.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+def _log_safe(text: str) -> str:
+    return redact_tokens(mask_identifiers(text))
+
+
 def mask_data(value: Any) -> Any:
     """A JSON-like value (dicts, lists, strings) with identifiers masked in every string, keys included."""
     if isinstance(value, str):
@@ -70,7 +94,7 @@ def mask_data(value: Any) -> Any:
 
 
 class PersonalDataFilter(logging.Filter):
-    """Masks identifiers in a record's message and string arguments (never drops a record).
+    """Masks identifiers and link tokens in a record's message and string arguments (never drops a record).
 
     Arguments are masked one by one rather than formatted in advance, so formatters that
     read ``record.args`` themselves (uvicorn's access log) keep working.
@@ -78,17 +102,17 @@ class PersonalDataFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
-            record.msg = mask_identifiers(record.msg)
+            record.msg = _log_safe(record.msg)
         if isinstance(record.args, tuple):
-            record.args = tuple(mask_identifiers(a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(_log_safe(a) if isinstance(a, str) else a for a in record.args)
         elif isinstance(record.args, Mapping):
-            record.args = {k: mask_identifiers(v) if isinstance(v, str) else v for k, v in record.args.items()}
+            record.args = {k: _log_safe(v) if isinstance(v, str) else v for k, v in record.args.items()}
         if record.exc_info and not record.exc_text:
             # an exception's message may quote what a citizen typed: format the traceback now, masked
             # (formatters reuse ``exc_text`` when it is set)
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask_identifiers(record.exc_text)
+            record.exc_text = _log_safe(record.exc_text)
         return True
 
 
@@ -129,6 +153,7 @@ PURGED_LABELS = {
     "unanswered_questions": "câu hỏi chưa trả lời được",
     "rating_comments": "lời nhận xét của đánh giá (giữ điểm số)",
     "rasa_events": "sự kiện hội thoại của Rasa (tracker)",
+    "webhook_inbox": "tin nhắn Telegram/Zalo trong hộp thư đến của cổng",
 }
 
 
@@ -163,7 +188,7 @@ def purge_expired(database_url: str, retention_days: int, *, dry_run: bool = Fal
     Rating scores are kept for the statistics; only their free-text comment and sender are erased.
     One transaction: either everything older than the cutoff goes, or nothing does.
     """
-    from motcua.models import ConversationMessage
+    from motcua.models import ConversationMessage, InboundEvent
     from motcua.staff.models import HandoffConversation, HandoffMessage, Rating, UnansweredQuestion
 
     cutoff = retention_cutoff(retention_days, now)
@@ -182,6 +207,8 @@ def purge_expired(database_url: str, retention_days: int, *, dry_run: bool = Fal
         run("unanswered_questions", UnansweredQuestion.created_at < cutoff, delete(UnansweredQuestion))
         run("rating_comments", (Rating.created_at < cutoff) & ((Rating.comment != "") | (Rating.sender_id != "")),
             update(Rating).values(comment="", sender_id=""))
+        # the webhook inbox: a handled event is blanked at once; what is left (its tombstone, a dead letter) goes here
+        run("webhook_inbox", InboundEvent.created_at < cutoff, delete(InboundEvent))
         counts["rasa_events"] = _purge_rasa_events(session, cutoff, dry_run)
     report = PurgeReport(cutoff, dry_run, counts)
     log.info("retention: %s", report.describe())

@@ -132,6 +132,25 @@ def _train(settings: Settings, fingerprint: str, target: Path, echo: Echo) -> Pa
     return target
 
 
+def serving_model(settings: Settings, *, train: bool = True, echo: Echo = print) -> Path:
+    """The model ``serve`` starts Rasa with: the one promoted from the admin page when it was trained on
+    today's data, else the one of today's fingerprint — trained now if ``train``, else it must exist."""
+    from motcua.training import active_model_path
+
+    active = active_model_path(settings)
+    fingerprint = training_fingerprint(staff_examples=settings.staff_nlu_file)
+    if active is not None and active.name.endswith(f"-{fingerprint}.tar.gz"):
+        echo(f"✓ Dùng mô hình đang hoạt động: {active.name}")
+        return active
+    if train:
+        return ensure_model(settings, echo=echo)
+    target = model_path(settings, fingerprint)
+    if not target.exists():
+        raise RuntimeProblem(f"Chưa có mô hình Rasa cho dữ liệu hiện tại ({target}). "
+                             "Chạy «motcua prepare» (hoặc «motcua train») trước.")
+    return target
+
+
 def endpoints_config(settings: Settings) -> dict:
     """Rasa's endpoints: our action server, the tracker store in our database, the lock store."""
     url = make_url(settings.sqlalchemy_url)
@@ -149,12 +168,19 @@ def endpoints_config(settings: Settings) -> dict:
     return config
 
 
+def endpoints_path(settings: Settings) -> Path:
+    return settings.data_dir / "runtime" / "endpoints.yml"
+
+
 def write_endpoints(settings: Settings) -> Path:
-    """Rasa's endpoints file; owner-only, since it holds the database password."""
-    path = settings.data_dir / "runtime" / "endpoints.yml"
+    """Rasa's endpoints file; owner-only, since it holds the database password. Written aside and
+    moved into place: several Rasa processes sharing a data directory never read half a file."""
+    path = endpoints_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with private_file(path, "w") as handle:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    with private_file(temporary, "w") as handle:
         handle.write(yaml.safe_dump(endpoints_config(settings), allow_unicode=True, sort_keys=False))
+    os.replace(temporary, path)
     return path
 
 
@@ -178,15 +204,16 @@ def settings_environment(settings: Settings) -> dict[str, str]:
 
 
 def rasa_run_command(settings: Settings, model: Path, endpoints: Path) -> list[str]:
-    """``rasa run`` on 127.0.0.1 with its HTTP API behind a token.
+    """``rasa run`` on ``Settings.internal_host`` (127.0.0.1 unless a deployment says otherwise) with its
+    HTTP API behind a token.
 
     The API (``/conversations/<id>/tracker``, ``PUT /model``…) hands out whole conversations,
     CCCD included, and swaps the model; only our own processes know the token
     (:attr:`Settings.rasa_token`). The REST channel the gateway posts to is not guarded by it.
     """
     return [str(rasa_executable()), "run", "--enable-api", "--auth-token", settings.rasa_token,
-            "-i", "127.0.0.1", "-p", str(settings.rasa_port), "-m", str(model), "--endpoints", str(endpoints),
-            "--credentials", str(ROOT / "credentials.yml")]
+            "-i", settings.internal_host, "-p", str(settings.rasa_port), "-m", str(model), "--endpoints",
+            str(endpoints), "--credentials", str(ROOT / "credentials.yml")]
 
 
 @dataclass
@@ -197,6 +224,90 @@ class Service:
     env: dict[str, str]
     process: subprocess.Popen | None = None
     log_path: Path | None = None
+
+
+CHILDREN = ("fake-portal", "action-server", "rasa", "gateway")
+"""The processes ``motcua serve`` starts, in the order it starts them (the fake portal only in a demo)."""
+
+
+def demo_portal_url(settings: Settings) -> str:
+    return f"http://127.0.0.1:{settings.demo_portal_port}/api/v1/dossier-events"
+
+
+def serve_settings(settings: Settings) -> Settings:
+    """The settings ``serve``'s children run with: with no national portal configured (and a demo
+    port), dossiers are synced to the local fake portal ``serve`` starts."""
+    if settings.portal_url or settings.demo_portal_port <= 0:
+        return settings
+    return settings.model_copy(update={"portal_url": demo_portal_url(settings)})
+
+
+def child_names(settings: Settings) -> list[str]:
+    """The children of ``serve`` for these settings (as :func:`serve_settings` gives them)."""
+    demo = settings.demo_portal_port > 0 and settings.portal_url == demo_portal_url(settings)
+    return [name for name in CHILDREN if demo or name != "fake-portal"]
+
+
+def _reachable(host: str) -> str:
+    """Where this machine reaches a process listening on ``host`` (all interfaces: on loopback)."""
+    host = "127.0.0.1" if host in {"", "0.0.0.0", "::", "[::]"} else host
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def ready_url(settings: Settings, name: str) -> str:
+    """Where the supervisor looks whether child ``name`` is ready (:func:`service_ready`)."""
+    s = settings
+    urls = {"fake-portal": f"http://127.0.0.1:{s.demo_portal_port}/admin/deliveries",
+            "action-server": f"http://{_reachable(s.internal_host)}:{s.action_port}/health",
+            "rasa": f"http://{_reachable(s.internal_host)}:{s.rasa_port}/status?token={s.rasa_token}",
+            "gateway": f"http://{_reachable(s.host)}:{s.gateway_port}/health"}
+    if name not in urls:
+        raise ValueError(f"unknown child of motcua serve: {name!r} (one of {', '.join(CHILDREN)})")
+    return urls[name]
+
+
+def child_service(settings: Settings, name: str, model: Path | None = None, endpoints: Path | None = None) -> Service:
+    """One child of ``motcua serve``: its command line, environment and readiness URL, from ``settings``
+    (as :func:`serve_settings` gives them). Rasa needs its ``model`` and ``endpoints`` file.
+
+    The supervisor starts this, and so do ``motcua serve-one`` (one child in the foreground) and,
+    through it, the Docker Compose file and the systemd units in ``deploy/``: one command line each.
+    """
+    s = settings
+    python = sys.executable
+    app_env = {**os.environ, **settings_environment(s)}
+    if name == "fake-portal":
+        return Service(name, [python, "-m", "devices.fake_portal", "--port", str(s.demo_portal_port)],
+                       ready_url(s, name), app_env)
+    if name == "action-server":
+        return Service(name, [python, "-m", "uvicorn", "actions.server:create_app", "--factory",
+                              "--host", s.internal_host, "--port", str(s.action_port), "--ws", "wsproto",
+                              "--log-level", "warning"],
+                       ready_url(s, name), app_env)
+    if name == "rasa":
+        if model is None or endpoints is None:
+            raise ValueError("rasa needs the model and the endpoints file it is started with")
+        return Service(name, rasa_run_command(s, model, endpoints), ready_url(s, name), rasa_environment(s))
+    if name == "gateway":
+        return Service(name, [python, "-m", "uvicorn", "bot.app:create_app", "--factory", "--host", s.host,
+                              "--port", str(s.gateway_port), "--ws", "wsproto", "--log-level", "warning",
+                              "--timeout-graceful-shutdown", "5",
+                              "--ws-max-size", str(s.max_request_bytes),  # a kiosk frame: no bigger than a body
+                              "--no-proxy-headers"],  # client IPs: only MOTCUA_TRUSTED_PROXIES (bot/security.py)
+                       ready_url(s, name), app_env)
+    raise ValueError(f"unknown child of motcua serve: {name!r} (one of {', '.join(CHILDREN)})")
+
+
+def service_ready(service: Service) -> bool:
+    """One look: does the started service answer (Rasa: with its model loaded)?"""
+    try:
+        # The gateway's /health is 503 until all are up; being answered is enough here.
+        response = httpx.get(service.ready_url, timeout=1.0)
+        if response.status_code < 500 or service.name == "gateway":
+            return service.name != "rasa" or bool(response.json().get("model_file"))
+    except (httpx.HTTPError, ValueError):
+        pass
+    return False
 
 
 @dataclass
@@ -215,31 +326,10 @@ class Stack:
     services: list[Service] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        s = self.settings
-        demo_portal = not s.portal_url and s.demo_portal_port > 0
-        if demo_portal:
-            # No national portal configured: the demo syncs dossiers to a local fake one.
-            s = self.settings = s.model_copy(update={
-                "portal_url": f"http://127.0.0.1:{s.demo_portal_port}/api/v1/dossier-events"})
-        app_env = {**os.environ, **settings_environment(s)}
-        python = sys.executable
-        endpoints = write_endpoints(s)
-        self.services = [Service("fake-portal", [python, "-m", "devices.fake_portal", "--port", str(s.demo_portal_port)],
-                                 f"http://127.0.0.1:{s.demo_portal_port}/admin/deliveries", app_env)] if demo_portal else []
-        self.services += [
-            Service("action-server", [python, "-m", "uvicorn", "actions.server:create_app", "--factory",
-                                      "--host", "127.0.0.1", "--port", str(s.action_port), "--ws", "wsproto",
-                                      "--log-level", "warning"],
-                    f"http://127.0.0.1:{s.action_port}/health", app_env),
-            Service("rasa", rasa_run_command(s, self.model, endpoints),
-                    f"{s.rasa_base_url}/status?token={s.rasa_token}", rasa_environment(s)),
-            Service("gateway", [python, "-m", "uvicorn", "bot.app:create_app", "--factory", "--host", s.host,
-                                "--port", str(s.gateway_port), "--ws", "wsproto", "--log-level", "warning",
-                                "--timeout-graceful-shutdown", "5",
-                                "--ws-max-size", str(s.max_request_bytes),  # a kiosk frame: no bigger than a body
-                                "--no-proxy-headers"],  # client IPs: only MOTCUA_TRUSTED_PROXIES (bot/security.py)
-                    f"http://127.0.0.1:{s.gateway_port}/health", app_env),
-        ]
+        self.settings = serve_settings(self.settings)
+        endpoints = write_endpoints(self.settings)
+        self.services = [child_service(self.settings, name, self.model, endpoints)
+                         for name in child_names(self.settings)]
 
     def start(self, timeout_s: float = 240.0) -> None:
         for service in self.services:
@@ -286,14 +376,7 @@ class Stack:
 
     def is_ready(self, service: Service) -> bool:
         """One look: does the started service answer (Rasa: with its model loaded)?"""
-        try:
-            # The gateway's /health is 503 until all are up; being answered is enough here.
-            response = httpx.get(service.ready_url, timeout=1.0)
-            if response.status_code < 500 or service.name == "gateway":
-                return service.name != "rasa" or bool(response.json().get("model_file"))
-        except (httpx.HTTPError, ValueError):
-            pass
-        return False
+        return service_ready(service)
 
     def _wait_ready(self, service: Service, deadline: float) -> None:
         while time.monotonic() < deadline:

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     redis_url: str = Field("", description="Redis URL for Rasa's lock store; empty = in memory")
 
     host: str = "127.0.0.1"
+    internal_host: str = Field("127.0.0.1", description="address Rasa and the action server listen on; 0.0.0.0 "
+                               "only inside a private network (containers: deploy/): the action server has no token")
     gateway_port: int = 8000
     rasa_port: int = 5005
     action_port: int = 5055

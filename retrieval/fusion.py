@@ -55,12 +55,14 @@ DENSE_DEPTH = 200  # cosines below the 200th best count as the 200th
 
 @dataclass
 class GroupResult:
-    """One group's ranking for a query: positions best first, fused scores, the confidence."""
+    """One group's ranking for a query: positions best first, fused scores, the confidence; ``scores``:
+    0–1 scores by position when a reranker reordered the first hits (else hits read ``fused``)."""
 
     order: np.ndarray  # positions, best first
     fused: np.ndarray
     confidence: float
     features: dict[str, float]
+    scores: np.ndarray | None = None
 
 
 def dense_scores(store: VectorStore, positions: dict[str, int], vector: np.ndarray, n: int) -> np.ndarray:

@@ -26,11 +26,12 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from knowledge_base.schema import Synonym
-from retrieval import abstention, fusion, legal_ranking
+from retrieval import abstention, fusion, legal_ranking, rerank
 from retrieval.abstention import ABSTAIN_THRESHOLD, CALIBRATED_FOR, CONFIDENCE_BIAS, CONFIDENCE_WEIGHTS
 from retrieval.analysis import AnalyzedQuery, QueryAnalyzer
 from retrieval.documents import KINDS, SearchDocument, passage_quote
@@ -64,6 +65,7 @@ class HybridIndex:
         confidence_weights: dict[str, float] | None = None,
         confidence_bias: float = CONFIDENCE_BIAS,
         dense_query_tokens: int | None = None,
+        reranker: rerank.Reranker | None | Literal["default"] = "default",
     ):
         if not 0.0 <= abstain_threshold <= 1.0:
             raise ValueError("abstain_threshold phải nằm trong [0, 1]")
@@ -81,6 +83,10 @@ class HybridIndex:
         if set(self.confidence_weights) != set(CONFIDENCE_WEIGHTS):
             raise ValueError(f"confidence_weights must have exactly the keys {sorted(CONFIDENCE_WEIGHTS)}")
         self.confidence_bias = confidence_bias
+        # The learned reranker of the first procedure candidates (retrieval.rerank): "default" is the
+        # model shipped beside the code (none: the fused order); like the legal settings below it is
+        # code, not saved with the index.
+        self.reranker: rerank.Reranker | None = rerank.load_default() if reranker == "default" else reranker
         # The passages group ranks articles with its own settings (retrieval.legal_ranking);
         # they are code constants, not saved with the index, so a re-tune needs no rebuild.
         self.legal_weights = dict(legal_ranking.LEGAL_FUSION_WEIGHTS)
@@ -264,9 +270,18 @@ class HybridIndex:
         fused = fusion.fuse(signals, self.weights, self.level_boost, group.preferred)
         fused = np.where(allowed, fused, -np.inf)
         order = np.argsort(-fused, kind="stable")[: int(allowed.sum())]
+        scores = None
+        if self.reranker is not None:
+            reranked = rerank.rerank(self.reranker, group, query, signals, fused, order, self.total_weight)
+            order, scores = reranked.order, reranked.scores
         features = abstention.confidence_features(group, query, signals, order)
         features["top_score"] = float(fused[int(order[0])]) / self.total_weight
-        return GroupResult(order=order, fused=fused, confidence=self.confidence_of(features), features=features)
+        if scores is not None:
+            first = float(scores[int(order[0])])
+            features["rerank_top"] = first
+            features["rerank_lead"] = first - float(scores[int(order[1])]) if order.size > 1 else 0.0
+        return GroupResult(order=order, fused=fused, confidence=self.confidence_of(features), features=features,
+                           scores=scores)
 
     def search_passages(
         self, group: DocumentGroup, query: AnalyzedQuery, vector: np.ndarray, on: date | None = None,
@@ -393,7 +408,10 @@ def procedure_hits(group: DocumentGroup, result: GroupResult, top_k: int, total_
     names = group.procedure_names
     for position in result.order:
         document = group.documents[int(position)]
-        score = max(float(result.fused[int(position)]) / total_weight, 0.0)
+        if result.scores is not None:  # the reranker's 0–1 scores
+            score = float(result.scores[int(position)])
+        else:
+            score = max(float(result.fused[int(position)]) / total_weight, 0.0)
         if document.kind == "procedure":
             codes = [str(document.fields.get("code") or document.id)]
         else:

@@ -1,7 +1,8 @@
 """Staff curation of the knowledge base: the page ``/staff/kb`` and the API under ``/api/v1/kb``.
 
 Procedures (search, view, edit), synonyms and FAQ entries (add, edit, delete), legal
-documents (upload, edit metadata); every change is versioned and can be reverted
+documents (upload, edit metadata), the amounts of the center's fee table (edit; the YAML is
+the seed, :mod:`knowledge_base.curation.fees`); every change is versioned and can be reverted
 (:mod:`knowledge_base.curation`) and is written to the audit log. After a change the
 action server is asked to catch up (``POST <action server>/index/refresh``): it reloads
 names and aliases and re-embeds only the changed documents. When it is not running the
@@ -44,8 +45,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["curation"])
 
 COLLECTIONS = {"procedures": EntityKind.PROCEDURE, "synonyms": EntityKind.SYNONYM, "faq": EntityKind.FAQ,
-               "legal": EntityKind.LEGAL}
-COLLECTION_PATTERN = "^(procedures|synonyms|faq|legal)$"
+               "legal": EntityKind.LEGAL, "fees": EntityKind.FEE}
+COLLECTION_PATTERN = "^(procedures|synonyms|faq|legal|fees)$"
 MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and headers around the file
 
 
@@ -290,6 +291,45 @@ async def delete_faq(faq_id: int, database: DatabaseDep, settings: SettingsDep,
     )
 
 
+# --- the center's fee table --------------------------------------------------------------------
+
+FEE_IN_FORCE = {"updated": True, "message": "Mức phí mới áp dụng cho hồ sơ nộp từ bây giờ; "  # staff-facing
+                "hồ sơ đã nộp giữ mức phí đã tính khi nộp."}
+
+
+class FeeIn(BaseModel):
+    # checked by knowledge_base.fee_table.check_amounts, whose errors are Vietnamese
+    amount: Any = Field(None, description="số tiền, đồng (số nguyên ≥ 0; 0 = không thu)")
+    amounts: dict[str, Any] = Field(default_factory=dict, max_length=3,
+                                    description="mức riêng theo cách nộp: truc_tiep, truc_tuyen, buu_chinh")
+    version: int | None = Field(None, description="the version the edit started from (409 when stale)")
+    reason: str = Field("", max_length=500)
+
+
+def _fee_answer(result: ChangeResult) -> JSONResponse:
+    body = result.to_dict()
+    body["index"] = FEE_IN_FORCE if result.changed else {"updated": False, "message": "Không có gì thay đổi."}
+    return JSONResponse(body)
+
+
+@router.get("/api/v1/kb/fees", summary="Bảng phí của Trung tâm: các mức phí và số tiền đang áp dụng")
+async def fee_table(database: DatabaseDep, _: Staff) -> list[dict]:
+    return [vars(item) for item in await in_db(database, curation.list_fee_items)]
+
+
+@router.put("/api/v1/kb/fees/{key}", summary="Sửa số tiền của một mức phí (lưu một phiên bản mới)")
+async def update_fee(key: str, body: FeeIn, database: DatabaseDep, principal: Staff) -> JSONResponse:
+    def work(session):
+        result = curation.update_fee(session, key, body.amount, body.amounts, actor=principal.username,
+                                     reason=body.reason, expected_version=body.version)
+        if result.changed:  # who, when (the audit row), old → new
+            before = curation.list_revisions(session, EntityKind.FEE, key)[0].before
+            record_audit(session, principal.username, "kb.fee.update", f"fee:{key}"[:255], before, result.current)
+        return result
+
+    return _fee_answer(await in_db(database, work))
+
+
 # --- legal documents ---------------------------------------------------------------------------
 
 @router.get("/api/v1/kb/legal", summary="Văn bản pháp luật đã nạp")
@@ -385,7 +425,7 @@ def _refused(kind: str, message: str) -> JSONResponse:
 
 @router.get("/api/v1/kb/history", summary="Các thay đổi gần đây của cán bộ")
 async def history(database: DatabaseDep, _: Staff,
-                  kind: str = Query("", pattern="^(|procedure|synonym|faq|legal)$"),
+                  kind: str = Query("", pattern="^(|procedure|synonym|faq|legal|fee)$"),
                   limit: int = Query(50, ge=1, le=500)) -> list[dict]:
     found = await in_db(database, lambda s: curation.recent_revisions(s, kind or None, limit))
     return [readable_revision(r) for r in found]
@@ -409,9 +449,14 @@ async def revert(database: DatabaseDep, settings: SettingsDep, principal: Staff,
 
     def work(session):
         result = curation.revert(session, kind, key, revision_id, actor=principal.username, to=to)
-        _audit(session, principal, f"kb.{kind}.revert", result)
+        before = None
+        if kind is EntityKind.FEE and result.changed:  # old → new in the audit log, as for an edit
+            before = curation.list_revisions(session, kind, key)[0].before
+        _audit(session, principal, f"kb.{kind}.revert", result, before)
         return result
 
+    if kind is EntityKind.FEE:  # read when a dossier is priced: nothing for the assistant's index
+        return _fee_answer(await in_db(database, work))
     return await _answer(settings, await in_db(database, work))
 
 

@@ -1,6 +1,7 @@
 """``/staff/deliveries``: what could not be sent (dead letters), and what staff do about it.
 
-Every outbox follows :mod:`motcua.delivery`; a row that failed its last try is a dead letter.
+Every outbox follows :mod:`motcua.delivery` — the webhook inbox too (kind ``inbound``: a citizen's
+Telegram or Zalo message that could not be answered) —; a row that failed its last try is a dead letter.
 The page lists them (what, to whom — channel and masked recipient —, tries, last error, when)
 with «Gửi lại» (pending again, tries from zero) and «Bỏ qua» (kept, marked dismissed); both
 are written to the audit log. Staff pages keep their labels in the page (not citizen-facing).
@@ -66,8 +67,9 @@ async def dismiss(database: DatabaseDep, principal: Staff, kind: str = Path(patt
 
 
 def _wake(database: Database, kind: str) -> None:
-    """A re-sent notice goes out on the relay's next pass, now rather than at its interval."""
-    if kind != "portal":
+    """A re-sent notice goes out on the relay's next pass, now rather than at its interval (the
+    portal worker and the webhook inbox's worker pass every few seconds anyway)."""
+    if kind in ("notice", "dossier"):
         from bot.notifications import wake_relays
 
         wake_relays(database)

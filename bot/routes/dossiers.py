@@ -22,20 +22,29 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.auth import Principal, require_staff
 from bot.deps import ClientIP, DossiersDep, LookupGuardDep, SettingsDep
 from bot.message_log import cleaned
+from bot.routes.dossier_access import (
+    call_service,
+    check_second_factor,
+    count_failure,
+    guard_code,
+    http_error,
+    link_refused,
+    pdf_response,
+    throttled,
+)
 from bot.routes.pages import STATIC, request_locale
 from knowledge_base.messages import render
 from knowledge_base.text import clean_text
 from motcua.dossiers.attachments import prepare_attachment, too_large
-from motcua.dossiers.errors import DossierError, DossierNotFound
+from motcua.dossiers.errors import DossierError
 from motcua.dossiers.filing import FilingKeyReused
-from motcua.dossiers.guard import LookupGuard, throttled_text
 from motcua.dossiers.outbox import outbox_summary
 from motcua.dossiers.service import (
     Applicant,
@@ -43,39 +52,18 @@ from motcua.dossiers.service import (
     DossierDetail,
     DossierService,
     is_second_factor,
-    parse_lookup_payload,
 )
 from motcua.dossiers.upload_stream import MAX_TOTAL_BYTES, StreamedForm, read_multipart
-from motcua.throttle import retry_after_header
 from motcua.workdays import VIETNAM_TZ
 
 router = APIRouter(tags=["dossiers"])
 
-_HTTP_STATUS = {"not_found": 404, "invalid": 422, "conflict": 409, "forbidden": 403, "too_large": 413,
-                "unsupported": 415}
 FACTOR_HEADERS = {"pin": "x-lookup-pin", "cccd": "x-applicant-cccd", "phone": "x-applicant-phone"}
 """Where a citizen's upload may carry its second factor, so it is checked before the body is read."""
 
 
 Service = DossiersDep
 Guard = LookupGuardDep
-
-
-def _http_error(exc: DossierError) -> HTTPException:
-    return HTTPException(status_code=_HTTP_STATUS.get(exc.kind, 422), detail=str(exc))
-
-
-async def _call(function, *args, **kwargs):
-    """Run a (blocking) service call in the thread pool, turning its errors into HTTP answers."""
-    try:
-        return await run_in_threadpool(function, *args, **kwargs)
-    except DossierError as exc:
-        raise _http_error(exc) from None
-
-
-def _pdf(data: bytes, filename: str) -> Response:
-    return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
 
 
 async def _read_uploads(request: Request,
@@ -93,7 +81,7 @@ async def _read_uploads(request: Request,
         return await read_multipart(request.headers.get("content-type", ""), request.stream(),
                                     before_first_file=before_first_file)
     except DossierError as exc:
-        raise _http_error(exc) from None
+        raise http_error(exc) from None
 
 
 # --- citizens -----------------------------------------------------------------------------
@@ -113,84 +101,43 @@ class ApplicantCheckIn(BaseModel):
     phone: str = Field("", max_length=40)
 
 
-def _throttled(seconds: float) -> HTTPException:
-    return HTTPException(429, detail=throttled_text(seconds), headers={"Retry-After": retry_after_header(seconds)})
-
-
-def _failed(guard: LookupGuard, client: str, exc: DossierError, code: str = "") -> HTTPException:
-    """Count a failure; the answer is 429 when it started a lock, else the error's own."""
-    wait = guard.failed(client, code)
-    return _throttled(wait) if wait > 0 else _http_error(exc)
-
-
-def _guard_code(guard: LookupGuard, client: str, payload: str, *, scanned: bool = False) -> str:
-    """The dossier code in ``payload`` once the client and the code may try; 429 or 422 otherwise."""
-    wait = guard.wait(client)
-    if wait > 0:
-        raise _throttled(wait)
-    try:
-        code = parse_lookup_payload(payload, scanned=scanned)
-    except DossierError as exc:
-        raise _failed(guard, client, exc) from None
-    wait = guard.wait(client, code)
-    if wait > 0:
-        raise _throttled(wait)
-    return code
-
-
-async def _verify(service: DossierService, guard: LookupGuard, client: str, code: str, factors: dict[str, str],
-                  refusal: str) -> None:
-    """Check the applicant's second factor; count a failure (429 once locked) and answer 403 or 404."""
-    try:
-        ok = await run_in_threadpool(service.verify_applicant, code, **factors)
-    except DossierNotFound as exc:
-        raise _failed(guard, client, exc) from None
-    except DossierError as exc:
-        raise _http_error(exc) from None
-    if not ok:
-        wait = guard.failed(client, code) if is_second_factor(**factors) else 0
-        if wait > 0:
-            raise _throttled(wait)
-        raise HTTPException(403, detail=refusal)
-    guard.succeeded(client, code)
-
-
 @router.get("/api/v1/dossiers/{code}", summary="Tình trạng hồ sơ (thông tin chung) / public dossier status")
 async def public_status(code: str, client: ClientIP, service: Service, guard: Guard) -> Any:
-    code = _guard_code(guard, client, code)
+    code = guard_code(guard, client, code)
     try:
         return await run_in_threadpool(service.lookup, code)
     except DossierError as exc:
-        raise _failed(guard, client, exc) from None
+        raise count_failure(guard, client, exc) from None
 
 
 @router.post("/api/v1/dossiers/lookup", summary="Tra cứu hồ sơ theo mã hoặc mã QR / look a dossier up")
 async def lookup(body: LookupIn, client: ClientIP, service: Service, guard: Guard) -> Any:
     scanned = bool(body.qr and not body.code)
-    code = _guard_code(guard, client, body.qr if scanned else body.code, scanned=scanned)
+    code = guard_code(guard, client, body.qr if scanned else body.code, scanned=scanned)
     try:
         view = await run_in_threadpool(service.lookup, code, cccd=body.cccd, phone=body.phone, pin=body.pin)
     except DossierError as exc:
-        raise _failed(guard, client, exc) from None
+        raise count_failure(guard, client, exc) from None
     if view.verified:
         guard.succeeded(client, code)
     elif is_second_factor(cccd=body.cccd, phone=body.phone, pin=body.pin):
         wait = guard.failed(client, code)
         if wait > 0:
-            raise _throttled(wait)
+            raise throttled(wait)
     return view
 
 
 @router.post("/api/v1/dossiers/{code}/receipt", summary="Giấy tiếp nhận hồ sơ (PDF) cho người nộp")
 async def citizen_receipt(code: str, body: ApplicantCheckIn, request: Request, client: ClientIP,
                           settings: SettingsDep, service: Service, guard: Guard) -> Response:
-    code = _guard_code(guard, client, code)
+    code = guard_code(guard, client, code)
     refusal = render("page.dossier.factors_mismatch", locale=request_locale(request))
-    await _verify(service, guard, client, code, body.model_dump(), refusal)
+    await check_second_factor(service, guard, client, code, body.model_dump(), refusal)
     pin = "".join(ch for ch in body.pin if ch.isdigit())
-    data = await _call(service.receipt_pdf, code, center_name=settings.center_name,
-                       lookup_pin=pin if await run_in_threadpool(service.verify_applicant, code, pin=pin) else "")
-    return _pdf(data, f"giay-tiep-nhan-{code}.pdf")
+    known_pin = await run_in_threadpool(service.verify_applicant, code, pin=pin)
+    data = await call_service(service.receipt_pdf, code, center_name=settings.center_name,
+                              lookup_pin=pin if known_pin else "")
+    return pdf_response(data, f"giay-tiep-nhan-{code}.pdf")
 
 
 def _declaration_pdf(service: DossierService, detail: DossierDetail) -> bytes | None:
@@ -204,13 +151,6 @@ def _declaration_pdf(service: DossierService, detail: DossierDetail) -> bytes | 
     return render_declaration_pdf(form, values, detail.code, signed_on=signed_on)
 
 
-def _link_refused(locale: str) -> Response:
-    """The one answer to every refused link: same status, body and headers, whatever the reason
-    (only the language follows the browser's)."""
-    return JSONResponse({"detail": render("page.dossier.link_refused", locale=locale)}, status_code=404,
-                        headers={"Cache-Control": "no-store", "Vary": "Accept-Language"})
-
-
 @router.get("/api/v1/dossiers/{code}/declaration.pdf",
             summary="Tờ khai đã điền (PDF), theo đường dẫn trợ lý gửi / the filled declaration")
 async def citizen_declaration(code: str, request: Request, service: Service, token: str = "") -> Response:
@@ -218,8 +158,8 @@ async def citizen_declaration(code: str, request: Request, service: Service, tok
     detail = await run_in_threadpool(service.linked_dossier, code, token)
     data = await run_in_threadpool(_declaration_pdf, service, detail) if detail is not None else None
     if data is None:  # a bad, expired, revoked or foreign token, an unknown code: nothing tells them apart
-        return _link_refused(request_locale(request))
-    return _pdf(data, f"to-khai-{detail.code}.pdf")
+        return link_refused(request_locale(request))
+    return pdf_response(data, f"to-khai-{detail.code}.pdf")
 
 
 def _factors(request: Request) -> dict[str, str]:
@@ -232,19 +172,19 @@ def _factors(request: Request) -> dict[str, str]:
              summary="Người dân gửi giấy tờ (ảnh JPEG/PNG hoặc PDF) / citizen uploads documents")
 async def citizen_upload(code: str, request: Request, client: ClientIP, service: Service, guard: Guard) -> Any:
     """The applicant is checked (headers, or the fields before the first file) before any file is read."""
-    code = _guard_code(guard, client, code)
+    code = guard_code(guard, client, code)
     refusal = render("page.dossier.factors_mismatch_upload", locale=request_locale(request))
     factors = _factors(request)
 
     async def check(fields: dict[str, str]) -> None:
         factors.update({k: fields.get(k, "") for k in FACTOR_HEADERS})
-        await _verify(service, guard, client, code, factors, refusal)
+        await check_second_factor(service, guard, client, code, factors, refusal)
 
     if factors:
-        await _verify(service, guard, client, code, factors, refusal)
+        await check_second_factor(service, guard, client, code, factors, refusal)
     form = await _read_uploads(request, before_first_file=None if factors else check)
-    prepared = await _call(prepare_attachment, form.files, label=form.fields.get("label", ""))
-    return await _call(service.add_attachment, code, prepared, actor="citizen", verify=True, **factors)
+    prepared = await call_service(prepare_attachment, form.files, label=form.fields.get("label", ""))
+    return await call_service(service.add_attachment, code, prepared, actor="citizen", verify=True, **factors)
 
 
 # --- staff --------------------------------------------------------------------------------
@@ -274,7 +214,7 @@ Center = Annotated[str | None, Depends(staff_center)]
 
 async def desk_code(code: str, center: Center, service: Service) -> str:
     """The dossier's code when it belongs to the staff member's center; 404 otherwise (as if absent)."""
-    return await _call(service.check_center, code, center)
+    return await call_service(service.check_center, code, center)
 
 
 DeskCode = Annotated[str, Depends(desk_code)]
@@ -316,7 +256,8 @@ async def desk_list(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
-    return await _call(service.list_dossiers, status=status, search=q, limit=limit, offset=offset, center=center)
+    return await call_service(service.list_dossiers, status=status, search=q, limit=limit, offset=offset,
+                              center=center)
 
 
 IdempotencyKey = Annotated[str, Header(
@@ -344,7 +285,7 @@ async def desk_file(body: DeskFilingIn, actor: Actor, center: Center,
         raise HTTPException(409, detail=f"Biểu mẫu này đã nộp hồ sơ {exc.code} với nội dung khác; "  # staff-facing
                                         "mở lại biểu mẫu để nộp một hồ sơ mới.") from None
     except DossierError as exc:
-        raise _http_error(exc) from None
+        raise http_error(exc) from None
     except (ValueError, TypeError) as exc:  # a form id, values or submission kind that do not fit
         raise HTTPException(422, detail=str(exc)) from None
 
@@ -359,7 +300,7 @@ async def desk_sync(settings: SettingsDep) -> Any:
 
 @desk.get("/{code}", summary="Chi tiết hồ sơ / dossier detail")
 async def desk_detail(code: DeskCode, principal: SignedIn, center: Center, service: Service) -> Any:
-    detail = await _call(service.get, code, center=center)
+    detail = await call_service(service.get, code, center=center)
     await _audit_view(service, principal, code, "detail")
     return detail
 
@@ -367,44 +308,44 @@ async def desk_detail(code: DeskCode, principal: SignedIn, center: Center, servi
 @desk.post("/{code}/receive", summary="Tiếp nhận xử lý / take into processing")
 async def desk_receive(code: DeskCode, actor: Actor,
                        service: Service) -> Any:
-    return await _call(service.receive, code, actor=actor)
+    return await call_service(service.receive, code, actor=actor)
 
 
 @desk.post("/{code}/supplement", summary="Yêu cầu bổ sung / request a supplement")
 async def desk_supplement(code: DeskCode, body: NoteIn, actor: Actor,
                           service: Service) -> Any:
-    return await _call(service.request_supplement, code, body.note, actor=actor)
+    return await call_service(service.request_supplement, code, body.note, actor=actor)
 
 
 @desk.post("/{code}/status", summary="Chuyển tình trạng / change status")
 async def desk_status(code: DeskCode, body: StatusIn, actor: Actor,
                       service: Service) -> Any:
-    return await _call(service.change_status, code, body.status, actor=actor, note=body.note)
+    return await call_service(service.change_status, code, body.status, actor=actor, note=body.note)
 
 
 @desk.post("/{code}/attachments", status_code=201, summary="Đính kèm giấy tờ / attach documents")
 async def desk_upload(code: DeskCode, request: Request, actor: Actor, center: Center,
                       service: Service) -> Any:
     form = await _read_uploads(request)
-    prepared = await _call(prepare_attachment, form.files, label=form.fields.get("label", ""))
-    return await _call(service.add_attachment, code, prepared, actor=actor, center=center)
+    prepared = await call_service(prepare_attachment, form.files, label=form.fields.get("label", ""))
+    return await call_service(service.add_attachment, code, prepared, actor=actor, center=center)
 
 
 @desk.get("/{code}/attachments/{attachment_id}", summary="Tải giấy tờ (PDF) / download")
 async def desk_attachment(code: DeskCode, attachment_id: int, principal: SignedIn, center: Center,
                           service: Service):
-    info, data = await _call(service.attachment_content, code, attachment_id, center=center)
+    info, data = await call_service(service.attachment_content, code, attachment_id, center=center)
     await _audit_view(service, principal, code, "attachment", attachment_id=attachment_id, label=info.label)
-    return _pdf(data, info.filename)
+    return pdf_response(data, info.filename)
 
 
 @desk.get("/{code}/receipt.pdf", summary="In lại giấy tiếp nhận (không có mã tra cứu) / reprint the receipt")
 async def desk_receipt(code: DeskCode, settings: SettingsDep, principal: SignedIn, center: Center,
                        service: Service):
-    data = await _call(service.receipt_pdf, code, center_name=settings.center_name,
-                       received_by=principal.full_name or principal.username, center=center)
+    data = await call_service(service.receipt_pdf, code, center_name=settings.center_name,
+                              received_by=principal.full_name or principal.username, center=center)
     await _audit_view(service, principal, code, "receipt")
-    return _pdf(data, f"giay-tiep-nhan-{code}.pdf")
+    return pdf_response(data, f"giay-tiep-nhan-{code}.pdf")
 
 
 @desk.post("/{code}/receipt.pdf",
@@ -412,26 +353,27 @@ async def desk_receipt(code: DeskCode, settings: SettingsDep, principal: SignedI
 async def desk_receipt_with_pin(code: DeskCode, settings: SettingsDep, principal: SignedIn, center: Center,
                                 service: Service):
     """The PIN is stored hashed, so printing it means making a new one (the old one stops working)."""
-    pin = await _call(service.reissue_pin, code, actor=principal.username, center=center)
-    data = await _call(service.receipt_pdf, code, center_name=settings.center_name,
-                       received_by=principal.full_name or principal.username, lookup_pin=pin, center=center)
+    pin = await call_service(service.reissue_pin, code, actor=principal.username, center=center)
+    data = await call_service(service.receipt_pdf, code, center_name=settings.center_name,
+                              received_by=principal.full_name or principal.username, lookup_pin=pin,
+                              center=center)
     await _audit_view(service, principal, code, "receipt")
-    return _pdf(data, f"giay-tiep-nhan-{code}.pdf")
+    return pdf_response(data, f"giay-tiep-nhan-{code}.pdf")
 
 
 @desk.get("/{code}/declaration.pdf", summary="Tờ khai đã điền (PDF) / the filled declaration")
 async def desk_declaration(code: DeskCode, principal: SignedIn, center: Center, service: Service):
-    detail = await _call(service.get, code, center=center)
+    detail = await call_service(service.get, code, center=center)
     data = await run_in_threadpool(_declaration_pdf, service, detail)
     if data is None:
         raise HTTPException(404, detail="Hồ sơ này không được khai bằng tờ khai điện tử.")  # staff-facing
     await _audit_view(service, principal, code, "declaration")
-    return _pdf(data, f"to-khai-{code}.pdf")
+    return pdf_response(data, f"to-khai-{code}.pdf")
 
 
 @desk.post("/{code}/links/revoke", summary="Thu hồi đường dẫn tải tờ khai / revoke download links")
 async def desk_revoke_links(code: DeskCode, principal: SignedIn, center: Center, service: Service) -> Any:
-    revoked = await _call(service.revoke_links, code, actor=principal.username, center=center)
+    revoked = await call_service(service.revoke_links, code, actor=principal.username, center=center)
     return {"code": code, "revoked": revoked,
             "message": f"Đã thu hồi {revoked} đường dẫn tải tờ khai của hồ sơ {code}." if revoked  # staff-facing
             else f"Hồ sơ {code} không có đường dẫn nào đang hiệu lực."}  # staff-facing

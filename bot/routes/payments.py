@@ -6,7 +6,9 @@
 - Citizens (``/api/v1/dossiers/{code}/payment…``): the fee, the VietQR code (SVG for screens, PNG for
   Telegram/Zalo) and the receipt, behind a random link token (purpose ``payment``, given in the chat
   that filed the dossier); every refused token answers the same 404 as the declaration link. With the
-  lookup PIN (``POST …/payment``, throttled like every lookup) the citizen gets a fresh link.
+  lookup PIN (``POST …/payment``, throttled like every lookup) the citizen gets a fresh link. The same
+  token opens the dossier's status page ``/dossiers/{code}/payment``: its status and due date, and
+  while the fee is unpaid the VietQR code to scan, the amount and the transfer note.
 - The gateway (``POST /api/v1/payments/webhook/{provider}``): a signed event, verified by its
   :class:`~motcua.payments.provider.PaymentProvider`; a replayed event id changes nothing.
 
@@ -15,11 +17,12 @@ The rules live in :mod:`motcua.payments`; this module only translates HTTP.
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -32,16 +35,18 @@ from bot.deps import (
     PaymentsDep,
     SettingsDep,
 )
+from bot.routes.dossier_access import (
+    call_service,
+    check_second_factor,
+    guard_code,
+    link_refused,
+    pdf_response,
+)
 from bot.routes.dossiers import (
     Actor,
     ApplicantCheckIn,
     Center,
     DeskCode,
-    _call,
-    _guard_code,
-    _link_refused,
-    _pdf,
-    _verify,
 )
 from bot.routes.pages import request_locale
 from knowledge_base.messages import render
@@ -68,22 +73,22 @@ router = APIRouter(prefix="/api/v1/staff/payments", tags=["staff payments"], dep
 
 @router.get("/{code}", summary="Lệ phí và tình trạng nộp phí / a dossier's fee and payment")
 async def payment_state(code: DeskCode, actor: Actor, center: Center, payments: Payments) -> Any:
-    return await _call(payments.payment, code, actor=actor, center=center)
+    return await call_service(payments.payment, code, actor=actor, center=center)
 
 
 @router.get("/{code}/vietqr", summary="Mã VietQR để chuyển khoản lệ phí / the VietQR payment request")
 async def payment_vietqr(code: DeskCode, center: Center, payments: Payments) -> Any:
-    return await _call(payments.vietqr, code, center=center)
+    return await call_service(payments.vietqr, code, center=center)
 
 
 @router.post("/{code}/cash", summary="Đã thu tiền mặt / paid in cash at the counter")
 async def payment_cash(code: DeskCode, actor: Actor, center: Center, payments: Payments) -> Any:
-    return await _call(payments.mark_cash, code, actor=actor, center=center)
+    return await call_service(payments.mark_cash, code, actor=actor, center=center)
 
 
 @router.post("/{code}/waive", summary="Miễn lệ phí, ghi lý do / waive the fee with a reason")
 async def payment_waive(code: DeskCode, body: WaiverIn, actor: Actor, center: Center, payments: Payments) -> Any:
-    return await _call(payments.waive, code, body.reason, actor=actor, center=center)
+    return await call_service(payments.waive, code, body.reason, actor=actor, center=center)
 
 
 @router.get("/{code}/vietqr.svg", summary="Mã VietQR (ảnh SVG) / the VietQR code as SVG",
@@ -91,7 +96,7 @@ async def payment_waive(code: DeskCode, body: WaiverIn, actor: Actor, center: Ce
 async def payment_vietqr_svg(code: DeskCode, center: Center, payments: Payments) -> Response:
     from motcua.payments.qr_image import vietqr_svg
 
-    request = await _call(payments.vietqr, code, center=center)
+    request = await call_service(payments.vietqr, code, center=center)
     return Response(vietqr_svg(request.payload), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
@@ -104,8 +109,8 @@ def _receipt_pdf(payments: PaymentService, code: str, center_name: str, center: 
 @router.get("/{code}/receipt.pdf", summary="Biên lai thu phí, lệ phí (PDF) / the payment receipt",
             responses={200: {"content": {"application/pdf": {}}}})
 async def payment_receipt(code: DeskCode, center: Center, settings: SettingsDep, payments: Payments) -> Response:
-    data = await _call(_receipt_pdf, payments, code, settings.center_name, center)
-    return _pdf(data, f"bien-lai-{code}.pdf")
+    data = await call_service(_receipt_pdf, payments, code, settings.center_name, center)
+    return pdf_response(data, f"bien-lai-{code}.pdf")
 
 
 # --- citizens -------------------------------------------------------------------------------------
@@ -156,16 +161,16 @@ async def citizen_payment(code: str, request: Request, dossiers: DossiersDep, pa
                           token: str = "") -> Any:
     view = await _linked_payment(dossiers, payments, code, token)
     if view is None:
-        return _link_refused(request_locale(request))
+        return link_refused(request_locale(request))
     return citizen_view(view, token, _account_name(payments), request_locale(request))
 
 
 @citizen_router.post("/api/v1/dossiers/{code}/payment", summary="Lệ phí của hồ sơ, với mã tra cứu (PIN)")
 async def citizen_payment_with_pin(code: str, body: ApplicantCheckIn, request: Request, client: ClientIP,
                                    dossiers: DossiersDep, guard: LookupGuardDep, payments: Payments) -> Any:
-    code = _guard_code(guard, client, code)
+    code = guard_code(guard, client, code)
     locale = request_locale(request)
-    await _verify(dossiers, guard, client, code, body.model_dump(), render("page.dossier.factors_mismatch",
+    await check_second_factor(dossiers, guard, client, code, body.model_dump(), render("page.dossier.factors_mismatch",
                                                                            locale=locale))
     try:
         view = await run_in_threadpool(payments.payment, code)
@@ -194,7 +199,7 @@ async def citizen_vietqr_svg(code: str, request: Request, dossiers: DossiersDep,
 
     payload = await _qr_payload(dossiers, payments, code, token)
     if payload is None:  # a refused link, or nothing left to pay: the same answer
-        return _link_refused(request_locale(request))
+        return link_refused(request_locale(request))
     return Response(vietqr_svg(payload), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
@@ -206,7 +211,7 @@ async def citizen_vietqr_png(code: str, request: Request, dossiers: DossiersDep,
 
     payload = await _qr_payload(dossiers, payments, code, token)
     if payload is None:
-        return _link_refused(request_locale(request))
+        return link_refused(request_locale(request))
     return Response(vietqr_png(payload), media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
@@ -216,11 +221,78 @@ async def citizen_payment_receipt(code: str, request: Request, settings: Setting
                                   payments: Payments, token: str = "") -> Response:
     view = await _linked_payment(dossiers, payments, code, token)
     if view is None:
-        return _link_refused(request_locale(request))
+        return link_refused(request_locale(request))
     if view.state not in (PaymentState.PAID, PaymentState.WAIVED):
         raise HTTPException(409, detail=render("payment.no_receipt", locale=request_locale(request)))
-    data = await _call(_receipt_pdf, payments, view.code, settings.center_name)
-    return _pdf(data, f"bien-lai-{view.code}.pdf")
+    data = await call_service(_receipt_pdf, payments, view.code, settings.center_name)
+    return pdf_response(data, f"bien-lai-{view.code}.pdf")
+
+
+# --- the citizen's status page ---------------------------------------------------------------------
+
+
+def _status_page(center_name: str, locale: str, detail: Any, view: PaymentView | None, token: str,
+                 account_name: str | None) -> str:
+    """The dossier's status page for the holder of its payment link (nothing personal on it);
+    ``account_name`` is the receiving account's holder while the fee can be paid by VietQR, else None."""
+    def say(key: str, **fields: Any) -> str:
+        return html.escape(render(key, locale=locale, **fields))
+
+    def row(key: str, value: str) -> str:
+        return f"<tr><th>{say(key)}</th><td>{html.escape(value)}</td></tr>"
+
+    paths = payment_paths(detail.code, token)
+    due = f"{detail.due_date:%d/%m/%Y}" if detail.due_date else render("page.payment.due_unknown", locale=locale)
+    rows = (row("page.payment.procedure", detail.procedure_name)
+            + row("page.payment.status", detail.status.label_in(locale)) + row("page.payment.due", due))
+    if view is None:  # a fee the center has not priced yet
+        fee = f'<p class="payment-state">{say("payment.state.undetermined")}</p>'
+    else:
+        amount = render("payment.amount", locale=locale, amount=format_amount(view.amount))
+        fee = (f'<p class="payment-state" id="payment-state" data-state="{view.state.value}">'
+               f'{say(f"payment.state.{view.state.value}")}</p>')
+        if view.state == PaymentState.UNPAID:
+            fee += (f'<table class="ticket-rows">{row("page.payment.amount", amount)}'
+                    + (row("page.payment.account", account_name) + row("page.payment.note", view.code)
+                       if account_name is not None else "") + "</table>")
+            if account_name is not None:
+                fee += (f'<figure class="ticket-qr payment-qr"><img id="vietqr" src="{html.escape(paths["qr_png"])}" '
+                        f'width="240" height="240" alt="{say("page.kiosk.payment_qr_alt", amount=amount)}">'
+                        f'<figcaption>{say("page.kiosk.payment_qr")}</figcaption></figure>')
+            else:
+                fee += f'<p>{say("page.payment.cash_only")}</p>'
+        elif view.state in (PaymentState.PAID, PaymentState.WAIVED):
+            fee += (f'<p><a id="receipt" href="{html.escape(paths["receipt_pdf"])}">'
+                    f'{say("page.payment.receipt")}</a></p>')
+    title = render("page.payment.title", locale=locale, code=detail.code)
+    return (f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<meta name="referrer" content="no-referrer"><title>{html.escape(title)}</title>'
+            f'<link rel="stylesheet" href="/static/board.css"><link rel="stylesheet" href="/static/ticket.css">'
+            f'</head><body class="ticket-page"><h1>{html.escape(center_name)}</h1>'
+            f'<h2>{html.escape(title)}</h2><table class="ticket-rows">{rows}</table>'
+            f'<h2>{say("page.payment.fee_heading")}</h2>{fee}</body></html>')
+
+
+@citizen_router.get("/dossiers/{code}/payment", response_class=HTMLResponse,
+                    summary="Trang tình trạng hồ sơ và lệ phí, theo đường dẫn trợ lý gửi")
+async def citizen_status_page(code: str, request: Request, settings: SettingsDep, dossiers: DossiersDep,
+                              payments: Payments, token: str = "") -> Response:
+    locale = request_locale(request)
+    detail = await run_in_threadpool(dossiers.linked_dossier, code, token, purpose=PAYMENT_LINK)
+    if detail is None:  # the same answer for every refused link
+        page = (f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8"><title>'
+                f'{html.escape(settings.center_name)}</title></head><body><p>'
+                f'{html.escape(render("page.dossier.link_refused", locale=locale))}</p></body></html>')
+        return HTMLResponse(page, status_code=404, headers={"Cache-Control": "no-store", "Vary": "Accept-Language"})
+    try:
+        view: PaymentView | None = await run_in_threadpool(payments.payment, detail.code)
+    except DossierError:  # not priced yet
+        view = None
+    payable = payments.account is not None and view is not None and view.state == PaymentState.UNPAID
+    page = _status_page(settings.center_name, locale, detail, view, token,
+                        _account_name(payments) if payable else None)
+    return HTMLResponse(page, headers={"Cache-Control": "no-store", "Vary": "Accept-Language"})
 
 
 # --- the payment gateway --------------------------------------------------------------------------

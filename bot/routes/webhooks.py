@@ -3,26 +3,26 @@
 A route per registered webhook channel (``channels.registry``), each the same road:
 the body is read under a limit (413), the channel verifies it (a secret header, a
 signature, a replay window: 401/403) and parses it; each event is handled once even
-when the platform delivers it again (in memory, then the database's event ledger); the
-platform gets its answer at once, and afterwards the gateway is asked and the reply
-goes back through :meth:`channels.registry.Channels.send`. A channel whose settings
-leave it off answers 404.
+when the platform delivers it again (in memory, then the database's event ledger). Each new
+event is stored in the webhook inbox (:mod:`bot.webhook_inbox`) in the same write that records
+its id, *before* the platform gets its answer: a gateway that dies after the 200 leaves the
+event for the inbox's worker instead of losing it. Then the platform gets its answer at once,
+and afterwards the gateway is asked and the reply goes back through
+:meth:`channels.registry.Channels.send`. When the event cannot be stored the platform gets a 503
+and delivers it again. A channel whose settings leave it off answers 404.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
-from bot.deps import ChannelsDep, EventLedgerDep, GatewayDep, RateLimitsDep
-from bot.event_ledger import EventLedger
-from bot.ratelimit import RateLimitedGateway, TokenBuckets, should_stay_quiet
-from channels.base import BotMessage, Incoming, Refused, WebhookRequest
+from bot.deps import ChannelsDep, WebhookInboxDep
+from bot.webhook_inbox import Claim, WebhookInbox
+from channels.base import Refused, WebhookRequest
 from channels.registry import Channels
 
 log = logging.getLogger(__name__)
@@ -58,15 +58,15 @@ def webhook_router(kinds: list[type]) -> APIRouter:
 
 
 def _endpoint(kind: type):
-    async def webhook(request: Request, background: BackgroundTasks, channels: ChannelsDep, ledger: EventLedgerDep,
-                      gateway: GatewayDep, rate_limits: RateLimitsDep) -> JSONResponse:
-        return await receive(request, background, kind, channels, ledger, Reply(channels, gateway, rate_limits))
+    async def webhook(request: Request, background: BackgroundTasks, channels: ChannelsDep,
+                      inbox: WebhookInboxDep) -> JSONResponse:
+        return await receive(request, background, kind, channels, inbox)
 
     return webhook
 
 
 async def receive(request: Request, background: BackgroundTasks, kind: type, channels: Channels,
-                  ledger: EventLedger, reply: Reply) -> JSONResponse:
+                  inbox: WebhookInbox) -> JSONResponse:
     def answer(status: int, detail: str) -> JSONResponse:
         return JSONResponse(kind.answer(status, detail), status_code=status)
 
@@ -84,51 +84,26 @@ async def receive(request: Request, background: BackgroundTasks, kind: type, cha
         return answer(refused.status, refused.detail)
     if not events:
         return answer(200, "ignored")
-    fresh = [event for event in events if await _first_time(channels, ledger, kind.name, event)]
+    recent = channels.recent(kind.name)
+    fresh: list[Claim] = []
+    unstored = False
+    for event in events:
+        if event.event_id and recent.seen(event.event_id):
+            continue
+        try:
+            claim = await inbox.accept(kind.name, event)
+        except Exception:  # the database is away: the platform must deliver it again
+            log.exception("could not store a %s event", kind.name)
+            if event.event_id:
+                recent.forget(event.event_id)
+            unstored = True
+            continue
+        if claim is not None:
+            fresh.append(claim)
+    for claim in fresh:
+        background.add_task(inbox.handle, claim)
+    if unstored:
+        return answer(503, "Tạm thời chưa nhận được, xin gửi lại sau.")  # staff-facing: the platform's server
     if not fresh:
         return answer(200, "duplicate")
-    for event in fresh:
-        background.add_task(reply.handle, kind.name, event)
     return answer(200, "accepted")
-
-
-async def _first_time(channels: Channels, ledger: EventLedger, name: str, event: Incoming) -> bool:
-    if not event.event_id:
-        return True
-    if channels.recent(name).seen(event.event_id):
-        return False
-    return await run_in_threadpool(ledger.first_time, name, event.event_id)
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What answers an event after the platform has its 200."""
-
-    channels: Channels
-    gateway: RateLimitedGateway
-    rate_limits: TokenBuckets
-
-    async def handle(self, name: str, event: Incoming) -> None:
-        """Ask the gateway, send the reply back the same way."""
-        channels = self.channels
-        channel = channels.get(name)
-        try:
-            await channel.acknowledge(event)
-            async with channels.locks.hold(event.sender_id):
-                if event.message is None:
-                    if self.rate_limits.take(event.sender_id).allowed:
-                        await _send(channels, name, event.sender_id, [BotMessage(event.notice)])
-                    return
-                reply = await self.gateway.handle(event.message)
-                if not should_stay_quiet(reply):
-                    await _send(channels, name, event.sender_id, reply.messages)
-        except Exception:  # a failure must not kill the worker; the platform will not resend after its 200
-            log.exception("could not answer %s", event.sender_id)
-
-
-async def _send(channels, name: str, sender_id: str, messages: list[BotMessage]) -> None:
-    if not messages:
-        return
-    result = await channels.send(name, sender_id, messages)
-    if not (result.delivered or result.queued):
-        log.error("reply to %s not sent: %s", sender_id, result.error)

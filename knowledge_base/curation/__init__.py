@@ -15,11 +15,13 @@ staff: :class:`NotFound`, :class:`Conflict`, :class:`Invalid`, :class:`UploadRef
 Plain Python: no framework.
 
 One module per kind of entity (:mod:`.procedures`, :mod:`.synonyms`, :mod:`.faq`,
-:mod:`.legal`), the history and reverting in :mod:`.history`, what they return and
-raise in :mod:`.results`; everything public is importable from here.
+:mod:`.legal`, the fee table's amounts in :mod:`.fees`), the history and reverting in
+:mod:`.history`, what they return and raise in :mod:`.results`; everything public is importable
+from here.
 """
 
 from knowledge_base.curation.faq import add_faq_entry, delete_faq_entry, list_faq_items, update_faq_entry
+from knowledge_base.curation.fees import FeeItem, effective_fee_table, list_fee_items, update_fee
 from knowledge_base.curation.history import list_revisions, recent_revisions, revert
 from knowledge_base.curation.legal import (
     LEGAL_FIELDS,
@@ -66,6 +68,7 @@ __all__ = [
     "CurationError",
     "EntityKind",
     "FaqItem",
+    "FeeItem",
     "FieldChange",
     "Invalid",
     "LegalDocumentItem",
@@ -81,10 +84,12 @@ __all__ = [
     "create_procedure",
     "delete_faq_entry",
     "delete_synonym",
+    "effective_fee_table",
     "fold",
     "get_legal_document",
     "get_procedure_detail",
     "list_faq_items",
+    "list_fee_items",
     "list_legal_documents",
     "list_revisions",
     "list_synonym_items",
@@ -92,6 +97,7 @@ __all__ = [
     "revert",
     "search_procedures",
     "update_faq_entry",
+    "update_fee",
     "update_legal_metadata",
     "update_procedure",
     "update_synonym",

@@ -11,6 +11,7 @@ from sqlalchemy import desc, select
 from sqlalchemy.orm import Session
 
 from knowledge_base.curation.faq import restore_faq
+from knowledge_base.curation.fees import fee_rule_exists, restore_fee
 from knowledge_base.curation.legal import apply_legal_metadata
 from knowledge_base.curation.results import ChangeResult, Conflict, EntityKind, Invalid, NotFound, Revision
 from knowledge_base.curation.rows import entity_row, procedure_result, procedure_row
@@ -66,7 +67,10 @@ def list_revisions(session: Session, kind: EntityKind | str, key: str) -> list[R
             .order_by(desc(ProcedureRevision.version), desc(ProcedureRevision.id))
         )
         return [_procedure_revision(r) for r in session.scalars(query)]
-    entity_row(session, kind, key)
+    if kind is EntityKind.FEE:
+        fee_rule_exists(str(key))
+    else:
+        entity_row(session, kind, key)
     query = (
         select(KbRevision)
         .where(KbRevision.entity == kind.value, KbRevision.entity_id == str(key))
@@ -134,6 +138,8 @@ def revert(
         return restore_synonym(session, int(key), state, actor=actor, reason=reason)
     if kind is EntityKind.FAQ:
         return restore_faq(session, int(key), state, actor=actor, reason=reason)
+    if kind is EntityKind.FEE:
+        return restore_fee(session, str(key), state, actor=actor, reason=reason)
     if state is None:
         raise Conflict(
             f"Không có nội dung {kind.label} ở trạng thái này để khôi phục "
@@ -166,6 +172,9 @@ FIELD_LABELS: dict[str, str] = {
     "number": "Số hiệu", "doc_type": "Loại văn bản", "title": "Tên văn bản", "issuer": "Cơ quan ban hành",
     "issued": "Ngày ban hành", "effective": "Ngày hiệu lực", "replaced_by": "Thay thế bởi",
     "replaced_from": "Thay thế từ ngày", "status_note": "Ghi chú hiệu lực", "file": "Tệp", "units": "Số đơn vị",
+    # the center's fee table (đồng)
+    "amount": "Số tiền", "amount_truc_tiep": "Số tiền khi nộp trực tiếp",
+    "amount_truc_tuyen": "Số tiền khi nộp trực tuyến", "amount_buu_chinh": "Số tiền khi nộp qua bưu chính",
 }
 EMPTY = "(trống)"
 LONG_TEXT = 160  # longer values are cut in a line; the whole text stays under «Chi tiết»

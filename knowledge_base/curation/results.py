@@ -16,6 +16,7 @@ class EntityKind(StrEnum):
     SYNONYM = "synonym"
     FAQ = "faq"
     LEGAL = "legal"
+    FEE = "fee"  # an amount of the center's fee table (knowledge_base/fees.yaml is the seed)
 
     @property
     def label(self) -> str:
@@ -24,6 +25,7 @@ class EntityKind(StrEnum):
             EntityKind.SYNONYM: "từ đồng nghĩa",
             EntityKind.FAQ: "câu hỏi thường gặp",
             EntityKind.LEGAL: "văn bản pháp luật",
+            EntityKind.FEE: "mức lệ phí",
         }[self]
 
 

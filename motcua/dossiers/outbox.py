@@ -7,7 +7,8 @@ and an idempotency key ``<dossier code>/<position>``.
 
 Delivering follows :mod:`motcua.delivery`: :func:`deliver_pending` sends due pending rows,
 earliest due first. A row is claimed with a short lease (so two workers do not send it at
-once), sent with its idempotency key, then marked sent, or given its error and a next
+once; the lease follows the client's ``timeout_s`` through :func:`motcua.delivery.lease_for`, so
+a row claimed by a worker that was killed goes out again within seconds), sent with its idempotency key, then marked sent, or given its error and a next
 attempt after the policy's backoff. When the portal is unavailable the pass stops at once
 instead of timing out row by row; an unavailable portal is not the message's fault, so it
 never makes a dead letter. A message the portal *refuses* becomes a dead letter after the
@@ -76,6 +77,11 @@ def add_outbox_row(session: Session, dossier: DossierRow, event: PortalEvent, pa
 RetryPolicy = DeliveryPolicy
 """The outbox's name for the one delivery policy (:class:`motcua.delivery.DeliveryPolicy`)."""
 
+CLAIMED_AT_ONCE = 1
+"""Rows one claim takes: a claim's lease covers one send (:func:`motcua.delivery.lease_for`), so a
+worker never holds rows it will only reach after the lease ran out, and a killed worker's row is
+free again after one lease."""
+
 UNAVAILABLE_PAUSE_MAX_S = 60.0
 """Longest pause of the worker after the portal was unreachable (then one row is tried again)."""
 
@@ -93,6 +99,12 @@ class DeliveryReport:
 
 
 _PENDING = DeliveryState.PENDING.value
+
+
+def leased_for_client(policy: RetryPolicy, client: PortalClient) -> RetryPolicy:
+    """``policy`` with its lease covering one send of ``client`` (its ``timeout_s``, when it has one)."""
+    timeout_s = getattr(client, "timeout_s", None)
+    return policy.leased_for(timeout_s) if timeout_s else policy
 
 
 def _claim(database: Database, limit: int, now: datetime, policy: RetryPolicy) -> list[PortalOutboxRow]:
@@ -168,10 +180,10 @@ def deliver_pending(
     """
     if max_rows < 1:
         raise ValueError(f"max_rows must be at least 1, got {max_rows}")
-    policy = policy or RetryPolicy()
+    policy = leased_for_client(policy or RetryPolicy(), client)
     delivered = failed = dead = 0
     while delivered + failed < max_rows:
-        batch = _claim(database, max_rows - delivered - failed, clock(), policy)
+        batch = _claim(database, min(CLAIMED_AT_ONCE, max_rows - delivered - failed), clock(), policy)
         if not batch:
             break
         for index, row in enumerate(batch):
@@ -266,7 +278,7 @@ class OutboxWorker:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.database = database
         self.client = client
-        self.policy = policy or RetryPolicy()
+        self.policy = leased_for_client(policy or RetryPolicy(), client)
         self.poll_interval_s = poll_interval_s
         self.batch_size = batch_size
         self._stop = threading.Event()

@@ -23,6 +23,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
+from motcua.delivery import SEND_TIMEOUT_S
+
 __all__ = [
     "HttpPortalClient",
     "MemoryPortal",
@@ -71,7 +73,7 @@ class HttpPortalClient:
         self,
         url: str,
         *,
-        timeout_s: float = 10.0,
+        timeout_s: float = SEND_TIMEOUT_S,
         token: str = "",
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -80,6 +82,7 @@ class HttpPortalClient:
         if timeout_s <= 0:
             raise ValueError(f"timeout_s must be positive, got {timeout_s}")
         self.url = url
+        self.timeout_s = timeout_s  # one send's limit: the outbox's lease on a row follows it (lease_for)
         headers = {"User-Agent": "motcua-outbox/0.1"}
         if token:
             headers["Authorization"] = f"Bearer {token}"

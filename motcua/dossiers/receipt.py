@@ -3,7 +3,10 @@
 A4, DejaVu Sans embedded so every Vietnamese letter prints and can be extracted again,
 with a QR code holding the dossier code: the kiosk's scanner reads it to look the dossier up.
 Personal numbers are printed masked; the full numbers stay in the dossier. The lookup PIN is
-printed only when the receipt hands one over (the desk's print makes a new one). Every word
+printed only when the receipt hands one over (the desk's print makes a new one). A dossier that
+owes a fee the center takes by VietQR gets a box with the amount (also in words), the transfer note
+and a second QR code, the VietQR payload the citizen's banking app scans (:class:`ReceiptFee`);
+none when it is free, paid or waived. Every word
 printed comes from the message catalogue (``print.receipt.*``, the form's own wording under
 ``print.official.*``).
 """
@@ -21,9 +24,10 @@ from qrcode.constants import ERROR_CORRECT_M
 
 from knowledge_base.messages import render
 from motcua.declaration import FONT_DIR
+from motcua.payments.words import amount_in_words
 from motcua.workdays import VIETNAM_TZ
 
-__all__ = ["ReceiptData", "mask_number", "render_receipt_pdf"]
+__all__ = ["ReceiptData", "ReceiptFee", "mask_number", "render_receipt_pdf"]
 
 _FONTS = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
 
@@ -35,6 +39,17 @@ def mask_number(value: str, keep_start: int = 3, keep_end: int = 2) -> str:
     if len(value) <= keep_start + keep_end:
         return "*" * len(value)
     return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
+
+
+@dataclass(frozen=True)
+class ReceiptFee:
+    """An unpaid fee as the receipt prints it: whole đồng, the transfer note (the dossier code),
+    the VietQR payload (:func:`motcua.payments.vietqr.build_payload`) and the receiving account's name."""
+
+    amount: int
+    note: str
+    payload: str
+    account_name: str
 
 
 @dataclass(frozen=True)
@@ -53,10 +68,36 @@ class ReceiptData:
     documents: tuple[str, ...] = ()
     received_by: str = ""
     lookup_pin: str = ""  # printed only on a receipt that hands a (new) PIN over
+    fee: ReceiptFee | None = None  # an unpaid fee payable by VietQR
 
 
 def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
+
+
+def _amount(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".")
+
+
+def _fee_box(pdf: FPDF, fee: ReceiptFee, width: float) -> None:
+    """The fee owed: amount (figures and words), account, transfer note, and its VietQR code at the right."""
+    size = 34
+    top = pdf.get_y()
+    if top + size + 4 > pdf.h - pdf.b_margin:
+        pdf.add_page()
+        top = pdf.get_y()
+    pdf.image(_qr(fee.payload), x=pdf.l_margin + width - size, y=top, w=size, h=size)
+    text_width = width - size - 4
+    pdf.set_font("DejaVu", "B", 10.5)
+    pdf.multi_cell(text_width, 6, _nfc(render("print.receipt.fee_title")), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10.5)
+    for line in (render("print.receipt.fee_amount", amount=_amount(fee.amount), words=amount_in_words(fee.amount)),
+                 render("print.receipt.fee_account", account=fee.account_name),
+                 render("print.receipt.fee_note", note=fee.note)):
+        pdf.multi_cell(text_width, 6, _nfc(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "I", 9.5)
+    pdf.multi_cell(text_width, 5, _nfc(render("print.receipt.fee_scan")), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(max(pdf.get_y(), top + size) + 2)
 
 
 def _qr(text: str):
@@ -144,6 +185,8 @@ def render_receipt_pdf(data: ReceiptData, *, font_dir: str | Path | None = None)
         prefix = f"{i}. " if data.documents else ""
         pdf.multi_cell(width, 6, _nfc(prefix + document), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
+    if data.fee is not None and data.fee.amount > 0:
+        _fee_box(pdf, data.fee, width)
     pdf.set_font("DejaVu", "I", 9.5)
     pdf.multi_cell(
         width, 5,

@@ -11,7 +11,9 @@ with the modules of each step:
 - :mod:`.records` — the application and the records a citizen, the desk or the assistant reads.
 
 Links to the declaration PDF are random tokens stored hashed (:mod:`motcua.dossiers.links`),
-expiring and revocable. This module also answers with the records it takes and returns
+expiring and revocable. A dossier's fee is fixed as it is filed, and its receipt shows the fee
+still owed, through the :class:`~motcua.dossiers.pricing.DossierFees` the service is given
+(:meth:`DossierService.from_settings` gives the :class:`~motcua.payments.service.PaymentService`). This module also answers with the records it takes and returns
 (:class:`Applicant`, :class:`DossierApplication`, :class:`DossierView` …), so callers import
 them from here.
 """
@@ -50,7 +52,8 @@ from motcua.dossiers.filing import attachment_row, check_application, file_once,
 from motcua.dossiers.links import DECLARATION, hash_pin, hash_token, new_pin, new_token
 from motcua.dossiers.models import DossierAttachment, DossierLink, DossierRow
 from motcua.dossiers.notifications import Notifier, RecordingNotifier
-from motcua.dossiers.receipt import ReceiptData, render_receipt_pdf
+from motcua.dossiers.pricing import DossierFees
+from motcua.dossiers.receipt import ReceiptData, ReceiptFee, render_receipt_pdf
 from motcua.dossiers.records import (
     Applicant,
     AttachmentInfo,
@@ -94,7 +97,9 @@ class DossierService:
 
     ``agency_code`` prefixes every code (``Settings.agency_code``); ``notifier`` records each
     status change's notice in the change's own transaction; ``calendar`` and ``clock`` may be injected in tests.
-    Methods taking ``center`` treat a dossier of another center as not found (``None``: any).
+    ``fees`` prices each dossier in its filing's transaction and gives its receipt the fee still owed
+    (None: no fee is priced at filing nor printed). Methods taking ``center`` treat a dossier of another
+    center as not found (``None``: any).
     """
 
     def __init__(
@@ -107,6 +112,7 @@ class DossierService:
         clock: Callable[[], datetime] = utcnow,
         forms: Mapping[str, Any] | None = None,
         link_ttl: timedelta = timedelta(days=30),
+        fees: DossierFees | None = None,
     ) -> None:
         format_dossier_code(agency_code, date(2000, 1, 1), 1)  # fails early on a malformed agency code
         if link_ttl <= timedelta(0):
@@ -120,12 +126,19 @@ class DossierService:
         self.calendar = calendar
         self.clock = clock
         self._forms = forms
+        self.fees = fees
 
     @classmethod
     def from_settings(cls, settings, *, database: Database | None = None, **kwargs) -> DossierService:
-        """The service for ``settings``, on ``database`` or else the process's one for the settings' URL."""
+        """The service for ``settings``, on ``database`` or else the process's one for the settings' URL;
+        its dossiers are priced at filing by a :class:`~motcua.payments.service.PaymentService` (unless
+        ``fees`` is given)."""
         kwargs.setdefault("link_ttl", timedelta(days=getattr(settings, "dossier_link_days", 30)))
         database = database or shared_database(settings.sqlalchemy_url)
+        if "fees" not in kwargs:
+            from motcua.payments.service import PaymentService
+
+            kwargs["fees"] = PaymentService.from_settings(settings, database=database)
         return cls(database, agency_code=settings.agency_code, **kwargs)
 
     @classmethod
@@ -183,10 +196,25 @@ class DossierService:
         pin = new_pin()
         with self.database.write() as session:
             if filing_key:
-                return file_once(session, checked, filing_key=filing_key, agency_code=self.agency_code,
-                                 received=received, calendar=calendar, pin=pin, attachments=attachments, actor=actor)
-            return insert_dossier(session, checked, agency_code=self.agency_code, received=received,
-                                  calendar=calendar, pin=pin, attachments=attachments, actor=actor)
+                filed = file_once(session, checked, filing_key=filing_key, agency_code=self.agency_code,
+                                  received=received, calendar=calendar, pin=pin, attachments=attachments,
+                                  actor=actor)
+            else:
+                filed = insert_dossier(session, checked, agency_code=self.agency_code, received=received,
+                                       calendar=calendar, pin=pin, attachments=attachments, actor=actor)
+            self._price(session, filed.code, actor)
+            return filed
+
+    def _price(self, session: Session, code: str, actor: str) -> None:
+        """Fix the dossier's fee in the filing's transaction; a failure there never fails the filing
+        (the fee is then priced when it is first asked for)."""
+        if self.fees is None:
+            return
+        try:
+            with session.begin_nested():
+                self.fees.price_filed(session, code, actor=actor)
+        except Exception:
+            log.exception("pricing a dossier at filing failed")
 
     def change_status(self, code: str, to: str | DossierStatus, *, actor: str, note: str = "") -> DossierDetail:
         """Move a dossier to ``to``: history entry, portal outbox row and the citizen's notice
@@ -464,8 +492,19 @@ class DossierService:
             received_at=detail.received_at, due_date=detail.due_date, processing_time=detail.processing_time,
             submission=_SUBMISSION_LABELS.get(detail.submission_kind, detail.submission_kind),
             documents=tuple(f"{a.label} ({a.pages} trang)" for a in detail.attachments),
-            received_by=received_by, lookup_pin=lookup_pin,
+            received_by=received_by, lookup_pin=lookup_pin, fee=self._receipt_fee(detail.code, center),
         ))  # fmt: skip
+
+    def _receipt_fee(self, code: str, center: str | None) -> ReceiptFee | None:
+        """The unpaid fee the receipt prints (amount, note, VietQR); the receipt prints without it when
+        there is none or it cannot be had."""
+        if self.fees is None:
+            return None
+        try:
+            return self.fees.receipt_fee(code, center=center)
+        except Exception:
+            log.exception("the fee of a dossier's receipt could not be read")
+            return None
 
 
 _SUBMISSION_LABELS = {k.value: k.label for k in ChannelKind}

@@ -42,7 +42,7 @@ def payment_paths(code: str, token: str) -> dict[str, str]:
         raise ValueError("a payment link needs the dossier code and its token")
     base, query = f"/api/v1/dossiers/{quote(code)}/payment", f"?token={quote(token)}"
     return {"status": base + query, "qr_svg": f"{base}/vietqr.svg{query}", "qr_png": f"{base}/vietqr.png{query}",
-            "receipt_pdf": f"{base}/receipt.pdf{query}"}
+            "receipt_pdf": f"{base}/receipt.pdf{query}", "page": f"/dossiers/{quote(code)}/payment{query}"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class PaymentNotice:
                 "amount_text": render("payment.amount", locale=locale, amount=format_amount(self.amount)),
                 "note": self.note, "account_name": self.account_name,
                 "qr": base_url + paths["qr_svg"], "qr_png": base_url + paths["qr_png"],
-                "status": base_url + paths["status"]}
+                "status": base_url + paths["status"], "page": base_url + paths["page"]}
 
 
 def payment_notice(payments: PaymentService, dossiers: Any, code: str) -> PaymentNotice | None:
@@ -89,4 +89,6 @@ def payment_message(card: Any, locale: str | None = None) -> dict[str, Any] | No
         return None
     text = render("payment.due", locale=locale, amount=card.get("amount_text", ""), note=card.get("note", ""),
                   account=card.get("account_name", ""))
+    if card.get("page"):  # the dossier's status page: the QR code again, then the receipt once paid
+        text += "\n" + render("payment.page", locale=locale, url=card["page"])
     return {"text": text, "image": str(card["qr_png"]), "json_message": {"payment": dict(card)}}

@@ -66,8 +66,11 @@ def render_payment_receipt(data: ReceiptData, *, center_name: str, font_dir: str
         lines.append(render("print.payment.method", method=render(f"payment.method.{view.method.value}")))
     if view.paid_at is not None:
         lines.append(render("print.payment.paid_at", at=f"{view.paid_at.astimezone(VIETNAM_TZ):%H:%M %d/%m/%Y}"))
-    if paid and view.method == PaymentMethod.CASH and view.paid_by:
-        lines.append(render("print.payment.collector", collector=view.paid_by.removeprefix("staff:")))
+    if paid and view.method == PaymentMethod.CASH:  # the cashier's name, or staff number: never their login
+        if data.collector:
+            lines.append(render("print.payment.collector", collector=data.collector))
+        elif data.collector_number is not None:
+            lines.append(render("print.payment.collector_number", number=data.collector_number))
     if not paid:
         lines.append(render("print.payment.waived", reason=view.waiver_reason))
     for line in lines:

@@ -4,9 +4,13 @@
 one transaction (writes start with :meth:`motcua.db.Database.write`) and locks the dossier row, so
 two cashiers, or a cashier and a statement import, never both mark the same dossier paid.
 
-A dossier is priced the first time its payment is asked for (:func:`motcua.payments.fees.quote_fee`,
-from the procedure as the knowledge base holds it then and the center's fee table); the amount is
-then kept on the dossier and does not move when the catalogue changes. Every change of the payment
+A dossier is priced when it is filed (:meth:`PaymentService.price_filed`, called by
+:class:`~motcua.dossiers.service.DossierService` in the filing's own transaction), from the procedure
+as the knowledge base holds it then and the fee table in force then (:func:`motcua.payments.fees.quote_fee`;
+the seed ``knowledge_base/fees.yaml`` with staff edits, :func:`knowledge_base.curation.fees.effective_fee_table`).
+The amount is kept on the dossier and does not move when the catalogue or the fee table changes later.
+A dossier that could not be priced at filing (a fee the center had not set yet) is priced the first
+time its payment is asked for. Every change of the payment
 state is one row of the payment history (``dossier_payment_events``) and, when a person or an import
 made it, one row of the audit log.
 
@@ -20,6 +24,7 @@ made it, one row of the audit log.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,7 +33,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge_base.fee_table import FeeTable, load_fee_table
+from knowledge_base.fee_table import FeeTable, default_fee_table
 from knowledge_base.schema import ChannelKind
 from knowledge_base.store import get_procedure
 from knowledge_base.text import clean_text
@@ -37,6 +42,7 @@ from motcua.dossier_code import find_dossier_codes
 from motcua.dossiers.access import check_center, normal_code
 from motcua.dossiers.errors import DossierError, DossierNotFound
 from motcua.dossiers.models import DossierRow
+from motcua.dossiers.receipt import ReceiptFee
 from motcua.dossiers.records import local_day
 from motcua.payments.fees import FeeUndetermined, quote_fee
 from motcua.payments.models import (
@@ -50,6 +56,8 @@ from motcua.payments.models import (
 from motcua.payments.statement import StatementLine
 from motcua.payments.vietqr import ReceivingAccount, build_payload
 from motcua.workdays import VIETNAM_TZ
+
+log = logging.getLogger(__name__)
 
 __all__ = ["LineResult", "PaymentError", "PaymentEventView", "PaymentRequest", "PaymentService", "PaymentView",
            "ReceiptData", "StatementReport", "codes_in_note", "format_dong"]
@@ -133,6 +141,8 @@ class ReceiptData:
     payment: PaymentView
     applicant_name: str
     procedure_name: str
+    collector: str = ""  # who took the cash: the staff member's full name (never a login)
+    collector_number: int | None = None  # their staff number, printed when no full name is recorded
 
 
 @dataclass(frozen=True)
@@ -185,7 +195,8 @@ class PaymentService:
     """Payments of the dossiers in ``database``.
 
     ``account`` is the center's receiving account (None: no VietQR, cash and waivers only);
-    ``fee_table`` the center's fee table (default: ``knowledge_base/fees.yaml``, read on first use);
+    ``fee_table`` the seed of the center's fee table (default: ``knowledge_base/fees.yaml``, read on
+    first use); staff edits stored in the database are laid over it when a dossier is priced;
     ``agency_code`` lets a statement's transfer note be read when the bank dropped the code's dots.
     """
 
@@ -212,8 +223,14 @@ class PaymentService:
     @property
     def fee_table(self) -> FeeTable:
         if self._fee_table is None:
-            self._fee_table = load_fee_table()
+            self._fee_table = default_fee_table()
         return self._fee_table
+
+    def fee_table_in_force(self, session: Session) -> FeeTable:
+        """The fee table as it stands now: the seed with the amounts staff set on the curation page."""
+        from knowledge_base.curation.fees import effective_fee_table
+
+        return effective_fee_table(session, self.fee_table)
 
     def _now(self) -> datetime:
         return as_utc(self.clock()).astimezone(UTC)
@@ -240,7 +257,7 @@ class PaymentService:
         kind = ChannelKind(row.submission_kind or ChannelKind.IN_PERSON)
         try:
             quote = quote_fee(procedure, kind, values=row.values or {}, filed_on=local_day(row.received_at),
-                              table=self.fee_table)
+                              table=self.fee_table_in_force(session))
         except FeeUndetermined as exc:
             raise PaymentError(str(exc)) from None
         now = self._now()
@@ -285,6 +302,17 @@ class PaymentService:
             vietqr_enabled=self.account is not None,
         )  # fmt: skip
 
+    def price_filed(self, session: Session, code: str, *, actor: str) -> None:
+        """Price a dossier being filed, in the filing's transaction (``session``): the fee is fixed now.
+
+        A fee that cannot be priced yet (the center's table has no amount for it) is left for later,
+        without failing the filing."""
+        row = self._locked(session, normal_code(code))
+        try:
+            self._payment(session, row, actor)
+        except PaymentError as exc:
+            log.info("dossier not priced at filing: %s", exc)
+
     def payment(self, code: str, *, actor: str = "system", center: str | None = None) -> PaymentView:
         """The dossier's fee and payment state (priced now if it was not yet)."""
         code = normal_code(code)
@@ -300,7 +328,33 @@ class PaymentService:
             view = self._view(session, row, self._payment(session, row, "system"))
             if view.state not in (PaymentState.PAID, PaymentState.WAIVED):
                 raise PaymentError(f"Hồ sơ {code} {view.state_label.lower()}: chưa có biên lai.")  # staff-facing
-            return ReceiptData(view, row.applicant_name, row.procedure_name)
+            name, number = self._collector(session, view.paid_by) if view.method == PaymentMethod.CASH else ("", None)
+            return ReceiptData(view, row.applicant_name, row.procedure_name, name, number)
+
+    @staticmethod
+    def _collector(session: Session, actor: str) -> tuple[str, int | None]:
+        """Who ``staff:<login>`` is on paper: their full name and staff number (the account's id). The
+        login itself is never printed: it is half of what signs in."""
+        from motcua.staff.models import StaffUser
+
+        if not actor.startswith("staff:"):
+            return "", None
+        user = session.scalar(select(StaffUser).where(StaffUser.username == actor.removeprefix("staff:")))
+        if user is None:
+            return "", None
+        return " ".join(user.full_name.split()), user.id
+
+    def receipt_fee(self, code: str, *, center: str | None = None) -> ReceiptFee | None:
+        """What the dossier's receipt (giấy tiếp nhận) prints of its fee: the amount, the transfer note
+        and the VietQR payload, while the fee is unpaid and the center takes VietQR; None otherwise
+        (free, paid, waived, not priced, or no receiving account)."""
+        if self.account is None:
+            return None
+        try:
+            request = self.vietqr(code, center=center)
+        except DossierError:
+            return None
+        return ReceiptFee(request.amount, request.note, request.payload, request.account_name)
 
     # -- asking for a transfer -------------------------------------------------------------
 

@@ -17,11 +17,11 @@ import csv
 import hashlib
 import io
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
+from knowledge_base.text import strip_diacritics
 from motcua.workdays import VIETNAM_TZ
 
 __all__ = ["StatementLine", "parse_amount", "parse_booked_at", "read_statement"]
@@ -50,8 +50,7 @@ class StatementLine:
 
 def _plain(text: str) -> str:
     """Lower case, no diacritics, single spaces: how a header is compared."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
+    return " ".join(strip_diacritics(text).lower().split())
 
 
 def parse_amount(text: str) -> int | None:

@@ -1,4 +1,4 @@
-"""Forms as citizens type them (issue 20): readings to choose for an unsure name or address, «dung» and
+"""Forms as citizens type them: readings to choose for an unsure name or address, «dung» and
 «khong» at a confirmation, the next answer typed instead of confirming, and a guardian asked only of a
 minor. The dialogue alone, without Rasa."""
 

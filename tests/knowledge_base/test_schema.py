@@ -9,12 +9,14 @@ import pytest
 
 from knowledge_base.schema import (
     ChannelKind,
+    FaqEntry,
     Fee,
     InvalidProcedure,
     Procedure,
     ProcessingTime,
     RequiredDocument,
     SubmissionChannel,
+    Synonym,
     TimeUnit,
     parse_procedure,
 )
@@ -107,3 +109,27 @@ def test_building_a_part_in_code_is_checked_too():
     explained = RequiredDocument(name="Ghi chú: nộp bản sao có chứng thực", copies=0)  # the portal's wording
     assert explained.copies == 0
     assert dataclasses.replace(Fee(amount=1000), note="bản sao").amount == 1000
+
+
+def test_a_synonym_and_a_faq_entry_are_declared_records_too():
+    synonym = Synonym(" sổ đỏ ", "giấy chứng nhận quyền sử dụng đất")
+    assert synonym == Synonym("sổ đỏ", "giấy chứng nhận quyền sử dụng đất")  # trimmed, compared by value
+    assert {synonym: 1}[Synonym(phrase="sổ đỏ", canonical="giấy chứng nhận quyền sử dụng đất")] == 1
+    entry = FaqEntry("Làm khai sinh mất bao lâu?", "Trong ngày.", ["1.001193"])
+    assert entry.procedures == ("1.001193",)
+    assert dataclasses.replace(entry, answer="Một ngày.").answer == "Một ngày."
+
+
+@pytest.mark.parametrize("bad", [{"phrase": "", "canonical": "x"}, {"phrase": "  ", "canonical": "x"},
+                                 {"phrase": 12, "canonical": "x"}, {"phrase": "x", "canonical": None},
+                                 {"phrase": "x", "canonical": "y", "note": "z"}])
+def test_a_synonym_refuses_blank_or_numeric_text_and_unknown_fields(bad):
+    with pytest.raises(ValueError):
+        Synonym(**bad)
+
+
+def test_a_faq_entry_refuses_a_code_that_yaml_read_as_a_number():
+    with pytest.raises(ValueError):
+        FaqEntry("Hỏi?", "Đáp.", (2.00072,))  # «2.000720» unquoted: the zero is gone already
+    with pytest.raises(ValueError):
+        FaqEntry("Hỏi?", "")

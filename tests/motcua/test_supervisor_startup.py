@@ -238,7 +238,7 @@ def test_serve_gives_up_with_the_childs_last_lines_and_exit_code_1(tmp_path, mon
     monkeypatch.setattr(cli, "console", Console(width=400, soft_wrap=True))  # no line wrapped for the checks
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
     monkeypatch.setattr(cli, "_prepare_database", lambda: None)
-    monkeypatch.setattr(cli, "open_search_index", lambda *a, **k: (None, type("R", (), {"describe": lambda s: "ok"})()))
+    monkeypatch.setattr(cli, "_index_in_child", lambda settings: None)
     monkeypatch.setattr(training, "active_model_path", lambda s: None)
     monkeypatch.setattr(runtime, "training_fingerprint", lambda **k: "x")
     monkeypatch.setattr(runtime, "ensure_model", lambda s, echo=print: tmp_path / "model.tar.gz")

@@ -166,7 +166,7 @@ def test_a_free_dossier_link_shows_no_qr(client, url):
 
 
 def test_late_birth_filed_shown_qr_paid_by_statement_then_receipt(client, url):
-    """Issue 23's «done when»: a late birth registration filed (a fee is due), the QR shown, a bank
+    """The fee story end to end: a late birth registration filed (a fee is due), the QR shown, a bank
     statement line imported that pays it, the dossier paid and the receipt given."""
     from motcua.payments.statement import read_statement
 

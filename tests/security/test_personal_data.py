@@ -212,7 +212,7 @@ def test_purge_deletes_conversations_older_than_the_retention_and_keeps_dossiers
 
     dry = purge_expired(database_url, 90, dry_run=True)
     assert dry.counts == {"conversation_messages": 1, "handoff_messages": 1, "handoff_conversations": 1,
-                          "unanswered_questions": 1, "rating_comments": 1, "rasa_events": 1}
+                          "unanswered_questions": 1, "rating_comments": 1, "webhook_inbox": 0, "rasa_events": 1}
     assert _count(database_url, ConversationMessage) == 2  # a dry run deletes nothing
 
     report = purge_expired(database_url, 90)

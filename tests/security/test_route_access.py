@@ -74,6 +74,7 @@ OPEN_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/dossiers/{code}/payment/vietqr.svg"): LINK,
     ("GET", "/api/v1/dossiers/{code}/payment/vietqr.png"): LINK,
     ("GET", "/api/v1/dossiers/{code}/payment/receipt.pdf"): LINK,
+    ("GET", "/dossiers/{code}/payment"): LINK,  # the dossier's status page: its status, the fee and the VietQR code
     ("POST", "/api/v1/dossiers/{code}/payment"): CITIZEN,  # with the lookup PIN: a fresh payment link
     ("POST", "/api/v1/payments/webhook/{provider}"): SIGNED,  # HMAC-SHA256 of the body (MOTCUA_PAYMENT_WEBHOOK_SECRET)
     ("POST", "/webhooks/telegram"): SIGNED,

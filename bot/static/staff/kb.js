@@ -14,10 +14,11 @@
     updated: "Ngày cập nhật", phrase: "Cụm từ", canonical: "Tên gọi chuẩn", question: "Câu hỏi", answer: "Câu trả lời",
     procedures: "Thủ tục", number: "Số hiệu", doc_type: "Loại văn bản", title: "Tên văn bản", issuer: "Cơ quan ban hành",
     issued: "Ngày ban hành", effective: "Ngày hiệu lực", replaced_by: "Thay thế bởi", replaced_from: "Thay thế từ ngày",
-    status_note: "Ghi chú hiệu lực"
+    status_note: "Ghi chú hiệu lực", amount: "Số tiền", amount_truc_tiep: "Số tiền khi nộp trực tiếp",
+    amount_truc_tuyen: "Số tiền khi nộp trực tuyến", amount_buu_chinh: "Số tiền khi nộp qua bưu chính"
   };
-  const KINDS = { procedure: "Thủ tục", synonym: "Từ đồng nghĩa", faq: "Hỏi đáp", legal: "Văn bản" };
-  const COLLECTION = { procedure: "procedures", synonym: "synonyms", faq: "faq", legal: "legal" };
+  const KINDS = { procedure: "Thủ tục", synonym: "Từ đồng nghĩa", faq: "Hỏi đáp", legal: "Văn bản", fee: "Lệ phí" };
+  const COLLECTION = { procedure: "procedures", synonym: "synonyms", faq: "faq", legal: "legal", fee: "fees" };
   const CHANNELS = [["truc_tiep", "Trực tiếp"], ["truc_tuyen", "Trực tuyến"], ["buu_chinh", "Bưu chính"]];
   const UNITS = [["ngay_lam_viec", "ngày làm việc"], ["ngay", "ngày"], ["gio", "giờ"], ["thang", "tháng"], ["khong_ro", "không rõ"]];
 
@@ -48,6 +49,7 @@
   function short(value) {
     if (value === null || value === undefined || value === "") return "(trống)";
     if (typeof value === "string") return value;
+    if (Number.isInteger(value)) return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, "."); // 8000 → 8.000, as the server writes it
     if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.join("; ") || "(trống)";
     return JSON.stringify(value);
   }
@@ -392,6 +394,48 @@
     });
   });
   loaders.legal = loadLegal;
+
+  // --- the center's fee table ---------------------------------------------------------------
+  const FEE_KINDS = ["truc_tiep", "truc_tuyen", "buu_chinh"];
+  const dong = (n) => short(n);
+  async function loadFees() {
+    const rows = await api("GET", "/api/v1/kb/fees");
+    const body = $("fee-rows");
+    if (!rows.length) { body.replaceChildren(el("tr", {}, el("td", { colspan: "7", class: "empty" }, "Bảng phí chưa có mục nào."))); return; }
+    body.replaceChildren(...rows.map(feeRow));
+  }
+  function feeRow(f) {
+    const row = el("tr", { "data-key": f.key });
+    const head = () => [
+      el("td", {}, f.procedure, el("br"), el("span", { class: "muted" }, f.procedure_name || "")),
+      el("td", {}, f.name, f.staff_edited ? el("span", { class: "tag staff" }, " đã sửa ") : null,
+        f.condition ? el("div", { class: "muted" }, f.condition) : null, f.basis ? el("div", { class: "muted" }, f.basis) : null)];
+    const view = () => row.replaceChildren(...head(),
+      el("td", { class: "num fee-amount" }, dong(f.amount)),
+      ...FEE_KINDS.map((k) => el("td", { class: "num fee-" + k }, k in f.amounts ? dong(f.amounts[k]) : "như trên")),
+      el("td", {},
+        el("button", { class: "act secondary", type: "button", onclick: edit }, "Sửa"),
+        el("button", { class: "act secondary", type: "button", onclick: () => guarded(() => showHistory($("fee-history"), "fee", f.key, f.name + " (" + f.procedure + ")", loadFees)) }, "Lịch sử")));
+    const edit = () => {
+      const box = (value, label) => el("input", { type: "text", inputmode: "numeric", size: "9", "aria-label": label, value: value === undefined ? "" : String(value) });
+      const amount = box(f.amount, "Số tiền (đồng)");
+      const perKind = {};
+      FEE_KINDS.forEach((k, i) => { perKind[k] = box(f.amounts[k], "Số tiền khi nộp " + ["trực tiếp", "trực tuyến", "qua bưu chính"][i]); });
+      const reason = el("input", { class: "fee-reason", maxlength: "500", "aria-label": "Lý do sửa", placeholder: "lý do (vd. nghị quyết HĐND tỉnh số …)" });
+      row.replaceChildren(...head(), el("td", {}, amount), ...FEE_KINDS.map((k) => el("td", {}, perKind[k])), el("td", {}, reason,
+        el("button", { class: "act", type: "button", onclick: () => guarded(async () => {
+          const amounts = {};
+          FEE_KINDS.forEach((k) => { amounts[k] = perKind[k].value.trim(); });
+          const result = await api("PUT", "/api/v1/kb/fees/" + encodeURIComponent(f.key),
+            { amount: amount.value.trim(), amounts: amounts, version: f.version, reason: reason.value.trim() });
+          say(changeMessage(result, "Đã lưu mức phí «" + f.name + "»")); await loadFees(); }) }, "Lưu"),
+        el("button", { class: "act secondary", type: "button", onclick: view }, "Hủy")));
+      amount.focus();
+    };
+    view();
+    return row;
+  }
+  loaders.fees = loadFees;
 
   // --- recent changes -----------------------------------------------------------------------
   async function loadRecent() {

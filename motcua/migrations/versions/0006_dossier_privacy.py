@@ -4,7 +4,7 @@ Revision ID: 0006_dossier_privacy
 Revises: 0003_dossiers
 Create Date: 2026-12-06
 
-Issue 17: declaration links were an HMAC of the code under the secret key, valid for ever;
+Declaration links were an HMAC of the code under the secret key, valid for ever;
 they become random tokens kept only as SHA-256 in ``dossier_links``. Dossiers gain
 ``lookup_pin_hash`` (the receipt's lookup PIN, salted PBKDF2); dossiers filed before have
 none, and are looked up with the CCCD and the phone together.

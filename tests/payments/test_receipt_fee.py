@@ -1,0 +1,111 @@
+"""The receipt printed at filing (giấy tiếp nhận) shows a fee still owed: the amount in figures and words,
+the transfer note and a VietQR code read back from the PDF and decoded tag by tag; nothing once the fee
+is paid or waived, for a free dossier, or when the center takes no VietQR."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from datetime import date
+
+import pytest
+import zxingcpp
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+
+from bot.app import create_app
+from motcua.db import upgrade_database
+from motcua.dossiers.notifications import MemoryNotifier
+from motcua.dossiers.service import DossierService
+from motcua.payments.service import PaymentService
+from motcua.payments.vietqr import decode_payload
+from tests.dossiers.support import AGENCY, STAFF_PASSWORD, add_staff, application
+from tests.payments.conftest import ACCOUNT, seed_payment_procedures
+
+LATE = {"birth_child_name": "Nguyễn Minh An", "birth_child_birth_date": date(2020, 5, 1)}
+ON_TIME = {"birth_child_name": "Nguyễn Minh An", "birth_child_birth_date": date(2026, 3, 1)}
+CENTER = "Trung tâm Phục vụ hành chính công xã Hòa Bình"
+
+
+def read(pdf: bytes) -> tuple[str, list[str]]:
+    """The text of the receipt and what every QR code drawn on it says."""
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    text = " ".join(unicodedata.normalize("NFC", " ".join(page.extract_text() for page in pages)).split())
+    codes = [result.text for page in pages for image in page.images
+             for result in zxingcpp.read_barcodes(image.image)]
+    return text, codes
+
+
+@pytest.fixture
+def filing(catalogue, clock, payments) -> DossierService:
+    """The dossier store as the gateway builds it: fees priced at filing, printed on the receipt."""
+    return DossierService.from_url(catalogue, agency_code=AGENCY, notifier=MemoryNotifier(), clock=clock,
+                                   fees=payments)
+
+
+def file(dossiers: DossierService, values: dict) -> str:
+    return dossiers.file_dossier(application(values=values, form_id="birth_registration", channel="counter",
+                                             sender_id=""), actor="staff:thuha").code
+
+
+def test_the_receipt_of_a_late_birth_carries_the_fee_and_a_vietqr_code_that_decodes_to_it(filing):
+    code = file(filing, LATE)
+    text, codes = read(filing.receipt_pdf(code, center_name=CENTER, received_by="Đỗ Thu Hà"))
+    assert "Lệ phí phải nộp" in text
+    assert "Số tiền: 8.000 đồng (bằng chữ: Tám nghìn đồng)" in text
+    assert f"Nội dung chuyển khoản: {code}" in text and f"Người nhận: {ACCOUNT.account_name}" in text
+    assert len(codes) == 2 and codes[0] == code  # the lookup QR first, then the VietQR
+    decoded = decode_payload(codes[1])  # tag by tag, the CRC recomputed
+    assert (decoded.bank_bin, decoded.account_number, decoded.amount, decoded.note) == \
+        (ACCOUNT.bank_bin, ACCOUNT.account_number, 8000, code)
+
+
+def test_no_fee_box_once_paid_or_waived_or_when_free(filing, payments):
+    paid, waived, free = file(filing, LATE), file(filing, LATE), file(filing, ON_TIME)
+    payments.mark_cash(paid, actor="staff:thuha")
+    payments.waive(waived, "hộ nghèo, sổ hộ nghèo số 12/2026", actor="staff:thuha")
+    for code in (paid, waived, free):
+        text, codes = read(filing.receipt_pdf(code, center_name=CENTER))
+        assert "Lệ phí phải nộp" not in text and "Nội dung chuyển khoản" not in text, code
+        assert codes == [code]  # only the lookup QR
+
+
+def test_without_a_receiving_account_the_receipt_has_no_vietqr(catalogue, clock):
+    cash_only = PaymentService.from_url(catalogue, agency_code=AGENCY, account=None, clock=clock)
+    dossiers = DossierService.from_url(catalogue, agency_code=AGENCY, notifier=MemoryNotifier(), clock=clock,
+                                       fees=cash_only)
+    code = file(dossiers, LATE)
+    text, codes = read(dossiers.receipt_pdf(code, center_name=CENTER))
+    assert "Lệ phí phải nộp" not in text and codes == [code]
+    assert cash_only.payment(code).amount == 8000  # priced all the same: cash at the counter
+
+
+def test_the_desk_prints_the_fee_on_the_receipt_it_hands_over_at_filing(tmp_path):
+    """Through the gateway as deployed: the desk files, then prints the receipt with the new PIN."""
+    from tests.dossiers.support import gateway_settings
+
+    url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+    upgrade_database(url)
+    seed_payment_procedures(url)
+    add_staff(url)
+    app = create_app(gateway_settings(tmp_path, url, payment_bank_bin=ACCOUNT.bank_bin,
+                                      payment_account_number=ACCOUNT.account_number,
+                                      payment_account_name=ACCOUNT.account_name))
+    with TestClient(app) as client:
+        login = client.post("/api/v1/staff/login", json={"username": "thuha", "password": STAFF_PASSWORD})
+        client.headers["X-CSRF-Token"] = login.cookies["motcua_csrf"]
+        filed = client.post("/api/v1/staff/dossiers", json={
+            "procedure_code": "1.001193", "applicant_name": "Nguyễn Thị Lan", "applicant_cccd": "001190012345",
+            "applicant_phone": "0912345678", "form_id": "birth_registration",
+            "values": {"birth_child_name": "Nguyễn Minh An", "birth_child_birth_date": "2020-05-01"}},
+            headers={"Idempotency-Key": "desk-form-0001"})
+        assert filed.status_code == 201, filed.text
+        code = filed.json()["code"]
+        receipt = client.post(f"/api/v1/staff/dossiers/{code}/receipt.pdf")
+        assert receipt.status_code == 200, receipt.text
+        text, codes = read(receipt.content)
+        assert "Số tiền: 8.000 đồng" in text and f"Nội dung chuyển khoản: {code}" in text
+        assert decode_payload(codes[1]).amount == 8000 and decode_payload(codes[1]).note == code
+        assert client.post(f"/api/v1/staff/payments/{code}/cash").status_code == 200
+        text, codes = read(client.get(f"/api/v1/staff/dossiers/{code}/receipt.pdf").content)
+        assert "Lệ phí phải nộp" not in text and codes == [code]

@@ -1,0 +1,128 @@
+"""The dossier's status page, opened by the payment link the chat sends: the status, the due date and,
+while the fee is unpaid, the VietQR image (read back and decoded), the amount and the transfer note;
+the receipt link once paid; no QR when free; the same 404 for every refused link; English on request."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from datetime import date, timedelta
+
+import pytest
+import zxingcpp
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from actions.forms import DeclarationFiler
+from bot.app import create_app
+from motcua.db import upgrade_database
+from motcua.dossiers.service import DossierService
+from motcua.payments.citizen import PAYMENT_LINK, payment_message
+from motcua.payments.service import PaymentService
+from motcua.payments.vietqr import decode_payload
+from tests.dossiers.support import AGENCY, add_staff, application, gateway_settings
+from tests.payments.conftest import ACCOUNT, seed_payment_procedures
+
+LATE = {"birth_child_name": "Nguyễn Minh An", "birth_child_birth_date": date(2020, 5, 1)}
+
+
+@pytest.fixture
+def url(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'page.sqlite3'}"
+    upgrade_database(url)
+    seed_payment_procedures(url)
+    add_staff(url)
+    return url
+
+
+@pytest.fixture
+def client(tmp_path, url):
+    app = create_app(gateway_settings(tmp_path, url, payment_bank_bin=ACCOUNT.bank_bin,
+                                      payment_account_number=ACCOUNT.account_number,
+                                      payment_account_name=ACCOUNT.account_name))
+    with TestClient(app) as client:
+        yield client
+
+
+def services(url: str) -> tuple[DossierService, PaymentService]:
+    payments = PaymentService.from_url(url, agency_code=AGENCY, account=ACCOUNT)
+    return DossierService.from_url(url, agency_code=AGENCY, fees=payments), payments
+
+
+def filed_in_chat(url: str, values: dict = LATE) -> dict:
+    dossiers, payments = services(url)
+    return DeclarationFiler(dossiers, "", payments).file(application(values=values, form_id="birth_registration"))
+
+
+def text_of(page: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def test_the_page_of_an_unpaid_dossier_shows_a_vietqr_that_decodes_to_its_fee_and_note(client, url):
+    outcome = filed_in_chat(url)
+    code, card = outcome["code"], outcome["payment"]
+    assert card["page"].startswith(f"/dossiers/{code}/payment?token=")
+    message = payment_message(card)
+    assert card["page"] in message["text"]  # the chat says where the page is
+
+    page = client.get(card["page"])
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    text = text_of(page.text)
+    for expected in (f"Hồ sơ {code}", "Đăng ký khai sinh", "Đã tiếp nhận", "Chưa nộp phí", "Số tiền 4.000 đồng",
+                     f"Nội dung chuyển khoản {code}", f"Người nhận {ACCOUNT.account_name}"):
+        assert expected in text, expected
+    assert "Nguyễn" not in page.text and "001190012345" not in page.text  # nothing personal
+    image = re.search(r'<img id="vietqr" src="([^"]+)"', page.text)
+    assert image is not None
+    png = client.get(html.unescape(image.group(1)))
+    assert png.status_code == 200
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))
+    decoded = decode_payload(found[0].text)  # what the citizen's banking app reads, tag by tag
+    assert (decoded.bank_bin, decoded.account_number, decoded.amount, decoded.note) == \
+        (ACCOUNT.bank_bin, ACCOUNT.account_number, 4000, code)
+
+
+def test_once_paid_the_page_offers_the_receipt_and_no_qr(client, url):
+    outcome = filed_in_chat(url)
+    _, payments = services(url)
+    payments.mark_cash(outcome["code"], actor="staff:thuha")
+    page = client.get(outcome["payment"]["page"])
+    assert page.status_code == 200
+    assert 'id="vietqr"' not in page.text and "Nội dung chuyển khoản" not in page.text
+    assert "Đã nộp phí" in text_of(page.text)
+    receipt = re.search(r'<a id="receipt" href="([^"]+)"', page.text)
+    pdf = client.get(html.unescape(receipt.group(1)))
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+
+
+def test_a_free_dossier_page_shows_no_qr(client, url):
+    dossiers, _ = services(url)
+    on_time = {**LATE, "birth_child_birth_date": date.today() - timedelta(days=3)}
+    code = dossiers.file_dossier(application(values=on_time, form_id="birth_registration")).code
+    token = dossiers.issue_link(code, purpose=PAYMENT_LINK)
+    page = client.get(f"/dossiers/{code}/payment", params={"token": token})
+    assert page.status_code == 200
+    assert "Không phải nộp phí" in text_of(page.text) and "<img" not in page.text
+
+
+def test_every_refused_link_to_the_page_answers_the_same_404(client, url):
+    outcome = filed_in_chat(url)
+    other = filed_in_chat(url)
+    dossiers, _ = services(url)
+    code = outcome["code"]
+    declaration = dossiers.issue_link(code)  # a declaration link does not open the payment page
+    other_token = other["payment"]["page"].split("token=")[1]
+    answers = [client.get(f"/dossiers/{code}/payment", params={"token": t} if t is not None else None)
+               for t in (None, "", "x" * 80, "guess", other_token, declaration)]
+    assert {a.status_code for a in answers} == {404} and len({a.text for a in answers}) == 1
+    assert code not in answers[0].text
+
+
+def test_the_page_speaks_english_to_an_english_browser(client, url):
+    outcome = filed_in_chat(url)
+    page = client.get(outcome["payment"]["page"], headers={"Accept-Language": "en-GB,en;q=0.8"})
+    text = text_of(page.text)
+    assert page.status_code == 200 and 'lang="en"' in page.text
+    for expected in (f"Application {outcome['code']}", "Fee not paid yet", "Amount 4.000 VND", "Transfer note"):
+        assert expected in text, expected
