@@ -42,6 +42,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import INTENT_ASPECT, KIOSK_SCREEN, AnswerRef, Aspect, answer
+from actions.fees import FeeRules
 from actions.knowledge import KnowledgeBase, fold
 from knowledge_base.messages import render
 from knowledge_base.rendering import display_name
@@ -201,8 +202,10 @@ def _entities(tracker: Tracker, entity: str) -> list[str]:
 class ActionAnswer(Action):
     """Answer, offer choices, or abstain — for procedures and the law alike (see the module)."""
 
-    def __init__(self, knowledge: KnowledgeBase, legal=None, today=date.today):
-        """``legal``: the legal answer writer (:class:`actions.legal.ActionAnswerLegal`)."""
+    def __init__(self, knowledge: KnowledgeBase, legal=None, today=date.today, *, fees: FeeRules | None = None):
+        """``legal``: the legal answer writer (:class:`actions.legal.ActionAnswerLegal`). ``fees``: the
+        centre's fee table in force (:class:`actions.fees.FeeTableInForce`), said with the fee; None:
+        the catalogue's fee only."""
         if legal is None:
             from actions.legal import ActionAnswerLegal
 
@@ -210,6 +213,7 @@ class ActionAnswer(Action):
         self.knowledge = knowledge
         self.legal = legal
         self.today = today
+        self.fees = fees
 
     def name(self) -> str:
         return "action_answer"
@@ -294,8 +298,11 @@ class ActionAnswer(Action):
             from actions.legal import legal_basis_links
 
             links = legal_basis_links(self.knowledge, shown)
-        reply = answer(shown, aspect, links, limit=limit,
-                       part=ref.part if ref else 1, catalogue=catalogue, portal=portal)
+        rules = []
+        if self.fees is not None and aspect in (Aspect.FEE, Aspect.OVERVIEW) and not portal:
+            rules = self.fees.rules_for(shown.code)  # the table the dossier will be charged from
+        reply = answer(shown, aspect, links, limit=limit, part=ref.part if ref else 1, catalogue=catalogue,
+                       portal=portal, fee_rules=rules)
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         return [SlotSet("procedure_code", procedure.code), SlotSet("procedure", procedure.name),
                 SlotSet("fallback_count", 0.0)]

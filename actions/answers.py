@@ -7,17 +7,22 @@ does not end the answer carries a «Xem thêm» button for the next one. Where t
 catalogue also describes a procedure the centre wrote, its record is one tap away
 («Chi tiết theo Cổng Dịch vụ công»), with its source. Every sentence a citizen reads is in
 the message catalogue (``answer.*`` in ``knowledge_base/locale``).
+
+The fee and the overview also say the centre's fee table (:mod:`knowledge_base.fee_table`, read by
+:mod:`actions.fees`), as the dossier is charged from it (:func:`motcua.payments.fees.quote_fee`): a
+rule without condition replaces the catalogue's fee, a rule for late filing is said after it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from actions.legal_links import DocumentLink
 from actions.procedures import intent_button
 from channels.base import Capabilities
+from knowledge_base.fee_table import FeeRule
 from knowledge_base.messages import render
 from knowledge_base.precedence import CATALOGUE_SOURCE
 from knowledge_base.rendering import (
@@ -31,7 +36,7 @@ from knowledge_base.rendering import (
     tidy,
     without_stop,
 )
-from knowledge_base.schema import Procedure
+from knowledge_base.schema import ChannelKind, Procedure, SubmissionChannel
 
 KIOSK_SCREEN = Capabilities(max_text=900)
 """What one kiosk screen shows comfortably; also the page of a channel without a limit of its own."""
@@ -142,20 +147,49 @@ def _document_count(p: Procedure) -> str:
     return say("documents_count_grouped", required=len(required), optional=len(optional))
 
 
-def _fee_of(channel) -> str:
-    return without_stop(channel.fee.describe()) if channel.fee else say("fee_unknown")
+def _fee_of(channel: SubmissionChannel, rule: FeeRule | None = None) -> str:
+    """The fee of one way of submission: the centre's rule without condition when there is one
+    (what the dossier is charged), else the catalogue's."""
+    if rule is None:
+        return without_stop(channel.fee.describe()) if channel.fee else say("fee_unknown")
+    fee = say("fee_center", fee=_money(rule.amount_for(channel.kind)))
+    words = channel.fee is not None and not channel.fee.free and channel.fee.amount is None
+    return f"{fee} ({without_stop(channel.fee.note)})" if words and channel.fee and channel.fee.note else fee
 
 
-def _fee(p: Procedure) -> list[str]:
+def _money(amount: int) -> str:
+    return render("fact.fee.free") if amount == 0 else render("fact.fee.amount_vnd", amount=f"{amount:,}".replace(",", "."))
+
+
+def _rule_amounts(rule: FeeRule, p: Procedure) -> str:
+    """«8.000 đồng (trực tiếp, dịch vụ bưu chính), 4.000 đồng (trực tuyến)», or one amount when all agree."""
+    kinds = [c.kind for c in p.channels] or [ChannelKind.IN_PERSON]
+    by_amount: dict[int, list[str]] = {}
+    for kind in kinds:
+        by_amount.setdefault(rule.amount_for(kind), []).append(kind.label.lower())
+    if len(by_amount) == 1:
+        return _money(next(iter(by_amount)))
+    return ", ".join(f"{_money(amount)} ({', '.join(labels)})" for amount, labels in by_amount.items())
+
+
+def _fee(p: Procedure, rules: Sequence[FeeRule] = ()) -> list[str]:
     name = display_name(p.name)
-    fees = {_fee_of(c) for c in p.channels}
+    base = next((r for r in rules if r.when_late is None), None)
+    fees = {_fee_of(c, base) for c in p.channels}
+    if not fees and base is not None:
+        fees = {say("fee_center", fee=_money(base.amount))}
     if not fees:
-        return [say("fee_none", name=name)]
-    if len(fees) == 1:
-        return [sentence(say("fee_one", name=name, fee=fees.pop()))]
-    lines = [say("fee_many", name=name)]
-    lines += [f"• {c.kind.label}: {without_stop(c.fee.describe()) if c.fee else say('fee_unknown_short')}"
-              for c in p.channels]
+        lines = [say("fee_none", name=name)]
+    elif len(fees) == 1:
+        lines = [sentence(say("fee_one", name=name, fee=fees.pop()))]
+    else:
+        lines = [say("fee_many", name=name)]
+        lines += [f"• {c.kind.label}: {_fee_of(c, base) if c.fee or base else say('fee_unknown_short')}"
+                  for c in p.channels]
+    for rule in rules:
+        if rule.when_late is not None:
+            lines.append(sentence(say("fee_center_late", name=without_stop(rule.name), days=rule.when_late.days,
+                                      fees=_rule_amounts(rule, p))))
     return lines
 
 
@@ -216,16 +250,16 @@ def _steps(p: Procedure, detail: bool = False) -> list[str]:
     return lines
 
 
-def _overview(p: Procedure) -> list[str]:
+def _overview(p: Procedure, rules: Sequence[FeeRule] = ()) -> list[str]:
     lines = [say("overview_name", name=display_name(p.name)),
              sentence(say("overview_place", place=place(p)))]
     if p.channels:
-        lines += _time(p) + _fee(p)
+        lines += _time(p) + _fee(p, rules)
     count = _document_count(p)
     return lines + ([count] if count else [])
 
 
-_WRITERS = {
+_WRITERS: dict[str, Callable[..., list[str]]] = {
     Aspect.OVERVIEW: _overview, Aspect.DOCUMENTS: _documents, Aspect.FEE: _fee, Aspect.TIME: _time,
     Aspect.SUBMISSION: _submission, Aspect.LEGAL_BASIS: _legal_basis, Aspect.STEPS: _steps,
 }
@@ -238,15 +272,21 @@ _NEXT = [
 
 
 def body_lines(procedure: Procedure, aspect: str, legal_links: Sequence[DocumentLink] | None = None,
-               *, detail: bool = False) -> list[str]:
-    """The lines of one aspect's answer, before it is cut into pages (no source line)."""
+               *, detail: bool = False, fee_rules: Sequence[FeeRule] = ()) -> list[str]:
+    """The lines of one aspect's answer, before it is cut into pages (no source line).
+
+    ``fee_rules``: the centre's fee-table rules of the procedure (:meth:`FeeTable.rules_for
+    <knowledge_base.fee_table.FeeTable.rules_for>`), said by the fee and the overview.
+    """
     if aspect not in _WRITERS:
         raise ValueError(f"unknown aspect {aspect!r}")
     if aspect == Aspect.LEGAL_BASIS:
         return _legal_basis(procedure, legal_links)
+    if aspect in (Aspect.FEE, Aspect.OVERVIEW):
+        return _WRITERS[aspect](procedure, fee_rules)
     if aspect in (Aspect.DOCUMENTS, Aspect.STEPS):
-        return _WRITERS[aspect](procedure, detail)  # type: ignore[call-arg]
-    return _WRITERS[aspect](procedure)  # type: ignore[call-arg]
+        return _WRITERS[aspect](procedure, detail)
+    return _WRITERS[aspect](procedure)
 
 
 def answer(
@@ -258,17 +298,20 @@ def answer(
     part: int = 1,
     catalogue: Procedure | None = None,
     portal: bool = False,
+    fee_rules: Sequence[FeeRule] = (),
 ) -> Answer:
     """Page ``part`` of the answer about one aspect of ``procedure``, with the next natural steps as buttons.
 
     ``legal_links``: the legal basis linked to the library's articles (legal-basis aspect).
     ``limit``: the channel's characters per message. ``catalogue``: the national catalogue's own
     record of the procedure, offered as «Chi tiết theo Cổng Dịch vụ công» when the centre's words
-    are shown. ``portal``: show that record (``procedure`` is then the catalogue's) in full detail.
+    are shown. ``portal``: show that record (``procedure`` is then the catalogue's) in full detail,
+    as the portal says it (without ``fee_rules``). ``fee_rules``: the centre's fee-table rules of the
+    procedure (see :func:`body_lines`).
     """
     if limit <= 0:
         raise ValueError(f"limit must be positive, got {limit}")
-    lines = body_lines(procedure, aspect, legal_links, detail=portal)
+    lines = body_lines(procedure, aspect, legal_links, detail=portal, fee_rules=() if portal else fee_rules)
     if portal:
         lines = [say("portal_intro"), *lines]
     source = cite(procedure, portal)

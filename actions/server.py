@@ -26,6 +26,7 @@ from starlette.requests import HTTPConnection
 from actions.answering import ActionAnswer
 from actions.center import ActionCenterInfo
 from actions.dossiers import ActionCheckDossierStatus
+from actions.fees import FeeTableInForce
 from actions.forms import (
     ActionAskFormAnswer,
     ActionFinishDeclaration,
@@ -70,7 +71,7 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
     executor = ActionExecutor()
     dossiers = DossierService.from_settings(settings, database=database)
     forms = FormCatalog(load_forms(), knowledge)
-    answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge))
+    answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge), fees=FeeTableInForce(database))
     center_info = ActionCenterInfo(center_info_text(settings))
     queue_action = ActionIssueQueueNumber(knowledge, settings, database=database)
     # Questions a citizen may ask in the middle of a declaration, answered as anywhere else, and a

@@ -15,6 +15,7 @@ import httpx
 
 from channels.base import BotMessage, Button, UserMessage
 from knowledge_base.messages import render
+from motcua.delivery import mask_recipient
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class DialogueClient:
             response.raise_for_status()
             raw = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            log.warning("Rasa did not answer for %s: %r", message.sender_id, exc)
+            log.warning("Rasa did not answer for %s: %r", mask_recipient(message.sender_id), exc)
             return DialogueReply([apology(BUSY, message.locale)], "busy", _ms(started))
         messages = [BotMessage.from_rasa(m) for m in raw if isinstance(m, dict)] if isinstance(raw, list) else []
         messages = [m for m in messages if m.text or m.buttons or m.image or m.custom]

@@ -28,6 +28,7 @@ from channels import kiosk
 from channels.base import BotMessage, UserMessage
 from knowledge_base.messages import render
 from motcua.db import Database, utcnow
+from motcua.delivery import mask_recipient
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class SessionHub:
                 await send(frame)
                 delivered = True
             except Exception:  # a closed socket: the page reconnects and joins again
-                log.info("could not push to %s", sender_id)
+                log.info("could not push to %s", mask_recipient(sender_id))
         return delivered
 
 
@@ -253,7 +254,7 @@ class StaffDesk:
             try:
                 result = await notifier.notify(channel, sender_id, message.as_plain_text(), message.buttons)
             except Exception as exc:
-                log.exception("could not notify %s", sender_id)
+                log.exception("could not notify %s", mask_recipient(sender_id))
                 result, error = None, f"{type(exc).__name__}: {exc}"
             delivered = bool(getattr(result, "delivered", False))
             queued_now = bool(getattr(result, "queued", False))
@@ -285,7 +286,7 @@ class StaffDesk:
         try:
             return await run_in_threadpool(keep) > 0
         except Exception:
-            log.exception("could not keep the refused staff message to %s", sender_id)
+            log.exception("could not keep the refused staff message to %s", mask_recipient(sender_id))
             return False
 
     # --- the writer ---

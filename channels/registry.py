@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from channels.base import BotMessage, Button, Channel
 from channels.delivery import RecentIds, SenderLocks
 from channels.sessions import PushHub
+from motcua.delivery import mask_recipient
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ class Channels:
         except RecipientGone as exc:  # nobody to keep it for
             return NotifyResult(channel, full_id, False, error=f"{type(exc).__name__}: {exc}", gone=True)
         except Exception as exc:
-            log.warning("sending to %s failed: %r", full_id, exc)
+            log.warning("sending to %s failed: %r", mask_recipient(full_id), exc)
             error = f"{type(exc).__name__}: {exc}"
             if keep and self.keeper is not None:
                 await self._keep(channel, full_id, messages, error)
@@ -176,7 +177,7 @@ class Channels:
         try:
             await keeper(channel, full_id, [message.as_plain_text() for message in messages], error)
         except Exception:  # the outbox unreachable too: the log is all that is left
-            log.exception("could not keep the refused reply to %s for a later try", full_id)
+            log.exception("could not keep the refused reply to %s for a later try", mask_recipient(full_id))
 
     async def notify(self, channel: str, sender_id: str, text: str, buttons: tuple[Button, ...] = (),
                      custom: dict[str, Any] | None = None) -> NotifyResult:

@@ -108,7 +108,16 @@ def rule_amounts(rule: FeeRule) -> dict[str, int]:
     return amounts
 
 
-_GROUPED = re.compile(r"\d{1,3}(?:[.,\s]\d{3})+")
+_DIGITS = re.compile(r"[0-9]+")
+_GROUPED = re.compile(r"[0-9]{1,3}(?:[.,\s][0-9]{3})+")
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
+"""Fullwidth digits (from an East Asian keyboard) read as ASCII; other digit-like characters (², ٣) are refused."""
+_SHOWN = 24  # at most this many characters of what was typed are quoted back
+
+
+def _quoted(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
 
 
 def _typed_amount(value: Any, label: str) -> int | None:
@@ -116,31 +125,30 @@ def _typed_amount(value: Any, label: str) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     wrong = (f"{label}: cần một số đồng nguyên, không âm, ví dụ 8000 hoặc 8.000 "  # staff-facing
-             f"(không phải «{value}»).")
+             f"(không phải «{_quoted(value)}»).")
     if isinstance(value, bool):
         raise ValueError(wrong)
     if isinstance(value, float):
         if not value.is_integer():
             raise ValueError(f"{label} phải là số đồng nguyên, không có phần lẻ "  # staff-facing
-                             f"(không phải «{value:g}»).")
+                             f"(không phải «{_quoted(f'{value:g}')}»).")
         value = int(value)
     if isinstance(value, str):
-        text = value.strip().removesuffix("đồng").removesuffix("đ").strip()
-        if text.isdigit():
-            value = int(text)
-        elif _GROUPED.fullmatch(text):
-            value = int(re.sub(r"\D", "", text))
+        text = value.strip().removesuffix("đồng").removesuffix("đ").strip().translate(_FULLWIDTH)
+        if _DIGITS.fullmatch(text) or _GROUPED.fullmatch(text):
+            digits = re.sub(r"[^0-9]", "", text).lstrip("0") or "0"
+            value = int(digits) if len(digits) <= len(str(MAX_AMOUNT)) else MAX_AMOUNT + 1
         elif text.startswith("-"):
-            raise ValueError(f"{label} không được âm (không phải «{value}»).")  # staff-facing
+            raise ValueError(f"{label} không được âm (không phải «{_quoted(value)}»).")  # staff-facing
         else:
             raise ValueError(wrong)
     if not isinstance(value, int):
         raise ValueError(wrong)
     if value < 0:
-        raise ValueError(f"{label} không được âm (không phải «{value}»).")  # staff-facing
+        raise ValueError(f"{label} không được âm (không phải «{_quoted(value)}»).")  # staff-facing
     if value > MAX_AMOUNT:
-        shown = f"{value:,}".replace(",", ".")
-        raise ValueError(f"{label} quá lớn ({shown} đồng); hãy kiểm tra lại.")  # staff-facing
+        limit = f"{MAX_AMOUNT:,}".replace(",", ".")
+        raise ValueError(f"{label} quá lớn (hơn {limit} đồng); hãy kiểm tra lại.")  # staff-facing
     return value
 
 

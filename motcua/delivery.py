@@ -7,7 +7,8 @@ staff or bot messages a platform refused —, ``dossier_notifications``) sent by
 
 - ``state``: ``pending`` (still to send), ``sent``, ``dead`` (a dead letter: every try failed)
   or ``dismissed`` (staff chose «Bỏ qua»: kept, never sent);
-- ``attempts``: the tries made so far; ``last_error``: why the last one failed;
+- ``attempts``: the tries made so far; ``last_error``: why the last one failed (:func:`stored_error`:
+  CCCD and phone numbers an exception quoted are masked before it is written, since staff read it);
 - ``next_attempt_at``: the row is *due* from then on. Senders read due pending rows only,
   ordered by ``next_attempt_at``, so a row that keeps failing waits its turn and never blocks
   the rows behind it.
@@ -42,6 +43,7 @@ from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from motcua.db import utcnow
+from motcua.privacy import mask_identifiers
 
 __all__ = [
     "KINDS",
@@ -60,12 +62,22 @@ __all__ = [
     "keep_notices",
     "lease_for",
     "mask_recipient",
+    "stored_error",
 ]
 
 SEND_TIMEOUT_S = 10.0
 """The HTTP timeout of one send when its client says no other (the portal client's default)."""
 LEASE_FACTOR = 2.0
 LEASE_MARGIN_S = 5.0
+
+
+ERROR_LENGTH = 2000
+
+
+def stored_error(error: str) -> str:
+    """``error`` as a row's ``last_error`` keeps it: identity and phone numbers masked
+    (:func:`~motcua.privacy.mask_identifiers`; an exception may quote what the citizen typed), cut short."""
+    return mask_identifiers(error)[:ERROR_LENGTH]
 
 
 def lease_for(timeout_s: float) -> float:
@@ -141,7 +153,7 @@ class DeliveryPolicy:
         attempts = attempts_before + 1
         dead = final and attempts >= self.max_attempts
         next_at = now if dead else now + timedelta(seconds=self.wait(attempts, rng))
-        return Failure(attempts, DeliveryState.DEAD if dead else DeliveryState.PENDING, next_at, error[:2000])
+        return Failure(attempts, DeliveryState.DEAD if dead else DeliveryState.PENDING, next_at, stored_error(error))
 
 
 class DeliveryColumns:
@@ -177,7 +189,7 @@ def keep_notices(session, *, source: str, channel: str, sender_id: str, texts: l
             continue
         session.add(QueueNotification(source=source, channel=channel, sender_id=sender_id, text=text,
                                       created_at=now, state=DeliveryState.PENDING.value, attempts=1,
-                                      next_attempt_at=now, last_error=error[:2000]))
+                                      next_attempt_at=now, last_error=stored_error(error)))
         kept += 1
     return kept
 
@@ -259,7 +271,7 @@ def _letter(kind: str, row) -> DeadLetter:
         else:
             what = SOURCE_LABELS.get(row.source, row.source)
         channel, recipient = row.channel, mask_recipient(row.sender_id)
-    return DeadLetter(kind, row.id, what, channel, recipient, row.attempts, row.last_error,
+    return DeadLetter(kind, row.id, what, channel, recipient, row.attempts, mask_identifiers(row.last_error or ""),
                       as_utc(row.created_at), as_utc(row.next_attempt_at), row.state)
 
 

@@ -9,7 +9,9 @@
 - :func:`purge_expired` deletes, after ``retention_days``, what conversations leave behind: the
   message log, Rasa's tracker events (Rasa's SQL tracker store writes an ``events`` table into our
   database), handoff conversations, unanswered questions, rating comments and the webhook inbox's rows. Dossiers are a legal
-  record and are kept. :class:`RetentionJob` runs it once a day in the gateway;
+  record and are kept. A queue ticket's *origin* (the keyed hash of an anonymous client's address,
+  :mod:`motcua.origin`) is blanked sooner, after :data:`ORIGIN_KEPT`: only the per-address bound on chat
+  numbers reads it. :class:`RetentionJob` runs it once a day in the gateway;
   ``motcua privacy purge`` runs it by hand.
 
 Plain Python: importable without FastAPI or Rasa.
@@ -145,6 +147,12 @@ def install_log_masking() -> None:
 RASA_EVENTS_TABLE = "events"
 """The table Rasa's SQL tracker store writes (one row per event, ``timestamp`` in Unix seconds)."""
 
+ORIGIN_KEPT = timedelta(days=1)
+"""How long a queue ticket keeps its origin, whatever ``retention_days``. The only reader is the bound on
+numbers per client address (:func:`motcua.queue.limits.first_reached`), which looks back one
+``ChatTicketLimits.window`` (an hour by default): a day is far longer. A window set longer than this is
+honoured: :func:`purge_expired` keeps origins for ``max(ORIGIN_KEPT, chat_window)``."""
+
 
 PURGED_LABELS = {
     "conversation_messages": "tin nhắn trong nhật ký hội thoại",
@@ -154,6 +162,7 @@ PURGED_LABELS = {
     "rating_comments": "lời nhận xét của đánh giá (giữ điểm số)",
     "rasa_events": "sự kiện hội thoại của Rasa (tracker)",
     "webhook_inbox": "tin nhắn Telegram/Zalo trong hộp thư đến của cổng",
+    "queue_origins": f"mã băm địa chỉ trên số thứ tự quá {ORIGIN_KEPT.days} ngày (số vẫn giữ)",
 }
 
 
@@ -182,16 +191,21 @@ def retention_cutoff(retention_days: int, now: datetime | None = None) -> dateti
 
 
 def purge_expired(database_url: str, retention_days: int, *, dry_run: bool = False,
-                  now: datetime | None = None) -> PurgeReport:
+                  now: datetime | None = None, chat_window: timedelta | None = None) -> PurgeReport:
     """Delete conversation data older than ``retention_days``; dossiers and the audit log are kept.
 
     Rating scores are kept for the statistics; only their free-text comment and sender are erased.
+    Queue tickets are kept too; their origin is set to NULL once they are older than :data:`ORIGIN_KEPT`
+    (or ``chat_window``, the bound's window, when that is longer).
     One transaction: either everything older than the cutoff goes, or nothing does.
     """
     from motcua.models import ConversationMessage, InboundEvent
+    from motcua.queue.limits import ChatTicketLimits
+    from motcua.queue.models import QueueTicket
     from motcua.staff.models import HandoffConversation, HandoffMessage, Rating, UnansweredQuestion
 
     cutoff = retention_cutoff(retention_days, now)
+    origin_cutoff = (now or utcnow()) - max(ORIGIN_KEPT, chat_window or ChatTicketLimits().window)
     counts: dict[str, int] = {}
     with session_scope(database_url) as session:
         def run(name: str, where, statement) -> None:
@@ -209,6 +223,8 @@ def purge_expired(database_url: str, retention_days: int, *, dry_run: bool = Fal
             update(Rating).values(comment="", sender_id=""))
         # the webhook inbox: a handled event is blanked at once; what is left (its tombstone, a dead letter) goes here
         run("webhook_inbox", InboundEvent.created_at < cutoff, delete(InboundEvent))
+        run("queue_origins", (QueueTicket.issued_at < origin_cutoff) & QueueTicket.origin.is_not(None),
+            update(QueueTicket).values(origin=None))
         counts["rasa_events"] = _purge_rasa_events(session, cutoff, dry_run)
     report = PurgeReport(cutoff, dry_run, counts)
     log.info("retention: %s", report.describe())
@@ -233,7 +249,7 @@ class RetentionJob:
     """
 
     def __init__(self, database_url: str, retention_days: int, *, first_delay_s: float = 60.0,
-                 interval_s: float = 24 * 3600.0) -> None:
+                 interval_s: float = 24 * 3600.0, chat_window: timedelta | None = None) -> None:
         if first_delay_s < 0 or interval_s <= 0:
             raise ValueError("first_delay_s must be >= 0 and interval_s > 0")
         retention_cutoff(retention_days)  # fails early on a bad setting
@@ -241,6 +257,7 @@ class RetentionJob:
         self.retention_days = retention_days
         self.first_delay_s = first_delay_s
         self.interval_s = interval_s
+        self.chat_window = chat_window  # the chat number bounds' window: origins are kept at least that long
         self.last_report: PurgeReport | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -256,7 +273,8 @@ class RetentionJob:
             self._task = None
 
     async def run_once(self) -> PurgeReport:
-        self.last_report = await asyncio.to_thread(purge_expired, self.database_url, self.retention_days)
+        self.last_report = await asyncio.to_thread(purge_expired, self.database_url, self.retention_days,
+                                                   chat_window=self.chat_window)
         return self.last_report
 
     async def _loop(self) -> None:

@@ -23,6 +23,7 @@ import json
 import pytest
 
 from actions.answers import Aspect, answer
+from knowledge_base.curation.fees import effective_fee_table
 from knowledge_base.store import get_procedure
 from motcua.db import session_scope
 from tests.stack import running_stack, stack_settings
@@ -44,8 +45,9 @@ def stack(tmp_path_factory):
 def _kb_answer(stack, code: str, aspect: str) -> str:
     with session_scope(stack.settings.sqlalchemy_url) as session:
         procedure = get_procedure(session, code)
+        rules = effective_fee_table(session).rules_for(code)  # the centre's fee table, said with the fee
     assert procedure is not None, f"default knowledge base lacks {code}"
-    return answer(procedure, aspect).text
+    return answer(procedure, aspect, fee_rules=rules).text
 
 
 def _code(payload: str) -> str:

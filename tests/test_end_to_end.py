@@ -12,6 +12,7 @@ from sqlalchemy import text
 from websockets.sync.client import connect
 
 from actions.answers import Aspect, answer
+from knowledge_base.curation.fees import effective_fee_table
 from knowledge_base.store import get_procedure
 from motcua.db import get_engine, session_scope
 from tests.conftest import _postgres_reachable, create_postgres_database, drop_postgres_database
@@ -57,8 +58,9 @@ class Kiosk:
 def _kb_answer(stack, code: str, aspect: str) -> str:
     with session_scope(stack.settings.sqlalchemy_url) as session:
         procedure = get_procedure(session, code)
+        rules = effective_fee_table(session).rules_for(code)  # the centre's fee table, said with the fee
     assert procedure is not None, f"default knowledge base lacks {code}"
-    return answer(procedure, aspect).text
+    return answer(procedure, aspect, fee_rules=rules).text
 
 
 def test_greeting_then_a_procedure_question_is_answered_from_the_knowledge_base(stack):

@@ -22,6 +22,7 @@ from websockets.sync.client import connect
 
 from actions.answers import Aspect, answer
 from bot.devices import DEVICE_COOKIE, DEVICE_HEADER
+from knowledge_base.curation.fees import effective_fee_table
 from knowledge_base.store import get_procedure
 from motcua.db import session_scope
 from motcua.devices import add_device
@@ -130,7 +131,8 @@ def test_filling_the_birth_declaration_from_first_question_to_filed_dossier_and_
     reply = kiosk.say("lệ phí bao nhiêu?")
     with session_scope(stack.settings.sqlalchemy_url) as session:
         birth = get_procedure(session, "1.001193")
-    assert answer(birth, Aspect.FEE).text in text_of(reply), reply
+        rules = effective_fee_table(session).rules_for("1.001193")  # the centre's fee table, said with the fee
+    assert answer(birth, Aspect.FEE, fee_rules=rules).text in text_of(reply), reply
     assert asks(reply, "Cháu được đặt họ, chữ đệm và tên là gì?"), reply
 
     reply = kiosk.say("trần minh khang")

@@ -78,9 +78,14 @@ async def _relays_scans(database: Database, websocket: WebSocket) -> bool:
 
 
 async def _enrolled_kiosk(database: Database, websocket: WebSocket) -> bool:
-    """Whether this page is an enrolled kiosk (checked when the socket opens)."""
+    """Whether this page is an enrolled kiosk (checked when the socket opens, then again at each frame
+    while it is one: a kiosk revoked meanwhile is an anonymous page from its next message on)."""
     device = await device_of(database, websocket)
     return device is not None and device.can(Capability.EVENTS)
+
+
+KIOSK_REVOKED_KEY = "gateway.kiosk_revoked"
+"""Said to a page whose kiosk was revoked while its socket was open, before the socket closes."""
 
 
 @router.websocket("/ws/kiosk")
@@ -100,6 +105,9 @@ async def kiosk_socket(websocket: WebSocket, gateway: GatewayDep, database: Data
             if frame["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(frame.get("code", 1000))
             raw = frame.get("text")
+            # one indexed read per frame: a key revoked (admin page or CLI, any process) counts from the next one
+            revoked = enrolled and not await _enrolled_kiosk(database, websocket)
+            enrolled = enrolled and not revoked
             if raw is None:  # a binary frame: the page never sends one
                 malformed = render("channel.frame.malformed", locale=locale)
                 await websocket.send_text(json.dumps(kiosk.render_error(malformed), ensure_ascii=False))
@@ -111,6 +119,9 @@ async def kiosk_socket(websocket: WebSocket, gateway: GatewayDep, database: Data
             except kiosk.FrameError as exc:
                 await websocket.send_text(json.dumps(kiosk.render_error(exc.text(exc.locale or locale)),
                                                      ensure_ascii=False))
+                if revoked:
+                    await _close_revoked(websocket, locale)
+                    return
                 continue
             if locale != DEFAULT_LOCALE:
                 message.metadata.setdefault("language", locale)
@@ -120,7 +131,16 @@ async def kiosk_socket(websocket: WebSocket, gateway: GatewayDep, database: Data
                 message = seen_from(message, ip)
             reply = await gateway.handle(message) if allowed else ip_limited_reply(message.locale)
             await websocket.send_text(json.dumps(kiosk.render_messages(reply.messages), ensure_ascii=False))
+            if revoked:  # answered as an anonymous page; the page reconnects as one
+                await _close_revoked(websocket, message.locale or locale)
+                return
     except WebSocketDisconnect:
         return
     finally:
         leave()
+
+
+async def _close_revoked(websocket: WebSocket, locale: str | None) -> None:
+    notice = kiosk.render_error(render(KIOSK_REVOKED_KEY, locale=locale))
+    await websocket.send_text(json.dumps(notice, ensure_ascii=False))
+    await websocket.close(code=1008)

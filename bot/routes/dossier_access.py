@@ -5,8 +5,8 @@
 - :func:`guard_code` and :func:`check_second_factor` let a citizen's client try a code and a
   second factor only as often as the :class:`~motcua.dossiers.guard.LookupGuard` allows
   (429 with ``Retry-After`` once locked);
-- :func:`link_refused` is the one answer to every refused link, :func:`pdf_response` a PDF shown
-  in the browser and never cached.
+- :func:`link_refused` is the one answer to every refused link (its words name the kind of link),
+  :func:`pdf_response` a PDF shown in the browser, never cached nor indexed.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from fastapi import HTTPException
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from bot.routes.pages import NOINDEX
 from knowledge_base.messages import render
 from motcua.dossiers.errors import DossierError, DossierNotFound
 from motcua.dossiers.guard import LookupGuard, throttled_text
@@ -46,7 +47,8 @@ async def call_service(function: Callable[..., Any], *args: Any, **kwargs: Any) 
 
 def pdf_response(data: bytes, filename: str) -> Response:
     return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
+                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store",
+                             **NOINDEX})
 
 
 def throttled(seconds: float) -> HTTPException:
@@ -91,8 +93,8 @@ async def check_second_factor(service: DossierService, guard: LookupGuard, clien
     guard.succeeded(client, code)
 
 
-def link_refused(locale: str) -> Response:
-    """The one answer to every refused link: same status, body and headers, whatever the reason
-    (only the language follows the browser's)."""
-    return JSONResponse({"detail": render("page.dossier.link_refused", locale=locale)}, status_code=404,
-                        headers={"Cache-Control": "no-store", "Vary": "Accept-Language"})
+def link_refused(locale: str, message: str = "page.dossier.link_refused") -> Response:
+    """The one answer to every refused link of a kind (``message``, the catalogue key that names it):
+    same status, body and headers, whatever the reason (only the language follows the browser's)."""
+    return JSONResponse({"detail": render(message, locale=locale)}, status_code=404,
+                        headers={"Cache-Control": "no-store", "Vary": "Accept-Language", **NOINDEX})

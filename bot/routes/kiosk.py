@@ -176,13 +176,15 @@ async def kiosk_events(websocket: WebSocket, database: DatabaseDep, channels: Ch
     await websocket.accept()
     send = FrameSender(websocket)
     subscriptions = [(channels.sessions, f"kiosk:{session}", lambda m: web.render_messages(m, pushed=True))]
-    if device:
-        subscriptions.append((channels.devices, f"device:{device}", lambda frame: frame))
     tasks, queues = [], []
     for hub, key, to_frame in subscriptions:
         queue = hub.subscribe(key)
         queues.append((hub, key, queue))
         tasks.append(asyncio.create_task(forward_pushes(queue, send, to_frame)))
+    if device:
+        queue = channels.devices.subscribe(f"device:{device}")
+        queues.append((channels.devices, f"device:{device}", queue))
+        tasks.append(asyncio.create_task(_forward_scans(queue, send, database, websocket, device)))
     try:
         await send({"type": "ready", "device": device})
         for messages in channels.sessions.drain(f"kiosk:{session}"):
@@ -200,6 +202,19 @@ async def kiosk_events(websocket: WebSocket, database: DatabaseDep, channels: Ch
                 await task
         for hub, key, queue in queues:
             hub.unsubscribe(key, queue)
+
+
+async def _forward_scans(queue: asyncio.Queue, send: FrameSender, database: Database, websocket: WebSocket,
+                         device: str) -> None:
+    """Scans of ``device`` to its page while the page is still enrolled as it: each scan re-reads the
+    key (a revoked kiosk, or a new kiosk under the same name, never feeds an old page); once revoked,
+    the socket is closed (the page reconnects as a plain page, without scans)."""
+    while True:
+        frame = await queue.get()
+        if (await _watched_device(database, websocket))[1] != device:
+            await websocket.close(code=1008)  # the page's chat socket tells the citizen (gateway.kiosk_revoked)
+            return
+        await send(frame)
 
 
 # --- enrolment of a kiosk or board browser ----------------------------------------------

@@ -34,6 +34,9 @@ router = APIRouter(tags=["pages"])
 PLACEHOLDER = re.compile(r"\{\{\s*(?:msg\('(?P<key>[a-z0-9_.]+)'\)|(?P<name>[A-Z_]+))\s*\}\}")
 PAGE_PREFIX = re.compile(r"^page\.[a-z0-9_]+\.$")
 LANGUAGE_VARY = {"Vary": "Accept-Language"}
+NOINDEX = {"X-Robots-Tag": "noindex, nofollow"}
+"""For an answer reached by a secret link (a token in its address): search engines keep it out."""
+NOINDEX_META = '<meta name="robots" content="noindex, nofollow">'
 
 
 # --- the language of a request ------------------------------------------------------------------

@@ -5,7 +5,8 @@
   ``staff:<username>`` in the payment history and the audit log. The receipt PDF too.
 - Citizens (``/api/v1/dossiers/{code}/payment…``): the fee, the VietQR code (SVG for screens, PNG for
   Telegram/Zalo) and the receipt, behind a random link token (purpose ``payment``, given in the chat
-  that filed the dossier); every refused token answers the same 404 as the declaration link. With the
+  that filed the dossier); every refused token answers the same 404 (in the declaration link's shape, in
+  its own words). No answer to a link is cached or indexed by search engines. With the
   lookup PIN (``POST …/payment``, throttled like every lookup) the citizen gets a fresh link. The same
   token opens the dossier's status page ``/dossiers/{code}/payment``: its status and due date, and
   while the fee is unpaid the VietQR code to scan, the amount and the transfer note.
@@ -22,7 +23,8 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -48,7 +50,7 @@ from bot.routes.dossiers import (
     Center,
     DeskCode,
 )
-from bot.routes.pages import request_locale
+from bot.routes.pages import NOINDEX, NOINDEX_META, request_locale
 from knowledge_base.messages import render
 from motcua.dossiers.errors import DossierError
 from motcua.dossiers.service import DossierService
@@ -62,6 +64,10 @@ log = logging.getLogger(__name__)
 
 Payments = PaymentsDep
 Providers = PaymentProvidersDep
+
+PAYMENT_LINK_REFUSED = "page.payment.link_refused"
+PRIVATE = {"Cache-Control": "no-store", "Vary": "Accept-Language", **NOINDEX}
+"""The headers of every answer to a citizen's payment link: never cached, never indexed."""
 
 
 class WaiverIn(BaseModel):
@@ -152,6 +158,15 @@ async def _linked_payment(dossiers: DossierService, payments: PaymentService, co
         return None
 
 
+def _refused(request: Request) -> Response:
+    """The one answer to every refused payment link."""
+    return link_refused(request_locale(request), PAYMENT_LINK_REFUSED)
+
+
+def _private(body: dict[str, Any]) -> Response:
+    return JSONResponse(jsonable_encoder(body), headers=PRIVATE)
+
+
 def _account_name(payments: PaymentService) -> str:
     return payments.account.account_name if payments.account is not None else ""
 
@@ -161,8 +176,8 @@ async def citizen_payment(code: str, request: Request, dossiers: DossiersDep, pa
                           token: str = "") -> Any:
     view = await _linked_payment(dossiers, payments, code, token)
     if view is None:
-        return link_refused(request_locale(request))
-    return citizen_view(view, token, _account_name(payments), request_locale(request))
+        return _refused(request)
+    return _private(citizen_view(view, token, _account_name(payments), request_locale(request)))
 
 
 @citizen_router.post("/api/v1/dossiers/{code}/payment", summary="Lệ phí của hồ sơ, với mã tra cứu (PIN)")
@@ -175,10 +190,10 @@ async def citizen_payment_with_pin(code: str, body: ApplicantCheckIn, request: R
     try:
         view = await run_in_threadpool(payments.payment, code)
     except DossierError:  # a fee the center has not priced yet
-        return {"code": code, "state": "undetermined",
-                "state_label": render("payment.state.undetermined", locale=locale)}
+        return _private({"code": code, "state": "undetermined",
+                         "state_label": render("payment.state.undetermined", locale=locale)})
     token = await run_in_threadpool(dossiers.issue_link, code, purpose=PAYMENT_LINK)
-    return citizen_view(view, token, _account_name(payments), locale)
+    return _private(citizen_view(view, token, _account_name(payments), locale))
 
 
 async def _qr_payload(dossiers: DossierService, payments: PaymentService, code: str, token: str) -> str | None:
@@ -199,8 +214,8 @@ async def citizen_vietqr_svg(code: str, request: Request, dossiers: DossiersDep,
 
     payload = await _qr_payload(dossiers, payments, code, token)
     if payload is None:  # a refused link, or nothing left to pay: the same answer
-        return link_refused(request_locale(request))
-    return Response(vietqr_svg(payload), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+        return _refused(request)
+    return Response(vietqr_svg(payload), media_type="image/svg+xml", headers={"Cache-Control": "no-store", **NOINDEX})
 
 
 @citizen_router.get("/api/v1/dossiers/{code}/payment/vietqr.png", summary="Mã VietQR nộp lệ phí (PNG)",
@@ -211,8 +226,8 @@ async def citizen_vietqr_png(code: str, request: Request, dossiers: DossiersDep,
 
     payload = await _qr_payload(dossiers, payments, code, token)
     if payload is None:
-        return link_refused(request_locale(request))
-    return Response(vietqr_png(payload), media_type="image/png", headers={"Cache-Control": "no-store"})
+        return _refused(request)
+    return Response(vietqr_png(payload), media_type="image/png", headers={"Cache-Control": "no-store", **NOINDEX})
 
 
 @citizen_router.get("/api/v1/dossiers/{code}/payment/receipt.pdf", summary="Biên lai lệ phí (PDF)",
@@ -221,7 +236,7 @@ async def citizen_payment_receipt(code: str, request: Request, settings: Setting
                                   payments: Payments, token: str = "") -> Response:
     view = await _linked_payment(dossiers, payments, code, token)
     if view is None:
-        return link_refused(request_locale(request))
+        return _refused(request)
     if view.state not in (PaymentState.PAID, PaymentState.WAIVED):
         raise HTTPException(409, detail=render("payment.no_receipt", locale=request_locale(request)))
     data = await call_service(_receipt_pdf, payments, view.code, settings.center_name)
@@ -267,7 +282,7 @@ def _status_page(center_name: str, locale: str, detail: Any, view: PaymentView |
     title = render("page.payment.title", locale=locale, code=detail.code)
     return (f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<meta name="referrer" content="no-referrer"><title>{html.escape(title)}</title>'
+            f'<meta name="referrer" content="no-referrer">{NOINDEX_META}<title>{html.escape(title)}</title>'
             f'<link rel="stylesheet" href="/static/board.css"><link rel="stylesheet" href="/static/ticket.css">'
             f'</head><body class="ticket-page"><h1>{html.escape(center_name)}</h1>'
             f'<h2>{html.escape(title)}</h2><table class="ticket-rows">{rows}</table>'
@@ -281,10 +296,10 @@ async def citizen_status_page(code: str, request: Request, settings: SettingsDep
     locale = request_locale(request)
     detail = await run_in_threadpool(dossiers.linked_dossier, code, token, purpose=PAYMENT_LINK)
     if detail is None:  # the same answer for every refused link
-        page = (f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8"><title>'
+        page = (f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">{NOINDEX_META}<title>'
                 f'{html.escape(settings.center_name)}</title></head><body><p>'
-                f'{html.escape(render("page.dossier.link_refused", locale=locale))}</p></body></html>')
-        return HTMLResponse(page, status_code=404, headers={"Cache-Control": "no-store", "Vary": "Accept-Language"})
+                f'{html.escape(render(PAYMENT_LINK_REFUSED, locale=locale))}</p></body></html>')
+        return HTMLResponse(page, status_code=404, headers=PRIVATE)
     try:
         view: PaymentView | None = await run_in_threadpool(payments.payment, detail.code)
     except DossierError:  # not priced yet
@@ -292,7 +307,7 @@ async def citizen_status_page(code: str, request: Request, settings: SettingsDep
     payable = payments.account is not None and view is not None and view.state == PaymentState.UNPAID
     page = _status_page(settings.center_name, locale, detail, view, token,
                         _account_name(payments) if payable else None)
-    return HTMLResponse(page, headers={"Cache-Control": "no-store", "Vary": "Accept-Language"})
+    return HTMLResponse(page, headers=PRIVATE)
 
 
 # --- the payment gateway --------------------------------------------------------------------------

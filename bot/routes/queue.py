@@ -31,7 +31,7 @@ from bot import auth
 from bot.deps import ClientIP, QueueDep
 from bot.devices import AnyCaller, MayPrint, MayVoice, refuse
 from bot.queue_runtime import QueueRuntime
-from bot.routes.pages import LANGUAGE_VARY, request_locale, script_json, static_page
+from bot.routes.pages import LANGUAGE_VARY, NOINDEX, NOINDEX_META, request_locale, script_json, static_page
 from devices.printer import TicketPrint, print_ticket
 from devices.voice import VoiceError, spoken_call
 from knowledge_base.messages import load_catalogue, render
@@ -218,10 +218,10 @@ def ticket_page(token: str, request: Request, runtime: QueueDep) -> HTMLResponse
     except QueueError as exc:
         page = _page(render("page.ticket.not_found", locale=locale), f"<p>{html.escape(str(exc))}</p>", runtime,
                      locale)
-        return HTMLResponse(page, status_code=404, headers=LANGUAGE_VARY)
+        return HTMLResponse(page, status_code=404, headers={**LANGUAGE_VARY, **NOINDEX})
     page = _page(render("page.ticket.title", locale=locale, label=state["label"]), _ticket_body(state, locale),
                  runtime, locale, refresh=TICKET_REFRESH_S, live=True)
-    return HTMLResponse(page, headers={**LANGUAGE_VARY, "Cache-Control": "no-store"})
+    return HTMLResponse(page, headers={**LANGUAGE_VARY, "Cache-Control": "no-store", **NOINDEX})
 
 
 @router.get("/api/v1/queue/tickets/{token}/stream",
@@ -312,7 +312,7 @@ def _page(title: str, body: str, runtime: QueueRuntime, locale: str, refresh: in
         scripts = (f'<script type="application/json" id="page-messages">{words}</script>'
                    '<script src="/static/page-messages.js"></script><script src="/static/ticket.js"></script>')
     return (f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">{meta}'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">{NOINDEX_META}{meta}'
             f'<title>{html.escape(title)}</title><link rel="stylesheet" href="/static/board.css">'
             + ('<link rel="stylesheet" href="/static/ticket.css">' if live else "")
             + f'</head><body class="ticket-page"><h1>{html.escape(runtime.settings.center_name)}</h1>{body}{scripts}</body></html>')

@@ -126,6 +126,34 @@ async def test_a_notice_is_dead_after_the_last_try_and_resend_queues_it_again(da
             ("ha", "delivery.resend", f"notice/{row.id}")]
 
 
+class Quoting(Platform):
+    """Refuses every sender with an error quoting the message's numbers (as a platform's 400 may)."""
+
+    async def notify(self, channel, sender_id, text, buttons=()):
+        return NotifyResult(channel, sender_id, delivered=False,
+                            error=f"BadRequest: cannot send {text!r} (CCCD 001190012345, 0912.345.678)")
+
+
+async def test_errors_are_stored_with_identity_and_phone_numbers_masked_for_every_kind(database_url):
+    policy = DeliveryPolicy(max_attempts=1, base_delay_s=60, max_delay_s=600, jitter=0)
+    portal = policy.after_failure(0, "PortalError: 422 hoSo.cccd=001190012345", T0)  # the portal outbox's way
+    assert portal.last_error == "PortalError: 422 hoSo.cccd=*********345"
+    _add(database_url, "telegram:7")
+    relay = NotificationRelay(shared_database(database_url), Quoting(), clock=Now(), policy=policy)
+    assert await relay.run_once() == 0
+    desk = StaffDesk(shared_database(database_url))  # a staff message kept for a retry
+    assert not (await desk.deliver("zalo", "zalo:42", [BotMessage("Cán bộ: mời ông/bà")], Quoting())).delivered
+    stored = [row.last_error for row in _rows(database_url, "telegram:7") + _rows(database_url, "zalo:42")]
+    assert len(stored) == 2
+    for error in stored:
+        assert error.startswith("BadRequest: cannot send") and "*********345" in error and "*******678" in error
+        assert "001190012345" not in error and "0912.345.678" not in error
+    with session_scope(database_url) as session:
+        letters = delivery.dead_letters(session)
+    assert [letter.last_error for letter in letters] == stored[:1]  # the dead notice, as staff see it
+    assert len(delivery.stored_error("0912345678 " * 500)) == 2000  # still cut short after masking
+
+
 def test_dismiss_keeps_the_row_and_takes_it_off_the_list(database_url):
     _add(database_url, "zalo:9", state="dead", attempts=8, last_error="48h window")
     with session_scope(database_url) as session:

@@ -4,16 +4,18 @@ even when the gateway dies before answering it; a poison event becomes a dead le
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
+import httpx
 import pytest
 from fastapi import BackgroundTasks
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from bot.app import create_app
-from bot.dialogue import DialogueReply
+from bot.dialogue import DialogueClient, DialogueReply
 from bot.event_ledger import EventLedger
 from bot.ratelimit import RateLimitedGateway, TokenBuckets
 from bot.webhook_inbox import LOST_TRY, InboxStore, WebhookInbox, event_payload, read_payload
@@ -195,6 +197,52 @@ async def test_a_poison_event_becomes_a_dead_letter_and_does_not_block_the_next(
     with session_scope(database_url) as session:
         row = session.get(InboundEvent, dead.id)
         assert (row.state, row.attempts) == ("pending", 1)
+
+
+class Quoting(Assistant):
+    """Breaks on every message, quoting it in the error (as a parser's ValueError does)."""
+
+    async def handle(self, message: UserMessage) -> DialogueReply:
+        raise ValueError(f"cannot read {message.text!r}")
+
+
+async def test_an_error_quoting_the_citizens_numbers_is_stored_and_shown_masked(database_url):
+    clock = Now()
+    inbox, _, _ = _inbox(database_url, clock)
+    inbox.gateway = RateLimitedGateway(Quoting(), TokenBuckets.per_minute(600, 100))
+    claim = await inbox.accept("telegram", _event("718240040", "CCCD 001190012345, số 0912 345 678"))
+    await inbox.handle(claim)
+    [row] = _rows(database_url)
+    assert row.last_error.startswith("ValueError: cannot read") and "*********345" in row.last_error
+    assert "001190012345" not in row.last_error and "0912 345 678" not in row.last_error
+    assert "345 678" not in row.last_error and "*******678" in row.last_error
+    with session_scope(database_url) as session:  # a row stored before errors were masked is shown masked too
+        session.execute(update(InboundEvent).values(state="dead", last_error="ValueError: '001190012345'"))
+    with session_scope(database_url) as session:
+        [letter] = delivery.dead_letters(session)
+    assert letter.last_error == "ValueError: '*********345'"
+
+
+async def test_platform_user_ids_are_masked_in_the_logs(caplog):
+    class Broken(Platform):
+        async def send(self, recipient_id: str, messages: list[BotMessage]) -> bool:
+            raise ConnectionError("platform unreachable")
+
+    caplog.set_level(logging.INFO)
+    result = await Channels([Broken()]).send("telegram", "telegram:777001", [BotMessage("Xin chào ông/bà")])
+    assert not result.delivered
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    rasa = DialogueClient("http://rasa.invalid", client=httpx.AsyncClient(transport=httpx.MockTransport(down)))
+    reply = await rasa.send(UserMessage("telegram", SENDER, "lệ phí", {"language": "vi"}))
+    await rasa.aclose()
+    assert reply.outcome == "busy"
+    said = [record.getMessage() for record in caplog.records]
+    assert any("sending to telegram:77•••01 failed" in line for line in said), said
+    assert any("Rasa did not answer for telegram:51•••89" in line for line in said), said
+    assert not any("777001" in line or str(CHAT) in line for line in said), said
 
 
 async def test_an_event_that_kills_the_process_every_time_is_a_dead_letter_after_the_last_try(database_url):

@@ -4,6 +4,7 @@ table in force is the YAML seed with the edits over it; and a dossier's fee is f
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -48,6 +49,20 @@ def test_amounts_are_whole_dong_not_negative_with_clear_vietnamese_errors():
         check_amounts(8000, {"truc_tuyen": -1})
     with pytest.raises(ValueError, match="Cách nộp «qua_mang» không có"):
         check_amounts(8000, {"qua_mang": 1})
+
+
+def test_only_digits_0_to_9_count_fullwidth_ones_too_and_a_huge_amount_is_not_echoed():
+    assert check_amounts("８０００") == {"amount": 8000} and check_amounts("８．０００ đ") == {"amount": 8000}
+    for typed in ("²", "8²", "².000", "٨٠٠٠", "①"):  # digit-like to Python, not an amount
+        with pytest.raises(ValueError, match="cần một số đồng nguyên") as refused:
+            check_amounts(typed)
+        assert "invalid literal" not in str(refused.value)
+    for typed in (1e30, 10**30, "9" * 5000, "1" + ".000" * 10):
+        with pytest.raises(ValueError, match=r"quá lớn \(hơn 1\.000\.000\.000 đồng\)") as refused:
+            check_amounts(typed)
+        assert len(str(refused.value)) < 80
+    with pytest.raises(ValueError, match="không phải «x{24}…»"):
+        check_amounts("x" * 500)  # what was typed is quoted back, cut short
 
 
 def test_every_rule_of_the_yaml_has_a_key_and_its_amounts():
@@ -124,9 +139,11 @@ def test_wrong_amounts_stale_edits_and_unknown_rules_are_refused_in_vietnamese(a
     url = f"/api/v1/kb/fees/{REBIRTH}"
     for body, said in (({"amount": -5}, "Số tiền không được âm"), ({"amount": "tám nghìn"}, "cần một số đồng nguyên"),
                        ({"amount": 8000.5}, "không có phần lẻ"), ({}, "chưa nhập"),
-                       ({"amount": 8000, "amounts": {"truc_tuyen": "-1"}}, "nộp trực tuyến không được âm")):
+                       ({"amount": 8000, "amounts": {"truc_tuyen": "-1"}}, "nộp trực tuyến không được âm"),
+                       ({"amount": "²"}, "cần một số đồng nguyên"), ({"amount": 1e30}, "quá lớn (hơn 1.000.000.000")):
         refused = api.put(url, json=body)
         assert refused.status_code == 422 and said in refused.json()["detail"], (body, refused.text)
+        assert "invalid literal" not in refused.text and not re.search(r"\d{12}", refused.text)
     assert api.put(url, json={"amount": 9000, "version": 0}).status_code == 200
     stale = api.put(url, json={"amount": 9500, "version": 0})
     assert stale.status_code == 409 and "vừa được người khác sửa" in stale.json()["detail"]

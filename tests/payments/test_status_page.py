@@ -1,6 +1,7 @@
 """The dossier's status page, opened by the payment link the chat sends: the status, the due date and,
 while the fee is unpaid, the VietQR image (read back and decoded), the amount and the transfer note;
-the receipt link once paid; no QR when free; the same 404 for every refused link; English on request."""
+the receipt link once paid; no QR when free; the same 404 for every refused link, in the payment link's own
+words; English on request; no answer to a secret link cached or indexed by search engines."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from PIL import Image
 
 from actions.forms import DeclarationFiler
 from bot.app import create_app
+from knowledge_base.messages import render
 from motcua.db import upgrade_database
 from motcua.dossiers.service import DossierService
 from motcua.payments.citizen import PAYMENT_LINK, payment_message
@@ -25,6 +27,8 @@ from tests.dossiers.support import AGENCY, add_staff, application, gateway_setti
 from tests.payments.conftest import ACCOUNT, seed_payment_procedures
 
 LATE = {"birth_child_name": "Nguyễn Minh An", "birth_child_birth_date": date(2020, 5, 1)}
+ROBOTS_META = '<meta name="robots" content="noindex, nofollow">'
+PRIVATE = {"cache-control": "no-store", "vary": "Accept-Language", "x-robots-tag": "noindex, nofollow"}
 
 
 @pytest.fixture
@@ -126,3 +130,61 @@ def test_the_page_speaks_english_to_an_english_browser(client, url):
     assert page.status_code == 200 and 'lang="en"' in page.text
     for expected in (f"Application {outcome['code']}", "Fee not paid yet", "Amount 4.000 VND", "Transfer note"):
         assert expected in text, expected
+
+
+def private(answer) -> dict[str, str]:
+    return {name: answer.headers.get(name) for name in PRIVATE}
+
+
+def test_the_page_and_its_refusal_are_kept_out_of_search_engines(client, url):
+    outcome = filed_in_chat(url)
+    page = client.get(outcome["payment"]["page"])
+    refused = client.get(f"/dossiers/{outcome['code']}/payment", params={"token": "guess"})
+    english = client.get(f"/dossiers/{outcome['code']}/payment", params={"token": "guess", "lang": "en"})
+    assert (page.status_code, refused.status_code, english.status_code) == (200, 404, 404)
+    for answer in (page, refused, english):
+        assert private(answer) == PRIVATE
+        assert answer.text.count(ROBOTS_META) == 1 and answer.text.index(ROBOTS_META) < answer.text.index("</head>")
+    # the payment link's own words, not the declaration link's
+    assert html.escape(render("page.payment.link_refused")) in refused.text
+    assert html.escape(render("page.payment.link_refused", locale="en")) in english.text
+    assert "tờ khai" not in refused.text.lower() and "declaration" not in english.text.lower()
+
+
+def test_the_fee_as_json_by_link_or_by_pin_is_never_cached_nor_indexed(client, url):
+    outcome = filed_in_chat(url)
+    by_link = client.get(outcome["payment"]["page"].replace("/dossiers/", "/api/v1/dossiers/", 1))
+    assert by_link.status_code == 200 and by_link.json()["state"] == "unpaid" and private(by_link) == PRIVATE
+    dossiers, _ = services(url)
+    filed = dossiers.file_dossier(application(values=LATE, form_id="birth_registration", channel="counter",
+                                              sender_id=""))
+    by_pin = client.post(f"/api/v1/dossiers/{filed.code}/payment", json={"pin": filed.lookup_pin})
+    assert by_pin.status_code == 200, by_pin.text
+    assert "token=" in by_pin.json()["qr_png"] and private(by_pin) == PRIVATE
+    qr = client.get(by_pin.json()["qr_png"])
+    assert qr.status_code == 200 and qr.headers["x-robots-tag"] == "noindex, nofollow"
+
+
+def test_refused_payment_links_say_so_in_their_own_words_and_the_declaration_keeps_its_own(client, url):
+    outcome = filed_in_chat(url)
+    dossiers, payments = services(url)
+    code = outcome["code"]
+    base = f"/api/v1/dossiers/{code}/payment"
+    declaration = dossiers.issue_link(code)
+    answers = [client.get(base, params={"token": "guess"}), client.get(base, params={"token": declaration}),
+               client.get(f"{base}/vietqr.png", params={"token": "guess"}),
+               client.get(f"{base}/receipt.pdf", params={"token": "guess"})]
+    assert {a.status_code for a in answers} == {404} and len({a.text for a in answers}) == 1
+    assert answers[0].json()["detail"] == render("page.payment.link_refused") and private(answers[0]) == PRIVATE
+    english = client.get(base, params={"token": "guess"}, headers={"Accept-Language": "en"})
+    assert english.json()["detail"] == render("page.payment.link_refused", locale="en")
+
+    refused_declaration = client.get(f"/api/v1/dossiers/{code}/declaration.pdf", params={"token": "guess"})
+    assert refused_declaration.json()["detail"] == render("page.dossier.link_refused")
+    assert refused_declaration.headers["x-robots-tag"] == "noindex, nofollow"
+    pdf = client.get(f"/api/v1/dossiers/{code}/declaration.pdf", params={"token": declaration})
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+    assert pdf.headers["x-robots-tag"] == "noindex, nofollow" and pdf.headers["cache-control"] == "no-store"
+    payments.mark_cash(code, actor="staff:thuha")
+    receipt = client.get(f"{base}/receipt.pdf", params={"token": outcome["payment"]["page"].split("token=")[1]})
+    assert receipt.status_code == 200 and receipt.headers["x-robots-tag"] == "noindex, nofollow"

@@ -30,6 +30,7 @@ from motcua.db import (
 )
 from motcua.dossiers.models import DossierRow
 from motcua.models import ConversationMessage
+from motcua.origin import origin_of
 from motcua.privacy import (
     PersonalDataFilter,
     RetentionJob,
@@ -212,7 +213,8 @@ def test_purge_deletes_conversations_older_than_the_retention_and_keeps_dossiers
 
     dry = purge_expired(database_url, 90, dry_run=True)
     assert dry.counts == {"conversation_messages": 1, "handoff_messages": 1, "handoff_conversations": 1,
-                          "unanswered_questions": 1, "rating_comments": 1, "webhook_inbox": 0, "rasa_events": 1}
+                          "unanswered_questions": 1, "rating_comments": 1, "webhook_inbox": 0, "queue_origins": 0,
+                          "rasa_events": 1}
     assert _count(database_url, ConversationMessage) == 2  # a dry run deletes nothing
 
     report = purge_expired(database_url, 90)
@@ -225,6 +227,58 @@ def test_purge_deletes_conversations_older_than_the_retention_and_keeps_dossiers
         assert [tuple(r) for r in ratings] == [(4, "", ""), (4, "cán bộ nhiệt tình", "rest:lan")]  # score kept
         assert session.scalar(select(DossierRow.code)) == code
     assert purge_expired(database_url, 90).total == 0  # nothing left to delete
+
+
+def test_a_queue_ticket_loses_its_hashed_address_after_a_day_and_the_recent_bound_still_holds(database_url):
+    from motcua.queue.limits import ORIGIN as ORIGIN_SCOPE
+    from motcua.queue.limits import ChatTicketLimits, Requester, first_reached
+    from motcua.queue.models import QueueTicket
+    from motcua.queue.service import QueueService, TicketLimitReached, seed_queue
+    from tests.queue.queue_fakes import MORNING, SMALL_CENTRE, Clock
+
+    origin = origin_of("203.0.113.7", "a test secret that is long enough to sign")
+    clock = Clock(MORNING)
+    service = QueueService(SMALL_CENTRE, clock=clock)
+    limits = ChatTicketLimits(per_sender=5, per_origin=2)
+    with session_scope(database_url) as session:
+        seed_queue(session, SMALL_CENTRE)
+
+    def take(sender: str) -> str:
+        with session_scope(database_url) as session:
+            return service.issue_for_chat(session, "TN", requester=Requester("web", sender, origin),
+                                          limits=limits).ticket.label
+
+    take("web:two-days-ago")
+    clock.advance(days=2, minutes=-10)
+    take("web:ten-minutes-ago")
+    clock.advance(minutes=10)
+
+    dry = purge_expired(database_url, 90, dry_run=True, now=clock())
+    assert dry.counts["queue_origins"] == 1 and dry.total == 1
+    report = purge_expired(database_url, 90, now=clock())
+    assert report.counts["queue_origins"] == 1
+    assert "mã băm địa chỉ trên số thứ tự quá 1 ngày (số vẫn giữ): 1" in report.describe()
+    with session_scope(database_url) as session:
+        rows = session.execute(select(QueueTicket.sender_id, QueueTicket.origin).order_by(QueueTicket.id)).all()
+        assert [tuple(r) for r in rows] == [("web:two-days-ago", None), ("web:ten-minutes-ago", origin)]  # kept
+        # the bound still counts the recent number: one more fills it, the next is refused
+        assert first_reached(session, Requester("web", "web:new", origin), limits, clock()) is None
+    take("web:another")
+    with pytest.raises(TicketLimitReached) as refused:
+        take("web:yet-another")
+    assert refused.value.reached.scope == ORIGIN_SCOPE and refused.value.reached.count == 2
+    assert purge_expired(database_url, 90, now=clock()).counts["queue_origins"] == 0  # the rest is recent
+
+
+def test_a_chat_window_longer_than_a_day_keeps_origins_as_long(database_url):
+    from motcua.queue.models import QueueTicket
+
+    with session_scope(database_url) as session:
+        session.add(QueueTicket(token="t1", service_code="TN", issued_service="TN", day=utcnow().date(), number=1,
+                                label="T001", channel="web", sender_id="web:x", origin="a" * 32,
+                                issued_at=utcnow() - timedelta(days=2)))
+    assert purge_expired(database_url, 90, chat_window=timedelta(days=3)).counts["queue_origins"] == 0
+    assert purge_expired(database_url, 90).counts["queue_origins"] == 1
 
 
 def test_purge_works_before_rasa_ever_wrote_its_events_table(database_url):
