@@ -8,8 +8,9 @@ through the typed dependencies of :mod:`bot.deps`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,19 @@ def payment_providers(settings: Settings) -> dict[str, PaymentProvider]:
     return {FakeProvider.name: FakeProvider(secret)}
 
 
+STOP_TIMEOUT_S = 20.0
+"""How long one service may take to stop before the gateway goes on without it (a stop that never ends
+would keep the process from exiting: the supervisor's restart waits on it, a test client never returns)."""
+
+
+async def _bounded(stop: Callable[[], Awaitable[object]], name: str) -> None:
+    """Await ``stop()`` for at most :data:`STOP_TIMEOUT_S`; one that does not end is logged by name and left."""
+    try:
+        await asyncio.wait_for(stop(), STOP_TIMEOUT_S)
+    except TimeoutError:
+        log.error("stopping %s took over %.0f s; going on without waiting for it", name, STOP_TIMEOUT_S)
+
+
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Build and start every service for ``settings``; stop them and close the database on exit."""
@@ -105,18 +119,18 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         database = Database.open(settings.sqlalchemy_url)
         stack.callback(database.close)
         dialogue = DialogueClient(settings.rasa_base_url, settings.rasa_timeout_s, token=settings.rasa_token)
-        stack.push_async_callback(dialogue.aclose)
+        stack.push_async_callback(_bounded, dialogue.aclose, "dialogue")
         message_log = MessageLog(database)
         message_log.start()
-        stack.push_async_callback(message_log.stop)
+        stack.push_async_callback(_bounded, message_log.stop, "message_log")
         # staff: review list, handoff inbox; its writes are queued like the message log
         staff_desk = StaffDesk(database)
         await staff_desk.start()
-        stack.push_async_callback(staff_desk.stop)
+        stack.push_async_callback(_bounded, staff_desk.stop, "staff_desk")
         # conversations, trackers, handoff and rating texts deleted after retention_days, daily
         retention = RetentionJob(database.url, settings.retention_days)
         retention.start()
-        stack.push_async_callback(retention.stop)
+        stack.push_async_callback(_bounded, retention.stop, "retention")
         rate_limits = TokenBuckets.per_minute(settings.rate_limit_per_minute, settings.rate_limit_burst)
         channels = await stack.enter_async_context(registry.open_channels(settings))
         # One delivery policy (tries, backoff, dead letters) for the portal outbox and citizen notices;
@@ -135,10 +149,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
 
             outbox = OutboxWorker(database, HttpPortalClient(settings.portal_url), policy=delivery)
             outbox.start()
-            stack.push_async_callback(asyncio.to_thread, outbox.stop)
+            stack.push_async_callback(_bounded, functools.partial(asyncio.to_thread, outbox.stop), "outbox")
         relay = NotificationRelay(database, channels, policy=delivery)
         relay.start()
-        stack.push_async_callback(relay.stop)
+        stack.push_async_callback(_bounded, relay.stop, "relay")
         gateway = RateLimitedGateway(Gateway(dialogue, message_log, staff_desk, origin_secret=settings.secret_key),
                                      rate_limits)
         event_ledger = EventLedger(database)  # Telegram/Zalo redeliveries, across restarts
@@ -147,7 +161,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             InboxStore(database, event_ledger, delivery.leased_for(handling_timeout_s(settings.rasa_timeout_s))),
             channels, gateway, rate_limits)
         webhook_inbox.start()
-        stack.push_async_callback(webhook_inbox.stop)
+        stack.push_async_callback(_bounded, webhook_inbox.stop, "webhook_inbox")
         yield Services(
             settings=settings,
             database=database,

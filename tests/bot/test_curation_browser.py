@@ -27,20 +27,20 @@ def test_staff_edit_a_procedure_on_the_page_see_the_revision_and_revert_it(tmp_p
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     with serve_in_thread(create_app(settings)) as base:
         page.goto(f"{base}/staff/kb")  # not signed in: sent to the sign-in page, then back
-        page.wait_for_selector("#login", timeout=10_000)
+        page.wait_for_selector("#login", timeout=30_000)
         page.fill("#username", "canbo")
         page.fill("#password", PASSWORD)
         page.click("#login button[type=submit]")
-        page.wait_for_url(f"{base}/staff/kb", timeout=10_000)
-        page.wait_for_selector("nav a.current:has-text('Cơ sở tri thức')", timeout=10_000)
+        page.wait_for_url(f"{base}/staff/kb", timeout=30_000)
+        page.wait_for_selector("nav a.current:has-text('Cơ sở tri thức')", timeout=30_000)
 
         page.fill("#q", "khai sinh")
         page.click("#search-form button[type=submit]")
         wait_for_js(page, "document.querySelector('#results tr[data-code]') && "
-                               f"document.querySelector('#results tr').dataset.code === '{BIRTH}'", timeout=10_000)
+                               f"document.querySelector('#results tr').dataset.code === '{BIRTH}'", timeout=30_000)
         page.click(f"#results tr[data-code='{BIRTH}']")
         wait_for_js(page, "document.getElementById('p-title').textContent.includes('Đăng ký khai sinh')",
-                               timeout=10_000)
+                               timeout=30_000)
         assert page.input_value("#f-name") == "Đăng ký khai sinh"
         assert page.locator("#history tr[data-version]").count() == 1
 
@@ -49,7 +49,7 @@ def test_staff_edit_a_procedure_on_the_page_see_the_revision_and_revert_it(tmp_p
         page.locator("#f-channels tr").first.locator(".c-free").uncheck()
         page.fill("#f-reason", "lệ phí theo quyết định mới")
         page.click("#save")
-        wait_for_js(page, "document.querySelectorAll('#history tr[data-version]').length === 2", timeout=10_000)
+        wait_for_js(page, "document.querySelectorAll('#history tr[data-version]').length === 2", timeout=30_000)
         assert "Đã lưu thủ tục (phiên bản 2)" in page.text_content("#notice")
         assert "thay đổi đã được lưu" in page.text_content("#notice")  # the action server is not running here
         newest = page.locator("#history tr[data-version='2']")
@@ -62,7 +62,7 @@ def test_staff_edit_a_procedure_on_the_page_see_the_revision_and_revert_it(tmp_p
             assert get_procedure(session, BIRTH).channels[0].fee.amount == 15000
 
         newest.locator("button:has-text('Khôi phục bản trước')").click()
-        wait_for_js(page, "document.querySelectorAll('#history tr[data-version]').length === 3", timeout=10_000)
+        wait_for_js(page, "document.querySelectorAll('#history tr[data-version]').length === 3", timeout=30_000)
         assert "Đã khôi phục (phiên bản 3)" in page.text_content("#notice")
         assert "khôi phục trạng thái trước phiên bản 2" in page.text_content("#history tr[data-version='3']")
         assert page.input_value("#f-channels tr:first-child .c-fee") == (
