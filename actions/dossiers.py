@@ -23,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.procedures import staff_buttons
 from knowledge_base.messages import render
+from motcua.db import Database
 from motcua.dossier_code import find_dossier_codes
 from motcua.dossiers.errors import DossierError
 from motcua.dossiers.guard import LookupGuard, throttled_text
@@ -53,8 +54,9 @@ def _value(tracker: Tracker, name: str, slot: str | None = None) -> str:
 
 
 class ActionCheckDossierStatus(Action):
-    def __init__(self, service: DossierService, guard: LookupGuard | None = None):
+    def __init__(self, service: DossierService, database: Database, guard: LookupGuard | None = None):
         self.service = service
+        self.database = database
         self.guard = guard or LookupGuard()
 
     def name(self) -> str:
@@ -98,7 +100,8 @@ class ActionCheckDossierStatus(Action):
             dispatcher.utter_message(text=throttled_text(wait))
             return []
         try:
-            view = await asyncio.to_thread(self.service.lookup, code, cccd=cccd, phone=phone, pin=pin)
+            view = await asyncio.to_thread(self.database.run, self.service.lookup, code, cccd=cccd,
+                                           phone=phone, pin=pin)
         except DossierError:
             self.guard.failed(client)
             raise
@@ -117,7 +120,7 @@ class ActionCheckDossierStatus(Action):
             dispatcher.utter_message(text=throttled_text(wait))
             return []
         views = await asyncio.to_thread(
-            self.service.find_for_applicant, cccd=cccd, phone=phone, sender_id=tracker.sender_id or ""
+            self.database.run, self.service.find_for_applicant, cccd=cccd, phone=phone, sender_id=tracker.sender_id or ""
         )
         if views:
             intro = render("action.dossiers.found_one" if len(views) == 1 else "action.dossiers.found_many",

@@ -47,6 +47,7 @@ from knowledge_base.form_dialogue import (
 from knowledge_base.forms import FormDefinition
 from knowledge_base.messages import render
 from knowledge_base.text import clean_text
+from motcua.db import Database, shared_database
 from motcua.dossiers.errors import DossierError
 from motcua.dossiers.links import declaration_path
 from motcua.dossiers.service import Applicant, DossierApplication, DossierService
@@ -123,16 +124,19 @@ class DeclarationFiler:
     """Files a filled declaration as a dossier and makes the link to download its PDF."""
 
     service: DossierService
+    database: Database
     public_url: str
     payments: PaymentService | None = None  # None: payments by QR off, the fee is not told
 
     @classmethod
-    def from_settings(cls, settings, service: DossierService | None = None) -> DeclarationFiler:
+    def from_settings(cls, settings, service: DossierService | None = None,
+                      database: Database | None = None) -> DeclarationFiler:
         base = settings.public_url or f"http://{settings.host}:{settings.gateway_port}"
-        service = service or DossierService.from_settings(settings)
-        payments = PaymentService.from_settings(settings, database=service.database) \
+        database = database or shared_database(settings.sqlalchemy_url)
+        service = service or DossierService.from_settings(settings, database=database)
+        payments = PaymentService.from_settings(settings, database=database) \
             if settings.payment_account is not None else None
-        return cls(service, base.rstrip("/"), payments)
+        return cls(service, database, base.rstrip("/"), payments)
 
     def application(self, form: FormDefinition, values: Mapping[str, Any], procedure_code: str,
                     channel: str, sender_id: str) -> DossierApplication:
@@ -151,15 +155,17 @@ class DeclarationFiler:
 
     def file(self, application: DossierApplication, filing_key: str = "") -> dict[str, Any]:
         """File ``application`` — once per ``filing_key``: a retry answers the first filing's dossier."""
-        filed = self.service.file_dossier(application, filing_key=filing_key)
+        filed = self.database.run(self.service.file_dossier, application, filing_key=filing_key)
         text = filed.confirmation_text()
         if not filed.lookup_pin:  # a retry after the PIN was let go: say so, and where a new one is given
             text += "\n" + render("dossier.filed.pin_not_shown")
         # A random token, stored hashed with an expiry: given only to this conversation.
-        url = self.public_url + declaration_path(filed.code, self.service.issue_link(filed.code))
+        url = self.public_url + declaration_path(filed.code, self.database.run(self.service.issue_link,
+                                                                               filed.code))
         outcome: dict[str, Any] = {"status": Stage.FILED.value, "code": filed.code, "text": text, "url": url,
                                    "due_date": filed.due_date.isoformat() if filed.due_date else None}
-        notice = payment_notice(self.payments, self.service, filed.code) if self.payments is not None else None
+        notice = payment_notice(self.payments, self.service, self.database,
+                                filed.code) if self.payments is not None else None
         if notice is not None:  # a fee is due and the center takes VietQR: the amount, the note, the QR code
             outcome["payment"] = notice.card(self.public_url)
         return outcome

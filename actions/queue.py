@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 from actions.knowledge import KnowledgeBase
 from knowledge_base.messages import render
 from knowledge_base.schema import Procedure
+from motcua.centers import DEFAULT_CENTER, center_in
 from motcua.db import Database, shared_database
 from motcua.origin import origin_in
 from motcua.queue.config import QueueConfig, load_queue_config, service_phrases, services_named
@@ -100,6 +101,7 @@ class QueueRequest:
     procedure: Procedure | None = None  # the procedure in context (slot procedure_code)
     procedure_text: str = ""  # the procedure named earlier (slot procedure)
     origin: str = ""  # the gateway's hash of an anonymous client's address (motcua.origin); "" otherwise
+    center: str = DEFAULT_CENTER  # the centre the message was written at (a kiosk's; motcua.centers)
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,8 @@ class ActionIssueQueueNumber(Action):
             requester = Requester(request.channel, request.sender_id, request.origin)
             try:  # a plain number (a priority group is never self-declared), within the chat limits
                 issued = self.service.issue_for_chat(session, wanted.code, requester=requester, limits=self.limits,
-                                                     phone=request.phone, actor=f"chat:{request.channel}")
+                                                     phone=request.phone, actor=f"chat:{request.channel}",
+                                                     center=request.center)
             except TicketLimitReached as exc:
                 still = held or self._tickets(session, request.sender_id, _OPEN)
                 return QueueReply(limited=str(exc), held=tuple(dict.fromkeys(t.label for t in still)))
@@ -250,6 +253,7 @@ class ActionIssueQueueNumber(Action):
             procedure=self.knowledge.get(code) if code else None,
             procedure_text=str(tracker.get_slot("procedure") or ""),
             origin=origin_in(metadata),
+            center=center_in(metadata),
         )
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):

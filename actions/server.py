@@ -88,10 +88,11 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
         ActionResetFallback(),
         center_info,
         queue_action,
-        ActionCheckDossierStatus(dossiers),
+        ActionCheckDossierStatus(dossiers, database),
         ActionStartForm(forms),
         ActionAskFormAnswer(forms),
-        ValidateDeclarationForm(forms, DeclarationFiler.from_settings(settings, dossiers), form_interruptions),
+        ValidateDeclarationForm(forms, DeclarationFiler.from_settings(settings, dossiers, database),
+                                form_interruptions),
         ActionFinishDeclaration(),
         ActionRateService(settings, database),
     ):

@@ -10,6 +10,9 @@ to abstain on, legal-sounding ones), interleaved question by question:
 - **names only** — the same action with no index (only the names and aliases staff keep), what
   answering a question cost before the search was asked on every turn.
 
+Both say fees from the centre's fee table in force (``actions.fees.FeeTableInForce``: the seed with staff edits,
+read from the database for a procedure the seed lists), as the action server does.
+
 Prints p50/p95 of both and of the per-question difference, the moves made, and writes
 ``bench/results/answering.json`` (with the machine's load: on a shared 2-core machine the figure
 is 22 ms p95 at load 1.2 and 154 ms at load 8, where the query embedding alone took 120 ms p95). The legal library is not ingested here: legal decisions run
@@ -39,9 +42,10 @@ from rasa_sdk import Tracker  # noqa: E402
 from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 
 from actions.answering import ActionAnswer  # noqa: E402
+from actions.fees import FeeTableInForce  # noqa: E402
 from actions.knowledge import KnowledgeBase  # noqa: E402
 from knowledge_base.sync import sync_defaults  # noqa: E402
-from motcua.db import upgrade_database  # noqa: E402
+from motcua.db import shared_database, upgrade_database  # noqa: E402
 from motcua.search_index import open_index  # noqa: E402
 from tests.stack import EMBEDDING_CACHE, stack_settings  # noqa: E402
 
@@ -88,9 +92,9 @@ class NamesOnly(KnowledgeBase):
         self.search = None
 
 
-async def measure(knowledge: KnowledgeBase, texts: list[str], rounds: int) -> dict:
-    with_search = ActionAnswer(knowledge)
-    names_only = ActionAnswer(NamesOnly(knowledge))
+async def measure(knowledge: KnowledgeBase, texts: list[str], rounds: int, fees: FeeTableInForce | None = None) -> dict:
+    with_search = ActionAnswer(knowledge, fees=fees)
+    names_only = ActionAnswer(NamesOnly(knowledge), fees=fees)
     for text in texts[:5]:  # warm the embedder and caches
         await timed(with_search, text)
     searched: list[float] = []
@@ -126,7 +130,8 @@ def main() -> None:
         knowledge.warm_up()
         knowledge.search, report = open_index(settings, cache_dir=EMBEDDING_CACHE)  # as `motcua serve` builds it
         print(report.describe())
-        result = asyncio.run(measure(knowledge, questions(args.questions), args.rounds))
+        fees = FeeTableInForce(shared_database(settings.sqlalchemy_url))  # the staff-edited table, as the action server has it
+        result = asyncio.run(measure(knowledge, questions(args.questions), args.rounds, fees))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"{'':14}{'p50 ms':>10}{'p95 ms':>10}")

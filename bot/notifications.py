@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import select, update
 from starlette.concurrency import run_in_threadpool
 
+from motcua.background import cancel_and_wait
 from motcua.db import Database, utcnow
 from motcua.delivery import DeliveryPolicy, DeliveryState, mask_recipient
 from motcua.dossiers.models import DossierNotification
@@ -193,10 +194,5 @@ class NotificationRelay:
             if not relays:
                 _RUNNING.pop(self.database.url, None)
         self._loop = self._woken = None
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None

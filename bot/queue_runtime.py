@@ -66,8 +66,12 @@ class QueueRuntime:
         self.anonymous_tickets = TokenBuckets(burst / seconds, burst)
 
     def seed(self) -> bool:
-        """Copy the configuration's services and counters into the database when it has none."""
+        """Copy the configuration's services and counters into the database when it has none; fill the
+        default centre from ``center.yaml`` (:func:`motcua.centers.ensure_default_center_from_files`)."""
+        from motcua.centers import ensure_default_center_from_files
+
         with self.database.session() as session:
+            ensure_default_center_from_files(session)
             seeded = seed_queue(session, self.config)
         if seeded:
             log.info("queue: services and counters loaded from the configuration file")

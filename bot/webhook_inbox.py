@@ -48,6 +48,7 @@ from bot.event_ledger import EventLedger
 from bot.ratelimit import RateLimitedGateway, TokenBuckets, should_stay_quiet
 from channels.base import BotMessage, Incoming, UserMessage
 from channels.registry import Channels
+from motcua.background import cancel_and_wait
 from motcua.db import Database, utcnow
 from motcua.delivery import SEND_TIMEOUT_S, DeliveryPolicy, DeliveryState, Failure, mask_recipient
 from motcua.models import InboundEvent
@@ -331,8 +332,5 @@ class WebhookInbox:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="webhook-inbox")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None

@@ -144,10 +144,13 @@ def _safe_url(url: str) -> str:
 
 @db_app.command("upgrade", help="Nâng cấp lược đồ CSDL lên bản mới nhất / apply migrations.")
 def db_upgrade() -> None:
-    from motcua.db import current_revision, upgrade_database
+    from motcua.centers import ensure_default_center_from_files
+    from motcua.db import current_revision, session_scope, upgrade_database
 
     settings = get_settings()
     upgrade_database(settings.sqlalchemy_url)
+    with session_scope(settings.sqlalchemy_url) as session:
+        ensure_default_center_from_files(session)  # a single-centre installation's centre, from center.yaml
     console.print(f"✓ CSDL ở phiên bản {current_revision(settings.sqlalchemy_url)}: {_safe_url(settings.sqlalchemy_url)}")
 
 
@@ -331,12 +334,13 @@ def _devices_session():
 
 @devices_app.command("add", help="Đăng ký thiết bị, in khóa MỘT lần / register a device, print its key once.")
 def devices_add(name: str = typer.Argument(..., help="ví dụ quay-1, bang-sanh / e.g. quay-1"),
-                kind: str = typer.Option(..., "--kind", help="kiosk | printer | board")) -> None:
+                kind: str = typer.Option(..., "--kind", help="kiosk | printer | board"),
+                center: str = typer.Option("default", "--center", help="Mã trung tâm / centre code")) -> None:
     from motcua.devices import DeviceError, add_device
 
     try:
         with _devices_session() as session:
-            device, key = add_device(session, name, kind, actor="cli")
+            device, key = add_device(session, name, kind, actor="cli", center=center)
     except DeviceError as exc:
         fail(str(exc))
     console.print(f"✓ Đã đăng ký {device.kind} «{device.name}». Khóa (chỉ hiện lần này, hãy lưu lại):")
@@ -636,6 +640,10 @@ def fees_import_statement(file: Path = typer.Argument(..., help="Tệp CSV / CSV
 from motcua.staff.cli import register as register_staff  # noqa: E402
 
 register_staff(app, with_train=True)  # users, models, and train [--force] [--promote-if-better]
+
+from motcua.centers_cli import register as register_centers  # noqa: E402
+
+register_centers(app)  # centers add|list
 
 
 def main() -> None:

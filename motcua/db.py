@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import overload
+from typing import Any, TypeVar, overload
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import DateTime, Engine, String, TypeDecorator, create_engine, event, make_url
@@ -198,11 +198,15 @@ def write_transaction(session: Session, *, on_busy: Callable[[], Exception] = _b
 # --- one database ----------------------------------------------------------------------------
 
 
+_T = TypeVar("_T")
+
+
 class Database:
     """One database: its engine and session factory, made once and handed to the services.
 
     ``session()`` is a transaction committed when the block ends and rolled back on any
-    error; ``write()`` is the same, started with :func:`write_transaction`.
+    error; ``write()`` is the same, started with :func:`write_transaction`; ``run(method, …)`` calls a
+    service method taking the caller's Session in a ``session()`` of its own.
     """
 
     def __init__(self, engine: Engine):
@@ -235,6 +239,12 @@ class Database:
         with self.session() as session:
             write_transaction(session, on_busy=on_busy)
             yield session
+
+    def run(self, function: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """``function(session, *args, **kwargs)`` in a transaction of its own (:meth:`session`), for a
+        service method that takes the caller's Session (it starts its writes with :func:`write_transaction`)."""
+        with self.session() as session:
+            return function(session, *args, **kwargs)
 
     def close(self) -> None:
         """Close the pooled connections (the object stays usable: it reconnects on demand)."""

@@ -23,6 +23,7 @@ from enum import StrEnum
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from motcua.centers import DEFAULT_CENTER, find_center
 from motcua.db import Base, utcnow
 from motcua.staff.accounts import record_audit
 
@@ -59,6 +60,7 @@ class Device(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
+    center_code: Mapped[str] = mapped_column(String(32), default=DEFAULT_CENTER)  # the centre it stands in
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     key_hint: Mapped[str] = mapped_column(String(16))  # the key's first characters, to tell keys apart
     created_by: Mapped[str] = mapped_column(String(64), default="")
@@ -85,6 +87,7 @@ class DeviceView:
     created_at: datetime
     last_seen_at: datetime | None
     revoked_at: datetime | None
+    center_code: str = DEFAULT_CENTER
 
     @property
     def active(self) -> bool:
@@ -96,7 +99,8 @@ class DeviceView:
     def to_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "kind": self.kind, "kind_name": KIND_NAMES.get(self.kind, self.kind),
                 "key_hint": self.key_hint, "created_by": self.created_by, "created_at": _iso(self.created_at),
-                "last_seen_at": _iso(self.last_seen_at), "revoked_at": _iso(self.revoked_at), "active": self.active}
+                "last_seen_at": _iso(self.last_seen_at), "revoked_at": _iso(self.revoked_at), "active": self.active,
+                "center_code": self.center_code}
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -105,7 +109,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _view(row: Device) -> DeviceView:
     return DeviceView(row.id, row.name, row.kind, row.key_hint, row.created_by, row.created_at, row.last_seen_at,
-                      row.revoked_at)
+                      row.revoked_at, row.center_code or DEFAULT_CENTER)
 
 
 def new_device_key() -> str:
@@ -117,8 +121,10 @@ def hash_device_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def add_device(session: Session, name: str, kind: str, actor: str = "") -> tuple[DeviceView, str]:
-    """Register a device and return it with its key (the only time the key exists in clear).
+def add_device(session: Session, name: str, kind: str, actor: str = "",
+               center: str = DEFAULT_CENTER) -> tuple[DeviceView, str]:
+    """Register a device of the centre ``center`` and return it with its key (the only time the key
+    exists in clear). A kiosk takes that centre's numbers, a board shows that centre's calls.
 
     A revoked device's name may be registered again: it gets a new key, the old one stays dead.
     """
@@ -127,6 +133,8 @@ def add_device(session: Session, name: str, kind: str, actor: str = "") -> tuple
         raise DeviceError("Tên thiết bị chỉ gồm chữ không dấu, số, dấu chấm, gạch ngang, gạch dưới (tối đa 64 ký tự).")
     if kind not in KINDS:
         raise DeviceError(f"Loại thiết bị phải là một trong: {', '.join(KINDS)}.")
+    if center != DEFAULT_CENTER and find_center(session, center) is None:
+        raise DeviceError(f"Không có trung tâm «{center}».")
     key = new_device_key()
     row = session.scalar(select(Device).where(Device.name == name))
     if row is not None and row.revoked_at is None:
@@ -134,10 +142,11 @@ def add_device(session: Session, name: str, kind: str, actor: str = "") -> tuple
     if row is None:
         row = Device(name=name)
         session.add(row)
-    row.kind, row.key_hash, row.key_hint = kind, hash_device_key(key), key[:10]
+    row.kind, row.key_hash, row.key_hint, row.center_code = kind, hash_device_key(key), key[:10], center
     row.created_by, row.created_at, row.last_seen_at, row.revoked_at = actor or "system", utcnow(), None, None
     session.flush()
-    record_audit(session, actor, "device.add", f"device:{name}", None, {"kind": kind, "key_hint": row.key_hint})
+    record_audit(session, actor, "device.add", f"device:{name}", None, {"kind": kind, "key_hint": row.key_hint,
+                                                                          "center_code": center})
     return _view(row), key
 
 

@@ -20,7 +20,6 @@ Plain Python: importable without FastAPI or Rasa.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import Mapping
@@ -30,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, inspect, select, text, update
 
+from motcua.background import cancel_and_wait
 from motcua.db import session_scope, utcnow
 
 log = logging.getLogger(__name__)
@@ -266,11 +266,8 @@ class RetentionJob:
             self._task = asyncio.get_running_loop().create_task(self._loop(), name="retention")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def run_once(self) -> PurgeReport:
         self.last_report = await asyncio.to_thread(purge_expired, self.database_url, self.retention_days,

@@ -16,7 +16,11 @@ only by ``python -m retrieval.dev.rerank_cv``; the search uses it when the file 
 exists (:func:`load_default`), or when a :class:`~retrieval.hybrid.HybridIndex` is given one. None is
 shipped: measured once on the held-out half (2026-12-06) it resolved more questions and answered
 fewer wrongly, but offered choices more often, so it was not kept (README, «retrieval figures»; the
-learned model, its confidence and policy are in ``bench/results/rerank_cv.json``).
+learned model, its confidence and policy are in ``bench/results/rerank_cv.json``). Decided again on the
+fresh set ``tests/data/fresh_procedures.jsonl`` by a rule fixed before measuring
+(``python -m retrieval.dev.rerank_fresh``, ``bench/results/fresh_decision.json``): with its confidence
+weights and policy it cut wrong answers but resolved fell by just over the rule's 0.01, and the model alone
+cut too few wrong answers, so it stays off. Switching it on would mean shipping all three, not the model alone.
 """
 
 from __future__ import annotations

@@ -222,11 +222,48 @@ async def rollback(settings: SettingsDep, loader: ModelLoaderDep, principal: Adm
 __all__ = ["ROLES", "router"]
 
 
+# --- centres (motcua/centers.py) ------------------------------------------------------------
+
+class CenterIn(BaseModel):
+    code: str = Field(..., min_length=1, max_length=32)
+    name: str = Field(..., min_length=1, max_length=255)
+    short_name: str = Field("", max_length=128)
+    address: str = Field("", max_length=255)
+    phone: str = Field("", max_length=32)
+    hours: str = Field("", max_length=2000)
+    agency_code: str = Field("", max_length=64)
+
+
+@router.get("/api/v1/admin/centers", summary="Các trung tâm / the centres of this deployment")
+async def centers(database: DatabaseDep, _: Admin) -> list[dict]:
+    from motcua.centers import list_centers
+
+    return await in_db(database, lambda s: [c.to_dict() for c in list_centers(s)])
+
+
+@router.post("/api/v1/admin/centers", status_code=201, summary="Thêm trung tâm / add a centre")
+async def add_center(body: CenterIn, database: DatabaseDep, principal: Admin) -> dict:
+    from motcua.centers import CenterError
+    from motcua.centers import add_center as create
+
+    def work(session):
+        try:
+            center = create(session, body.code, body.name, short_name=body.short_name, address=body.address,
+                            phone=body.phone, hours=body.hours, agency_code=body.agency_code,
+                            actor=principal.username)
+        except CenterError as exc:
+            raise HTTPException(400, str(exc)) from exc
+        return center.to_dict()
+
+    return await in_db(database, work)
+
+
 # --- devices: kiosks, ticket printers, display boards ------------------------------------
 
 class DeviceIn(BaseModel):
     name: str = Field(..., min_length=1, max_length=64)
     kind: str = Field(..., pattern="^(kiosk|printer|board)$")
+    center: str = Field("default", max_length=32, description="mã trung tâm của thiết bị")
 
 
 def _device_error(exc: Exception) -> HTTPException:
@@ -249,7 +286,7 @@ async def add_device(body: DeviceIn, database: DatabaseDep, principal: Admin) ->
 
     def work(session):
         try:
-            device, key = register(session, body.name, body.kind, actor=principal.username)
+            device, key = register(session, body.name, body.kind, actor=principal.username, center=body.center)
         except DeviceError as exc:
             raise _device_error(exc) from exc
         return {"device": device.to_dict(), "key": key}

@@ -15,6 +15,7 @@ import uuid
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from bot.deps import ChatIpLimitsDep, ClientIP, DatabaseDep, GatewayDep
 from bot.devices import device_of
@@ -24,6 +25,8 @@ from bot.validation import preferred_locale, request_locale
 from channels import kiosk
 from channels.base import UserMessage, clean_text, for_clients
 from knowledge_base.messages import DEFAULT_LOCALE, render
+from motcua.centers import CENTER_METADATA, DEFAULT_CENTER, find_center
+from motcua.centers import CODE as CENTER_CODE
 from motcua.db import Database
 from motcua.devices import Capability
 
@@ -77,6 +80,23 @@ async def _relays_scans(database: Database, websocket: WebSocket) -> bool:
     return device is not None and device.can(Capability.EVENTS)
 
 
+async def _kiosk_center(database: Database, websocket: WebSocket) -> str:
+    """The centre a kiosk page's numbers belong to: an enrolled device's own centre, else the existing
+    centre its ``?center=`` names (the page ``/c/<code>/kiosk``), else the default centre."""
+    device = await device_of(database, websocket)
+    if device is not None and device.active:
+        return device.center_code
+    wanted = websocket.query_params.get("center") or ""
+    if not wanted or wanted == DEFAULT_CENTER or not CENTER_CODE.match(wanted):
+        return DEFAULT_CENTER
+
+    def exists() -> bool:
+        with database.session() as session:
+            return find_center(session, wanted) is not None
+
+    return wanted if await run_in_threadpool(exists) else DEFAULT_CENTER
+
+
 async def _enrolled_kiosk(database: Database, websocket: WebSocket) -> bool:
     """Whether this page is an enrolled kiosk (checked when the socket opens, then again at each frame
     while it is one: a kiosk revoked meanwhile is an anonymous page from its next message on)."""
@@ -99,6 +119,7 @@ async def kiosk_socket(websocket: WebSocket, gateway: GatewayDep, database: Data
     leave = gateway.join(sender_id, websocket.send_text)  # staff replies in a handoff come this way
     # an enrolled kiosk serves many citizens from one address: only a page that is not one is counted by address
     enrolled = await _enrolled_kiosk(database, websocket)
+    center = await _kiosk_center(database, websocket)  # a number taken here is this centre's
     try:
         while True:
             frame = await websocket.receive()
@@ -125,6 +146,8 @@ async def kiosk_socket(websocket: WebSocket, gateway: GatewayDep, database: Data
                 continue
             if locale != DEFAULT_LOCALE:
                 message.metadata.setdefault("language", locale)
+            if center != DEFAULT_CENTER:
+                message.metadata[CENTER_METADATA] = center
             await websocket.send_text('{"type": "typing"}')
             allowed = ip_limits.take(ip).allowed
             if not enrolled:

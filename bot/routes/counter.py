@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from bot.auth import Staff
 from bot.deps import QueueDep, SettingsDep
 from bot.queue_runtime import QueueRuntime
+from bot.routes.queue import StaffScope, staff_scope
 from bot.routes.staff import page
 from motcua.queue.service import CounterView, QueueError, QueueNotFound, TicketView
 
@@ -90,23 +91,24 @@ async def counter_page(settings: SettingsDep, _: Staff) -> HTMLResponse:
 
 
 @router.get("/api/v1/staff/counters", response_model=list[CounterChoice], summary="Các quầy để chọn")
-def counters(runtime: QueueDep, _: Staff) -> list[CounterChoice]:
+def counters(runtime: QueueDep, scope: StaffScope = Depends(staff_scope)) -> list[CounterChoice]:
+    """The counters of the staff member's centre (an admin: of every centre)."""
     with runtime.database.session() as session:
         return [CounterChoice(number=c.number, name=c.name, status=c.status)
-                for c in runtime.service.counters(session)]
+                for c in runtime.service.counters(session, scope.center)]
 
 
 @router.get("/api/v1/staff/counters/{number}", response_model=DeskOut,
             summary="Một quầy: số đang mời và danh sách chờ / a counter, its current number and its line")
-def desk(number: int, runtime: QueueDep, _: Staff) -> DeskOut:
+def desk(number: int, runtime: QueueDep, scope: StaffScope = Depends(staff_scope)) -> DeskOut:
     if not 1 <= number <= MAX_COUNTER:
         raise HTTPException(404, f"Không có quầy số {number}.")
     service = runtime.service
     try:
         with runtime.database.session() as session:
-            views = service.counters(session)
-            counter = _find(views, number)
-            waiting = service.waiting_for_counter(session, number)
+            counter = _find(service.counters(session, scope.center), number)  # another centre's: not found
+            views = service.counters(session, counter.center_code)  # transfers stay in the counter's centre
+            waiting = service.waiting_for_counter(session, number, center=counter.center_code)
             active = service.services(session)
             names = {s.code: s.name for s in service.services(session, active_only=False)}
     except QueueError as exc:

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.routes.pages import NOINDEX
 from knowledge_base.messages import render
+from motcua.db import Database
 from motcua.dossiers.errors import DossierError, DossierNotFound
 from motcua.dossiers.guard import LookupGuard, throttled_text
 from motcua.dossiers.service import DossierService, is_second_factor, parse_lookup_payload
@@ -76,11 +77,12 @@ def guard_code(guard: LookupGuard, client: str, payload: str, *, scanned: bool =
     return code
 
 
-async def check_second_factor(service: DossierService, guard: LookupGuard, client: str, code: str,
+async def check_second_factor(database: Database, service: DossierService, guard: LookupGuard, client: str,
+                              code: str,
                               factors: dict[str, str], refusal: str) -> None:
     """Check the applicant's second factor; count a failure (429 once locked) and answer 403 or 404."""
     try:
-        ok = await run_in_threadpool(service.verify_applicant, code, **factors)
+        ok = await run_in_threadpool(lambda: database.run(service.verify_applicant, code, **factors))
     except DossierNotFound as exc:
         raise count_failure(guard, client, exc) from None
     except DossierError as exc:

@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.auth import Principal, require_staff
-from bot.deps import ClientIP, DossiersDep, LookupGuardDep, SettingsDep
+from bot.deps import ClientIP, DatabaseDep, DossiersDep, LookupGuardDep, SettingsDep
 from bot.message_log import cleaned
 from bot.routes.dossier_access import (
     call_service,
@@ -42,6 +42,7 @@ from bot.routes.dossier_access import (
 from bot.routes.pages import STATIC, request_locale
 from knowledge_base.messages import render
 from knowledge_base.text import clean_text
+from motcua.db import Database
 from motcua.dossiers.attachments import prepare_attachment, too_large
 from motcua.dossiers.errors import DossierError
 from motcua.dossiers.filing import FilingKeyReused
@@ -102,20 +103,23 @@ class ApplicantCheckIn(BaseModel):
 
 
 @router.get("/api/v1/dossiers/{code}", summary="Tình trạng hồ sơ (thông tin chung) / public dossier status")
-async def public_status(code: str, client: ClientIP, service: Service, guard: Guard) -> Any:
+async def public_status(code: str, client: ClientIP, service: Service, database: DatabaseDep,
+                        guard: Guard) -> Any:
     code = guard_code(guard, client, code)
     try:
-        return await run_in_threadpool(service.lookup, code)
+        return await run_in_threadpool(database.run, service.lookup, code)
     except DossierError as exc:
         raise count_failure(guard, client, exc) from None
 
 
 @router.post("/api/v1/dossiers/lookup", summary="Tra cứu hồ sơ theo mã hoặc mã QR / look a dossier up")
-async def lookup(body: LookupIn, client: ClientIP, service: Service, guard: Guard) -> Any:
+async def lookup(body: LookupIn, client: ClientIP, service: Service, database: DatabaseDep,
+                 guard: Guard) -> Any:
     scanned = bool(body.qr and not body.code)
     code = guard_code(guard, client, body.qr if scanned else body.code, scanned=scanned)
     try:
-        view = await run_in_threadpool(service.lookup, code, cccd=body.cccd, phone=body.phone, pin=body.pin)
+        view = await run_in_threadpool(database.run, service.lookup, code, cccd=body.cccd, phone=body.phone,
+                                       pin=body.pin)
     except DossierError as exc:
         raise count_failure(guard, client, exc) from None
     if view.verified:
@@ -129,13 +133,13 @@ async def lookup(body: LookupIn, client: ClientIP, service: Service, guard: Guar
 
 @router.post("/api/v1/dossiers/{code}/receipt", summary="Giấy tiếp nhận hồ sơ (PDF) cho người nộp")
 async def citizen_receipt(code: str, body: ApplicantCheckIn, request: Request, client: ClientIP,
-                          settings: SettingsDep, service: Service, guard: Guard) -> Response:
+                          settings: SettingsDep, service: Service, database: DatabaseDep, guard: Guard) -> Response:
     code = guard_code(guard, client, code)
     refusal = render("page.dossier.factors_mismatch", locale=request_locale(request))
-    await check_second_factor(service, guard, client, code, body.model_dump(), refusal)
+    await check_second_factor(database, service, guard, client, code, body.model_dump(), refusal)
     pin = "".join(ch for ch in body.pin if ch.isdigit())
-    known_pin = await run_in_threadpool(service.verify_applicant, code, pin=pin)
-    data = await call_service(service.receipt_pdf, code, center_name=settings.center_name,
+    known_pin = await run_in_threadpool(database.run, service.verify_applicant, code, pin=pin)
+    data = await call_service(database.run, service.receipt_pdf, code, center_name=settings.center_name,
                               lookup_pin=pin if known_pin else "")
     return pdf_response(data, f"giay-tiep-nhan-{code}.pdf")
 
@@ -153,9 +157,10 @@ def _declaration_pdf(service: DossierService, detail: DossierDetail) -> bytes | 
 
 @router.get("/api/v1/dossiers/{code}/declaration.pdf",
             summary="Tờ khai đã điền (PDF), theo đường dẫn trợ lý gửi / the filled declaration")
-async def citizen_declaration(code: str, request: Request, service: Service, token: str = "") -> Response:
+async def citizen_declaration(code: str, request: Request, service: Service, database: DatabaseDep,
+                              token: str = "") -> Response:
     # no max_length on the query: a 422 for an overlong token would answer differently (the service refuses it)
-    detail = await run_in_threadpool(service.linked_dossier, code, token)
+    detail = await run_in_threadpool(database.run, service.linked_dossier, code, token)
     data = await run_in_threadpool(_declaration_pdf, service, detail) if detail is not None else None
     if data is None:  # a bad, expired, revoked or foreign token, an unknown code: nothing tells them apart
         return link_refused(request_locale(request))
@@ -170,7 +175,8 @@ def _factors(request: Request) -> dict[str, str]:
 
 @router.post("/api/v1/dossiers/{code}/attachments", status_code=201,
              summary="Người dân gửi giấy tờ (ảnh JPEG/PNG hoặc PDF) / citizen uploads documents")
-async def citizen_upload(code: str, request: Request, client: ClientIP, service: Service, guard: Guard) -> Any:
+async def citizen_upload(code: str, request: Request, client: ClientIP, service: Service,
+                         database: DatabaseDep, guard: Guard) -> Any:
     """The applicant is checked (headers, or the fields before the first file) before any file is read."""
     code = guard_code(guard, client, code)
     refusal = render("page.dossier.factors_mismatch_upload", locale=request_locale(request))
@@ -178,13 +184,14 @@ async def citizen_upload(code: str, request: Request, client: ClientIP, service:
 
     async def check(fields: dict[str, str]) -> None:
         factors.update({k: fields.get(k, "") for k in FACTOR_HEADERS})
-        await check_second_factor(service, guard, client, code, factors, refusal)
+        await check_second_factor(database, service, guard, client, code, factors, refusal)
 
     if factors:
-        await check_second_factor(service, guard, client, code, factors, refusal)
+        await check_second_factor(database, service, guard, client, code, factors, refusal)
     form = await _read_uploads(request, before_first_file=None if factors else check)
     prepared = await call_service(prepare_attachment, form.files, label=form.fields.get("label", ""))
-    return await call_service(service.add_attachment, code, prepared, actor="citizen", verify=True, **factors)
+    return await call_service(database.run, service.add_attachment, code, prepared, actor="citizen",
+                              verify=True, **factors)
 
 
 # --- staff --------------------------------------------------------------------------------
@@ -212,17 +219,19 @@ async def staff_center(principal: SignedIn, settings: SettingsDep) -> str | None
 Center = Annotated[str | None, Depends(staff_center)]
 
 
-async def desk_code(code: str, center: Center, service: Service) -> str:
+async def desk_code(code: str, center: Center, service: Service, database: DatabaseDep) -> str:
     """The dossier's code when it belongs to the staff member's center; 404 otherwise (as if absent)."""
-    return await call_service(service.check_center, code, center)
+    return await call_service(database.run, service.check_center, code, center)
 
 
 DeskCode = Annotated[str, Depends(desk_code)]
 
 
-async def _audit_view(service: DossierService, principal: Principal, code: str, what: str, **detail: Any) -> None:
+async def _audit_view(database: Database, service: DossierService, principal: Principal, code: str,
+                      what: str, **detail: Any) -> None:
     """Record that a staff member saw a dossier's personal data (who and when: the audit row)."""
-    await run_in_threadpool(service.record_view, code, actor=principal.username, what=what, detail=detail)
+    await run_in_threadpool(database.run, service.record_view, code, actor=principal.username, what=what,
+                            detail=detail)
 
 
 class DeskFilingIn(BaseModel):
@@ -249,14 +258,15 @@ desk = APIRouter(prefix="/api/v1/staff/dossiers", tags=["staff desk"], dependenc
 
 @desk.get("", summary="Danh sách hồ sơ / list dossiers")
 async def desk_list(
-    service: Service,
+    service: Service, database: DatabaseDep,
     center: Center,
     status: Annotated[str, Query(max_length=32)] = "",
     q: Annotated[str, Query(max_length=100)] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
-    return await call_service(service.list_dossiers, status=status, search=q, limit=limit, offset=offset,
+    return await call_service(database.run, service.list_dossiers, status=status, search=q, limit=limit,
+                              offset=offset,
                               center=center)
 
 
@@ -269,7 +279,7 @@ IdempotencyKey = Annotated[str, Header(
 
 @desk.post("", status_code=201, summary="Tiếp nhận hồ sơ tại quầy / file a dossier at the counter")
 async def desk_file(body: DeskFilingIn, actor: Actor, center: Center,
-                    service: Service, idempotency_key: IdempotencyKey = "") -> Any:
+                    service: Service, database: DatabaseDep, idempotency_key: IdempotencyKey = "") -> Any:
     if center is not None and center != service.agency_code:
         raise HTTPException(403, detail="Tài khoản thuộc trung tâm khác, không tiếp nhận hồ sơ tại trung tâm này.")  # staff-facing
     application = DossierApplication(
@@ -280,7 +290,8 @@ async def desk_file(body: DeskFilingIn, actor: Actor, center: Center,
     )
     key = f"desk:{actor}:{idempotency_key}" if idempotency_key else ""  # one staff member's keys never meet another's
     try:
-        return await run_in_threadpool(service.file_dossier, application, actor=actor, filing_key=key)
+        return await run_in_threadpool(database.run, service.file_dossier, application, actor=actor,
+                                       filing_key=key)
     except FilingKeyReused as exc:
         raise HTTPException(409, detail=f"Biểu mẫu này đã nộp hồ sơ {exc.code} với nội dung khác; "  # staff-facing
                                         "mở lại biểu mẫu để nộp một hồ sơ mới.") from None
@@ -299,81 +310,89 @@ async def desk_sync(settings: SettingsDep) -> Any:
 
 
 @desk.get("/{code}", summary="Chi tiết hồ sơ / dossier detail")
-async def desk_detail(code: DeskCode, principal: SignedIn, center: Center, service: Service) -> Any:
-    detail = await call_service(service.get, code, center=center)
-    await _audit_view(service, principal, code, "detail")
+async def desk_detail(code: DeskCode, principal: SignedIn, center: Center, service: Service,
+                      database: DatabaseDep) -> Any:
+    detail = await call_service(database.run, service.get, code, center=center)
+    await _audit_view(database, service, principal, code, "detail")
     return detail
 
 
 @desk.post("/{code}/receive", summary="Tiếp nhận xử lý / take into processing")
 async def desk_receive(code: DeskCode, actor: Actor,
-                       service: Service) -> Any:
-    return await call_service(service.receive, code, actor=actor)
+                       service: Service, database: DatabaseDep) -> Any:
+    return await call_service(database.run, service.receive, code, actor=actor)
 
 
 @desk.post("/{code}/supplement", summary="Yêu cầu bổ sung / request a supplement")
 async def desk_supplement(code: DeskCode, body: NoteIn, actor: Actor,
-                          service: Service) -> Any:
-    return await call_service(service.request_supplement, code, body.note, actor=actor)
+                          service: Service, database: DatabaseDep) -> Any:
+    return await call_service(database.run, service.request_supplement, code, body.note, actor=actor)
 
 
 @desk.post("/{code}/status", summary="Chuyển tình trạng / change status")
 async def desk_status(code: DeskCode, body: StatusIn, actor: Actor,
-                      service: Service) -> Any:
-    return await call_service(service.change_status, code, body.status, actor=actor, note=body.note)
+                      service: Service, database: DatabaseDep) -> Any:
+    return await call_service(database.run, service.change_status, code, body.status, actor=actor,
+                              note=body.note)
 
 
 @desk.post("/{code}/attachments", status_code=201, summary="Đính kèm giấy tờ / attach documents")
 async def desk_upload(code: DeskCode, request: Request, actor: Actor, center: Center,
-                      service: Service) -> Any:
+                      service: Service, database: DatabaseDep) -> Any:
     form = await _read_uploads(request)
     prepared = await call_service(prepare_attachment, form.files, label=form.fields.get("label", ""))
-    return await call_service(service.add_attachment, code, prepared, actor=actor, center=center)
+    return await call_service(database.run, service.add_attachment, code, prepared, actor=actor,
+                              center=center)
 
 
 @desk.get("/{code}/attachments/{attachment_id}", summary="Tải giấy tờ (PDF) / download")
 async def desk_attachment(code: DeskCode, attachment_id: int, principal: SignedIn, center: Center,
-                          service: Service):
-    info, data = await call_service(service.attachment_content, code, attachment_id, center=center)
-    await _audit_view(service, principal, code, "attachment", attachment_id=attachment_id, label=info.label)
+                          service: Service, database: DatabaseDep):
+    info, data = await call_service(database.run, service.attachment_content, code, attachment_id,
+                                    center=center)
+    await _audit_view(database, service, principal, code, "attachment", attachment_id=attachment_id,
+                      label=info.label)
     return pdf_response(data, info.filename)
 
 
 @desk.get("/{code}/receipt.pdf", summary="In lại giấy tiếp nhận (không có mã tra cứu) / reprint the receipt")
 async def desk_receipt(code: DeskCode, settings: SettingsDep, principal: SignedIn, center: Center,
-                       service: Service):
-    data = await call_service(service.receipt_pdf, code, center_name=settings.center_name,
+                       service: Service, database: DatabaseDep):
+    data = await call_service(database.run, service.receipt_pdf, code, center_name=settings.center_name,
                               received_by=principal.full_name or principal.username, center=center)
-    await _audit_view(service, principal, code, "receipt")
+    await _audit_view(database, service, principal, code, "receipt")
     return pdf_response(data, f"giay-tiep-nhan-{code}.pdf")
 
 
 @desk.post("/{code}/receipt.pdf",
            summary="In giấy tiếp nhận với mã tra cứu mới / print the receipt with a new lookup PIN")
 async def desk_receipt_with_pin(code: DeskCode, settings: SettingsDep, principal: SignedIn, center: Center,
-                                service: Service):
+                                service: Service, database: DatabaseDep):
     """The PIN is stored hashed, so printing it means making a new one (the old one stops working)."""
-    pin = await call_service(service.reissue_pin, code, actor=principal.username, center=center)
-    data = await call_service(service.receipt_pdf, code, center_name=settings.center_name,
+    pin = await call_service(database.run, service.reissue_pin, code, actor=principal.username, center=center)
+    data = await call_service(database.run, service.receipt_pdf, code, center_name=settings.center_name,
                               received_by=principal.full_name or principal.username, lookup_pin=pin,
                               center=center)
-    await _audit_view(service, principal, code, "receipt")
+    await _audit_view(database, service, principal, code, "receipt")
     return pdf_response(data, f"giay-tiep-nhan-{code}.pdf")
 
 
 @desk.get("/{code}/declaration.pdf", summary="Tờ khai đã điền (PDF) / the filled declaration")
-async def desk_declaration(code: DeskCode, principal: SignedIn, center: Center, service: Service):
-    detail = await call_service(service.get, code, center=center)
+async def desk_declaration(code: DeskCode, principal: SignedIn, center: Center, service: Service,
+                           database: DatabaseDep):
+    detail = await call_service(database.run, service.get, code, center=center)
     data = await run_in_threadpool(_declaration_pdf, service, detail)
     if data is None:
         raise HTTPException(404, detail="Hồ sơ này không được khai bằng tờ khai điện tử.")  # staff-facing
-    await _audit_view(service, principal, code, "declaration")
+    await _audit_view(database, service, principal, code, "declaration")
     return pdf_response(data, f"to-khai-{code}.pdf")
 
 
 @desk.post("/{code}/links/revoke", summary="Thu hồi đường dẫn tải tờ khai / revoke download links")
-async def desk_revoke_links(code: DeskCode, principal: SignedIn, center: Center, service: Service) -> Any:
-    revoked = await call_service(service.revoke_links, code, actor=principal.username, center=center)
+async def desk_revoke_links(code: DeskCode, principal: SignedIn, center: Center, service: Service,
+                            database: DatabaseDep) -> Any:
+    revoked = await call_service(database.run, service.revoke_links, code, actor=principal.username,
+                                 center=center)
     return {"code": code, "revoked": revoked,
             "message": f"Đã thu hồi {revoked} đường dẫn tải tờ khai của hồ sơ {code}." if revoked  # staff-facing
             else f"Hồ sơ {code} không có đường dẫn nào đang hiệu lực."}  # staff-facing

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import html
 import logging
@@ -36,6 +35,7 @@ from bot.security import secure_cookies
 from channels import web
 from channels.base import clean_text
 from knowledge_base.messages import render
+from motcua.background import cancel_and_wait
 from motcua.db import Database
 from motcua.devices import Capability, DeviceView
 from motcua.settings import Settings
@@ -196,12 +196,11 @@ async def kiosk_events(websocket: WebSocket, database: DatabaseDep, channels: Ch
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        for hub, key, queue in queues:
-            hub.unsubscribe(key, queue)
+        try:
+            await cancel_and_wait(*tasks)
+        finally:  # also when this handler is itself cancelled while waiting
+            for hub, key, queue in queues:
+                hub.unsubscribe(key, queue)
 
 
 async def _forward_scans(queue: asyncio.Queue, send: FrameSender, database: Database, websocket: WebSocket,

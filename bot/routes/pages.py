@@ -24,7 +24,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from bot.deps import SettingsDep
+from bot.deps import DatabaseDep, SettingsDep
 from knowledge_base.messages import DEFAULT_LOCALE, LOCALES, load_catalogue, normalise_locale
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -118,6 +118,21 @@ async def home() -> RedirectResponse:
 @router.get("/kiosk", response_class=HTMLResponse, summary="Trang kiosk / kiosk chat page")
 async def kiosk_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     return static_page("kiosk", request_locale(request, browser=False), center=settings.center_name)
+
+
+@router.get("/c/{center}/kiosk", response_class=HTMLResponse, summary="Trang kiosk của một trung tâm / a centre's kiosk")
+def center_kiosk_page(center: str, request: Request, settings: SettingsDep, database: DatabaseDep) -> HTMLResponse:
+    """The kiosk page of one centre: its socket says the centre, so the numbers taken are that centre's
+    (an enrolled kiosk's are always its own centre's). 404 for a centre that does not exist."""
+    from motcua.centers import CODE, find_center
+
+    found = None
+    if CODE.match(center):
+        with database.session() as session:
+            found = find_center(session, center)
+    if found is None:
+        raise HTTPException(404, load_catalogue(request_locale(request)).render("page.center.not_found"))
+    return static_page("kiosk", request_locale(request, browser=False), center=found.name or settings.center_name)
 
 
 @router.get("/api/v1/messages", summary="Lời của các trang cho người dân / the citizen pages' texts")

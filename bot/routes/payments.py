@@ -26,11 +26,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot.auth import require_staff
 from bot.deps import (
     ClientIP,
+    DatabaseDep,
     DossiersDep,
     LookupGuardDep,
     PaymentProvidersDep,
@@ -52,6 +54,7 @@ from bot.routes.dossiers import (
 )
 from bot.routes.pages import NOINDEX, NOINDEX_META, request_locale
 from knowledge_base.messages import render
+from motcua.db import Database
 from motcua.dossiers.errors import DossierError
 from motcua.dossiers.service import DossierService
 from motcua.payments.citizen import PAYMENT_LINK, format_amount, payment_paths
@@ -141,15 +144,15 @@ def citizen_view(view: PaymentView, token: str, account_name: str, locale: str) 
     return out
 
 
-def _linked(dossiers: DossierService, code: str, token: str) -> str | None:
-    detail = dossiers.linked_dossier(code, token, purpose=PAYMENT_LINK)
+def _linked(session: Session, dossiers: DossierService, code: str, token: str) -> str | None:
+    detail = dossiers.linked_dossier(session, code, token, purpose=PAYMENT_LINK)
     return detail.code if detail is not None else None
 
 
-async def _linked_payment(dossiers: DossierService, payments: PaymentService, code: str,
+async def _linked_payment(database: Database, dossiers: DossierService, payments: PaymentService, code: str,
                           token: str) -> PaymentView | None:
     """The dossier's payment when ``token`` is a live payment link to it; None for every refusal."""
-    linked = await run_in_threadpool(_linked, dossiers, code, token)
+    linked = await run_in_threadpool(database.run, _linked, dossiers, code, token)
     if linked is None:
         return None
     try:
@@ -172,9 +175,10 @@ def _account_name(payments: PaymentService) -> str:
 
 
 @citizen_router.get("/api/v1/dossiers/{code}/payment", summary="Lệ phí của hồ sơ, theo đường dẫn trợ lý gửi")
-async def citizen_payment(code: str, request: Request, dossiers: DossiersDep, payments: Payments,
+async def citizen_payment(code: str, request: Request, dossiers: DossiersDep, database: DatabaseDep,
+                          payments: Payments,
                           token: str = "") -> Any:
-    view = await _linked_payment(dossiers, payments, code, token)
+    view = await _linked_payment(database, dossiers, payments, code, token)
     if view is None:
         return _refused(request)
     return _private(citizen_view(view, token, _account_name(payments), request_locale(request)))
@@ -182,22 +186,24 @@ async def citizen_payment(code: str, request: Request, dossiers: DossiersDep, pa
 
 @citizen_router.post("/api/v1/dossiers/{code}/payment", summary="Lệ phí của hồ sơ, với mã tra cứu (PIN)")
 async def citizen_payment_with_pin(code: str, body: ApplicantCheckIn, request: Request, client: ClientIP,
-                                   dossiers: DossiersDep, guard: LookupGuardDep, payments: Payments) -> Any:
+                                   dossiers: DossiersDep, database: DatabaseDep, guard: LookupGuardDep, payments: Payments) -> Any:
     code = guard_code(guard, client, code)
     locale = request_locale(request)
-    await check_second_factor(dossiers, guard, client, code, body.model_dump(), render("page.dossier.factors_mismatch",
+    await check_second_factor(database, dossiers, guard, client, code, body.model_dump(),
+                              render("page.dossier.factors_mismatch",
                                                                            locale=locale))
     try:
         view = await run_in_threadpool(payments.payment, code)
     except DossierError:  # a fee the center has not priced yet
         return _private({"code": code, "state": "undetermined",
                          "state_label": render("payment.state.undetermined", locale=locale)})
-    token = await run_in_threadpool(dossiers.issue_link, code, purpose=PAYMENT_LINK)
+    token = await run_in_threadpool(database.run, dossiers.issue_link, code, purpose=PAYMENT_LINK)
     return _private(citizen_view(view, token, _account_name(payments), locale))
 
 
-async def _qr_payload(dossiers: DossierService, payments: PaymentService, code: str, token: str) -> str | None:
-    view = await _linked_payment(dossiers, payments, code, token)
+async def _qr_payload(database: Database, dossiers: DossierService, payments: PaymentService, code: str,
+                      token: str) -> str | None:
+    view = await _linked_payment(database, dossiers, payments, code, token)
     if view is None or view.state != PaymentState.UNPAID or payments.account is None:
         return None
     try:
@@ -208,11 +214,12 @@ async def _qr_payload(dossiers: DossierService, payments: PaymentService, code: 
 
 @citizen_router.get("/api/v1/dossiers/{code}/payment/vietqr.svg", summary="Mã VietQR nộp lệ phí (SVG)",
                     responses={200: {"content": {"image/svg+xml": {}}}})
-async def citizen_vietqr_svg(code: str, request: Request, dossiers: DossiersDep, payments: Payments,
+async def citizen_vietqr_svg(code: str, request: Request, dossiers: DossiersDep, database: DatabaseDep,
+                             payments: Payments,
                              token: str = "") -> Response:
     from motcua.payments.qr_image import vietqr_svg
 
-    payload = await _qr_payload(dossiers, payments, code, token)
+    payload = await _qr_payload(database, dossiers, payments, code, token)
     if payload is None:  # a refused link, or nothing left to pay: the same answer
         return _refused(request)
     return Response(vietqr_svg(payload), media_type="image/svg+xml", headers={"Cache-Control": "no-store", **NOINDEX})
@@ -220,11 +227,12 @@ async def citizen_vietqr_svg(code: str, request: Request, dossiers: DossiersDep,
 
 @citizen_router.get("/api/v1/dossiers/{code}/payment/vietqr.png", summary="Mã VietQR nộp lệ phí (PNG)",
                     responses={200: {"content": {"image/png": {}}}})
-async def citizen_vietqr_png(code: str, request: Request, dossiers: DossiersDep, payments: Payments,
+async def citizen_vietqr_png(code: str, request: Request, dossiers: DossiersDep, database: DatabaseDep,
+                             payments: Payments,
                              token: str = "") -> Response:
     from motcua.payments.qr_image import vietqr_png
 
-    payload = await _qr_payload(dossiers, payments, code, token)
+    payload = await _qr_payload(database, dossiers, payments, code, token)
     if payload is None:
         return _refused(request)
     return Response(vietqr_png(payload), media_type="image/png", headers={"Cache-Control": "no-store", **NOINDEX})
@@ -233,8 +241,9 @@ async def citizen_vietqr_png(code: str, request: Request, dossiers: DossiersDep,
 @citizen_router.get("/api/v1/dossiers/{code}/payment/receipt.pdf", summary="Biên lai lệ phí (PDF)",
                     responses={200: {"content": {"application/pdf": {}}}})
 async def citizen_payment_receipt(code: str, request: Request, settings: SettingsDep, dossiers: DossiersDep,
+                                  database: DatabaseDep,
                                   payments: Payments, token: str = "") -> Response:
-    view = await _linked_payment(dossiers, payments, code, token)
+    view = await _linked_payment(database, dossiers, payments, code, token)
     if view is None:
         return _refused(request)
     if view.state not in (PaymentState.PAID, PaymentState.WAIVED):
@@ -292,9 +301,10 @@ def _status_page(center_name: str, locale: str, detail: Any, view: PaymentView |
 @citizen_router.get("/dossiers/{code}/payment", response_class=HTMLResponse,
                     summary="Trang tình trạng hồ sơ và lệ phí, theo đường dẫn trợ lý gửi")
 async def citizen_status_page(code: str, request: Request, settings: SettingsDep, dossiers: DossiersDep,
+                              database: DatabaseDep,
                               payments: Payments, token: str = "") -> Response:
     locale = request_locale(request)
-    detail = await run_in_threadpool(dossiers.linked_dossier, code, token, purpose=PAYMENT_LINK)
+    detail = await run_in_threadpool(database.run, dossiers.linked_dossier, code, token, purpose=PAYMENT_LINK)
     if detail is None:  # the same answer for every refused link
         page = (f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">{NOINDEX_META}<title>'
                 f'{html.escape(settings.center_name)}</title></head><body><p>'

@@ -9,6 +9,11 @@ configure services and counters, statistics.
 
 Staff routes sit behind :func:`require_staff`: a signed-in staff member or admin
 (``bot.auth``), recorded as the actor of every operation.
+
+Centres (:mod:`motcua.centers`): the public board, its stream and voice, the services' waits and a
+kiosk's number are one centre's — ``?center=<code>`` (the pages ``/c/<code>/board``), an enrolled
+device's own centre, else the default centre. A staff member acts in their account's centre
+(:func:`staff_scope`): another centre's counters and tickets are not found; an admin acts in all.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
@@ -35,6 +41,8 @@ from bot.routes.pages import LANGUAGE_VARY, NOINDEX, NOINDEX_META, request_local
 from devices.printer import TicketPrint, print_ticket
 from devices.voice import VoiceError, spoken_call
 from knowledge_base.messages import load_catalogue, render
+from motcua.centers import CODE as CENTER_CODE
+from motcua.centers import DEFAULT_CENTER, find_center, staff_center
 from motcua.devices import Capability
 from motcua.queue.config import CounterConfig, ServiceConfig, nfc
 from motcua.queue.models import ACTIVE
@@ -68,6 +76,64 @@ TICKET_REFRESH_S = 30
 async def require_staff(principal: Principal = Depends(auth.require_staff)) -> str:
     """A signed-in staff member or admin; the queue records operations as ``staff:<username>``."""
     return f"staff:{principal.username}"
+
+
+@dataclass(frozen=True)
+class StaffScope:
+    """Who acts (``staff:<username>``) and in which centre (None: an admin, every centre)."""
+
+    actor: str
+    center: str | None
+
+    @property
+    def home(self) -> str:
+        """The centre a new counter or number of theirs belongs to."""
+        return self.center or DEFAULT_CENTER
+
+
+async def staff_scope(runtime: QueueDep, principal: Principal = Depends(auth.require_staff)) -> StaffScope:
+    """A signed-in staff member in the centre of their account (:func:`motcua.centers.staff_center`),
+    or an admin, who sees every centre."""
+    actor = f"staff:{principal.username}"
+    if principal.is_admin:
+        return StaffScope(actor, None)
+
+    def resolve() -> str:
+        with runtime.database.session() as session:
+            return staff_center(session, principal.center_code)
+
+    return StaffScope(actor, await run_in_threadpool(resolve))
+
+
+CenterQuery = Annotated[str | None, Query(max_length=32, description="mã trung tâm; trống = trung tâm mặc định")]
+
+
+def public_center(runtime: QueueRuntime, center: str | None) -> str:
+    """The centre a public page or feed names (404 when there is no such centre), else the default."""
+    if not center or center == DEFAULT_CENTER:
+        return DEFAULT_CENTER
+    if CENTER_CODE.match(center):
+        with runtime.database.session() as session:
+            if find_center(session, center) is not None:
+                return center
+    raise HTTPException(404, render("page.center.not_found"))
+
+
+def _board_center(runtime: QueueRuntime, caller, center: str | None) -> str:
+    """The centre a board shows: an enrolled board's (or kiosk's) own, whatever page it opened, else
+    the one ``?center=`` names, else the default centre."""
+    if caller.device is not None:
+        return caller.device.center_code
+    return public_center(runtime, center)
+
+
+def _center_name(runtime: QueueRuntime, center: str) -> str:
+    """The name a paper ticket and a board show for ``center`` (the settings' for the default centre)."""
+    if center == DEFAULT_CENTER:
+        return runtime.settings.center_name
+    with runtime.database.session() as session:
+        found = find_center(session, center)
+    return found.display_name if found is not None else runtime.settings.center_name
 
 
 def _refuse(exc: Exception) -> HTTPException:
@@ -205,6 +271,14 @@ def board_page(request: Request, runtime: QueueDep) -> HTMLResponse:
                        timezone=runtime.config.timezone)
 
 
+@router.get("/c/{center}/board", response_class=HTMLResponse, summary="Bảng hiển thị của một trung tâm / a centre's board")
+def center_board_page(center: str, request: Request, runtime: QueueDep) -> HTMLResponse:
+    """The board of one centre: its script reads the centre from the address and shows only its numbers."""
+    name = _center_name(runtime, public_center(runtime, center))
+    return static_page("board", request_locale(request, browser=False), center=name,
+                       timezone=runtime.config.timezone)
+
+
 @router.get("/queue/ticket/{token}", response_class=HTMLResponse, summary="Trang tình trạng một số thứ tự")
 def ticket_page(token: str, request: Request, runtime: QueueDep) -> HTMLResponse:
     """The page of one ticket (the QR code on the paper ticket, on the citizen's own phone).
@@ -321,11 +395,12 @@ def _page(title: str, body: str, runtime: QueueRuntime, locale: str, refresh: in
 # --- public API -----------------------------------------------------------------------------
 
 @router.get("/api/v1/queue/services", summary="Các dịch vụ đang cấp số / services taking numbers")
-def list_services(runtime: QueueDep) -> list[dict]:
+def list_services(runtime: QueueDep, center: CenterQuery = None) -> list[dict]:
+    code = public_center(runtime, center)
     with runtime.database.session() as session:
         result = []
         for service in runtime.service.services(session):
-            estimate = runtime.service.estimate(session, service.code)
+            estimate = runtime.service.estimate(session, service.code, center=code)
             result.append({"code": service.code, "prefix": service.prefix, "name": service.name,
                            "fields": service.fields, "waiting": estimate.ahead,
                            "estimated_wait_min": estimate.minutes, "open_counters": estimate.open_counters})
@@ -338,11 +413,11 @@ def list_priorities(runtime: QueueDep) -> list[dict]:
 
 
 def _issue(runtime: QueueRuntime, body: IssueIn, channel: str, sender_id: str | None, actor: str,
-           locale: str = "vi") -> IssueOut:
+           locale: str = "vi", center: str = DEFAULT_CENTER) -> IssueOut:
     try:
         with runtime.database.session() as session:
             issued = runtime.service.issue(session, nfc(body.service).upper(), channel=channel, sender_id=sender_id,
-                                           phone=body.phone, priority=body.priority, actor=actor)
+                                           phone=body.phone, priority=body.priority, actor=actor, center=center)
     except (QueueError, ValueError) as exc:
         raise _refuse(exc) from exc
     ticket, estimate = issued.ticket, issued.estimate
@@ -350,7 +425,7 @@ def _issue(runtime: QueueRuntime, body: IssueIn, channel: str, sender_id: str | 
     if body.print:
         issued_at = ticket.issued_at.astimezone(runtime.config.zone)
         outcome = print_ticket(runtime.printer, TicketPrint(
-            center_name=runtime.settings.center_name, label=ticket.label, service_name=ticket.service_name,
+            center_name=_center_name(runtime, center), label=ticket.label, service_name=ticket.service_name,
             issued_at=issued_at, people_ahead=estimate.ahead, estimated_wait_min=estimate.minutes,
             status_url=runtime.status_url(ticket.token), priority_name=ticket.priority_name))
         printed, print_message = outcome.printed, outcome.message
@@ -365,12 +440,16 @@ def _issue(runtime: QueueRuntime, body: IssueIn, channel: str, sender_id: str | 
 
 
 @router.post("/api/v1/queue/tickets", response_model=IssueOut, summary="Lấy số thứ tự tại kiosk / take a number")
-def issue_at_kiosk(body: IssueIn, request: Request, runtime: QueueDep, caller: AnyCaller, ip: ClientIP) -> IssueOut:
+def issue_at_kiosk(body: IssueIn, request: Request, runtime: QueueDep, caller: AnyCaller, ip: ClientIP,
+                   center: CenterQuery = None) -> IssueOut:
     """Anyone may take a plain number; a priority group or paper needs a registered device or staff.
 
     A priority group jumps the line, so it is never self-declared from an unknown machine;
-    anonymous callers are limited per address so nobody can empty a day's numbers.
+    anonymous callers are limited per address so nobody can empty a day's numbers. The number is
+    of the enrolled device's centre (a kiosk at A issues A's numbers, whatever it asks), else of
+    the centre ``?center=`` names, else of the default centre.
     """
+    code = caller.device.center_code if caller.device is not None else public_center(runtime, center)
     if body.priority and not caller.may(Capability.PRIORITY):
         raise refuse(caller, Capability.PRIORITY)
     if body.print and not caller.may(Capability.PRINT):
@@ -379,7 +458,7 @@ def issue_at_kiosk(body: IssueIn, request: Request, runtime: QueueDep, caller: A
     if caller.anonymous and not runtime.anonymous_tickets.take(ip).allowed:
         raise HTTPException(429, render("page.queue.too_many_tickets", locale=locale), headers={"Retry-After": "60"})
     wanted = body.model_copy(update={"print": caller.may(Capability.PRINT) if body.print is None else body.print})
-    return _issue(runtime, wanted, "kiosk", None, caller.actor, locale)
+    return _issue(runtime, wanted, "kiosk", None, caller.actor, locale, code)
 
 
 @router.get("/api/v1/queue/tickets/{token}", response_model=TicketOut, summary="Tình trạng một số thứ tự")
@@ -421,7 +500,7 @@ def reprint(token: str, runtime: QueueDep, caller: MayPrint) -> dict:
     except QueueError as exc:
         raise _refuse(exc) from exc
     outcome = print_ticket(runtime.printer, TicketPrint(
-        runtime.settings.center_name, ticket.label, ticket.service_name,
+        _center_name(runtime, ticket.center_code), ticket.label, ticket.service_name,
         ticket.issued_at.astimezone(runtime.config.zone), estimate.ahead, estimate.minutes,
         runtime.status_url(ticket.token), ticket.priority_name))
     if not outcome.printed and runtime.printer is not None:
@@ -431,17 +510,20 @@ def reprint(token: str, runtime: QueueDep, caller: MayPrint) -> dict:
 
 
 @router.get("/api/v1/queue/board", summary="Những số đang được mời / what the board shows")
-def board_snapshot(runtime: QueueDep) -> dict:
+def board_snapshot(runtime: QueueDep, caller: AnyCaller, center: CenterQuery = None) -> dict:
+    code = _board_center(runtime, caller, center)
     with runtime.database.session() as session:
-        return board_json(runtime.service.board(session))
+        return board_json(runtime.service.board(session, center=code))
 
 
 @router.get("/api/v1/queue/stream", summary="Luồng sự kiện của bảng hiển thị (server-sent events)")
-async def board_stream(request: Request, runtime: QueueDep) -> StreamingResponse:
+async def board_stream(request: Request, runtime: QueueDep, caller: AnyCaller,
+                       center: CenterQuery = None) -> StreamingResponse:
+    code = await run_in_threadpool(_board_center, runtime, caller, center)
 
     def snapshot() -> dict:
         with runtime.database.session() as session:
-            return board_json(runtime.service.board(session))
+            return board_json(runtime.service.board(session, center=code))
 
     return _live_stream(request, runtime, snapshot, "board", with_id=True)
 
@@ -485,7 +567,7 @@ def _live_stream(request: Request, runtime, read: Callable[[], dict], event: str
 
 @router.get("/api/v1/queue/voice/{label}.wav", summary="Tiếng gọi số (WAV) / the spoken call-out")
 def voice(label: str, runtime: QueueDep, caller: MayVoice,
-          counter: int | None = Query(None, ge=1, le=MAX_COUNTER)) -> Response:
+          counter: int | None = Query(None, ge=1, le=MAX_COUNTER), center: CenterQuery = None) -> Response:
     """The call-out of a number called today, for the board or staff only.
 
     Each synthesis costs a process and a file, so only what the hall may really hear is
@@ -494,7 +576,14 @@ def voice(label: str, runtime: QueueDep, caller: MayVoice,
     label = label.upper()
     if not LABEL.match(label):
         raise HTTPException(404, "Số thứ tự không hợp lệ.")  # staff-facing (the board never shows it)
-    counter = _called_at(runtime, label, counter)
+    if caller.device is not None:
+        code = caller.device.center_code
+    elif caller.principal is not None and not caller.principal.is_admin:
+        with runtime.database.session() as session:
+            code = staff_center(session, caller.principal.center_code)
+    else:
+        code = public_center(runtime, center)
+    counter = _called_at(runtime, label, counter, code)
     try:
         audio = runtime.voice.say(spoken_call(label, counter))
     except VoiceError as exc:
@@ -503,13 +592,13 @@ def voice(label: str, runtime: QueueDep, caller: MayVoice,
     return Response(audio, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"})
 
 
-def _called_at(runtime: QueueRuntime, label: str, counter: int | None) -> int:
-    """The counter ``label`` is called at today (it must be ``counter`` when given), else 404."""
+def _called_at(runtime: QueueRuntime, label: str, counter: int | None, center: str) -> int:
+    """The counter ``label`` is called at today in ``center`` (it must be ``counter`` when given), else 404."""
     try:
         with runtime.database.session() as session:
-            if counter is not None and counter not in {c.number for c in runtime.service.counters(session)}:
+            if counter is not None and counter not in {c.number for c in runtime.service.counters(session, center)}:
                 raise HTTPException(404, f"Không có quầy số {counter}.")  # staff-facing
-            ticket = runtime.service.ticket_by_label(session, label)
+            ticket = runtime.service.ticket_by_label(session, label, center=center)
     except QueueError as exc:
         raise _refuse(exc) from exc
     if ticket.status not in ACTIVE or ticket.counter_number is None:
@@ -522,8 +611,8 @@ def _called_at(runtime: QueueRuntime, label: str, counter: int | None) -> int:
 # --- staff API ------------------------------------------------------------------------------
 
 @router.post("/api/v1/queue/staff/tickets", response_model=IssueOut, summary="Cán bộ cấp số / staff issues a number")
-def issue_by_staff(body: StaffIssueIn, runtime: QueueDep, actor: str = Depends(require_staff)) -> IssueOut:
-    return _issue(runtime, body, body.channel or "staff", body.sender_id, actor)
+def issue_by_staff(body: StaffIssueIn, runtime: QueueDep, scope: StaffScope = Depends(staff_scope)) -> IssueOut:
+    return _issue(runtime, body, body.channel or "staff", body.sender_id, scope.actor, center=scope.home)
 
 
 class PriorityIn(BaseModel):
@@ -532,10 +621,11 @@ class PriorityIn(BaseModel):
 
 @router.post("/api/v1/queue/tickets/{token}/priority", response_model=TicketOut,
              summary="Cán bộ xác nhận nhóm ưu tiên của một số đang chờ")
-def set_priority(token: str, body: PriorityIn, runtime: QueueDep, actor: str = Depends(require_staff)) -> TicketOut:
+def set_priority(token: str, body: PriorityIn, runtime: QueueDep,
+                 scope: StaffScope = Depends(staff_scope)) -> TicketOut:
     try:
         with runtime.database.session() as session:
-            ticket = runtime.service.set_priority(session, token, body.priority, actor)
+            ticket = runtime.service.set_priority(session, token, body.priority, scope.actor, center=scope.center)
             ahead = runtime.service.people_ahead(session, ticket)
     except (QueueError, ValueError) as exc:
         raise _refuse(exc) from exc
@@ -544,19 +634,20 @@ def set_priority(token: str, body: PriorityIn, runtime: QueueDep, actor: str = D
 
 
 @router.get("/api/v1/queue/counters", response_model=list[CounterOut], summary="Các quầy và số đang phục vụ")
-def list_counters(runtime: QueueDep, actor: str = Depends(require_staff)) -> list[CounterOut]:
+def list_counters(runtime: QueueDep, scope: StaffScope = Depends(staff_scope)) -> list[CounterOut]:
+    """The counters of the staff member's centre (an admin: of every centre)."""
     with runtime.database.session() as session:
-        return [CounterOut.of(c, runtime) for c in runtime.service.counters(session)]
+        return [CounterOut.of(c, runtime) for c in runtime.service.counters(session, scope.center)]
 
 
 _OPERATIONS = {"recall", "start", "finish", "no-show", "pause", "resume"}
 
 
 @router.post("/api/v1/queue/counters/{number}/call-next", response_model=CallOut, summary="Gọi số tiếp theo")
-def call_next(number: int, runtime: QueueDep, actor: str = Depends(require_staff)) -> CallOut:
+def call_next(number: int, runtime: QueueDep, scope: StaffScope = Depends(staff_scope)) -> CallOut:
     try:
         with runtime.database.session() as session:
-            result = runtime.service.call_next(session, number, actor)
+            result = runtime.service.call_next(session, number, scope.actor, center=scope.center)
     except QueueError as exc:
         raise _refuse(exc) from exc
     runtime.hub.publish()
@@ -568,11 +659,12 @@ def call_next(number: int, runtime: QueueDep, actor: str = Depends(require_staff
 
 
 @router.post("/api/v1/queue/counters/{number}/transfer", response_model=TicketOut, summary="Chuyển số sang dịch vụ/quầy khác")
-def transfer(number: int, body: TransferIn, runtime: QueueDep, actor: str = Depends(require_staff)) -> TicketOut:
+def transfer(number: int, body: TransferIn, runtime: QueueDep,
+             scope: StaffScope = Depends(staff_scope)) -> TicketOut:
     try:
         with runtime.database.session() as session:
             ticket = runtime.service.transfer(session, number, to_service=body.service.upper() if body.service else None,
-                                              to_counter=body.counter, actor=actor)
+                                              to_counter=body.counter, actor=scope.actor, center=scope.center)
     except QueueError as exc:
         raise _refuse(exc) from exc
     runtime.hub.publish()
@@ -580,25 +672,27 @@ def transfer(number: int, body: TransferIn, runtime: QueueDep, actor: str = Depe
 
 
 @router.post("/api/v1/queue/counters/{number}/{operation}", summary="Gọi lại, bắt đầu, xong, vắng mặt, tạm dừng, mở lại")
-def counter_operation(number: int, operation: str, runtime: QueueDep, actor: str = Depends(require_staff)) -> dict:
+def counter_operation(number: int, operation: str, runtime: QueueDep,
+                      scope: StaffScope = Depends(staff_scope)) -> dict:
     if operation not in _OPERATIONS:
         raise HTTPException(404, f"Thao tác không có: {operation} "  # staff-facing
                                  f"(dùng: {', '.join(sorted(_OPERATIONS))}).")
     service = runtime.service
+    actor, center = scope.actor, scope.center
     try:
         with runtime.database.session() as session:
             if operation == "recall":
-                result = service.recall(session, number, actor)
+                result = service.recall(session, number, actor, center=center)
                 body = {"ticket": TicketOut.of(result.ticket, runtime).model_dump(mode="json"),
                         "announcement": result.announcement, "message": result.announcement}
             elif operation in ("pause", "resume"):
-                counter = (service.pause if operation == "pause" else service.resume)(session, number, actor)
+                counter = (service.pause if operation == "pause" else service.resume)(session, number, actor, center)
                 body = {"counter": CounterOut.of(counter, runtime).model_dump(mode="json"),
                         "message": f"{counter.name} "
                                    + ("tạm dừng." if operation == "pause" else "đã mở lại.")}  # staff-facing
             else:
                 action = {"start": service.start, "finish": service.finish, "no-show": service.no_show}[operation]
-                ticket = action(session, number, actor)
+                ticket = action(session, number, actor, center=center)
                 body = {"ticket": TicketOut.of(ticket, runtime).model_dump(mode="json"),
                         "message": f"Số {ticket.label}: {ticket.status_text.lower()}."}  # staff-facing
     except QueueError as exc:
@@ -623,13 +717,14 @@ def save_service(code: str, body: ServiceIn, runtime: QueueDep, actor: str = Dep
 
 
 @router.put("/api/v1/queue/counters/{number}", response_model=CounterOut, summary="Thêm/sửa quầy / create or change a counter")
-def save_counter(number: int, body: CounterIn, runtime: QueueDep, actor: str = Depends(require_staff)) -> CounterOut:
+def save_counter(number: int, body: CounterIn, runtime: QueueDep,
+                 scope: StaffScope = Depends(staff_scope)) -> CounterOut:
     try:
         default_name = render("page.board.counter_default_name", number=number)  # shown on the board
         config = CounterConfig(number=number, name=nfc(body.name) or default_name,
                                services=tuple(nfc(s).upper() for s in body.services))
         with runtime.database.session() as session:
-            counter = runtime.service.save_counter(session, config, actor)
+            counter = runtime.service.save_counter(session, config, scope.actor, center=scope.home)
     except (QueueError, ValueError) as exc:
         raise _refuse(exc) from exc
     runtime.hub.publish()
@@ -637,13 +732,14 @@ def save_counter(number: int, body: CounterIn, runtime: QueueDep, actor: str = D
 
 
 @router.get("/api/v1/queue/stats", summary="Thống kê trong ngày / statistics of a day")
-def stats(runtime: QueueDep, day: date | None = None, actor: str = Depends(require_staff)) -> list[dict]:
+def stats(runtime: QueueDep, day: date | None = None, scope: StaffScope = Depends(staff_scope)) -> list[dict]:
+    """The day's figures of the staff member's centre (an admin: of every centre together)."""
     with runtime.database.session() as session:
-        return [asdict(s) for s in runtime.service.stats(session, day)]
+        return [asdict(s) for s in runtime.service.stats(session, day, center=scope.center)]
 
 
 @router.get("/api/v1/queue/alerts", summary="Sự cố trong ngày (máy in) / today's printer failures")
-def alerts(runtime: QueueDep, actor: str = Depends(require_staff)) -> list[dict]:
+def alerts(runtime: QueueDep, scope: StaffScope = Depends(staff_scope)) -> list[dict]:
     with runtime.database.session() as session:
         return [{"kind": e.kind, "label": e.label, "at": e.at.isoformat(), "message": e.detail.get("message", "")}
-                for e in runtime.service.events(session, kinds=("print_failed",))]
+                for e in runtime.service.events(session, kinds=("print_failed",), center=scope.center)]

@@ -15,7 +15,6 @@ pushed while the page is open, and handed over on reconnect when it was not.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from typing import Any
@@ -30,6 +29,7 @@ from bot.routes.pages import request_locale
 from bot.security import origin_of, page_allowed
 from channels import kiosk, web
 from knowledge_base.messages import load_catalogue
+from motcua.background import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +110,8 @@ async def widget_socket(websocket: WebSocket, channels: ChannelsDep, gateway: Ga
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        pusher.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await pusher
-        channels.sessions.unsubscribe(sender, queue)
-        leave()
+        try:
+            await cancel_and_wait(pusher)
+        finally:  # also when this handler is itself cancelled while waiting
+            channels.sessions.unsubscribe(sender, queue)
+            leave()

@@ -10,6 +10,9 @@
   let lastAnnounced = null; // event id of the newest call already spoken (null: first snapshot)
   const voiceQueue = [];
   let speaking = false;
+  // /c/<centre>/board shows that centre's numbers only; /board the default centre's.
+  const centre = (location.pathname.match(/^\/c\/([a-z0-9-]+)\//) || [])[1] || "";
+  const scope = centre ? "center=" + encodeURIComponent(centre) : "";
 
   // The centre's own clock, whatever the time zone of the screen's computer.
   const zone = document.body.dataset.timezone || "Asia/Ho_Chi_Minh";
@@ -66,7 +69,7 @@
     const now = document.querySelector(".now");
     now.classList.remove("flash"); void now.offsetWidth; now.classList.add("flash");
     for (const c of fresh) {
-      voiceQueue.push("/api/v1/queue/voice/" + encodeURIComponent(c.label) + ".wav?counter=" + c.counter);
+      voiceQueue.push("/api/v1/queue/voice/" + encodeURIComponent(c.label) + ".wav?counter=" + c.counter + (scope ? "&" + scope : ""));
     }
     playNext();
   }
@@ -88,13 +91,13 @@
     soundButton.hidden = true;
     const latest = window.boardState && window.boardState.calls[0];
     if (latest) {
-      voiceQueue.push("/api/v1/queue/voice/" + encodeURIComponent(latest.label) + ".wav?counter=" + latest.counter);
+      voiceQueue.push("/api/v1/queue/voice/" + encodeURIComponent(latest.label) + ".wav?counter=" + latest.counter + (scope ? "&" + scope : ""));
       playNext();
     }
   });
 
   function connect() {
-    const source = new EventSource("/api/v1/queue/stream");
+    const source = new EventSource("/api/v1/queue/stream" + (scope ? "?" + scope : ""));
     source.addEventListener("open", () => { link.textContent = t("online"); link.className = "link"; });
     source.addEventListener("board", (event) => render(JSON.parse(event.data)));
     source.addEventListener("error", () => { link.textContent = t("lost"); link.className = "link down"; });

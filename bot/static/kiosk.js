@@ -19,6 +19,8 @@
   const t = (name, fields) => window.pageText("page.kiosk." + name, fields); // page-messages.js
   const SCALES = [1, 1.15, 1.3, 1.5, 1.75];
   const proto = location.protocol === "https:" ? "wss" : "ws";
+  // /c/<centre>/kiosk takes that centre's numbers (an enrolled kiosk always its own centre's).
+  const centre = (location.pathname.match(/^\/c\/([a-z0-9-]+)\//) || [])[1] || "";
 
   let socket = null;
   let events = null;
@@ -342,6 +344,7 @@
     // The page's language, not the hall machine's browser: the gateway answers in the language asked here.
     const query = new URLSearchParams({ lang: document.documentElement.lang || "vi" });
     if (session) query.set("session", session);
+    if (centre) query.set("center", centre);
     const ws = new WebSocket(proto + "://" + location.host + "/ws/kiosk?" + query.toString());
     socket = ws;
     ws.onopen = () => {

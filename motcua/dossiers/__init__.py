@@ -1,7 +1,7 @@
 """The dossier store (hồ sơ). Plain Python: no web or dialogue framework.
 
-- :mod:`.service` — :class:`~.service.DossierService`, the one entry point: each call one
-  transaction, over the modules below.
+- :mod:`.service` — :class:`~.service.DossierService`, the one entry point: each call runs in the
+  caller's Session (the caller commits), over the modules below.
 - :mod:`.filing` — the application checked; the gap-free daily code and the due date.
 - :mod:`.changes` — a status change (history, outbox) and the citizen's notice about it.
 - :mod:`.access` — the code in what a citizen typed or scanned, the second factor, centers.
@@ -20,9 +20,10 @@
 Filing from the assistant::
 
     service = DossierService.from_settings(get_settings())
-    filed = service.file_dossier(DossierApplication(
+    database = shared_database(get_settings().sqlalchemy_url)
+    filed = database.run(service.file_dossier, DossierApplication(
         procedure_code="1.001193", applicant=Applicant("Nguyễn Thị Lan", "001190012345", "0912345678"),
         values=form_values, form_id="birth_registration", channel="telegram", sender_id=tracker.sender_id))
     dispatcher.utter_message(text=filed.confirmation_text())  # code, due date and the lookup PIN
-    token = service.issue_link(filed.code)  # for declaration_path(filed.code, token)
+    token = database.run(service.issue_link, filed.code)  # for declaration_path(filed.code, token)
 """

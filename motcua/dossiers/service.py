@@ -1,8 +1,9 @@
 """The dossier store (hồ sơ): file, change status, look up, attach documents, print the receipt.
 
 No web or dialogue framework here: the Rasa form action, the citizen API and the staff desk
-all call :class:`DossierService`, which opens one transaction per call and does the work
-with the modules of each step:
+all call :class:`DossierService` inside their own transaction: each method takes the caller's
+``Session`` (writes start with :func:`motcua.db.write_transaction`; the caller commits, as with the
+queue's service), and does the work with the modules of each step:
 
 - :mod:`.filing` — the application checked; the gap-free daily code, the due date, the
   first history entry and the portal outbox row, in one transaction;
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from knowledge_base.messages import render
 from knowledge_base.schema import ChannelKind
 from knowledge_base.text import clean_text
-from motcua.db import Database, as_utc, shared_database, utcnow
+from motcua.db import Database, as_utc, shared_database, utcnow, write_transaction
 from motcua.dossier_code import format_dossier_code
 from motcua.dossiers.access import (
     ONE_NUMBER_ONLY,
@@ -92,8 +93,8 @@ log = logging.getLogger(__name__)
 
 
 class DossierService:
-    """Dossiers in ``database``; each method is one transaction of its own (writes start with
-    :func:`motcua.db.write_transaction`).
+    """Dossiers, read and written in the caller's ``session``: each method runs in the caller's
+    transaction (writes start with :func:`motcua.db.write_transaction`) and the caller commits.
 
     ``agency_code`` prefixes every code (``Settings.agency_code``); ``notifier`` records each
     status change's notice in the change's own transaction; ``calendar`` and ``clock`` may be injected in tests.
@@ -104,7 +105,6 @@ class DossierService:
 
     def __init__(
         self,
-        database: Database,
         *,
         agency_code: str,
         notifier: Notifier | None = None,
@@ -118,11 +118,8 @@ class DossierService:
         if link_ttl <= timedelta(0):
             raise ValueError(f"link_ttl must be positive, got {link_ttl}")
         self.link_ttl = link_ttl
-        if not isinstance(database, Database):
-            raise TypeError(f"database must be a motcua.db.Database, got {type(database).__name__}")
-        self.database = database
         self.agency_code = agency_code.upper()
-        self.notifier: Notifier = notifier or RecordingNotifier(database)
+        self.notifier: Notifier = notifier or RecordingNotifier()
         self.calendar = calendar
         self.clock = clock
         self._forms = forms
@@ -130,25 +127,16 @@ class DossierService:
 
     @classmethod
     def from_settings(cls, settings, *, database: Database | None = None, **kwargs) -> DossierService:
-        """The service for ``settings``, on ``database`` or else the process's one for the settings' URL;
-        its dossiers are priced at filing by a :class:`~motcua.payments.service.PaymentService` (unless
-        ``fees`` is given)."""
+        """The service for ``settings``; its dossiers are priced at filing by a
+        :class:`~motcua.payments.service.PaymentService` (on ``database`` or else the process's one for the
+        settings' URL) unless ``fees`` is given."""
         kwargs.setdefault("link_ttl", timedelta(days=getattr(settings, "dossier_link_days", 30)))
-        database = database or shared_database(settings.sqlalchemy_url)
         if "fees" not in kwargs:
             from motcua.payments.service import PaymentService
 
+            database = database or shared_database(settings.sqlalchemy_url)
             kwargs["fees"] = PaymentService.from_settings(settings, database=database)
-        return cls(database, agency_code=settings.agency_code, **kwargs)
-
-    @classmethod
-    def from_url(cls, url: str, **kwargs) -> DossierService:
-        """The service on the process's :class:`~motcua.db.Database` for ``url``."""
-        return cls(shared_database(url), **kwargs)
-
-    @property
-    def database_url(self) -> str:
-        return self.database.url
+        return cls(agency_code=settings.agency_code, **kwargs)
 
     def _now(self) -> datetime:
         return as_utc(self.clock()).astimezone(UTC)
@@ -173,13 +161,14 @@ class DossierService:
 
     def file_dossier(
         self,
+        session: Session,
         application: DossierApplication,
         *,
         attachments: Sequence[PreparedAttachment] = (),
         actor: str = "assistant",
         filing_key: str = "",
     ) -> FiledDossier:
-        """File a dossier: code, due date, first history entry and outbox row, in one transaction.
+        """File a dossier: code, due date, first history entry and outbox row, in the caller's transaction.
 
         With a ``filing_key`` (one per form session or desk form, made by the caller), filing again
         with that key files nothing more and answers the first filing's dossier (its lookup PIN only
@@ -194,16 +183,15 @@ class DossierService:
         calendar = self._calendar()
         received = self._now()
         pin = new_pin()
-        with self.database.write() as session:
-            if filing_key:
-                filed = file_once(session, checked, filing_key=filing_key, agency_code=self.agency_code,
-                                  received=received, calendar=calendar, pin=pin, attachments=attachments,
-                                  actor=actor)
-            else:
-                filed = insert_dossier(session, checked, agency_code=self.agency_code, received=received,
-                                       calendar=calendar, pin=pin, attachments=attachments, actor=actor)
-            self._price(session, filed.code, actor)
-            return filed
+        write_transaction(session)
+        if filing_key:
+            filed = file_once(session, checked, filing_key=filing_key, agency_code=self.agency_code,
+                              received=received, calendar=calendar, pin=pin, attachments=attachments, actor=actor)
+        else:
+            filed = insert_dossier(session, checked, agency_code=self.agency_code, received=received,
+                                   calendar=calendar, pin=pin, attachments=attachments, actor=actor)
+        self._price(session, filed.code, actor)
+        return filed
 
     def _price(self, session: Session, code: str, actor: str) -> None:
         """Fix the dossier's fee in the filing's transaction; a failure there never fails the filing
@@ -216,9 +204,11 @@ class DossierService:
         except Exception:
             log.exception("pricing a dossier at filing failed")
 
-    def change_status(self, code: str, to: str | DossierStatus, *, actor: str, note: str = "") -> DossierDetail:
+    def change_status(self, session: Session, code: str, to: str | DossierStatus, *, actor: str,
+                      note: str = "") -> DossierDetail:
         """Move a dossier to ``to``: history entry, portal outbox row and the citizen's notice
-        (:attr:`notifier`, given this transaction's session) are committed together or not at all.
+        (:attr:`notifier`, given ``session``) are written in the caller's transaction, so they are
+        committed together or not at all.
 
         Raises :class:`~motcua.dossiers.status.InvalidTransition` for a change the rules
         refuse (or a supplement request/rejection without a note), :class:`DossierNotFound`.
@@ -228,22 +218,21 @@ class DossierService:
         code = normal_code(code)
         note = " ".join(clean_text(note or "").split())
         now = self._now()
-        with self.database.write() as session:
-            row = self._locked(session, code)
-            previous = apply_change(session, row, to, actor=actor, note=note, now=now, calendar=self._calendar)
-            notice = change_notice(row, previous, note, now)
-            if notice is not None:  # in the change's transaction: a failure here rolls the change back
-                self.notifier.notify(notice, session)
-            detail = detail_record(session, row, self._today())
-        return detail
+        write_transaction(session)
+        row = self._locked(session, code)
+        previous = apply_change(session, row, to, actor=actor, note=note, now=now, calendar=self._calendar)
+        notice = change_notice(row, previous, note, now)
+        if notice is not None:  # in the change's transaction: a failure here rolls the change back
+            self.notifier.notify(notice, session)
+        return detail_record(session, row, self._today())
 
-    def receive(self, code: str, *, actor: str) -> DossierDetail:
+    def receive(self, session: Session, code: str, *, actor: str) -> DossierDetail:
         """Staff take the dossier into processing (tiếp nhận xử lý)."""
-        return self.change_status(code, DossierStatus.IN_PROCESSING, actor=actor)
+        return self.change_status(session, code, DossierStatus.IN_PROCESSING, actor=actor)
 
-    def request_supplement(self, code: str, note: str, *, actor: str) -> DossierDetail:
+    def request_supplement(self, session: Session, code: str, note: str, *, actor: str) -> DossierDetail:
         """Ask the citizen for more documents; ``note`` says what, and is sent to them."""
-        return self.change_status(code, DossierStatus.SUPPLEMENT_REQUESTED, actor=actor, note=note)
+        return self.change_status(session, code, DossierStatus.SUPPLEMENT_REQUESTED, actor=actor, note=note)
 
     @staticmethod
     def _locked(session: Session, code: str) -> DossierRow:
@@ -264,6 +253,7 @@ class DossierService:
 
     def add_attachment(
         self,
+        session: Session,
         code: str,
         prepared: PreparedAttachment,
         *,
@@ -281,38 +271,37 @@ class DossierService:
         """
         code = normal_code(code)
         now = self._now()
-        with self.database.write() as session:
-            row = self._locked(session, code)
-            check_center(row, center)
-            if verify and not is_verified(row, cccd, phone, pin):
-                raise VerificationFailed(render("dossier.verification_failed"))
-            if row.status in TERMINAL:
-                raise DossierError(render("dossier.closed", code=code, status=row.status.label))
-            attachment = attachment_row(row, prepared, actor, now)
-            session.add(attachment)
-            row.updated_at = now
-            session.flush()
-            return attachment_record(attachment)
+        write_transaction(session)
+        row = self._locked(session, code)
+        check_center(row, center)
+        if verify and not is_verified(row, cccd, phone, pin):
+            raise VerificationFailed(render("dossier.verification_failed"))
+        if row.status in TERMINAL:
+            raise DossierError(render("dossier.closed", code=code, status=row.status.label))
+        attachment = attachment_row(row, prepared, actor, now)
+        session.add(attachment)
+        row.updated_at = now
+        session.flush()
+        return attachment_record(attachment)
 
-    def attachment_content(self, code: str, attachment_id: int, *,
+    def attachment_content(self, session: Session, code: str, attachment_id: int, *,
                            center: str | None = None) -> tuple[AttachmentInfo, bytes]:
         code = normal_code(code)
-        with self.database.session() as session:
-            query = (
-                select(DossierAttachment)
-                .join(DossierRow, DossierRow.id == DossierAttachment.dossier_id)
-                .where(DossierRow.code == code, DossierAttachment.id == attachment_id)
-            )
-            if center is not None:
-                query = query.where(DossierRow.agency_code == center.upper())
-            found = session.execute(query).scalar_one_or_none()
-            if found is None:
-                raise DossierNotFound(f"Hồ sơ {code} không có giấy tờ số {attachment_id}.")  # staff-facing (desk)
-            return attachment_record(found), found.content
+        query = (
+            select(DossierAttachment)
+            .join(DossierRow, DossierRow.id == DossierAttachment.dossier_id)
+            .where(DossierRow.code == code, DossierAttachment.id == attachment_id)
+        )
+        if center is not None:
+            query = query.where(DossierRow.agency_code == center.upper())
+        found = session.execute(query).scalar_one_or_none()
+        if found is None:
+            raise DossierNotFound(f"Hồ sơ {code} không có giấy tờ số {attachment_id}.")  # staff-facing (desk)
+        return attachment_record(found), found.content
 
     # -- reading -----------------------------------------------------------------------
 
-    def lookup(self, payload: str, *, cccd: str = "", phone: str = "", pin: str = "",
+    def lookup(self, session: Session, payload: str, *, cccd: str = "", phone: str = "", pin: str = "",
                scanned: bool = False) -> DossierView:
         """A dossier by its code (typed, or ``scanned`` from the receipt's QR code).
 
@@ -321,16 +310,15 @@ class DossierService:
         :class:`DossierNotFound`.
         """
         code = parse_lookup_payload(payload, scanned=scanned)
-        with self.database.session() as session:
-            row = self._row(session, code)
-            tried = is_second_factor(cccd=cccd, phone=phone, pin=pin)
-            verified = tried and is_verified(row, cccd, phone, pin)
-            notice = WRONG_SECOND_FACTOR if tried and not verified else ""
-            if not tried and ((cccd or "").strip() or (phone or "").strip()):
-                notice = ONE_NUMBER_ONLY
-            return view_record(session, row, self._today(), verified=verified, notice=notice)
+        row = self._row(session, code)
+        tried = is_second_factor(cccd=cccd, phone=phone, pin=pin)
+        verified = tried and is_verified(row, cccd, phone, pin)
+        notice = WRONG_SECOND_FACTOR if tried and not verified else ""
+        if not tried and ((cccd or "").strip() or (phone or "").strip()):
+            notice = ONE_NUMBER_ONLY
+        return view_record(session, row, self._today(), verified=verified, notice=notice)
 
-    def find_for_applicant(self, *, cccd: str = "", phone: str = "", sender_id: str = "",
+    def find_for_applicant(self, session: Session, *, cccd: str = "", phone: str = "", sender_id: str = "",
                            limit: int = 5) -> list[DossierView]:
         """Recent dossiers of one applicant, for a citizen who has lost the code.
 
@@ -344,23 +332,20 @@ class DossierService:
             return []
         query: Select = select(DossierRow).where(DossierRow.applicant_cccd == cccd,
                                                  DossierRow.applicant_phone == phone)
-        with self.database.session() as session:
-            rows = session.scalars(query.order_by(DossierRow.received_at.desc()).limit(limit)).all()
-            return [view_record(session, row, self._today(), verified=True) for row in rows]
+        rows = session.scalars(query.order_by(DossierRow.received_at.desc()).limit(limit)).all()
+        return [view_record(session, row, self._today(), verified=True) for row in rows]
 
-    def get(self, code: str, *, center: str | None = None) -> DossierDetail:
+    def get(self, session: Session, code: str, *, center: str | None = None) -> DossierDetail:
         """Everything about a dossier (staff only; ``center`` limits it to that center's dossiers)."""
-        with self.database.session() as session:
-            return detail_record(session, self._row(session, normal_code(code), center), self._today())
+        return detail_record(session, self._row(session, normal_code(code), center), self._today())
 
-    def check_center(self, code: str, center: str | None) -> str:
+    def check_center(self, session: Session, code: str, center: str | None) -> str:
         """The normalized ``code`` when the dossier exists in ``center`` (None: any); else :class:`DossierNotFound`."""
         code = normal_code(code)
-        with self.database.session() as session:
-            self._row(session, code, center)
+        self._row(session, code, center)
         return code
 
-    def list_dossiers(self, *, status: str = "", search: str = "", limit: int = 50,
+    def list_dossiers(self, session: Session, *, status: str = "", search: str = "", limit: int = 50,
                       offset: int = 0, center: str | None = None) -> list[DossierSummary]:
         """Dossiers for the desk, newest first; ``search`` matches code, name, phone or CCCD.
 
@@ -383,17 +368,16 @@ class DossierService:
                                DossierRow.applicant_cccd.like(f"%{numbers}%")]
             query = query.where(or_(*conditions))
         query = query.order_by(DossierRow.received_at.desc(), DossierRow.id.desc()).limit(limit).offset(offset)
-        with self.database.session() as session:
-            today = self._today()
-            return [summary_record(row, today) for row in session.scalars(query)]
+        today = self._today()
+        return [summary_record(row, today) for row in session.scalars(query)]
 
-    def verify_applicant(self, code: str, *, cccd: str = "", phone: str = "", pin: str = "") -> bool:
+    def verify_applicant(self, session: Session, code: str, *, cccd: str = "", phone: str = "",
+                         pin: str = "") -> bool:
         """True when the PIN, or the CCCD and the phone together, match the dossier."""
-        code = normal_code(code)
-        with self.database.session() as session:
-            return is_verified(self._row(session, code), cccd, phone, pin)
+        return is_verified(self._row(session, normal_code(code)), cccd, phone, pin)
 
-    def record_view(self, code: str, *, actor: str, what: str, detail: Mapping[str, Any] | None = None) -> None:
+    def record_view(self, session: Session, code: str, *, actor: str, what: str, detail: Mapping[str,
+                                                                                                 Any] | None = None) -> None:
         """Write to the audit log that ``actor`` saw ``what`` (detail, attachment, receipt…) of a dossier.
 
         Every staff view of personal data is recorded, so a center can answer a citizen who
@@ -401,24 +385,26 @@ class DossierService:
         """
         from motcua.staff.accounts import record_audit
 
-        with self.database.write() as session:
-            record_audit(session, actor, f"dossier.view.{what}", f"dossier:{normal_code(code)}", None,
-                         dict(detail or {}) or None)
+        write_transaction(session)
+        record_audit(session, actor, f"dossier.view.{what}", f"dossier:{normal_code(code)}", None,
+                     dict(detail or {}) or None)
 
     # -- links and the lookup PIN --------------------------------------------------------
 
-    def issue_link(self, code: str, *, purpose: str = DECLARATION) -> str:
+    def issue_link(self, session: Session, code: str, *, purpose: str = DECLARATION) -> str:
         """A new random token for a link to the dossier's ``purpose`` document; only its hash is stored."""
         code = normal_code(code)
         token = new_token()
         now = self._now()
-        with self.database.write() as session:
-            row = self._row(session, code)
-            session.add(DossierLink(dossier_id=row.id, purpose=purpose, token_hash=hash_token(token),
-                                    created_at=now, expires_at=now + self.link_ttl, revoked_by=""))
+        write_transaction(session)
+        row = self._row(session, code)
+        session.add(DossierLink(dossier_id=row.id, purpose=purpose, token_hash=hash_token(token),
+                                created_at=now, expires_at=now + self.link_ttl, revoked_by=""))
+        session.flush()
         return token
 
-    def linked_dossier(self, code: str, token: str, *, purpose: str = DECLARATION) -> DossierDetail | None:
+    def linked_dossier(self, session: Session, code: str, token: str, *,
+                       purpose: str = DECLARATION) -> DossierDetail | None:
         """The dossier when ``token`` is a live link of ``purpose`` to ``code``; None for every refusal.
 
         Unknown, malformed, expired or revoked tokens, unknown codes and tokens of another
@@ -431,52 +417,53 @@ class DossierService:
         except DossierError:
             return None
         now = self._now()
-        with self.database.session() as session:
-            found = session.execute(
-                select(DossierLink, DossierRow).join(DossierRow, DossierRow.id == DossierLink.dossier_id)
-                .where(DossierLink.token_hash == hash_token(token))
-            ).first()
-            if found is None:
-                return None
-            link, row = found
-            if (row.code != code or link.purpose != purpose or link.revoked_at is not None
-                    or as_utc(link.expires_at) <= now):
-                return None
-            return detail_record(session, row, self._today())
+        found = session.execute(
+            select(DossierLink, DossierRow).join(DossierRow, DossierRow.id == DossierLink.dossier_id)
+            .where(DossierLink.token_hash == hash_token(token))
+        ).first()
+        if found is None:
+            return None
+        link, row = found
+        if (row.code != code or link.purpose != purpose or link.revoked_at is not None
+                or as_utc(link.expires_at) <= now):
+            return None
+        return detail_record(session, row, self._today())
 
-    def revoke_links(self, code: str, *, actor: str, center: str | None = None) -> int:
+    def revoke_links(self, session: Session, code: str, *, actor: str, center: str | None = None) -> int:
         """Revoke every live link to the dossier's documents (audited); answers how many."""
         from motcua.staff.accounts import record_audit
 
         code = normal_code(code)
         now = self._now()
-        with self.database.write() as session:
-            row = self._locked(session, code)
-            check_center(row, center)
-            links = session.scalars(
-                select(DossierLink).where(DossierLink.dossier_id == row.id, DossierLink.revoked_at.is_(None))
-            ).all()
-            for link in links:
-                link.revoked_at, link.revoked_by = now, actor
-            record_audit(session, actor, "dossier.links_revoked", f"dossier:{code}", None, {"revoked": len(links)})
-            return len(links)
+        write_transaction(session)
+        row = self._locked(session, code)
+        check_center(row, center)
+        links = session.scalars(
+            select(DossierLink).where(DossierLink.dossier_id == row.id, DossierLink.revoked_at.is_(None))
+        ).all()
+        for link in links:
+            link.revoked_at, link.revoked_by = now, actor
+        record_audit(session, actor, "dossier.links_revoked", f"dossier:{code}", None,
+                     {"revoked": len(links)})
+        return len(links)
 
-    def reissue_pin(self, code: str, *, actor: str, center: str | None = None) -> str:
+    def reissue_pin(self, session: Session, code: str, *, actor: str, center: str | None = None) -> str:
         """A new lookup PIN for the dossier (the old one stops working), audited; for a printed receipt."""
         from motcua.staff.accounts import record_audit
 
         code = normal_code(code)
         pin = new_pin()
-        with self.database.write() as session:
-            row = self._locked(session, code)
-            check_center(row, center)
-            row.lookup_pin_hash = hash_pin(pin)
-            record_audit(session, actor, "dossier.pin_reissued", f"dossier:{code}", None, None)
+        write_transaction(session)
+        row = self._locked(session, code)
+        check_center(row, center)
+        row.lookup_pin_hash = hash_pin(pin)
+        record_audit(session, actor, "dossier.pin_reissued", f"dossier:{code}", None, None)
         return pin
 
     # -- receipt -----------------------------------------------------------------------
 
-    def receipt_pdf(self, code: str, *, center_name: str, received_by: str = "", lookup_pin: str = "",
+    def receipt_pdf(self, session: Session, code: str, *, center_name: str, received_by: str = "",
+                    lookup_pin: str = "",
                     center: str | None = None) -> bytes:
         """The receipt (Giấy tiếp nhận hồ sơ và hẹn trả kết quả) as PDF bytes.
 
@@ -484,7 +471,7 @@ class DossierService:
         it over); left empty, the line stays blank for a handwritten name. ``lookup_pin`` is
         printed when given (the PIN is stored hashed, so only its maker can print it).
         """
-        detail = self.get(code, center=center)
+        detail = self.get(session, code, center=center)
         return render_receipt_pdf(ReceiptData(
             code=detail.code, center_name=center_name, procedure_code=detail.procedure_code,
             procedure_name=detail.procedure_name, applicant_name=detail.applicant_name,
@@ -497,7 +484,8 @@ class DossierService:
 
     def _receipt_fee(self, code: str, center: str | None) -> ReceiptFee | None:
         """The unpaid fee the receipt prints (amount, note, VietQR); the receipt prints without it when
-        there is none or it cannot be had."""
+        there is none or it cannot be had. The fees (:class:`~motcua.payments.service.PaymentService`, which
+        still holds its Database) read it in a transaction of their own; the receipt's session has only read."""
         if self.fees is None:
             return None
         try:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from knowledge_base.messages import render
+from motcua.db import Database
 from motcua.dossiers.errors import DossierError
 from motcua.payments.service import PaymentService
 
@@ -65,14 +66,16 @@ class PaymentNotice:
                 "status": base_url + paths["status"], "page": base_url + paths["page"]}
 
 
-def payment_notice(payments: PaymentService, dossiers: Any, code: str) -> PaymentNotice | None:
+def payment_notice(payments: PaymentService, dossiers: Any, database: Database,
+                   code: str) -> PaymentNotice | None:
     """The notice of ``code``'s fee and a fresh payment link (``dossiers``: a
-    :class:`~motcua.dossiers.service.DossierService`), or None when there is nothing to pay by QR."""
+    :class:`~motcua.dossiers.service.DossierService`, issuing it in a transaction of ``database``), or None
+    when there is nothing to pay by QR."""
     if payments.account is None:
         return None
     try:
         request = payments.vietqr(code)
-        token = dossiers.issue_link(request.code, purpose=PAYMENT_LINK)
+        token = database.run(dossiers.issue_link, request.code, purpose=PAYMENT_LINK)
     except DossierError as exc:  # free, already settled, or a fee the center has not priced
         log.info("no VietQR for a filed dossier: %s", type(exc).__name__)
         return None

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from motcua.centers import DEFAULT_CENTER
 from motcua.db import as_utc
 from motcua.queue.models import ACTIVE, EventKind, QueueCounter, QueueEvent, QueueTicket, TicketStatus
 from motcua.queue.models import QueueService as ServiceRow
@@ -22,33 +23,41 @@ def service_names(session: Session) -> dict[str, str]:
     return dict(session.execute(select(ServiceRow.code, ServiceRow.name)).all())
 
 
-def read_board(session: Session, day: date, recent: int = 8) -> Board:
-    """The latest calls of ``day`` (newest first), each counter's current number, the waiting
-    counts; ``version`` changes whenever anything but an issued number happened."""
-    version = session.scalar(select(func.max(QueueEvent.id)).where(QueueEvent.day == day,
-                                                                    QueueEvent.kind != EventKind.ISSUED)) or 0
-    counters = {c.number: c for c in session.scalars(select(QueueCounter))}
+def read_board(session: Session, day: date, recent: int = 8, center: str = DEFAULT_CENTER) -> Board:
+    """The latest calls of ``day`` at ``center`` (newest first), each of its counters' current number,
+    the waiting counts; ``version`` changes whenever anything but an issued number happened there.
+    Nothing of another centre is read."""
+    version = session.scalar(select(func.max(QueueEvent.id)).where(
+        QueueEvent.center_code == center, QueueEvent.day == day, QueueEvent.kind != EventKind.ISSUED)) or 0
+    counters = {c.number: c for c in session.scalars(select(QueueCounter).where(QueueCounter.center_code == center))}
     names = service_names(session)
-    events = session.scalars(select(QueueEvent).where(QueueEvent.day == day, QueueEvent.kind.in_(CALL_KINDS))
+    events = session.scalars(select(QueueEvent).where(QueueEvent.center_code == center, QueueEvent.day == day,
+                                                      QueueEvent.kind.in_(CALL_KINDS))
                              .order_by(QueueEvent.id.desc()).limit(recent)).all()
     calls = [BoardCall(e.id, e.kind, e.label, e.counter_number or 0,
                        counters[e.counter_number].name if e.counter_number in counters else "",
                        names.get(e.service_code, e.service_code), as_utc(e.at),
                        call_announcement(e.label, e.counter_number or 0)) for e in events]
     current = {t.counter_number: t for t in session.scalars(
-        select(QueueTicket).where(QueueTicket.day == day, QueueTicket.status.in_(ACTIVE)))}
+        select(QueueTicket).where(QueueTicket.center_code == center, QueueTicket.day == day,
+                                  QueueTicket.status.in_(ACTIVE)))}
     board_counters = [BoardCounter(c.number, c.name, c.status,
                                    current[c.number].label if c.number in current else None,
                                    current[c.number].status if c.number in current else None)
                       for c in sorted(counters.values(), key=lambda c: c.number)]
     waiting = dict(session.execute(select(QueueTicket.service_code, func.count()).where(
-        QueueTicket.day == day, QueueTicket.status == TicketStatus.WAITING).group_by(QueueTicket.service_code)).all())
+        QueueTicket.center_code == center, QueueTicket.day == day, QueueTicket.status == TicketStatus.WAITING).group_by(QueueTicket.service_code)).all())
     return Board(version, calls, board_counters, waiting)
 
 
-def service_stats(session: Session, day: date, services: Iterable[ServiceRow]) -> list[ServiceStats]:
-    """Per service for ``day``: issued, waiting, served, absent, mean wait and service time."""
-    rows = session.scalars(select(QueueTicket).where(QueueTicket.day == day)).all()
+def service_stats(session: Session, day: date, services: Iterable[ServiceRow],
+                  center: str | None = DEFAULT_CENTER) -> list[ServiceStats]:
+    """Per service for ``day`` at ``center`` (None: every centre): issued, waiting, served, absent,
+    mean wait and service time."""
+    query = select(QueueTicket).where(QueueTicket.day == day)
+    if center is not None:
+        query = query.where(QueueTicket.center_code == center)
+    rows = session.scalars(query).all()
     result = []
     for service in services:
         mine = [t for t in rows if t.service_code == service.code]
@@ -65,9 +74,12 @@ def service_stats(session: Session, day: date, services: Iterable[ServiceRow]) -
     return result
 
 
-def day_events(session: Session, day: date, kinds: Iterable[str] | None = None) -> list[QueueEvent]:
-    """The day's recorded events, oldest first (optionally only some kinds)."""
+def day_events(session: Session, day: date, kinds: Iterable[str] | None = None,
+               center: str | None = None) -> list[QueueEvent]:
+    """The day's recorded events, oldest first (optionally only some kinds, only one centre's)."""
     query = select(QueueEvent).where(QueueEvent.day == day).order_by(QueueEvent.id)
+    if center is not None:
+        query = query.where(QueueEvent.center_code == center)
     if kinds is not None:
         query = query.where(QueueEvent.kind.in_([EventKind(k) for k in kinds]))
     return list(session.scalars(query))

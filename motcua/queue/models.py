@@ -1,7 +1,7 @@
 """Tables of the queue: services, counters, tickets, the daily number counters, events, notifications.
 
 Every staff operation writes one :class:`QueueEvent` row (statistics read them);
-numbers come from :class:`QueueDayCounter`, one row per service and day, bumped
+numbers come from :class:`QueueDayCounter`, one row per centre, service and day, bumped
 atomically, with the unique constraint on tickets as the last guard.
 
 A ticket's life, a counter's state and the kinds of event are string enums (:class:`~enum.StrEnum`),
@@ -23,6 +23,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from knowledge_base.messages import render
+from motcua.centers import DEFAULT_CENTER
 from motcua.db import Base, EnumText, utcnow
 from motcua.delivery import DeliveryColumns
 
@@ -88,11 +89,12 @@ class QueueService(Base):
 
 
 class QueueCounter(Base):
-    """A counter (quầy), open or paused."""
+    """A counter (quầy), open or paused, in one centre (counter numbers are unique in the deployment)."""
 
     __tablename__ = "queue_counters"
 
     number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    center_code: Mapped[str] = mapped_column(String(32), default=DEFAULT_CENTER, index=True)
     name: Mapped[str] = mapped_column(String(255))
     status: Mapped[CounterStatus] = mapped_column(EnumText(CounterStatus, 16), default=CounterStatus.OPEN)
     priority_streak: Mapped[int] = mapped_column(Integer, default=0)  # priority calls in a row
@@ -111,10 +113,11 @@ class QueueCounterService(Base):
 
 
 class QueueDayCounter(Base):
-    """The last number issued for a service on a day (in the centre's time zone)."""
+    """The last number a centre issued for a service on a day (in the centre's time zone)."""
 
     __tablename__ = "queue_day_counters"
 
+    center_code: Mapped[str] = mapped_column(String(32), primary_key=True)
     service_code: Mapped[str] = mapped_column(String(16), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer, default=0)
@@ -129,7 +132,9 @@ class QueueTicket(Base):
 
     __tablename__ = "queue_tickets"
     __table_args__ = (
-        UniqueConstraint("issued_service", "day", "number", name="uq_queue_tickets_service_day_number"),
+        UniqueConstraint("center_code", "issued_service", "day", "number",
+                         name="uq_queue_tickets_center_service_day_number"),
+        Index("ix_queue_tickets_center_day_status", "center_code", "day", "status"),
         Index("ix_queue_tickets_day_status_service", "day", "status", "service_code"),
         Index("ix_queue_tickets_counter_status", "counter_number", "status"),
         Index("ix_queue_tickets_sender_day", "sender_id", "day"),
@@ -138,6 +143,7 @@ class QueueTicket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(32), unique=True)  # in the status URL of the QR code
+    center_code: Mapped[str] = mapped_column(String(32), default=DEFAULT_CENTER)  # the centre it was taken at
     service_code: Mapped[str] = mapped_column(String(16))  # the service it waits for now
     issued_service: Mapped[str] = mapped_column(String(16))  # the service whose number it bears
     day: Mapped[date] = mapped_column(Date)
@@ -168,10 +174,12 @@ class QueueEvent(Base):
     """One thing that happened in the queue, with its time: for the board and for statistics."""
 
     __tablename__ = "queue_events"
-    __table_args__ = (Index("ix_queue_events_day_kind", "day", "kind"),)
+    __table_args__ = (Index("ix_queue_events_day_kind", "day", "kind"),
+                      Index("ix_queue_events_center_day", "center_code", "day"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[EventKind] = mapped_column(EnumText(EventKind, 32))
+    center_code: Mapped[str] = mapped_column(String(32), default=DEFAULT_CENTER)
     day: Mapped[date] = mapped_column(Date)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     ticket_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)

@@ -6,12 +6,15 @@ benchmark all call :class:`QueueService`, each inside its own transaction
 :mod:`.waits` (people ahead, expected minutes) and :mod:`.board` (the display and the
 day's statistics), and answers with the dataclasses of :mod:`.views`.
 
-- **Numbers** restart each day in the centre's time zone, per service prefix
-  (A001, A002…). The per-(service, day) row in ``queue_day_counters`` is bumped
+- **Numbers** restart each day in the centre's time zone, per centre and service prefix
+  (A001, A002…: two centres of one deployment both issue A001; :mod:`motcua.centers`).
+  The per-(centre, service, day) row in ``queue_day_counters`` is bumped
   by one atomic ``INSERT … ON CONFLICT DO UPDATE … RETURNING``; every write starts
   with :func:`motcua.db.write_transaction` (on SQLite ``BEGIN IMMEDIATE``, so
   concurrent writers wait for the lock instead of failing), and the unique
-  (service, day, number) constraint on tickets is the last guard.
+  (centre, service, day, number) constraint on tickets is the last guard.
+- **Centres**: a counter calls only its own centre's tickets; a staff operation given a
+  ``center`` finds only that centre's counters (``None``: an admin, any counter).
 - **Order**: a higher priority weight first, then the earliest ticket; after
   ``anti_starvation`` priority calls in a row at a counter, that counter calls the
   earliest ordinary ticket.
@@ -36,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from knowledge_base.messages import render
+from motcua.centers import DEFAULT_CENTER
 from motcua.db import as_utc, utcnow, write_transaction
 from motcua.queue.board import day_events, read_board, service_names, service_stats
 from motcua.queue.config import CounterConfig, QueueConfig, ServiceConfig, nfc
@@ -159,7 +163,7 @@ _BUMPS: dict[str, Any] = {}
 
 
 def _bump_statement(session: Session):
-    """``INSERT … ON CONFLICT (service, day) DO UPDATE SET last = last + 1 RETURNING last``."""
+    """``INSERT … ON CONFLICT (centre, service, day) DO UPDATE SET last = last + 1 RETURNING last``."""
     name = session.get_bind().dialect.name
     statement = _BUMPS.get(name)
     if statement is None:
@@ -167,8 +171,10 @@ def _bump_statement(session: Session):
         if insert is None:  # pragma: no cover - only the two supported databases
             raise RuntimeError(f"queue numbering needs SQLite or PostgreSQL, not {name}")
         table = cast(Table, QueueDayCounter.__table__)
-        statement = insert(table).values(service_code=bindparam("service"), day=bindparam("day"), last_number=1)
-        statement = statement.on_conflict_do_update(index_elements=[table.c.service_code, table.c.day],
+        statement = insert(table).values(center_code=bindparam("center"), service_code=bindparam("service"),
+                                         day=bindparam("day"), last_number=1)
+        statement = statement.on_conflict_do_update(index_elements=[table.c.center_code, table.c.service_code,
+                                                                    table.c.day],
                                                     set_={"last_number": table.c.last_number + 1})
         statement = _BUMPS[name] = statement.returning(table.c.last_number)
     return statement
@@ -219,17 +225,23 @@ class QueueService:
         services = self.services(session)
         return services[0] if services else None
 
-    def counters(self, session: Session) -> list[CounterView]:
+    def counters(self, session: Session, center: str | None = DEFAULT_CENTER) -> list[CounterView]:
+        """The counters of ``center`` (None: of every centre) with the number each calls now."""
         links = session.execute(select(QueueCounterService.counter_number, QueueCounterService.service_code)).all()
         services: dict[int, list[str]] = {}
         for number, code in links:
             services.setdefault(number, []).append(code)
-        current = {t.counter_number: t for t in session.scalars(
-            select(QueueTicket).where(QueueTicket.status.in_(ACTIVE), QueueTicket.day == self.today()))}
+        active = select(QueueTicket).where(QueueTicket.status.in_(ACTIVE), QueueTicket.day == self.today())
+        rows = select(QueueCounter).order_by(QueueCounter.number)
+        if center is not None:
+            active = active.where(QueueTicket.center_code == center)
+            rows = rows.where(QueueCounter.center_code == center)
+        current = {t.counter_number: t for t in session.scalars(active)}
         names = self._service_names(session)
         return [CounterView(c.number, c.name, c.status, sorted(services.get(c.number, [])),
-                            self._view(current[c.number], names) if c.number in current else None, c.priority_streak)
-                for c in session.scalars(select(QueueCounter).order_by(QueueCounter.number))]
+                            self._view(current[c.number], names) if c.number in current else None, c.priority_streak,
+                            c.center_code)
+                for c in session.scalars(rows)]
 
     def ticket(self, session: Session, token: str) -> TicketView:
         row = session.scalar(select(QueueTicket).where(QueueTicket.token == token))
@@ -237,8 +249,10 @@ class QueueService:
             raise QueueNotFound(render("queue.ticket_not_found"))
         return self._view(row, self._service_names(session))
 
-    def ticket_by_label(self, session: Session, label: str, day: date | None = None) -> TicketView:
-        row = session.scalar(select(QueueTicket).where(QueueTicket.label == label.upper(),
+    def ticket_by_label(self, session: Session, label: str, day: date | None = None,
+                        center: str = DEFAULT_CENTER) -> TicketView:
+        row = session.scalar(select(QueueTicket).where(QueueTicket.center_code == center,
+                                                       QueueTicket.label == label.upper(),
                                                        QueueTicket.day == (day or self.today()))
                              .order_by(QueueTicket.id.desc()).limit(1))
         if row is None:
@@ -249,13 +263,15 @@ class QueueService:
         """Waiting tickets of the same service that come before this one."""
         return people_ahead(session, ticket)
 
-    def waiting_for_counter(self, session: Session, counter_number: int) -> list[TicketView]:
+    def waiting_for_counter(self, session: Session, counter_number: int,
+                            center: str | None = None) -> list[TicketView]:
         """Today's waiting tickets this counter may call, in the order it calls them: its services'
         tickets not sent to another counter, and those sent to it; a higher priority first, then the
-        earliest (the anti-starvation turn may still pick an ordinary ticket first)."""
-        counter = self._counter(session, counter_number)
+        earliest (the anti-starvation turn may still pick an ordinary ticket first). ``center``: the
+        centre the caller works in (None: any); another centre's counter is not found."""
+        counter = self._counter(session, counter_number, center=center)
         services = self._counter_services(session, counter.number)
-        rows = session.scalars(select(QueueTicket).where(*self._callable(services, counter.number))
+        rows = session.scalars(select(QueueTicket).where(*self._callable(services, counter))
                                .order_by(QueueTicket.weight.desc(), QueueTicket.issued_at, QueueTicket.id))
         names = self._service_names(session)
         return [self._view(row, names) for row in rows]
@@ -267,7 +283,8 @@ class QueueService:
             QueueTicket.status.in_((TicketStatus.WAITING, *ACTIVE))).order_by(QueueTicket.id.desc()).limit(1))
         return self._view(row, self._service_names(session)) if row is not None else None
 
-    def estimate(self, session: Session, service_code: str, weight: int = 0) -> WaitEstimate:
+    def estimate(self, session: Session, service_code: str, weight: int = 0,
+                 center: str = DEFAULT_CENTER) -> WaitEstimate:
         """Expected wait of a new ticket: people ahead × mean service time ÷ open counters.
 
         The mean is today's rolling mean of the service's last finished tickets; with
@@ -276,24 +293,25 @@ class QueueService:
         service = session.execute(_SERVICE_ROW, {"code": service_code}).first()
         if service is None:
             raise QueueNotFound(f"Không có dịch vụ {service_code}.")  # staff-facing
-        return self._estimate(session, service_code, float(service.minutes), weight, self.today())
+        return self._estimate(session, service_code, float(service.minutes), weight, self.today(), center=center)
 
     def estimate_for(self, session: Session, ticket: TicketView) -> WaitEstimate:
         """The remaining wait of an existing ticket, from the people ahead of it now."""
         service = session.execute(_SERVICE_ROW, {"code": ticket.service_code}).first()
         minutes = float(service.minutes) if service is not None else self.config.default_minutes
         return self._estimate(session, ticket.service_code, minutes, ticket.weight, ticket.day,
-                              ahead=people_ahead(session, ticket))
+                              ahead=people_ahead(session, ticket), center=ticket.center_code)
 
     def _estimate(self, session: Session, service_code: str, minutes: float, weight: int,
-                  day: date, ahead: int | None = None) -> WaitEstimate:
+                  day: date, ahead: int | None = None, center: str = DEFAULT_CENTER) -> WaitEstimate:
         return estimate_wait(session, service_code, minutes or self.config.default_minutes, weight, day,
-                             ahead=ahead)
+                             ahead=ahead, center=center)
 
     # --- issuing --------------------------------------------------------------------------
 
     def issue_for_chat(self, session: Session, service_code: str, *, requester: Requester,
-                       limits: ChatTicketLimits, phone: str | None = None, actor: str = "") -> ChatIssue:
+                       limits: ChatTicketLimits, phone: str | None = None, actor: str = "",
+                       center: str = DEFAULT_CENTER) -> ChatIssue:
         """A plain number of ``service_code`` for a chat conversation, within :mod:`.limits`.
 
         A chat user (not a kiosk session: each of its requests is a new person) who still holds a
@@ -308,7 +326,7 @@ class QueueService:
         if requester.channel not in LOCAL_CHANNELS:
             held = session.scalar(select(QueueTicket).where(
                 QueueTicket.sender_id == requester.sender_id, QueueTicket.day == self.today(),
-                QueueTicket.service_code == service_code.upper(),
+                QueueTicket.center_code == center, QueueTicket.service_code == service_code.upper(),
                 QueueTicket.status.in_((TicketStatus.WAITING, *ACTIVE))).order_by(QueueTicket.id.desc()).limit(1))
             if held is not None:
                 view = self._view(held, self._service_names(session))
@@ -317,12 +335,14 @@ class QueueService:
         if reached is not None:
             raise TicketLimitReached(reached)
         issued = self.issue(session, service_code, channel=requester.channel, sender_id=requester.sender_id,
-                            phone=phone, priority="", actor=actor, origin=requester.origin)
+                            phone=phone, priority="", actor=actor, origin=requester.origin, center=center)
         return ChatIssue(issued.ticket, issued.estimate, already_had=False)
 
     def issue(self, session: Session, service_code: str, *, channel: str, sender_id: str | None = None,
-              phone: str | None = None, priority: str = "", actor: str = "", origin: str = "") -> IssuedTicket:
-        """Take the next number of ``service_code`` for today (``origin``: see :class:`.limits.Requester`).
+              phone: str | None = None, priority: str = "", actor: str = "", origin: str = "",
+              center: str = DEFAULT_CENTER) -> IssuedTicket:
+        """Take the next number of ``service_code`` for today at ``center`` (``origin``: see
+        :class:`.limits.Requester`). Each centre numbers on its own: two centres both issue A001.
 
         The hot path of the kiosks: a handful of prebuilt Core statements in one
         write transaction (bump the day counter, read the wait figures, insert the
@@ -336,10 +356,11 @@ class QueueService:
         if service is None or not service.active:
             raise QueueNotFound(render("queue.service_unavailable", service=service_code))
         now, day = self.now(), self.today()
-        number = session.execute(_bump_statement(session), {"service": service.code, "day": day}).scalar_one()
+        number = session.execute(_bump_statement(session),
+                                 {"center": center, "service": service.code, "day": day}).scalar_one()
         weight = category.weight if category else 0
-        estimate = self._estimate(session, service.code, float(service.minutes), weight, day)
-        values = dict(token=secrets.token_urlsafe(12), service_code=service.code, issued_service=service.code,
+        estimate = self._estimate(session, service.code, float(service.minutes), weight, day, center=center)
+        values = dict(token=secrets.token_urlsafe(12), center_code=center, service_code=service.code, issued_service=service.code,
                       day=day, number=number, label=ticket_label(service.prefix, number),
                       priority=category.code if category else "", weight=weight, status=TicketStatus.WAITING,
                       channel=channel, sender_id=sender_id or None, phone=phone or None, origin=origin[:64] or None,
@@ -349,7 +370,7 @@ class QueueService:
                       called_at=None, started_at=None, finished_at=None,
                       near_notified_at=now if estimate.ahead <= self.config.near_turn_ahead else None)
         ticket_id = session.execute(_INSERT_TICKET, values).scalar_one()
-        session.execute(_INSERT_EVENT, dict(kind=EventKind.ISSUED, day=day, at=now, ticket_id=ticket_id,
+        session.execute(_INSERT_EVENT, dict(kind=EventKind.ISSUED, center_code=center, day=day, at=now, ticket_id=ticket_id,
                                             label=values["label"], service_code=service.code, counter_number=None,
                                             actor=actor or channel,
                                             detail={"channel": channel, "priority": values["priority"]}))
@@ -358,20 +379,21 @@ class QueueService:
                           channel=channel, priority=values["priority"],
                           priority_name=category.name if category else "", weight=weight,
                           sender_id=values["sender_id"], phone=values["phone"], issued_at=now,
-                          estimated_wait_min=estimate.minutes)
+                          estimated_wait_min=estimate.minutes, center_code=center)
         return IssuedTicket(view, estimate)
 
     # --- staff operations -----------------------------------------------------------------
 
-    def call_next(self, session: Session, counter_number: int, actor: str = "") -> CallResult:
+    def call_next(self, session: Session, counter_number: int, actor: str = "",
+                   center: str | None = None) -> CallResult:
         """Finish the counter's current ticket, if any, and call the next one for it."""
         _begin_write(session)
-        counter = self._counter(session, counter_number, lock=True)
+        counter = self._counter(session, counter_number, lock=True, center=center)
         if counter.status != CounterStatus.OPEN:
             raise QueueError(f"{counter.name} đang tạm dừng; xin mở lại quầy trước khi gọi số.")  # staff-facing
         previous = self._finish_current(session, counter, actor, auto=True)
         services = self._counter_services(session, counter.number)
-        base = self._callable(services, counter.number)
+        base = self._callable(services, counter)
         order = (QueueTicket.weight.desc(), QueueTicket.issued_at, QueueTicket.id)
         ticket = None
         guard = counter.priority_streak >= self.config.anti_starvation
@@ -392,13 +414,14 @@ class QueueService:
         self._event(session, EventKind.CALLED, ticket, counter.number, actor, text=text, anti_starvation=guard
                     and ticket.weight == 0, wait_s=round((now - as_utc(ticket.issued_at)).total_seconds()))
         self._notify_called(session, ticket, counter.number)
-        self._notify_near_turn(session, {*services, ticket.service_code}, names)
+        self._notify_near_turn(session, {*services, ticket.service_code}, names, counter.center_code)
         return CallResult(counter.number, self._view(ticket, names), previous, text)
 
-    def recall(self, session: Session, counter_number: int, actor: str = "") -> CallResult:
+    def recall(self, session: Session, counter_number: int, actor: str = "",
+                center: str | None = None) -> CallResult:
         """Call the counter's current number again (board and voice repeat it)."""
         _begin_write(session)
-        counter = self._counter(session, counter_number, lock=True)
+        counter = self._counter(session, counter_number, lock=True, center=center)
         ticket = self._current(session, counter.number, (TicketStatus.CALLED,))
         ticket.recalls += 1
         text = call_announcement(ticket.label, counter.number)
@@ -406,34 +429,37 @@ class QueueService:
         self._notify_called(session, ticket, counter.number)
         return CallResult(counter.number, self._view(ticket, self._service_names(session)), None, text)
 
-    def start(self, session: Session, counter_number: int, actor: str = "") -> TicketView:
+    def start(self, session: Session, counter_number: int, actor: str = "",
+               center: str | None = None) -> TicketView:
         """The called citizen has come to the counter: service starts."""
         _begin_write(session)
-        counter = self._counter(session, counter_number, lock=True)
+        counter = self._counter(session, counter_number, lock=True, center=center)
         ticket = self._current(session, counter.number, (TicketStatus.CALLED,))
         ticket.status, ticket.started_at = TicketStatus.SERVING, self.now()
         self._event(session, EventKind.STARTED, ticket, counter.number, actor)
         return self._view(ticket, self._service_names(session))
 
-    def finish(self, session: Session, counter_number: int, actor: str = "") -> TicketView:
+    def finish(self, session: Session, counter_number: int, actor: str = "",
+                center: str | None = None) -> TicketView:
         _begin_write(session)
-        counter = self._counter(session, counter_number, lock=True)
+        counter = self._counter(session, counter_number, lock=True, center=center)
         finished = self._finish_current(session, counter, actor, auto=False)
         if finished is None:
             raise QueueError(f"{counter.name} không có số nào đang phục vụ.")  # staff-facing
         return finished
 
-    def no_show(self, session: Session, counter_number: int, actor: str = "") -> TicketView:
+    def no_show(self, session: Session, counter_number: int, actor: str = "",
+                 center: str | None = None) -> TicketView:
         """The called citizen did not come: the number is closed as absent."""
         _begin_write(session)
-        counter = self._counter(session, counter_number, lock=True)
+        counter = self._counter(session, counter_number, lock=True, center=center)
         ticket = self._current(session, counter.number, (TicketStatus.CALLED,))
         ticket.status, ticket.finished_at = TicketStatus.NO_SHOW, self.now()
         self._event(session, EventKind.NO_SHOW, ticket, counter.number, actor, recalls=ticket.recalls)
         return self._view(ticket, self._service_names(session))
 
     def transfer(self, session: Session, counter_number: int, *, to_service: str | None = None,
-                 to_counter: int | None = None, actor: str = "") -> TicketView:
+                 to_counter: int | None = None, actor: str = "", center: str | None = None) -> TicketView:
         """Send the counter's current ticket to another service and/or counter.
 
         The number stays the same and keeps its place by issue time, so the citizen
@@ -442,14 +468,14 @@ class QueueService:
         if not to_service and to_counter is None:
             raise QueueError("Xin chọn dịch vụ hoặc quầy để chuyển số.")  # staff-facing
         _begin_write(session)
-        counter = self._counter(session, counter_number, lock=True)
+        counter = self._counter(session, counter_number, lock=True, center=center)
         ticket = self._current(session, counter.number, ACTIVE)
         if to_service:
             service = session.get(ServiceRow, to_service)
             if service is None or not service.active:
                 raise QueueNotFound(f"Không có dịch vụ {to_service}.")  # staff-facing
         if to_counter is not None:
-            self._counter(session, to_counter)
+            self._counter(session, to_counter, center=counter.center_code)  # within the counter's own centre
             if to_counter == counter.number:
                 raise QueueError("Không thể chuyển số về chính quầy đang phục vụ.")  # staff-facing
         now = self.now()
@@ -463,7 +489,8 @@ class QueueService:
                     to_service=ticket.service_code, to_counter=to_counter, served_s=served_s)
         return self._view(ticket, self._service_names(session))
 
-    def set_priority(self, session: Session, token: str, priority: str, actor: str) -> TicketView:
+    def set_priority(self, session: Session, token: str, priority: str, actor: str,
+                     center: str | None = None) -> TicketView:
         """Staff put a waiting ticket in a priority group (or back to ordinary) after seeing the citizen.
 
         The one road to a priority for a number taken on a chat channel or anonymously: the
@@ -472,7 +499,7 @@ class QueueService:
         category = self.config.priority(priority)
         _begin_write(session)
         ticket = session.scalar(select(QueueTicket).where(QueueTicket.token == token))
-        if ticket is None:
+        if ticket is None or (center is not None and ticket.center_code != center):
             raise QueueNotFound("Không tìm thấy số thứ tự này.")  # staff-facing
         if ticket.status != TicketStatus.WAITING:
             raise QueueError(f"Số {ticket.label} không còn chờ, không đổi được nhóm ưu tiên.")  # staff-facing
@@ -481,36 +508,40 @@ class QueueService:
         self._event(session, EventKind.PRIORITY_SET, ticket, None, actor, before=before, after=ticket.priority)
         return self._view(ticket, self._service_names(session))
 
-    def pause(self, session: Session, counter_number: int, actor: str = "") -> CounterView:
-        return self._set_counter_status(session, counter_number, CounterStatus.PAUSED, EventKind.PAUSED, actor)
+    def pause(self, session: Session, counter_number: int, actor: str = "", center: str | None = None) -> CounterView:
+        return self._set_counter_status(session, counter_number, CounterStatus.PAUSED, EventKind.PAUSED, actor, center)
 
-    def resume(self, session: Session, counter_number: int, actor: str = "") -> CounterView:
-        return self._set_counter_status(session, counter_number, CounterStatus.OPEN, EventKind.RESUMED, actor)
+    def resume(self, session: Session, counter_number: int, actor: str = "", center: str | None = None) -> CounterView:
+        return self._set_counter_status(session, counter_number, CounterStatus.OPEN, EventKind.RESUMED, actor, center)
 
     def record(self, session: Session, kind: str | EventKind, ticket: TicketView | None = None, actor: str = "",
-               counter_number: int | None = None, **detail) -> None:
-        """Record an event that happened outside the queue's rules (e.g. a printer failure).
+               counter_number: int | None = None, center: str = DEFAULT_CENTER, **detail) -> None:
+        """Record an event that happened outside the queue's rules (e.g. a printer failure), in the
+        ticket's centre (else ``center``).
 
         ``kind`` must be an :class:`~motcua.queue.models.EventKind` (a ``ValueError`` otherwise)."""
         day = ticket.day if ticket else self.today()
-        session.add(QueueEvent(kind=EventKind(kind), day=day, at=self.now(), ticket_id=ticket.id if ticket else None,
+        center = ticket.center_code if ticket else center
+        session.add(QueueEvent(kind=EventKind(kind), center_code=center, day=day, at=self.now(), ticket_id=ticket.id if ticket else None,
                                label=ticket.label if ticket else "", service_code=ticket.service_code if ticket else "",
                                counter_number=counter_number, actor=actor, detail=detail))
 
     # --- board and statistics -------------------------------------------------------------
 
-    def board(self, session: Session, recent: int = 8) -> Board:
-        """What the display shows: the latest calls (newest first) and each counter's number."""
-        return read_board(session, self.today(), recent)
+    def board(self, session: Session, recent: int = 8, center: str = DEFAULT_CENTER) -> Board:
+        """What the display of ``center`` shows: its latest calls (newest first) and each of its counters' number."""
+        return read_board(session, self.today(), recent, center)
 
-    def stats(self, session: Session, day: date | None = None) -> list[ServiceStats]:
-        """Per service for a day: issued, waiting, served, absent, mean wait and service time."""
-        return service_stats(session, day or self.today(), self.services(session, active_only=False))
+    def stats(self, session: Session, day: date | None = None,
+              center: str | None = DEFAULT_CENTER) -> list[ServiceStats]:
+        """Per service for a day at ``center`` (None: every centre): issued, waiting, served, absent,
+        mean wait and service time."""
+        return service_stats(session, day or self.today(), self.services(session, active_only=False), center)
 
     def events(self, session: Session, day: date | None = None,
-               kinds: Iterable[str] | None = None) -> list[QueueEvent]:
-        """The day's recorded events, oldest first (optionally only some kinds)."""
-        return day_events(session, day or self.today(), kinds)
+               kinds: Iterable[str] | None = None, center: str | None = None) -> list[QueueEvent]:
+        """The day's recorded events, oldest first (optionally only some kinds, only one centre's)."""
+        return day_events(session, day or self.today(), kinds, center)
 
     # --- configuration --------------------------------------------------------------------
 
@@ -536,16 +567,21 @@ class QueueService:
                     active=active)
         return row
 
-    def save_counter(self, session: Session, counter: CounterConfig, actor: str = "") -> CounterView:
-        """Create or change a counter and the services it calls from (staff)."""
+    def save_counter(self, session: Session, counter: CounterConfig, actor: str = "",
+                     center: str = DEFAULT_CENTER) -> CounterView:
+        """Create or change a counter of ``center`` and the services it calls from (staff). Counter
+        numbers are unique in the deployment: another centre's number is refused."""
         _begin_write(session)
         known = set(session.scalars(select(ServiceRow.code)))
         unknown = [code for code in counter.services if code not in known]
         if unknown:
             raise QueueNotFound(f"Không có dịch vụ: {', '.join(unknown)}.")  # staff-facing
         row = session.get(QueueCounter, counter.number)
+        if row is not None and row.center_code != center:
+            raise QueueError(f"Quầy số {counter.number} đã thuộc trung tâm khác.")  # staff-facing
         if row is None:
-            row = QueueCounter(number=counter.number, status=CounterStatus.OPEN, priority_streak=0)
+            row = QueueCounter(number=counter.number, center_code=center, status=CounterStatus.OPEN,
+                               priority_streak=0)
             session.add(row)
         row.name, row.updated_at = counter.name, self.now()
         session.flush()
@@ -553,8 +589,9 @@ class QueueService:
         session.add_all(QueueCounterService(counter_number=counter.number, service_code=code)
                         for code in dict.fromkeys(counter.services))
         session.flush()
-        self.record(session, EventKind.COUNTER_SAVED, actor=actor, counter=counter.number, services=list(counter.services))
-        return next(c for c in self.counters(session) if c.number == counter.number)
+        self.record(session, EventKind.COUNTER_SAVED, actor=actor, center=center, counter=counter.number,
+                    services=list(counter.services))
+        return next(c for c in self.counters(session, center) if c.number == counter.number)
 
     # --- inside ---------------------------------------------------------------------------
 
@@ -563,8 +600,12 @@ class QueueService:
             query = query.with_for_update(skip_locked=True)
         return session.scalar(query.limit(1))
 
-    def _counter(self, session: Session, number: int, lock: bool = False) -> QueueCounter:
+    def _counter(self, session: Session, number: int, lock: bool = False, center: str | None = None) -> QueueCounter:
+        """The counter ``number``; with ``center``, only if it is that centre's (another centre's
+        counter is not found, as if it did not exist)."""
         query = select(QueueCounter).where(QueueCounter.number == number)
+        if center is not None:
+            query = query.where(QueueCounter.center_code == center)
         if lock and session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
         counter = session.scalar(query)
@@ -587,11 +628,12 @@ class QueueService:
                              "thao tác này chỉ dùng khi số đang được mời.")  # staff-facing
         return ticket
 
-    def _callable(self, services: list[str], counter_number: int) -> list[Any]:
-        """The conditions of a ticket waiting today that this counter may call."""
-        return [QueueTicket.day == self.today(), QueueTicket.status == TicketStatus.WAITING,
+    def _callable(self, services: list[str], counter: QueueCounter) -> list[Any]:
+        """The conditions of a ticket waiting today, in the counter's centre, that this counter may call."""
+        return [QueueTicket.center_code == counter.center_code, QueueTicket.day == self.today(),
+                QueueTicket.status == TicketStatus.WAITING,
                 or_(and_(QueueTicket.service_code.in_(services), QueueTicket.target_counter.is_(None)),
-                    QueueTicket.target_counter == counter_number)]
+                    QueueTicket.target_counter == counter.number)]
 
     def _finish_current(self, session: Session, counter: QueueCounter, actor: str, auto: bool) -> TicketView | None:
         ticket = session.scalar(select(QueueTicket).where(QueueTicket.counter_number == counter.number,
@@ -607,13 +649,13 @@ class QueueService:
         return self._view(ticket, self._service_names(session))
 
     def _set_counter_status(self, session: Session, number: int, status: CounterStatus, kind: EventKind,
-                            actor: str) -> CounterView:
+                            actor: str, center: str | None = None) -> CounterView:
         _begin_write(session)
-        counter = self._counter(session, number, lock=True)
+        counter = self._counter(session, number, lock=True, center=center)
         if counter.status != status:
             counter.status, counter.updated_at = status, self.now()
-            self.record(session, kind, actor=actor, counter_number=number)
-        return next(c for c in self.counters(session) if c.number == number)
+            self.record(session, kind, actor=actor, counter_number=number, center=counter.center_code)
+        return next(c for c in self.counters(session, counter.center_code) if c.number == number)
 
     def _notify_called(self, session: Session, ticket: QueueTicket, counter_number: int) -> None:
         """Tell the citizen whose number is called (or called again) through their own channel, in
@@ -626,13 +668,13 @@ class QueueService:
             banner = {"queue_called": {"label": ticket.label, "counter": counter_number, "token": ticket.token}}
             self.notifier(session).notify(page[0], page[1], text, custom=banner)
 
-    def _notify_near_turn(self, session: Session, services: set[str], names: dict[str, str]) -> None:
+    def _notify_near_turn(self, session: Session, services: set[str], names: dict[str, str], center: str) -> None:
         near = self.config.near_turn_ahead
         notifier: Notifier | None = None
         day = self.today()
         for code in sorted(services):
             upcoming = session.scalars(select(QueueTicket).where(
-                QueueTicket.day == day, QueueTicket.status == TicketStatus.WAITING, QueueTicket.service_code == code)
+                QueueTicket.center_code == center, QueueTicket.day == day, QueueTicket.status == TicketStatus.WAITING, QueueTicket.service_code == code)
                 .order_by(QueueTicket.weight.desc(), QueueTicket.issued_at, QueueTicket.id).limit(near + 1)).all()
             for ahead, ticket in enumerate(upcoming):
                 if ticket.near_notified_at is not None:
@@ -647,7 +689,7 @@ class QueueService:
 
     def _event(self, session: Session, kind: EventKind, ticket: QueueTicket, counter: int | None = None,
                actor: str = "", **detail) -> None:
-        session.add(QueueEvent(kind=kind, day=ticket.day, at=self.now(), ticket_id=ticket.id, label=ticket.label,
+        session.add(QueueEvent(kind=kind, center_code=ticket.center_code, day=ticket.day, at=self.now(), ticket_id=ticket.id, label=ticket.label,
                                service_code=ticket.service_code, counter_number=counter, actor=actor or "",
                                detail=detail))
 
@@ -662,7 +704,8 @@ class QueueService:
             priority_name=self.config.priority_name(row.priority), weight=row.weight, sender_id=row.sender_id,
             phone=row.phone, counter_number=row.counter_number, target_counter=row.target_counter,
             issued_at=as_utc(row.issued_at), called_at=as_utc(row.called_at), started_at=as_utc(row.started_at),
-            finished_at=as_utc(row.finished_at), estimated_wait_min=row.estimated_wait_min, recalls=row.recalls)
+            finished_at=as_utc(row.finished_at), estimated_wait_min=row.estimated_wait_min, recalls=row.recalls,
+            center_code=row.center_code)
 
 def _notification_target(ticket: QueueTicket) -> tuple[str, str] | None:
     """Where to tell the ticket's holder: their chat, else their phone by SMS — only when an SMS

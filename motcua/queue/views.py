@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from knowledge_base.messages import render
+from motcua.centers import DEFAULT_CENTER
 from motcua.queue.models import CounterStatus, EventKind, TicketStatus
 
 
@@ -52,6 +53,7 @@ class TicketView:
     finished_at: datetime | None = None
     estimated_wait_min: int | None = None
     recalls: int = 0
+    center_code: str = DEFAULT_CENTER
 
     @property
     def status_text(self) -> str:
@@ -135,6 +137,7 @@ class CounterView:
     services: list[str]
     current: TicketView | None = None
     priority_streak: int = 0
+    center_code: str = DEFAULT_CENTER
 
 
 def call_announcement(label: str, counter_number: int, locale: str | None = None) -> str:

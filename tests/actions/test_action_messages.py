@@ -83,10 +83,14 @@ async def test_the_handoff_reply_is_the_catalogues_and_speaks_to_the_citizen_as_
 
 async def test_a_dossier_question_without_any_number_asks_for_the_code_and_with_one_number_for_the_other():
     class NoLookups:
-        def find_for_applicant(self, **_):
+        def find_for_applicant(self, session, **_):
             return []
 
-    action = ActionCheckDossierStatus(NoLookups())  # type: ignore[arg-type]
+    class NoDatabase:
+        def run(self, function, *args, **kwargs):
+            return function(None, *args, **kwargs)
+
+    action = ActionCheckDossierStatus(NoLookups(), NoDatabase())  # type: ignore[arg-type]
 
     async def reply(entities):
         latest = {"text": "tra cứu hồ sơ", "intent": {"name": "check_dossier_status"}, "entities": entities}

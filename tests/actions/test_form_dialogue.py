@@ -31,7 +31,7 @@ from actions.knowledge import AliasFinder, KnowledgeBase
 from knowledge_base.form_turns import FallbackWords, has_correction_cue
 from knowledge_base.forms import load_forms
 from knowledge_base.schema import ChannelKind, Fee, Procedure, ProcessingTime, SubmissionChannel
-from motcua.db import session_scope, upgrade_database
+from motcua.db import Database, shared_database, upgrade_database
 from motcua.dossier_code import parse_dossier_code
 from motcua.dossiers.models import DossierRow
 from motcua.dossiers.service import DossierService
@@ -168,16 +168,21 @@ def catalog() -> FormCatalog:
 
 
 @pytest.fixture
-def service(tmp_path) -> DossierService:
+def db(tmp_path) -> Database:
     url = f"sqlite:///{tmp_path / 'forms.sqlite3'}"
     upgrade_database(url)
     seed_procedures(url)
-    return DossierService.from_url(url, agency_code=AGENCY)
+    return shared_database(url)
 
 
 @pytest.fixture
-def filer(service) -> DeclarationFiler:
-    return DeclarationFiler(service, "https://motcua.example")
+def service() -> DossierService:
+    return DossierService(agency_code=AGENCY)
+
+
+@pytest.fixture
+def filer(service, db) -> DeclarationFiler:
+    return DeclarationFiler(service, db, "https://motcua.example")
 
 
 @pytest.fixture
@@ -444,7 +449,7 @@ async def test_an_ambiguous_correction_at_the_summary_offers_the_candidates(loop
         "birth_child_birth_date", "birth_mother_birth_date", "birth_father_birth_date")}
 
 
-async def test_filing_creates_the_dossier_with_the_values_and_replies_code_due_date_and_pdf_link(loop, service):
+async def test_filing_creates_the_dossier_with_the_values_and_replies_code_due_date_and_pdf_link(loop, service, db):
     await loop.answer_until()
     messages = await loop.say("/affirm", "affirm", 1.0)
     assert not loop.active
@@ -453,9 +458,9 @@ async def test_filing_creates_the_dossier_with_the_values_and_replies_code_due_d
     assert str(parse_dossier_code(code)) == code and code.startswith(AGENCY + "-")
     assert "Ngày hẹn trả kết quả:" in reply
     url = re.search(r"https://motcua\.example/api/v1/dossiers/(\S+)/declaration\.pdf\?token=([\w-]+)", reply)
-    assert url[1] == code and len(url[2]) == 32 and service.linked_dossier(code, url[2]).code == code
+    assert url[1] == code and len(url[2]) == 32 and db.run(service.linked_dossier, code, url[2]).code == code
     assert re.search(r"Mã tra cứu: \d{6}", reply)  # the second factor for a later lookup
-    with session_scope(service.database_url) as session:
+    with db.session() as session:
         row = session.scalar(select(DossierRow).where(DossierRow.code == code))
         assert row.form_id == "birth_registration" and row.procedure_code == "1.001193"
         assert row.values["birth_child_name"] == "Trần Minh Khang"
@@ -470,7 +475,7 @@ async def test_filing_creates_the_dossier_with_the_values_and_replies_code_due_d
 async def test_a_filing_refused_by_the_service_keeps_the_answers_at_the_summary(catalog, tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
     upgrade_database(url)  # no procedures in this catalogue
-    loop = FormLoop(catalog, DeclarationFiler(DossierService.from_url(url, agency_code=AGENCY), "https://x"))
+    loop = FormLoop(catalog, DeclarationFiler(DossierService(agency_code=AGENCY), shared_database(url), "https://x"))
     await loop.start("điền tờ khai khai sinh", [{"entity": "procedure", "value": "đăng ký khai sinh"}])
     await loop.answer_until()
     messages = await loop.say("/affirm", "affirm", 1.0)

@@ -87,7 +87,7 @@ async def test_a_woken_relay_sends_a_call_at_once_instead_of_at_the_end_of_its_i
         await asyncio.sleep(0.3)
         assert len(notifier.sent) == 2  # written, but the relay sleeps until it is woken
         assert await asyncio.to_thread(wake_relays, database) == 1  # from another thread, as the routes do
-        assert await _until(lambda: len(notifier.sent) == 3, seconds=2.0)
+        assert await _until(lambda: len(notifier.sent) == 3, seconds=10.0)  # «at once» against an interval of an hour; slack for a loaded machine
         assert notifier.sent[2] == ("telegram", "telegram:42",
                                     render("notify.queue.your_turn", label="A001", counter=1))
     finally:

@@ -47,7 +47,7 @@ def test_the_services_are_ready_before_the_first_request_and_share_one_database(
         built = client.app.state.services
         with built.database.session() as session:  # the queue's configuration was seeded at start-up
             assert session.scalar(select(func.count()).select_from(ServiceRow)) > 0
-        assert built.queue.database is built.database and built.dossiers.database is built.database
+        assert built.queue.database is built.database and built.dossiers.fees.database is built.database
         assert built.staff_desk.database is built.database and built.message_log.database is built.database
 
 

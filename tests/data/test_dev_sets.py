@@ -23,6 +23,7 @@ DATA = Path(__file__).parent
 PROCEDURES = DATA / "procedure_questions.jsonl"
 ABSTAIN = DATA / "abstain_questions.jsonl"
 LEGAL = DATA / "legal_questions.jsonl"
+FRESH = DATA / "fresh_procedures.jsonl"  # the decision set: measured only, never tuned on
 
 STYLES = {"kiosk", "portal", "story", "english"}
 SPLITS = {"tune", "heldout"}
@@ -51,6 +52,10 @@ def abstains() -> tuple[dict, ...]:
 
 def legal() -> tuple[dict, ...]:
     return _rows(LEGAL.name)
+
+
+def fresh() -> tuple[dict, ...]:
+    return _rows(FRESH.name)
 
 
 def has_diacritics(text: str) -> bool:
@@ -104,7 +109,7 @@ def test_every_legal_line_has_the_documented_keys_and_grounding() -> None:
 
 
 def test_ids_are_unique_and_no_question_is_written_twice() -> None:
-    rows = procedures() + abstains() + legal()
+    rows = procedures() + abstains() + legal() + fresh()
     ids = Counter(row["id"] for row in rows)
     assert not [key for key, count in ids.items() if count > 1]
     texts = Counter(normalised(row["question"]) for row in rows)
@@ -112,7 +117,7 @@ def test_ids_are_unique_and_no_question_is_written_twice() -> None:
 
 
 def test_accented_flag_says_whether_the_question_has_diacritics() -> None:
-    wrong = [row["id"] for row in procedures() + abstains() + legal()
+    wrong = [row["id"] for row in procedures() + abstains() + legal() + fresh()
              if row["accented"] != has_diacritics(row["question"])]
     assert not wrong
 
@@ -257,7 +262,7 @@ def test_no_question_is_taken_from_the_shared_question_sets(shared_data: Path) -
     alqac = shared_data / "legal" / "alqac2023"
     alqac_text = normalised(" ".join(p.read_text(encoding="utf-8") for p in sorted(alqac.glob("*.json"))
                                      if p.name != "legal_passages.json"))
-    for row in procedures() + abstains() + legal():
+    for row in procedures() + abstains() + legal() + fresh():
         question = normalised(row["question"])
         assert question not in shared, row["id"]
         if len(question) >= 25:
@@ -271,6 +276,40 @@ def test_no_question_is_copied_from_the_catalogue_text(shared_data: Path) -> Non
     for record in catalogue(shared_data).values():
         for text in (record.get("raw_text", ""), record["ten_thu_tuc"]):
             sentences.update(normalised(part) for part in re.split(r"[.?!\n]+", text))
-    copied = [row["id"] for row in procedures() + abstains() + legal()
+    copied = [row["id"] for row in procedures() + abstains() + legal() + fresh()
               if len(row["question"]) >= 20 and normalised(row["question"]).rstrip(" ?.!") in sentences]
     assert not copied
+
+
+# --- the fresh decision set (issue 18) ---------------------------------------------------
+
+
+def test_fresh_set_has_the_documented_keys_and_is_marked_for_decisions_only() -> None:
+    for row in fresh():
+        assert set(row) == QUESTION_KEYS, row["id"]
+        assert row["style"] in STYLES and row["split"] == "decision", row["id"]
+        assert all(re.fullmatch(r"\d\.\d{6}", code) for code in row["expected"]), row["id"]
+        if row["expected"]:
+            assert re.fullmatch(r"fq-\d{4}", row["id"]) and row["procedure"] == row["expected"][0], row["id"]
+            assert len(set(row["expected"])) == len(row["expected"]), row["id"]
+        else:
+            assert re.fullmatch(r"fa-\d{4}", row["id"]) and row["procedure"] is None, row["id"]
+
+
+def test_fresh_set_size_and_mix() -> None:
+    answerable = [row for row in fresh() if row["expected"]]
+    assert len(answerable) >= 150
+    assert len({row["procedure"] for row in answerable}) >= 60
+    assert sum(not row["expected"] for row in fresh()) >= 40
+    assert unaccented_share(answerable) >= 0.40 and unaccented_share(fresh()) >= 0.40
+    assert sum(row["style"] == "english" for row in fresh()) / len(fresh()) <= 0.05
+    assert sum(row["style"] == "story" for row in answerable) >= 15
+
+
+@pytest.mark.shared_data
+def test_fresh_set_codes_exist_and_its_procedures_are_done_at_commune_level(shared_data: Path) -> None:
+    known = catalogue(shared_data)
+    assert not sorted({code for row in fresh() for code in row["expected"]} - set(known))
+    commune = {row["procedure"] for row in fresh()
+               if row["expected"] and "Cấp xã" in known[row["procedure"]]["cap_thuc_hien"]}
+    assert len(commune) >= 60

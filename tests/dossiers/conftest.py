@@ -1,4 +1,4 @@
-"""Fixtures of the dossier tests: a catalogue of procedures, a settable clock, a service."""
+"""Fixtures of the dossier tests: a catalogue of procedures, its database, a settable clock, a service."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from motcua.db import Database, shared_database
 from motcua.dossiers.notifications import MemoryNotifier
 from motcua.dossiers.service import DossierService
 from tests.dossiers.support import AGENCY, Clock, seed_procedures
@@ -40,10 +41,21 @@ def notifier() -> MemoryNotifier:
 
 
 @pytest.fixture
-def service(catalogue, clock, notifier) -> DossierService:
-    return DossierService.from_url(catalogue, agency_code=AGENCY, notifier=notifier, clock=clock)
+def db(catalogue) -> Database:
+    """The database of :func:`catalogue`: ``db.run(service.method, …)`` is one call in a transaction of its own."""
+    return shared_database(catalogue)
 
 
 @pytest.fixture
-def sqlite_service(sqlite_catalogue, clock, notifier) -> DossierService:
-    return DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, notifier=notifier, clock=clock)
+def sqlite_db(sqlite_catalogue) -> Database:
+    return shared_database(sqlite_catalogue)
+
+
+@pytest.fixture
+def service(clock, notifier) -> DossierService:
+    return DossierService(agency_code=AGENCY, notifier=notifier, clock=clock)
+
+
+@pytest.fixture
+def sqlite_service(clock, notifier) -> DossierService:
+    return DossierService(agency_code=AGENCY, notifier=notifier, clock=clock)

@@ -44,11 +44,11 @@ def _edit_a_procedure(base: str) -> None:
         assert client.put("/api/v1/kb/procedures/1.001193", json={"procedure": procedure}).status_code == 200
 
 
-def test_desk_and_admin_pages_read_plainly_at_three_sizes(tmp_path, sqlite_catalogue, sqlite_service, browser):
+def test_desk_and_admin_pages_read_plainly_at_three_sizes(tmp_path, sqlite_catalogue, sqlite_service, browser, sqlite_db):
     add_staff(sqlite_catalogue)
     with session_scope(sqlite_catalogue) as session:
         create_user(session, "quantri", ADMIN_PASSWORD, role="admin", full_name="Trần Thị Quản")
-    code = sqlite_service.file_dossier(application(form_id="birth_registration", values=VALUES)).code
+    code = sqlite_db.run(sqlite_service.file_dossier, application(form_id="birth_registration", values=VALUES)).code
     app = create_app(gateway_settings(tmp_path, sqlite_catalogue))
     app.dependency_overrides[get_dossier_service] = lambda: sqlite_service
     errors: list[str] = []

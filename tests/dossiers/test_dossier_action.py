@@ -28,14 +28,14 @@ async def run(action, t: Tracker):
 
 
 @pytest.fixture
-def code(sqlite_service) -> str:
-    code = sqlite_service.file_dossier(application()).code
-    sqlite_service.request_supplement(code, "Thiếu giấy chứng sinh của cháu.", actor="staff:thuha")
+def code(sqlite_service, sqlite_db) -> str:
+    code = sqlite_db.run(sqlite_service.file_dossier, application()).code
+    sqlite_db.run(sqlite_service.request_supplement, code, "Thiếu giấy chứng sinh của cháu.", actor="staff:thuha")
     return code
 
 
-async def test_a_code_alone_gets_only_the_safe_fields(sqlite_service, code):
-    text, events = await run(ActionCheckDossierStatus(sqlite_service),
+async def test_a_code_alone_gets_only_the_safe_fields(sqlite_service, code, sqlite_db):
+    text, events = await run(ActionCheckDossierStatus(sqlite_service, sqlite_db),
                              tracker(f"hồ sơ {code} xong chưa", [entity("dossier_code", code)]))
     assert f"Hồ sơ {code}" in text and "Đăng ký khai sinh" not in text
     assert "Tình trạng: Cần bổ sung hồ sơ" in text
@@ -44,35 +44,35 @@ async def test_a_code_alone_gets_only_the_safe_fields(sqlite_service, code):
     assert events == [SlotSet("dossier_code", code)]
 
 
-async def test_the_matching_phone_in_a_later_turn_shows_the_details(sqlite_service, code):
+async def test_the_matching_phone_in_a_later_turn_shows_the_details(sqlite_service, code, sqlite_db):
     t = tracker("số điện thoại của tôi là 0912 345 678", [entity("phone_number", "0912 345 678")],
                 slots={"dossier_code": code, "cccd_number": "001190012345"}, intent="inform")
-    text, _ = await run(ActionCheckDossierStatus(sqlite_service), t)
+    text, _ = await run(ActionCheckDossierStatus(sqlite_service, sqlite_db), t)
     assert "Người nộp: Nguyễn Thị Lan" in text
     assert "Cần bổ sung: Thiếu giấy chứng sinh của cháu." in text
 
 
-async def test_a_code_written_in_the_message_or_scanned_is_found_without_an_entity(sqlite_service, code):
-    text, events = await run(ActionCheckDossierStatus(sqlite_service), tracker(f"MOTCUA:{code}", intent="inform"))
+async def test_a_code_written_in_the_message_or_scanned_is_found_without_an_entity(sqlite_service, code, sqlite_db):
+    text, events = await run(ActionCheckDossierStatus(sqlite_service, sqlite_db), tracker(f"MOTCUA:{code}", intent="inform"))
     assert f"Hồ sơ {code}" in text and events == [SlotSet("dossier_code", code)]
 
 
-async def test_a_code_of_another_format_or_unknown_gets_a_clear_message(sqlite_service, code):
-    text, events = await run(ActionCheckDossierStatus(sqlite_service),
+async def test_a_code_of_another_format_or_unknown_gets_a_clear_message(sqlite_service, code, sqlite_db):
+    text, events = await run(ActionCheckDossierStatus(sqlite_service, sqlite_db),
                              tracker("HS-2026-12", [entity("dossier_code", "HS-2026-12")], intent="inform"))
     assert "không phải mã số hồ sơ" in text and events == [SlotSet("dossier_code", None)]
     unknown = "000.00.04.H51-260310-0077"
-    text, _ = await run(ActionCheckDossierStatus(sqlite_service), tracker(unknown, [entity("dossier_code", unknown)]))
+    text, _ = await run(ActionCheckDossierStatus(sqlite_service, sqlite_db), tracker(unknown, [entity("dossier_code", unknown)]))
     assert "Không tìm thấy hồ sơ mã 000.00.04.H51-260310-0077" in text
 
 
-async def test_without_a_code_it_asks_for_one(sqlite_service):
-    text, events = await run(ActionCheckDossierStatus(sqlite_service), tracker("/check_dossier_status"))
+async def test_without_a_code_it_asks_for_one(sqlite_service, sqlite_db):
+    text, events = await run(ActionCheckDossierStatus(sqlite_service, sqlite_db), tracker("/check_dossier_status"))
     assert text == ASK_CODE and events == []
 
 
-async def test_a_lost_code_is_found_only_by_both_numbers(sqlite_service, code):
-    action = ActionCheckDossierStatus(sqlite_service)
+async def test_a_lost_code_is_found_only_by_both_numbers(sqlite_service, code, sqlite_db):
+    action = ActionCheckDossierStatus(sqlite_service, sqlite_db)
     cccd = [entity("cccd_number", "001190012345")]
     for sender in ("telegram:42", "zalo:999"):  # not even from the conversation that filed it
         text, events = await run(action, tracker("001190012345", cccd, sender=sender, intent="inform"))
@@ -82,13 +82,13 @@ async def test_a_lost_code_is_found_only_by_both_numbers(sqlite_service, code):
     assert "Tôi tìm thấy hồ sơ sau" in text and code in text and "Người nộp: Nguyễn Thị Lan" in text
 
 
-async def test_a_database_failure_is_told_politely(sqlite_service, monkeypatch):
+async def test_a_database_failure_is_told_politely(sqlite_service, monkeypatch, sqlite_db):
     def broken(*args, **kwargs):
         raise ConnectionError("database gone")
 
     monkeypatch.setattr(sqlite_service, "lookup", broken)
     dispatcher = CollectingDispatcher()
-    await ActionCheckDossierStatus(sqlite_service).run(
+    await ActionCheckDossierStatus(sqlite_service, sqlite_db).run(
         dispatcher, tracker("000.00.04.H51-260310-0001", [entity("dossier_code", "000.00.04.H51-260310-0001")]), {})
     assert "đang gặp sự cố" in dispatcher.messages[0]["text"]
     assert dispatcher.messages[0]["buttons"]

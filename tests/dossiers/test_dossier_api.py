@@ -51,8 +51,8 @@ def staff(app):
 
 
 @pytest.fixture
-def code(sqlite_service) -> str:
-    return sqlite_service.file_dossier(application()).code
+def code(sqlite_service, sqlite_db) -> str:
+    return sqlite_db.run(sqlite_service.file_dossier, application()).code
 
 
 def _attachments(url: str) -> int:

@@ -64,37 +64,37 @@ def _attachments(url: str) -> int:
         return session.scalar(select(func.count()).select_from(DossierAttachment))
 
 
-def test_attachments_are_stored_with_the_dossier_and_read_back(sqlite_service, sqlite_catalogue):
+def test_attachments_are_stored_with_the_dossier_and_read_back(sqlite_service, sqlite_catalogue, sqlite_db):
     prepared = prepare_attachment([Upload("cs.jpg", jpeg())], label="Giấy chứng sinh")
-    code = sqlite_service.file_dossier(application(), attachments=[prepared]).code
+    code = sqlite_db.run(sqlite_service.file_dossier, application(), attachments=[prepared]).code
     later = prepare_attachment([Upload("ho-khau.pdf", pdf(1))], label="Sổ hộ khẩu")
-    info = sqlite_service.add_attachment(code, later, actor="staff:Hà")
-    detail = sqlite_service.get(code)
+    info = sqlite_db.run(sqlite_service.add_attachment, code, later, actor="staff:Hà")
+    detail = sqlite_db.run(sqlite_service.get, code)
     assert [(a.label, a.pages) for a in detail.attachments] == [("Giấy chứng sinh", 1), ("Sổ hộ khẩu", 1)]
-    stored_info, data = sqlite_service.attachment_content(code, info.id)
+    stored_info, data = sqlite_db.run(sqlite_service.attachment_content, code, info.id)
     assert hashlib.sha256(data).hexdigest() == stored_info.sha256 == later.sha256
     assert stored_info.sources[0]["filename"] == "ho-khau.pdf"
-    assert sqlite_service.lookup(code, cccd="001190012345", phone="0912345678").attachments == ("Giấy chứng sinh", "Sổ hộ khẩu")
+    assert sqlite_db.run(sqlite_service.lookup, code, cccd="001190012345", phone="0912345678").attachments == ("Giấy chứng sinh", "Sổ hộ khẩu")
 
 
-def test_a_citizen_upload_needs_the_matching_numbers_and_an_open_dossier(sqlite_service, sqlite_catalogue):
-    code = sqlite_service.file_dossier(application()).code
+def test_a_citizen_upload_needs_the_matching_numbers_and_an_open_dossier(sqlite_service, sqlite_catalogue, sqlite_db):
+    code = sqlite_db.run(sqlite_service.file_dossier, application()).code
     prepared = prepare_attachment([Upload("cs.jpg", jpeg())])
     with pytest.raises(VerificationFailed) as refused:
-        sqlite_service.add_attachment(code, prepared, actor="citizen", cccd="001190012345", phone="0987654321",
+        sqlite_db.run(sqlite_service.add_attachment, code, prepared, actor="citizen", cccd="001190012345", phone="0987654321",
                                       verify=True)
     assert str(refused.value) == render("dossier.verification_failed")
-    sqlite_service.add_attachment(code, prepared, actor="citizen", cccd="001190012345", phone="0912345678",
+    sqlite_db.run(sqlite_service.add_attachment, code, prepared, actor="citizen", cccd="001190012345", phone="0912345678",
                                   verify=True)
-    sqlite_service.change_status(code, "rejected", actor="staff:Hà", note="Sai thẩm quyền.")
+    sqlite_db.run(sqlite_service.change_status, code, "rejected", actor="staff:Hà", note="Sai thẩm quyền.")
     with pytest.raises(DossierError) as closed:
-        sqlite_service.add_attachment(code, prepared, actor="staff:Hà")
+        sqlite_db.run(sqlite_service.add_attachment, code, prepared, actor="staff:Hà")
     assert str(closed.value) == render("dossier.closed", code=code, status="Từ chối giải quyết")
     assert _attachments(sqlite_catalogue) == 1
 
 
-def test_a_refused_filing_keeps_none_of_its_attachments(sqlite_service, sqlite_catalogue):
+def test_a_refused_filing_keeps_none_of_its_attachments(sqlite_service, sqlite_catalogue, sqlite_db):
     prepared = prepare_attachment([Upload("cs.jpg", jpeg())])
     with pytest.raises(DossierError):
-        sqlite_service.file_dossier(DossierApplication("1.234567", LAN), attachments=[prepared])
+        sqlite_db.run(sqlite_service.file_dossier, DossierApplication("1.234567", LAN), attachments=[prepared])
     assert _attachments(sqlite_catalogue) == 0

@@ -19,9 +19,9 @@ from tests.dossiers.support import STAFF_PASSWORD, add_staff, gateway_settings
 NFD_NAME = unicodedata.normalize("NFD", "Trần Minh Khang")
 
 
-def test_a_declaration_filed_from_the_chat_stores_its_values_cleaned(service, catalogue):
+def test_a_declaration_filed_from_the_chat_stores_its_values_cleaned(service, catalogue, db):
     form = load_forms()["birth_registration"]
-    filer = DeclarationFiler(service, "https://motcua.example")
+    filer = DeclarationFiler(service, db, "https://motcua.example")
     filer.file(filer.application(form, {"birth_child_name": f"{NFD_NAME}\x00",
                                         "birth_child_birth_date": "2024-03-15",
                                         "birth_requester_name": "Nguyễn\x1b Thị Lan",

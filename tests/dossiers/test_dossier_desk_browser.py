@@ -14,9 +14,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_staff_open_a_dossier_and_request_a_supplement_from_the_desk_page(tmp_path, sqlite_catalogue,
-                                                                         sqlite_service, notifier, browser_page):
+                                                                         sqlite_service, notifier, browser_page, sqlite_db):
     add_staff(sqlite_catalogue)
-    code = sqlite_service.file_dossier(application()).code
+    code = sqlite_db.run(sqlite_service.file_dossier, application()).code
     app = create_app(gateway_settings(tmp_path, sqlite_catalogue))
     app.dependency_overrides[get_dossier_service] = lambda: sqlite_service
     page = browser_page
@@ -41,5 +41,5 @@ def test_staff_open_a_dossier_and_request_a_supplement_from_the_desk_page(tmp_pa
         assert "Cần bổ sung hồ sơ (thuha): Thiếu bản chính giấy chứng sinh." in page.text_content("#d-history")
         assert "Còn 2 thông tin chờ gửi" in page.text_content("#sync") or "Chưa cấu hình" in page.text_content("#sync")
     assert errors == []
-    assert sqlite_service.get(code).status == "supplement_requested"
+    assert sqlite_db.run(sqlite_service.get, code).status == "supplement_requested"
     assert notifier.notices[-1].status == "supplement_requested"

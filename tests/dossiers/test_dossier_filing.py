@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
 from knowledge_base.messages import render
-from motcua.db import get_engine, session_scope
+from motcua.db import get_engine, session_scope, shared_database
 from motcua.dossier_code import parse_dossier_code
 from motcua.dossiers.errors import InvalidApplication
 from motcua.dossiers.models import DossierCounter, DossierRow, DossierStatusChange, PortalOutboxRow
@@ -24,8 +24,8 @@ def _count(url: str, model) -> int:
         return session.scalar(select(func.count()).select_from(model))
 
 
-def test_filing_gives_a_code_of_the_national_format_and_stores_everything(service, catalogue):
-    filed = service.file_dossier(application(values={"birth_child_name": "Nguyễn Minh An",
+def test_filing_gives_a_code_of_the_national_format_and_stores_everything(service, catalogue, db):
+    filed = db.run(service.file_dossier, application(values={"birth_child_name": "Nguyễn Minh An",
                                                      "birth_child_birth_date": date(2026, 3, 1)}))
     assert filed.code == "000.00.04.H51-260310-0001"
     assert parse_dossier_code(filed.code).seq == 1
@@ -46,8 +46,8 @@ def test_filing_gives_a_code_of_the_national_format_and_stores_everything(servic
     assert "Mã số hồ sơ: 000.00.04.H51-260310-0001" in filed.confirmation_text()
 
 
-def test_the_filing_confirmation_says_the_catalogue_s_lines(service):
-    filed = service.file_dossier(application())
+def test_the_filing_confirmation_says_the_catalogue_s_lines(service, db):
+    filed = db.run(service.file_dossier, application())
     received = filed.received_at.astimezone(VIETNAM_TZ)
     assert filed.lookup_pin and filed.due_date
     assert filed.confirmation_text().split("\n") == [
@@ -61,16 +61,16 @@ def test_the_filing_confirmation_says_the_catalogue_s_lines(service):
     assert filed.confirmation_text().startswith("Hồ sơ «Đăng ký khai sinh» đã được tiếp nhận lúc ")
 
 
-def test_the_daily_sequence_restarts_each_day_in_vietnam_time(service, clock):
-    assert service.file_dossier(application()).code.endswith("-260310-0001")
-    assert service.file_dossier(application()).code.endswith("-260310-0002")
+def test_the_daily_sequence_restarts_each_day_in_vietnam_time(service, clock, db):
+    assert db.run(service.file_dossier, application()).code.endswith("-260310-0001")
+    assert db.run(service.file_dossier, application()).code.endswith("-260310-0002")
     clock.at = datetime(2026, 3, 10, 23, 30, tzinfo=clock.at.tzinfo)  # 16:30 UTC, still the 10th here
-    assert service.file_dossier(application()).code.endswith("-260310-0003")
+    assert db.run(service.file_dossier, application()).code.endswith("-260310-0003")
     clock.advance(hours=1)  # 00:30 on the 11th in Viet Nam, still the 10th in UTC
-    assert service.file_dossier(application()).code.endswith("-260311-0001")
+    assert db.run(service.file_dossier, application()).code.endswith("-260311-0001")
 
 
-def test_32_concurrent_filings_get_32_distinct_gap_free_numbers(service, catalogue):
+def test_32_concurrent_filings_get_32_distinct_gap_free_numbers(service, catalogue, db):
     codes: list[str] = []
     errors: list[BaseException] = []
     start = threading.Barrier(32)
@@ -78,7 +78,7 @@ def test_32_concurrent_filings_get_32_distinct_gap_free_numbers(service, catalog
     def file_one(i: int) -> None:
         try:
             start.wait()
-            codes.append(service.file_dossier(application(sender_id=f"telegram:{i}")).code)
+            codes.append(db.run(service.file_dossier, application(sender_id=f"telegram:{i}")).code)
         except BaseException as exc:  # collected, the assertion below shows it
             errors.append(exc)
 
@@ -96,22 +96,22 @@ def test_32_concurrent_filings_get_32_distinct_gap_free_numbers(service, catalog
         assert session.scalar(select(func.count()).select_from(PortalOutboxRow)) == 32
 
 
-def test_a_filing_that_fails_gives_its_number_back(service, catalogue, monkeypatch):
-    service.file_dossier(application())
+def test_a_filing_that_fails_gives_its_number_back(service, catalogue, monkeypatch, db):
+    db.run(service.file_dossier, application())
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full while queueing for the portal")
 
     monkeypatch.setattr("motcua.dossiers.filing.add_outbox_row", broken)
     with pytest.raises(RuntimeError):
-        service.file_dossier(application())
+        db.run(service.file_dossier, application())
     monkeypatch.undo()
-    assert service.file_dossier(application()).code.endswith("-0002")
+    assert db.run(service.file_dossier, application()).code.endswith("-0002")
     assert _count(catalogue, DossierRow) == 2
     assert _count(catalogue, PortalOutboxRow) == 2
 
 
-def test_sqlite_write_transactions_begin_immediate_and_hold_the_write_lock(sqlite_service, sqlite_catalogue):
+def test_sqlite_write_transactions_begin_immediate_and_hold_the_write_lock(sqlite_service, sqlite_catalogue, sqlite_db):
     statements: list[str] = []
     engine = get_engine(sqlite_catalogue)
 
@@ -120,7 +120,7 @@ def test_sqlite_write_transactions_begin_immediate_and_hold_the_write_lock(sqlit
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        sqlite_service.file_dossier(application())
+        sqlite_db.run(sqlite_service.file_dossier, application())
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert statements[0] == "BEGIN IMMEDIATE"
@@ -128,7 +128,7 @@ def test_sqlite_write_transactions_begin_immediate_and_hold_the_write_lock(sqlit
     import sqlite3
 
     path = sqlite_catalogue.split("///", 1)[1]
-    with sqlite_service.database.write() as session:
+    with sqlite_db.write() as session:
         session.execute(select(DossierRow.id)).all()  # only a read so far, yet the lock is held
         other = sqlite3.connect(path, timeout=0.2, isolation_level=None)
         try:
@@ -138,27 +138,27 @@ def test_sqlite_write_transactions_begin_immediate_and_hold_the_write_lock(sqlit
             other.close()
 
 
-def test_an_unknown_procedure_or_a_bad_applicant_is_refused_and_nothing_is_stored(service, catalogue):
+def test_an_unknown_procedure_or_a_bad_applicant_is_refused_and_nothing_is_stored(service, catalogue, db):
     with pytest.raises(InvalidApplication, match="Không tìm thấy thủ tục mã «1.234567»"):
-        service.file_dossier(application("1.234567"))
+        db.run(service.file_dossier, application("1.234567"))
     with pytest.raises(InvalidApplication, match="12 chữ số"):
-        service.file_dossier(application(applicant=Applicant("Nguyễn Thị Lan", "00119001234", "")))
+        db.run(service.file_dossier, application(applicant=Applicant("Nguyễn Thị Lan", "00119001234", "")))
     with pytest.raises(InvalidApplication, match="Số điện thoại phải bắt đầu"):
-        service.file_dossier(application(applicant=Applicant("Nguyễn Thị Lan", "", "12345")))
+        db.run(service.file_dossier, application(applicant=Applicant("Nguyễn Thị Lan", "", "12345")))
     with pytest.raises(InvalidApplication, match="số căn cước hoặc số điện thoại"):
-        service.file_dossier(application(applicant=Applicant("Nguyễn Thị Lan")))
+        db.run(service.file_dossier, application(applicant=Applicant("Nguyễn Thị Lan")))
     with pytest.raises(ValueError, match="not in form"):
-        service.file_dossier(application(form_id="birth_registration", values={"no_such_field": "x"}))
+        db.run(service.file_dossier, application(form_id="birth_registration", values={"no_such_field": "x"}))
     assert _count(catalogue, DossierRow) == 0
     assert _count(catalogue, DossierCounter) == 0
     assert _count(catalogue, PortalOutboxRow) == 0
 
 
-def test_a_malformed_agency_code_or_a_bare_url_fails_when_the_service_is_built(catalogue):
+def test_a_malformed_agency_code_or_link_lifetime_fails_when_the_service_is_built():
     with pytest.raises(ValueError, match="agency code"):
-        DossierService.from_url(catalogue, agency_code="UBND xã A")
-    with pytest.raises(TypeError, match="motcua.db.Database"):
-        DossierService(catalogue, agency_code=AGENCY)
+        DossierService(agency_code="UBND xã A")
+    with pytest.raises(ValueError, match="link_ttl must be positive"):
+        DossierService(agency_code=AGENCY, link_ttl=timedelta(0))
 
 
 # --- due dates ------------------------------------------------------------------------------
@@ -167,9 +167,10 @@ def test_a_malformed_agency_code_or_a_bare_url_fails_when_the_service_is_built(c
 def test_the_due_date_skips_tet_and_the_weekend(sqlite_catalogue):
     # Thursday 12/02/2026, 10:00; Tết Bính Ngọ is off from Saturday 14/02 to Sunday 22/02.
     calendar = HolidayCalendar.load()
-    service = DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, calendar=calendar,
+    db = shared_database(sqlite_catalogue)
+    service = DossierService(agency_code=AGENCY, calendar=calendar,
                              clock=Clock(datetime(2026, 2, 12, 10, 0)))
-    filed = service.file_dossier(application("1.004194", channel="counter", sender_id=""))
+    filed = db.run(service.file_dossier, application("1.004194", channel="counter", sender_id=""))
     # 3 working days of 8 office hours: Thu 5.5 h, Fri 8 h, (Tết, weekend), Mon 23/02 8 h, Tue 2.5 h.
     assert filed.due_date == date(2026, 2, 24)
     assert filed.due_date == compute_due_date(datetime(2026, 2, 12, 10, 0), 3, "ngay_lam_viec", calendar)
@@ -178,28 +179,31 @@ def test_the_due_date_skips_tet_and_the_weekend(sqlite_catalogue):
 
 def test_received_after_15h_on_friday_counts_from_monday(sqlite_catalogue):
     clock = Clock(datetime(2026, 3, 6, 15, 30))
-    service = DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, clock=clock)
-    filed = service.file_dossier(application("1.001193", channel="kiosk", sender_id="kiosk:abc"))
+    db = shared_database(sqlite_catalogue)
+    service = DossierService(agency_code=AGENCY, clock=clock)
+    filed = db.run(service.file_dossier, application("1.001193", channel="kiosk", sender_id="kiosk:abc"))
     assert filed.due_date == date(2026, 3, 9)  # 1 working day, counted from Monday 7:30
-    online = service.file_dossier(application("1.001193"))
+    online = db.run(service.file_dossier, application("1.001193"))
     assert online.due_date == date(2026, 3, 10)  # online: 2 working days for this procedure
 
 
 def test_hours_and_unspecified_processing_times(sqlite_catalogue):
     clock = Clock(datetime(2026, 3, 6, 14, 0))
-    service = DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, clock=clock)
-    assert service.file_dossier(application("2.000815", channel="counter", sender_id="")).due_date == date(2026, 3, 9)
-    assert service.file_dossier(application("9.999999", channel="counter", sender_id="")).due_date is None
+    db = shared_database(sqlite_catalogue)
+    service = DossierService(agency_code=AGENCY, clock=clock)
+    assert db.run(service.file_dossier, application("2.000815", channel="counter", sender_id="")).due_date == date(2026, 3, 9)
+    assert db.run(service.file_dossier, application("9.999999", channel="counter", sender_id="")).due_date is None
 
 
 def test_the_confirmation_gives_the_computed_due_date_or_says_the_counter_sets_it(sqlite_catalogue):
     # Friday 06/03/2026 14:00 at the kiosk: 1 working day (in person) ends on Monday 09/03.
-    service = DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, clock=Clock(datetime(2026, 3, 6, 14, 0)))
-    timed = service.file_dossier(application("1.001193", channel="kiosk", sender_id="kiosk:abc"))
+    db = shared_database(sqlite_catalogue)
+    service = DossierService(agency_code=AGENCY, clock=Clock(datetime(2026, 3, 6, 14, 0)))
+    timed = db.run(service.file_dossier, application("1.001193", channel="kiosk", sender_id="kiosk:abc"))
     lines = timed.confirmation_text().split("\n")
     assert "Ngày hẹn trả kết quả: 09/03/2026." in lines
     assert render("dossier.filed.due_at_counter") not in lines
-    untimed = service.file_dossier(application("9.999999", channel="counter", sender_id="")).confirmation_text()
+    untimed = db.run(service.file_dossier, application("9.999999", channel="counter", sender_id="")).confirmation_text()
     assert render("dossier.filed.due_at_counter") in untimed.split("\n")
     assert "cán bộ tiếp nhận tại quầy sẽ báo" in untimed and "Ngày hẹn trả kết quả: 0" not in untimed
 
@@ -219,7 +223,7 @@ def test_the_migration_matches_the_tables(database_url):
     assert [c for c in diff if any(name in repr(c) for name in mine)] == []
 
 
-def test_filing_survives_a_locked_database_by_waiting(sqlite_service, sqlite_catalogue):
+def test_filing_survives_a_locked_database_by_waiting(sqlite_service, sqlite_catalogue, sqlite_db):
     """A writer holding the lock briefly delays a filing; it does not make it fail."""
     import sqlite3
     import time
@@ -231,7 +235,7 @@ def test_filing_survives_a_locked_database_by_waiting(sqlite_service, sqlite_cat
     release.start()
     started = time.monotonic()
     try:
-        filed = sqlite_service.file_dossier(application())
+        filed = sqlite_db.run(sqlite_service.file_dossier, application())
     except OperationalError as exc:  # pragma: no cover - the failure this test guards against
         pytest.fail(f"filing failed instead of waiting: {exc}")
     finally:

@@ -45,8 +45,8 @@ def pin_of(text: str) -> str:
 
 
 @pytest.fixture
-def filer(service) -> DeclarationFiler:
-    return DeclarationFiler(service, "https://motcua.example")
+def filer(service, db) -> DeclarationFiler:
+    return DeclarationFiler(service, db, "https://motcua.example")
 
 
 async def filled_form(filer: DeclarationFiler, sender: str = "telegram:42") -> FormLoop:
@@ -75,8 +75,8 @@ async def test_a_retried_filing_action_files_one_dossier_and_repeats_the_first_a
     assert pin_of(again) == pin_of(first)  # the same PIN: the first answer, word for word, but the link
     assert again.split("https://")[0] == first.split("https://")[0]
     assert count(catalogue) == 1 and count(catalogue, PortalOutboxRow) == 1
-    with session_scope(catalogue) as db:
-        row = db.scalar(select(DossierRow))
+    with session_scope(catalogue) as tx:
+        row = tx.scalar(select(DossierRow))
         assert is_pin(row.lookup_pin_hash, pin_of(first))
         assert row.filing_key == filing.filing_key_hash(f"chat:telegram:42:{session}")
         assert session not in row.filing_key  # only the key's hash is stored
@@ -89,8 +89,8 @@ async def test_a_new_form_session_files_a_new_dossier_even_with_the_same_answers
     second = await filled_form(filer)  # the same conversation declares the same again, on purpose
     assert second.slots["form_outcome"]["session"] != session
     await second.say("/affirm", "affirm", 1.0)
-    with session_scope(catalogue) as db:
-        codes = db.scalars(select(DossierRow.code).order_by(DossierRow.seq)).all()
+    with session_scope(catalogue) as tx:
+        codes = tx.scalars(select(DossierRow.code).order_by(DossierRow.seq)).all()
     assert len(codes) == 2 and codes[0] != codes[1]
 
 
@@ -109,41 +109,41 @@ async def test_a_retry_after_the_pin_was_let_go_says_so_and_where_to_get_a_new_o
 # --- the service ----------------------------------------------------------------------------
 
 
-def test_the_same_key_twice_gives_one_dossier_and_the_pin_only_while_it_is_kept(service, catalogue, clock):
-    filed = service.file_dossier(application(), filing_key=KEY)
-    again = service.file_dossier(application(), filing_key=KEY)
+def test_the_same_key_twice_gives_one_dossier_and_the_pin_only_while_it_is_kept(service, catalogue, clock, db):
+    filed = db.run(service.file_dossier, application(), filing_key=KEY)
+    again = db.run(service.file_dossier, application(), filing_key=KEY)
     assert again == filed and again.confirmation_text() == filed.confirmation_text()
     clock.advance(seconds=FILING_PIN_KEPT.total_seconds() - 1)
-    assert service.file_dossier(application(), filing_key=KEY).lookup_pin == filed.lookup_pin
+    assert db.run(service.file_dossier, application(), filing_key=KEY).lookup_pin == filed.lookup_pin
     clock.advance(seconds=1)
-    late = service.file_dossier(application(), filing_key=KEY)
+    late = db.run(service.file_dossier, application(), filing_key=KEY)
     assert late.code == filed.code and late.lookup_pin == ""
-    other = service.file_dossier(application(), filing_key=KEY + "-2")
+    other = db.run(service.file_dossier, application(), filing_key=KEY + "-2")
     assert other.code != filed.code and other.lookup_pin
     assert count(catalogue) == 2
-    plain = service.file_dossier(application())  # no key: filed as before, every time
-    with session_scope(catalogue) as db:
-        assert db.scalar(select(DossierRow.filing_key).where(DossierRow.code == plain.code)) is None
+    plain = db.run(service.file_dossier, application())  # no key: filed as before, every time
+    with session_scope(catalogue) as tx:
+        assert tx.scalar(select(DossierRow.filing_key).where(DossierRow.code == plain.code)) is None
     assert count(catalogue, DossierFilingPin) == 1  # the expired one was swept by the later filings
 
 
-def test_the_key_with_another_application_is_refused_and_files_nothing(service, catalogue):
-    filed = service.file_dossier(application(), filing_key=KEY)
+def test_the_key_with_another_application_is_refused_and_files_nothing(service, catalogue, db):
+    filed = db.run(service.file_dossier, application(), filing_key=KEY)
     changed = application(applicant=Applicant("Nguyễn Thị Lan", "001190012345", "0987654321"))
     with pytest.raises(FilingKeyReused) as refused:
-        service.file_dossier(changed, filing_key=KEY)
+        db.run(service.file_dossier, changed, filing_key=KEY)
     assert refused.value.code == filed.code and refused.value.kind == "conflict"
     assert str(refused.value) == render("dossier.filing_key_reused", code=filed.code)
     assert count(catalogue) == 1
 
 
-def test_two_threads_filing_with_the_same_key_at_once_make_one_dossier(service, catalogue):
+def test_two_threads_filing_with_the_same_key_at_once_make_one_dossier(service, catalogue, db):
     start, codes, errors = threading.Barrier(8), [], []
 
     def file_one() -> None:
         try:
             start.wait(10)
-            codes.append(service.file_dossier(application(), filing_key=KEY).code)
+            codes.append(db.run(service.file_dossier, application(), filing_key=KEY).code)
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
@@ -156,9 +156,9 @@ def test_two_threads_filing_with_the_same_key_at_once_make_one_dossier(service, 
     assert count(catalogue) == 1 and count(catalogue, PortalOutboxRow) == 1
 
 
-def test_a_racing_duplicate_meets_the_unique_index_and_answers_the_winner(service, catalogue, monkeypatch):
+def test_a_racing_duplicate_meets_the_unique_index_and_answers_the_winner(service, catalogue, monkeypatch, db):
     """The loser looked before the winner committed: its insert fails, its number is given back."""
-    filed = service.file_dossier(application(), filing_key=KEY)
+    filed = db.run(service.file_dossier, application(), filing_key=KEY)
     looked: list[str] = []
     real = filing.filed_with
 
@@ -167,12 +167,12 @@ def test_a_racing_duplicate_meets_the_unique_index_and_answers_the_winner(servic
         return None if len(looked) == 1 else real(session, key)
 
     monkeypatch.setattr(filing, "filed_with", late_look)
-    again = service.file_dossier(application(), filing_key=KEY)
+    again = db.run(service.file_dossier, application(), filing_key=KEY)
     assert len(looked) == 2 and again.code == filed.code and again.lookup_pin == filed.lookup_pin
     monkeypatch.undo()
-    with session_scope(catalogue) as db:
-        assert db.scalar(select(DossierCounter.last_seq)) == 1  # the loser's number went back
-    assert service.file_dossier(application()).code.endswith("-0002")
+    with session_scope(catalogue) as tx:
+        assert tx.scalar(select(DossierCounter.last_seq)) == 1  # the loser's number went back
+    assert db.run(service.file_dossier, application()).code.endswith("-0002")
     assert count(catalogue) == 2
 
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from devices.fake_portal import EVENTS_PATH, PortalState, create_portal_app
-from motcua.db import session_scope
+from motcua.db import session_scope, shared_database
 from motcua.dossiers.models import DossierStatusChange, PortalOutboxRow
 from motcua.dossiers.outbox import OutboxWorker, RetryPolicy, deliver_pending, outbox_summary
 from motcua.dossiers.portal import (
@@ -53,33 +53,33 @@ def test_backoff_doubles_from_the_base_and_stops_at_the_cap():
 
 
 def test_rows_go_out_in_order_per_dossier_and_a_failure_holds_back_that_dossiers_later_rows(service, catalogue,
-                                                                                             clock):
-    a = service.file_dossier(application()).code
-    service.receive(a, actor="staff:Hà")
-    service.request_supplement(a, "Thiếu giấy chứng sinh.", actor="staff:Hà")
-    b = service.file_dossier(application()).code
+                                                                                             clock, db):
+    a = db.run(service.file_dossier, application()).code
+    db.run(service.receive, a, actor="staff:Hà")
+    db.run(service.request_supplement, a, "Thiếu giấy chứng sinh.", actor="staff:Hà")
+    b = db.run(service.file_dossier, application()).code
     portal = MemoryPortal(reject_events={"dossier.status_changed"})
     policy = RetryPolicy(base_delay_s=60, max_delay_s=600)
-    report = deliver_pending(service.database, portal, policy=policy, clock=clock)
+    report = deliver_pending(db, portal, policy=policy, clock=clock)
     assert (report.delivered, report.failed, report.portal_unavailable) == (2, 1, False)
     assert portal.order == [f"{a}/001", f"{b}/001"]
     failed = next(r for r in _rows(catalogue) if r.idempotency_key == f"{a}/002")
     assert failed.attempts == 1 and failed.delivered_at is None
     assert "PortalRejected: HTTP 422" in failed.last_error
     portal.reject_events.clear()
-    assert deliver_pending(service.database, portal, policy=policy, clock=clock).attempted == 0  # its backoff
+    assert deliver_pending(db, portal, policy=policy, clock=clock).attempted == 0  # its backoff
     clock.advance(seconds=61)
-    assert deliver_pending(service.database, portal, policy=policy, clock=clock).delivered == 2
+    assert deliver_pending(db, portal, policy=policy, clock=clock).delivered == 2
     assert portal.order[2:] == [f"{a}/002", f"{a}/003"]
     assert all(r.delivered_at is not None and r.last_error == "" for r in _rows(catalogue))
     assert outbox_summary(catalogue).message == "Đã đồng bộ đầy đủ với Cổng Dịch vụ công."
 
 
-def test_an_unavailable_portal_stops_the_pass_at_the_first_failure(service, catalogue, clock):
+def test_an_unavailable_portal_stops_the_pass_at_the_first_failure(service, catalogue, clock, db):
     for _ in range(3):
-        service.file_dossier(application())
+        db.run(service.file_dossier, application())
     portal = MemoryPortal(down=True)
-    report = deliver_pending(service.database, portal, policy=FAST, clock=clock)
+    report = deliver_pending(db, portal, policy=FAST, clock=clock)
     assert (report.delivered, report.failed, report.portal_unavailable) == (0, 1, True)
     assert portal.requests == 1
     assert [r.attempts for r in _rows(catalogue)] == [1, 0, 0]
@@ -89,12 +89,12 @@ def test_an_unavailable_portal_stops_the_pass_at_the_first_failure(service, cata
     assert "Còn 3 thông tin chờ gửi" in summary.message
 
 
-def test_max_rows_bounds_one_pass(service, catalogue, clock):
+def test_max_rows_bounds_one_pass(service, catalogue, clock, db):
     for _ in range(5):
-        service.file_dossier(application())
+        db.run(service.file_dossier, application())
     portal = MemoryPortal()
-    assert deliver_pending(service.database, portal, 2, clock=clock).delivered == 2
-    assert deliver_pending(service.database, portal, 10, clock=clock).delivered == 3
+    assert deliver_pending(db, portal, 2, clock=clock).delivered == 2
+    assert deliver_pending(db, portal, 10, clock=clock).delivered == 3
 
 
 # --- one contract for every portal client ------------------------------------------------
@@ -196,30 +196,31 @@ def _wait_until(condition, timeout_s: float = 30.0) -> bool:
 
 
 def test_with_the_portal_down_for_a_while_no_change_is_lost_and_each_arrives_exactly_once(catalogue):
-    service = DossierService.from_url(catalogue, agency_code=AGENCY)
+    db = shared_database(catalogue)
+    service = DossierService(agency_code=AGENCY)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     client = HttpPortalClient(base_url + EVENTS_PATH, timeout_s=1)
-    worker = OutboxWorker(service.database, client, policy=FAST, poll_interval_s=0.05, batch_size=4)
+    worker = OutboxWorker(db, client, policy=FAST, poll_interval_s=0.05, batch_size=4)
     worker.start()
     try:
         # 1. Nothing listens on the port: connections are refused.
-        codes = [service.file_dossier(application()).code for _ in range(4)]
+        codes = [db.run(service.file_dossier, application()).code for _ in range(4)]
         for code in codes[:3]:
-            service.receive(code, actor="staff:Hà")
+            db.run(service.receive, code, actor="staff:Hà")
         assert _wait_until(lambda: any(r.attempts >= 2 for r in _rows(catalogue)), 10)
         assert "không kết nối được" in _rows(catalogue)[0].last_error
         state = PortalState(fail_with=503)
         with serve_in_thread(create_portal_app(state), port=port):
             # 2. The portal answers, but only "503 Service Unavailable"; staff keep working.
-            service.request_supplement(codes[0], "Thiếu giấy chứng sinh.", actor="staff:Hà")
-            service.change_status(codes[1], "completed", actor="staff:Hà")
-            service.change_status(codes[3], "rejected", actor="staff:Hà", note="Sai thẩm quyền.")
+            db.run(service.request_supplement, codes[0], "Thiếu giấy chứng sinh.", actor="staff:Hà")
+            db.run(service.change_status, codes[1], "completed", actor="staff:Hà")
+            db.run(service.change_status, codes[3], "rejected", actor="staff:Hà", note="Sai thẩm quyền.")
             assert _wait_until(lambda: any(r["answered"] == 503 for r in state.requests), 10)
             assert all(r.delivered_at is None for r in _rows(catalogue))
             # 3. The portal is back.
             httpx.post(base_url + "/admin/behaviour", json={"fail_with": None}).raise_for_status()
-            service.change_status(codes[1], "result_returned", actor="staff:Minh")
+            db.run(service.change_status, codes[1], "result_returned", actor="staff:Minh")
             assert _wait_until(lambda: all(r.delivered_at is not None for r in _rows(catalogue)), 30)
             deliveries = httpx.get(base_url + "/admin/deliveries").json()
     finally:
@@ -239,17 +240,18 @@ def test_with_the_portal_down_for_a_while_no_change_is_lost_and_each_arrives_exa
 
 
 def test_a_slow_portal_that_accepted_before_the_timeout_still_counts_each_message_once(sqlite_catalogue, clock):
-    service = DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, clock=clock)
-    code = service.file_dossier(application()).code
-    service.receive(code, actor="staff:Hà")
+    db = shared_database(sqlite_catalogue)
+    service = DossierService(agency_code=AGENCY, clock=clock)
+    code = db.run(service.file_dossier, application()).code
+    db.run(service.receive, code, actor="staff:Hà")
     state = PortalState(delay_s=1.0)
     with serve_in_thread(create_portal_app(state)) as base_url:
         client = HttpPortalClient(base_url + EVENTS_PATH, timeout_s=0.3)
-        report = deliver_pending(service.database, client, policy=FAST, clock=clock)
+        report = deliver_pending(db, client, policy=FAST, clock=clock)
         assert report.portal_unavailable and "hết thời gian chờ" in _rows(sqlite_catalogue)[0].last_error
         httpx.post(base_url + "/admin/behaviour", json={"delay_s": 0}).raise_for_status()
         clock.advance(seconds=1)
-        assert deliver_pending(service.database, client, policy=FAST, clock=clock).delivered == 2
+        assert deliver_pending(db, client, policy=FAST, clock=clock).delivered == 2
         deliveries = httpx.get(base_url + "/admin/deliveries").json()
     assert deliveries["requests_per_key"] == {f"{code}/001": 2, f"{code}/002": 1}
     assert deliveries["accepted_per_key"] == {f"{code}/001": 1, f"{code}/002": 1}

@@ -13,11 +13,11 @@ from motcua.dossiers.receipt import mask_number
 from tests.dossiers.support import application, jpeg
 
 
-def test_the_receipt_names_the_dossier_and_its_qr_code_reads_back_as_the_code(sqlite_service):
+def test_the_receipt_names_the_dossier_and_its_qr_code_reads_back_as_the_code(sqlite_service, sqlite_db):
     prepared = prepare_attachment([Upload("cs.jpg", jpeg())], label="Giấy chứng sinh")
-    filed = sqlite_service.file_dossier(application(channel="counter", sender_id=""), attachments=[prepared],
+    filed = sqlite_db.run(sqlite_service.file_dossier, application(channel="counter", sender_id=""), attachments=[prepared],
                                        actor="staff:thuha")
-    data = sqlite_service.receipt_pdf(filed.code, center_name="Trung tâm Phục vụ hành chính công xã Hòa Bình",
+    data = sqlite_db.run(sqlite_service.receipt_pdf, filed.code, center_name="Trung tâm Phục vụ hành chính công xã Hòa Bình",
                                       received_by="Đỗ Thu Hà")
     page = PdfReader(io.BytesIO(data)).pages[0]
     text = " ".join(unicodedata.normalize("NFC", page.extract_text()).split())
@@ -29,7 +29,7 @@ def test_the_receipt_names_the_dossier_and_its_qr_code_reads_back_as_the_code(sq
     images = [image.image for image in page.images]
     decoded = [result.text for image in images for result in zxingcpp.read_barcodes(image)]
     assert decoded == [filed.code]
-    assert sqlite_service.lookup(decoded[0], scanned=True).code == filed.code
+    assert sqlite_db.run(sqlite_service.lookup, decoded[0], scanned=True).code == filed.code
 
 
 def test_numbers_are_masked_but_keep_their_ends():

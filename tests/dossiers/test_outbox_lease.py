@@ -38,26 +38,26 @@ def test_the_worker_leases_rows_for_its_clients_timeout(catalogue):
     assert memory.policy.lease_s == POLICY.lease_s
 
 
-def test_a_row_claimed_by_a_killed_worker_goes_out_one_lease_later(service, catalogue, clock):
-    code = service.file_dossier(application()).code
+def test_a_row_claimed_by_a_killed_worker_goes_out_one_lease_later(service, catalogue, clock, db):
+    code = db.run(service.file_dossier, application()).code
     with serve_in_thread(create_portal_app(PortalState())) as base_url:
         client = HttpPortalClient(base_url + EVENTS_PATH, timeout_s=2.0)
         lease = lease_for(2.0)
         leased = POLICY.leased_for(2.0)
         assert lease == 9.0
-        assert len(_claim(service.database, 1, clock(), leased)) == 1  # the worker takes the row… and is killed
+        assert len(_claim(db, 1, clock(), leased)) == 1  # the worker takes the row… and is killed
         clock.advance(seconds=lease - 1)
-        assert deliver_pending(service.database, client, policy=POLICY, clock=clock).delivered == 0  # still held
+        assert deliver_pending(db, client, policy=POLICY, clock=clock).delivered == 0  # still held
         clock.advance(seconds=2)
-        assert deliver_pending(service.database, client, policy=POLICY, clock=clock).delivered == 1
+        assert deliver_pending(db, client, policy=POLICY, clock=clock).delivered == 1
     with session_scope(catalogue) as session:
         row = session.scalars(select(PortalOutboxRow)).one()
         assert (row.state, row.idempotency_key, row.locked_until) == ("sent", f"{code}/001", None)
 
 
-def test_a_pass_claims_one_row_at_a_time_so_no_row_waits_behind_an_expired_lease(service, catalogue, clock):
+def test_a_pass_claims_one_row_at_a_time_so_no_row_waits_behind_an_expired_lease(service, catalogue, clock, db):
     for _ in range(3):
-        service.file_dossier(application())
+        db.run(service.file_dossier, application())
     held: list[int] = []
 
     class Watching(MemoryPortal):
@@ -69,5 +69,5 @@ def test_a_pass_claims_one_row_at_a_time_so_no_row_waits_behind_an_expired_lease
                                                 .where(PortalOutboxRow.locked_until.is_not(None))).all()))
             super().deliver(message)
 
-    assert deliver_pending(service.database, Watching(), policy=POLICY, clock=clock).delivered == 3
+    assert deliver_pending(db, Watching(), policy=POLICY, clock=clock).delivered == 3
     assert held == [1, 1, 1]  # while one row is sent, only that row is held

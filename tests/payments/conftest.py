@@ -1,4 +1,4 @@
-"""Fixtures of the payment tests: the dossier catalogue (both databases), a clock, the two services."""
+"""Fixtures of the payment tests: the dossier catalogue (both databases), its database, a clock, the two services."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from knowledge_base.fee_table import load_fee_table
 from knowledge_base.schema import ChannelKind, Fee, Procedure, ProcessingTime, SubmissionChannel
 from knowledge_base.store import save_procedure
-from motcua.db import session_scope
+from motcua.db import Database, session_scope, shared_database
 from motcua.dossiers.notifications import MemoryNotifier
 from motcua.dossiers.service import DossierService
 from motcua.payments.service import PaymentService
@@ -48,8 +48,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def dossiers(catalogue, clock) -> DossierService:
-    return DossierService.from_url(catalogue, agency_code=AGENCY, notifier=MemoryNotifier(), clock=clock)
+def db(catalogue) -> Database:
+    """The database of :func:`catalogue`: ``db.run(dossiers.method, …)`` is one call in a transaction of its own."""
+    return shared_database(catalogue)
+
+
+@pytest.fixture
+def dossiers(clock) -> DossierService:
+    return DossierService(agency_code=AGENCY, notifier=MemoryNotifier(), clock=clock)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import ActionFinishDeclaration, DeclarationFiler
 from bot.app import create_app
-from motcua.db import upgrade_database
+from motcua.db import Database, shared_database, upgrade_database
 from motcua.dossiers.service import DossierService
 from motcua.payments.citizen import PAYMENT_LINK, payment_message, payment_notice
 from motcua.payments.qr_image import vietqr_png
@@ -28,16 +28,16 @@ LATE = {"birth_child_name": "Nguyễn Minh An", "birth_child_birth_date": date(2
 ON_TIME = {"birth_child_name": "Nguyễn Minh An", "birth_child_birth_date": date(2026, 3, 1)}
 
 
-def file(dossiers: DossierService, values: dict, channel: str = "counter") -> str:
-    return dossiers.file_dossier(application(values=values, form_id="birth_registration", channel=channel,
+def file(db: Database, dossiers: DossierService, values: dict, channel: str = "counter") -> str:
+    return db.run(dossiers.file_dossier, application(values=values, form_id="birth_registration", channel=channel,
                                              sender_id="")).code
 
 
 # --- after filing in the chat ---------------------------------------------------------------------
 
 
-def test_a_late_birth_filed_in_the_chat_tells_the_fee_and_sends_the_qr(dossiers, payments):
-    filer = DeclarationFiler(dossiers, "https://motcua.example", payments)
+def test_a_late_birth_filed_in_the_chat_tells_the_fee_and_sends_the_qr(dossiers, db, payments):
+    filer = DeclarationFiler(dossiers, db, "https://motcua.example", payments)
     outcome = filer.file(application(values=LATE, form_id="birth_registration"))
     owed = payments.payment(outcome["code"]).amount
     assert owed == 4000  # filed online: the fee table's online amount
@@ -54,12 +54,12 @@ def test_a_late_birth_filed_in_the_chat_tells_the_fee_and_sends_the_qr(dossiers,
     assert fee["image"] == card["qr_png"] and fee["custom"]["payment"]["note"] == outcome["code"]
 
 
-def test_a_free_dossier_or_payments_switched_off_say_nothing_about_a_qr(dossiers, payments, catalogue, clock):
-    free = DeclarationFiler(dossiers, "https://motcua.example", payments).file(
+def test_a_free_dossier_or_payments_switched_off_say_nothing_about_a_qr(dossiers, db, payments, catalogue, clock):
+    free = DeclarationFiler(dossiers, db, "https://motcua.example", payments).file(
         application(values=ON_TIME, form_id="birth_registration"))
     assert "payment" not in free
     off = PaymentService.from_url(catalogue, agency_code=AGENCY, account=None, clock=clock)
-    late = DeclarationFiler(dossiers, "https://motcua.example", off).file(
+    late = DeclarationFiler(dossiers, db, "https://motcua.example", off).file(
         application(values=LATE, form_id="birth_registration"))
     assert "payment" not in late and off.payment(late["code"]).state == "unpaid"  # cash still possible
     assert payment_message(None) is None and payment_message({"amount": 0}) is None
@@ -70,10 +70,10 @@ def test_a_free_dossier_or_payments_switched_off_say_nothing_about_a_qr(dossiers
     assert len(dispatcher.messages) == 1 and "image" not in {k for k, v in dispatcher.messages[0].items() if v}
 
 
-def test_no_notice_for_a_settled_dossier(dossiers, payments):
-    code = file(dossiers, LATE)
+def test_no_notice_for_a_settled_dossier(dossiers, db, payments):
+    code = file(db, dossiers, LATE)
     payments.mark_cash(code, actor="staff:thuha")
-    assert payment_notice(payments, dossiers, code) is None
+    assert payment_notice(payments, dossiers, db, code) is None
 
 
 # --- the routes -----------------------------------------------------------------------------------
@@ -98,9 +98,10 @@ def client(tmp_path, url):
 
 
 def linked(url: str, values: dict = LATE) -> tuple[str, str, DossierService]:
-    dossiers = DossierService.from_url(url, agency_code=AGENCY)
-    code = file(dossiers, values)
-    return code, dossiers.issue_link(code, purpose=PAYMENT_LINK), dossiers
+    db = shared_database(url)
+    dossiers = DossierService(agency_code=AGENCY)
+    code = file(db, dossiers, values)
+    return code, db.run(dossiers.issue_link, code, purpose=PAYMENT_LINK), dossiers
 
 
 def test_the_payment_link_shows_the_fee_and_the_qr_and_later_the_receipt(client, url):
@@ -134,22 +135,24 @@ def test_the_payment_link_shows_the_fee_and_the_qr_and_later_the_receipt(client,
 
 
 def test_every_refused_payment_link_answers_the_same_404(client, url):
+    db = shared_database(url)
     code, token, dossiers = linked(url)
     other, other_token, _ = linked(url)
-    declaration = dossiers.issue_link(code)  # a declaration link is not a payment link
+    declaration = db.run(dossiers.issue_link, code)  # a declaration link is not a payment link
     base = f"/api/v1/dossiers/{code}/payment"
     answers = [client.get(base, params={"token": t}) for t in ("", "x" * 80, "guess", other_token, declaration)]
     answers += [client.get(f"{base}/vietqr.png"), client.get(f"/api/v1/dossiers/{other}/payment/receipt.pdf",
                                                              params={"token": token})]
     assert {r.status_code for r in answers} == {404}
     assert len({r.text for r in answers}) == 1
-    dossiers.revoke_links(code, actor="staff:thuha")
+    db.run(dossiers.revoke_links, code, actor="staff:thuha")
     assert client.get(base, params={"token": token}).status_code == 404
 
 
 def test_with_the_lookup_pin_the_citizen_gets_a_payment_link(client, url):
-    dossiers = DossierService.from_url(url, agency_code=AGENCY)
-    filed = dossiers.file_dossier(application(values=LATE, form_id="birth_registration", channel="counter",
+    db = shared_database(url)
+    dossiers = DossierService(agency_code=AGENCY)
+    filed = db.run(dossiers.file_dossier, application(values=LATE, form_id="birth_registration", channel="counter",
                                               sender_id=""))
     base = f"/api/v1/dossiers/{filed.code}/payment"
     assert client.post(base, json={"pin": "000000" if filed.lookup_pin != "000000" else "111111"}).status_code == 403
@@ -170,9 +173,9 @@ def test_late_birth_filed_shown_qr_paid_by_statement_then_receipt(client, url):
     statement line imported that pays it, the dossier paid and the receipt given."""
     from motcua.payments.statement import read_statement
 
-    dossiers = DossierService.from_url(url, agency_code=AGENCY)
+    dossiers = DossierService(agency_code=AGENCY)
     payments = PaymentService.from_url(url, agency_code=AGENCY, account=ACCOUNT)
-    outcome = DeclarationFiler(dossiers, "", payments).file(
+    outcome = DeclarationFiler(dossiers, shared_database(url), "", payments).file(
         application(values=LATE, form_id="birth_registration", channel="kiosk", sender_id="kiosk:s1"))
     code, card = outcome["code"], outcome["payment"]
     assert card["amount_text"] == "8.000 đồng"

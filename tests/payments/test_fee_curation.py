@@ -15,7 +15,7 @@ from bot.app import create_app
 from knowledge_base import curation
 from knowledge_base.curation import Conflict, EntityKind, Invalid, NotFound
 from knowledge_base.fee_table import check_amounts, default_fee_table, rule_amounts, rule_key
-from motcua.db import session_scope
+from motcua.db import session_scope, shared_database
 from motcua.dossiers.notifications import MemoryNotifier
 from motcua.dossiers.service import DossierService
 from motcua.payments.models import DossierPayment, DossierPaymentEvent
@@ -175,11 +175,12 @@ def test_the_table_in_force_is_the_seed_with_staff_edits(catalogue):
 
 
 def test_a_dossier_keeps_the_fee_of_its_filing_when_the_table_changes_later(catalogue, clock, payments):
-    dossiers = DossierService.from_url(catalogue, agency_code=AGENCY, notifier=MemoryNotifier(), clock=clock,
+    db = shared_database(catalogue)
+    dossiers = DossierService(agency_code=AGENCY, notifier=MemoryNotifier(), clock=clock,
                                        fees=payments)
 
     def file() -> str:
-        return dossiers.file_dossier(application(values=LATE, form_id="birth_registration", channel="counter",
+        return db.run(dossiers.file_dossier, application(values=LATE, form_id="birth_registration", channel="counter",
                                                  sender_id=""), actor="staff:thuha").code
 
     before = file()
@@ -206,11 +207,12 @@ def test_the_gateway_and_the_action_server_price_a_dossier_as_it_is_filed(tmp_pa
     seed_payment_procedures(url)
     dossiers = DossierService.from_settings(gateway_settings(tmp_path, url))  # as bot/services and actions/server
     assert isinstance(dossiers.fees, PaymentService)
-    code = dossiers.file_dossier(application(values=LATE, form_id="birth_registration")).code
+    db = shared_database(url)
+    code = db.run(dossiers.file_dossier, application(values=LATE, form_id="birth_registration")).code
     with session_scope(url) as session:
         assert session.scalars(select(DossierPayment.amount).where(DossierPayment.dossier_code == code)).one() == 4000
-    free = dossiers.file_dossier(application(values={**LATE, "birth_child_birth_date": date.today()},
-                                             form_id="birth_registration")).code
+    free = db.run(dossiers.file_dossier, application(values={**LATE, "birth_child_birth_date": date.today()},
+                                                     form_id="birth_registration")).code
     with session_scope(url) as session:
         state = session.scalars(select(DossierPayment.state).where(DossierPayment.dossier_code == free)).one()
         assert state.value == "none_due"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from datetime import date
 
-from motcua.db import upgrade_database
+from motcua.db import shared_database, upgrade_database
 from motcua.dossiers.service import DossierService
 from motcua.payments.vietqr import decode_payload
 from motcua.settings import ROOT
@@ -46,7 +46,8 @@ def test_import_statement_reports_every_line_and_pays_the_matching_dossier(tmp_p
     upgrade_database(url)
     seed_payment_procedures(url)
     values = {"birth_child_name": "Nguyễn Minh An", "birth_child_birth_date": date(2020, 5, 1)}  # years late
-    code = DossierService.from_url(url, agency_code="000.00.00.H00").file_dossier(
+    db = shared_database(url)
+    code = db.run(DossierService(agency_code="000.00.00.H00").file_dossier,
         application(values=values, form_id="birth_registration", channel="counter", sender_id="")).code
     statement = tmp_path / "saoke.csv"
     statement.write_text(f"Ngày,Số tiền,Nội dung\n10/03/2026 10:12,8.000,{code} Nguyen Thi Lan\n"

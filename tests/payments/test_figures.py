@@ -12,8 +12,8 @@ from tests.payments.test_citizen import LATE, file
 DAY = date(2026, 3, 10)
 
 
-def test_online_and_cash_shares_by_day_week_and_month(dossiers, payments, catalogue, clock):
-    codes = [file(dossiers, LATE) for _ in range(6)]
+def test_online_and_cash_shares_by_day_week_and_month(dossiers, payments, catalogue, clock, db):
+    codes = [file(db, dossiers, LATE) for _ in range(6)]
     # the day before: one cash payment
     clock.advance(days=-1)
     payments.mark_cash(codes[0], actor="staff:thuha")

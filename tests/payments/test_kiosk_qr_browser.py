@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import ActionFinishDeclaration, DeclarationFiler
 from bot.app import create_app
-from motcua.db import upgrade_database
+from motcua.db import Database, shared_database, upgrade_database
 from motcua.dossiers.service import DossierService
 from motcua.payments.service import PaymentService
 from motcua.payments.vietqr import decode_payload
@@ -35,7 +35,7 @@ SCREENSHOT = ROOT / "bench" / "results" / "screenshots" / "kiosk-vietqr.png"
 LATE = {"birth_child_name": "Nguyễn Minh An", "birth_child_birth_date": date(2020, 5, 1)}
 
 
-def filing_rasa(dossiers: DossierService, payments: PaymentService) -> FastAPI:
+def filing_rasa(dossiers: DossierService, db: Database, payments: PaymentService) -> FastAPI:
     """A Rasa whose every answer is the end of a filled birth declaration: filed, then the fee."""
     app = FastAPI()
     app.state.outcomes = []
@@ -43,7 +43,7 @@ def filing_rasa(dossiers: DossierService, payments: PaymentService) -> FastAPI:
     @app.post("/webhooks/rest/webhook")
     async def webhook(request: Request):
         body = await request.json()
-        filer = DeclarationFiler(dossiers, "", payments)  # relative links: the kiosk's own origin
+        filer = DeclarationFiler(dossiers, db, "", payments)  # relative links: the kiosk's own origin
         outcome = await asyncio.to_thread(filer.file, application(
             values=LATE, form_id="birth_registration", channel="kiosk", sender_id=body["sender"]))
         app.state.outcomes.append(outcome)
@@ -63,9 +63,10 @@ def test_the_kiosk_shows_the_fee_and_the_vietqr_after_filing(browser, tmp_path):
     url = f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
     upgrade_database(url)
     seed_payment_procedures(url)
-    dossiers = DossierService.from_url(url, agency_code=AGENCY)
+    db = shared_database(url)
+    dossiers = DossierService(agency_code=AGENCY)
     payments = PaymentService.from_url(url, agency_code=AGENCY, account=ACCOUNT)
-    rasa = filing_rasa(dossiers, payments)
+    rasa = filing_rasa(dossiers, db, payments)
     with serve_in_thread(rasa) as rasa_url:
         settings = Settings(data_dir=tmp_path, database_url=url, rasa_url=rasa_url, agency_code=AGENCY,
                             action_url=f"http://127.0.0.1:{free_port()}/webhook", device_token="", cors_origins=[],

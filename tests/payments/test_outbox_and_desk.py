@@ -19,11 +19,11 @@ def outbox(database_url: str, code: str) -> list[PortalOutboxRow]:
         return list(rows)
 
 
-def test_the_portal_hears_the_fee_the_payment_and_sees_it_on_status_changes(dossiers, payments, catalogue):
-    code = file(dossiers, LATE)
+def test_the_portal_hears_the_fee_the_payment_and_sees_it_on_status_changes(dossiers, payments, catalogue, db):
+    code = file(db, dossiers, LATE)
     assert [r.event for r in outbox(catalogue, code)] == [PortalEvent.CREATED]
     payments.payment(code)  # priced: 8.000 đồng owed
-    dossiers.receive(code, actor="staff:thuha")
+    db.run(dossiers.receive, code, actor="staff:thuha")
     payments.mark_cash(code, actor="staff:thuha")
     rows = outbox(catalogue, code)
     assert [r.event for r in rows] == [PortalEvent.CREATED, PortalEvent.PAYMENT_CHANGED, PortalEvent.STATUS_CHANGED,
@@ -37,11 +37,11 @@ def test_the_portal_hears_the_fee_the_payment_and_sees_it_on_status_changes(doss
     assert [r.position for r in rows] == [1, 2, 3, 4]
 
 
-def test_a_free_dossier_adds_no_payment_event_and_an_unpriced_one_has_no_block(dossiers, payments, catalogue):
-    free = file(dossiers, ON_TIME)
+def test_a_free_dossier_adds_no_payment_event_and_an_unpriced_one_has_no_block(dossiers, payments, catalogue, db):
+    free = file(db, dossiers, ON_TIME)
     assert payments.payment(free).state == "none_due"
-    other = file(dossiers, LATE)
-    dossiers.receive(other, actor="staff:thuha")  # never priced
+    other = file(db, dossiers, LATE)
+    db.run(dossiers.receive, other, actor="staff:thuha")  # never priced
     assert [r.event for r in outbox(catalogue, free)] == [PortalEvent.CREATED]
     assert outbox(catalogue, other)[-1].payload["payment"] is None
 
@@ -59,8 +59,8 @@ def test_the_desk_page_has_the_fee_block_and_its_script(staff):  # noqa: F811
     assert "DeskPayment.show(d.code)" in staff.get("/static/desk.js").text
 
 
-def test_a_waivers_reason_stays_at_the_centre(dossiers, payments, catalogue):
-    code = file(dossiers, LATE)
+def test_a_waivers_reason_stays_at_the_centre(dossiers, payments, catalogue, db):
+    code = file(db, dossiers, LATE)
     payments.payment(code)
     payments.waive(code, reason="Người khuyết tật nặng, ông Nguyễn Văn Lan", actor="staff:thuha")
     block = outbox(catalogue, code)[-1].payload["payment"]

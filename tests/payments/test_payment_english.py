@@ -13,7 +13,7 @@ from actions.forms import ActionFinishDeclaration, DeclarationFiler
 from actions.language import run_in_language
 from bot.app import create_app
 from knowledge_base.messages import load_catalogue, speaking
-from motcua.db import upgrade_database
+from motcua.db import shared_database, upgrade_database
 from motcua.dossiers.service import DossierService
 from motcua.payments.citizen import PAYMENT_LINK
 from tests.dossiers.support import AGENCY, add_staff, application, gateway_settings
@@ -33,23 +33,23 @@ def finish_call(outcome: dict, language: str | None) -> dict:
                                       "latest_action_name": "action_listen"}}
 
 
-def filed(dossiers, payments, locale: str) -> dict:
+def filed(dossiers, db, payments, locale: str) -> dict:
     with speaking(locale):  # the form's last action files the dossier in the conversation's language
-        return DeclarationFiler(dossiers, "https://motcua.example", payments).file(
+        return DeclarationFiler(dossiers, db, "https://motcua.example", payments).file(
             application(values=LATE, form_id="birth_registration"))
 
 
-async def test_an_english_conversation_is_told_its_fee_in_english(dossiers, payments):
+async def test_an_english_conversation_is_told_its_fee_in_english(dossiers, db, payments):
     runner = ActionExecutor()
     runner.register_action(ActionFinishDeclaration())
-    english = await run_in_language(runner, finish_call(filed(dossiers, payments, "en"), "en"))
+    english = await run_in_language(runner, finish_call(filed(dossiers, db, payments, "en"), "en"))
     fee = english["responses"][-1]
     assert fee["text"].startswith("Your application has a fee of 4.000 VND.")
     assert f"to: {ACCOUNT.account_name}" in fee["text"] and "transfer note: " in fee["text"]
     assert "The status of your application, the VietQR code and the receipt" in fee["text"]
     assert "ông/bà" not in fee["text"] and fee["image"].startswith("https://motcua.example/api/v1/dossiers/")
 
-    vietnamese = await run_in_language(runner, finish_call(filed(dossiers, payments, "vi"), None))
+    vietnamese = await run_in_language(runner, finish_call(filed(dossiers, db, payments, "vi"), None))
     assert vietnamese["responses"][-1]["text"].startswith("Hồ sơ của ông/bà cần nộp lệ phí 4.000 đồng.")
 
 
@@ -67,9 +67,10 @@ def test_the_payment_link_answers_in_the_browsers_language(tmp_path):
     upgrade_database(url)
     seed_payment_procedures(url)
     add_staff(url)
-    dossiers = DossierService.from_url(url, agency_code=AGENCY)
-    code = dossiers.file_dossier(application(values=LATE, form_id="birth_registration")).code
-    token = dossiers.issue_link(code, purpose=PAYMENT_LINK)
+    db = shared_database(url)
+    dossiers = DossierService(agency_code=AGENCY)
+    code = db.run(dossiers.file_dossier, application(values=LATE, form_id="birth_registration")).code
+    token = db.run(dossiers.issue_link, code, purpose=PAYMENT_LINK)
     app = create_app(gateway_settings(tmp_path, url, payment_bank_bin=ACCOUNT.bank_bin,
                                       payment_account_number=ACCOUNT.account_number,
                                       payment_account_name=ACCOUNT.account_name))

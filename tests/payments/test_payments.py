@@ -27,14 +27,14 @@ from tests.dossiers.support import AGENCY, application
 from tests.payments.conftest import ACCOUNT
 
 
-def file_birth(dossiers, born: date, **kwargs) -> str:
+def file_birth(db, dossiers, born: date, **kwargs) -> str:
     values = {"birth_child_name": "Nguyễn Minh An", "birth_child_birth_date": born}
-    return dossiers.file_dossier(application(values=values, form_id="birth_registration", **kwargs)).code
+    return db.run(dossiers.file_dossier, application(values=values, form_id="birth_registration", **kwargs)).code
 
 
-def late_birth(dossiers) -> str:
+def late_birth(db, dossiers) -> str:
     """A birth registered at the counter on 10/03/2026 for a child born 01/12/2025: 99 days, late."""
-    return file_birth(dossiers, date(2025, 12, 1), channel="counter", sender_id="")
+    return file_birth(db, dossiers, date(2025, 12, 1), channel="counter", sender_id="")
 
 
 def count(url: str, model) -> int:
@@ -42,8 +42,8 @@ def count(url: str, model) -> int:
         return session.scalar(select(func.count()).select_from(model))
 
 
-def test_a_late_birth_is_paid_by_the_transfer_its_vietqr_asked_for(dossiers, payments, catalogue, clock):
-    code = late_birth(dossiers)
+def test_a_late_birth_is_paid_by_the_transfer_its_vietqr_asked_for(dossiers, payments, catalogue, clock, db):
+    code = late_birth(db, dossiers)
     owed = payments.payment(code)
     assert (owed.state, owed.amount, owed.fee_source) == (PaymentState.UNPAID, 8000, "center_table")
 
@@ -74,8 +74,8 @@ def test_a_late_birth_is_paid_by_the_transfer_its_vietqr_asked_for(dossiers, pay
             [("staff:thuha", "dossier.payment.paid", "vietqr")]
 
 
-def test_a_birth_in_time_owes_nothing_and_gets_no_qr(dossiers, payments):
-    code = file_birth(dossiers, date(2026, 3, 1))
+def test_a_birth_in_time_owes_nothing_and_gets_no_qr(dossiers, payments, db):
+    code = file_birth(db, dossiers, date(2026, 3, 1))
     assert payments.payment(code).state == PaymentState.NONE_DUE
     with pytest.raises(PaymentError, match="không phải nộp phí"):
         payments.vietqr(code)
@@ -83,15 +83,15 @@ def test_a_birth_in_time_owes_nothing_and_gets_no_qr(dossiers, payments):
         payments.mark_cash(code, actor="staff:thuha")
 
 
-def test_the_fee_is_kept_once_priced_and_online_filing_pays_the_online_amount(dossiers, payments, catalogue):
-    code = file_birth(dossiers, date(2025, 12, 1))  # from Telegram: online
+def test_the_fee_is_kept_once_priced_and_online_filing_pays_the_online_amount(dossiers, payments, catalogue, db):
+    code = file_birth(db, dossiers, date(2025, 12, 1))  # from Telegram: online
     assert payments.payment(code).amount == 4000
     assert payments.payment(code).amount == 4000
     assert count(catalogue, DossierPayment) == 1 and count(catalogue, DossierPaymentEvent) == 1
 
 
-def test_cash_at_the_counter_then_a_second_time_is_refused(dossiers, payments, catalogue):
-    code = late_birth(dossiers)
+def test_cash_at_the_counter_then_a_second_time_is_refused(dossiers, payments, catalogue, db):
+    code = late_birth(db, dossiers)
     paid = payments.mark_cash(code, actor="staff:thuha")
     assert (paid.state, paid.method, paid.paid_amount) == (PaymentState.PAID, PaymentMethod.CASH, 8000)
     with pytest.raises(PaymentError, match="tiền mặt") as caught:
@@ -100,8 +100,8 @@ def test_cash_at_the_counter_then_a_second_time_is_refused(dossiers, payments, c
     assert count(catalogue, DossierPaymentEvent) == 2
 
 
-def test_a_waiver_needs_a_reason_and_is_audited(dossiers, payments, catalogue):
-    code = late_birth(dossiers)
+def test_a_waiver_needs_a_reason_and_is_audited(dossiers, payments, catalogue, db):
+    code = late_birth(db, dossiers)
     with pytest.raises(PaymentError, match="lý do") as caught:
         payments.waive(code, "  ", actor="staff:thuha")
     assert caught.value.kind == "invalid"
@@ -116,8 +116,8 @@ def test_a_waiver_needs_a_reason_and_is_audited(dossiers, payments, catalogue):
 
 
 def test_every_statement_line_is_kept_with_its_outcome_and_a_second_import_changes_nothing(
-        dossiers, payments, catalogue):
-    first, second, third = (late_birth(dossiers) for _ in range(3))
+        dossiers, payments, catalogue, db):
+    first, second, third = (late_birth(db, dossiers) for _ in range(3))
     payments.mark_cash(third, actor="staff:thuha")
     compact = first.replace(".", "").replace("-", " ")
     text = "\n".join([
@@ -145,8 +145,8 @@ def test_every_statement_line_is_kept_with_its_outcome_and_a_second_import_chang
     assert "khớp, đã ghi nộp phí: 1" in report.summary()
 
 
-def test_a_fee_the_catalogue_gives_only_in_words_without_a_table_rule_is_reported(dossiers, payments, catalogue):
-    code = dossiers.file_dossier(application("1.009994", channel="counter", sender_id="")).code
+def test_a_fee_the_catalogue_gives_only_in_words_without_a_table_rule_is_reported(dossiers, payments, catalogue, db):
+    code = db.run(dossiers.file_dossier, application("1.009994", channel="counter", sender_id="")).code
     with pytest.raises(PaymentError, match="Chưa có mức phí cho thủ tục 1.009994"):
         payments.payment(code)
     report = payments.import_statement(read_statement(f"2026-03-10,50000,{code}\n"), actor="cli")
@@ -154,16 +154,16 @@ def test_a_fee_the_catalogue_gives_only_in_words_without_a_table_rule_is_reporte
     assert count(catalogue, DossierPayment) == 0 and count(catalogue, StatementLineRow) == 1
 
 
-def test_without_an_account_there_is_no_qr_but_cash_still_works(dossiers, catalogue, clock):
+def test_without_an_account_there_is_no_qr_but_cash_still_works(dossiers, catalogue, clock, db):
     payments = PaymentService.from_url(catalogue, agency_code=AGENCY, account=None, clock=clock)
-    code = late_birth(dossiers)
+    code = late_birth(db, dossiers)
     with pytest.raises(PaymentError, match="MOTCUA_PAYMENT_BANK_BIN"):
         payments.vietqr(code)
     assert payments.mark_cash(code, actor="staff:thuha").state == PaymentState.PAID
 
 
-def test_a_dossier_of_another_center_is_not_found(dossiers, payments):
-    code = late_birth(dossiers)
+def test_a_dossier_of_another_center_is_not_found(dossiers, payments, db):
+    code = late_birth(db, dossiers)
     with pytest.raises(DossierNotFound):
         payments.payment(code, center="000.00.09.H99")
 

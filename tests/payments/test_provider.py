@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from motcua.db import session_scope, upgrade_database
+from motcua.db import session_scope, shared_database, upgrade_database
 from motcua.dossiers.service import DossierService
 from motcua.payments.models import LineOutcome, StatementLineRow
 from motcua.payments.provider import (
@@ -51,8 +51,8 @@ def test_the_fake_provider_is_a_payment_provider_and_checks_its_signature():
         provider.verify(forged.encode(), {SIGNATURE_HEADER: sign_body(SECRET, forged.encode())})
 
 
-def test_a_provider_payment_is_recorded_once(dossiers, payments):
-    code = file(dossiers, LATE)
+def test_a_provider_payment_is_recorded_once(dossiers, payments, db):
+    code = file(db, dossiers, LATE)
     first = payments.record_provider_payment("fake", "evt-9", code, 8000)
     assert first.outcome == LineOutcome.MATCHED and payments.payment(code).state == "paid"
     assert payments.record_provider_payment("fake", "evt-9", code, 8000).outcome == LineOutcome.DUPLICATE
@@ -76,8 +76,9 @@ def client_for(tmp_path, url, secret: str = SECRET) -> TestClient:
 
 
 def test_the_signed_webhook_pays_the_dossier_and_refuses_forgeries_and_replays(tmp_path, url):
-    dossiers = DossierService.from_url(url, agency_code=AGENCY)
-    code = file(dossiers, LATE)
+    db = shared_database(url)
+    dossiers = DossierService(agency_code=AGENCY)
+    code = file(db, dossiers, LATE)
     payments = PaymentService.from_url(url, agency_code=AGENCY, account=ACCOUNT)
     with client_for(tmp_path, url) as client:
         def deliver(body: bytes, headers: dict[str, str]):
@@ -108,8 +109,9 @@ def test_the_signed_webhook_pays_the_dossier_and_refuses_forgeries_and_replays(t
 
 
 def test_without_a_secret_the_webhook_is_off(tmp_path, url):
-    dossiers = DossierService.from_url(url, agency_code=AGENCY)
-    code = dossiers.file_dossier(application(values=LATE, form_id="birth_registration", sender_id="")).code
+    db = shared_database(url)
+    dossiers = DossierService(agency_code=AGENCY)
+    code = db.run(dossiers.file_dossier, application(values=LATE, form_id="birth_registration", sender_id="")).code
     body = json.dumps({"id": "e", "dossier_code": code, "amount": 4000,
                        "paid_at": datetime.now(UTC).isoformat()}).encode()
     with client_for(tmp_path, url, secret="") as client:

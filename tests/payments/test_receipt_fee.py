@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from bot.app import create_app
-from motcua.db import upgrade_database
+from motcua.db import Database, shared_database, upgrade_database
 from motcua.dossiers.notifications import MemoryNotifier
 from motcua.dossiers.service import DossierService
 from motcua.payments.service import PaymentService
@@ -37,20 +37,19 @@ def read(pdf: bytes) -> tuple[str, list[str]]:
 
 
 @pytest.fixture
-def filing(catalogue, clock, payments) -> DossierService:
+def filing(clock, payments) -> DossierService:
     """The dossier store as the gateway builds it: fees priced at filing, printed on the receipt."""
-    return DossierService.from_url(catalogue, agency_code=AGENCY, notifier=MemoryNotifier(), clock=clock,
-                                   fees=payments)
+    return DossierService(agency_code=AGENCY, notifier=MemoryNotifier(), clock=clock, fees=payments)
 
 
-def file(dossiers: DossierService, values: dict) -> str:
-    return dossiers.file_dossier(application(values=values, form_id="birth_registration", channel="counter",
+def file(db: Database, dossiers: DossierService, values: dict) -> str:
+    return db.run(dossiers.file_dossier, application(values=values, form_id="birth_registration", channel="counter",
                                              sender_id=""), actor="staff:thuha").code
 
 
-def test_the_receipt_of_a_late_birth_carries_the_fee_and_a_vietqr_code_that_decodes_to_it(filing):
-    code = file(filing, LATE)
-    text, codes = read(filing.receipt_pdf(code, center_name=CENTER, received_by="Đỗ Thu Hà"))
+def test_the_receipt_of_a_late_birth_carries_the_fee_and_a_vietqr_code_that_decodes_to_it(filing, db):
+    code = file(db, filing, LATE)
+    text, codes = read(db.run(filing.receipt_pdf, code, center_name=CENTER, received_by="Đỗ Thu Hà"))
     assert "Lệ phí phải nộp" in text
     assert "Số tiền: 8.000 đồng (bằng chữ: Tám nghìn đồng)" in text
     assert f"Nội dung chuyển khoản: {code}" in text and f"Người nhận: {ACCOUNT.account_name}" in text
@@ -60,22 +59,22 @@ def test_the_receipt_of_a_late_birth_carries_the_fee_and_a_vietqr_code_that_deco
         (ACCOUNT.bank_bin, ACCOUNT.account_number, 8000, code)
 
 
-def test_no_fee_box_once_paid_or_waived_or_when_free(filing, payments):
-    paid, waived, free = file(filing, LATE), file(filing, LATE), file(filing, ON_TIME)
+def test_no_fee_box_once_paid_or_waived_or_when_free(filing, payments, db):
+    paid, waived, free = file(db, filing, LATE), file(db, filing, LATE), file(db, filing, ON_TIME)
     payments.mark_cash(paid, actor="staff:thuha")
     payments.waive(waived, "hộ nghèo, sổ hộ nghèo số 12/2026", actor="staff:thuha")
     for code in (paid, waived, free):
-        text, codes = read(filing.receipt_pdf(code, center_name=CENTER))
+        text, codes = read(db.run(filing.receipt_pdf, code, center_name=CENTER))
         assert "Lệ phí phải nộp" not in text and "Nội dung chuyển khoản" not in text, code
         assert codes == [code]  # only the lookup QR
 
 
 def test_without_a_receiving_account_the_receipt_has_no_vietqr(catalogue, clock):
     cash_only = PaymentService.from_url(catalogue, agency_code=AGENCY, account=None, clock=clock)
-    dossiers = DossierService.from_url(catalogue, agency_code=AGENCY, notifier=MemoryNotifier(), clock=clock,
-                                       fees=cash_only)
-    code = file(dossiers, LATE)
-    text, codes = read(dossiers.receipt_pdf(code, center_name=CENTER))
+    db = shared_database(catalogue)
+    dossiers = DossierService(agency_code=AGENCY, notifier=MemoryNotifier(), clock=clock, fees=cash_only)
+    code = file(db, dossiers, LATE)
+    text, codes = read(db.run(dossiers.receipt_pdf, code, center_name=CENTER))
     assert "Lệ phí phải nộp" not in text and codes == [code]
     assert cash_only.payment(code).amount == 8000  # priced all the same: cash at the counter
 

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from uvicorn.logging import AccessFormatter
 
 from bot.app import create_app
-from motcua.db import session_scope, upgrade_database
+from motcua.db import session_scope, shared_database, upgrade_database
 from motcua.dossiers.service import DossierService
 from motcua.payments.citizen import PAYMENT_LINK
 from motcua.payments.receipt import render_payment_receipt
@@ -34,7 +34,7 @@ def receipt_text(payments, code: str) -> str:
     return " ".join("".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
 
 
-def test_the_receipt_prints_the_cashiers_full_name_or_staff_number_never_the_login(dossiers, payments, catalogue):
+def test_the_receipt_prints_the_cashiers_full_name_or_staff_number_never_the_login(dossiers, payments, catalogue, db):
     add_staff(catalogue)  # «thuha», Đỗ Thu Hà
     with session_scope(catalogue) as session:
         create_user(session, "kt.lan82", "mat-khau-thu-ngan-1", role="staff", full_name="")
@@ -42,7 +42,7 @@ def test_the_receipt_prints_the_cashiers_full_name_or_staff_number_never_the_log
         number = session.query(StaffUser).filter_by(username="kt.lan82").one().id
 
     def file() -> str:
-        return dossiers.file_dossier(application(values=LATE, form_id="birth_registration", channel="counter",
+        return db.run(dossiers.file_dossier, application(values=LATE, form_id="birth_registration", channel="counter",
                                                  sender_id="")).code
 
     named, unnamed = file(), file()
@@ -74,9 +74,10 @@ def test_uvicorns_access_log_of_the_gateway_never_shows_a_links_token(tmp_path):
     url = f"sqlite:///{tmp_path / 'logs.sqlite3'}"
     upgrade_database(url)
     seed_payment_procedures(url)
-    dossiers = DossierService.from_url(url, agency_code=AGENCY)
-    code = dossiers.file_dossier(application(values=LATE, form_id="birth_registration")).code
-    token = dossiers.issue_link(code, purpose=PAYMENT_LINK)
+    db = shared_database(url)
+    dossiers = DossierService(agency_code=AGENCY)
+    code = db.run(dossiers.file_dossier, application(values=LATE, form_id="birth_registration")).code
+    token = db.run(dossiers.issue_link, code, purpose=PAYMENT_LINK)
     app = create_app(gateway_settings(tmp_path, url, payment_bank_bin=ACCOUNT.bank_bin,
                                       payment_account_number=ACCOUNT.account_number,
                                       payment_account_name=ACCOUNT.account_name))

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from motcua.db import upgrade_database
+from motcua.db import shared_database, upgrade_database
 from motcua.dossiers.service import DossierService
 from motcua.payments.vietqr import decode_payload
 from tests.dossiers.support import AGENCY, STAFF_PASSWORD, add_staff, application, gateway_settings
@@ -44,7 +44,7 @@ def staff(app):
 
 def late_birth(url: str) -> str:
     values = {"birth_child_name": "Nguyễn Minh An", "birth_child_birth_date": date(2020, 5, 1)}
-    return DossierService.from_url(url, agency_code=AGENCY).file_dossier(
+    return shared_database(url).run(DossierService(agency_code=AGENCY).file_dossier,
         application(values=values, form_id="birth_registration", channel="counter", sender_id="")).code
 
 

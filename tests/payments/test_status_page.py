@@ -18,7 +18,7 @@ from PIL import Image
 from actions.forms import DeclarationFiler
 from bot.app import create_app
 from knowledge_base.messages import render
-from motcua.db import upgrade_database
+from motcua.db import shared_database, upgrade_database
 from motcua.dossiers.service import DossierService
 from motcua.payments.citizen import PAYMENT_LINK, payment_message
 from motcua.payments.service import PaymentService
@@ -51,12 +51,13 @@ def client(tmp_path, url):
 
 def services(url: str) -> tuple[DossierService, PaymentService]:
     payments = PaymentService.from_url(url, agency_code=AGENCY, account=ACCOUNT)
-    return DossierService.from_url(url, agency_code=AGENCY, fees=payments), payments
+    return DossierService(agency_code=AGENCY, fees=payments), payments
 
 
 def filed_in_chat(url: str, values: dict = LATE) -> dict:
     dossiers, payments = services(url)
-    return DeclarationFiler(dossiers, "", payments).file(application(values=values, form_id="birth_registration"))
+    return DeclarationFiler(dossiers, shared_database(url), "", payments).file(
+        application(values=values, form_id="birth_registration"))
 
 
 def text_of(page: str) -> str:
@@ -103,8 +104,8 @@ def test_once_paid_the_page_offers_the_receipt_and_no_qr(client, url):
 def test_a_free_dossier_page_shows_no_qr(client, url):
     dossiers, _ = services(url)
     on_time = {**LATE, "birth_child_birth_date": date.today() - timedelta(days=3)}
-    code = dossiers.file_dossier(application(values=on_time, form_id="birth_registration")).code
-    token = dossiers.issue_link(code, purpose=PAYMENT_LINK)
+    code = shared_database(url).run(dossiers.file_dossier, application(values=on_time, form_id="birth_registration")).code
+    token = shared_database(url).run(dossiers.issue_link, code, purpose=PAYMENT_LINK)
     page = client.get(f"/dossiers/{code}/payment", params={"token": token})
     assert page.status_code == 200
     assert "Không phải nộp phí" in text_of(page.text) and "<img" not in page.text
@@ -115,7 +116,7 @@ def test_every_refused_link_to_the_page_answers_the_same_404(client, url):
     other = filed_in_chat(url)
     dossiers, _ = services(url)
     code = outcome["code"]
-    declaration = dossiers.issue_link(code)  # a declaration link does not open the payment page
+    declaration = shared_database(url).run(dossiers.issue_link, code)  # a declaration link does not open the payment page
     other_token = other["payment"]["page"].split("token=")[1]
     answers = [client.get(f"/dossiers/{code}/payment", params={"token": t} if t is not None else None)
                for t in (None, "", "x" * 80, "guess", other_token, declaration)]
@@ -156,7 +157,7 @@ def test_the_fee_as_json_by_link_or_by_pin_is_never_cached_nor_indexed(client, u
     by_link = client.get(outcome["payment"]["page"].replace("/dossiers/", "/api/v1/dossiers/", 1))
     assert by_link.status_code == 200 and by_link.json()["state"] == "unpaid" and private(by_link) == PRIVATE
     dossiers, _ = services(url)
-    filed = dossiers.file_dossier(application(values=LATE, form_id="birth_registration", channel="counter",
+    filed = shared_database(url).run(dossiers.file_dossier, application(values=LATE, form_id="birth_registration", channel="counter",
                                               sender_id=""))
     by_pin = client.post(f"/api/v1/dossiers/{filed.code}/payment", json={"pin": filed.lookup_pin})
     assert by_pin.status_code == 200, by_pin.text
@@ -170,7 +171,7 @@ def test_refused_payment_links_say_so_in_their_own_words_and_the_declaration_kee
     dossiers, payments = services(url)
     code = outcome["code"]
     base = f"/api/v1/dossiers/{code}/payment"
-    declaration = dossiers.issue_link(code)
+    declaration = shared_database(url).run(dossiers.issue_link, code)
     answers = [client.get(base, params={"token": "guess"}), client.get(base, params={"token": declaration}),
                client.get(f"{base}/vietqr.png", params={"token": "guess"}),
                client.get(f"{base}/receipt.pdf", params={"token": "guess"})]

@@ -29,7 +29,7 @@ from actions.dossiers import ActionCheckDossierStatus, lookup_pin
 from bot.app import create_app
 from bot.deps import get_dossier_service, get_lookup_guard
 from knowledge_base.forms import load_forms
-from motcua.db import session_scope
+from motcua.db import Database, session_scope, shared_database
 from motcua.dossiers.attachments import Upload, prepare_attachment
 from motcua.dossiers.guard import LookupGuard
 from motcua.dossiers.links import declaration_path, hash_token
@@ -38,7 +38,7 @@ from motcua.dossiers.service import Applicant, DossierApplication, DossierServic
 from motcua.staff.accounts import create_user, open_session
 from motcua.staff.models import AuditEntry, StaffUser
 from motcua.throttle import Lockout, SlidingWindow
-from tests.dossiers.conftest import catalogue, clock, notifier, service, sqlite_catalogue  # noqa: F401
+from tests.dossiers.conftest import catalogue, clock, db, notifier, service, sqlite_catalogue  # noqa: F401
 from tests.dossiers.support import AGENCY, LAN, STAFF_PASSWORD, add_staff, application, gateway_settings, jpeg
 
 DESK = "/api/v1/staff/dossiers"
@@ -57,10 +57,10 @@ class Seconds:
         return self.now
 
 
-def _declared(service: DossierService):
+def _declared(service: DossierService, db: Database):
     """A dossier filed from the chat with the birth declaration, as the form action files it."""
     service._forms = load_forms()
-    return service.file_dossier(DossierApplication(
+    return db.run(service.file_dossier, DossierApplication(
         procedure_code="1.001193", applicant=LAN, form_id="birth_registration", channel="telegram",
         sender_id="telegram:42",
         values={"birth_child_name": "Trần Minh Khang", "birth_child_birth_date": "2024-03-15",
@@ -142,16 +142,16 @@ def _old_hmac_token(key: str, code: str) -> str:
     return hmac.new(key.encode(), b"motcua/declaration-pdf/v1\0" + code.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def test_a_token_forged_with_the_published_default_key_gets_nothing(client, service):
-    code = _declared(service).code
+def test_a_token_forged_with_the_published_default_key_gets_nothing(client, service, db):
+    code = _declared(service, db).code
     forged = _old_hmac_token(PUBLISHED_KEY, code)
     response = client.get(f"/api/v1/dossiers/{code}/declaration.pdf?token={forged}")
     assert response.status_code == 404 and b"%PDF" not in response.content
 
 
-def test_a_link_token_is_random_per_link_and_stored_only_as_its_hash(service, catalogue):
-    code = _declared(service).code
-    first, second = service.issue_link(code), service.issue_link(code)
+def test_a_link_token_is_random_per_link_and_stored_only_as_its_hash(service, catalogue, db):
+    code = _declared(service, db).code
+    first, second = db.run(service.issue_link, code), db.run(service.issue_link, code)
     assert first != second and len(first) == 32
     with session_scope(catalogue) as session:
         rows = session.scalars(select(DossierLink).order_by(DossierLink.id)).all()
@@ -162,17 +162,17 @@ def test_a_link_token_is_random_per_link_and_stored_only_as_its_hash(service, ca
     assert expires == timedelta(days=30)
 
 
-def test_every_refused_link_answers_one_identical_404(client, service, clock):
-    code = _declared(service).code
-    other = service.file_dossier(application(applicant=Applicant("Trần Văn Bình", "001090054321", "0987654321"),
+def test_every_refused_link_answers_one_identical_404(client, service, clock, db):
+    code = _declared(service, db).code
+    other = db.run(service.file_dossier, application(applicant=Applicant("Trần Văn Bình", "001090054321", "0987654321"),
                                              form_id="")).code
-    good = service.issue_link(code)
+    good = db.run(service.issue_link, code)
     assert client.get(declaration_path(code, good)).status_code == 200
-    revoked = service.issue_link(code)
-    service.revoke_links(code, actor="thuha")  # revokes both
-    expiring = service.issue_link(code)
+    revoked = db.run(service.issue_link, code)
+    db.run(service.revoke_links, code, actor="thuha")  # revokes both
+    expiring = db.run(service.issue_link, code)
     clock.advance(days=30, seconds=1)
-    foreign = service.issue_link(other)
+    foreign = db.run(service.issue_link, other)
     refusals = {
         "bad token": f"/api/v1/dossiers/{code}/declaration.pdf?token={'A' * 32}",
         "no token": f"/api/v1/dossiers/{code}/declaration.pdf",
@@ -194,20 +194,20 @@ def test_every_refused_link_answers_one_identical_404(client, service, clock):
     assert status == 404 and "không đúng hoặc đã hết hiệu lực".encode() in body
 
 
-def test_links_last_the_configured_days(tmp_path, catalogue, clock):
+def test_links_last_the_configured_days(tmp_path, catalogue, clock, db):
     settings = gateway_settings(tmp_path, catalogue, dossier_link_days=2)
     service = DossierService.from_settings(settings, clock=clock, forms=load_forms())
-    code = _declared(service).code
-    token = service.issue_link(code)
+    code = _declared(service, db).code
+    token = db.run(service.issue_link, code)
     clock.advance(days=1, hours=23)
-    assert service.linked_dossier(code, token) is not None
+    assert db.run(service.linked_dossier, code, token) is not None
     clock.advance(hours=1)
-    assert service.linked_dossier(code, token) is None
+    assert db.run(service.linked_dossier, code, token) is None
 
 
-def test_staff_revoke_the_links_and_it_is_audited(app, client, service, catalogue):
-    code = _declared(service).code
-    token = service.issue_link(code)
+def test_staff_revoke_the_links_and_it_is_audited(app, client, service, catalogue, db):
+    code = _declared(service, db).code
+    token = db.run(service.issue_link, code)
     assert client.post(f"{DESK}/{code}/links/revoke").status_code == 401
     response = client.post(f"{DESK}/{code}/links/revoke", headers=_bearer(catalogue, "thuha"))
     assert response.status_code == 200 and response.json()["revoked"] == 1
@@ -217,12 +217,12 @@ def test_staff_revoke_the_links_and_it_is_audited(app, client, service, catalogu
         assert (entry.actor, entry.target, entry.after) == ("thuha", f"dossier:{code}", {"revoked": 1})
 
 
-def test_the_chat_filing_gives_a_random_link_and_a_lookup_pin(service):
+def test_the_chat_filing_gives_a_random_link_and_a_lookup_pin(service, db):
     from actions.forms import DeclarationFiler
     from knowledge_base.forms import load_forms as forms
 
     form = forms()["birth_registration"]
-    filer = DeclarationFiler(service, "https://motcua.example")
+    filer = DeclarationFiler(service, db, "https://motcua.example")
     outcome = filer.file(filer.application(form, {"birth_child_name": "Trần Minh Khang",
                                                   "birth_child_birth_date": "2024-03-15",
                                                   "birth_requester_name": "Nguyễn Thị Lan",
@@ -231,16 +231,16 @@ def test_the_chat_filing_gives_a_random_link_and_a_lookup_pin(service):
                                            "1.001193", "telegram", "telegram:42"))
     token = re.search(r"token=([\w-]+)$", outcome["url"])[1]
     assert token != _old_hmac_token(PUBLISHED_KEY, outcome["code"])
-    assert service.linked_dossier(outcome["code"], token).code == outcome["code"]
+    assert db.run(service.linked_dossier, outcome["code"], token).code == outcome["code"]
     pin = re.search(r"Mã tra cứu: (\d{6})", outcome["text"])[1]
-    assert service.lookup(outcome["code"], pin=pin).verified
+    assert db.run(service.lookup, outcome["code"], pin=pin).verified
 
 
 # --- 2. lookup ---------------------------------------------------------------------------
 
 
-def test_the_public_status_reveals_status_and_dates_only(client, service):
-    code = service.file_dossier(application()).code
+def test_the_public_status_reveals_status_and_dates_only(client, service, db):
+    code = db.run(service.file_dossier, application()).code
     for response in (client.get(f"/api/v1/dossiers/{code}"),
                      client.post("/api/v1/dossiers/lookup", json={"code": code})):
         assert response.status_code == 200
@@ -251,8 +251,8 @@ def test_the_public_status_reveals_status_and_dates_only(client, service):
 
 
 @pytest.mark.parametrize("one_number", [{"cccd": "001190012345"}, {"phone": "0912345678"}])
-def test_one_number_alone_no_longer_opens_the_dossier(client, service, one_number):
-    code = service.file_dossier(application()).code
+def test_one_number_alone_no_longer_opens_the_dossier(client, service, one_number, db):
+    code = db.run(service.file_dossier, application()).code
     body = client.post("/api/v1/dossiers/lookup", json={"code": code, **one_number}).json()
     assert not body["verified"] and body["applicant_name"] == "" and body["procedure_name"] == ""
     assert "chưa đủ" in body["notice"]
@@ -262,8 +262,8 @@ def test_one_number_alone_no_longer_opens_the_dossier(client, service, one_numbe
     assert refused.status_code == 403 and "không khớp" in refused.json()["detail"]
 
 
-def test_the_pin_or_both_numbers_open_the_dossier_and_the_pin_is_stored_hashed(client, service, catalogue):
-    filed = service.file_dossier(application())
+def test_the_pin_or_both_numbers_open_the_dossier_and_the_pin_is_stored_hashed(client, service, catalogue, db):
+    filed = db.run(service.file_dossier, application())
     assert re.fullmatch(r"\d{6}", filed.lookup_pin) and f"Mã tra cứu: {filed.lookup_pin}" in filed.confirmation_text()
     with session_scope(catalogue) as session:
         stored = session.scalar(select(DossierRow.lookup_pin_hash).where(DossierRow.code == filed.code))
@@ -276,8 +276,8 @@ def test_the_pin_or_both_numbers_open_the_dossier_and_the_pin_is_stored_hashed(c
         assert body["applicant_name"] == "Nguyễn Thị Lan" and body["applicant_cccd"] == "001*******45"
 
 
-def test_five_wrong_pins_lock_the_code_for_15_minutes_with_a_vietnamese_429(client, service, seconds):
-    filed = service.file_dossier(application())
+def test_five_wrong_pins_lock_the_code_for_15_minutes_with_a_vietnamese_429(client, service, seconds, db):
+    filed = db.run(service.file_dossier, application())
     for pin in ("000000", "111111", "222222", "333333"):
         assert not client.post("/api/v1/dossiers/lookup", json={"code": filed.code, "pin": pin}).json()["verified"]
     fifth = client.post("/api/v1/dossiers/lookup", json={"code": filed.code, "pin": "444444"})
@@ -291,8 +291,8 @@ def test_five_wrong_pins_lock_the_code_for_15_minutes_with_a_vietnamese_429(clie
     assert client.post("/api/v1/dossiers/lookup", json={"code": filed.code, "pin": filed.lookup_pin}).json()["verified"]
 
 
-def test_twenty_failures_from_one_address_lock_that_address(client, service, seconds):
-    code = service.file_dossier(application()).code
+def test_twenty_failures_from_one_address_lock_that_address(client, service, seconds, db):
+    code = db.run(service.file_dossier, application()).code
     statuses = [client.get(f"/api/v1/dossiers/{AGENCY}-260310-{n:04d}").status_code for n in range(2, 22)]
     assert statuses[:19] == [404] * 19 and statuses[19] == 429
     locked = client.get(f"/api/v1/dossiers/{code}")
@@ -304,8 +304,8 @@ def test_twenty_failures_from_one_address_lock_that_address(client, service, sec
 
 
 def test_the_citizens_receipt_prints_the_pin_they_gave_and_the_desk_print_makes_a_new_one(client, service,
-                                                                                           catalogue):
-    filed = service.file_dossier(application())
+                                                                                           catalogue, db):
+    filed = db.run(service.file_dossier, application())
 
     def text(pdf: bytes) -> str:
         return unicodedata.normalize("NFC", PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
@@ -315,8 +315,8 @@ def test_the_citizens_receipt_prints_the_pin_they_gave_and_the_desk_print_makes_
     printed = client.post(f"{DESK}/{filed.code}/receipt.pdf", headers=_bearer(catalogue, "thuha"))
     assert printed.status_code == 200
     new_pin = re.search(r"Mã tra cứu \(giữ kín\): (\d{6})", text(printed.content))[1]
-    assert service.lookup(filed.code, pin=new_pin).verified
-    assert new_pin == filed.lookup_pin or not service.lookup(filed.code, pin=filed.lookup_pin).verified
+    assert db.run(service.lookup, filed.code, pin=new_pin).verified
+    assert new_pin == filed.lookup_pin or not db.run(service.lookup, filed.code, pin=filed.lookup_pin).verified
 
 
 async def _chat(action: ActionCheckDossierStatus, text: str, code: str, sender: str = "telegram:42") -> str:
@@ -327,9 +327,9 @@ async def _chat(action: ActionCheckDossierStatus, text: str, code: str, sender: 
     return "\n".join(m.get("text") or "" for m in dispatcher.messages)
 
 
-async def test_the_chat_lookup_needs_the_pin_and_is_throttled(service):
-    filed = service.file_dossier(application())
-    action = ActionCheckDossierStatus(service, LookupGuard(clock=Seconds()))
+async def test_the_chat_lookup_needs_the_pin_and_is_throttled(service, db):
+    filed = db.run(service.file_dossier, application())
+    action = ActionCheckDossierStatus(service, db, LookupGuard(clock=Seconds()))
     plain = await _chat(action, f"hồ sơ {filed.code} xong chưa", filed.code)
     assert f"Hồ sơ {filed.code}" in plain and "Tình trạng: Đã tiếp nhận" in plain
     for secret in SECRETS_OF_LAN:
@@ -389,8 +389,8 @@ def _stream(app, path: str, body: CountingBody, headers: dict | None = None) -> 
     return asyncio.run(send())
 
 
-def test_a_chunked_upload_with_a_wrong_factor_is_refused_before_its_file_is_read(app, client, service, catalogue):
-    code = service.file_dossier(application()).code
+def test_a_chunked_upload_with_a_wrong_factor_is_refused_before_its_file_is_read(app, client, service, catalogue, db):
+    code = db.run(service.file_dossier, application()).code
     body = CountingBody(_fields(cccd="001190012345", phone="0987654321") + _file_head(), chunks=8)
     response = _stream(app, f"/api/v1/dossiers/{code}/attachments", body)
     assert response.status_code == 403 and "không khớp" in response.json()["detail"]
@@ -402,16 +402,16 @@ def test_a_chunked_upload_with_a_wrong_factor_is_refused_before_its_file_is_read
         assert session.scalar(select(func.count()).select_from(DossierAttachment)) == 0
 
 
-def test_an_oversized_chunked_upload_stops_at_the_cap(app, client, service):
-    filed = service.file_dossier(application())
+def test_an_oversized_chunked_upload_stops_at_the_cap(app, client, service, db):
+    filed = db.run(service.file_dossier, application())
     body = CountingBody(_fields(pin=filed.lookup_pin) + _file_head(), chunks=40)
     response = _stream(app, f"/api/v1/dossiers/{filed.code}/attachments", body)
     assert response.status_code == 413 and "vượt quá giới hạn" in response.json()["detail"]
     assert body.pulled <= 13  # 10 MB per file: reading stopped just past it, not at 40 MB
 
 
-def test_the_right_pin_in_a_header_or_a_first_field_lets_the_file_in(client, service):
-    filed = service.file_dossier(application())
+def test_the_right_pin_in_a_header_or_a_first_field_lets_the_file_in(client, service, db):
+    filed = db.run(service.file_dossier, application())
     files = {"files": ("cs.jpg", jpeg(), "image/jpeg")}
     first = client.post(f"/api/v1/dossiers/{filed.code}/attachments", data={"pin": filed.lookup_pin, "label": "A"},
                         files=files)
@@ -424,9 +424,9 @@ def test_the_right_pin_in_a_header_or_a_first_field_lets_the_file_in(client, ser
 # --- 4. staff belong to a center, and their views are audited -----------------------------
 
 
-def test_staff_see_only_their_centers_dossiers_and_admins_see_all(client, service, catalogue):
-    code = service.file_dossier(application()).code
-    attachment = service.add_attachment(code, prepare_attachment([Upload("a.jpg", jpeg())], label="Giấy"),
+def test_staff_see_only_their_centers_dossiers_and_admins_see_all(client, service, catalogue, db):
+    code = db.run(service.file_dossier, application()).code
+    attachment = db.run(service.add_attachment, code, prepare_attachment([Upload("a.jpg", jpeg())], label="Giấy"),
                                         actor="staff:thuha")
     _add_user(catalogue, "xa.khac", center_code=OTHER_CENTER)
     _add_user(catalogue, "quantri", role="admin", center_code=OTHER_CENTER)
@@ -443,12 +443,12 @@ def test_staff_see_only_their_centers_dossiers_and_admins_see_all(client, servic
     assert [d["code"] for d in client.get(DESK, headers=own).json()] == [code]  # no center: the installation's
     assert [d["code"] for d in client.get(DESK, headers=admin).json()] == [code]
     assert client.get(f"{DESK}/{code}", headers=admin).status_code == 200
-    assert service.get(code).status == "received"  # the outsider's «receive» changed nothing
+    assert db.run(service.get, code).status == "received"  # the outsider's «receive» changed nothing
 
 
-def test_every_staff_view_of_personal_data_is_audited(client, service, catalogue):
-    code = _declared(service).code
-    attachment = service.add_attachment(code, prepare_attachment([Upload("a.jpg", jpeg())], label="Giấy"),
+def test_every_staff_view_of_personal_data_is_audited(client, service, catalogue, db):
+    code = _declared(service, db).code
+    attachment = db.run(service.add_attachment, code, prepare_attachment([Upload("a.jpg", jpeg())], label="Giấy"),
                                         actor="staff:thuha")
     staff = _bearer(catalogue, "thuha")
     for url in (f"{DESK}/{code}", f"{DESK}/{code}/attachments/{attachment.id}", f"{DESK}/{code}/receipt.pdf",
@@ -465,7 +465,8 @@ def test_every_staff_view_of_personal_data_is_audited(client, service, catalogue
 
 
 def test_a_desk_filing_answers_its_lookup_pin_once(sqlite_catalogue, tmp_path, clock):
-    service = DossierService.from_url(sqlite_catalogue, agency_code=AGENCY, clock=clock)
+    db = shared_database(sqlite_catalogue)
+    service = DossierService(agency_code=AGENCY, clock=clock)
     add_staff(sqlite_catalogue)
     app = create_app(gateway_settings(tmp_path, sqlite_catalogue))
     app.dependency_overrides[get_dossier_service] = lambda: service
@@ -473,4 +474,4 @@ def test_a_desk_filing_answers_its_lookup_pin_once(sqlite_catalogue, tmp_path, c
         filed = client.post(DESK, headers=_bearer(sqlite_catalogue, "thuha"), json={
             "procedure_code": "1.001193", "applicant_name": "Lê Văn Cường", "applicant_phone": "0901234567"})
     assert filed.status_code == 201 and re.fullmatch(r"\d{6}", filed.json()["lookup_pin"])
-    assert service.lookup(filed.json()["code"], pin=filed.json()["lookup_pin"]).verified
+    assert db.run(service.lookup, filed.json()["code"], pin=filed.json()["lookup_pin"]).verified

@@ -155,6 +155,26 @@ def test_a_card_scan_payload_is_masked_in_the_message_log(database_url):
     assert payload == {"device_event": "cccd_scanned", "qr": "*********345|******789|Nguyễn Thị Lan"}
 
 
+def test_link_secrets_sent_to_a_citizen_are_redacted_in_the_message_log(database_url):
+    payment = "/dossiers/HT-2026-000012/payment?token=Zq8vS3cr3tT0k3n"
+    ticket = "/queue/ticket/abcDEF123secret"
+
+    async def log_two() -> None:
+        log = MessageLog(shared_database(database_url))
+        log.start()
+        log.record(LogEntry("telegram", "telegram:7", "out", f"Ông/bà nộp lệ phí tại {payment} nhé.",
+                            {"buttons": [{"title": "Xem số", "url": f"https://motcua.example{ticket}"}]}))
+        await log.stop()
+
+    asyncio.run(log_two())
+    with session_scope(database_url) as session:
+        row = session.scalars(select(ConversationMessage)).one()
+        text, payload = row.text, row.payload
+    assert "Zq8vS3cr3tT0k3n" not in text and "abcDEF123secret" not in repr(payload)
+    assert text == "Ông/bà nộp lệ phí tại /dossiers/HT-2026-000012/payment?token=[redacted] nhé."
+    assert payload == {"buttons": [{"title": "Xem số", "url": "https://motcua.example/queue/ticket/[redacted]"}]}
+
+
 # --- retention ---------------------------------------------------------------------------------
 
 
@@ -202,8 +222,9 @@ def _file_old_dossier(url: str) -> str:
     from tests.dossiers.support import AGENCY, Clock, application, seed_procedures
 
     seed_procedures(url)
-    service = DossierService.from_url(url, agency_code=AGENCY, clock=Clock(datetime(2025, 3, 10, 9, 30)))
-    return service.file_dossier(application()).code
+    db = shared_database(url)
+    service = DossierService(agency_code=AGENCY, clock=Clock(datetime(2025, 3, 10, 9, 30)))
+    return db.run(service.file_dossier, application()).code
 
 
 def test_purge_deletes_conversations_older_than_the_retention_and_keeps_dossiers(database_url):

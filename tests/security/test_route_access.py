@@ -40,6 +40,8 @@ OPEN_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/"): PUBLIC,
     ("GET", "/kiosk"): PUBLIC,
     ("GET", "/board"): PUBLIC,
+    ("GET", "/c/{center}/kiosk"): PUBLIC,  # one centre's kiosk and board (motcua centers); 404 for no such centre
+    ("GET", "/c/{center}/board"): PUBLIC,
     ("GET", "/health"): PUBLIC,
     ("GET", "/kiosk/enrol"): PUBLIC,  # a form; only a valid device key sets the device cookie
     ("POST", "/kiosk/enrol"): PUBLIC,

@@ -1,0 +1,37 @@
+"""The kiosk socket says at which centre a message was written (motcua/centers.py): the number the
+Rasa action then issues is that centre's (tests/queue/test_centre_tenancy.py)."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+from motcua.centers import CENTER_METADATA, add_center
+from motcua.db import session_scope
+from motcua.devices import add_device
+from tests.channels.conftest import channel_settings
+
+
+def centre_said(client, fakes, query: str, headers: dict | None = None) -> str | None:
+    """Send one message on ``/ws/kiosk?<query>`` and return the centre its metadata gave Rasa."""
+    with client.websocket_connect(f"/ws/kiosk?{query}", headers=headers or {}) as ws:
+        ws.receive_text()  # the session
+        ws.send_text(json.dumps({"type": "message", "text": "cho tôi lấy số"}))
+        ws.receive_text()  # typing
+        ws.receive_text()
+    return fakes.rasa.state.received[-1]["metadata"].get(CENTER_METADATA)
+
+
+def test_the_kiosk_socket_names_the_page_or_the_devices_centre(tmp_path, fakes, migrated):
+    with session_scope(migrated) as session:
+        add_center(session, "xa-dong", "Trung tâm PVHCC xã Đông")
+        key = add_device(session, "kiosk-dong", "kiosk", actor="test", center="xa-dong")[1]
+    with TestClient(create_app(channel_settings(tmp_path, fakes))) as client:
+        assert centre_said(client, fakes, "session=a") is None  # the default centre: nothing added
+        assert centre_said(client, fakes, "session=b&center=xa-dong") == "xa-dong"  # the page /c/xa-dong/kiosk
+        assert centre_said(client, fakes, "session=c&center=khong-co") is None  # no such centre: the default
+        assert centre_said(client, fakes, "session=d&center=XA-DONG%2F..") is None
+        # an enrolled kiosk is its own centre's, whatever its page asks
+        assert centre_said(client, fakes, "session=e&center=default", {"X-Device-Key": key}) == "xa-dong"
