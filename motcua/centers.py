@@ -108,6 +108,15 @@ def find_center(session: Session, code: str) -> CenterView | None:
     return _view(row) if row is not None else None
 
 
+def named_center(session: Session, wanted: str | None) -> str:
+    """The centre a public page or widget names (``/c/<code>/kiosk``, the widget's ``data-center``) if it
+    exists, else the default centre: a page naming no centre, or one that does not exist, is the default's."""
+    wanted = (wanted or "").strip()
+    if not wanted or wanted == DEFAULT_CENTER or not CODE.match(wanted):
+        return DEFAULT_CENTER
+    return wanted if find_center(session, wanted) is not None else DEFAULT_CENTER
+
+
 def add_center(session: Session, code: str, name: str, *, short_name: str = "", address: str = "", phone: str = "",
                hours: str = "", agency_code: str = "", actor: str = "") -> CenterView:
     """Register a new centre; its code must be new and well formed (:data:`CODE`)."""

@@ -25,8 +25,7 @@ from bot.validation import preferred_locale, request_locale
 from channels import kiosk
 from channels.base import UserMessage, clean_text, for_clients
 from knowledge_base.messages import DEFAULT_LOCALE, render
-from motcua.centers import CENTER_METADATA, DEFAULT_CENTER, find_center
-from motcua.centers import CODE as CENTER_CODE
+from motcua.centers import CENTER_METADATA, DEFAULT_CENTER, named_center
 from motcua.db import Database
 from motcua.devices import Capability
 
@@ -86,15 +85,14 @@ async def _kiosk_center(database: Database, websocket: WebSocket) -> str:
     device = await device_of(database, websocket)
     if device is not None and device.active:
         return device.center_code
-    wanted = websocket.query_params.get("center") or ""
-    if not wanted or wanted == DEFAULT_CENTER or not CENTER_CODE.match(wanted):
+    return await page_center(database, websocket.query_params.get("center"))
+
+
+async def page_center(database: Database, wanted: str | None) -> str:
+    """:func:`motcua.centers.named_center` off the event loop (no query for a page naming no centre)."""
+    if not wanted or wanted == DEFAULT_CENTER:
         return DEFAULT_CENTER
-
-    def exists() -> bool:
-        with database.session() as session:
-            return find_center(session, wanted) is not None
-
-    return wanted if await run_in_threadpool(exists) else DEFAULT_CENTER
+    return await run_in_threadpool(database.run, named_center, wanted)
 
 
 async def _enrolled_kiosk(database: Database, websocket: WebSocket) -> bool:

@@ -25,11 +25,13 @@ from fastapi.responses import JSONResponse
 from bot.deps import ChannelsDep, ChatIpLimitsDep, ClientIP, DatabaseDep, GatewayDep, SettingsDep
 from bot.gateway import seen_from
 from bot.ratelimit import ip_limited_reply
+from bot.routes.chat import page_center
 from bot.routes.pages import request_locale
 from bot.security import origin_of, page_allowed
 from channels import kiosk, web
 from knowledge_base.messages import load_catalogue
 from motcua.background import cancel_and_wait
+from motcua.centers import CENTER_METADATA, DEFAULT_CENTER
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +79,11 @@ async def forward_pushes(queue: asyncio.Queue, send: FrameSender, render) -> Non
 
 @router.websocket("/ws/widget")
 async def widget_socket(websocket: WebSocket, channels: ChannelsDep, gateway: GatewayDep,
-                        ip_limits: ChatIpLimitsDep, ip: ClientIP) -> None:
+                        ip_limits: ChatIpLimitsDep, ip: ClientIP, database: DatabaseDep) -> None:
     # Origin was checked by bot.security.SecurityMiddleware (own host, public_url, cors_origins, the admin's sites)
     await websocket.accept()
+    # the centre the embedding page names (<script … data-center="xa-dong">): a number taken here is its
+    center = await page_center(database, websocket.query_params.get("center"))
     session = web.session_or_new(websocket.query_params.get("session"))
     sender = web.sender_id(session)
     send = FrameSender(websocket)
@@ -104,6 +108,8 @@ async def widget_socket(websocket: WebSocket, channels: ChannelsDep, gateway: Ga
                 await send({"type": "pong"})
                 continue
             await send({"type": "typing"})
+            if center != DEFAULT_CENTER:
+                message.metadata[CENTER_METADATA] = center
             allowed = ip_limits.take(ip).allowed  # an anonymous page: its address counts (bot.gateway.seen_from)
             reply = await gateway.handle(seen_from(message, ip)) if allowed else ip_limited_reply()
             await send(web.render_messages(reply.messages))

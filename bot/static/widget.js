@@ -242,7 +242,10 @@
     function connect() {
       if (stopped) return;
       if (socket && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)) return;
-      const url = base.replace(/^http/, "ws") + "/ws/widget" + (state.session ? "?session=" + encodeURIComponent(state.session) : "");
+      // data-center="xa-dong": the centre this page belongs to (numbers taken in the chat are its)
+      const query = [state.session ? "session=" + encodeURIComponent(state.session) : "",
+                     opts.center ? "center=" + encodeURIComponent(opts.center) : ""].filter(Boolean).join("&");
+      const url = base.replace(/^http/, "ws") + "/ws/widget" + (query ? "?" + query : "");
       statusEl.textContent = TEXT.connecting;
       const ws = new WebSocket(url);
       socket = ws;

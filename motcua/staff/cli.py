@@ -41,6 +41,13 @@ def users_create(
         if password != getpass.getpass("Nhập lại / again: "):
             _fail("hai lần nhập mật khẩu không khớp.")
     upgrade_database(settings.sqlalchemy_url)
+    if center:
+        from motcua.centers import find_center, staff_center
+
+        with session_scope(settings.sqlalchemy_url) as session:
+            known = find_center(session, staff_center(session, center)) is not None
+        if not known:  # such an account would find no counter and no ticket
+            _fail(f"không có trung tâm «{center}» (xem `motcua centers list`).")
     try:
         with session_scope(settings.sqlalchemy_url) as session:
             user = create_user(session, username, password, role=role, full_name=full_name, center_code=center,

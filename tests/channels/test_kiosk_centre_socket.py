@@ -1,9 +1,10 @@
-"""The kiosk socket says at which centre a message was written (motcua/centers.py): the number the
+"""The kiosk socket and the web widget say at which centre a message was written (motcua/centers.py): the number the
 Rasa action then issues is that centre's (tests/queue/test_centre_tenancy.py)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -35,3 +36,29 @@ def test_the_kiosk_socket_names_the_page_or_the_devices_centre(tmp_path, fakes, 
         assert centre_said(client, fakes, "session=d&center=XA-DONG%2F..") is None
         # an enrolled kiosk is its own centre's, whatever its page asks
         assert centre_said(client, fakes, "session=e&center=default", {"X-Device-Key": key}) == "xa-dong"
+
+
+def widget_centre_said(client, fakes, query: str) -> str | None:
+    """Send one message on ``/ws/widget?<query>`` (what widget.js opens for ``data-center``) and return the
+    centre its metadata gave Rasa."""
+    with client.websocket_connect(f"/ws/widget?{query}") as ws:
+        ws.receive_text()  # the session
+        ws.send_text(json.dumps({"type": "message", "text": "cho tôi lấy số"}))
+        ws.receive_text()  # typing
+        ws.receive_text()
+    return fakes.rasa.state.received[-1]["metadata"].get(CENTER_METADATA)
+
+
+def test_the_widget_names_the_centre_its_page_gives(tmp_path, fakes, migrated):
+    with session_scope(migrated) as session:
+        add_center(session, "xa-dong", "Trung tâm PVHCC xã Đông")
+    with TestClient(create_app(channel_settings(tmp_path, fakes))) as client:
+        assert widget_centre_said(client, fakes, "session=wa12345678") is None  # no data-center: the default
+        assert widget_centre_said(client, fakes, "session=wb12345678&center=xa-dong") == "xa-dong"
+        assert widget_centre_said(client, fakes, "session=wc12345678&center=khong-co") is None
+        assert widget_centre_said(client, fakes, "center=%3Cscript%3E") is None
+
+
+def test_widget_js_passes_its_data_center_to_the_socket():
+    script = (Path(__file__).resolve().parents[2] / "bot" / "static" / "widget.js").read_text(encoding="utf-8")
+    assert '"center=" + encodeURIComponent(opts.center)' in script

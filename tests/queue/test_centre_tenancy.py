@@ -31,6 +31,7 @@ from motcua.queue.config import CounterConfig
 from motcua.queue.models import QueueCounter, QueueTicket
 from motcua.queue.service import QueueError, QueueNotFound
 from motcua.staff.accounts import create_user
+from motcua.staff.models import StaffUser
 from tests.queue.queue_fakes import SMALL_CENTRE
 from tests.queue.test_queue_action import action, run
 from tests.queue.test_queue_api import HTTPS, add_counter_staff, make_app
@@ -334,3 +335,19 @@ def test_the_cli_adds_and_lists_centres(tmp_path, database_url):
     assert "default" in listed and "Trung tâm Phục vụ hành chính công xã Demo" in listed  # from center.yaml
     with session_scope(database_url) as session:
         assert [c.code for c in list_centers(session)] == [DEFAULT_CENTER, B]
+
+
+def test_a_staff_account_is_created_only_in_a_centre_that_exists(tmp_path, database_url):
+    motcua("centers", "add", B, "--name", "Trung tâm PVHCC xã Đông", "--agency", "000.00.31.h01",
+           database_url=database_url, data_dir=tmp_path)
+    unknown = motcua("users", "create", "can-bo-lac", "--center", "xa-khong-co", "--password", "mat-khau-dai-2024",
+                     database_url=database_url, data_dir=tmp_path, check=False)
+    assert unknown.returncode == 1 and "xa-khong-co" in unknown.stdout + unknown.stderr
+    by_code = motcua("users", "create", "can-bo-dong", "--center", B, "--password", "mat-khau-dai-2024",
+                     database_url=database_url, data_dir=tmp_path, check=False)
+    by_agency = motcua("users", "create", "can-bo-dong-2", "--center", "000.00.31.H01", "--password",
+                       "mat-khau-dai-2024", database_url=database_url, data_dir=tmp_path, check=False)
+    assert by_code.returncode == 0 and by_agency.returncode == 0, by_code.stdout + by_agency.stdout
+    with session_scope(database_url) as session:
+        codes = dict(session.execute(select(StaffUser.username, StaffUser.center_code)).all())
+    assert "can-bo-lac" not in codes and codes["can-bo-dong"] == B
