@@ -47,6 +47,7 @@ from knowledge_base.form_dialogue import (
 from knowledge_base.forms import FormDefinition
 from knowledge_base.messages import render
 from knowledge_base.text import clean_text
+from motcua.centers import DEFAULT_CENTER, center_in
 from motcua.db import Database, shared_database
 from motcua.dossiers.errors import DossierError
 from motcua.dossiers.links import declaration_path
@@ -133,13 +134,14 @@ class DeclarationFiler:
                       database: Database | None = None) -> DeclarationFiler:
         base = settings.public_url or f"http://{settings.host}:{settings.gateway_port}"
         database = database or shared_database(settings.sqlalchemy_url)
-        service = service or DossierService.from_settings(settings, database=database)
-        payments = PaymentService.from_settings(settings, database=database) \
+        service = service or DossierService.from_settings(settings)
+        payments = PaymentService.from_settings(settings) \
             if settings.payment_account is not None else None
         return cls(service, database, base.rstrip("/"), payments)
 
     def application(self, form: FormDefinition, values: Mapping[str, Any], procedure_code: str,
-                    channel: str, sender_id: str) -> DossierApplication:
+                    channel: str, sender_id: str, center: str = DEFAULT_CENTER) -> DossierApplication:
+        """The dossier to file from the form's answers, at ``center`` (the kiosk's centre the chat was held at)."""
         filled = {k: clean_text(v) if isinstance(v, str) else v  # stored as typed, minus control characters
                   for k, v in values.items() if v is not None and k in form.field_names}
         name_field = form.signers[0].field if form.signers else next(
@@ -150,7 +152,7 @@ class DeclarationFiler:
         phone = next((filled[f.name] for f in form.fields if f.type == "phone" and filled.get(f.name)), "")
         return DossierApplication(
             procedure_code=procedure_code, applicant=Applicant(str(filled.get(name_field, "")), cccd, phone),
-            values=filled, form_id=form.id, channel=channel, sender_id=sender_id,
+            values=filled, form_id=form.id, channel=channel, sender_id=sender_id, center=center,
         )
 
     def file(self, application: DossierApplication, filing_key: str = "") -> dict[str, Any]:
@@ -270,7 +272,7 @@ class ValidateDeclarationForm(FormValidationAction):
         channel = str(metadata.get("channel") or (sender.split(":", 1)[0] if ":" in sender else ""))
         application = self.filer.application(state.form, state.values,
                                              procedure_for(state.form, tracker.get_slot("procedure_code")),
-                                             channel, sender)
+                                             channel, sender, center_in(metadata))
         try:
             return Event.FILED, await asyncio.to_thread(self.filer.file, application, filing_key(sender, state.session))
         except DossierError as exc:  # e.g. no CCCD nor phone of the applicant: say what is missing

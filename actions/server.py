@@ -69,7 +69,7 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
     knowledge = KnowledgeBase(settings.sqlalchemy_url, settings, database=database)
     knowledge.warm_up()
     executor = ActionExecutor()
-    dossiers = DossierService.from_settings(settings, database=database)
+    dossiers = DossierService.from_settings(settings)
     forms = FormCatalog(load_forms(), knowledge)
     answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge), fees=FeeTableInForce(database))
     center_info = ActionCenterInfo(center_info_text(settings))

@@ -595,12 +595,13 @@ def fees_vietqr(amount: int = typer.Option(..., "--amount", help="Số tiền, �
 
 
 def _payments_service():
-    from motcua.db import upgrade_database
+    """The payment service and the database it works in (migrated first)."""
+    from motcua.db import shared_database, upgrade_database
     from motcua.payments.service import PaymentService
 
     settings = get_settings()
     upgrade_database(settings.sqlalchemy_url)
-    return PaymentService.from_settings(settings)
+    return PaymentService.from_settings(settings), shared_database(settings.sqlalchemy_url)
 
 
 @fees_app.command("show", help="Lệ phí và tình trạng nộp phí của một hồ sơ / a dossier's fee and payment.")
@@ -608,7 +609,8 @@ def fees_show(code: str = typer.Argument(..., help="Mã hồ sơ / dossier code"
     from motcua.dossiers.errors import DossierError
 
     try:
-        view = _payments_service().payment(code, actor="cli")
+        payments, database = _payments_service()
+        view = database.run(payments.payment, code, actor="cli")
     except DossierError as exc:
         fail(str(exc))
     console.print(view.describe(), markup=False, highlight=False)
@@ -630,7 +632,8 @@ def fees_import_statement(file: Path = typer.Argument(..., help="Tệp CSV / CSV
     lines = read_statement(text)
     if not lines:
         fail(f"{file} không có dòng giao dịch nào.")
-    report = _payments_service().import_statement(lines, actor=actor, source=file.name)
+    payments, database = _payments_service()
+    report = payments.import_statement(database, lines, actor=actor, source=file.name)  # one transaction a line
     marks = {LineOutcome.MATCHED: "✓", LineOutcome.DUPLICATE: "="}
     for line in report.lines:
         console.print(f"{marks.get(line.outcome, '✗')} {line.describe()}", markup=False, highlight=False)

@@ -9,9 +9,10 @@ Uploads are read as a stream, capped, and checked against the applicant before a
 The declaration link answers one identical 404 for every refusal.
 
 Staff (``/api/v1/staff/dossiers``, page ``/staff/dossiers``): signed-in staff only
-(:func:`bot.auth.require_staff`), limited to their center's dossiers (admins: every center);
-each change records ``staff:<username>`` as its actor and every view of personal data is
-written to the audit log.
+(:func:`bot.auth.require_staff`), limited to their centre's dossiers (:func:`staff_center`; another
+centre's dossier answers 404 as if it did not exist; admins: every centre); a dossier filed at the
+desk belongs to the staff member's centre; each change records ``staff:<username>`` as its actor and
+every view of personal data is written to the audit log.
 
 The business rules live in :mod:`motcua.dossiers`; this module only translates HTTP.
 """
@@ -19,6 +20,7 @@ The business rules live in :mod:`motcua.dossiers`; this module only translates H
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from html import escape as html_escape
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
@@ -42,6 +44,8 @@ from bot.routes.dossier_access import (
 from bot.routes.pages import STATIC, request_locale
 from knowledge_base.messages import render
 from knowledge_base.text import clean_text
+from motcua.centers import DEFAULT_CENTER, find_center
+from motcua.centers import staff_center as centre_of_staff
 from motcua.db import Database
 from motcua.dossiers.attachments import prepare_attachment, too_large
 from motcua.dossiers.errors import DossierError
@@ -208,12 +212,13 @@ async def staff_actor(principal: SignedIn) -> str:
 Actor = Annotated[str, Depends(staff_actor)]
 
 
-async def staff_center(principal: SignedIn, settings: SettingsDep) -> str | None:
-    """The center whose dossiers the staff member may see: theirs (default: this installation's
-    ``agency_code``), or ``None`` (every center) for an admin."""
+async def staff_center(principal: SignedIn, database: DatabaseDep) -> str | None:
+    """The centre whose dossiers the staff member may see: their account's
+    (:func:`motcua.centers.staff_center`: a centre's code or agency code, empty for the default centre;
+    an unknown one sees nothing), or ``None`` (every centre) for an admin."""
     if principal.is_admin:
         return None
-    return (principal.center_code or settings.agency_code).strip().upper()
+    return await run_in_threadpool(database.run, centre_of_staff, principal.center_code)
 
 
 Center = Annotated[str | None, Depends(staff_center)]
@@ -280,13 +285,15 @@ IdempotencyKey = Annotated[str, Header(
 @desk.post("", status_code=201, summary="Tiếp nhận hồ sơ tại quầy / file a dossier at the counter")
 async def desk_file(body: DeskFilingIn, actor: Actor, center: Center,
                     service: Service, database: DatabaseDep, idempotency_key: IdempotencyKey = "") -> Any:
-    if center is not None and center != service.agency_code:
-        raise HTTPException(403, detail="Tài khoản thuộc trung tâm khác, không tiếp nhận hồ sơ tại trung tâm này.")  # staff-facing
+    home = center or DEFAULT_CENTER  # an admin files at the default centre
+    if home != DEFAULT_CENTER and await run_in_threadpool(database.run, find_center, home) is None:
+        raise HTTPException(403, detail="Tài khoản thuộc một trung tâm không có trong hệ thống, "  # staff-facing
+                                        "không tiếp nhận hồ sơ được.")
     application = DossierApplication(
         procedure_code=body.procedure_code,
         applicant=Applicant(clean_text(body.applicant_name), body.applicant_cccd, body.applicant_phone),
         values=cleaned(body.values), form_id=body.form_id, channel="counter", sender_id="",
-        submission_kind=body.submission_kind,
+        submission_kind=body.submission_kind, center=home,
     )
     key = f"desk:{actor}:{idempotency_key}" if idempotency_key else ""  # one staff member's keys never meet another's
     try:
@@ -402,6 +409,11 @@ router.include_router(desk)
 
 
 @router.get("/staff/dossiers", response_class=HTMLResponse, include_in_schema=False)
-async def desk_page(settings: SettingsDep, _: SignedIn) -> HTMLResponse:
+async def desk_page(settings: SettingsDep, center: Center, database: DatabaseDep, _: SignedIn) -> HTMLResponse:
+    """The desk, headed with the staff member's centre (the deployment's name for the default centre and admins)."""
+    name = settings.center_name
+    if center is not None and center != DEFAULT_CENTER:
+        found = await run_in_threadpool(database.run, find_center, center)
+        name = found.display_name if found is not None else name
     html = (STATIC / "desk.html").read_text(encoding="utf-8")
-    return HTMLResponse(html.replace("{{CENTER_NAME}}", settings.center_name))
+    return HTMLResponse(html.replace("{{CENTER_NAME}}", html_escape(name)))

@@ -81,44 +81,50 @@ router = APIRouter(prefix="/api/v1/staff/payments", tags=["staff payments"], dep
 
 
 @router.get("/{code}", summary="Lệ phí và tình trạng nộp phí / a dossier's fee and payment")
-async def payment_state(code: DeskCode, actor: Actor, center: Center, payments: Payments) -> Any:
-    return await call_service(payments.payment, code, actor=actor, center=center)
+async def payment_state(code: DeskCode, actor: Actor, center: Center, database: DatabaseDep,
+                        payments: Payments) -> Any:
+    return await call_service(database.run, payments.payment, code, actor=actor, center=center)
 
 
 @router.get("/{code}/vietqr", summary="Mã VietQR để chuyển khoản lệ phí / the VietQR payment request")
-async def payment_vietqr(code: DeskCode, center: Center, payments: Payments) -> Any:
-    return await call_service(payments.vietqr, code, center=center)
+async def payment_vietqr(code: DeskCode, center: Center, database: DatabaseDep, payments: Payments) -> Any:
+    return await call_service(database.run, payments.vietqr, code, center=center)
 
 
 @router.post("/{code}/cash", summary="Đã thu tiền mặt / paid in cash at the counter")
-async def payment_cash(code: DeskCode, actor: Actor, center: Center, payments: Payments) -> Any:
-    return await call_service(payments.mark_cash, code, actor=actor, center=center)
+async def payment_cash(code: DeskCode, actor: Actor, center: Center, database: DatabaseDep,
+                       payments: Payments) -> Any:
+    return await call_service(database.run, payments.mark_cash, code, actor=actor, center=center)
 
 
 @router.post("/{code}/waive", summary="Miễn lệ phí, ghi lý do / waive the fee with a reason")
-async def payment_waive(code: DeskCode, body: WaiverIn, actor: Actor, center: Center, payments: Payments) -> Any:
-    return await call_service(payments.waive, code, body.reason, actor=actor, center=center)
+async def payment_waive(code: DeskCode, body: WaiverIn, actor: Actor, center: Center, database: DatabaseDep,
+                        payments: Payments) -> Any:
+    return await call_service(database.run, payments.waive, code, body.reason, actor=actor, center=center)
 
 
 @router.get("/{code}/vietqr.svg", summary="Mã VietQR (ảnh SVG) / the VietQR code as SVG",
             responses={200: {"content": {"image/svg+xml": {}}}})
-async def payment_vietqr_svg(code: DeskCode, center: Center, payments: Payments) -> Response:
+async def payment_vietqr_svg(code: DeskCode, center: Center, database: DatabaseDep, payments: Payments) -> Response:
     from motcua.payments.qr_image import vietqr_svg
 
-    request = await call_service(payments.vietqr, code, center=center)
+    request = await call_service(database.run, payments.vietqr, code, center=center)
     return Response(vietqr_svg(request.payload), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
-def _receipt_pdf(payments: PaymentService, code: str, center_name: str, center: str | None = None) -> bytes:
+def _receipt_pdf(database: Database, payments: PaymentService, code: str, center_name: str,
+                 center: str | None = None) -> bytes:
+    """The receipt's data in a transaction of its own; the PDF drawn after it is committed."""
     from motcua.payments.receipt import render_payment_receipt
 
-    return render_payment_receipt(payments.receipt(code, center=center), center_name=center_name)
+    return render_payment_receipt(database.run(payments.receipt, code, center=center), center_name=center_name)
 
 
 @router.get("/{code}/receipt.pdf", summary="Biên lai thu phí, lệ phí (PDF) / the payment receipt",
             responses={200: {"content": {"application/pdf": {}}}})
-async def payment_receipt(code: DeskCode, center: Center, settings: SettingsDep, payments: Payments) -> Response:
-    data = await call_service(_receipt_pdf, payments, code, settings.center_name, center)
+async def payment_receipt(code: DeskCode, center: Center, settings: SettingsDep, database: DatabaseDep,
+                          payments: Payments) -> Response:
+    data = await call_service(_receipt_pdf, database, payments, code, settings.center_name, center)
     return pdf_response(data, f"bien-lai-{code}.pdf")
 
 
@@ -156,7 +162,7 @@ async def _linked_payment(database: Database, dossiers: DossierService, payments
     if linked is None:
         return None
     try:
-        return await run_in_threadpool(payments.payment, linked)
+        return await run_in_threadpool(database.run, payments.payment, linked)
     except DossierError:  # a fee the center has not priced: as if there were nothing to see
         return None
 
@@ -193,7 +199,7 @@ async def citizen_payment_with_pin(code: str, body: ApplicantCheckIn, request: R
                               render("page.dossier.factors_mismatch",
                                                                            locale=locale))
     try:
-        view = await run_in_threadpool(payments.payment, code)
+        view = await run_in_threadpool(database.run, payments.payment, code)
     except DossierError:  # a fee the center has not priced yet
         return _private({"code": code, "state": "undetermined",
                          "state_label": render("payment.state.undetermined", locale=locale)})
@@ -207,7 +213,7 @@ async def _qr_payload(database: Database, dossiers: DossierService, payments: Pa
     if view is None or view.state != PaymentState.UNPAID or payments.account is None:
         return None
     try:
-        return (await run_in_threadpool(payments.vietqr, view.code)).payload
+        return (await run_in_threadpool(database.run, payments.vietqr, view.code)).payload
     except DossierError:
         return None
 
@@ -248,7 +254,7 @@ async def citizen_payment_receipt(code: str, request: Request, settings: Setting
         return _refused(request)
     if view.state not in (PaymentState.PAID, PaymentState.WAIVED):
         raise HTTPException(409, detail=render("payment.no_receipt", locale=request_locale(request)))
-    data = await call_service(_receipt_pdf, payments, view.code, settings.center_name)
+    data = await call_service(_receipt_pdf, database, payments, view.code, settings.center_name)
     return pdf_response(data, f"bien-lai-{view.code}.pdf")
 
 
@@ -311,7 +317,7 @@ async def citizen_status_page(code: str, request: Request, settings: SettingsDep
                 f'{html.escape(render(PAYMENT_LINK_REFUSED, locale=locale))}</p></body></html>')
         return HTMLResponse(page, status_code=404, headers=PRIVATE)
     try:
-        view: PaymentView | None = await run_in_threadpool(payments.payment, detail.code)
+        view: PaymentView | None = await run_in_threadpool(database.run, payments.payment, detail.code)
     except DossierError:  # not priced yet
         view = None
     payable = payments.account is not None and view is not None and view.state == PaymentState.UNPAID
@@ -324,7 +330,8 @@ async def citizen_status_page(code: str, request: Request, settings: SettingsDep
 
 
 @citizen_router.post("/api/v1/payments/webhook/{provider}", summary="Cổng thanh toán báo đã nhận tiền (có ký)")
-async def provider_webhook(provider: str, request: Request, providers: Providers, payments: Payments) -> Any:
+async def provider_webhook(provider: str, request: Request, providers: Providers, database: DatabaseDep,
+                           payments: Payments) -> Any:
     gateway = providers.get(provider)
     if gateway is None:
         raise HTTPException(404, detail="unknown payment provider")
@@ -336,6 +343,6 @@ async def provider_webhook(provider: str, request: Request, providers: Providers
     except WebhookRejected as exc:
         log.warning("payment webhook from %s refused: %s", provider, exc)
         raise HTTPException(401, detail="rejected") from None
-    result = await run_in_threadpool(payments.record_provider_payment, event.provider, event.event_id, event.code,
-                                     event.amount, paid_at=event.paid_at)
+    result = await run_in_threadpool(database.run, payments.record_provider_payment, event.provider,
+                                     event.event_id, event.code, event.amount, paid_at=event.paid_at)
     return {"outcome": result.outcome.value, "dossier_code": result.dossier_code}

@@ -7,8 +7,8 @@ number recorded on the dossier together (one number alone, or the code alone, wo
 anyone read someone's procedure) — :func:`is_verified`. What the citizen is told about it is
 in the message catalogue (``status.lookup.*``).
 
-Staff belong to a center: a dossier of another center (``agency_code``) is, for them, not
-there (:func:`check_center`); ``None`` (an admin) sees every center.
+Staff belong to a centre: a dossier of another centre (its ``center_code``, the centre it was filed
+at) is, for them, not there (:func:`check_center`); ``None`` (an admin) sees every centre.
 """
 
 from __future__ import annotations
@@ -107,6 +107,7 @@ def is_verified(row: DossierRow, cccd: str = "", phone: str = "", pin: str = "")
 
 
 def check_center(row: DossierRow, center: str | None) -> None:
-    """A dossier of another center is, for this staff member, not there."""
-    if center is not None and row.agency_code.upper() != center.upper():
+    """A dossier of another centre (``center``: a centre's code, :mod:`motcua.centers`) is, for this
+    staff member, not there; ``None`` sees every centre."""
+    if center is not None and row.center_code != center:
         raise DossierNotFound(not_found(row.code))

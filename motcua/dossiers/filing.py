@@ -1,6 +1,7 @@
 """Filing a dossier: the application checked, then the dossier written in one transaction.
 
-The code is ``<agency code>-<yymmdd>-<4-digit daily sequence>``. The sequence comes from one
+The code is ``<agency code>-<yymmdd>-<4-digit daily sequence>``, the agency code of the centre the
+dossier is filed at (:meth:`~motcua.dossiers.service.DossierService.agency_for`). The sequence comes from one
 counter row per (agency, day), incremented by an atomic upsert in the same transaction as
 the dossier insert: two filings never get the same number, and a filing rolled back (or a
 process killed half-way) gives its number back, so the numbers of a day have no gaps. The
@@ -203,7 +204,7 @@ def insert_dossier(
         raise DossierError(render("dossier.day_full")) from None
     applicant = checked.applicant
     row = DossierRow(
-        code=code, agency_code=agency_code, day=day, seq=seq,
+        code=code, agency_code=agency_code, center_code=application.center, day=day, seq=seq,
         procedure_code=procedure.code, procedure_name=procedure.name, form_id=application.form_id,
         values=checked.values, applicant_name=applicant.name, applicant_cccd=applicant.cccd,
         applicant_phone=applicant.phone, channel=application.channel, sender_id=application.sender_id,

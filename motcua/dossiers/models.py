@@ -17,6 +17,8 @@
   the SHA-256 of the key a filing was made with, unique, so that a retried filing finds its
   dossier instead of making a second one; and, for an hour, the lookup PIN of that first
   answer, sealed with the key (:mod:`motcua.dossiers.filing`), so that the retry can repeat it.
+- ``dossiers.center_code`` (migration ``0020_dossier_centers``): the centre the dossier was filed at
+  (:mod:`motcua.centers`); staff of one centre see only its dossiers.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
+from motcua.centers import DEFAULT_CENTER
 from motcua.db import Base, EnumText, utcnow
 from motcua.delivery import DeliveryColumns, DeliveryState
 from motcua.dossiers.status import DossierStatus
@@ -67,11 +70,13 @@ class DossierRow(Base):
         UniqueConstraint("agency_code", "day", "seq", name="uq_dossiers_agency_day_seq"),
         Index("ix_dossiers_status_received", "status", "received_at"),
         Index("ix_dossiers_filing_key", "filing_key", unique=True),
+        Index("ix_dossiers_center_received", "center_code", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(48), unique=True)
     agency_code: Mapped[str] = mapped_column(String(32))
+    center_code: Mapped[str] = mapped_column(String(32), default=DEFAULT_CENTER)  # the centre it was filed at
     day: Mapped[date] = mapped_column(Date)
     seq: Mapped[int] = mapped_column(Integer)
     procedure_code: Mapped[str] = mapped_column(String(32), index=True)

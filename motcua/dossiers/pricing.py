@@ -3,7 +3,8 @@
 :class:`~motcua.dossiers.service.DossierService` takes a :class:`DossierFees` (in production the
 :class:`~motcua.payments.service.PaymentService`), so a dossier's fee is fixed in the filing's own
 transaction — a later edit of the fee table or of the catalogue does not change what it owes — and
-the receipt (giấy tiếp nhận) shows the amount, the transfer note and the VietQR code while it is unpaid.
+the receipt (giấy tiếp nhận) shows the amount, the transfer note and the VietQR code while it is unpaid,
+read in the receipt's own session. Both take the caller's ``Session``; neither commits.
 Without one (tests, tools) dossiers are filed and printed as before fees existed.
 """
 
@@ -24,6 +25,7 @@ class DossierFees(Protocol):
         A fee that cannot be priced yet is left for later; anything raised rolls back only the pricing."""
         ...
 
-    def receipt_fee(self, code: str, *, center: str | None = None) -> ReceiptFee | None:
-        """The unpaid fee to print on the dossier's receipt, or None (nothing to pay by VietQR)."""
+    def receipt_fee(self, session: Session, code: str, *, center: str | None = None) -> ReceiptFee | None:
+        """The unpaid fee to print on the dossier's receipt, or None (nothing to pay by VietQR), read in
+        ``session`` (the receipt's transaction); a failure there undoes nothing of the caller's."""
         ...

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from knowledge_base.messages import render
 from knowledge_base.schema import ProcessingTime, TimeUnit
+from motcua.centers import DEFAULT_CENTER
 from motcua.db import as_utc
 from motcua.dossiers.access import ASK_SECOND_FACTOR
 from motcua.dossiers.models import (
@@ -59,6 +60,8 @@ class DossierApplication:
     ``channel`` and ``sender_id`` say where to send notices (the Rasa ``tracker.sender_id``).
     ``submission_kind`` (``truc_tiep``, ``truc_tuyen``, ``buu_chinh``) picks the procedure's
     processing time; empty means in person for the kiosk and the counter, online otherwise.
+    ``center`` is the centre it is filed at (:mod:`motcua.centers`): the desk's staff member's, the
+    kiosk's of a chat, else the default centre; its agency code prefixes the dossier's code.
     """
 
     procedure_code: str
@@ -68,6 +71,7 @@ class DossierApplication:
     channel: str = ""
     sender_id: str = ""
     submission_kind: str = ""
+    center: str = DEFAULT_CENTER
 
 
 # --- what comes out ------------------------------------------------------------------------
@@ -210,6 +214,7 @@ class DossierSummary:
     due_date: date | None
     overdue: bool
     channel: str
+    center_code: str = DEFAULT_CENTER
 
 
 @dataclass(frozen=True)
@@ -241,6 +246,7 @@ class DossierDetail:
     attachments: tuple[AttachmentInfo, ...]
     outbox: tuple[OutboxEntry, ...]
     next_statuses: tuple[dict[str, str], ...]  # [{"status": …, "label": …}] the desk may offer
+    center_code: str = DEFAULT_CENTER  # the centre it was filed at
 
 
 def is_overdue(row: DossierRow, today: date) -> bool:
@@ -301,7 +307,7 @@ def summary_record(row: DossierRow, today: date) -> DossierSummary:
         code=row.code, procedure_code=row.procedure_code, procedure_name=row.procedure_name,
         applicant_name=row.applicant_name, applicant_phone=row.applicant_phone, status=row.status,
         status_label=row.status.label, received_at=as_utc(row.received_at),
-        due_date=row.due_date, overdue=is_overdue(row, today), channel=row.channel,
+        due_date=row.due_date, overdue=is_overdue(row, today), channel=row.channel, center_code=row.center_code,
     )  # fmt: skip
 
 
@@ -331,4 +337,5 @@ def detail_record(session: Session, row: DossierRow, today: date) -> DossierDeta
         ),
         next_statuses=tuple({"status": s.value, "label": s.action_label}
                             for s in DossierStatus if s in TRANSITIONS[status]),
+        center_code=row.center_code,
     )  # fmt: skip

@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 from knowledge_base.messages import render
 from knowledge_base.schema import ChannelKind
 from knowledge_base.text import clean_text
-from motcua.db import Database, as_utc, shared_database, utcnow, write_transaction
+from motcua.centers import DEFAULT_CENTER, find_center
+from motcua.db import as_utc, utcnow, write_transaction
 from motcua.dossier_code import format_dossier_code
 from motcua.dossiers.access import (
     ONE_NUMBER_ONLY,
@@ -96,11 +97,13 @@ class DossierService:
     """Dossiers, read and written in the caller's ``session``: each method runs in the caller's
     transaction (writes start with :func:`motcua.db.write_transaction`) and the caller commits.
 
-    ``agency_code`` prefixes every code (``Settings.agency_code``); ``notifier`` records each
+    ``agency_code`` prefixes the codes of the default centre's dossiers (``Settings.agency_code``), and of
+    another centre's when it has no agency code of its own (:meth:`agency_for`); ``notifier`` records each
     status change's notice in the change's own transaction; ``calendar`` and ``clock`` may be injected in tests.
     ``fees`` prices each dossier in its filing's transaction and gives its receipt the fee still owed
-    (None: no fee is priced at filing nor printed). Methods taking ``center`` treat a dossier of another
-    center as not found (``None``: any).
+    (None: no fee is priced at filing nor printed). A dossier belongs to the centre it was filed at
+    (``DossierApplication.center``); methods taking ``center`` (a centre's code, :mod:`motcua.centers`)
+    treat a dossier of another centre as not found (``None``: any, for admins).
     """
 
     def __init__(
@@ -126,16 +129,14 @@ class DossierService:
         self.fees = fees
 
     @classmethod
-    def from_settings(cls, settings, *, database: Database | None = None, **kwargs) -> DossierService:
+    def from_settings(cls, settings, **kwargs) -> DossierService:
         """The service for ``settings``; its dossiers are priced at filing by a
-        :class:`~motcua.payments.service.PaymentService` (on ``database`` or else the process's one for the
-        settings' URL) unless ``fees`` is given."""
+        :class:`~motcua.payments.service.PaymentService` unless ``fees`` is given."""
         kwargs.setdefault("link_ttl", timedelta(days=getattr(settings, "dossier_link_days", 30)))
         if "fees" not in kwargs:
             from motcua.payments.service import PaymentService
 
-            database = database or shared_database(settings.sqlalchemy_url)
-            kwargs["fees"] = PaymentService.from_settings(settings, database=database)
+            kwargs["fees"] = PaymentService.from_settings(settings)
         return cls(agency_code=settings.agency_code, **kwargs)
 
     def _now(self) -> datetime:
@@ -184,14 +185,35 @@ class DossierService:
         received = self._now()
         pin = new_pin()
         write_transaction(session)
+        agency_code = self.agency_for(session, application.center)
         if filing_key:
-            filed = file_once(session, checked, filing_key=filing_key, agency_code=self.agency_code,
+            filed = file_once(session, checked, filing_key=filing_key, agency_code=agency_code,
                               received=received, calendar=calendar, pin=pin, attachments=attachments, actor=actor)
         else:
-            filed = insert_dossier(session, checked, agency_code=self.agency_code, received=received,
+            filed = insert_dossier(session, checked, agency_code=agency_code, received=received,
                                    calendar=calendar, pin=pin, attachments=attachments, actor=actor)
         self._price(session, filed.code, actor)
         return filed
+
+    def agency_for(self, session: Session, center: str) -> str:
+        """The agency code prefixing the codes of dossiers filed at ``center``: the centre's own agency code,
+        else (none, or one that is not a valid agency code) the deployment's; the default centre's is always
+        the deployment's. ``ValueError`` for a centre that does not exist (a mistake of the calling code)."""
+        if center == DEFAULT_CENTER:
+            return self.agency_code
+        found = find_center(session, center)
+        if found is None:
+            raise ValueError(f"no centre {center!r}: a dossier is filed at a centre that exists")
+        own = found.agency_code.strip().upper()
+        if not own:
+            return self.agency_code
+        try:
+            format_dossier_code(own, date(2000, 1, 1), 1)
+        except ValueError:
+            log.warning("centre %s has a malformed agency code %r: its dossiers take %s", center, own,
+                        self.agency_code)
+            return self.agency_code
+        return own
 
     def _price(self, session: Session, code: str, actor: str) -> None:
         """Fix the dossier's fee in the filing's transaction; a failure there never fails the filing
@@ -293,7 +315,7 @@ class DossierService:
             .where(DossierRow.code == code, DossierAttachment.id == attachment_id)
         )
         if center is not None:
-            query = query.where(DossierRow.agency_code == center.upper())
+            query = query.where(DossierRow.center_code == center)
         found = session.execute(query).scalar_one_or_none()
         if found is None:
             raise DossierNotFound(f"Hồ sơ {code} không có giấy tờ số {attachment_id}.")  # staff-facing (desk)
@@ -349,13 +371,13 @@ class DossierService:
                       offset: int = 0, center: str | None = None) -> list[DossierSummary]:
         """Dossiers for the desk, newest first; ``search`` matches code, name, phone or CCCD.
 
-        ``center`` limits the list to that center's dossiers (None: every center, for admins).
+        ``center`` limits the list to that centre's dossiers (None: every centre, for admins).
         """
         if not 1 <= limit <= 500:
             raise ValueError(f"limit must be 1–500, got {limit}")
         query: Select = select(DossierRow)
         if center is not None:
-            query = query.where(DossierRow.agency_code == center.upper())
+            query = query.where(DossierRow.center_code == center)
         if status:
             query = query.where(DossierRow.status == parse_status(status))
         text = " ".join((search or "").split())
@@ -469,9 +491,13 @@ class DossierService:
 
         ``received_by`` is the name printed under «người tiếp nhận» (the staff member handing
         it over); left empty, the line stays blank for a handwritten name. ``lookup_pin`` is
-        printed when given (the PIN is stored hashed, so only its maker can print it).
+        printed when given (the PIN is stored hashed, so only its maker can print it). The name printed is
+        that of the centre the dossier was filed at; ``center_name`` is the default centre's (the settings').
         """
         detail = self.get(session, code, center=center)
+        if detail.center_code != DEFAULT_CENTER:
+            found = find_center(session, detail.center_code)
+            center_name = found.display_name if found is not None else center_name
         return render_receipt_pdf(ReceiptData(
             code=detail.code, center_name=center_name, procedure_code=detail.procedure_code,
             procedure_name=detail.procedure_name, applicant_name=detail.applicant_name,
@@ -479,17 +505,17 @@ class DossierService:
             received_at=detail.received_at, due_date=detail.due_date, processing_time=detail.processing_time,
             submission=_SUBMISSION_LABELS.get(detail.submission_kind, detail.submission_kind),
             documents=tuple(f"{a.label} ({a.pages} trang)" for a in detail.attachments),
-            received_by=received_by, lookup_pin=lookup_pin, fee=self._receipt_fee(detail.code, center),
+            received_by=received_by, lookup_pin=lookup_pin, fee=self._receipt_fee(session, detail.code, center),
         ))  # fmt: skip
 
-    def _receipt_fee(self, code: str, center: str | None) -> ReceiptFee | None:
-        """The unpaid fee the receipt prints (amount, note, VietQR); the receipt prints without it when
-        there is none or it cannot be had. The fees (:class:`~motcua.payments.service.PaymentService`, which
-        still holds its Database) read it in a transaction of their own; the receipt's session has only read."""
+    def _receipt_fee(self, session: Session, code: str, center: str | None) -> ReceiptFee | None:
+        """The unpaid fee the receipt prints (amount, note, VietQR), read by the fees
+        (:class:`~motcua.payments.service.PaymentService`) in the receipt's session; the receipt prints
+        without it when there is none or it cannot be had."""
         if self.fees is None:
             return None
         try:
-            return self.fees.receipt_fee(code, center=center)
+            return self.fees.receipt_fee(session, code, center=center)
         except Exception:
             log.exception("the fee of a dossier's receipt could not be read")
             return None

@@ -69,16 +69,18 @@ class PaymentNotice:
 def payment_notice(payments: PaymentService, dossiers: Any, database: Database,
                    code: str) -> PaymentNotice | None:
     """The notice of ``code``'s fee and a fresh payment link (``dossiers``: a
-    :class:`~motcua.dossiers.service.DossierService`, issuing it in a transaction of ``database``), or None
+    :class:`~motcua.dossiers.service.DossierService`), both in one transaction of ``database``, or None
     when there is nothing to pay by QR."""
     if payments.account is None:
         return None
     try:
-        request = payments.vietqr(code)
-        token = database.run(dossiers.issue_link, request.code, purpose=PAYMENT_LINK)
-    except DossierError as exc:  # free, already settled, or a fee the center has not priced
-        log.info("no VietQR for a filed dossier: %s", type(exc).__name__)
-        return None
+        with database.session() as session:
+            try:
+                request = payments.vietqr(session, code)
+                token = dossiers.issue_link(session, request.code, purpose=PAYMENT_LINK)
+            except DossierError as exc:  # free, already settled, or a fee the center has not priced
+                log.info("no VietQR for a filed dossier: %s", type(exc).__name__)
+                return None  # a fee priced just now is kept (committed), as when it is asked for again
     except Exception:  # the dossier is filed whatever happens here: the citizen still gets its code
         log.exception("pricing a filed dossier failed")
         return None

@@ -1,8 +1,11 @@
 """Payments of dossiers: the fee, the VietQR request, cash at the counter, waivers, bank statements.
 
-:class:`PaymentService` works like :class:`~motcua.dossiers.service.DossierService`: each method is
-one transaction (writes start with :meth:`motcua.db.Database.write`) and locks the dossier row, so
-two cashiers, or a cashier and a statement import, never both mark the same dossier paid.
+:class:`PaymentService` works like :class:`~motcua.dossiers.service.DossierService`: each method takes
+the caller's ``Session`` first, starts its writes with :func:`motcua.db.write_transaction`, never commits
+(callers use ``database.run(payments.method, …)``), and locks the dossier row, so two cashiers, or a
+cashier and a statement import, never both mark the same dossier paid. A bank statement is the one
+exception: :meth:`PaymentService.import_statement` is handed the :class:`~motcua.db.Database` and commits
+each line in a transaction of its own, so a bad line never undoes the lines before it.
 
 A dossier is priced when it is filed (:meth:`PaymentService.price_filed`, called by
 :class:`~motcua.dossiers.service.DossierService` in the filing's own transaction), from the procedure
@@ -37,7 +40,7 @@ from knowledge_base.fee_table import FeeTable, default_fee_table
 from knowledge_base.schema import ChannelKind
 from knowledge_base.store import get_procedure
 from knowledge_base.text import clean_text
-from motcua.db import Database, as_utc, shared_database, utcnow
+from motcua.db import Database, as_utc, utcnow, write_transaction
 from motcua.dossier_code import find_dossier_codes
 from motcua.dossiers.access import check_center, normal_code
 from motcua.dossiers.errors import DossierError, DossierNotFound
@@ -192,7 +195,7 @@ def codes_in_note(note: str, agency_code: str) -> list[str]:
 
 
 class PaymentService:
-    """Payments of the dossiers in ``database``.
+    """Payments of the dossiers, in the caller's session.
 
     ``account`` is the center's receiving account (None: no VietQR, cash and waivers only);
     ``fee_table`` the seed of the center's fee table (default: ``knowledge_base/fees.yaml``, read on
@@ -200,25 +203,17 @@ class PaymentService:
     ``agency_code`` lets a statement's transfer note be read when the bank dropped the code's dots.
     """
 
-    def __init__(self, database: Database, *, agency_code: str, account: ReceivingAccount | None = None,
+    def __init__(self, *, agency_code: str, account: ReceivingAccount | None = None,
                  fee_table: FeeTable | None = None, clock: Callable[[], datetime] = utcnow) -> None:
-        if not isinstance(database, Database):
-            raise TypeError(f"database must be a motcua.db.Database, got {type(database).__name__}")
-        self.database = database
         self.agency_code = agency_code.upper()
         self.account = account
         self._fee_table = fee_table
         self.clock = clock
 
     @classmethod
-    def from_settings(cls, settings, *, database: Database | None = None, **kwargs) -> PaymentService:
+    def from_settings(cls, settings, **kwargs) -> PaymentService:
         kwargs.setdefault("account", settings.payment_account)
-        return cls(database or shared_database(settings.sqlalchemy_url), agency_code=settings.agency_code, **kwargs)
-
-    @classmethod
-    def from_url(cls, url: str, **kwargs) -> PaymentService:
-        """The service on the process's :class:`~motcua.db.Database` for ``url``."""
-        return cls(shared_database(url), **kwargs)
+        return cls(agency_code=settings.agency_code, **kwargs)
 
     @property
     def fee_table(self) -> FeeTable:
@@ -313,23 +308,23 @@ class PaymentService:
         except PaymentError as exc:
             log.info("dossier not priced at filing: %s", exc)
 
-    def payment(self, code: str, *, actor: str = "system", center: str | None = None) -> PaymentView:
+    def payment(self, session: Session, code: str, *, actor: str = "system", center: str | None = None) -> PaymentView:
         """The dossier's fee and payment state (priced now if it was not yet)."""
         code = normal_code(code)
-        with self.database.write() as session:
-            row = self._locked(session, code, center)
-            return self._view(session, row, self._payment(session, row, actor))
+        write_transaction(session)
+        row = self._locked(session, code, center)
+        return self._view(session, row, self._payment(session, row, actor))
 
-    def receipt(self, code: str, *, center: str | None = None) -> ReceiptData:
+    def receipt(self, session: Session, code: str, *, center: str | None = None) -> ReceiptData:
         """The receipt's data of a paid (or waived) dossier; a dossier still owing has none."""
         code = normal_code(code)
-        with self.database.write() as session:
-            row = self._locked(session, code, center)
-            view = self._view(session, row, self._payment(session, row, "system"))
-            if view.state not in (PaymentState.PAID, PaymentState.WAIVED):
-                raise PaymentError(f"Hồ sơ {code} {view.state_label.lower()}: chưa có biên lai.")  # staff-facing
-            name, number = self._collector(session, view.paid_by) if view.method == PaymentMethod.CASH else ("", None)
-            return ReceiptData(view, row.applicant_name, row.procedure_name, name, number)
+        write_transaction(session)
+        row = self._locked(session, code, center)
+        view = self._view(session, row, self._payment(session, row, "system"))
+        if view.state not in (PaymentState.PAID, PaymentState.WAIVED):
+            raise PaymentError(f"Hồ sơ {code} {view.state_label.lower()}: chưa có biên lai.")  # staff-facing
+        name, number = self._collector(session, view.paid_by) if view.method == PaymentMethod.CASH else ("", None)
+        return ReceiptData(view, row.applicant_name, row.procedure_name, name, number)
 
     @staticmethod
     def _collector(session: Session, actor: str) -> tuple[str, int | None]:
@@ -344,27 +339,30 @@ class PaymentService:
             return "", None
         return " ".join(user.full_name.split()), user.id
 
-    def receipt_fee(self, code: str, *, center: str | None = None) -> ReceiptFee | None:
+    def receipt_fee(self, session: Session, code: str, *, center: str | None = None) -> ReceiptFee | None:
         """What the dossier's receipt (giấy tiếp nhận) prints of its fee: the amount, the transfer note
         and the VietQR payload, while the fee is unpaid and the center takes VietQR; None otherwise
-        (free, paid, waived, not priced, or no receiving account)."""
+        (free, paid, waived, not priced, or no receiving account). In the receipt's session: a dossier
+        not priced yet is priced now; anything that fails undoes only this (a savepoint)."""
         if self.account is None:
             return None
+        write_transaction(session)  # before the savepoint: SQLite's BEGIN IMMEDIATE opens the transaction
         try:
-            request = self.vietqr(code, center=center)
+            with session.begin_nested():
+                request = self.vietqr(session, code, center=center)
         except DossierError:
             return None
         return ReceiptFee(request.amount, request.note, request.payload, request.account_name)
 
     # -- asking for a transfer -------------------------------------------------------------
 
-    def vietqr(self, code: str, *, center: str | None = None) -> PaymentRequest:
+    def vietqr(self, session: Session, code: str, *, center: str | None = None) -> PaymentRequest:
         """The VietQR request for an unpaid dossier: its fee to the center's account, the code as note."""
         if self.account is None:
             raise PaymentError("Chưa cấu hình tài khoản nhận tiền (MOTCUA_PAYMENT_BANK_BIN, "  # staff-facing
                                "MOTCUA_PAYMENT_ACCOUNT_NUMBER, MOTCUA_PAYMENT_ACCOUNT_NAME): "
                                "không tạo được mã VietQR.")
-        view = self.payment(code, center=center)
+        view = self.payment(session, code, center=center)
         if view.state != PaymentState.UNPAID:
             raise PaymentError(self._settled(view))
         return PaymentRequest(view.code, view.amount, view.code, build_payload(self.account, view.amount, view.code),
@@ -383,31 +381,32 @@ class PaymentService:
 
     # -- staff at the counter --------------------------------------------------------------
 
-    def mark_cash(self, code: str, *, actor: str, center: str | None = None) -> PaymentView:
+    def mark_cash(self, session: Session, code: str, *, actor: str, center: str | None = None) -> PaymentView:
         """The cashier took the fee in cash (the whole amount owed)."""
-        return self._settle(code, PaymentState.PAID, PaymentMethod.CASH, actor=actor, center=center,
+        return self._settle(session, code, PaymentState.PAID, PaymentMethod.CASH, actor=actor, center=center,
                             note="Thu tiền mặt tại quầy")  # staff-facing
 
-    def waive(self, code: str, reason: str, *, actor: str, center: str | None = None) -> PaymentView:
+    def waive(self, session: Session, code: str, reason: str, *, actor: str, center: str | None = None) -> PaymentView:
         """Exempt the dossier from its fee; ``reason`` says why (hộ nghèo, người có công, người khuyết tật…)."""
         reason = " ".join(clean_text(reason or "").split())
         if len(reason) < MIN_WAIVER_REASON:
             raise PaymentError("Miễn phí cần ghi rõ lý do (ví dụ: hộ nghèo, người có công với cách mạng, "  # staff-facing
                                "người khuyết tật) và giấy tờ chứng minh.", kind="invalid")
-        return self._settle(code, PaymentState.WAIVED, PaymentMethod.WAIVED, actor=actor, center=center, note=reason)
+        return self._settle(session, code, PaymentState.WAIVED, PaymentMethod.WAIVED, actor=actor, center=center, note=reason)
 
-    def _settle(self, code: str, state: PaymentState, method: PaymentMethod, *, actor: str, note: str,
-                center: str | None = None, amount: int | None = None, at: datetime | None = None) -> PaymentView:
+    def _settle(self, session: Session, code: str, state: PaymentState, method: PaymentMethod, *, actor: str,
+                note: str, center: str | None = None, amount: int | None = None,
+                at: datetime | None = None) -> PaymentView:
         if not actor.strip():
             raise ValueError("actor must name who recorded the payment")
         code = normal_code(code)
-        with self.database.write() as session:
-            row = self._locked(session, code, center)
-            payment = self._payment(session, row, actor)
-            if payment.state != PaymentState.UNPAID:
-                raise PaymentError(self._settled(self._view(session, row, payment)))
-            self._apply(session, row, payment, state, method, actor=actor, note=note, amount=amount, at=at)
-            return self._view(session, row, payment)
+        write_transaction(session)
+        row = self._locked(session, code, center)
+        payment = self._payment(session, row, actor)
+        if payment.state != PaymentState.UNPAID:
+            raise PaymentError(self._settled(self._view(session, row, payment)))
+        self._apply(session, row, payment, state, method, actor=actor, note=note, amount=amount, at=at)
+        return self._view(session, row, payment)
 
     def _apply(self, session: Session, row: DossierRow, payment: DossierPayment, state: PaymentState,
                method: PaymentMethod, *, actor: str, note: str, amount: int | None = None,
@@ -438,18 +437,27 @@ class PaymentService:
 
     # -- bank statements -------------------------------------------------------------------
 
-    def import_statement(self, lines: Iterable[StatementLine], *, actor: str, source: str = "") -> StatementReport:
+    def import_statement(self, database: Database, lines: Iterable[StatementLine], *, actor: str,
+                         source: str = "") -> StatementReport:
         """Match each incoming transfer to a dossier by the code in its note and its amount.
 
-        One transaction per line: each line is stored with its outcome (``payment_statement_lines``),
-        a matching one marks the dossier paid by VietQR transfer in the same transaction. A line seen
-        before (same key) is reported as a duplicate and changes nothing.
+        One transaction per line (``database.run(self.import_line, …)``), committed before the next line
+        is read: a line that fails (an error, not an outcome) leaves the lines before it recorded.
         """
         if not actor.strip():
             raise ValueError("actor must name who imported the statement")
-        return StatementReport(tuple(self._import_line(line, actor, source) for line in lines))
+        return StatementReport(tuple(database.run(self.import_line, line, actor=actor, source=source)
+                                     for line in lines))
 
-    def record_provider_payment(self, provider: str, event_id: str, code: str, amount: int, *,
+    def import_line(self, session: Session, line: StatementLine, *, actor: str, source: str = "") -> LineResult:
+        """One statement line in the caller's transaction: stored with its outcome (``payment_statement_lines``);
+        a matching one marks the dossier paid by VietQR transfer. A line seen before (same key) is reported
+        as a duplicate and changes nothing."""
+        if not actor.strip():
+            raise ValueError("actor must name who imported the statement")
+        return self._import_line(session, line, actor, source)
+
+    def record_provider_payment(self, session: Session, provider: str, event_id: str, code: str, amount: int, *,
                                 paid_at: datetime | None = None) -> LineResult:
         """A payment gateway reported (signed webhook, already verified) that ``code`` was paid ``amount``.
 
@@ -462,24 +470,26 @@ class PaymentService:
         key = "provider:" + hashlib.sha256(f"{provider}:{event_id}".encode()).hexdigest()[:48]
         line = StatementLine(line_number=1, booked_at=paid_at, amount=amount, note=code, ref=event_id, key=key)
         where = f"Cổng thanh toán {provider}, giao dịch {event_id[:64]}"  # staff-facing
-        return self._import_line(line, f"provider:{provider}", f"provider:{provider}", where=where)
+        return self._import_line(session, line, f"provider:{provider}", f"provider:{provider}", where=where)
 
-    def _import_line(self, line: StatementLine, actor: str, source: str, *, where: str = "") -> LineResult:
-        with self.database.write() as session:
-            earlier = session.scalar(select(StatementLineRow).where(StatementLineRow.line_key == line.key))
-            if earlier is not None:
-                when = as_utc(earlier.imported_at).astimezone(VIETNAM_TZ)
-                return LineResult(line.line_number, LineOutcome.DUPLICATE, line.amount, line.note,
-                                  earlier.dossier_code, f"đã nhập {when:%d/%m/%Y %H:%M}: "  # staff-facing
-                                  f"{earlier.outcome.label}", line.booked_at)
-            outcome, code, message = self._match(session, line, actor, source, where)
-            session.add(StatementLineRow(
-                line_key=line.key, source=source[:255], line_number=line.line_number,
-                booked_at=line.booked_at.astimezone(UTC) if line.booked_at else None,
-                amount=line.amount, note=line.note, outcome=outcome, dossier_code=code, message=message,
-                imported_by=actor, imported_at=self._now(),
-            ))  # fmt: skip
-            return LineResult(line.line_number, outcome, line.amount, line.note, code, message, line.booked_at)
+    def _import_line(self, session: Session, line: StatementLine, actor: str, source: str, *,
+                     where: str = "") -> LineResult:
+        write_transaction(session)
+        earlier = session.scalar(select(StatementLineRow).where(StatementLineRow.line_key == line.key))
+        if earlier is not None:
+            when = as_utc(earlier.imported_at).astimezone(VIETNAM_TZ)
+            return LineResult(line.line_number, LineOutcome.DUPLICATE, line.amount, line.note,
+                              earlier.dossier_code, f"đã nhập {when:%d/%m/%Y %H:%M}: "  # staff-facing
+                              f"{earlier.outcome.label}", line.booked_at)
+        outcome, code, message = self._match(session, line, actor, source, where)
+        session.add(StatementLineRow(
+            line_key=line.key, source=source[:255], line_number=line.line_number,
+            booked_at=line.booked_at.astimezone(UTC) if line.booked_at else None,
+            amount=line.amount, note=line.note, outcome=outcome, dossier_code=code, message=message,
+            imported_by=actor, imported_at=self._now(),
+        ))  # fmt: skip
+        session.flush()
+        return LineResult(line.line_number, outcome, line.amount, line.note, code, message, line.booked_at)
 
     def _match(self, session: Session, line: StatementLine, actor: str,
                source: str, where: str = "") -> tuple[LineOutcome, str, str]:

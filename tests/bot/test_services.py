@@ -15,6 +15,7 @@ from bot.dialogue import DialogueReply
 from bot.ratelimit import RateLimitedGateway, TokenBuckets
 from channels.base import BotMessage, UserMessage
 from motcua.db import Database
+from motcua.payments.service import PaymentService
 from motcua.queue.models import QueueService as ServiceRow
 from tests.bot.test_gateway import gateway_settings
 
@@ -47,7 +48,9 @@ def test_the_services_are_ready_before_the_first_request_and_share_one_database(
         built = client.app.state.services
         with built.database.session() as session:  # the queue's configuration was seeded at start-up
             assert session.scalar(select(func.count()).select_from(ServiceRow)) > 0
-        assert built.queue.database is built.database and built.dossiers.fees.database is built.database
+        assert built.queue.database is built.database
+        for fees in (built.payments, built.dossiers.fees):  # they work in the caller's session, hold no database
+            assert isinstance(fees, PaymentService) and not hasattr(fees, "database")
         assert built.staff_desk.database is built.database and built.message_log.database is built.database
 
 

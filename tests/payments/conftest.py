@@ -60,5 +60,5 @@ def dossiers(clock) -> DossierService:
 
 @pytest.fixture
 def payments(catalogue, clock) -> PaymentService:
-    return PaymentService.from_url(catalogue, agency_code=AGENCY, account=ACCOUNT, fee_table=load_fee_table(),
+    return PaymentService(agency_code=AGENCY, account=ACCOUNT, fee_table=load_fee_table(),
                                    clock=clock)

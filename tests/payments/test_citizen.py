@@ -39,7 +39,7 @@ def file(db: Database, dossiers: DossierService, values: dict, channel: str = "c
 def test_a_late_birth_filed_in_the_chat_tells_the_fee_and_sends_the_qr(dossiers, db, payments):
     filer = DeclarationFiler(dossiers, db, "https://motcua.example", payments)
     outcome = filer.file(application(values=LATE, form_id="birth_registration"))
-    owed = payments.payment(outcome["code"]).amount
+    owed = db.run(payments.payment, outcome["code"]).amount
     assert owed == 4000  # filed online: the fee table's online amount
     card = outcome["payment"]
     assert (card["amount"], card["amount_text"], card["note"]) == (owed, "4.000 đồng", outcome["code"])
@@ -58,10 +58,10 @@ def test_a_free_dossier_or_payments_switched_off_say_nothing_about_a_qr(dossiers
     free = DeclarationFiler(dossiers, db, "https://motcua.example", payments).file(
         application(values=ON_TIME, form_id="birth_registration"))
     assert "payment" not in free
-    off = PaymentService.from_url(catalogue, agency_code=AGENCY, account=None, clock=clock)
+    off = PaymentService(agency_code=AGENCY, account=None, clock=clock)
     late = DeclarationFiler(dossiers, db, "https://motcua.example", off).file(
         application(values=LATE, form_id="birth_registration"))
-    assert "payment" not in late and off.payment(late["code"]).state == "unpaid"  # cash still possible
+    assert "payment" not in late and db.run(off.payment, late["code"]).state == "unpaid"  # cash still possible
     assert payment_message(None) is None and payment_message({"amount": 0}) is None
 
     dispatcher = CollectingDispatcher()
@@ -72,7 +72,7 @@ def test_a_free_dossier_or_payments_switched_off_say_nothing_about_a_qr(dossiers
 
 def test_no_notice_for_a_settled_dossier(dossiers, db, payments):
     code = file(db, dossiers, LATE)
-    payments.mark_cash(code, actor="staff:thuha")
+    db.run(payments.mark_cash, code, actor="staff:thuha")
     assert payment_notice(payments, dossiers, db, code) is None
 
 
@@ -116,7 +116,7 @@ def test_the_payment_link_shows_the_fee_and_the_qr_and_later_the_receipt(client,
     assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
     png = client.get(data["qr_png"])
     assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
-    payload = PaymentService.from_url(url, agency_code=AGENCY, account=ACCOUNT).vietqr(code).payload
+    payload = shared_database(url).run(PaymentService(agency_code=AGENCY, account=ACCOUNT).vietqr, code).payload
     assert png.content == vietqr_png(payload) and decode_payload(payload).amount == 8000
     assert client.get(f"{base}/receipt.pdf", params={"token": token}).status_code == 409  # nothing paid yet
 
@@ -174,14 +174,15 @@ def test_late_birth_filed_shown_qr_paid_by_statement_then_receipt(client, url):
     from motcua.payments.statement import read_statement
 
     dossiers = DossierService(agency_code=AGENCY)
-    payments = PaymentService.from_url(url, agency_code=AGENCY, account=ACCOUNT)
+    payments = PaymentService(agency_code=AGENCY, account=ACCOUNT)
     outcome = DeclarationFiler(dossiers, shared_database(url), "", payments).file(
         application(values=LATE, form_id="birth_registration", channel="kiosk", sender_id="kiosk:s1"))
     code, card = outcome["code"], outcome["payment"]
     assert card["amount_text"] == "8.000 đồng"
     assert client.get(card["qr"]).status_code == 200
     bank_note = "CT DEN:0123 " + code.replace(".", "").replace("-", " ") + " NOP LE PHI"  # dots dropped by the bank
-    report = payments.import_statement(read_statement(f"ngày,số tiền,nội dung\n06/12/2026,8.000,{bank_note}\n"),
+    report = payments.import_statement(shared_database(url),
+                                       read_statement(f"ngày,số tiền,nội dung\n06/12/2026,8.000,{bank_note}\n"),
                                        actor="staff:thuha", source="sao-ke.csv")
     assert [line.outcome.value for line in report.lines] == ["matched"]
     shown = client.get(card["status"]).json()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import create_app
-from motcua.db import upgrade_database
+from motcua.db import shared_database, upgrade_database
 from motcua.payments.service import PaymentService
 from tests.browser import wait_for_js
 from tests.dossiers.support import AGENCY, STAFF_PASSWORD, add_staff, gateway_settings
@@ -59,6 +59,6 @@ def test_the_desk_takes_cash_and_waives_with_a_reason(tmp_path, browser_page):
         wait_for_js(page, "document.getElementById('p-fields').textContent.includes('Được miễn phí')", timeout=10_000)
         assert "Người khuyết tật nặng" in page.text_content("#p-fields")
     assert errors == []
-    payments = PaymentService.from_url(url, agency_code=AGENCY, account=ACCOUNT)
-    assert (payments.payment(cash).method, payments.payment(waived).state) == ("cash", "waived")
-    assert payments.payment(waived).paid_by == "staff:thuha"
+    payments, db = PaymentService(agency_code=AGENCY, account=ACCOUNT), shared_database(url)
+    assert (db.run(payments.payment, cash).method, db.run(payments.payment, waived).state) == ("cash", "waived")
+    assert db.run(payments.payment, waived).paid_by == "staff:thuha"

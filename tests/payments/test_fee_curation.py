@@ -192,9 +192,9 @@ def test_a_dossier_keeps_the_fee_of_its_filing_when_the_table_changes_later(cata
     with session_scope(catalogue) as session:
         curation.update_fee(session, LATE_BIRTH, 20000, {"truc_tuyen": 10000}, actor="canbo")
     after = file()
-    assert payments.payment(before).amount == 8000  # what it owed when filed
-    assert payments.payment(after).amount == 20000  # the new amount, for what is filed from now on
-    report = payments.import_statement(read_statement(f"ngày,số tiền,nội dung\n10/03/2026,8000,{before}\n"),
+    assert db.run(payments.payment, before).amount == 8000  # what it owed when filed
+    assert db.run(payments.payment, after).amount == 20000  # the new amount, for what is filed from now on
+    report = payments.import_statement(db, read_statement(f"ngày,số tiền,nội dung\n10/03/2026,8000,{before}\n"),
                                        actor="staff:thuha")
     assert [line.outcome.value for line in report.lines] == ["matched"]  # 8.000 still pays it
 

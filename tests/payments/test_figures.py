@@ -16,15 +16,15 @@ def test_online_and_cash_shares_by_day_week_and_month(dossiers, payments, catalo
     codes = [file(db, dossiers, LATE) for _ in range(6)]
     # the day before: one cash payment
     clock.advance(days=-1)
-    payments.mark_cash(codes[0], actor="staff:thuha")
+    db.run(payments.mark_cash, codes[0], actor="staff:thuha")
     clock.advance(days=1)
     # the day: two online (a gateway, a transfer at 23:30 local — still the 10th), one cash, one waived
-    payments.record_provider_payment("fake", "evt-1", codes[1], 8000)
+    db.run(payments.record_provider_payment, "fake", "evt-1", codes[1], 8000)
     late_evening = datetime(2026, 3, 10, 23, 30, tzinfo=VIETNAM_TZ)
-    payments.record_provider_payment("fake", "evt-2", codes[2], 8000, paid_at=late_evening)
-    payments.mark_cash(codes[3], actor="staff:thuha")
-    payments.waive(codes[4], "Hộ nghèo, sổ số 12/2026", actor="staff:thuha")
-    payments.payment(codes[5])  # priced, never paid: in no figure
+    db.run(payments.record_provider_payment, "fake", "evt-2", codes[2], 8000, paid_at=late_evening)
+    db.run(payments.mark_cash, codes[3], actor="staff:thuha")
+    db.run(payments.waive, codes[4], "Hộ nghèo, sổ số 12/2026", actor="staff:thuha")
+    db.run(payments.payment, codes[5])  # priced, never paid: in no figure
 
     with session_scope(catalogue) as session:
         day = build_dashboard(session, period_range("day", DAY), today=DAY).payments

@@ -22,9 +22,9 @@ def outbox(database_url: str, code: str) -> list[PortalOutboxRow]:
 def test_the_portal_hears_the_fee_the_payment_and_sees_it_on_status_changes(dossiers, payments, catalogue, db):
     code = file(db, dossiers, LATE)
     assert [r.event for r in outbox(catalogue, code)] == [PortalEvent.CREATED]
-    payments.payment(code)  # priced: 8.000 đồng owed
+    db.run(payments.payment, code)  # priced: 8.000 đồng owed
     db.run(dossiers.receive, code, actor="staff:thuha")
-    payments.mark_cash(code, actor="staff:thuha")
+    db.run(payments.mark_cash, code, actor="staff:thuha")
     rows = outbox(catalogue, code)
     assert [r.event for r in rows] == [PortalEvent.CREATED, PortalEvent.PAYMENT_CHANGED, PortalEvent.STATUS_CHANGED,
                                        PortalEvent.PAYMENT_CHANGED]
@@ -39,7 +39,7 @@ def test_the_portal_hears_the_fee_the_payment_and_sees_it_on_status_changes(doss
 
 def test_a_free_dossier_adds_no_payment_event_and_an_unpriced_one_has_no_block(dossiers, payments, catalogue, db):
     free = file(db, dossiers, ON_TIME)
-    assert payments.payment(free).state == "none_due"
+    assert db.run(payments.payment, free).state == "none_due"
     other = file(db, dossiers, LATE)
     db.run(dossiers.receive, other, actor="staff:thuha")  # never priced
     assert [r.event for r in outbox(catalogue, free)] == [PortalEvent.CREATED]
@@ -61,8 +61,8 @@ def test_the_desk_page_has_the_fee_block_and_its_script(staff):  # noqa: F811
 
 def test_a_waivers_reason_stays_at_the_centre(dossiers, payments, catalogue, db):
     code = file(db, dossiers, LATE)
-    payments.payment(code)
-    payments.waive(code, reason="Người khuyết tật nặng, ông Nguyễn Văn Lan", actor="staff:thuha")
+    db.run(payments.payment, code)
+    db.run(payments.waive, code, reason="Người khuyết tật nặng, ông Nguyễn Văn Lan", actor="staff:thuha")
     block = outbox(catalogue, code)[-1].payload["payment"]
     assert (block["state"], block["waived"]) == ("waived", True)
     assert "khuyết tật" not in str(block) and "Lan" not in str(block)

@@ -53,11 +53,11 @@ def test_the_fake_provider_is_a_payment_provider_and_checks_its_signature():
 
 def test_a_provider_payment_is_recorded_once(dossiers, payments, db):
     code = file(db, dossiers, LATE)
-    first = payments.record_provider_payment("fake", "evt-9", code, 8000)
-    assert first.outcome == LineOutcome.MATCHED and payments.payment(code).state == "paid"
-    assert payments.record_provider_payment("fake", "evt-9", code, 8000).outcome == LineOutcome.DUPLICATE
-    assert payments.record_provider_payment("fake", "evt-10", code, 8000).outcome == LineOutcome.ALREADY_PAID
-    view = payments.payment(code)
+    first = db.run(payments.record_provider_payment, "fake", "evt-9", code, 8000)
+    assert first.outcome == LineOutcome.MATCHED and db.run(payments.payment, code).state == "paid"
+    assert db.run(payments.record_provider_payment, "fake", "evt-9", code, 8000).outcome == LineOutcome.DUPLICATE
+    assert db.run(payments.record_provider_payment, "fake", "evt-10", code, 8000).outcome == LineOutcome.ALREADY_PAID
+    view = db.run(payments.payment, code)
     assert view.method == "vietqr" and "Cổng thanh toán fake" in view.history[-1].note
 
 
@@ -79,33 +79,33 @@ def test_the_signed_webhook_pays_the_dossier_and_refuses_forgeries_and_replays(t
     db = shared_database(url)
     dossiers = DossierService(agency_code=AGENCY)
     code = file(db, dossiers, LATE)
-    payments = PaymentService.from_url(url, agency_code=AGENCY, account=ACCOUNT)
+    payments = PaymentService(agency_code=AGENCY, account=ACCOUNT)
     with client_for(tmp_path, url) as client:
         def deliver(body: bytes, headers: dict[str, str]):
             return client.post(WEBHOOK, content=body, headers=headers)
 
         gateway = FakeProvider(SECRET, deliver=deliver)
-        checkout = gateway.checkout(payments.vietqr(code))
+        checkout = gateway.checkout(db.run(payments.vietqr, code))
         wrong = gateway.pay(checkout, event_id="evt-1", amount=5000)
         assert wrong.status_code == 200 and wrong.json()["outcome"] == "wrong_amount"
-        assert payments.payment(code).state == "unpaid"  # kept for staff, not paid
+        assert db.run(payments.payment, code).state == "unpaid"  # kept for staff, not paid
 
         body = gateway.event_body(checkout, event_id="evt-2")
         forged = client.post(WEBHOOK, content=body, headers={SIGNATURE_HEADER: sign_body("not-the-secret-012345", body)})
         unsigned = client.post(WEBHOOK, content=body)
         assert (forged.status_code, unsigned.status_code) == (401, 401)
-        assert payments.payment(code).state == "unpaid"
+        assert db.run(payments.payment, code).state == "unpaid"
 
         paid = gateway.pay(checkout, event_id="evt-2")
         assert paid.status_code == 200 and paid.json() == {"outcome": "matched", "dossier_code": code}
-        assert payments.payment(code).state == "paid"
+        assert db.run(payments.payment, code).state == "paid"
         replay = client.post(WEBHOOK, content=paid.request.content, headers=dict(paid.request.headers))
         assert replay.status_code == 200 and replay.json()["outcome"] == "duplicate"
         assert client.post("/api/v1/payments/webhook/vnpay", content=body).status_code == 404
     with session_scope(url) as session:
         kept = {row.outcome for row in session.query(StatementLineRow).filter_by(dossier_code=code)}
     assert kept == {LineOutcome.WRONG_AMOUNT, LineOutcome.MATCHED}
-    assert len(payments.payment(code).history) == 2  # priced, then paid once
+    assert len(db.run(payments.payment, code).history) == 2  # priced, then paid once
 
 
 def test_without_a_secret_the_webhook_is_off(tmp_path, url):

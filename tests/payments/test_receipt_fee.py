@@ -12,11 +12,13 @@ import pytest
 import zxingcpp
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
+from sqlalchemy import func, select
 
 from bot.app import create_app
 from motcua.db import Database, shared_database, upgrade_database
 from motcua.dossiers.notifications import MemoryNotifier
 from motcua.dossiers.service import DossierService
+from motcua.payments.models import DossierPayment, DossierPaymentEvent
 from motcua.payments.service import PaymentService
 from motcua.payments.vietqr import decode_payload
 from tests.dossiers.support import AGENCY, STAFF_PASSWORD, add_staff, application
@@ -61,22 +63,45 @@ def test_the_receipt_of_a_late_birth_carries_the_fee_and_a_vietqr_code_that_deco
 
 def test_no_fee_box_once_paid_or_waived_or_when_free(filing, payments, db):
     paid, waived, free = file(db, filing, LATE), file(db, filing, LATE), file(db, filing, ON_TIME)
-    payments.mark_cash(paid, actor="staff:thuha")
-    payments.waive(waived, "hộ nghèo, sổ hộ nghèo số 12/2026", actor="staff:thuha")
+    db.run(payments.mark_cash, paid, actor="staff:thuha")
+    db.run(payments.waive, waived, "hộ nghèo, sổ hộ nghèo số 12/2026", actor="staff:thuha")
     for code in (paid, waived, free):
         text, codes = read(db.run(filing.receipt_pdf, code, center_name=CENTER))
         assert "Lệ phí phải nộp" not in text and "Nội dung chuyển khoản" not in text, code
         assert codes == [code]  # only the lookup QR
 
 
+def test_a_fee_that_fails_half_priced_on_the_receipt_undoes_only_itself(dossiers, payments, catalogue, clock, db,
+                                                                          monkeypatch):
+    """The receipt reads the fee in its own session: a dossier filed unpriced is priced there; when that
+    fails half-way (the payment row added, its portal row not), only the pricing is undone (a savepoint):
+    the receipt prints without the fee and nothing half-written is committed with it."""
+    code = file(db, dossiers, LATE)  # filed by a store without fees: not priced
+    printing = DossierService(agency_code=AGENCY, notifier=MemoryNotifier(), clock=clock, fees=payments)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the outbox is unavailable")
+
+    monkeypatch.setattr(payments, "_tell_portal", broken)
+    text, codes = read(db.run(printing.receipt_pdf, code, center_name=CENTER))
+    assert "Lệ phí phải nộp" not in text and codes == [code]
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(DossierPayment)) == 0
+        assert session.scalar(select(func.count()).select_from(DossierPaymentEvent)) == 0
+    monkeypatch.undo()
+    text, codes = read(db.run(printing.receipt_pdf, code, center_name=CENTER))  # priced now, whole
+    assert "Số tiền: 8.000 đồng" in text and len(codes) == 2
+    assert [event.to_state for event in db.run(payments.payment, code).history] == ["unpaid"]
+
+
 def test_without_a_receiving_account_the_receipt_has_no_vietqr(catalogue, clock):
-    cash_only = PaymentService.from_url(catalogue, agency_code=AGENCY, account=None, clock=clock)
+    cash_only = PaymentService(agency_code=AGENCY, account=None, clock=clock)
     db = shared_database(catalogue)
     dossiers = DossierService(agency_code=AGENCY, notifier=MemoryNotifier(), clock=clock, fees=cash_only)
     code = file(db, dossiers, LATE)
     text, codes = read(db.run(dossiers.receipt_pdf, code, center_name=CENTER))
     assert "Lệ phí phải nộp" not in text and codes == [code]
-    assert cash_only.payment(code).amount == 8000  # priced all the same: cash at the counter
+    assert db.run(cash_only.payment, code).amount == 8000  # priced all the same: cash at the counter
 
 
 def test_the_desk_prints_the_fee_on_the_receipt_it_hands_over_at_filing(tmp_path):

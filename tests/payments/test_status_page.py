@@ -50,7 +50,7 @@ def client(tmp_path, url):
 
 
 def services(url: str) -> tuple[DossierService, PaymentService]:
-    payments = PaymentService.from_url(url, agency_code=AGENCY, account=ACCOUNT)
+    payments = PaymentService(agency_code=AGENCY, account=ACCOUNT)
     return DossierService(agency_code=AGENCY, fees=payments), payments
 
 
@@ -91,7 +91,7 @@ def test_the_page_of_an_unpaid_dossier_shows_a_vietqr_that_decodes_to_its_fee_an
 def test_once_paid_the_page_offers_the_receipt_and_no_qr(client, url):
     outcome = filed_in_chat(url)
     _, payments = services(url)
-    payments.mark_cash(outcome["code"], actor="staff:thuha")
+    shared_database(url).run(payments.mark_cash, outcome["code"], actor="staff:thuha")
     page = client.get(outcome["payment"]["page"])
     assert page.status_code == 200
     assert 'id="vietqr"' not in page.text and "Nội dung chuyển khoản" not in page.text
@@ -186,6 +186,6 @@ def test_refused_payment_links_say_so_in_their_own_words_and_the_declaration_kee
     pdf = client.get(f"/api/v1/dossiers/{code}/declaration.pdf", params={"token": declaration})
     assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
     assert pdf.headers["x-robots-tag"] == "noindex, nofollow" and pdf.headers["cache-control"] == "no-store"
-    payments.mark_cash(code, actor="staff:thuha")
+    shared_database(url).run(payments.mark_cash, code, actor="staff:thuha")
     receipt = client.get(f"{base}/receipt.pdf", params={"token": outcome["payment"]["page"].split("token=")[1]})
     assert receipt.status_code == 200 and receipt.headers["x-robots-tag"] == "noindex, nofollow"
