@@ -40,7 +40,7 @@ from retrieval.rerank import Reranker
 HALVES = ("as_written", "without_diacritics")
 FIGURES = ("hit_at_1", "hit_at_5", "mrr", "resolved", "wrong_answer", "offered", "answerable_abstained",
            "abstention_recall", "abstention_precision")
-# The rule, fixed before measuring (brief of 2026-12-06, issue 18): switch the reranker on iff on the fresh
+# The rule, fixed before measuring: switch the reranker on iff on the fresh
 # set, the two halves averaged, wrong_answer drops by at least 0.02, resolved drops by no more than 0.01,
 # and offered stays at or under 0.25 or rises by no more than 0.03.
 WRONG_DROP = 0.02
