@@ -103,8 +103,9 @@ def get_center(session: Session, code: str) -> CenterView:
     return _view(row)
 
 
-def find_center(session: Session, code: str) -> CenterView | None:
-    row = session.get(Center, code) if code else None
+def find_center(session: Session, code: str | None) -> CenterView | None:
+    """The centre with this code; None for no such centre (a malformed code, from an address, is none)."""
+    row = session.get(Center, code) if code and CODE.match(code) else None
     return _view(row) if row is not None else None
 
 
@@ -112,9 +113,7 @@ def named_center(session: Session, wanted: str | None) -> str:
     """The centre a public page or widget names (``/c/<code>/kiosk``, the widget's ``data-center``) if it
     exists, else the default centre: a page naming no centre, or one that does not exist, is the default's."""
     wanted = (wanted or "").strip()
-    if not wanted or wanted == DEFAULT_CENTER or not CODE.match(wanted):
-        return DEFAULT_CENTER
-    return wanted if find_center(session, wanted) is not None else DEFAULT_CENTER
+    return wanted if wanted != DEFAULT_CENTER and find_center(session, wanted) is not None else DEFAULT_CENTER
 
 
 def add_center(session: Session, code: str, name: str, *, short_name: str = "", address: str = "", phone: str = "",

@@ -124,12 +124,9 @@ async def kiosk_page(request: Request, settings: SettingsDep) -> HTMLResponse:
 def center_kiosk_page(center: str, request: Request, settings: SettingsDep, database: DatabaseDep) -> HTMLResponse:
     """The kiosk page of one centre: its socket says the centre, so the numbers taken are that centre's
     (an enrolled kiosk's are always its own centre's). 404 for a centre that does not exist."""
-    from motcua.centers import CODE, find_center
+    from motcua.centers import find_center
 
-    found = None
-    if CODE.match(center):
-        with database.session() as session:
-            found = find_center(session, center)
+    found = database.run(find_center, center)
     if found is None:
         raise HTTPException(404, load_catalogue(request_locale(request)).render("page.center.not_found"))
     return static_page("kiosk", request_locale(request, browser=False), center=found.name or settings.center_name)

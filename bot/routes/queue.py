@@ -41,7 +41,6 @@ from bot.routes.pages import LANGUAGE_VARY, NOINDEX, NOINDEX_META, request_local
 from devices.printer import TicketPrint, print_ticket
 from devices.voice import VoiceError, spoken_call
 from knowledge_base.messages import load_catalogue, render
-from motcua.centers import CODE as CENTER_CODE
 from motcua.centers import DEFAULT_CENTER, find_center, staff_center
 from motcua.devices import Capability
 from motcua.queue.config import CounterConfig, ServiceConfig, nfc
@@ -112,10 +111,8 @@ def public_center(runtime: QueueRuntime, center: str | None) -> str:
     """The centre a public page or feed names (404 when there is no such centre), else the default."""
     if not center or center == DEFAULT_CENTER:
         return DEFAULT_CENTER
-    if CENTER_CODE.match(center):
-        with runtime.database.session() as session:
-            if find_center(session, center) is not None:
-                return center
+    if runtime.database.run(find_center, center) is not None:
+        return center
     raise HTTPException(404, render("page.center.not_found"))
 
 

@@ -15,9 +15,10 @@ from motcua.devices import add_device
 from tests.channels.conftest import channel_settings
 
 
-def centre_said(client, fakes, query: str, headers: dict | None = None) -> str | None:
-    """Send one message on ``/ws/kiosk?<query>`` and return the centre its metadata gave Rasa."""
-    with client.websocket_connect(f"/ws/kiosk?{query}", headers=headers or {}) as ws:
+def centre_said(client, fakes, query: str, headers: dict | None = None, *, socket: str = "/ws/kiosk") -> str | None:
+    """Send one message on ``<socket>?<query>`` (the kiosk's, or the widget's that widget.js opens for
+    ``data-center``) and return the centre its metadata gave Rasa."""
+    with client.websocket_connect(f"{socket}?{query}", headers=headers or {}) as ws:
         ws.receive_text()  # the session
         ws.send_text(json.dumps({"type": "message", "text": "cho tôi lấy số"}))
         ws.receive_text()  # typing
@@ -39,14 +40,7 @@ def test_the_kiosk_socket_names_the_page_or_the_devices_centre(tmp_path, fakes, 
 
 
 def widget_centre_said(client, fakes, query: str) -> str | None:
-    """Send one message on ``/ws/widget?<query>`` (what widget.js opens for ``data-center``) and return the
-    centre its metadata gave Rasa."""
-    with client.websocket_connect(f"/ws/widget?{query}") as ws:
-        ws.receive_text()  # the session
-        ws.send_text(json.dumps({"type": "message", "text": "cho tôi lấy số"}))
-        ws.receive_text()  # typing
-        ws.receive_text()
-    return fakes.rasa.state.received[-1]["metadata"].get(CENTER_METADATA)
+    return centre_said(client, fakes, query, socket="/ws/widget")
 
 
 def test_the_widget_names_the_centre_its_page_gives(tmp_path, fakes, migrated):
