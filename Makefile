@@ -52,9 +52,11 @@ $(RASA)/.installed: requirements-rasa.lock
 run: setup ## Chạy toàn bộ trợ lý (SQLite mặc định) / start the whole assistant
 	$(APP)/bin/motcua serve
 
+# Two workers (one a core); a module's tests stay on one worker, the slow modules start first (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: setup lint ## Kiểm tra mã rồi chạy mọi kiểm thử / lint, then every test (unit, PostgreSQL, Rasa end to end, stories)
 	$(APP)/bin/motcua train
-	$(APP)/bin/python -m pytest
+	$(APP)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-fast: setup ## Chỉ kiểm thử nhanh / only the quick tests
 	$(APP)/bin/python -m pytest -m "not slow and not integration"

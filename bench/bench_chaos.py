@@ -30,7 +30,7 @@ JSON line per database; all of them go to ``bench/results/chaos.json`` (``chaos-
 with ``--quick``).
 
 Run: ``.venvs/app/bin/python bench/bench_chaos.py [--quick] [--db sqlite|postgres|both]``
-(``--quick``: 20 kills, a few minutes; the full run: 200 kills).
+(``--quick``: 10 kills a database, a few minutes; the full run: 200 kills).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ class Plan:
     citizen_deadline_s: float
 
 
-QUICK = Plan(kills=20, kill_every_s=(2.0, 5.0), outage_every=3, outage_s=(4.0, 10.0), workers=6, drain_s=150.0,
+QUICK = Plan(kills=10, kill_every_s=(2.0, 5.0), outage_every=3, outage_s=(4.0, 10.0), workers=6, drain_s=150.0,
              citizen_deadline_s=90.0)
 FULL = Plan(kills=200, kill_every_s=(2.0, 5.0), outage_every=4, outage_s=(5.0, 20.0), workers=8, drain_s=180.0,
             citizen_deadline_s=150.0)
@@ -689,7 +689,7 @@ def run_once(kind: str, plan: Plan, seed: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20 kills, a few minutes a database")
+    parser.add_argument("--quick", action="store_true", help="10 kills a database, a few minutes each")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--kills", type=int, default=None, help="override the plan's number of kills")
     parser.add_argument("--seed", type=int, default=20261206)

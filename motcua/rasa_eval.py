@@ -182,7 +182,8 @@ class UnseenReport:
 
 
 def evaluate_unseen(settings: Settings, model: Path, out: Path, directory: Path = UNSEEN) -> UnseenReport:
-    """Run ``rasa test nlu`` on every author's file and score the intents."""
+    """Run ``rasa test nlu`` once on the directory of every author's file and score the intents, in all
+    and per author (a sentence's author is the file it is written in)."""
     files = sorted(directory.glob("*.yml"))
     if not files:
         raise FileNotFoundError(f"no unseen NLU files in {directory}")
@@ -190,20 +191,18 @@ def evaluate_unseen(settings: Settings, model: Path, out: Path, directory: Path 
     for path in files:
         for intent, example in read_examples(path):
             author_of[(intent, plain_text(example).strip())] = path.stem
+    result = _run_rasa(["test", "nlu", "--nlu", str(directory), "--model", str(model), "--out", str(out),
+                        "--no-plot", "--successes"], settings)
+    predictions = []
+    for name in ("intent_successes.json", "intent_errors.json"):
+        report = out / name
+        if report.exists():
+            predictions += json.loads(report.read_text())
+    if not predictions:
+        raise RuntimeError(f"rasa test nlu wrote no predictions for {directory}:\n{result.output[-3000:]}")
     pairs_by_text: dict[tuple[str, str], str] = {}
-    for path in files:
-        work = out / path.stem
-        result = _run_rasa(["test", "nlu", "--nlu", str(path), "--model", str(model), "--out", str(work),
-                            "--no-plot", "--successes"], settings)
-        predictions = []
-        for name in ("intent_successes.json", "intent_errors.json"):
-            report = work / name
-            if report.exists():
-                predictions += json.loads(report.read_text())
-        if not predictions:
-            raise RuntimeError(f"rasa test nlu wrote no predictions for {path.name}:\n{result.output[-3000:]}")
-        for p in predictions:
-            pairs_by_text[(p["intent"], p["text"].strip())] = p["intent_prediction"]["name"] or ""
+    for p in predictions:
+        pairs_by_text[(p["intent"], p["text"].strip())] = p["intent_prediction"]["name"] or ""
     training = [plain_text(e) for _, e in training_examples()]
     copies = near_copies([text for _, text in pairs_by_text], training)
     rows = [(author_of.get(key, "?"), key[0], predicted, key[1] in copies) for key, predicted in pairs_by_text.items()]

@@ -25,6 +25,26 @@ def shared_data() -> Path:
     return path
 
 
+# --- running on several workers (`make test`: pytest -n 2 --dist loadgroup) -------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Slow modules first, and each module one unit of work.
+
+    Under ``--dist loadgroup`` a module's tests stay on one worker (its module-scoped stacks start
+    once), unless the module names a group of its own with ``pytest.mark.xdist_group``: the modules
+    that embed the shared library are one group, so the second finds the first's vectors cached
+    instead of embedding the same texts at the same time. The slowest units are handed out first,
+    so no worker is left with a long module after the other has finished.
+    """
+    slow_modules = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    items.sort(key=lambda item: item.module.__name__ not in slow_modules)  # stable: order kept within each
+
+
 # --- databases: every database test runs on SQLite and on PostgreSQL -------------------
 
 POSTGRES_ADMIN_URL = os.environ.get("MOTCUA_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -1,4 +1,4 @@
-"""The chaos benchmark's quick run, in the suite: ``bench/bench_chaos.py --quick`` kills 20 children
+"""The chaos benchmark's quick run, in the suite: ``bench/bench_chaos.py --quick`` kills 10 children
 of ``motcua serve`` (and takes the fake portal and Telegram down) while citizens chat, take numbers
 and file dossiers — on SQLite and, when it answers, PostgreSQL — and nothing a citizen was told may
 be lost, done twice or left stuck."""
@@ -29,7 +29,7 @@ def test_quick_chaos_run_loses_nothing_duplicates_nothing_and_leaves_nothing_stu
     assert {line["db"] for line in lines} == expected, process.stdout
     for line in lines:
         assert set(line) == {"kills", "dossiers", "lost", "duplicated", "stuck", "busy_answers", "max_recovery_s", "db"}
-        assert line["kills"] >= 20, line
+        assert line["kills"] >= 10, line
         assert line["dossiers"] > 0, line
         assert (line["lost"], line["duplicated"], line["stuck"]) == (0, 0, 0), process.stderr[-4000:]
     runs = json.loads(out.read_text())["runs"]

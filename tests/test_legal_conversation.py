@@ -20,7 +20,9 @@ from motcua.db import upgrade_database
 from tests.stack import running_stack, stack_settings
 from tests.test_end_to_end import Kiosk
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.shared_data]
+# One worker embeds the shared library for every module that needs it (tests/conftest.py).
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.shared_data,
+              pytest.mark.xdist_group("shared-embeddings")]
 
 
 @pytest.fixture(scope="module")

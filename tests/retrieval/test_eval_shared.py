@@ -20,7 +20,8 @@ from retrieval.embedders import CachedEmbedder, EmbeddingCache, create_embedder,
 from retrieval.evaluate import evaluate, read_questions
 from retrieval.hybrid import HybridIndex
 
-pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
+# One worker embeds the shared library for every module that needs it (tests/conftest.py).
+pytestmark = [pytest.mark.slow, pytest.mark.shared_data, pytest.mark.xdist_group("shared-embeddings")]
 
 
 @pytest.fixture(scope="module")
