@@ -16,6 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge_base.messages import render
+from motcua.centers import center_in
 from motcua.db import Database, shared_database
 from motcua.staff.service import RatingInput, add_rating
 
@@ -61,7 +62,7 @@ class ActionRateService(Action):
         sender = tracker.sender_id or ""
         channel = sender.split(":", 1)[0] if ":" in sender else "rest"
         rating = RatingInput(kind="service", score=score, channel=channel[:16], sender_id=sender,
-                             center_code=self.settings.agency_code,
+                             center_code=center_in(tracker.latest_message.get("metadata")),
                              procedure_code=str(tracker.get_slot("procedure_code") or ""),
                              comment="" if text.startswith("/") else text[:2000])
 

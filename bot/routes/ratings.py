@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from bot.deps import DatabaseDep, MessageLogDep, SettingsDep
+from bot.deps import DatabaseDep, MessageLogDep
 from bot.validation import request_locale
 from channels.base import clean_text
 from knowledge_base.messages import render
+from motcua.centers import DEFAULT_CENTER
+from motcua.queue.models import QueueTicket
 from motcua.staff.service import RatingInput, add_rating
 
 router = APIRouter(tags=["ratings"])
@@ -30,14 +34,14 @@ class RatingIn(BaseModel):
 
 
 @router.post("/api/v1/ratings", status_code=201, summary="Đánh giá mức độ hài lòng / rate the service")
-async def rate(body: RatingIn, request: Request, settings: SettingsDep, database: DatabaseDep,
+async def rate(body: RatingIn, request: Request, database: DatabaseDep,
                message_log: MessageLogDep) -> dict:
     locale = request_locale(request)
     if body.score is None and body.helpful is None:
         raise HTTPException(422, render("gateway.rating_missing", locale=locale))
     sender_id = f"{body.channel}:{body.session}" if body.session else ""
     rating = RatingInput(kind=body.kind, score=body.score, helpful=body.helpful, channel=body.channel,
-                         sender_id=sender_id, center_code=settings.agency_code,
+                         sender_id=sender_id, center_code=DEFAULT_CENTER,
                          counter=body.counter, procedure_code=body.procedure_code, comment=clean_text(body.comment))
 
     if body.kind == "answer" and sender_id:
@@ -49,7 +53,11 @@ async def rate(body: RatingIn, request: Request, settings: SettingsDep, database
 
     def work() -> None:
         with database.session() as session:
-            add_rating(session, rating)
+            given = rating
+            if body.channel == "queue" and body.session:  # the ticket page: the centre that issued the ticket
+                issued_at = session.scalar(select(QueueTicket.center_code).where(QueueTicket.token == body.session))
+                given = replace(rating, center_code=issued_at or DEFAULT_CENTER)
+            add_rating(session, given)
 
     await run_in_threadpool(work)
     return {"ok": True, "message": render("gateway.rating_thanks", locale=locale)}

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -42,6 +42,7 @@ from channels.base import BotMessage, clean_text
 from channels.registry import Channels
 from knowledge_base.curation import search_procedures
 from knowledge_base.messages import render
+from motcua.centers import staff_center as centre_of_staff
 from motcua.db import Database
 from motcua.settings import Settings
 from motcua.staff import service
@@ -374,20 +375,32 @@ def _period(start: date | None, end: date | None) -> DateRange:
             from exc
 
 
+async def dashboard_center(principal: Staff, database: DatabaseDep, center: str = Query("", max_length=64)) -> str:
+    """Whose figures: a staff member's own centre, whatever is asked; for an admin the centre asked for
+    (its code or agency code), every centre when none is."""
+    asked = center.strip() if principal.is_admin else principal.center_code
+    if principal.is_admin and not asked:
+        return ""
+    return await in_db(database, lambda s: centre_of_staff(s, asked))
+
+
+DashboardCenter = Annotated[str, Depends(dashboard_center)]
+
+
 @router.get("/api/v1/staff/dashboard", summary="Số liệu bảng điều khiển / dashboard figures")
-async def dashboard(database: DatabaseDep, _: Staff, start: date | None = None, end: date | None = None,
-                    center: str = Query("", max_length=64)) -> dict:
+async def dashboard(database: DatabaseDep, center: DashboardCenter, start: date | None = None,
+                    end: date | None = None) -> dict:
     period = _period(start, end)
-    return await in_db(database, lambda s: build_dashboard(s, period, center.strip()).to_dict())
+    return await in_db(database, lambda s: build_dashboard(s, period, center).to_dict())
 
 
 @router.get("/api/v1/staff/dashboard/export.csv", summary="Xuất CSV / CSV export")
-async def dashboard_csv(database: DatabaseDep, _: Staff, start: date | None = None, end: date | None = None,
-                        center: str = Query("", max_length=64), section: str = Query("all")) -> Response:
+async def dashboard_csv(database: DatabaseDep, center: DashboardCenter, start: date | None = None,
+                        end: date | None = None, section: str = Query("all")) -> Response:
     if section != "all" and section not in SECTIONS:
         raise HTTPException(400, f"Mục không hợp lệ; chọn một trong: all, {', '.join(SECTIONS)}.")
     period = _period(start, end)
-    body = await in_db(database, lambda s: to_csv(build_dashboard(s, period, center.strip()), section))
+    body = await in_db(database, lambda s: to_csv(build_dashboard(s, period, center), section))
     filename = f"motcua-{section}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -48,7 +48,7 @@ def payment_figures(session: Session, start: date, end: date, center: str = "", 
            "WHERE p.paid_at IS NOT NULL AND p.paid_at >= :lower AND p.paid_at < :upper AND p.method IS NOT NULL")
     params: dict[str, Any] = {"lower": lower, "upper": upper}
     if center:
-        sql += " AND d.agency_code = :center"
+        sql += " AND d.center_code = :center"
         params["center"] = center
     per_day: dict[date, Counter[str]] = {}
     money: dict[date, Counter[str]] = {}

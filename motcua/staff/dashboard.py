@@ -6,6 +6,10 @@ The four figures a center's director answers for come first (:func:`headline`): 
 against the same number of days just before, with a daily trend (:func:`daily_trend`). The
 period switch of the page asks for a day, 7 days or 30 days (:data:`PERIODS`).
 
+``center`` is a centre's code (``centers.code``: the dossiers filed there, its queue, the ratings
+given there) or empty for every centre; the assistant's own figures (questions, answers) are the
+province's, as conversations belong to no centre.
+
 Each section reads its own tables with plain SQL and is ``None`` when those tables do not
 exist yet (the page then says «chưa có dữ liệu»). Aggregation is done in Python over the
 rows of the range, so SQLite and PostgreSQL give the same figures.
@@ -200,7 +204,7 @@ def build_dashboard(session: Session, period: DateRange, center: str = "", today
         missing.append("dossiers")
     queue = None
     if _has_tables(session, "queue_tickets", "queue_services"):
-        queue = queue_figures(session, period)
+        queue = queue_figures(session, period, center)
     else:
         missing.append("queue")
     first = min(period.previous().start, _trend_start(period))
@@ -243,14 +247,23 @@ def chatbot_figures(session: Session, period: DateRange) -> ChatbotFigures:
                           {k: reasons[k] for k in (*UNANSWERED_REASONS, "unhelpful")}, by_hour, days)
 
 
+def _rating_codes(session: Session, center: str) -> list[str]:
+    """What a rating of ``center`` holds in ``ratings.center_code``: the centre's code, or (ratings from
+    before centres) its agency code."""
+    agency = session.execute(text("SELECT agency_code FROM centers WHERE code = :code"), {"code": center}).scalar() \
+        if _has_tables(session, "centers") else None
+    return [center, agency] if agency else [center]
+
+
 def rating_figures(session: Session, period: DateRange, center: str = "") -> RatingFigures:
     lower, upper = _bounds(session, period)
     sql = "SELECT kind, score, helpful, center_code FROM ratings WHERE created_at >= :lower AND created_at < :upper"
     params: dict[str, Any] = {"lower": lower, "upper": upper}
     if center:
-        sql += " AND center_code = :center"
-        params["center"] = center
-    rows = session.execute(text(sql), params).all()
+        sql += " AND center_code IN :centers"
+        params["centers"] = _rating_codes(session, center)
+    rows = session.execute(text(sql).bindparams(bindparam("centers", expanding=True)) if center else text(sql),
+                           params).all()
     scores = [r.score for r in rows if r.score is not None]
     distribution = [sum(1 for s in scores if s == star) for star in range(1, 6)]
     per_center: dict[str, list[int]] = defaultdict(list)
@@ -268,10 +281,10 @@ def dossier_figures(session: Session, period: DateRange, center: str, as_of: dat
     lower, upper = _bounds(session, period)
     where, params = "", {"lower": lower, "upper": upper}
     if center:
-        where = " AND agency_code = :center"
+        where = " AND center_code = :center"
         params["center"] = center
     received = session.execute(text(
-        "SELECT id, code, agency_code, procedure_code, procedure_name, status FROM dossiers "
+        "SELECT id, code, center_code, procedure_code, procedure_name, status FROM dossiers "
         "WHERE received_at >= :lower AND received_at < :upper" + where), params).all()
     by_status = Counter(r.status for r in received)
     by_procedure: dict[str, dict[str, Any]] = {}
@@ -280,18 +293,18 @@ def dossier_figures(session: Session, period: DateRange, center: str, as_of: dat
         entry = by_procedure.setdefault(row.procedure_code, {"procedure_code": row.procedure_code,
                                                              "procedure_name": row.procedure_name, "count": 0})
         entry["count"] += 1
-        per_center[row.agency_code] += 1
+        per_center[row.center_code] += 1
     finished = _finished_dossiers(session, center, *period.utc_bounds)
     on_time = sum(1 for due, done in finished if _on_time(due, done))
     overdue_rows = session.execute(text(
-        "SELECT code, agency_code, procedure_code, procedure_name, applicant_name, status, received_at, due_date "
+        "SELECT code, center_code, procedure_code, procedure_name, applicant_name, status, received_at, due_date "
         "FROM dossiers WHERE status IN :open AND due_date IS NOT NULL AND due_date < :as_of" + where +
         " ORDER BY due_date, code").bindparams(bindparam("open", expanding=True)),
         {**params, "open": [s.value for s in DOSSIER_OPEN], "as_of": as_of}).all()
     overdue = [{"code": r.code, "procedure_code": r.procedure_code, "procedure_name": r.procedure_name,
                 "applicant_name": r.applicant_name, "status": r.status,
                 "status_label": STATUS_LABELS.get(r.status, r.status), "due_date": _day(r.due_date).isoformat(),
-                "days_late": (as_of - _day(r.due_date)).days, "center": r.agency_code} for r in overdue_rows]
+                "days_late": (as_of - _day(r.due_date)).days, "center": r.center_code} for r in overdue_rows]
     return DossierFigures(
         len(received),
         [{"status": s, "label": STATUS_LABELS.get(s, s), "count": n} for s, n in sorted(by_status.items())],
@@ -306,7 +319,7 @@ def _finished_dossiers(session: Session, center: str, first: datetime, last: dat
     "completed" (or straight to "result_returned")."""
     where, params = "", {}
     if center:
-        where = " AND d.agency_code = :center"
+        where = " AND d.center_code = :center"
         params["center"] = center
     rows = session.execute(text(
         "SELECT d.id, d.due_date, min(c.created_at) AS done_at FROM dossiers d "
@@ -327,11 +340,13 @@ def _service_names(session: Session) -> dict[str, str]:
     return dict(session.execute(text("SELECT code, name FROM queue_services")).all())
 
 
-def queue_figures(session: Session, period: DateRange) -> QueueFigures:
+def queue_figures(session: Session, period: DateRange, center: str = "") -> QueueFigures:
     names = _service_names(session)
+    where = " AND center_code = :center" if center else ""
     rows = session.execute(text(
         "SELECT service_code, issued_service, counter_number, status, issued_at, called_at, started_at, finished_at "
-        "FROM queue_tickets WHERE day >= :start AND day <= :end"), {"start": period.start, "end": period.end}).all()
+        "FROM queue_tickets WHERE day >= :start AND day <= :end" + where),
+        {"start": period.start, "end": period.end, "center": center}).all()
     waits: dict[str, list[float]] = defaultdict(list)
     services: dict[str, list[float]] = defaultdict(list)
     counter_service: dict[int, list[float]] = defaultdict(list)
@@ -367,7 +382,9 @@ def queue_figures(session: Session, period: DateRange) -> QueueFigures:
     by_service = [{"service_code": c, "service_name": names.get(c, c), "issued": issued[c], "served": served[c],
                    "no_show": no_show[c], "mean_wait_min": _avg(waits[c]), "mean_service_min": _avg(services[c])}
                   for c in codes]
-    counter_names = dict(session.execute(text("SELECT number, name FROM queue_counters")).all()) \
+    counter_names = dict(session.execute(text("SELECT number, name FROM queue_counters"
+                                              + (" WHERE center_code = :center" if center else "")),
+                                         {"center": center}).all()) \
         if _has_tables(session, "queue_counters") else {}
     by_counter = [{"counter": n, "counter_name": counter_names.get(n, f"Quầy {n}"), "served": counter_served[n],
                    "mean_service_min": _avg(counter_service[n])} for n in sorted(counter_served)]
@@ -424,9 +441,10 @@ def day_figures(session: Session, start: date, end: date, center: str = "", *, d
     sql = "SELECT score, created_at FROM ratings WHERE score IS NOT NULL AND created_at >= :lower AND created_at < :upper"
     params: dict[str, Any] = dict(span)
     if center:
-        sql += " AND center_code = :center"
-        params["center"] = center
-    for score, created_at in session.execute(text(sql), params):
+        sql += " AND center_code IN :centers"
+        params["centers"] = _rating_codes(session, center)
+    query = text(sql).bindparams(bindparam("centers", expanding=True)) if center else text(sql)
+    for score, created_at in session.execute(query, params):
         if (day := bucket(created_at)) is not None:
             day.scores.append(score)
     if dossiers:
@@ -437,7 +455,8 @@ def day_figures(session: Session, start: date, end: date, center: str = "", *, d
     if queue:
         for row in session.execute(text(
                 "SELECT service_code, day, issued_at, called_at FROM queue_tickets "
-                "WHERE day >= :start AND day <= :end AND called_at IS NOT NULL"), {"start": start, "end": end}):
+                "WHERE day >= :start AND day <= :end AND called_at IS NOT NULL"
+                + (" AND center_code = :center" if center else "")), {"start": start, "end": end, "center": center}):
             wait = _minutes(row.called_at, row.issued_at)
             if wait is not None and (ticket_day := _day(row.day)) in days:
                 days[ticket_day].waits[row.service_code].append(wait)

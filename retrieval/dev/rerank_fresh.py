@@ -1,4 +1,4 @@
-"""Decide the learned procedure reranker (:mod:`retrieval.rerank`) on the fresh decision set (issue 18).
+"""Decide the learned procedure reranker (:mod:`retrieval.rerank`) on the fresh decision set.
 
 The reranker was learned on the tuning half of ``tests/data`` and measured once on the held-out half,
 where it cut wrong answers but offered choices more often (README, «retrieval figures»). This script

@@ -13,8 +13,9 @@ from motcua.settings import Settings
 from motcua.staff.models import Rating
 
 
-def tracker(text: str, entities: list | None = None, slots: dict | None = None) -> Tracker:
-    latest = {"text": text, "intent": {"name": "rate_service", "confidence": 0.95}, "entities": entities or []}
+def tracker(text: str, entities: list | None = None, slots: dict | None = None, metadata: dict | None = None) -> Tracker:
+    latest = {"text": text, "intent": {"name": "rate_service", "confidence": 0.95}, "entities": entities or [],
+              "metadata": metadata or {}}
     return Tracker("telegram:42", slots or {}, latest, [], False, None, {}, "action_listen")
 
 
@@ -43,7 +44,14 @@ async def test_a_rating_with_stars_is_stored_and_thanked(tmp_path):
     with session_scope(config.sqlalchemy_url) as session:
         row = session.scalars(select(Rating)).one()
         assert (row.kind, row.score, row.channel, row.sender_id, row.center_code, row.procedure_code, row.comment) == (
-            "service", 5, "telegram", "telegram:42", "000.00.04.H51", "1.001193", "tôi cho 5 sao")
+            "service", 5, "telegram", "telegram:42", "default", "1.001193", "tôi cho 5 sao")  # no centre named: the default
+
+
+async def test_a_rating_written_at_a_centres_kiosk_is_that_centres(tmp_path):
+    config = settings(tmp_path)
+    await run(ActionRateService(config), tracker("4 sao", [{"entity": "rating", "value": "4"}], metadata={"center": "xa-b"}))
+    with session_scope(config.sqlalchemy_url) as session:
+        assert session.scalars(select(Rating.center_code)).one() == "xa-b"
 
 
 async def test_without_stars_the_citizen_gets_five_buttons_and_nothing_is_stored(tmp_path):

@@ -12,6 +12,7 @@ from statistics import mean
 
 import pytest
 
+from motcua.centers import DEFAULT_CENTER
 from motcua.db import session_scope
 from motcua.models import ConversationMessage
 from motcua.staff.dashboard import PERIODS, TREND_MIN_DAYS, DateRange, build_dashboard, period_range, to_csv
@@ -35,7 +36,7 @@ def seed_history(url: str) -> None:
     with session_scope(url) as session:
         for k in range(1, HISTORY_DAYS + 1):
             day, h = DAY - timedelta(days=k), history_day(k)
-            add_rating(session, RatingInput(kind="service", score=h["score"], center_code=CENTER), created_at=at(10, 0, day))
+            add_rating(session, RatingInput(kind="service", score=h["score"], center_code=DEFAULT_CENTER), created_at=at(10, 0, day))
             for n in range(h["questions"]):
                 session.add(ConversationMessage(channel="web", sender_id=f"web:h{k}", direction="in", text=f"câu {n}",
                                                 outcome="", created_at=at(11, n, day)))

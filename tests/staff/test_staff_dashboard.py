@@ -12,6 +12,7 @@ from statistics import mean
 import httpx
 import pytest
 
+from motcua.centers import DEFAULT_CENTER
 from motcua.db import session_scope
 from motcua.models import ConversationMessage
 from motcua.staff.dashboard import DateRange, build_dashboard, to_csv
@@ -77,11 +78,11 @@ def seed(url: str) -> None:
         session.add(HandoffConversation(channel="kiosk", sender_id="kiosk:b", created_at=at(9, 10),
                                         last_message_at=at(9, 10)))
         for i, score in enumerate(SCORES):
-            add_rating(session, RatingInput(kind="service", score=score, center_code=CENTER, counter="1"),
+            add_rating(session, RatingInput(kind="service", score=score, center_code=DEFAULT_CENTER, counter="1"),
                        created_at=at(10 + i))
         for i, helpful in enumerate(HELPFUL):
             add_rating(session, RatingInput(kind="answer", helpful=helpful, channel="kiosk", sender_id="kiosk:a",
-                                            center_code=CENTER), created_at=at(15, i))
+                                            center_code=DEFAULT_CENTER), created_at=at(15, i))
 
         session.add_all([QueueService(code="HT", prefix="A", name="Hộ tịch", fields=[]),
                          QueueService(code="CT", prefix="B", name="Chứng thực", fields=[]),
