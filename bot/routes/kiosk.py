@@ -36,6 +36,7 @@ from channels import web
 from channels.base import clean_text
 from knowledge_base.messages import render
 from motcua.background import cancel_and_wait
+from motcua.centers import DEFAULT_CENTER
 from motcua.db import Database
 from motcua.devices import Capability, DeviceView
 from motcua.settings import Settings
@@ -218,7 +219,16 @@ async def _forward_scans(queue: asyncio.Queue, send: FrameSender, database: Data
 
 # --- enrolment of a kiosk or board browser ----------------------------------------------
 
-ENROL_HOME = {"kiosk": "/kiosk", "board": "/board"}
+ENROL_HOME = {"kiosk": "kiosk", "board": "board"}
+
+
+def device_home(device: DeviceView) -> str:
+    """The page an enrolled device opens: its centre's kiosk or board (the plain ``/kiosk`` and
+    ``/board`` for the default centre); the enrolment page for any other kind."""
+    page = ENROL_HOME.get(device.kind)
+    if page is None:
+        return "/kiosk/enrol"
+    return f"/{page}" if device.center_code == DEFAULT_CENTER else f"/c/{device.center_code}/{page}"
 
 
 @router.get("/kiosk/enrol", response_class=HTMLResponse, summary="Đăng ký trình duyệt kiosk/bảng hiển thị")
@@ -241,7 +251,7 @@ async def enrol(request: Request, database: DatabaseDep, settings: SettingsDep, 
     if device is None:
         log.info("kiosk enrolment refused from %s", ip)
         return _enrol_page(settings, None, "Khóa thiết bị không đúng hoặc đã bị thu hồi.", status=403)  # staff-facing
-    response: Response = RedirectResponse(ENROL_HOME.get(device.kind, "/kiosk/enrol"), status_code=303)
+    response: Response = RedirectResponse(device_home(device), status_code=303)
     set_device_cookie(response, key, secure=secure)
     return response
 

@@ -223,6 +223,16 @@ def test_a_kiosk_enrolled_at_a_centre_issues_that_centres_numbers(client, databa
     assert unknown.status_code == 404 and "không tìm thấy trung tâm" in unknown.json()["detail"]
 
 
+def test_enrolling_a_centres_device_opens_that_centres_page(client, database_url):
+    with session_scope(database_url) as session:
+        keys = {name: add_device(session, name, kind, actor="test", center=centre)[1]
+                for name, kind, centre in (("kiosk-dong", "kiosk", B), ("bang-dong", "board", B),
+                                           ("kiosk-mac-dinh", "kiosk", DEFAULT_CENTER))}
+    homes = {name: client.post("/kiosk/enrol", data={"key": key}, follow_redirects=False) for name, key in keys.items()}
+    assert {name: (r.status_code, r.headers["location"]) for name, r in homes.items()} == {
+        "kiosk-dong": (303, f"/c/{B}/kiosk"), "bang-dong": (303, f"/c/{B}/board"), "kiosk-mac-dinh": (303, "/kiosk")}
+
+
 def test_each_board_page_and_feed_shows_only_its_centres_calls(client, database_url):
     client.post(f"/api/v1/queue/tickets?center={B}", json={"service": "HT"})
     client.post("/api/v1/queue/tickets", json={"service": "CT"})
