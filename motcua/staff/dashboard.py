@@ -247,23 +247,21 @@ def chatbot_figures(session: Session, period: DateRange) -> ChatbotFigures:
                           {k: reasons[k] for k in (*UNANSWERED_REASONS, "unhelpful")}, by_hour, days)
 
 
-def _rating_codes(session: Session, center: str) -> list[str]:
-    """What a rating of ``center`` holds in ``ratings.center_code``: the centre's code, or (ratings from
-    before centres) its agency code."""
+def _ratings(session: Session, sql: str, params: dict[str, Any], center: str) -> Any:
+    """The rows of ``sql`` (a query of ``ratings`` ending in its WHERE clause), kept to ``center``'s ratings
+    when one is named: those holding the centre's code, or (ratings from before centres) its agency code."""
+    if not center:
+        return session.execute(text(sql), params)
     agency = session.execute(text("SELECT agency_code FROM centers WHERE code = :code"), {"code": center}).scalar() \
         if _has_tables(session, "centers") else None
-    return [center, agency] if agency else [center]
+    query = text(sql + " AND center_code IN :centers").bindparams(bindparam("centers", expanding=True))
+    return session.execute(query, {**params, "centers": [center, agency] if agency else [center]})
 
 
 def rating_figures(session: Session, period: DateRange, center: str = "") -> RatingFigures:
     lower, upper = _bounds(session, period)
     sql = "SELECT kind, score, helpful, center_code FROM ratings WHERE created_at >= :lower AND created_at < :upper"
-    params: dict[str, Any] = {"lower": lower, "upper": upper}
-    if center:
-        sql += " AND center_code IN :centers"
-        params["centers"] = _rating_codes(session, center)
-    rows = session.execute(text(sql).bindparams(bindparam("centers", expanding=True)) if center else text(sql),
-                           params).all()
+    rows = _ratings(session, sql, {"lower": lower, "upper": upper}, center).all()
     scores = [r.score for r in rows if r.score is not None]
     distribution = [sum(1 for s in scores if s == star) for star in range(1, 6)]
     per_center: dict[str, list[int]] = defaultdict(list)
@@ -439,12 +437,7 @@ def day_figures(session: Session, start: date, end: date, center: str = "", *, d
         if (day := bucket(created_at)) is not None:
             day.not_answered += 1
     sql = "SELECT score, created_at FROM ratings WHERE score IS NOT NULL AND created_at >= :lower AND created_at < :upper"
-    params: dict[str, Any] = dict(span)
-    if center:
-        sql += " AND center_code IN :centers"
-        params["centers"] = _rating_codes(session, center)
-    query = text(sql).bindparams(bindparam("centers", expanding=True)) if center else text(sql)
-    for score, created_at in session.execute(query, params):
+    for score, created_at in _ratings(session, sql, dict(span), center):
         if (day := bucket(created_at)) is not None:
             day.scores.append(score)
     if dossiers:
