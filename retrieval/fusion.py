@@ -5,6 +5,8 @@ Signals (per document, for one analysed query and its vector):
 - BM25 over the full text, accented syllables + syllable bigrams, and over a diacritic-free copy;
 - BM25 over the title only (feeds the agreement feature of :mod:`retrieval.abstention`);
 - cosine to the embedded title, and to the embedded summary;
+- the best cosine to any one name of a procedure (its title, everyday name or an alias, each
+  embedded on its own), and the best share of one name's content syllables that the query contains;
 - the share of the title's content syllables that the query contains, plain and IDF-weighted,
   and the IDF-weighted share of the query found in the title.
 
@@ -36,14 +38,20 @@ from retrieval.stores import VectorStore
 # questions). Every fold put the summary's cosine first and the query-coverage share at 0. The level
 # boost stays 0.4: the folds chose 0.2–0.8, and 0.8 only suits a question set of commune procedures
 # (the portal's questions, many above commune level, lost with it).
+# 2026-12-07: each name of a procedure is read on its own (dense_names, names_coverage: the best
+# of its title, everyday name and aliases); they took the title signals' weights as they were (0.5
+# and 1.0; no new weighting chosen), the confidence and the policy were refitted on the tuning half,
+# and a question set written for the decision kept it (README, bench/results/names_decision.json).
 # Weights are relative (each signal is scaled to 0–1 first).
 FUSION_WEIGHTS: dict[str, float] = {
     "full_accented": 3.0,  # BM25, full text, syllables + bigrams
     "full_bare": 0.0,  # the same without diacritics (an unaccented query is restored first)
     "title_accented": 0.0,  # BM25 on titles only: kept for the agreement feature
-    "dense_title": 0.5,  # cosine to the embedded title
+    "dense_title": 0.0,  # cosine to the embedded title (read through dense_names now)
     "dense_summary": 3.0,  # cosine to the embedded title + summary
-    "title_coverage": 1.0,  # share of the title's content syllables present in the query
+    "title_coverage": 0.0,  # share of the title's content syllables present in the query (read through names_coverage now)
+    "dense_names": 0.5,  # the best cosine to one name (title, everyday name, alias), each embedded alone
+    "names_coverage": 1.0,  # the best share of one name's content syllables present in the query
     "title_coverage_idf": 0.0,  # the same, IDF-weighted, with bigrams (abstention feature)
     "query_coverage": 0.0,  # IDF-weighted share of the query's terms found in the title (abstention feature)
 }
@@ -51,6 +59,7 @@ LEVEL_BOOST = 0.4  # added for procedures at a preferred level (a commune centre
 DEFAULT_PREFERRED_LEVELS = ("Cấp xã",)
 
 DENSE_DEPTH = 200  # cosines below the 200th best count as the 200th
+NAMES_DEPTH = 4 * DENSE_DEPTH  # other names read from the names store (a procedure has several)
 
 
 @dataclass
@@ -101,7 +110,9 @@ def signals(group: DocumentGroup, query: AnalyzedQuery, vector: np.ndarray) -> d
         "dense_title": dense_scores(group.title_store, group.positions, vector, n),
         "dense_summary": dense_scores(group.summary_store, group.positions, vector, n),
         "title_coverage": group.title_coverage(query.content_bare),
+        "names_coverage": group.names_coverage(query.content_bare),
     }
+    raw["dense_names"] = group.names_cosine(vector, raw["dense_title"], NAMES_DEPTH)
     title_share, query_share = group.term_coverages(query.bare_terms)
     raw["title_coverage_idf"] = title_share
     raw["query_coverage"] = query_share

@@ -1,8 +1,9 @@
 """A group of documents searched together, with its indexes.
 
 Procedures and FAQ entries form one group, legal passages (articles and clauses) another;
-each keeps its documents, their BM25 fields, two vector stores (title, summary), the title
-matrices the coverage signals read, and what the rankings need per document (kind, level,
+each keeps its documents, their BM25 fields, three vector stores (title, summary, and each other
+name of a procedure — its everyday name and aliases — on its own), the title and name matrices the
+coverage signals read, and what the rankings need per document (kind, level,
 field, article, dates in force).
 """
 
@@ -18,10 +19,45 @@ import scipy.sparse as sp
 from retrieval import legal_ranking
 from retrieval.documents import DocumentKind, SearchDocument
 from retrieval.lexical import BM25_FULL, BM25_TITLE, Bm25Field, DocumentTerms, TitleTerms
+from retrieval.lexicon import ACRONYMS
+from retrieval.normalize import expand_shorthand, is_stopword, strip_diacritics, tokenize_syllables
 from retrieval.stores import VectorStore
 
 GROUPS: dict[str, tuple[DocumentKind, ...]] = {"procedures": ("procedure", "faq"), "passages": ("passage",)}
 GROUP_OF: dict[str, str] = {kind: group for group, kinds in GROUPS.items() for kind in kinds}
+
+
+ALIAS_MARK = "#name"
+
+
+def other_names(document: SearchDocument) -> list[str]:
+    """A procedure's names besides its title (everyday name and aliases), each once."""
+    if document.kind != "procedure":
+        return []
+    title = " ".join(document.title.split()).casefold()
+    seen, names = {title}, []
+    for alias in document.fields.get("aliases") or ():
+        text = " ".join(str(alias).split())
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            names.append(text)
+    return names
+
+
+def names_of(document: SearchDocument) -> list[str]:
+    """The title and the other names."""
+    return [document.title, *other_names(document)] if document.title else other_names(document)
+
+
+def alias_ids(document: SearchDocument) -> list[str]:
+    """The names store's ids of a document's other names."""
+    return [f"{document.id}{ALIAS_MARK}{k}" for k in range(len(other_names(document)))]
+
+
+def name_content(name: str) -> frozenset[str]:
+    """A name's content syllables without diacritics (as the title coverage reads a title)."""
+    syllables = expand_shorthand(tokenize_syllables(name), ACRONYMS)
+    return frozenset(strip_diacritics(s) for s in syllables if not is_stopword(s))
 
 
 @dataclass
@@ -31,6 +67,7 @@ class DocumentGroup:
     name: str
     title_store: VectorStore
     summary_store: VectorStore
+    names_store: VectorStore  # a procedure's other names, one vector each (ids: alias_ids)
     documents: list[SearchDocument] = field(default_factory=list)
     terms: list[TitleTerms] = field(default_factory=list)
     positions: dict[str, int] = field(default_factory=dict)
@@ -49,6 +86,10 @@ class DocumentGroup:
     name_choices: list[str] = field(default_factory=list)  # passages: how questions name a document, each once
     name_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # passages: index into name_choices of each passage's document
     procedure_names: dict[str, str] = field(default_factory=dict)
+    name_matrix: sp.csr_matrix = field(default_factory=lambda: sp.csr_matrix((0, 1), dtype=np.float32))  # names × content syllables
+    name_vocab: dict[str, int] = field(default_factory=dict)
+    name_lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    name_owners: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # the position each name belongs to
     domains: list[str] = field(default_factory=list)  # field (lĩnh vực) or legal document number
 
     def __post_init__(self) -> None:
@@ -115,6 +156,22 @@ class DocumentGroup:
             (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(self.terms), max(len(vocab), 1))
         )
         self.title_lengths = np.asarray(self.title_matrix.sum(axis=1), dtype=np.float32).ravel() + 1e-6
+        owners: list[int] = []
+        rows, cols = [], []
+        vocab = {}
+        for position, document in enumerate(self.documents):
+            for name in names_of(document) if document.kind == "procedure" else ():
+                row = len(owners)
+                owners.append(position)
+                for term in name_content(name):
+                    rows.append(row)
+                    cols.append(vocab.setdefault(term, len(vocab)))
+        self.name_vocab = vocab
+        self.name_owners = np.asarray(owners, dtype=np.int64)
+        self.name_matrix = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(owners), max(len(vocab), 1))
+        )
+        self.name_lengths = np.asarray(self.name_matrix.sum(axis=1), dtype=np.float32).ravel() + 1e-6
         rows, cols, values = [], [], []
         term_vocab: dict[str, int] = {}
         for row, terms in enumerate(self.terms):
@@ -166,6 +223,32 @@ class DocumentGroup:
             if column is not None:
                 vector[column] = 1.0
         return np.asarray(self.title_matrix @ vector, dtype=np.float32) / self.title_lengths
+
+    def names_coverage(self, content_bare: Iterable[str]) -> np.ndarray:
+        """The best share of one name's content syllables (title, everyday name or an alias) found in the query."""
+        best = np.zeros(len(self.documents), dtype=np.float32)
+        if not self.name_owners.size:
+            return best
+        vector = np.zeros(self.name_matrix.shape[1], dtype=np.float32)
+        for term in content_bare:
+            column = self.name_vocab.get(term)
+            if column is not None:
+                vector[column] = 1.0
+        shares = np.asarray(self.name_matrix @ vector, dtype=np.float32) / self.name_lengths
+        np.maximum.at(best, self.name_owners, shares)
+        return best
+
+    def names_cosine(self, vector: np.ndarray, title_cosines: np.ndarray, depth: int) -> np.ndarray:
+        """The best cosine between the query and any one name of each document: its title
+        (``title_cosines``) or one of its other names (the ``depth`` nearest of the names store)."""
+        best = title_cosines.copy()
+        if not len(self.names_store):
+            return best
+        for id, score in self.names_store.search(vector, min(depth, len(self.names_store))):
+            position = self.positions.get(id.rsplit(ALIAS_MARK, 1)[0])
+            if position is not None and score > best[position]:
+                best[position] = score
+        return best
 
     def term_coverages(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """IDF-weighted overlap of query terms and each title: (share of the title, share of the query)."""

@@ -37,7 +37,7 @@ from retrieval.analysis import AnalyzedQuery, QueryAnalyzer
 from retrieval.documents import KINDS, SearchDocument, passage_quote
 from retrieval.embedders import Embedder, query_token_counter
 from retrieval.fusion import DEFAULT_PREFERRED_LEVELS, FUSION_WEIGHTS, LEVEL_BOOST, GroupResult
-from retrieval.groups import GROUP_OF, GROUPS, DocumentGroup
+from retrieval.groups import GROUP_OF, GROUPS, DocumentGroup, alias_ids, other_names
 from retrieval.lexical import terms_of
 from retrieval.lexicon import COLLOQUIAL_PHRASES, DEFAULT_SYNONYMS
 from retrieval.normalize import DiacriticRestorer, SynonymTable
@@ -116,6 +116,7 @@ class HybridIndex:
                 name=name,
                 title_store=create_store(self.store_kind, self.embedder.dim),
                 summary_store=create_store(self.store_kind, self.embedder.dim),
+                names_store=create_store(self.store_kind, self.embedder.dim),
             )
             for name in GROUPS
         }
@@ -186,7 +187,11 @@ class HybridIndex:
         """After documents were put into the groups with their stored vectors: embed what is
         missing, build the BM25 matrices, fit the diacritic restorer."""
         for group in self._groups.values():
-            missing = [d for d in group.documents if d.id not in group.title_store or d.id not in group.summary_store]
+            missing = [
+                d for d in group.documents
+                if d.id not in group.title_store or d.id not in group.summary_store
+                or any(a not in group.names_store for a in alias_ids(d))
+            ]
             self._embed_into(group, missing)
             group.refresh(self.preferred_levels)
         self._fit_restorer()
@@ -197,6 +202,9 @@ class HybridIndex:
         ids = [d.id for d in documents]
         group.title_store.upsert(ids, self.embedder.embed_documents([d.title or d.summary for d in documents]))
         group.summary_store.upsert(ids, self.embedder.embed_documents([d.summary for d in documents]))
+        names = [(a, n) for d in documents for a, n in zip(alias_ids(d), other_names(d), strict=True)]
+        if names:
+            group.names_store.upsert([a for a, _ in names], self.embedder.embed_documents([n for _, n in names]))
 
     def upsert(self, document: SearchDocument) -> bool:
         """Add or replace one document without a full rebuild. False if nothing changed."""
@@ -211,6 +219,8 @@ class HybridIndex:
                 continue
             if current is not None and GROUP_OF[current.kind] != group_name:
                 self.remove(current.id)
+            elif current is not None:  # names it no longer has leave the names store
+                self._groups[group_name].names_store.remove(alias_ids(current))
             changed.setdefault(group_name, []).append(document)
         for group_name, batch in changed.items():
             group = self._groups[group_name]
@@ -226,9 +236,12 @@ class HybridIndex:
 
     def remove(self, id: str) -> bool:
         for group in self._groups.values():
+            position = group.positions.get(id)
+            names = alias_ids(group.documents[position]) if position is not None else []
             if group.drop(id):
                 group.title_store.remove([id])
                 group.summary_store.remove([id])
+                group.names_store.remove(names)
                 group.refresh(self.preferred_levels)
                 return True
         return False

@@ -1,6 +1,7 @@
 """Saving and opening a :class:`~retrieval.hybrid.HybridIndex`.
 
-What is written: the documents (JSON lines), each group's two vector stores, and a manifest
+What is written: the documents (JSON lines), each group's vector stores (titles, summaries, other
+names), and a manifest
 (embedder, store, synonyms, preferred levels, and the tuning in use). BM25 fields are rebuilt
 from the documents on load (fast), vectors are not recomputed unless missing.
 """
@@ -50,6 +51,7 @@ def save_index(index: HybridIndex, directory: str | Path) -> None:
         group = index.group(name)
         group.title_store.save(directory / name / "title")
         group.summary_store.save(directory / name / "summary")
+        group.names_store.save(directory / name / "names")
     manifest = {
         "format": FORMAT_VERSION,
         "embedder": index.embedder.name,
@@ -99,6 +101,8 @@ def load_index(cls: type[HybridIndex], directory: str | Path, embedder: Embedder
         group = index.group(name)
         group.title_store = load_store(manifest["store"], directory / name / "title")
         group.summary_store = load_store(manifest["store"], directory / name / "summary")
+        if (directory / name / "names").exists():  # an index saved before names were embedded gets them now
+            group.names_store = load_store(manifest["store"], directory / name / "names")
     for document in documents:
         index.group(GROUP_OF[document.kind]).put(document, terms_of(document))
     index.finish_loading()

@@ -108,11 +108,14 @@ def grid(model: tuple[float, float, float, float] = NO_ANSWER_MODEL) -> list[Dec
     return [DecisionPolicy(a, o, answer_model=model) for a in steps for o in steps]
 
 
+OFFER_CEILING = [TARGETS["offered"]]  # --offer-ceiling: the share of choices a policy may offer before it pays
+
+
 def choose_policy(sets: dict[str, list[Ranked]], answer_model: bool) -> DecisionPolicy:
     """The best thresholds; with ``answer_model``, the answer is decided by a model of «the first hit is
     right» (confidence, first score, lead over the second) fitted on the same rows first."""
     model = fit_answer_model([r for rows in sets.values() for r in rows]) if answer_model else NO_ANSWER_MODEL
-    return choose(sets, grid(model), TARGETS)
+    return choose(sets, grid(model), {**TARGETS, "offered": OFFER_CEILING[0]})
 
 
 def cross_validate(sets: dict[str, list[Row]], names: Sequence[str], l2: float, k: int = 4,
@@ -137,15 +140,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("procedures", type=Path, help="the tuning half (questions and no-procedure questions)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/confidence_fit.json"))
+    parser.add_argument("--only", metavar="SET / L2 X / answer model",
+                        help="refit one setting as the code has it (e.g. after a ranking change), choosing nothing")
+    parser.add_argument("--offer-ceiling", type=float, default=TARGETS["offered"],
+                        help="choose policies offering choices on at most this share of questions (default the target)")
     args = parser.parse_args()
+    OFFER_CEILING[0] = args.offer_ceiling
     service = deployment_service()
     sets = collect(service.index, read_lines(args.procedures))
     results: dict[str, object] = {}
     for label_, names in FEATURE_SETS.items():
         for l2 in (1.0, 5.0):
             for answer_model in (False, True):
-                cv = cross_validate(sets, names, l2, answer_model=answer_model)
                 key = f"{label_} / L2 {l2}" + (" / answer model" if answer_model else "")
+                if args.only and key != args.only:
+                    continue
+                cv = cross_validate(sets, names, l2, answer_model=answer_model)
                 results[key] = cv
                 print(f"{key:60}: {json.dumps(cv['figures'])} {cv['policies']}", flush=True)
     best = max(results, key=lambda k: sum(f["resolved"] - f["wrong_answer"] - max(0, f["offered"] - 0.25)

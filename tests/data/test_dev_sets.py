@@ -24,6 +24,8 @@ PROCEDURES = DATA / "procedure_questions.jsonl"
 ABSTAIN = DATA / "abstain_questions.jsonl"
 LEGAL = DATA / "legal_questions.jsonl"
 FRESH = DATA / "fresh_procedures.jsonl"  # the decision set: measured only, never tuned on
+FRESH2 = DATA / "fresh_procedures_2.jsonl"  # the second decision set, same rule
+FRESH3 = DATA / "fresh_procedures_3.jsonl"  # the third decision set, same rule
 
 STYLES = {"kiosk", "portal", "story", "english"}
 SPLITS = {"tune", "heldout"}
@@ -56,6 +58,14 @@ def legal() -> tuple[dict, ...]:
 
 def fresh() -> tuple[dict, ...]:
     return _rows(FRESH.name)
+
+
+def fresh2() -> tuple[dict, ...]:
+    return _rows(FRESH2.name)
+
+
+def fresh3() -> tuple[dict, ...]:
+    return _rows(FRESH3.name)
 
 
 def has_diacritics(text: str) -> bool:
@@ -109,7 +119,7 @@ def test_every_legal_line_has_the_documented_keys_and_grounding() -> None:
 
 
 def test_ids_are_unique_and_no_question_is_written_twice() -> None:
-    rows = procedures() + abstains() + legal() + fresh()
+    rows = procedures() + abstains() + legal() + fresh() + fresh2() + fresh3()
     ids = Counter(row["id"] for row in rows)
     assert not [key for key, count in ids.items() if count > 1]
     texts = Counter(normalised(row["question"]) for row in rows)
@@ -117,7 +127,7 @@ def test_ids_are_unique_and_no_question_is_written_twice() -> None:
 
 
 def test_accented_flag_says_whether_the_question_has_diacritics() -> None:
-    wrong = [row["id"] for row in procedures() + abstains() + legal() + fresh()
+    wrong = [row["id"] for row in procedures() + abstains() + legal() + fresh() + fresh2() + fresh3()
              if row["accented"] != has_diacritics(row["question"])]
     assert not wrong
 
@@ -262,7 +272,7 @@ def test_no_question_is_taken_from_the_shared_question_sets(shared_data: Path) -
     alqac = shared_data / "legal" / "alqac2023"
     alqac_text = normalised(" ".join(p.read_text(encoding="utf-8") for p in sorted(alqac.glob("*.json"))
                                      if p.name != "legal_passages.json"))
-    for row in procedures() + abstains() + legal() + fresh():
+    for row in procedures() + abstains() + legal() + fresh() + fresh2() + fresh3():
         question = normalised(row["question"])
         assert question not in shared, row["id"]
         if len(question) >= 25:
@@ -276,7 +286,7 @@ def test_no_question_is_copied_from_the_catalogue_text(shared_data: Path) -> Non
     for record in catalogue(shared_data).values():
         for text in (record.get("raw_text", ""), record["ten_thu_tuc"]):
             sentences.update(normalised(part) for part in re.split(r"[.?!\n]+", text))
-    copied = [row["id"] for row in procedures() + abstains() + legal() + fresh()
+    copied = [row["id"] for row in procedures() + abstains() + legal() + fresh() + fresh2() + fresh3()
               if len(row["question"]) >= 20 and normalised(row["question"]).rstrip(" ?.!") in sentences]
     assert not copied
 
@@ -313,3 +323,104 @@ def test_fresh_set_codes_exist_and_its_procedures_are_done_at_commune_level(shar
     commune = {row["procedure"] for row in fresh()
                if row["expected"] and "Cấp xã" in known[row["procedure"]]["cap_thuc_hien"]}
     assert len(commune) >= 60
+
+
+# --- the second fresh decision set (fresh_procedures_2.jsonl) ----------------------------
+
+
+def test_fresh_set_2_has_the_documented_keys_and_is_marked_for_decisions_only() -> None:
+    for row in fresh2():
+        assert set(row) == QUESTION_KEYS, row["id"]
+        assert row["style"] in STYLES and row["split"] == "decision2", row["id"]
+        assert isinstance(row["accented"], bool) and row["question"].strip(), row["id"]
+        assert all(re.fullmatch(r"\d\.\d{6}", code) for code in row["expected"]), row["id"]
+        if row["expected"]:
+            assert re.fullmatch(r"fq2-\d{4}", row["id"]) and row["procedure"] == row["expected"][0], row["id"]
+            assert len(set(row["expected"])) == len(row["expected"]), row["id"]
+        else:
+            assert re.fullmatch(r"fa2-\d{4}", row["id"]) and row["procedure"] is None, row["id"]
+
+
+def test_fresh_set_2_size_and_mix_are_the_documented_ones() -> None:
+    """The figures of the README table; the set is frozen, so they are checked exactly."""
+    answerable = [row for row in fresh2() if row["expected"]]
+    decline = [row for row in fresh2() if not row["expected"]]
+    per_procedure = Counter(row["procedure"] for row in answerable)
+    assert (len(answerable), len(per_procedure), len(decline)) == (263, 145, 56)
+    assert set(per_procedure.values()) <= {1, 2, 3, 4}
+    assert Counter(row["style"] for row in answerable) == {"kiosk": 202, "story": 44, "portal": 10, "english": 7}
+    assert Counter(row["style"] for row in decline) == {"kiosk": 49, "story": 3, "portal": 2, "english": 2}
+    assert unaccented_share(fresh2()) >= 0.45 and unaccented_share(answerable) >= 0.45
+    assert round(100 * unaccented_share(fresh2())) == 51
+    stories = sum(row["style"] == "story" for row in fresh2()) / len(fresh2())
+    assert 0.12 <= stories <= 0.18
+    assert sum(row["style"] == "english" for row in fresh2()) / len(fresh2()) <= 0.05
+    assert sum(len(row["expected"]) > 1 for row in answerable) == 59
+
+
+def test_fresh_set_2_repeats_no_question_of_the_other_sets() -> None:
+    others = {normalised(row["question"]) for row in procedures() + abstains() + legal() + fresh()}
+    assert not [row["id"] for row in fresh2() if normalised(row["question"]) in others]
+    assert len({normalised(row["question"]) for row in fresh2()}) == len(fresh2())
+
+
+@pytest.mark.shared_data
+def test_fresh_set_2_codes_exist_and_every_main_procedure_is_done_at_commune_level(shared_data: Path) -> None:
+    known = catalogue(shared_data)
+    assert not sorted({code for row in fresh2() for code in row["expected"]} - set(known))
+    not_commune = [row["id"] for row in fresh2()
+                   if row["expected"] and "Cấp xã" not in known[row["procedure"]]["cap_thuc_hien"]]
+    assert not not_commune
+    assert len({row["procedure"] for row in fresh2() if row["expected"]}) >= 90
+
+
+# --- the third fresh decision set (fresh_procedures_3.jsonl) -----------------------------
+
+
+def test_fresh_set_3_has_the_documented_keys_and_is_marked_for_decisions_only() -> None:
+    for row in fresh3():
+        assert set(row) == QUESTION_KEYS, row["id"]
+        assert row["style"] in STYLES and row["split"] == "decision3", row["id"]
+        assert isinstance(row["accented"], bool) and row["question"].strip(), row["id"]
+        assert all(re.fullmatch(r"\d\.\d{6}", code) for code in row["expected"]), row["id"]
+        if row["expected"]:
+            assert re.fullmatch(r"fq3-\d{4}", row["id"]) and row["procedure"] == row["expected"][0], row["id"]
+            assert len(set(row["expected"])) == len(row["expected"]), row["id"]
+        else:
+            assert re.fullmatch(r"fa3-\d{4}", row["id"]) and row["procedure"] is None, row["id"]
+
+
+def test_fresh_set_3_size_and_mix_are_the_documented_ones() -> None:
+    """The figures of the README table; the set is frozen, so they are checked exactly."""
+    answerable = [row for row in fresh3() if row["expected"]]
+    decline = [row for row in fresh3() if not row["expected"]]
+    per_procedure = Counter(row["procedure"] for row in answerable)
+    assert (len(answerable), len(per_procedure), len(decline)) == (267, 164, 48)
+    assert set(per_procedure.values()) <= {1, 2, 3, 4}
+    assert Counter(row["style"] for row in answerable) == {"kiosk": 210, "story": 41, "portal": 8, "english": 8}
+    assert Counter(row["style"] for row in decline) == {"kiosk": 41, "story": 3, "portal": 2, "english": 2}
+    assert unaccented_share(fresh3()) >= 0.45 and unaccented_share(answerable) >= 0.45
+    assert unaccented_share(decline) >= 0.45
+    assert round(100 * unaccented_share(fresh3())) == 53
+    stories = sum(row["style"] == "story" for row in fresh3()) / len(fresh3())
+    assert 0.12 <= stories <= 0.18
+    assert sum(row["style"] == "english" for row in fresh3()) >= 5
+    assert sum(row["style"] == "english" for row in fresh3()) / len(fresh3()) <= 0.05
+    assert sum(len(row["expected"]) > 1 for row in answerable) == 55
+
+
+def test_fresh_set_3_repeats_no_question_of_the_other_sets() -> None:
+    others = {normalised(row["question"])
+              for row in procedures() + abstains() + legal() + fresh() + fresh2()}
+    assert not [row["id"] for row in fresh3() if normalised(row["question"]) in others]
+    assert len({normalised(row["question"]) for row in fresh3()}) == len(fresh3())
+
+
+@pytest.mark.shared_data
+def test_fresh_set_3_codes_exist_and_every_main_procedure_is_done_at_commune_level(shared_data: Path) -> None:
+    known = catalogue(shared_data)
+    assert not sorted({code for row in fresh3() for code in row["expected"]} - set(known))
+    not_commune = [row["id"] for row in fresh3()
+                   if row["expected"] and "Cấp xã" not in known[row["procedure"]]["cap_thuc_hien"]]
+    assert not not_commune
+    assert len({row["procedure"] for row in fresh3() if row["expected"]}) >= 90

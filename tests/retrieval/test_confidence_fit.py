@@ -57,3 +57,17 @@ def test_cross_validation_measures_every_row_once_with_folds_by_procedure():
     assert len(result["policies"]) == 4
     figures = result["figures"]["as_written"]
     assert figures["resolved"] == 1.0 and figures["abstention_recall"] == 1.0
+
+
+
+def test_the_offer_ceiling_is_the_target_the_policy_is_chosen_against(monkeypatch):
+    from retrieval.dev import confidence_fit
+
+    seen = []
+    monkeypatch.setattr(confidence_fit, "choose", lambda sets, grid, targets: seen.append(targets) or grid[0])
+    sets = {"as_written": [], "without_diacritics": []}
+    confidence_fit.choose_policy(sets, answer_model=False)
+    monkeypatch.setattr(confidence_fit, "OFFER_CEILING", [0.22])
+    confidence_fit.choose_policy(sets, answer_model=False)
+    assert seen[0] == confidence_fit.TARGETS  # by default the target, 0.25
+    assert seen[1] == {**confidence_fit.TARGETS, "offered": 0.22}
