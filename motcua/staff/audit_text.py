@@ -45,6 +45,7 @@ ACTION_LABELS: dict[str, str] = {
     "dossier.view.declaration": "Xem tờ khai của hồ sơ",
     "dossier.links_revoked": "Thu hồi đường dẫn tải tờ khai",
     "dossier.pin_reissued": "Cấp mã tra cứu mới",
+    "center.add": "Thêm trung tâm",
     "device.add": "Đăng ký thiết bị",
     "device.revoke": "Thu hồi khóa thiết bị",
     "widget.origin.add": "Cho phép trang gắn trợ lý",
@@ -58,6 +59,7 @@ ACTION_LABELS: dict[str, str] = {
 TARGET_WORDS: dict[str, str] = {
     "user": "tài khoản", "procedure": "thủ tục", "synonym": "từ đồng nghĩa #", "faq": "hỏi đáp",
     "legal": "văn bản #", "dossier": "hồ sơ", "device": "thiết bị", "widget_origin": "trang", "model": "mô hình #",
+    "center": "trung tâm",
     "training": "lượt huấn luyện #", "unanswered": "câu hỏi #", "handoff": "cuộc trò chuyện #", "nlu": "ý định",
 }
 
@@ -67,6 +69,8 @@ FIELD_LABELS: dict[str, str] = {
     "kind": "Loại", "key_hint": "Khóa (mấy ký tự đầu)", "status": "Trạng thái", "procedure_code": "Thủ tục",
     "intent": "Ý định", "text": "Câu mẫu", "promote_if_better": "Tự đưa vào dùng nếu đạt", "revoked": "Số đường dẫn",
     "what": "Nội dung xem", "attachment_id": "Giấy tờ số", "label": "Tên giấy tờ",
+    "code": "Mã", "name": "Tên", "short_name": "Tên ngắn", "address": "Địa chỉ", "phone": "Điện thoại",
+    "hours": "Giờ làm việc", "agency_code": "Mã cơ quan",
 }
 MODEL_LABELS: dict[str, str] = {"active": "Mô hình đang dùng", "file": "Tệp mô hình", "status": "Kết quả"}
 

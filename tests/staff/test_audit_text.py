@@ -40,3 +40,12 @@ def test_the_summary_names_the_thing_once():
     assert summary("model.rollback", "model:3") == "Quay lại mô hình trước #3"
     assert summary("dossier.view.receipt", "dossier:H51.1") == "In giấy tiếp nhận hồ sơ H51.1"
     assert summary("something.new", "") == "something.new"
+
+
+def test_a_new_centre_reads_in_words():
+    entry = readable_entry({"action": "center.add", "target": "center:xa-an-binh", "actor": "quantri", "before": None,
+                            "after": {"code": "xa-an-binh", "name": "Trung tâm Phục vụ hành chính công xã An Bình",
+                                      "hours": "7:30–17:00", "agency_code": "H51.2"}})
+    assert entry["summary"] == "Thêm trung tâm xa-an-binh"
+    assert "Tên: Trung tâm Phục vụ hành chính công xã An Bình" in entry["lines"]
+    assert "Giờ làm việc: 7:30–17:00" in entry["lines"] and "Mã cơ quan: H51.2" in entry["lines"]
