@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -181,17 +181,34 @@ def _alnum(text: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", text.upper())
 
 
-def codes_in_note(note: str, agency_code: str) -> list[str]:
+def codes_in_note(note: str, agencies: str | Sequence[str]) -> list[str]:
     """Dossier codes in a transfer note, in order: written in full, or as banks often pass them on
-    with the dots and dashes dropped or replaced (``0000004H51 260310 0001``) for ``agency_code``."""
+    with the dots and dashes dropped or replaced (``0000004H51 260310 0001``) for any of ``agencies``
+    (the deployment's and every centre's own)."""
     found = [str(code) for code in find_dossier_codes(note)]
-    agency = _alnum(agency_code)
-    if agency:
-        for match in re.finditer(re.escape(agency) + r"(\d{6})(\d{4})", _alnum(note)):
-            code = f"{agency_code.upper()}-{match[1]}-{match[2]}"
+    squeezed = _alnum(note)
+    for agency_code in [agencies] if isinstance(agencies, str) else agencies:
+        agency = _alnum(agency_code)
+        if not agency:
+            continue
+        for match in re.finditer(re.escape(agency) + r"(\d{6})(\d{4})", squeezed):
+            code = f"{agency_code.strip().upper()}-{match[1]}-{match[2]}"
             if code not in found:
                 found.append(code)
     return found
+
+
+def agency_codes(session: Session, deployment: str) -> list[str]:
+    """The agency codes dossier codes of this deployment may start with: the deployment's, then each
+    centre's own (a centre's dossiers carry its agency code, ``DossierService.agency_for``)."""
+    from motcua.centers import list_centers
+
+    codes = [deployment.upper()] if deployment else []
+    for center in list_centers(session):
+        own = center.agency_code.strip().upper()
+        if own and own not in codes:
+            codes.append(own)
+    return codes
 
 
 class PaymentService:
@@ -495,7 +512,7 @@ class PaymentService:
                source: str, where: str = "") -> tuple[LineOutcome, str, str]:
         if line.problem or line.amount is None:
             return LineOutcome.INVALID, "", line.problem
-        codes = codes_in_note(line.note, self.agency_code)
+        codes = codes_in_note(line.note, agency_codes(session, self.agency_code))
         if not codes:
             return LineOutcome.UNMATCHED, "", "nội dung không có mã hồ sơ"  # staff-facing
         row = None

@@ -205,3 +205,20 @@ def test_the_migration_matches_the_tables(database_url):
     with get_engine(database_url).connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert [c for c in diff if any(name in repr(c) for name in mine)] == []
+
+
+def test_a_transfer_for_another_centre_s_dossier_is_matched_though_the_bank_dropped_its_dots(
+        dossiers, payments, catalogue, db):
+    from motcua.centers import add_center
+
+    with session_scope(catalogue) as session:
+        add_center(session, "xa-an-binh", "Trung tâm Phục vụ hành chính công xã An Bình", agency_code="000.00.05.H51")
+    values = {"birth_child_name": "Trần Gia Bảo", "birth_child_birth_date": date(2025, 12, 1)}
+    code = db.run(dossiers.file_dossier, application(values=values, form_id="birth_registration", channel="counter",
+                                                      sender_id="", center="xa-an-binh")).code
+    assert code.startswith("000.00.05.H51-")  # the centre's own agency code
+    compact = code.replace(".", "").replace("-", "")
+    text = f"date,amount,note\n2026-03-10 10:00,8000,CT DEN {compact} Tran Van Minh\n"
+    report = payments.import_statement(db, read_statement(text), actor="cli", source="saoke.csv")
+    assert [(line.outcome, line.dossier_code) for line in report.lines] == [(LineOutcome.MATCHED, code)]
+    assert db.run(payments.payment, code).state == PaymentState.PAID
