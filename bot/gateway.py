@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from bot.dialogue import DialogueClient, DialogueReply
 from bot.message_log import LogEntry, MessageLog
+from bot.sender_centers import SenderCenters
 from bot.staff_desk import StaffDesk
 from channels.base import UserMessage
 from motcua.origin import METADATA_KEY as ORIGIN
@@ -37,8 +38,9 @@ def seen_from(message: UserMessage, address: str) -> UserMessage:
 
 class Gateway:
     def __init__(self, dialogue: DialogueClient, message_log: MessageLog | None, desk: StaffDesk | None = None,
-                 origin_secret: str = ""):
+                 origin_secret: str = "", centers: SenderCenters | None = None):
         self.dialogue = dialogue
+        self.centers = centers  # a platform chat's centre (bot.sender_centers)
         self.message_log = message_log
         self.desk = desk
         # the installation's secret key (the same origins in every process); else one of this process
@@ -51,6 +53,8 @@ class Gateway:
 
     async def handle(self, message: UserMessage) -> DialogueReply:
         message = self._with_origin(message)
+        if self.centers is not None:
+            message = await self.centers.apply(message)
         if self.desk is not None and self.desk.is_handed_off(message.sender_id):
             # With staff: the message goes to the inbox, not to Rasa, until staff hand it back;
             # the citizen is told at once that it went to staff («Đã chuyển tới cán bộ…»).

@@ -24,6 +24,7 @@ from bot.message_log import MessageLog
 from bot.notifications import NotificationRelay
 from bot.queue_runtime import QueueRuntime
 from bot.ratelimit import RateLimitedGateway, SignInThrottle, TokenBuckets
+from bot.sender_centers import SenderCenters
 from bot.speech import SpeechCache
 from bot.staff_desk import StaffDesk
 from bot.webhook_inbox import InboxStore, WebhookInbox, handling_timeout_s
@@ -153,7 +154,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         relay = NotificationRelay(database, channels, policy=delivery)
         relay.start()
         stack.push_async_callback(_bounded, relay.stop, "relay")
-        gateway = RateLimitedGateway(Gateway(dialogue, message_log, staff_desk, origin_secret=settings.secret_key),
+        gateway = RateLimitedGateway(Gateway(dialogue, message_log, staff_desk, origin_secret=settings.secret_key,
+                                             centers=SenderCenters(database)),
                                      rate_limits)
         event_ledger = EventLedger(database)  # Telegram/Zalo redeliveries, across restarts
         # webhook events stored before the platform's 200; the worker answers those a crash left behind

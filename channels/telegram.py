@@ -48,6 +48,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 NOT_TEXT_NOTICE = "channel.telegram.text_only"
 EXPIRED_CHOICE_NOTICE = "channel.telegram.expired_choice"
 CHOOSE_TEXT = "channel.choose"
+CENTER_CHOICE = "center_choice"  # bot.sender_centers.CHOICE (channels never import the gateway)
 """Ids in the message catalogue: a message without text, a forgotten button, buttons without a text."""
 
 COMMANDS: dict[str, str] = {
@@ -185,8 +186,12 @@ class TelegramChannel:
             command = command_to_text(text)
             if not command:
                 return Incoming(sender_id(chat_id), notice=not_text, event_id=event)
+            start = re.match(r"^/start(?:@\w+)?\s+(\S{1,64})\s*$", text, re.IGNORECASE)
+            if start:  # a centre's link, t.me/<bot>?start=<centre>: the gateway remembers it for this chat
+                meta[CENTER_CHOICE] = start[1]
             return Incoming(sender_id(chat_id), UserMessage(NAME, sender_id(chat_id), command,
-                                                            {**meta, "display_text": text}), event_id=event)
+                                                            {**meta, "display_text": "/start" if start else text}),
+                            event_id=event)
         return Incoming(sender_id(chat_id), UserMessage(NAME, sender_id(chat_id), text, meta), event_id=event)
 
     def _read_callback(self, update: Update) -> Incoming:

@@ -53,6 +53,16 @@ class Center(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SenderCenter(Base):
+    """The centre a citizen on a platform chat chose (a centre's Telegram link names it)."""
+
+    __tablename__ = "sender_centers"
+
+    sender_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    center_code: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class CenterError(ValueError):
     """A centre cannot be added; the message is Vietnamese, for the admin."""
 
@@ -107,6 +117,34 @@ def find_center(session: Session, code: str | None) -> CenterView | None:
     """The centre with this code; None for no such centre (a malformed code, from an address, is none)."""
     row = session.get(Center, code) if code and CODE.match(code) else None
     return _view(row) if row is not None else None
+
+
+def choose_center(session: Session, sender_id: str, wanted: str | None) -> str | None:
+    """Remember the centre ``wanted`` (its code, or its agency code) for ``sender_id``; its code, or None
+    when no centre is called so (the choice before, if any, stays)."""
+    wanted = (wanted or "").strip()
+    if not wanted or not sender_id:
+        return None
+    code = wanted.lower() if find_center(session, wanted.lower()) is not None else session.scalar(
+        select(Center.code).where(Center.agency_code == wanted.upper(), Center.agency_code != "")
+        .order_by(Center.code != DEFAULT_CENTER, Center.code).limit(1))
+    if code is None:
+        return None
+    row = session.get(SenderCenter, sender_id)
+    if row is None:
+        session.add(SenderCenter(sender_id=sender_id, center_code=code, updated_at=utcnow()))
+    else:
+        row.center_code, row.updated_at = code, utcnow()
+    session.flush()
+    return code
+
+
+def chosen_center(session: Session, sender_id: str) -> str | None:
+    """The centre ``sender_id`` chose (:func:`choose_center`), if it still exists."""
+    row = session.get(SenderCenter, sender_id) if sender_id else None
+    if row is None or find_center(session, row.center_code) is None:
+        return None
+    return row.center_code
 
 
 def named_center(session: Session, wanted: str | None) -> str:

@@ -8,7 +8,8 @@
   declaration or payment) never reaches a log, uvicorn's access log included.
 - :func:`purge_expired` deletes, after ``retention_days``, what conversations leave behind: the
   message log, Rasa's tracker events (Rasa's SQL tracker store writes an ``events`` table into our
-  database), handoff conversations, unanswered questions, rating comments and the webhook inbox's rows. Dossiers are a legal
+  database), handoff conversations, unanswered questions, rating comments, the webhook inbox's rows and the centre a
+  Telegram chat chose. Dossiers are a legal
   record and are kept. A queue ticket's *origin* (the keyed hash of an anonymous client's address,
   :mod:`motcua.origin`) is blanked sooner, after :data:`ORIGIN_KEPT`: only the per-address bound on chat
   numbers reads it. :class:`RetentionJob` runs it once a day in the gateway;
@@ -163,6 +164,7 @@ PURGED_LABELS = {
     "rasa_events": "sự kiện hội thoại của Rasa (tracker)",
     "webhook_inbox": "tin nhắn Telegram/Zalo trong hộp thư đến của cổng",
     "queue_origins": f"mã băm địa chỉ trên số thứ tự quá {ORIGIN_KEPT.days} ngày (số vẫn giữ)",
+    "sender_centers": "trung tâm người dân đã chọn trên Telegram",
 }
 
 
@@ -199,6 +201,7 @@ def purge_expired(database_url: str, retention_days: int, *, dry_run: bool = Fal
     (or ``chat_window``, the bound's window, when that is longer).
     One transaction: either everything older than the cutoff goes, or nothing does.
     """
+    from motcua.centers import SenderCenter
     from motcua.models import ConversationMessage, InboundEvent
     from motcua.queue.limits import ChatTicketLimits
     from motcua.queue.models import QueueTicket
@@ -225,6 +228,7 @@ def purge_expired(database_url: str, retention_days: int, *, dry_run: bool = Fal
         run("webhook_inbox", InboundEvent.created_at < cutoff, delete(InboundEvent))
         run("queue_origins", (QueueTicket.issued_at < origin_cutoff) & QueueTicket.origin.is_not(None),
             update(QueueTicket).values(origin=None))
+        run("sender_centers", SenderCenter.updated_at < cutoff, delete(SenderCenter))
         counts["rasa_events"] = _purge_rasa_events(session, cutoff, dry_run)
     report = PurgeReport(cutoff, dry_run, counts)
     log.info("retention: %s", report.describe())

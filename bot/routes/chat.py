@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
@@ -36,6 +37,7 @@ class MessageIn(BaseModel):
     sender: str = Field(..., min_length=1, max_length=128, description="mã phiên của người dân")
     text: str = Field(..., min_length=1, max_length=20000)
     lang: str = Field("", max_length=16, description="ngôn ngữ của người dân (vi, en); mặc định theo Accept-Language")
+    center: str = Field("", max_length=64, description="mã trung tâm (hoặc bỏ trống: trung tâm mặc định)")
 
 
 class MessagesOut(BaseModel):
@@ -53,7 +55,7 @@ def ip_limited_response(retry_after_s: float, locale: str | None = None) -> JSON
 @router.post("/api/v1/messages", response_model=MessagesOut, summary="Gửi một tin nhắn / send a message",
              responses={429: {"description": "quá nhiều tin nhắn từ một địa chỉ IP / too many messages from one IP"}})  # staff-facing (API documentation)
 async def post_message(body: MessageIn, request: Request, gateway: GatewayDep, ip_limits: ChatIpLimitsDep,
-                       ip: ClientIP) -> MessagesOut | JSONResponse:
+                       ip: ClientIP, database: DatabaseDep) -> MessagesOut | JSONResponse:
     locale = preferred_locale(request.headers.get("accept-language"), body.lang or request.query_params.get("lang"))
     decision = ip_limits.take(ip)
     if not decision.allowed:
@@ -61,8 +63,11 @@ async def post_message(body: MessageIn, request: Request, gateway: GatewayDep, i
     text = clean_text(body.text)
     if not text:
         return MessagesOut(messages=[{"text": render("channel.ask_question", locale=locale)}], outcome="empty")
-    message = UserMessage(channel="rest", sender_id=f"rest:{body.sender}", text=text,
-                          metadata={"language": locale} if locale != DEFAULT_LOCALE else {})
+    metadata: dict[str, Any] = {"language": locale} if locale != DEFAULT_LOCALE else {}
+    center = await page_center(database, body.center)  # a centre that does not exist is the default's
+    if center != DEFAULT_CENTER:
+        metadata[CENTER_METADATA] = center
+    message = UserMessage(channel="rest", sender_id=f"rest:{body.sender}", text=text, metadata=metadata)
     reply = await gateway.handle(seen_from(message, ip))  # anonymous: its address counts
     return MessagesOut(messages=for_clients(reply.messages), outcome=reply.outcome)
 

@@ -55,8 +55,9 @@ def test_an_edit_reaches_the_running_action_server_and_re_embeds_only_that_proce
         assert index["updated"] is True and (index["changed"], index["removed"]) == (1, 0)
         assert "Trợ lý đã dùng thay đổi này" in index["message"]
 
-        # only the edited procedure was embedded again: its title and its summary, nothing else
-        assert _embedded(knowledge) - before == 2
+        # only the edited procedure was embedded again: its title, its summary and its new alias (each
+        # name is embedded alone too; its other aliases were already), nothing else
+        assert _embedded(knowledge) - before == 3
         assert len(knowledge.search.index) == documents
         # the alias finder (names and aliases staff keep) and the index both know the new wording
         found = knowledge.find_named(f"cho hỏi làm {NEW_ALIAS} thế nào")
@@ -96,5 +97,5 @@ def test_with_the_action_server_down_the_edit_is_saved_and_the_index_catches_up_
     restarted = create_action_server(settings)
     with serve_in_thread(restarted, port=port):
         knowledge = restarted.state.services.knowledge
-        assert _embedded(knowledge) == 1  # only the edited procedure's summary; its title did not change
+        assert _embedded(knowledge) == 2  # the edited procedure's summary and its new alias; its title did not change
         assert [m.code for m in knowledge.find_named(f"làm {NEW_ALIAS}").matches][:1] == [BIRTH]

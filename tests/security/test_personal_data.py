@@ -20,6 +20,7 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, fu
 
 from bot.app import create_app
 from bot.message_log import LogEntry, MessageLog
+from motcua.centers import SenderCenter
 from motcua.db import (
     get_engine,
     protect_sqlite_files,
@@ -198,6 +199,8 @@ def _seed(url: str) -> None:
                                             text="*********345", created_at=when))
             session.add(UnansweredQuestion(channel="rest", sender_id="rest:lan", question="?", reason="fallback",
                                            created_at=when))
+            session.add(SenderCenter(sender_id=f"telegram:{int(when.timestamp())}", center_code="default",
+                                     updated_at=when))
             session.add(Rating(kind="service", score=4, sender_id="rest:lan", comment="cán bộ nhiệt tình",
                                created_at=when))
             handoff = HandoffConversation(channel="rest", sender_id="rest:lan", question="giúp tôi",
@@ -235,12 +238,12 @@ def test_purge_deletes_conversations_older_than_the_retention_and_keeps_dossiers
     dry = purge_expired(database_url, 90, dry_run=True)
     assert dry.counts == {"conversation_messages": 1, "handoff_messages": 1, "handoff_conversations": 1,
                           "unanswered_questions": 1, "rating_comments": 1, "webhook_inbox": 0, "queue_origins": 0,
-                          "rasa_events": 1}
+                          "sender_centers": 1, "rasa_events": 1}
     assert _count(database_url, ConversationMessage) == 2  # a dry run deletes nothing
 
     report = purge_expired(database_url, 90)
-    assert report.counts == dry.counts and report.total == 6 and "Đã xóa" in report.describe()
-    for model in (ConversationMessage, HandoffConversation, HandoffMessage, UnansweredQuestion, events):
+    assert report.counts == dry.counts and report.total == 7 and "Đã xóa" in report.describe()
+    for model in (ConversationMessage, HandoffConversation, HandoffMessage, UnansweredQuestion, SenderCenter, events):
         assert _count(database_url, model) == 1, model
     with session_scope(database_url) as session:
         ratings = session.execute(select(Rating.score, Rating.comment, Rating.sender_id)
@@ -322,7 +325,7 @@ def test_the_gateway_runs_the_retention_job_with_the_setting(tmp_path, database_
                 break
             await asyncio.sleep(0.05)
         await loop_job.stop()
-        assert loop_job.last_report is not None and loop_job.last_report.total == 6
+        assert loop_job.last_report is not None and loop_job.last_report.total == 7
 
     asyncio.run(run_the_loop())
     assert _count(database_url, ConversationMessage) == 1
@@ -345,7 +348,7 @@ def test_motcua_privacy_purge_reports_counts_and_dry_run_deletes_nothing(tmp_pat
     upgrade_database(url)
     _seed(url)
     dry = _motcua("privacy", "purge", "--dry-run", data_dir=tmp_path).stdout
-    assert "Sẽ xóa" in dry and "tin nhắn trong nhật ký hội thoại: 1" in dry and "Tổng: 6" in dry
+    assert "Sẽ xóa" in dry and "tin nhắn trong nhật ký hội thoại: 1" in dry and "Tổng: 7" in dry
     assert _count(url, ConversationMessage) == 2
     done = _motcua("privacy", "purge", data_dir=tmp_path).stdout
     assert "Đã xóa" in done and "sự kiện hội thoại của Rasa (tracker): 1" in done and "Hồ sơ" in done
