@@ -27,6 +27,7 @@ from bot.dialogue import DialogueReply
 from channels import kiosk
 from channels.base import BotMessage, UserMessage
 from knowledge_base.messages import render
+from motcua.centers import DEFAULT_CENTER, center_in
 from motcua.db import Database, utcnow
 from motcua.delivery import mask_recipient
 
@@ -127,6 +128,7 @@ class _Write:
     question: str = ""
     reply: str = ""
     reason: str = ""
+    center: str = DEFAULT_CENTER  # the centre the citizen wrote from (a new conversation is that centre's)
 
 
 class StaffDesk:
@@ -168,7 +170,8 @@ class StaffDesk:
 
         Returns the acknowledgement the citizen reads at once, so waiting is never silence.
         """
-        self._writer.put(_Write("handoff_in", message.channel, message.sender_id, _shown(message)))
+        self._writer.put(_Write("handoff_in", message.channel, message.sender_id, _shown(message),
+                                center=center_in(message.metadata)))
         return BotMessage(render(ACK_KEY, locale=message.locale), custom={"handoff_ack": True})
 
     # --- open pages ---
@@ -220,7 +223,7 @@ class StaffDesk:
         if handoff is not None:
             self._handed_off[message.sender_id] = message.channel
             self._writer.put(_Write("handoff_open", message.channel, message.sender_id, question, reply_text,
-                                          str(handoff.get("reason") or "")))
+                                    str(handoff.get("reason") or ""), center_in(message.metadata)))
         if asked:
             self._last_question[message.sender_id] = asked
             self._last_question.move_to_end(message.sender_id)
@@ -301,13 +304,15 @@ class StaffDesk:
                                       question=item.question, reply=item.reply, reason=item.reason, created_at=now)
                 elif item.kind == "handoff_open":
                     conversation = open_handoff(session, channel=item.channel, sender_id=item.sender_id,
-                                                reason=item.reason, question=item.question, at=now)
+                                                reason=item.reason, question=item.question, at=now,
+                                                center=item.center)
                     if item.question:
                         add_handoff_message(session, conversation, "in", item.question, at=now)
                     if item.reply:
                         add_handoff_message(session, conversation, "bot", item.reply, author="trợ lý ảo", at=now)  # staff-facing: the inbox's author
                 elif item.kind == "handoff_in":
-                    conversation = open_handoff(session, channel=item.channel, sender_id=item.sender_id, at=now)
+                    conversation = open_handoff(session, channel=item.channel, sender_id=item.sender_id, at=now,
+                                                center=item.center)
                     add_handoff_message(session, conversation, "in", item.question, at=now)
                 elif item.kind == "handoff_note":
                     conversation = open_handoff(session, channel=item.channel, sender_id=item.sender_id, at=now)

@@ -292,16 +292,27 @@ class ReplyIn(BaseModel):
     text: str = Field(..., min_length=1, max_length=4000)
 
 
+async def inbox_center(principal: Staff, database: DatabaseDep) -> str | None:
+    """The centre whose handed-over conversations a staff member answers: their account's
+    (:func:`motcua.centers.staff_center`), or ``None`` (every centre) for an admin."""
+    if principal.is_admin:
+        return None
+    return await in_db(database, lambda s: centre_of_staff(s, principal.center_code))
+
+
+InboxCenter = Annotated[str | None, Depends(inbox_center)]
+
+
 @router.get("/api/v1/staff/handoffs", summary="Cuộc trò chuyện chuyển cán bộ")
-async def handoffs(database: DatabaseDep, _: Staff,
+async def handoffs(database: DatabaseDep, center: InboxCenter,
                    status: str = Query("open", pattern="^(open|closed|all)$")) -> list[dict]:
-    return await in_db(database, lambda s: service.list_handoffs(s, status))
+    return await in_db(database, lambda s: service.list_handoffs(s, status, center=center))
 
 
 @router.get("/api/v1/staff/handoffs/{conversation_id}", summary="Một cuộc trò chuyện và các tin nhắn")
-async def handoff(conversation_id: int, database: DatabaseDep, _: Staff) -> dict:
+async def handoff(conversation_id: int, database: DatabaseDep, center: InboxCenter) -> dict:
     def work(session):
-        row = service.get_handoff(session, conversation_id)
+        row = service.get_handoff(session, conversation_id, center)
         messages = service.handoff_messages(session, conversation_id)
         return {**service.handoff_summary(row, len(messages)),
                 "items": [{"direction": m.direction, "author": m.author, "text": m.text,
@@ -310,8 +321,8 @@ async def handoff(conversation_id: int, database: DatabaseDep, _: Staff) -> dict
     return await in_db(database, work)
 
 
-def _conversation_for_staff(session, conversation_id: int) -> HandoffConversation:
-    row = service.get_handoff(session, conversation_id)
+def _conversation_for_staff(session, conversation_id: int, center: str | None) -> HandoffConversation:
+    row = service.get_handoff(session, conversation_id, center)
     if row.status != "open":
         raise service.ReviewError("Cuộc trò chuyện đã được trả lại cho trợ lý ảo.")
     return row
@@ -319,13 +330,13 @@ def _conversation_for_staff(session, conversation_id: int) -> HandoffConversatio
 
 @router.post("/api/v1/staff/handoffs/{conversation_id}/reply", summary="Trả lời người dân qua kênh của họ")
 async def reply(conversation_id: int, body: ReplyIn, database: DatabaseDep, desk: StaffDeskDep,
-                channels: ChannelsDep, message_log: MessageLogDep, principal: Staff) -> dict:
+                channels: ChannelsDep, message_log: MessageLogDep, principal: Staff, center: InboxCenter) -> dict:
     text = clean_text(body.text)
     if not text:
         raise HTTPException(400, "Nội dung trả lời trống.")
 
     def work(session):
-        row = _conversation_for_staff(session, conversation_id)
+        row = _conversation_for_staff(session, conversation_id, center)
         service.add_handoff_message(session, row, "out", text, author=principal.username)
         row.assigned_to = row.assigned_to or principal.username
         return row.channel, row.sender_id
@@ -342,9 +353,9 @@ async def reply(conversation_id: int, body: ReplyIn, database: DatabaseDep, desk
 
 @router.post("/api/v1/staff/handoffs/{conversation_id}/release", summary="Trả cuộc trò chuyện cho trợ lý ảo")
 async def release(conversation_id: int, database: DatabaseDep, desk: StaffDeskDep, channels: ChannelsDep,
-                  message_log: MessageLogDep, principal: Staff) -> dict:
+                  message_log: MessageLogDep, principal: Staff, center: InboxCenter) -> dict:
     def work(session):
-        row = service.close_handoff(session, conversation_id, actor=principal.username)
+        row = service.close_handoff(session, conversation_id, actor=principal.username, center=center)
         service.add_handoff_message(session, row, "bot", RESUMED_TEXT, author="trợ lý ảo")
         return row.channel, row.sender_id
 

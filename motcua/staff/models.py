@@ -138,6 +138,8 @@ class HandoffConversation(Base):
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_by: Mapped[str] = mapped_column(String(64), default="")
+    # the centre the citizen wrote from (a kiosk's, a widget's, a Telegram link's; migration 0022): its staff answer
+    center_code: Mapped[str] = mapped_column(String(32), default="default", server_default="default", index=True)
 
 
 class HandoffMessage(Base):

@@ -233,14 +233,14 @@ def _last_exchange(session: Session, sender_id: str) -> tuple[str, str]:
 # --- the handoff inbox ---------------------------------------------------------------------------
 
 def open_handoff(session: Session, *, channel: str, sender_id: str, reason: str = "", question: str = "",
-                 at: datetime | None = None) -> HandoffConversation:
-    """The open handed-over conversation of ``sender_id``, created when there is none."""
+                 at: datetime | None = None, center: str = "default") -> HandoffConversation:
+    """The open handed-over conversation of ``sender_id``, created (in ``center``) when there is none."""
     row = session.scalar(select(HandoffConversation).where(HandoffConversation.sender_id == sender_id,
                                                            HandoffConversation.status == HandoffStatus.OPEN))
     if row is None:
         at = at or utcnow()
         row = HandoffConversation(channel=channel, sender_id=sender_id, reason=reason, question=clean_text(question)[:2000],
-                                  created_at=at, last_message_at=at)
+                                  created_at=at, last_message_at=at, center_code=center or "default")
         session.add(row)
         session.flush()
     return row
@@ -262,13 +262,17 @@ def open_handoff_senders(session: Session) -> list[tuple[str, str]]:
         select(HandoffConversation).where(HandoffConversation.status == HandoffStatus.OPEN))]
 
 
-def list_handoffs(session: Session, status: str = HandoffStatus.OPEN, limit: int = 100) -> list[dict]:
-    """The conversations in ``status`` (a :class:`HandoffStatus`, or ``all``), latest message first."""
+def list_handoffs(session: Session, status: str = HandoffStatus.OPEN, limit: int = 100,
+                  center: str | None = None) -> list[dict]:
+    """The conversations in ``status`` (a :class:`HandoffStatus`, or ``all``), latest message first; of
+    ``center`` only, or of every centre (``None``: an admin)."""
     counts = dict(session.execute(select(HandoffMessage.conversation_id, func.count())
                                   .group_by(HandoffMessage.conversation_id)).all())
     query = select(HandoffConversation).order_by(desc(HandoffConversation.last_message_at)).limit(limit)
     if status != "all":
         query = query.where(HandoffConversation.status == HandoffStatus(status))
+    if center is not None:
+        query = query.where(HandoffConversation.center_code == center)
     return [handoff_summary(row, counts.get(row.id, 0)) for row in session.scalars(query)]
 
 
@@ -276,12 +280,13 @@ def handoff_summary(row: HandoffConversation, messages: int = 0) -> dict:
     return {"id": row.id, "channel": row.channel, "sender_id": row.sender_id, "status": row.status,
             "reason": row.reason, "question": row.question, "assigned_to": row.assigned_to,
             "created_at": row.created_at.isoformat(), "last_message_at": row.last_message_at.isoformat(),
-            "messages": messages}
+            "messages": messages, "center_code": row.center_code}
 
 
-def get_handoff(session: Session, conversation_id: int) -> HandoffConversation:
+def get_handoff(session: Session, conversation_id: int, center: str | None = None) -> HandoffConversation:
+    """One conversation; another centre's is as absent to a staff member of ``center`` (None: an admin)."""
     row = session.get(HandoffConversation, conversation_id)
-    if row is None:
+    if row is None or (center is not None and row.center_code != center):
         raise ReviewError("Không tìm thấy cuộc trò chuyện này.")
     return row
 
@@ -291,8 +296,8 @@ def handoff_messages(session: Session, conversation_id: int) -> list[HandoffMess
                                 .order_by(HandoffMessage.id)))
 
 
-def close_handoff(session: Session, conversation_id: int, *, actor: str) -> HandoffConversation:
-    row = get_handoff(session, conversation_id)
+def close_handoff(session: Session, conversation_id: int, *, actor: str, center: str | None = None) -> HandoffConversation:
+    row = get_handoff(session, conversation_id, center)
     if row.status != HandoffStatus.OPEN:
         raise ReviewError("Cuộc trò chuyện đã được trả lại cho trợ lý ảo.")
     row.status = HandoffStatus.CLOSED

@@ -1,0 +1,76 @@
+"""A conversation handed over to staff belongs to the centre the citizen wrote from (issue 24): staff of one
+centre see and answer only their centre's, an admin every centre's."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from motcua.centers import DEFAULT_CENTER, add_center
+from motcua.db import session_scope
+from motcua.staff.accounts import create_user
+from tests.staff.conftest import ADMIN_PASSWORD, PASSWORD, sign_in
+from tests.staff.test_staff_handoff import wait_for
+
+AN_BINH = "xa-an-binh"
+AN_BINH_PASSWORD = "mat-khau-an-binh-2026"
+
+
+def _setup(url: str) -> None:
+    with session_scope(url) as session:
+        add_center(session, AN_BINH, "Trung tâm Phục vụ hành chính công xã An Bình", agency_code="000.00.05.H51")
+        create_user(session, "canbo-an-binh", AN_BINH_PASSWORD, role="staff", center_code=AN_BINH)
+
+
+def _inbox(client: TestClient) -> dict[str, str]:
+    return {row["sender_id"]: row["center_code"] for row in client.get("/api/v1/staff/handoffs").json()}
+
+
+def test_each_centre_s_staff_see_and_answer_only_their_centre_s_conversations(staff_app):
+    app, settings, _ = staff_app
+    _setup(settings.sqlalchemy_url)
+    with TestClient(app) as citizen, TestClient(app) as default_staff, TestClient(app) as an_binh_staff, \
+            TestClient(app) as admin:
+        for body in ({"sender": "lan", "text": "/request_human", "center": AN_BINH},
+                     {"sender": "minh", "text": "/request_human"}):
+            assert citizen.post("/api/v1/messages", json=body).status_code == 200
+        sign_in(default_staff, "canbo", PASSWORD)
+        sign_in(an_binh_staff, "canbo-an-binh", AN_BINH_PASSWORD)
+        sign_in(admin, "quantri", ADMIN_PASSWORD)
+        everything = wait_for(lambda: _inbox(admin), lambda rows: len(rows) == 2)
+        assert everything == {"rest:lan": AN_BINH, "rest:minh": DEFAULT_CENTER}
+        assert _inbox(default_staff) == {"rest:minh": DEFAULT_CENTER}
+        assert _inbox(an_binh_staff) == {"rest:lan": AN_BINH}
+
+        ids = {row["sender_id"]: row["id"] for row in admin.get("/api/v1/staff/handoffs").json()}
+        lan = ids["rest:lan"]
+        # another centre's conversation is as absent: not read, not answered, not handed back
+        assert default_staff.get(f"/api/v1/staff/handoffs/{lan}").status_code == 404
+        assert default_staff.post(f"/api/v1/staff/handoffs/{lan}/reply", json={"text": "chào chị"}).status_code == 404
+        assert default_staff.post(f"/api/v1/staff/handoffs/{lan}/release").status_code == 404
+        thread = an_binh_staff.get(f"/api/v1/staff/handoffs/{lan}").json()
+        assert thread["center_code"] == AN_BINH and thread["status"] == "open"
+        assert an_binh_staff.post(f"/api/v1/staff/handoffs/{lan}/reply", json={"text": "chào chị"}).status_code == 200
+        assert an_binh_staff.post(f"/api/v1/staff/handoffs/{lan}/release").status_code == 200
+        assert admin.get(f"/api/v1/staff/handoffs/{ids['rest:minh']}").status_code == 200
+        # the citizen's next message after the hand-back goes to the assistant again, and a new
+        # hand-over from the same chat opens in the centre it is written from
+        assert citizen.post("/api/v1/messages", json={"sender": "lan", "text": "/request_human",
+                                                      "center": AN_BINH}).status_code == 200
+        reopened = wait_for(lambda: an_binh_staff.get("/api/v1/staff/handoffs").json(), lambda rows: len(rows) == 1)
+        assert [row["center_code"] for row in reopened] == [AN_BINH] and reopened[0]["id"] != lan
+
+
+def test_the_migration_matches_the_table_and_old_conversations_are_the_default_centre_s(database_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from motcua.db import Base, get_engine, import_all_models
+    from motcua.staff import service
+
+    import_all_models()
+    with get_engine(database_url).connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [change for change in diff if "handoff_conversations" in repr(change)] == []
+    with session_scope(database_url) as session:
+        row = service.open_handoff(session, channel="zalo", sender_id="zalo:9")
+        assert row.center_code == DEFAULT_CENTER
