@@ -219,7 +219,7 @@ class StaffDesk:
             reason = ""
         if reason:
             self._writer.put(_Write("unanswered", message.channel, message.sender_id, question, reply_text,
-                                          reason))
+                                    reason, center_in(message.metadata)))
         if handoff is not None:
             self._handed_off[message.sender_id] = message.channel
             self._writer.put(_Write("handoff_open", message.channel, message.sender_id, question, reply_text,
@@ -301,7 +301,8 @@ class StaffDesk:
                 now = utcnow()
                 if item.kind == "unanswered":
                     record_unanswered(session, channel=item.channel, sender_id=item.sender_id,
-                                      question=item.question, reply=item.reply, reason=item.reason, created_at=now)
+                                      question=item.question, reply=item.reply, reason=item.reason, created_at=now,
+                                      center=item.center)
                 elif item.kind == "handoff_open":
                     conversation = open_handoff(session, channel=item.channel, sender_id=item.sender_id,
                                                 reason=item.reason, question=item.question, at=now,

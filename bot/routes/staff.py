@@ -172,6 +172,17 @@ async def dashboard_page(settings: SettingsDep, _: Staff) -> HTMLResponse:
 
 # --- unanswered questions ------------------------------------------------------------------------
 
+async def inbox_center(principal: Staff, database: DatabaseDep) -> str | None:
+    """The centre whose review list and handed-over conversations a staff member answers: their account's
+    (:func:`motcua.centers.staff_center`), or ``None`` (every centre) for an admin."""
+    if principal.is_admin:
+        return None
+    return await in_db(database, lambda s: centre_of_staff(s, principal.center_code))
+
+
+InboxCenter = Annotated[str | None, Depends(inbox_center)]
+
+
 # What each intent of domain.yml means, for the staff who pick one (the raw name is a tooltip only).
 INTENT_LABELS: dict[str, str] = {
     "greet": "Chào hỏi",
@@ -212,15 +223,15 @@ def _question(row) -> dict[str, Any]:
             "reply": row.reply, "reason": row.reason, "reason_label": service.REASON_LABELS.get(row.reason, row.reason),
             "status": row.status, "status_label": service.STATUS_LABELS.get(row.status, row.status),
             "procedure_code": row.procedure_code, "intent": row.intent, "intent_label": intent_label(row.intent),
-            "resolved_by": row.resolved_by,
+            "resolved_by": row.resolved_by, "center_code": row.center_code,
             "created_at": row.created_at.isoformat()}
 
 
 @router.get("/api/v1/staff/unanswered", summary="Danh sách câu hỏi chưa trả lời được")
-async def list_unanswered(database: DatabaseDep, _: Staff,
+async def list_unanswered(database: DatabaseDep, center: InboxCenter,
                           status: str = Query("open", pattern="^(open|linked|training|faq|dismissed|all)$")
                           ) -> list[dict]:
-    return await in_db(database, lambda s: [_question(r) for r in service.list_unanswered(s, status)])
+    return await in_db(database, lambda s: [_question(r) for r in service.list_unanswered(s, status, center=center)])
 
 
 class LinkIn(BaseModel):
@@ -240,33 +251,34 @@ class FaqIn(BaseModel):
 
 @router.post("/api/v1/staff/unanswered/{question_id}/link", summary="Gắn với một thủ tục")
 async def link_question(question_id: int, body: LinkIn, database: DatabaseDep,
-                        principal: Staff) -> dict:
+                        principal: Staff, center: InboxCenter) -> dict:
     return await in_db(database, lambda s: _question(service.link_to_procedure(
-        s, question_id, body.procedure_code.strip(), actor=principal.username)))
+        s, question_id, body.procedure_code.strip(), actor=principal.username, center=center)))
 
 
 @router.post("/api/v1/staff/unanswered/{question_id}/training", summary="Thêm làm câu ví dụ huấn luyện")
 async def question_to_training(question_id: int, body: TrainingIn, database: DatabaseDep, settings: SettingsDep,
-                               options: TrainingDep, principal: Staff) -> dict:
+                               options: TrainingDep, principal: Staff, center: InboxCenter) -> dict:
     root = options.project_root
     extra = {"project_root": root} if root else {}
     examples_file = settings.staff_nlu_file
     return await in_db(database, lambda s: _question(service.add_as_training_example(
         s, question_id, body.intent, actor=principal.username, examples_file=examples_file,
-        text=clean_text(body.text), **extra)))
+        text=clean_text(body.text), center=center, **extra)))
 
 
 @router.post("/api/v1/staff/unanswered/{question_id}/faq", summary="Thêm vào mục hỏi đáp")
 async def question_to_faq(question_id: int, body: FaqIn, database: DatabaseDep,
-                          principal: Staff) -> dict:
+                          principal: Staff, center: InboxCenter) -> dict:
     return await in_db(database, lambda s: _question(service.add_as_faq(
         s, question_id, body.answer, actor=principal.username, question=body.question,
-        procedure_codes=tuple(c.strip() for c in body.procedure_codes if c.strip()))))
+        procedure_codes=tuple(c.strip() for c in body.procedure_codes if c.strip()), center=center)))
 
 
 @router.post("/api/v1/staff/unanswered/{question_id}/dismiss", summary="Bỏ qua")
-async def dismiss_question(question_id: int, database: DatabaseDep, principal: Staff) -> dict:
-    return await in_db(database, lambda s: _question(service.dismiss(s, question_id, actor=principal.username)))
+async def dismiss_question(question_id: int, database: DatabaseDep, principal: Staff, center: InboxCenter) -> dict:
+    return await in_db(database, lambda s: _question(service.dismiss(s, question_id, actor=principal.username,
+                                                                     center=center)))
 
 
 @router.get("/api/v1/staff/intents", summary="Các ý định trong domain.yml, với nhãn tiếng Việt")
@@ -292,15 +304,6 @@ class ReplyIn(BaseModel):
     text: str = Field(..., min_length=1, max_length=4000)
 
 
-async def inbox_center(principal: Staff, database: DatabaseDep) -> str | None:
-    """The centre whose handed-over conversations a staff member answers: their account's
-    (:func:`motcua.centers.staff_center`), or ``None`` (every centre) for an admin."""
-    if principal.is_admin:
-        return None
-    return await in_db(database, lambda s: centre_of_staff(s, principal.center_code))
-
-
-InboxCenter = Annotated[str | None, Depends(inbox_center)]
 
 
 @router.get("/api/v1/staff/handoffs", summary="Cuộc trò chuyện chuyển cán bộ")

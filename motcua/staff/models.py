@@ -103,6 +103,8 @@ class UnansweredQuestion(Base):
     resolved_by: Mapped[str] = mapped_column(String(64), default="")
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # the centre the citizen wrote from (migration 0023): its staff review it
+    center_code: Mapped[str] = mapped_column(String(32), default="default", server_default="default", index=True)
 
 
 class Rating(Base):

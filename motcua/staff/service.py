@@ -44,28 +44,31 @@ class ReviewError(AccountError):
 # --- unanswered questions ------------------------------------------------------------------
 
 def record_unanswered(session: Session, *, channel: str, sender_id: str, question: str, reply: str,
-                      reason: str, created_at: datetime | None = None) -> UnansweredQuestion:
+                      reason: str, created_at: datetime | None = None, center: str = "default") -> UnansweredQuestion:
     if reason not in REASONS:
         raise ValueError(f"unknown reason {reason!r}; expected one of {REASONS}")
     row = UnansweredQuestion(channel=channel, sender_id=sender_id, question=clean_text(question)[:2000],
                              reply=clean_text(reply)[:2000],
-                             reason=reason, created_at=created_at or utcnow())
+                             reason=reason, created_at=created_at or utcnow(), center_code=center or "default")
     session.add(row)
     return row
 
 
 def list_unanswered(session: Session, status: str = QuestionStatus.OPEN,
-                    limit: int = 200) -> list[UnansweredQuestion]:
-    """The questions in ``status`` (a :class:`QuestionStatus`, or ``all``), newest first."""
+                    limit: int = 200, center: str | None = None) -> list[UnansweredQuestion]:
+    """The questions in ``status`` (a :class:`QuestionStatus`, or ``all``), newest first; of ``center`` only,
+    or of every centre (``None``: an admin)."""
     query = select(UnansweredQuestion).order_by(desc(UnansweredQuestion.created_at)).limit(limit)
     if status != "all":
         query = query.where(UnansweredQuestion.status == QuestionStatus(status))
+    if center is not None:
+        query = query.where(UnansweredQuestion.center_code == center)
     return list(session.scalars(query))
 
 
-def _question(session: Session, question_id: int) -> UnansweredQuestion:
+def _question(session: Session, question_id: int, center: str | None = None) -> UnansweredQuestion:
     row = session.get(UnansweredQuestion, question_id)
-    if row is None:
+    if row is None or (center is not None and row.center_code != center):  # another centre's: as absent
         raise ReviewError("Không tìm thấy câu hỏi này.")
     return row
 
@@ -85,23 +88,24 @@ def _resolve(session: Session, row: UnansweredQuestion, status: QuestionStatus, 
     record_audit(session, actor, action, f"unanswered:{row.id}", before, {**_snapshot(row), "question": row.question})
 
 
-def link_to_procedure(session: Session, question_id: int, procedure_code: str, *, actor: str) -> UnansweredQuestion:
-    row = _question(session, question_id)
+def link_to_procedure(session: Session, question_id: int, procedure_code: str, *, actor: str,
+                      center: str | None = None) -> UnansweredQuestion:
+    row = _question(session, question_id, center)
     if get_procedure(session, procedure_code) is None:
         raise ReviewError(f"Không có thủ tục mã «{procedure_code}».")
     _resolve(session, row, QuestionStatus.LINKED, actor, "unanswered.link", procedure_code=procedure_code)
     return row
 
 
-def dismiss(session: Session, question_id: int, *, actor: str) -> UnansweredQuestion:
-    row = _question(session, question_id)
+def dismiss(session: Session, question_id: int, *, actor: str, center: str | None = None) -> UnansweredQuestion:
+    row = _question(session, question_id, center)
     _resolve(session, row, QuestionStatus.DISMISSED, actor, "unanswered.dismiss")
     return row
 
 
 def add_as_faq(session: Session, question_id: int, answer: str, *, actor: str, question: str = "",
-               procedure_codes: tuple[str, ...] = ()) -> UnansweredQuestion:
-    row = _question(session, question_id)
+               procedure_codes: tuple[str, ...] = (), center: str | None = None) -> UnansweredQuestion:
+    row = _question(session, question_id, center)
     answer = answer.strip()
     question = (question or row.question).strip()
     if not answer or not question:
@@ -116,9 +120,9 @@ def add_as_faq(session: Session, question_id: int, answer: str, *, actor: str, q
 
 
 def add_as_training_example(session: Session, question_id: int, intent: str, *, actor: str, examples_file: Path,
-                            text: str = "", project_root: Path = ROOT) -> UnansweredQuestion:
+                            text: str = "", project_root: Path = ROOT, center: str | None = None) -> UnansweredQuestion:
     """Append the question under ``intent`` in ``examples_file`` (created when absent)."""
-    row = _question(session, question_id)
+    row = _question(session, question_id, center)
     example = clean_example(text or row.question)
     add_training_example(examples_file, intent, example, project_root)
     record_audit(session, actor, "nlu.add_example", f"nlu:{intent}", None, {"intent": intent, "text": example})
@@ -216,7 +220,7 @@ def add_rating(session: Session, rating: RatingInput, created_at: datetime | Non
         last_in, last_out = _last_exchange(session, rating.sender_id)
         record_unanswered(session, channel=rating.channel, sender_id=rating.sender_id,
                           question=last_in or rating.comment, reply=last_out, reason="unhelpful",
-                          created_at=row.created_at)
+                          created_at=row.created_at, center=rating.center_code or "default")
     return row
 
 

@@ -1,5 +1,5 @@
-"""A conversation handed over to staff belongs to the centre the citizen wrote from (issue 24): staff of one
-centre see and answer only their centre's, an admin every centre's."""
+"""A conversation handed over to staff, and a question on the review list, belong to the centre the citizen
+wrote from (issue 24): staff of one centre see and act on only their centre's, an admin every centre's."""
 
 from __future__ import annotations
 
@@ -60,6 +60,32 @@ def test_each_centre_s_staff_see_and_answer_only_their_centre_s_conversations(st
         assert [row["center_code"] for row in reopened] == [AN_BINH] and reopened[0]["id"] != lan
 
 
+def _review(client: TestClient) -> dict[str, str]:
+    return {row["sender_id"]: row["center_code"] for row in client.get("/api/v1/staff/unanswered").json()}
+
+
+def test_each_centre_s_staff_review_only_their_centre_s_unanswered_questions(staff_app):
+    app, settings, _ = staff_app
+    _setup(settings.sqlalchemy_url)
+    with TestClient(app) as citizen, TestClient(app) as default_staff, TestClient(app) as an_binh_staff, \
+            TestClient(app) as admin:
+        for body in ({"sender": "lan", "text": "xyz abc", "center": AN_BINH},  # the assistant did not understand
+                     {"sender": "minh", "text": "xyz def"}):
+            assert citizen.post("/api/v1/messages", json=body).status_code == 200
+        sign_in(default_staff, "canbo", PASSWORD)
+        sign_in(an_binh_staff, "canbo-an-binh", AN_BINH_PASSWORD)
+        sign_in(admin, "quantri", ADMIN_PASSWORD)
+        assert wait_for(lambda: _review(admin), lambda rows: len(rows) == 2) == {
+            "rest:lan": AN_BINH, "rest:minh": DEFAULT_CENTER}
+        assert _review(default_staff) == {"rest:minh": DEFAULT_CENTER}
+        assert _review(an_binh_staff) == {"rest:lan": AN_BINH}
+        lan = next(r["id"] for r in admin.get("/api/v1/staff/unanswered").json() if r["sender_id"] == "rest:lan")
+        assert default_staff.post(f"/api/v1/staff/unanswered/{lan}/dismiss").status_code == 404
+        assert default_staff.post(f"/api/v1/staff/unanswered/{lan}/faq", json={"answer": "x"}).status_code == 404
+        dismissed = an_binh_staff.post(f"/api/v1/staff/unanswered/{lan}/dismiss")
+        assert dismissed.status_code == 200 and dismissed.json()["status"] == "dismissed"
+
+
 def test_the_migration_matches_the_table_and_old_conversations_are_the_default_centre_s(database_url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
@@ -70,7 +96,8 @@ def test_the_migration_matches_the_table_and_old_conversations_are_the_default_c
     import_all_models()
     with get_engine(database_url).connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert [change for change in diff if "handoff_conversations" in repr(change)] == []
+    assert [change for change in diff if "handoff_conversations" in repr(change)
+            or "unanswered_questions" in repr(change)] == []
     with session_scope(database_url) as session:
         row = service.open_handoff(session, channel="zalo", sender_id="zalo:9")
         assert row.center_code == DEFAULT_CENTER
