@@ -328,19 +328,6 @@ def test_fresh_set_codes_exist_and_its_procedures_are_done_at_commune_level(shar
 # --- the second fresh decision set (fresh_procedures_2.jsonl) ----------------------------
 
 
-def test_fresh_set_2_has_the_documented_keys_and_is_marked_for_decisions_only() -> None:
-    for row in fresh2():
-        assert set(row) == QUESTION_KEYS, row["id"]
-        assert row["style"] in STYLES and row["split"] == "decision2", row["id"]
-        assert isinstance(row["accented"], bool) and row["question"].strip(), row["id"]
-        assert all(re.fullmatch(r"\d\.\d{6}", code) for code in row["expected"]), row["id"]
-        if row["expected"]:
-            assert re.fullmatch(r"fq2-\d{4}", row["id"]) and row["procedure"] == row["expected"][0], row["id"]
-            assert len(set(row["expected"])) == len(row["expected"]), row["id"]
-        else:
-            assert re.fullmatch(r"fa2-\d{4}", row["id"]) and row["procedure"] is None, row["id"]
-
-
 def test_fresh_set_2_size_and_mix_are_the_documented_ones() -> None:
     """The figures of the README table; the set is frozen, so they are checked exactly."""
     answerable = [row for row in fresh2() if row["expected"]]
@@ -358,36 +345,7 @@ def test_fresh_set_2_size_and_mix_are_the_documented_ones() -> None:
     assert sum(len(row["expected"]) > 1 for row in answerable) == 59
 
 
-def test_fresh_set_2_repeats_no_question_of_the_other_sets() -> None:
-    others = {normalised(row["question"]) for row in procedures() + abstains() + legal() + fresh()}
-    assert not [row["id"] for row in fresh2() if normalised(row["question"]) in others]
-    assert len({normalised(row["question"]) for row in fresh2()}) == len(fresh2())
-
-
-@pytest.mark.shared_data
-def test_fresh_set_2_codes_exist_and_every_main_procedure_is_done_at_commune_level(shared_data: Path) -> None:
-    known = catalogue(shared_data)
-    assert not sorted({code for row in fresh2() for code in row["expected"]} - set(known))
-    not_commune = [row["id"] for row in fresh2()
-                   if row["expected"] and "Cấp xã" not in known[row["procedure"]]["cap_thuc_hien"]]
-    assert not not_commune
-    assert len({row["procedure"] for row in fresh2() if row["expected"]}) >= 90
-
-
 # --- the third fresh decision set (fresh_procedures_3.jsonl) -----------------------------
-
-
-def test_fresh_set_3_has_the_documented_keys_and_is_marked_for_decisions_only() -> None:
-    for row in fresh3():
-        assert set(row) == QUESTION_KEYS, row["id"]
-        assert row["style"] in STYLES and row["split"] == "decision3", row["id"]
-        assert isinstance(row["accented"], bool) and row["question"].strip(), row["id"]
-        assert all(re.fullmatch(r"\d\.\d{6}", code) for code in row["expected"]), row["id"]
-        if row["expected"]:
-            assert re.fullmatch(r"fq3-\d{4}", row["id"]) and row["procedure"] == row["expected"][0], row["id"]
-            assert len(set(row["expected"])) == len(row["expected"]), row["id"]
-        else:
-            assert re.fullmatch(r"fa3-\d{4}", row["id"]) and row["procedure"] is None, row["id"]
 
 
 def test_fresh_set_3_size_and_mix_are_the_documented_ones() -> None:
@@ -409,18 +367,41 @@ def test_fresh_set_3_size_and_mix_are_the_documented_ones() -> None:
     assert sum(len(row["expected"]) > 1 for row in answerable) == 55
 
 
-def test_fresh_set_3_repeats_no_question_of_the_other_sets() -> None:
-    others = {normalised(row["question"])
-              for row in procedures() + abstains() + legal() + fresh() + fresh2()}
-    assert not [row["id"] for row in fresh3() if normalised(row["question"]) in others]
-    assert len({normalised(row["question"]) for row in fresh3()}) == len(fresh3())
+# --- the later decision sets alike (keys, repeats, codes) -----------------------------------
+
+LATER_SETS = pytest.mark.parametrize(("rows", "split", "number"), [(fresh2, "decision2", 2), (fresh3, "decision3", 3)],
+                                     ids=["fresh2", "fresh3"])
+
+
+@LATER_SETS
+def test_a_later_fresh_set_has_the_documented_keys_and_is_marked_for_decisions_only(rows, split, number) -> None:
+    for row in rows():
+        assert set(row) == QUESTION_KEYS, row["id"]
+        assert row["style"] in STYLES and row["split"] == split, row["id"]
+        assert isinstance(row["accented"], bool) and row["question"].strip(), row["id"]
+        assert all(re.fullmatch(r"\d\.\d{6}", code) for code in row["expected"]), row["id"]
+        if row["expected"]:
+            assert re.fullmatch(rf"fq{number}-\d{{4}}", row["id"]) and row["procedure"] == row["expected"][0], row["id"]
+            assert len(set(row["expected"])) == len(row["expected"]), row["id"]
+        else:
+            assert re.fullmatch(rf"fa{number}-\d{{4}}", row["id"]) and row["procedure"] is None, row["id"]
+
+
+@LATER_SETS
+def test_a_later_fresh_set_repeats_no_question_of_the_sets_before_it(rows, split, number) -> None:
+    earlier = procedures() + abstains() + legal() + fresh() + (fresh2() if number == 3 else ())
+    others = {normalised(row["question"]) for row in earlier}
+    assert not [row["id"] for row in rows() if normalised(row["question"]) in others]
+    assert len({normalised(row["question"]) for row in rows()}) == len(rows())
 
 
 @pytest.mark.shared_data
-def test_fresh_set_3_codes_exist_and_every_main_procedure_is_done_at_commune_level(shared_data: Path) -> None:
+@LATER_SETS
+def test_a_later_fresh_set_s_codes_exist_and_every_main_procedure_is_done_at_commune_level(
+        shared_data: Path, rows, split, number) -> None:
     known = catalogue(shared_data)
-    assert not sorted({code for row in fresh3() for code in row["expected"]} - set(known))
-    not_commune = [row["id"] for row in fresh3()
+    assert not sorted({code for row in rows() for code in row["expected"]} - set(known))
+    not_commune = [row["id"] for row in rows()
                    if row["expected"] and "Cấp xã" not in known[row["procedure"]]["cap_thuc_hien"]]
     assert not not_commune
-    assert len({row["procedure"] for row in fresh3() if row["expected"]}) >= 90
+    assert len({row["procedure"] for row in rows() if row["expected"]}) >= 90

@@ -3,6 +3,8 @@ wrote from (issue 24): staff of one centre see and act on only their centre's, a
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from fastapi.testclient import TestClient
 
 from motcua.centers import DEFAULT_CENTER, add_center
@@ -21,6 +23,17 @@ def _setup(url: str) -> None:
         create_user(session, "canbo-an-binh", AN_BINH_PASSWORD, role="staff", center_code=AN_BINH)
 
 
+@contextmanager
+def _clients(app):
+    """(a citizen's client, the default centre's staff, An Bình's staff, an admin), the staff signed in."""
+    with TestClient(app) as citizen, TestClient(app) as default_staff, TestClient(app) as an_binh_staff, \
+            TestClient(app) as admin:
+        sign_in(default_staff, "canbo", PASSWORD)
+        sign_in(an_binh_staff, "canbo-an-binh", AN_BINH_PASSWORD)
+        sign_in(admin, "quantri", ADMIN_PASSWORD)
+        yield citizen, default_staff, an_binh_staff, admin
+
+
 def _inbox(client: TestClient) -> dict[str, str]:
     return {row["sender_id"]: row["center_code"] for row in client.get("/api/v1/staff/handoffs").json()}
 
@@ -28,14 +41,10 @@ def _inbox(client: TestClient) -> dict[str, str]:
 def test_each_centre_s_staff_see_and_answer_only_their_centre_s_conversations(staff_app):
     app, settings, _ = staff_app
     _setup(settings.sqlalchemy_url)
-    with TestClient(app) as citizen, TestClient(app) as default_staff, TestClient(app) as an_binh_staff, \
-            TestClient(app) as admin:
+    with _clients(app) as (citizen, default_staff, an_binh_staff, admin):
         for body in ({"sender": "lan", "text": "/request_human", "center": AN_BINH},
                      {"sender": "minh", "text": "/request_human"}):
             assert citizen.post("/api/v1/messages", json=body).status_code == 200
-        sign_in(default_staff, "canbo", PASSWORD)
-        sign_in(an_binh_staff, "canbo-an-binh", AN_BINH_PASSWORD)
-        sign_in(admin, "quantri", ADMIN_PASSWORD)
         everything = wait_for(lambda: _inbox(admin), lambda rows: len(rows) == 2)
         assert everything == {"rest:lan": AN_BINH, "rest:minh": DEFAULT_CENTER}
         assert _inbox(default_staff) == {"rest:minh": DEFAULT_CENTER}
@@ -67,14 +76,10 @@ def _review(client: TestClient) -> dict[str, str]:
 def test_each_centre_s_staff_review_only_their_centre_s_unanswered_questions(staff_app):
     app, settings, _ = staff_app
     _setup(settings.sqlalchemy_url)
-    with TestClient(app) as citizen, TestClient(app) as default_staff, TestClient(app) as an_binh_staff, \
-            TestClient(app) as admin:
+    with _clients(app) as (citizen, default_staff, an_binh_staff, admin):
         for body in ({"sender": "lan", "text": "xyz abc", "center": AN_BINH},  # the assistant did not understand
                      {"sender": "minh", "text": "xyz def"}):
             assert citizen.post("/api/v1/messages", json=body).status_code == 200
-        sign_in(default_staff, "canbo", PASSWORD)
-        sign_in(an_binh_staff, "canbo-an-binh", AN_BINH_PASSWORD)
-        sign_in(admin, "quantri", ADMIN_PASSWORD)
         assert wait_for(lambda: _review(admin), lambda rows: len(rows) == 2) == {
             "rest:lan": AN_BINH, "rest:minh": DEFAULT_CENTER}
         assert _review(default_staff) == {"rest:minh": DEFAULT_CENTER}
