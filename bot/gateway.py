@@ -16,6 +16,7 @@ from bot.message_log import LogEntry, MessageLog
 from bot.sender_centers import SenderCenters
 from bot.staff_desk import StaffDesk
 from channels.base import UserMessage
+from motcua.centers import center_in
 from motcua.origin import METADATA_KEY as ORIGIN
 from motcua.origin import origin_of
 
@@ -65,13 +66,14 @@ class Gateway:
                 self.desk.observe(message, reply)
         if self.message_log is not None:
             shown = message.metadata.get("display_text") or message.text
+            center = center_in(message.metadata)
             self.message_log.record(LogEntry(message.channel, message.sender_id, "in", shown,
                                              {k: v for k, v in message.metadata.items()
                                               if k not in ("display_text", ORIGIN)}
-                                             or None, "handoff" if reply.outcome == "handoff" else ""))
+                                             or None, "handoff" if reply.outcome == "handoff" else "", center))
             for bot_message in reply.messages:
                 self.message_log.record(LogEntry(message.channel, message.sender_id, "out", bot_message.text,
-                                                 bot_message.to_dict(), reply.outcome))
+                                                 bot_message.to_dict(), reply.outcome, center))
         return reply
 
     def _with_origin(self, message: UserMessage) -> UserMessage:

@@ -34,6 +34,7 @@ class LogEntry:
     text: str
     payload: dict[str, Any] | None = None
     outcome: str = ""
+    center: str = "default"  # the centre the citizen wrote from (motcua.centers.center_in)
 
 
 def cleaned(value: Any) -> Any:
@@ -94,6 +95,6 @@ class MessageLog:
         with self.database.session() as session:
             session.add_all(
                 ConversationMessage(channel=e.channel, sender_id=e.sender_id, direction=e.direction,
-                                    text=e.text, payload=e.payload, outcome=e.outcome)
+                                    text=e.text, payload=e.payload, outcome=e.outcome, center_code=e.center)
                 for e in batch
             )

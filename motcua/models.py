@@ -26,6 +26,8 @@ class ConversationMessage(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     outcome: Mapped[str] = mapped_column(String(32), default="")  # "", "busy", "fallback", "handoff"
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # the centre the citizen wrote from (migration 0024): the dashboard's assistant figures per centre
+    center_code: Mapped[str] = mapped_column(String(32), default="default", server_default="default", index=True)
 
 
 class ProcessedEvent(Base):

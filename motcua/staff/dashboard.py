@@ -7,8 +7,8 @@ against the same number of days just before, with a daily trend (:func:`daily_tr
 period switch of the page asks for a day, 7 days or 30 days (:data:`PERIODS`).
 
 ``center`` is a centre's code (``centers.code``: the dossiers filed there, its queue, the ratings
-given there) or empty for every centre; the assistant's own figures (questions, answers) are the
-province's, as conversations belong to no centre.
+given there, the questions written there — a kiosk's, a widget's, a Telegram link's) or empty for
+every centre.
 
 Each section reads its own tables with plain SQL and is ``None`` when those tables do not
 exist yet (the page then says «chưa có dữ liệu»). Aggregation is done in Python over the
@@ -215,17 +215,23 @@ def build_dashboard(session: Session, period: DateRange, center: str = "", today
         from motcua.payments.figures import payment_figures
 
         payments = payment_figures(session, period.start, period.end, center, trend_start=_trend_start(period))
-    return Dashboard(period.start, period.end, center, chatbot_figures(session, period),
+    return Dashboard(period.start, period.end, center, chatbot_figures(session, period, center),
                      rating_figures(session, period, center), dossiers, queue, missing,
                      headline(days, period, names, missing), daily_trend(days, period), payments)
 
 
-def chatbot_figures(session: Session, period: DateRange) -> ChatbotFigures:
+def _of_center(center: str) -> str:
+    """The SQL condition keeping a conversation table's rows of ``center`` (none: every centre)."""
+    return " AND center_code = :center" if center else ""
+
+
+def chatbot_figures(session: Session, period: DateRange, center: str = "") -> ChatbotFigures:
     lower, upper = _bounds(session, period)
+    span = {"lower": lower, "upper": upper, "center": center}
+    where = _of_center(center)
     rows = session.execute(text(
         "SELECT sender_id, outcome, created_at FROM conversation_messages "
-        "WHERE direction = 'in' AND created_at >= :lower AND created_at < :upper"),
-        {"lower": lower, "upper": upper}).all()
+        "WHERE direction = 'in' AND created_at >= :lower AND created_at < :upper" + where), span).all()
     to_bot = [r for r in rows if r.outcome != "handoff"]
     by_hour = [0] * 24
     by_day: Counter[date] = Counter()
@@ -234,11 +240,10 @@ def chatbot_figures(session: Session, period: DateRange) -> ChatbotFigures:
         by_hour[moment.hour] += 1
         by_day[moment.date()] += 1
     reasons = Counter(r for (r,) in session.execute(text(
-        "SELECT reason FROM unanswered_questions WHERE created_at >= :lower AND created_at < :upper"),
-        {"lower": lower, "upper": upper}))
+        "SELECT reason FROM unanswered_questions WHERE created_at >= :lower AND created_at < :upper" + where), span))
     handed = session.execute(text(
-        "SELECT count(*) FROM handoff_conversations WHERE created_at >= :lower AND created_at < :upper"),
-        {"lower": lower, "upper": upper}).scalar() or 0
+        "SELECT count(*) FROM handoff_conversations WHERE created_at >= :lower AND created_at < :upper" + where),
+        span).scalar() or 0
     abstained = reasons["busy"] + reasons["empty"] + reasons["fallback"]
     answered = max(0, len(to_bot) - abstained - reasons["handoff"])
     days = [{"day": d.isoformat(), "questions": n} for d, n in sorted(by_day.items())]
@@ -424,16 +429,17 @@ def day_figures(session: Session, start: date, end: date, center: str = "", *, d
         moment = local(moment)
         return days.get(moment.date()) if moment is not None else None
 
+    mine = {**span, "center": center}
     for (created_at,) in session.execute(text(
             "SELECT created_at FROM conversation_messages WHERE direction = 'in' "
             "AND (outcome IS NULL OR outcome != 'handoff') "
-            "AND created_at >= :lower AND created_at < :upper"), span):
+            "AND created_at >= :lower AND created_at < :upper" + _of_center(center)), mine):
         if (day := bucket(created_at)) is not None:
             day.questions += 1
     for (created_at,) in session.execute(text(
             "SELECT created_at FROM unanswered_questions WHERE reason IN :reasons "
-            "AND created_at >= :lower AND created_at < :upper").bindparams(bindparam("reasons", expanding=True)),
-            {**span, "reasons": list(UNANSWERED_REASONS)}):
+            "AND created_at >= :lower AND created_at < :upper" + _of_center(center))
+            .bindparams(bindparam("reasons", expanding=True)), {**mine, "reasons": list(UNANSWERED_REASONS)}):
         if (day := bucket(created_at)) is not None:
             day.not_answered += 1
     sql = "SELECT score, created_at FROM ratings WHERE score IS NOT NULL AND created_at >= :lower AND created_at < :upper"

@@ -15,6 +15,7 @@ from bot.sender_centers import CHOICE, SenderCenters
 from channels.base import UserMessage
 from motcua.centers import CENTER_METADATA, SenderCenter, add_center
 from motcua.db import session_scope, shared_database, utcnow
+from motcua.models import ConversationMessage
 from motcua.privacy import purge_expired
 from tests.channels.fakes import TELEGRAM_SECRET, telegram_update
 
@@ -67,7 +68,14 @@ def test_a_centre_s_telegram_link_makes_the_chat_that_centre_s_until_another_lin
     assert all(CHOICE not in (b.get("metadata") or {}) for b in fakes.rasa.state.received)  # never sent on
     with session_scope(settings.sqlalchemy_url) as session:
         rows = dict(session.execute(select(SenderCenter.sender_id, SenderCenter.center_code)).all())
+        logged = session.execute(select(ConversationMessage.text, ConversationMessage.center_code).where(
+            ConversationMessage.sender_id == SENDER, ConversationMessage.direction == "in")
+            .order_by(ConversationMessage.id)).all()
     assert rows == {SENDER: "xa-dong-tam", "telegram:888": "default"}
+    # the message log keeps each message's centre (the dashboard counts a centre's questions)
+    assert [tuple(row) for row in logged] == [
+        ("/start", AN_BINH), ("lay so thu tu", AN_BINH), ("/start", AN_BINH), ("nop ho so khai sinh", AN_BINH),
+        ("/start", AN_BINH), ("/start", "xa-dong-tam"), ("cam on", "xa-dong-tam")]
 
 
 def test_a_rest_call_names_its_centre_and_an_unknown_one_is_the_default(settings, fakes):

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from motcua.centers import DEFAULT_CENTER, add_center
 from motcua.db import session_scope
 from motcua.dossiers.models import DossierRow
+from motcua.models import ConversationMessage
 from motcua.queue.models import QueueTicket, TicketStatus
 from motcua.staff.accounts import create_user
-from motcua.staff.models import Rating
+from motcua.staff.models import HandoffConversation, Rating, UnansweredQuestion
 from motcua.staff.service import RatingInput, add_rating
 from tests.staff.conftest import ADMIN_PASSWORD, PASSWORD, sign_in
 from tests.staff.test_staff_dashboard import DAY, at, seed
@@ -35,6 +36,14 @@ def seed_centre_b(url: str) -> None:
         session.add(QueueTicket(token=B_TOKEN, service_code="HT", issued_service="HT", day=DAY, number=1, label="A001",
                                 status=TicketStatus.WAITING, channel="kiosk", center_code=B, issued_at=at(9, 5)))
         add_rating(session, RatingInput(kind="service", score=1, center_code=B), created_at=at(11))
+        for minute, (text, outcome) in enumerate([("lam giay khai sinh", ""), ("xyz", "fallback"),
+                                                  ("gap can bo", "handoff")]):
+            session.add(ConversationMessage(channel="telegram", sender_id="telegram:31", direction="in", text=text,
+                                            outcome=outcome, center_code=B, created_at=at(10, minute)))
+        session.add(UnansweredQuestion(channel="telegram", sender_id="telegram:31", question="xyz", reason="fallback",
+                                       center_code=B, created_at=at(10, 1)))
+        session.add(HandoffConversation(channel="telegram", sender_id="telegram:31", center_code=B,
+                                        created_at=at(10, 2), last_message_at=at(10, 2)))
 
 
 def figures(client: TestClient, **params) -> dict:
@@ -67,6 +76,14 @@ def test_staff_see_their_centre_and_an_admin_sees_every_centre_or_the_one_asked(
     assert {row["center"] for row in every["dossiers"]["by_center"]} == {DEFAULT_CENTER, B}
     for asked in (by_code, by_agency):
         assert (asked["dossiers"]["received"], asked["queue"]["issued"], asked["ratings"]["count"]) == (1, 1, 1)
+        # the assistant's figures: the three messages written at B (one answered, one not understood, one to staff)
+        chat = asked["chatbot"]
+        assert (chat["conversations"], chat["questions"], chat["answered"], chat["abstained"], chat["handed_over"],
+                chat["to_staff_messages"]) == (1, 2, 1, 1, 1, 1)
+    assert dong["chatbot"] == by_code["chatbot"]
+    for key in ("conversations", "questions", "abstained", "handed_over"):
+        assert every["chatbot"][key] == mine["chatbot"][key] + by_code["chatbot"][key], key
+    assert mine["chatbot"]["questions"] > 0  # the default centre's own, from the seed
 
 
 def test_a_csv_export_is_scoped_the_same_way(staff_app):
