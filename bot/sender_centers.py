@@ -2,7 +2,7 @@
 
 A centre's link ``https://t.me/<bot>?start=<centre code>`` (or its agency code) opens the chat with
 ``/start <code>``; the Telegram channel hands the code over as :data:`CHOICE` and the gateway remembers
-it for the chat (:func:`motcua.centers.choose_center`). Every later message of that chat reaches Rasa
+it for the chat (:func:`motcua.centers.chat_center`). Every later message of that chat reaches Rasa
 naming the centre (:data:`motcua.centers.CENTER_METADATA`), so its queue numbers and dossiers belong to
 it. A chat that never chose, or chose a centre that is gone, is the default centre's. A route that knows
 the centre itself (a centre's kiosk, widget or chat page, a REST call naming it) has set the key already.
@@ -14,7 +14,7 @@ import asyncio
 from dataclasses import replace
 
 from channels.base import UserMessage
-from motcua.centers import CENTER_METADATA, DEFAULT_CENTER, choose_center, chosen_center
+from motcua.centers import CENTER_METADATA, DEFAULT_CENTER, chat_center
 from motcua.db import Database
 
 CHOICE = "center_choice"
@@ -24,7 +24,7 @@ REMEMBERED = frozenset({"telegram", "zalo"})
 
 
 class SenderCenters:
-    """Adds the chat's centre to a message (off the event loop: one primary-key read, or a write on a choice)."""
+    """Adds the chat's centre to a message (off the event loop, one short transaction)."""
 
     def __init__(self, database: Database):
         self.database = database
@@ -34,12 +34,9 @@ class SenderCenters:
         wanted = metadata.pop(CHOICE, None)
         if CENTER_METADATA in metadata or message.channel not in REMEMBERED:
             return replace(message, metadata=metadata) if wanted is not None else message
-        if isinstance(wanted, str) and wanted.strip():
-            code = await asyncio.to_thread(self.database.run, choose_center, message.sender_id, wanted)
-            if code is None:  # not a centre's name: the choice before stays
-                code = await asyncio.to_thread(self.database.run, chosen_center, message.sender_id)
-        else:
-            code = await asyncio.to_thread(self.database.run, chosen_center, message.sender_id)
+        # one transaction: a centre's name is remembered; anything else leaves the choice before as it was
+        code = await asyncio.to_thread(self.database.run, chat_center, message.sender_id,
+                                       wanted if isinstance(wanted, str) else None)
         if code and code != DEFAULT_CENTER:
             metadata[CENTER_METADATA] = code
         return replace(message, metadata=metadata)

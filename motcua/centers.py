@@ -119,29 +119,32 @@ def find_center(session: Session, code: str | None) -> CenterView | None:
     return _view(row) if row is not None else None
 
 
-def choose_center(session: Session, sender_id: str, wanted: str | None) -> str | None:
-    """Remember the centre ``wanted`` (its code, or its agency code) for ``sender_id``; its code, or None
-    when no centre is called so (the choice before, if any, stays)."""
+def resolve_center(session: Session, wanted: str | None) -> str | None:
+    """The code of the centre called ``wanted``: its code, else the centre with that agency code (the
+    default centre first); None for no such centre."""
     wanted = (wanted or "").strip()
-    if not wanted or not sender_id:
+    if not wanted:
         return None
-    code = wanted.lower() if find_center(session, wanted.lower()) is not None else session.scalar(
-        select(Center.code).where(Center.agency_code == wanted.upper(), Center.agency_code != "")
-        .order_by(Center.code != DEFAULT_CENTER, Center.code).limit(1))
-    if code is None:
+    if session.get(Center, wanted.lower()) is not None:
+        return wanted.lower()
+    return session.scalar(select(Center.code).where(Center.agency_code == wanted.upper())
+                          .order_by(Center.code != DEFAULT_CENTER, Center.code).limit(1))
+
+
+def chat_center(session: Session, sender_id: str, wanted: str | None = None) -> str | None:
+    """The centre a platform chat belongs to: ``wanted`` (a code or agency code, remembered for ``sender_id``
+    from now on) when it is a centre's, else the centre the chat chose before if it still exists."""
+    if not sender_id:
         return None
+    code = resolve_center(session, wanted)
     row = session.get(SenderCenter, sender_id)
-    if row is None:
-        session.add(SenderCenter(sender_id=sender_id, center_code=code, updated_at=utcnow()))
-    else:
-        row.center_code, row.updated_at = code, utcnow()
-    session.flush()
-    return code
-
-
-def chosen_center(session: Session, sender_id: str) -> str | None:
-    """The centre ``sender_id`` chose (:func:`choose_center`), if it still exists."""
-    row = session.get(SenderCenter, sender_id) if sender_id else None
+    if code is not None:
+        if row is None:
+            session.add(SenderCenter(sender_id=sender_id, center_code=code, updated_at=utcnow()))
+        else:
+            row.center_code, row.updated_at = code, utcnow()
+        session.flush()
+        return code
     if row is None or find_center(session, row.center_code) is None:
         return None
     return row.center_code
@@ -220,8 +223,4 @@ def staff_center(session: Session, center_code: str) -> str:
     wanted = (center_code or "").strip()
     if not wanted:
         return DEFAULT_CENTER
-    if session.get(Center, wanted.lower()) is not None:
-        return wanted.lower()
-    by_agency = session.scalar(select(Center.code).where(Center.agency_code == wanted.upper())
-                               .order_by(Center.code != DEFAULT_CENTER, Center.code).limit(1))
-    return by_agency or wanted
+    return resolve_center(session, wanted) or wanted

@@ -304,8 +304,6 @@ class ReplyIn(BaseModel):
     text: str = Field(..., min_length=1, max_length=4000)
 
 
-
-
 @router.get("/api/v1/staff/handoffs", summary="Cuộc trò chuyện chuyển cán bộ")
 async def handoffs(database: DatabaseDep, center: InboxCenter,
                    status: str = Query("open", pattern="^(open|closed|all)$")) -> list[dict]:
