@@ -72,3 +72,14 @@ def wait_for_js(page, expression: str, timeout: float = 30_000, interval_s: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"not true after {timeout / 1000:.0f} s: {expression}")
         time.sleep(interval_s)
+
+
+def sign_in_through(page, base: str, path: str, username: str, password: str, timeout: float) -> None:
+    """Open a staff page not signed in: the sign-in form comes first, then the page itself
+    (``timeout`` in milliseconds for each wait)."""
+    page.goto(f"{base}{path}")
+    page.wait_for_selector("#login", timeout=timeout)
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login button[type=submit]")
+    page.wait_for_url(f"{base}{path}", timeout=timeout)

@@ -9,7 +9,7 @@ from bot.app import create_app
 from knowledge_base.store import get_procedure
 from motcua.db import session_scope, upgrade_database
 from tests.bot.test_curation_api import BIRTH, curation_settings
-from tests.browser import wait_for_js
+from tests.browser import sign_in_through, wait_for_js
 from tests.servers import serve_in_thread
 from tests.staff.conftest import PASSWORD
 
@@ -26,12 +26,7 @@ def test_staff_edit_a_procedure_on_the_page_see_the_revision_and_revert_it(tmp_p
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     with serve_in_thread(create_app(settings)) as base:
-        page.goto(f"{base}/staff/kb")  # not signed in: sent to the sign-in page, then back
-        page.wait_for_selector("#login", timeout=30_000)
-        page.fill("#username", "canbo")
-        page.fill("#password", PASSWORD)
-        page.click("#login button[type=submit]")
-        page.wait_for_url(f"{base}/staff/kb", timeout=30_000)
+        sign_in_through(page, base, "/staff/kb", "canbo", PASSWORD, timeout=30_000)  # not signed in: sent to the sign-in page, then back
         page.wait_for_selector("nav a.current:has-text('Cơ sở tri thức')", timeout=30_000)
 
         page.fill("#q", "khai sinh")

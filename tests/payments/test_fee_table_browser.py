@@ -9,7 +9,7 @@ from bot.app import create_app
 from knowledge_base.curation import effective_fee_table
 from motcua.db import session_scope, upgrade_database
 from tests.bot.test_curation_api import curation_settings
-from tests.browser import wait_for_js
+from tests.browser import sign_in_through, wait_for_js
 from tests.servers import serve_in_thread
 from tests.staff.conftest import PASSWORD
 
@@ -26,12 +26,7 @@ def test_staff_edit_a_fee_on_the_page_and_see_it_in_the_history(tmp_path, browse
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     with serve_in_thread(create_app(settings)) as base:
-        page.goto(f"{base}/staff/kb")
-        page.wait_for_selector("#login", timeout=10_000)
-        page.fill("#username", "canbo")
-        page.fill("#password", PASSWORD)
-        page.click("#login button[type=submit]")
-        page.wait_for_url(f"{base}/staff/kb", timeout=10_000)
+        sign_in_through(page, base, "/staff/kb", "canbo", PASSWORD, timeout=10_000)
         page.click("[data-tab=fees]")
         row = f"#fee-rows tr[data-key='{REBIRTH}']"
         wait_for_js(page, f"!!document.querySelector(\"{row}\")", timeout=10_000)

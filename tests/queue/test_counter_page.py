@@ -15,7 +15,7 @@ from knowledge_base.messages import render
 from motcua.db import session_scope
 from motcua.queue.models import QueueNotification
 from motcua.staff.accounts import create_user
-from tests.browser import wait_for_js
+from tests.browser import sign_in_through, wait_for_js
 from tests.queue.test_counter_api import counter_app
 from tests.servers import serve_in_thread
 
@@ -71,12 +71,8 @@ def test_a_counter_works_through_its_line_on_the_page(size, tmp_path, database_u
             for priority in ("", "cao_tuoi", "", "khuyet_tat"):  # A002, A003 (priority), A004, A005 (priority)
                 issue(priority)
 
-            page.goto(f"{base}/staff/counter")  # not signed in: the sign-in page, then back here
-            page.wait_for_selector("#login", timeout=10_000)
-            page.fill("#username", "quay1")
-            page.fill("#password", "mat-khau-quay-1")
-            page.click("#login button[type=submit]")
-            page.wait_for_url(f"{base}/staff/counter", timeout=10_000)
+            # not signed in: the sign-in page, then back here
+            sign_in_through(page, base, "/staff/counter", "quay1", "mat-khau-quay-1", timeout=10_000)
             wait_for_js(page, "!document.getElementById('desk').hidden", timeout=10_000)
             assert page.input_value("[data-testid=counter-select]") == "1"
             assert text(page, "counter-status") == "Đang mở"

@@ -17,7 +17,7 @@ from motcua.centers import DEFAULT_CENTER
 from motcua.db import session_scope
 from motcua.devices import Device
 from motcua.staff.models import StaffUser
-from tests.browser import wait_for_js
+from tests.browser import sign_in_through, wait_for_js
 from tests.servers import serve_in_thread
 from tests.staff.conftest import ADMIN_PASSWORD, PASSWORD, sign_in
 
@@ -94,12 +94,7 @@ def test_an_admin_adds_a_centre_on_the_page_and_registers_a_device_there(staff_a
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     page.on("dialog", lambda dialog: dialog.accept())
     with serve_in_thread(app) as base:
-        page.goto(f"{base}/admin")
-        page.wait_for_selector("#login", timeout=30_000)
-        page.fill("#username", "quantri")
-        page.fill("#password", ADMIN_PASSWORD)
-        page.click("#login button[type=submit]")
-        page.wait_for_url(f"{base}/admin", timeout=30_000)
+        sign_in_through(page, base, "/admin", "quantri", ADMIN_PASSWORD, timeout=30_000)
         # the table and the picker come from the API: the default centre, picked by default
         wait_for_js(page, "document.querySelectorAll('#d-center option').length === 1", timeout=30_000)
         assert page.eval_on_selector("#d-center", "s => s.value") == DEFAULT_CENTER

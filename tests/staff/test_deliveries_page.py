@@ -14,7 +14,7 @@ from bot.routes import deliveries
 from motcua.db import session_scope, upgrade_database, utcnow
 from motcua.queue.models import QueueNotification
 from motcua.staff.models import AuditEntry
-from tests.browser import wait_for_js
+from tests.browser import sign_in_through, wait_for_js
 from tests.servers import serve_in_thread
 from tests.staff.conftest import PASSWORD, add_accounts, make_settings, sign_in
 
@@ -112,12 +112,7 @@ def test_the_deliveries_page_at_desktop_size(browser, tmp_path):
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         try:
-            page.goto(f"{base}/staff/deliveries")
-            page.wait_for_selector("#login", timeout=10_000)
-            page.fill("#username", "canbo")
-            page.fill("#password", PASSWORD)
-            page.click("#login button[type=submit]")
-            page.wait_for_url(f"{base}/staff/deliveries", timeout=10_000)
+            sign_in_through(page, base, "/staff/deliveries", "canbo", PASSWORD, timeout=10_000)
             wait_for_js(page, "document.body.dataset.loaded === '1'", timeout=15_000)
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
             assert page.locator("#nav a.current").text_content() == "Thư chưa gửi được"

@@ -13,7 +13,7 @@ from knowledge_base.store import FaqRow
 from motcua.db import session_scope, upgrade_database
 from motcua.staff import service
 from motcua.staff.models import QuestionStatus, UnansweredQuestion
-from tests.browser import wait_for_js
+from tests.browser import sign_in_through, wait_for_js
 from tests.servers import serve_in_thread
 from tests.staff.catalogue import BIRTH, BIRTH_NAME, EXTRA, seed_catalogue
 from tests.staff.conftest import PASSWORD, add_accounts, make_settings
@@ -57,12 +57,7 @@ def _signed_in(browser, base: str, size: str, path: str):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{base}{path}")
-    page.wait_for_selector("#login", timeout=10_000)  # not signed in: sent to sign in, then back
-    page.fill("#username", "canbo")
-    page.fill("#password", PASSWORD)
-    page.click("#login button[type=submit]")
-    page.wait_for_url(f"{base}{path}", timeout=10_000)
+    sign_in_through(page, base, path, "canbo", PASSWORD, timeout=10_000)  # not signed in: sent to sign in, then back
     return context, page, errors
 
 
