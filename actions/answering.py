@@ -66,7 +66,9 @@ NOT_THESE_ARTICLES = "action.answering.not_these_articles"
 # Keyword reading of the aspect, on text folded to ASCII (the NLU's aspect intent comes first).
 _ASPECT_WORDS: list[tuple[str, tuple[str, ...]]] = [
     (Aspect.LEGAL_BASIS, ("can cu phap ly", "can cu", "theo luat nao", "van ban nao")),
-    (Aspect.FEE, ("le phi", "bao nhieu tien", "chi phi", "mat phi", "ton phi", "het bao nhieu", "phi")),
+    (Aspect.FEE, ("le phi", "bao nhieu tien", "chi phi", "mat phi", "ton phi", "het bao nhieu", "phi",
+                  # «có mất tiền không», «tốn tiền không», «trả tiền không» — not «mặt tiền» (a street front)
+                  "mat tien khong", "ton tien", "het tien", "tra tien khong", "dong tien khong")),
     (Aspect.TIME, ("bao lau", "may ngay", "bao nhieu ngay", "thoi gian", "thoi han", "khi nao co", "bao gio co")),
     (Aspect.SUBMISSION, ("nop o dau", "lam o dau", "o dau", "noi nop", "nop online", "nop truc tuyen",
                          "nop qua mang", "nop the nao", "nop nhu the nao")),
@@ -120,9 +122,10 @@ def keyword_aspect(text: str) -> str | None:
     return None
 
 
-def is_follow_up(text: str) -> bool:
-    """True when the message asks an aspect and names nothing else («còn lệ phí thì sao?»)."""
-    if keyword_aspect(text) is None:
+def is_follow_up(text: str, intent: str = "") -> bool:
+    """True when the message asks an aspect — in its words, or as the NLU read it (``intent``) — and names
+    nothing else («còn lệ phí thì sao?»)."""
+    if keyword_aspect(text) is None and INTENT_ASPECT.get(intent, Aspect.OVERVIEW) == Aspect.OVERVIEW:
         return False
     folded = f" {fold(text)} "
     for _, phrases in _ASPECT_WORDS:
@@ -231,14 +234,14 @@ class ActionAnswer(Action):
             return await self._answer_article(dispatcher, chosen_article)
         named = _entities(tracker, "procedure")
         context = tracker.get_slot("procedure_code")
-        if context and not named and (not text or is_follow_up(text)):
+        if context and not named and (not text or is_follow_up(text, intent)):
             procedure = self.knowledge.get(context)
             if procedure is not None:
                 return self._answer_procedure(dispatcher, procedure, aspect, limit)
         if not text and named:  # a button naming a procedure in staff words
             procedure = self._named(named)
             return self._answer_procedure(dispatcher, procedure, aspect, limit) if procedure else self._abstain(dispatcher)
-        if not text or is_follow_up(text):
+        if not text or is_follow_up(text, intent):
             dispatcher.utter_message(response=ASK_WHICH)
             return [SlotSet("fallback_count", 0.0)]
         choice = self._search(intent, text, aspect)

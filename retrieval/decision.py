@@ -16,7 +16,7 @@ served best when the assistant
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
@@ -41,6 +41,10 @@ class DecisionPolicy:
     The confidence says whether *anything* answers (it separates no-procedure questions well); the
     first hit's score and its lead over the second say better whether the *first* is the one. The
     default ``(0, 1, 0, 0)`` is the confidence itself."""
+    answer_leads: tuple[tuple[str, float], ...] = ()
+    """More terms of the answer model: (signal, weight) — the first hit's lead over the second on that
+    signal (``hit.lead``, :data:`retrieval.fusion.LEAD_SIGNALS`), times the weight. A hit without leads
+    (a legal article, a ranking read back from a file) counts 0 for each."""
 
     def __post_init__(self) -> None:
         if not (0.0 <= self.offer_at <= 1.0 and 0.0 <= self.answer_at <= 1.0):
@@ -64,7 +68,10 @@ class Decision(Generic[Hit]):
         return self.hits[0] if self.move == "answer" else None
 
 
-PROCEDURE_POLICY = DecisionPolicy(answer_at=0.675, offer_at=0.575, answer_model=(-2.741, 0.574, 1.81, 3.905))
+PROCEDURE_POLICY = DecisionPolicy(
+    answer_at=0.625, offer_at=0.575, answer_model=(-3.007, 0.647, 1.331, 0.824),
+    answer_leads=(("names_coverage", 1.74), ("dense_names", 1.724), ("title_coverage", 1.011),
+                  ("full_accented", 0.698), ("dense_summary", 1.562)))
 """Answer, offer or abstain for procedures. Chosen on the tuning half of ``tests/data`` only, with the
 confidence model it reads (``python -m retrieval.dev.confidence_fit``): the confidence («a right
 procedure is among the four») decides between offering and abstaining; the answer model (the
@@ -73,7 +80,12 @@ procedure a hair behind the first is offered, not answered. Four folds by proced
 own three folds, chose answer_at 0.625–0.675 and offer_at 0.5–0.6; the answer model cut confident wrong
 procedures from 0.11–0.12 to 0.085–0.09 there. Refitted the same way on 2026-12-07 when the ranking
 began to read each name of a procedure on its own (before: answer_at 0.65, answer model
-(-1.899, 0.547, 1.291, 3.977))."""
+(-1.899, 0.547, 1.291, 3.977)). Then (2026-12-07) the answer model also reads the first hit's lead over
+the second on single signals (``answer_leads``: a sibling ahead by a hair whose extra words the question
+does not say leads on none of them): fitted with its thresholds on the tuning half
+(``retrieval/dev/answer_model_cv.py``; four folds: resolved − wrong +0.035, offered +0.016), kept by the
+fourth fresh set (``bench/results/answer_model_decision.json``); before: answer_at 0.675, answer model
+(-2.741, 0.574, 1.81, 3.905), no leads."""
 LEGAL_POLICY = DecisionPolicy(answer_at=0.575, offer_at=0.375, max_choices=3,
                               answer_model=(-2.019, 0.686, 2.21, 2.776))
 """The same for legal articles (offered by title, two or three). The answer model, fitted on the
@@ -98,14 +110,17 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def answer_certainty(scores: Sequence[float], confidence: float, model: tuple[float, float, float, float]) -> float:
-    """The probability the first hit is right, from the confidence and the first two scores."""
+def answer_certainty(scores: Sequence[float], confidence: float, model: tuple[float, float, float, float],
+                     leads: Mapping[str, float] | None = None, lead_weights: Sequence[tuple[str, float]] = ()) -> float:
+    """The probability the first hit is right, from the confidence, the first two scores and the first's
+    lead over the second on single signals (``leads``, weighted by ``lead_weights``)."""
     bias, a, b, c = model
-    if (bias, a, b, c) == (0.0, 1.0, 0.0, 0.0):
+    if (bias, a, b, c) == (0.0, 1.0, 0.0, 0.0) and not lead_weights:
         return confidence
     first = scores[0] if scores else 0.0
     second = scores[1] if len(scores) > 1 else 0.0
     x = bias + a * _logit(confidence) + b * first + c * (first - second)
+    x += sum(weight * (leads or {}).get(name, 0.0) for name, weight in lead_weights)
     return 1.0 / (1.0 + math.exp(-max(min(x, 50.0), -50.0)))
 
 
@@ -115,7 +130,8 @@ def decide(hits: Sequence[Hit], confidence: float, policy: DecisionPolicy,
     (nothing is likely to answer), answer when the first hit is sure enough, else offer."""
     if not hits or confidence < policy.offer_at:
         return Decision("abstain", (), confidence)
-    certainty = answer_certainty([score(h) for h in hits[:2]], confidence, policy.answer_model)
+    certainty = answer_certainty([score(h) for h in hits[:2]], confidence, policy.answer_model,
+                                 getattr(hits[0], "lead", None), policy.answer_leads)
     if certainty >= policy.answer_at or len(hits) == 1:
         return Decision("answer", (hits[0],), confidence)
     top = score(hits[0])

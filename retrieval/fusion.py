@@ -72,6 +72,27 @@ class GroupResult:
     confidence: float
     features: dict[str, float]
     scores: np.ndarray | None = None
+    contrast: dict[str, np.ndarray] | None = None  # scaled LEAD_SIGNALS by position (procedures only)
+
+
+LEAD_SIGNALS = ("names_coverage", "dense_names", "title_coverage", "full_accented", "dense_summary")
+"""Signals on which the first procedure's lead over the second is measured (:func:`lead_of`): how much more
+of its best name the question says, how much closer the question is to one of its names, to its title and
+to its text. A sibling a hair ahead whose extra words the question does not say leads on none of them."""
+
+
+def scaled_signal(name: str, raw: np.ndarray) -> np.ndarray:
+    """One signal on the scale fusion blends it at (dense: between the 200th and the best; BM25: / its best)."""
+    if name.startswith("dense"):
+        return scale_dense(raw)
+    if name.startswith("full") or name.startswith("title_accented"):
+        return scale_bm25(raw)
+    return raw
+
+
+def lead_of(contrast: dict[str, np.ndarray], first: int, second: int) -> dict[str, float]:
+    """The first position's lead over the second on each of :data:`LEAD_SIGNALS`."""
+    return {name: float(contrast[name][first] - contrast[name][second]) for name in LEAD_SIGNALS}
 
 
 def dense_scores(store: VectorStore, positions: dict[str, int], vector: np.ndarray, n: int) -> np.ndarray:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -293,8 +294,9 @@ class HybridIndex:
             first = float(scores[int(order[0])])
             features["rerank_top"] = first
             features["rerank_lead"] = first - float(scores[int(order[1])]) if order.size > 1 else 0.0
+        contrast = {name: fusion.scaled_signal(name, signals[name]) for name in fusion.LEAD_SIGNALS}
         return GroupResult(order=order, fused=fused, confidence=self.confidence_of(features), features=features,
-                           scores=scores)
+                           scores=scores, contrast=contrast)
 
     def search_passages(
         self, group: DocumentGroup, query: AnalyzedQuery, vector: np.ndarray, on: date | None = None,
@@ -435,7 +437,11 @@ def procedure_hits(group: DocumentGroup, result: GroupResult, top_k: int, total_
                 hits[code] = ProcedureHit(code=code, name=name, score=score, document_id=document.id)
         if len(hits) >= top_k:
             break
-    return list(hits.values())[:top_k]
+    ranked = list(hits.values())[:top_k]
+    if result.contrast is not None and len(ranked) >= 2:  # the first's lead over the second, for the answer model
+        first, second = (group.positions[h.document_id] for h in ranked[:2])
+        ranked[0] = replace(ranked[0], lead=fusion.lead_of(result.contrast, first, second))
+    return ranked
 
 
 def passage_hits(group: DocumentGroup, result: GroupResult, top_k: int, total_weight: float) -> list[PassageHit]:

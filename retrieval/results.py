@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,9 @@ class ProcedureHit:
     name: str
     score: float
     document_id: str = ""  # the procedure or FAQ document that produced the hit
+    lead: Mapping[str, float] = field(default_factory=dict, compare=False)
+    """On the first hit only: how far it is ahead of the second on single signals
+    (:data:`retrieval.fusion.LEAD_SIGNALS`), read by the answer model (:mod:`retrieval.decision`)."""
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "name": self.name, "score": round(float(self.score), 4)}

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -37,8 +37,10 @@ from retrieval.dev.decision_tune import (
     pooled_figures,
     read_lines,
 )
+from retrieval.fusion import GroupResult
 from retrieval.hybrid import procedure_hits
 from retrieval.normalize import strip_diacritics
+from retrieval.results import ProcedureHit
 
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "four (today's)": ("title_coverage_idf", "field_agreement", "disagreement", "query_terms"),
@@ -57,10 +59,10 @@ class Row:
     features: dict[str, float]
 
 
-def collect(index, lines: Sequence[dict]) -> dict[str, list[Row]]:
-    """Each question as written and without diacritics: its ten best procedures and the features."""
+def searched(index, lines: Sequence[dict]) -> Iterator[tuple[str, Ranked, GroupResult, list[ProcedureHit]]]:
+    """Each question as written and without diacritics, searched as the deployment searches it: the
+    spelling, its ten best procedures as :class:`Ranked`, the group's result and the hits themselves."""
     group = index.group("procedures")
-    out: dict[str, list[Row]] = {"as_written": [], "without_diacritics": []}
     for line in lines:
         gold = frozenset(line["expected"])
         name = line.get("procedure") or ",".join(sorted(gold))
@@ -69,8 +71,14 @@ def collect(index, lines: Sequence[dict]) -> dict[str, list[Row]]:
             vector = index.embedder.embed_queries([analyzed.dense_text])[0]
             result = index.search_procedures(group, analyzed, vector, {"procedure", "faq"})
             hits = procedure_hits(group, result, 10, index.total_weight)
-            ranked = Ranked(name, gold, [(h.code, h.score) for h in hits], result.confidence)
-            out[half].append(Row(ranked, dict(result.features)))
+            yield half, Ranked(name, gold, [(h.code, h.score) for h in hits], result.confidence), result, hits
+
+
+def collect(index, lines: Sequence[dict]) -> dict[str, list[Row]]:
+    """Each question as written and without diacritics: its ten best procedures and the features."""
+    out: dict[str, list[Row]] = {"as_written": [], "without_diacritics": []}
+    for half, ranked, result, _ in searched(index, lines):
+        out[half].append(Row(ranked, dict(result.features)))
     return out
 
 

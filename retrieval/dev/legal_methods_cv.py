@@ -6,7 +6,8 @@ need no weight (or one, chosen by four folds **by article**): question-word rewr
 the new one not ranked lower for not being in force yet (:data:`~retrieval.legal_ranking.NAMED_EXPLICITLY`),
 BM25 over whole articles (title + every clause) besides clauses, a document prior (the share of the
 ten best articles in the article's document), a penalty on articles with many clauses
-(``Giải thích từ ngữ`` has 145), and, for reference, the fusion weights re-chosen on three folds.
+(``Giải thích từ ngữ`` has 145), a «procedure prior» (an article scores more when its document is the legal
+basis of the question's best procedures), and, for reference, the fusion weights re-chosen on three folds.
 Each question is read as the deployment reads it (as written and without diacritics), its raw
 passage signals kept; a method is replayed with numpy (article = its best clause, as
 ``rank_articles`` with ``ARTICLE_SPREAD`` 0). Figures: hit@1, recall@3 (a gold article among the
@@ -21,7 +22,9 @@ Measured 2026-12-06 on a deployment as the README sets it up (catalogue + 11 sha
 0.840 (both kept). By four folds, not kept: article BM25 0.622 / 0.787, the document prior 0.644 /
 0.798 (folds chose 0), the clause-count penalty 0.649 / 0.793, re-chosen fusion weights 0.622 /
 0.814. (BM25 over a clause's chapeau + one point at a time, tried in a scratch run: 0.649 / 0.787
-by folds against 0.670 / 0.819, not kept.)
+by folds against 0.670 / 0.819, not kept.) Added 2026-12-07, the «procedure prior» (articles of the laws
+the question's three best procedures cite as legal basis, each a third): folds chose 0 four times, in sample
+0.644 / 0.798 at 0 and 0.633 / 0.787 at 0.5 — not kept.
 """
 
 from __future__ import annotations
@@ -76,9 +79,40 @@ class ArticleBm25:
         return fusion.scale_bm25(self.field.scores(query.accented_terms, len(self.articles)))[self.of_passage]
 
 
-def collect(index, lines: list[dict], concepts: bool) -> list[dict]:
+PRIOR_PROCEDURES = 3  # the procedures whose legal basis makes the «procedure prior»
+
+
+def cited_documents(settings) -> dict[str, set[str]]:
+    """Procedure code → the document numbers (``number_key``) its legal basis cites."""
+    from actions.knowledge import KnowledgeBase
+    from actions.legal_links import number_key
+
+    knowledge = KnowledgeBase(settings.sqlalchemy_url)
+    knowledge.warm_up()
+    return {p.code: {number_key(r.number) for r in p.legal_basis}
+            for p in (knowledge.get(code) for code in knowledge._procedures) if p is not None}
+
+
+def procedure_prior(index, base, vector, cites: dict[str, set[str]], documents: np.ndarray) -> np.ndarray:
+    """Per passage: the share of the question's best procedures whose legal basis cites its document."""
+    from retrieval.hybrid import procedure_hits
+
+    group = index.group("procedures")
+    result = index.search_procedures(group, base, vector, {"procedure", "faq"})
+    hits = procedure_hits(group, result, PRIOR_PROCEDURES, index.total_weight) if result is not None else []
+    prior = np.zeros(len(documents), dtype=np.float32)
+    for hit in hits:
+        wanted = list(cites.get(hit.code, ()))
+        prior += np.isin(documents, wanted).astype(np.float32) / PRIOR_PROCEDURES
+    return prior
+
+
+def collect(index, lines: list[dict], concepts: bool, cites: dict[str, set[str]] | None = None) -> list[dict]:
     """Per question and spelling: the scaled signals, the penalty with and without the named-text rule."""
+    from actions.legal_links import number_key
+
     group = index.group("passages")
+    documents = np.array([number_key(str(d.fields.get("document", ""))) for d in group.documents])
     by_key: dict[tuple[str, str], int] = {}
     for position, document in enumerate(group.documents):
         key = (str(document.fields.get("document", "")), article_key(document.fields.get("article", "")))
@@ -99,14 +133,17 @@ def collect(index, lines: list[dict], concepts: bool) -> list[dict]:
                                                                   strip_diacritics(line["question"]))):
                 base = index.analyzer.analyze(text)
                 query = index.analyzer.analyze_legal(text, base)
-                raw = fusion.passage_signals(group, query, index.embedder.embed_queries([base.dense_text])[0])
+                vector = index.embedder.embed_queries([base.dense_text])[0]
+                raw = fusion.passage_signals(group, query, vector)
                 scaled = np.stack([fusion.fuse({s: raw[s]}, {s: 1.0}, 1.0, np.zeros(len(group), np.float32))
                                    for s in SIGNALS])
                 named = raw["document_mention"] >= legal_ranking.NAMED_EXPLICITLY
                 rows.append({"id": line["id"], "half": half, "gold": np.array(gold), "scaled": scaled,
                              "penalty": np.where(not_in_force & ~named, 1.0, 0.0).astype(np.float32),
                              "penalty_always": np.where(not_in_force, 1.0, 0.0).astype(np.float32),
-                             "article_bm25": article_bm25.scores(query)})
+                             "article_bm25": article_bm25.scores(query),
+                             "procedure_prior": (procedure_prior(index, base, vector, cites, documents)
+                                                 if cites is not None else np.zeros(len(group), np.float32))})
     finally:
         legal_ranking.LEGAL_QUESTION_CONCEPTS = saved
     return rows
@@ -130,6 +167,8 @@ class Replay:
             fused = weights @ row["scaled"] - row["penalty_always" if method == "no named rule" else "penalty"]
             if method == "article BM25":
                 fused = fused + value * row["article_bm25"]
+            if method == "procedure prior":
+                fused = fused + value * row["procedure_prior"]
             if method == "clause-count penalty":
                 fused = fused - value * np.log(self.clauses)
             best = np.maximum.reduceat(fused[:, self.order], self.starts, axis=1)
@@ -175,7 +214,10 @@ def main() -> None:
         raise SystemExit("only the tune half is read here")
     index = deployment_service().index
     group = index.group("passages")
-    rows = {concepts: collect(index, lines, concepts) for concepts in (False, True)}
+    from motcua.settings import get_settings
+
+    cites = cited_documents(get_settings())
+    rows = {concepts: collect(index, lines, concepts, cites if concepts else None) for concepts in (False, True)}
     replay = Replay(group)
     today = np.array([[legal_ranking.LEGAL_FUSION_WEIGHTS[s] for s in SIGNALS]], dtype=np.float32)
     result: dict[str, object] = {
@@ -183,7 +225,7 @@ def main() -> None:
         "question words, no named rule": figures(replay.ranks(rows[True], today, "no named rule")[0]),
         "today (question words + named rule)": figures(replay.ranks(rows[True], today)[0]),
     }
-    for method in ("article BM25", "document prior", "clause-count penalty"):
+    for method in ("article BM25", "document prior", "clause-count penalty", "procedure prior"):
         table = np.concatenate([replay.ranks(rows[True], today, method, v) for v in (0.0, *ONE_WEIGHT)])
         result[method] = {"values": (0.0, *ONE_WEIGHT), "in_sample": [figures(t) for t in table],
                           **by_folds(rows[True], table)}

@@ -235,7 +235,8 @@ async def test_a_follow_up_keeps_the_procedure_in_context_even_when_the_search_w
     assert search.asked == []
 
 
-@pytest.mark.parametrize("text", ["nộp ở đâu", "mất bao lâu", "cần giấy tờ gì", "le phi bao nhieu"])
+@pytest.mark.parametrize("text", ["nộp ở đâu", "mất bao lâu", "cần giấy tờ gì", "le phi bao nhieu",
+                                  "có mất tiền không", "co ton tien ko"])
 async def test_a_follow_up_misread_by_the_nlu_still_keeps_the_context(text):
     t = tracker(text, "nlu_fallback", slots={"procedure_code": BIRTH.code})
     messages, _, _ = await run(FakeSearch(), t)
@@ -275,9 +276,16 @@ async def test_without_a_search_index_an_unnamed_question_abstains():
 @pytest.mark.parametrize(("text", "expected"), [
     ("còn lệ phí thì sao?", True), ("thế mất bao lâu", True), ("nop o dau a", True), ("cần giấy tờ gì", True),
     ("đăng ký tạm trú cần giấy tờ gì", False), ("làm sổ hộ nghèo", False), ("chào bạn", False),
+    ("có mất tiền không", True), ("xây nhà mặt tiền đường cần xin phép không", False),
 ])
 def test_a_follow_up_is_an_aspect_and_nothing_else(text, expected):
     assert is_follow_up(text) is expected
+
+
+def test_a_follow_up_in_words_the_keywords_miss_counts_when_the_nlu_read_an_aspect():
+    assert not is_follow_up("thế có phải nộp gì không")  # no aspect word…
+    assert is_follow_up("thế có phải nộp gì không", "ask_fee")  # …but the NLU heard a fee question
+    assert not is_follow_up("đăng ký tạm trú có phải nộp gì không", "ask_fee")  # names a procedure
 
 
 def test_the_aspect_comes_from_the_nlu_first_then_the_words():
@@ -286,6 +294,8 @@ def test_the_aspect_comes_from_the_nlu_first_then_the_words():
     assert aspect_of("nlu_fallback", "mất mấy ngày") == Aspect.TIME
     assert aspect_of("ask_procedure", "căn cứ pháp lý của khai sinh") == Aspect.LEGAL_BASIS
     assert aspect_of("nlu_fallback", "sổ đỏ") == Aspect.OVERVIEW
+    assert aspect_of("nlu_fallback", "làm khai tử có mất tiền không") == Aspect.FEE
+    assert aspect_of("nlu_fallback", "nhà mặt tiền xây thêm tầng") == Aspect.OVERVIEW  # a street front, not a fee
 
 
 def test_a_message_reads_legal_from_the_nlu_or_its_words():

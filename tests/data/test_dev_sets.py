@@ -26,6 +26,9 @@ LEGAL = DATA / "legal_questions.jsonl"
 FRESH = DATA / "fresh_procedures.jsonl"  # the decision set: measured only, never tuned on
 FRESH2 = DATA / "fresh_procedures_2.jsonl"  # the second decision set, same rule
 FRESH3 = DATA / "fresh_procedures_3.jsonl"  # the third decision set, same rule
+FRESH4 = DATA / "fresh_procedures_4.jsonl"  # the fourth decision set, same rule
+FRESH5 = DATA / "fresh_procedures_5.jsonl"  # the fifth decision set, same rule
+FRESH_LEGAL = DATA / "fresh_legal.jsonl"  # the first legal decision set, same rule
 
 STYLES = {"kiosk", "portal", "story", "english"}
 SPLITS = {"tune", "heldout"}
@@ -66,6 +69,18 @@ def fresh2() -> tuple[dict, ...]:
 
 def fresh3() -> tuple[dict, ...]:
     return _rows(FRESH3.name)
+
+
+def fresh4() -> tuple[dict, ...]:
+    return _rows(FRESH4.name)
+
+
+def fresh5() -> tuple[dict, ...]:
+    return _rows(FRESH5.name)
+
+
+def fresh_legal() -> tuple[dict, ...]:
+    return _rows(FRESH_LEGAL.name)
 
 
 def has_diacritics(text: str) -> bool:
@@ -119,7 +134,7 @@ def test_every_legal_line_has_the_documented_keys_and_grounding() -> None:
 
 
 def test_ids_are_unique_and_no_question_is_written_twice() -> None:
-    rows = procedures() + abstains() + legal() + fresh() + fresh2() + fresh3()
+    rows = procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5()
     ids = Counter(row["id"] for row in rows)
     assert not [key for key, count in ids.items() if count > 1]
     texts = Counter(normalised(row["question"]) for row in rows)
@@ -127,8 +142,8 @@ def test_ids_are_unique_and_no_question_is_written_twice() -> None:
 
 
 def test_accented_flag_says_whether_the_question_has_diacritics() -> None:
-    wrong = [row["id"] for row in procedures() + abstains() + legal() + fresh() + fresh2() + fresh3()
-             if row["accented"] != has_diacritics(row["question"])]
+    rows = procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5()
+    wrong = [row["id"] for row in rows if row["accented"] != has_diacritics(row["question"])]
     assert not wrong
 
 
@@ -272,7 +287,7 @@ def test_no_question_is_taken_from_the_shared_question_sets(shared_data: Path) -
     alqac = shared_data / "legal" / "alqac2023"
     alqac_text = normalised(" ".join(p.read_text(encoding="utf-8") for p in sorted(alqac.glob("*.json"))
                                      if p.name != "legal_passages.json"))
-    for row in procedures() + abstains() + legal() + fresh() + fresh2() + fresh3():
+    for row in procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5():
         question = normalised(row["question"])
         assert question not in shared, row["id"]
         if len(question) >= 25:
@@ -286,7 +301,8 @@ def test_no_question_is_copied_from_the_catalogue_text(shared_data: Path) -> Non
     for record in catalogue(shared_data).values():
         for text in (record.get("raw_text", ""), record["ten_thu_tuc"]):
             sentences.update(normalised(part) for part in re.split(r"[.?!\n]+", text))
-    copied = [row["id"] for row in procedures() + abstains() + legal() + fresh() + fresh2() + fresh3()
+    rows = procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5()
+    copied = [row["id"] for row in rows
               if len(row["question"]) >= 20 and normalised(row["question"]).rstrip(" ?.!") in sentences]
     assert not copied
 
@@ -325,52 +341,49 @@ def test_fresh_set_codes_exist_and_its_procedures_are_done_at_commune_level(shar
     assert len(commune) >= 60
 
 
-# --- the second fresh decision set (fresh_procedures_2.jsonl) ----------------------------
+# --- the later fresh decision sets (fresh_procedures_2.jsonl … _5.jsonl): their documented mix --------
+
+# (reader, answerable, procedures, to decline, answerable styles, decline styles, % unaccented, lines with >1 code)
+LATER_MIX = [
+    (fresh2, 263, 145, 56, {"kiosk": 202, "story": 44, "portal": 10, "english": 7},
+     {"kiosk": 49, "story": 3, "portal": 2, "english": 2}, 51, 59),
+    (fresh3, 267, 164, 48, {"kiosk": 210, "story": 41, "portal": 8, "english": 8},
+     {"kiosk": 41, "story": 3, "portal": 2, "english": 2}, 53, 55),
+    (fresh4, 265, 164, 52, {"kiosk": 209, "story": 39, "portal": 9, "english": 8},
+     {"kiosk": 45, "story": 3, "portal": 2, "english": 2}, 52, 58),
+    (fresh5, 267, 166, 50, {"kiosk": 205, "story": 46, "portal": 9, "english": 7},
+     {"kiosk": 43, "story": 3, "portal": 2, "english": 2}, 53, 69),
+]
 
 
-def test_fresh_set_2_size_and_mix_are_the_documented_ones() -> None:
-    """The figures of the README table; the set is frozen, so they are checked exactly."""
-    answerable = [row for row in fresh2() if row["expected"]]
-    decline = [row for row in fresh2() if not row["expected"]]
+@pytest.mark.parametrize(("rows", "n_answerable", "n_procedures", "n_decline", "styles", "decline_styles",
+                          "unaccented_percent", "multi_code"), LATER_MIX, ids=["fresh2", "fresh3", "fresh4", "fresh5"])
+def test_a_later_fresh_set_s_size_and_mix_are_the_documented_ones(
+        rows, n_answerable, n_procedures, n_decline, styles, decline_styles, unaccented_percent, multi_code) -> None:
+    """The figures of the README tables; the sets are frozen, so they are checked exactly."""
+    answerable = [row for row in rows() if row["expected"]]
+    decline = [row for row in rows() if not row["expected"]]
     per_procedure = Counter(row["procedure"] for row in answerable)
-    assert (len(answerable), len(per_procedure), len(decline)) == (263, 145, 56)
+    assert (len(answerable), len(per_procedure), len(decline)) == (n_answerable, n_procedures, n_decline)
     assert set(per_procedure.values()) <= {1, 2, 3, 4}
-    assert Counter(row["style"] for row in answerable) == {"kiosk": 202, "story": 44, "portal": 10, "english": 7}
-    assert Counter(row["style"] for row in decline) == {"kiosk": 49, "story": 3, "portal": 2, "english": 2}
-    assert unaccented_share(fresh2()) >= 0.45 and unaccented_share(answerable) >= 0.45
-    assert round(100 * unaccented_share(fresh2())) == 51
-    stories = sum(row["style"] == "story" for row in fresh2()) / len(fresh2())
-    assert 0.12 <= stories <= 0.18
-    assert sum(row["style"] == "english" for row in fresh2()) / len(fresh2()) <= 0.05
-    assert sum(len(row["expected"]) > 1 for row in answerable) == 59
-
-
-# --- the third fresh decision set (fresh_procedures_3.jsonl) -----------------------------
-
-
-def test_fresh_set_3_size_and_mix_are_the_documented_ones() -> None:
-    """The figures of the README table; the set is frozen, so they are checked exactly."""
-    answerable = [row for row in fresh3() if row["expected"]]
-    decline = [row for row in fresh3() if not row["expected"]]
-    per_procedure = Counter(row["procedure"] for row in answerable)
-    assert (len(answerable), len(per_procedure), len(decline)) == (267, 164, 48)
-    assert set(per_procedure.values()) <= {1, 2, 3, 4}
-    assert Counter(row["style"] for row in answerable) == {"kiosk": 210, "story": 41, "portal": 8, "english": 8}
-    assert Counter(row["style"] for row in decline) == {"kiosk": 41, "story": 3, "portal": 2, "english": 2}
-    assert unaccented_share(fresh3()) >= 0.45 and unaccented_share(answerable) >= 0.45
+    assert Counter(row["style"] for row in answerable) == styles
+    assert Counter(row["style"] for row in decline) == decline_styles
+    assert unaccented_share(rows()) >= 0.45 and unaccented_share(answerable) >= 0.45
     assert unaccented_share(decline) >= 0.45
-    assert round(100 * unaccented_share(fresh3())) == 53
-    stories = sum(row["style"] == "story" for row in fresh3()) / len(fresh3())
+    assert round(100 * unaccented_share(rows())) == unaccented_percent
+    stories = sum(row["style"] == "story" for row in rows()) / len(rows())
     assert 0.12 <= stories <= 0.18
-    assert sum(row["style"] == "english" for row in fresh3()) >= 5
-    assert sum(row["style"] == "english" for row in fresh3()) / len(fresh3()) <= 0.05
-    assert sum(len(row["expected"]) > 1 for row in answerable) == 55
+    assert sum(row["style"] == "english" for row in rows()) >= 5
+    assert sum(row["style"] == "english" for row in rows()) / len(rows()) <= 0.05
+    assert sum(len(row["expected"]) > 1 for row in answerable) == multi_code
 
 
 # --- the later decision sets alike (keys, repeats, codes) -----------------------------------
 
-LATER_SETS = pytest.mark.parametrize(("rows", "split", "number"), [(fresh2, "decision2", 2), (fresh3, "decision3", 3)],
-                                     ids=["fresh2", "fresh3"])
+LATER_SETS = pytest.mark.parametrize(("rows", "split", "number"),
+                                     [(fresh2, "decision2", 2), (fresh3, "decision3", 3), (fresh4, "decision4", 4),
+                                      (fresh5, "decision5", 5)],
+                                     ids=["fresh2", "fresh3", "fresh4", "fresh5"])
 
 
 @LATER_SETS
@@ -389,7 +402,8 @@ def test_a_later_fresh_set_has_the_documented_keys_and_is_marked_for_decisions_o
 
 @LATER_SETS
 def test_a_later_fresh_set_repeats_no_question_of_the_sets_before_it(rows, split, number) -> None:
-    earlier = procedures() + abstains() + legal() + fresh() + (fresh2() if number == 3 else ())
+    earlier = (procedures() + abstains() + legal() + fresh() + (fresh2() if number >= 3 else ())
+               + (fresh3() if number >= 4 else ()) + (fresh4() if number >= 5 else ()))
     others = {normalised(row["question"]) for row in earlier}
     assert not [row["id"] for row in rows() if normalised(row["question"]) in others]
     assert len({normalised(row["question"]) for row in rows()}) == len(rows())
@@ -405,3 +419,83 @@ def test_a_later_fresh_set_s_codes_exist_and_every_main_procedure_is_done_at_com
                    if row["expected"] and "Cấp xã" not in known[row["procedure"]]["cap_thuc_hien"]]
     assert not not_commune
     assert len({row["procedure"] for row in rows() if row["expected"]}) >= 90
+
+
+# --- the first legal decision set (fresh_legal.jsonl) ---------------------------------------
+
+FRESH_LEGAL_DOCS = {"60-2014-QH13": 24, "68-2020-QH14": 23, "31-2024-QH15": 23, "52-2014-QH13": 21,
+                    "26-2023-QH15": 19, "23-2015-ND-CP": 14, "123-2015-ND-CP": 13, "118-2025-ND-CP": 9,
+                    "03-2026-QH16": 6, "154-2024-ND-CP": 5, "62-2021-ND-CP": 1}
+
+
+def test_fresh_legal_set_has_the_documented_keys_and_is_marked_for_decisions_only() -> None:
+    for row in fresh_legal():
+        assert set(row) == LEGAL_KEYS and row["source"] == "written for this project", row["id"]
+        assert row["style"] in STYLES and row["split"] == "legaldecision1", row["id"]
+        assert isinstance(row["accented"], bool) and row["question"].strip(), row["id"]
+        assert row["accented"] == has_diacritics(row["question"]), row["id"]
+        for gold in row["gold"]:
+            assert set(gold) == GOLD_KEYS, row["id"]
+            assert gold["article_title"].startswith(f"Điều {gold['article']}. "), row["id"]
+        assert len({(gold["doc"], gold["article"]) for gold in row["gold"]}) == len(row["gold"]), row["id"]
+        # an answerable question quotes its supporting sentence; one outside the library has none
+        assert bool(row["evidence"]) == bool(row["gold"]), row["id"]
+        assert re.fullmatch(r"fl-\d{4}" if row["gold"] else r"fla-\d{4}", row["id"]), row["id"]
+    assert len({row["id"] for row in fresh_legal()}) == len(fresh_legal())
+
+
+def test_fresh_legal_set_size_and_mix_are_the_documented_ones() -> None:
+    """The figures of the README table; the set is frozen, so they are checked exactly."""
+    answerable = [row for row in fresh_legal() if row["gold"]]
+    decline = [row for row in fresh_legal() if not row["gold"]]
+    articles = {(row["gold"][0]["doc"], row["gold"][0]["article"]) for row in answerable}
+    assert (len(answerable), len(articles), len(decline)) == (158, 141, 40)
+    assert len({(gold["doc"], gold["article"]) for row in answerable for gold in row["gold"]}) == 144
+    assert Counter(row["gold"][0]["doc"] for row in answerable) == FRESH_LEGAL_DOCS
+    assert max(Counter(row["gold"][0]["doc"] + "#" + row["gold"][0]["article"] for row in answerable).values()) <= 3
+    assert sum(len(row["gold"]) > 1 for row in answerable) == 3
+    assert Counter(row["style"] for row in answerable) == {"kiosk": 127, "story": 22, "portal": 5, "english": 4}
+    assert Counter(row["style"] for row in decline) == {"kiosk": 33, "story": 3, "portal": 2, "english": 2}
+    assert unaccented_share(fresh_legal()) >= 0.45 and unaccented_share(answerable) >= 0.45
+    assert unaccented_share(decline) >= 0.45
+    assert round(100 * unaccented_share(fresh_legal())) == 52
+    stories = sum(row["style"] == "story" for row in fresh_legal()) / len(fresh_legal())
+    assert 0.10 <= stories <= 0.15
+    english = sum(row["style"] == "english" for row in fresh_legal())
+    assert english >= 3 and english / len(fresh_legal()) <= 0.05
+
+
+def test_fresh_legal_set_repeats_no_question_of_any_other_set() -> None:
+    others = procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5()
+    seen = {normalised(row["question"]) for row in others}
+    assert not [row["id"] for row in fresh_legal() if normalised(row["question"]) in seen]
+    assert len({normalised(row["question"]) for row in fresh_legal()}) == len(fresh_legal())
+    assert not {row["id"] for row in fresh_legal()} & {row["id"] for row in others}
+
+
+@pytest.mark.shared_data
+def test_fresh_legal_gold_articles_and_evidence_exist_in_the_shared_texts(shared_data: Path) -> None:
+    for row in fresh_legal():
+        for gold in row["gold"]:
+            number, articles = legal_articles(shared_data, gold["doc"])
+            assert gold["number"] == number, row["id"]
+            assert gold["article"] in articles, row["id"]
+            assert without_footnotes(articles[gold["article"]]).startswith(gold["article_title"]), row["id"]
+        if row["gold"]:
+            _, articles = legal_articles(shared_data, row["gold"][0]["doc"])
+            assert row["evidence"] in without_footnotes(articles[row["gold"][0]["article"]]), row["id"]
+
+
+@pytest.mark.shared_data
+def test_fresh_legal_set_takes_no_question_from_the_shared_question_sets(shared_data: Path) -> None:
+    shared: set[str] = set()
+    for path in [shared_data / "dev_questions.jsonl", shared_data / "dev_kiosk_questions.jsonl",
+                 *sorted((shared_data / "legal" / "questions").glob("*.jsonl"))]:
+        shared |= {normalised(row["question"]) for row in _read(path)}
+    alqac = shared_data / "legal" / "alqac2023"
+    alqac_text = normalised(" ".join(p.read_text(encoding="utf-8") for p in sorted(alqac.glob("*.json"))
+                                     if p.name != "legal_passages.json"))
+    taken = [row["id"] for row in fresh_legal()
+             if normalised(row["question"]) in shared
+             or (len(row["question"]) >= 25 and normalised(row["question"]) in alqac_text)]
+    assert not taken

@@ -140,3 +140,26 @@ def test_the_chosen_policies_are_valid_and_abstain_below_their_floor():
     for policy in (PROCEDURE_POLICY, LEGAL_POLICY):
         assert decide(_hits("A", "B"), policy.offer_at - 0.01, policy).move == "abstain"
         assert decide(_hits("A", "B"), 0.999, policy).move == "answer"
+
+
+def test_the_answer_model_reads_the_first_hits_lead_on_single_signals():
+    """A first hit a hair ahead whose name the question says less of than the second's (a sibling) is
+    offered; one that leads on the names is answered — at the same scores and confidence."""
+    model = DecisionPolicy(answer_at=0.5, offer_at=0.3, answer_model=(0.0, 0.0, 0.0, 0.0),
+                           answer_leads=(("names_coverage", 4.0), ("dense_names", 2.0)))
+    sibling = [ProcedureHit("A", "A", 0.8, lead={"names_coverage": -0.4, "dense_names": 0.05}),
+               ProcedureHit("B", "B", 0.79)]
+    named = [ProcedureHit("A", "A", 0.8, lead={"names_coverage": 0.4, "dense_names": 0.05}),
+             ProcedureHit("B", "B", 0.79)]
+    assert decide(sibling, 0.9, model).move == "offer"
+    assert decide(named, 0.9, model).move == "answer"
+    no_leads = [ProcedureHit("A", "A", 0.8), ProcedureHit("B", "B", 0.79)]  # a ranking read back: 0 each
+    assert decide(no_leads, 0.9, model).move == "answer"  # sigmoid(0) = 0.5: at the threshold
+    assert decide(sibling, 0.2, model).move == "abstain"  # the confidence still decides abstention
+
+
+def test_the_chosen_procedure_policy_reads_every_lead_signal_the_search_gives():
+    from retrieval.decision import PROCEDURE_POLICY
+    from retrieval.fusion import LEAD_SIGNALS
+
+    assert {name for name, _ in PROCEDURE_POLICY.answer_leads} <= set(LEAD_SIGNALS)

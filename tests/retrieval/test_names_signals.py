@@ -101,3 +101,22 @@ def test_names_are_saved_with_the_index_and_an_older_index_gets_them_on_opening(
     older = HybridIndex.load(tmp_path / "old", HashingEmbedder())
     assert len(older.group("procedures").names_store) == 3
     assert older.search(query).to_json() == index.search(query).to_json()
+
+
+def test_the_first_procedure_carries_its_lead_over_the_second_on_single_signals(index):
+    """What the answer model reads (``ProcedureHit.lead``): the first hit's scaled signals minus the
+    second's, on the first hit only."""
+    from retrieval.hybrid import procedure_hits
+
+    group = index.group("procedures")
+    analyzed = index.analyzer.analyze("giay ks cua be")
+    vector = index.embedder.embed_queries([analyzed.dense_text])[0]
+    result = index.search_procedures(group, analyzed, vector, {"procedure"})
+    first, second, *_ = procedure_hits(group, result, 5, index.total_weight)
+    raw = fusion.signals(group, analyzed, vector)
+    at = [group.positions[first.document_id], group.positions[second.document_id]]
+    assert set(first.lead) == set(fusion.LEAD_SIGNALS) and second.lead == {}
+    for name in fusion.LEAD_SIGNALS:
+        scaled = fusion.scaled_signal(name, raw[name])
+        assert first.lead[name] == pytest.approx(float(scaled[at[0]] - scaled[at[1]]), abs=1e-6)
+    assert first.code == "1.001193" and first.lead["names_coverage"] > 0  # «giấy ks» is its name alone
