@@ -43,8 +43,10 @@ from actions.queue import ActionIssueQueueNumber
 from actions.ratings import ActionRateService
 from knowledge_base.forms import load_forms
 from knowledge_base.messages import render
+from motcua.bus import bus_from_settings
 from motcua.db import Database, shared_database
 from motcua.dossiers.service import DossierService
+from motcua.index_refresh import listen_for_refresh
 from motcua.privacy import install_log_masking
 from motcua.settings import Settings, get_settings
 
@@ -122,11 +124,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         database = Database.open(settings.sqlalchemy_url)
+        bus = bus_from_settings(settings)
         try:
             executor, knowledge = build_executor(settings, database)
             app.state.services = ActionServices(executor, knowledge)  # routes use get_action_services
+            if bus is not None:  # replicas: a staff edit's refresh notice reaches every one (motcua/index_refresh.py)
+                await bus.start()
+                await listen_for_refresh(bus, knowledge.refresh)
             yield
         finally:
+            if bus is not None:
+                await bus.aclose()
             database.close()
 
     app = FastAPI(title="Một Cửa — máy chủ hành động (action server)", lifespan=lifespan)  # staff-facing

@@ -7,8 +7,10 @@ the channel knows it) within the deadline and the gateway keeps serving.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -44,13 +46,24 @@ class DialogueReply:
 
 
 class DialogueClient:
-    """Posts user messages to Rasa's REST channel and returns the bot's messages."""
+    """Posts user messages to Rasa's REST channel and returns the bot's messages.
 
-    def __init__(self, rasa_url: str, timeout_s: float = 1.8, client: httpx.AsyncClient | None = None,
-                 token: str = ""):
+    With several Rasa servers (``rasa_url`` a list: the workers of ``motcua serve --workers N``) each
+    message goes to the one with the fewest messages in flight from this process, the next in turn on a
+    tie; consecutive messages of one citizen may land on different servers, which share the
+    conversation through the tracker store and Rasa's Redis lock store."""
+
+    def __init__(self, rasa_url: str | Sequence[str], timeout_s: float = 1.8,
+                 client: httpx.AsyncClient | None = None, token: str = ""):
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
-        self.rasa_url = rasa_url.rstrip("/")
+        urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
+        if not urls:
+            raise ValueError("at least one Rasa URL")
+        self.rasa_urls = [url.rstrip("/") for url in urls]
+        self.rasa_url = self.rasa_urls[0]
+        self._in_flight = [0] * len(self.rasa_urls)
+        self._turn = 0
         # Rasa's HTTP API (``/status``, ``/conversations``…) needs ``?token=`` (``rasa run --auth-token``);
         # its REST channel (``/webhooks/rest/webhook``) is not guarded by it.
         self._api_params = {"token": token} if token else {}
@@ -67,13 +80,17 @@ class DialogueClient:
         started = time.perf_counter()
         body = {"sender": message.sender_id, "message": message.text,
                 "metadata": {"channel": message.channel, **message.metadata}}
+        server = self._pick()
+        self._in_flight[server] += 1
         try:
-            response = await self._client.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body)
+            response = await self._client.post(f"{self.rasa_urls[server]}/webhooks/rest/webhook", json=body)
             response.raise_for_status()
             raw = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("Rasa did not answer for %s: %r", mask_recipient(message.sender_id), exc)
             return DialogueReply([apology(BUSY, message.locale)], "busy", _ms(started))
+        finally:
+            self._in_flight[server] -= 1
         messages = [BotMessage.from_rasa(m) for m in raw if isinstance(m, dict)] if isinstance(raw, list) else []
         messages = [m for m in messages if m.text or m.buttons or m.image or m.custom]
         if not messages:
@@ -81,11 +98,33 @@ class DialogueClient:
             return DialogueReply([apology(EMPTY, message.locale)], "empty", _ms(started))
         return DialogueReply(messages, "", _ms(started))
 
+    def _pick(self) -> int:
+        """The server with the fewest messages in flight; ties go round in turn."""
+        count = len(self.rasa_urls)
+        if count == 1:
+            return 0
+        start = self._turn
+        self._turn = (self._turn + 1) % count
+        return min(range(count), key=lambda i: (self._in_flight[i], (i - start) % count))
+
     async def ping(self) -> dict[str, object]:
-        """Rasa's own status: whether it is up and which model it serves."""
+        """Rasa's own status: whether it is up and which model it serves (every server, when several:
+        ok only when all are; ``servers`` then says how many answered)."""
+        if len(self.rasa_urls) == 1:
+            return await self._ping(self.rasa_url)
+        started = time.perf_counter()
+        each = await asyncio.gather(*(self._ping(url) for url in self.rasa_urls))
+        up = [status for status in each if status["ok"]]
+        summary: dict[str, object] = {"ok": len(up) == len(each), "model": up[0]["model"] if up else "",
+                                      "servers": f"{len(up)}/{len(each)}", "latency_ms": _ms(started)}
+        if len(up) < len(each):
+            summary["error"] = next(str(s.get("error", "")) for s in each if not s["ok"])
+        return summary
+
+    async def _ping(self, url: str) -> dict[str, object]:
         started = time.perf_counter()
         try:
-            response = await self._client.get(f"{self.rasa_url}/status", params=self._api_params, timeout=1.0)
+            response = await self._client.get(f"{url}/status", params=self._api_params, timeout=1.0)
             response.raise_for_status()
             data = response.json()
             return {"ok": bool(data.get("model_file")), "model": data.get("model_file", ""),

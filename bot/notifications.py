@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 TABLES = (QueueNotification, DossierNotification)
 GONE_ATTEMPTS = 2
 """Tries for a notice whose recipient is gone (a kiosk session that ended) before it is a dead letter."""
+RELAY_CHANNEL = "relay"
+"""Live-bus channel: «a notice cannot wait» from a gateway whose relay does not lead."""
 GONE_RETRY_S = 20.0
 """The wait before the one more try: long enough for a kiosk page being reloaded to listen again."""
 
@@ -80,10 +82,12 @@ def wake_relays(database: Database) -> int:
 class NotificationRelay:
     def __init__(self, database: Database, channels, interval_s: float = 2.0, batch: int = 100, *,
                  policy: DeliveryPolicy | None = None, clock: Callable[[], datetime] = utcnow,
-                 max_per_pass: int = 2000, gone_policy: DeliveryPolicy | None = None):
+                 max_per_pass: int = 2000, gone_policy: DeliveryPolicy | None = None, bus: Any = None):
         """``channels``: the open :class:`~channels.registry.Channels` (anything with the same ``notify``).
         ``gone_policy``: for a recipient that is gone (default: ``policy`` cut to ``GONE_ATTEMPTS``
-        tries ``GONE_RETRY_S`` apart)."""
+        tries ``GONE_RETRY_S`` apart). ``bus`` (:class:`motcua.bus.RedisBus`, several gateways): one
+        relay of the deployment passes at a time (:class:`motcua.bus.Leadership`, so no notice goes
+        twice), and a wake on any gateway reaches it."""
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
         self.database = database
@@ -99,6 +103,14 @@ class NotificationRelay:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._woken: asyncio.Event | None = None
+        self._listening: asyncio.Task | None = None
+        self._asked = False  # woken by this process's writers (not by another gateway)
+        self.bus = bus
+        self.leadership = None
+        if bus is not None:
+            from motcua.bus import Leadership
+
+            self.leadership = Leadership(bus, "notification-relay", ttl_s=max(10.0, 5 * interval_s))
         self.passes = 0  # passes completed since start (tests wait for the relay to be idle)
 
     def _pending(self) -> list[_Due]:
@@ -167,13 +179,26 @@ class NotificationRelay:
         """Pass now rather than at the end of the interval (thread-safe; nothing when not started)."""
         loop, woken = self._loop, self._woken
         if loop is not None and woken is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(woken.set)
+            loop.call_soon_threadsafe(self._asked_now, woken)
+
+    def _asked_now(self, woken: asyncio.Event) -> None:
+        self._asked = True
+        woken.set()
+
+    def _heard(self, _item: object) -> None:
+        """Another gateway's writer has a notice that cannot wait: pass now if this relay leads."""
+        if self._woken is not None:
+            self._woken.set()
 
     async def _run(self, woken: asyncio.Event) -> None:
         while True:
             woken.clear()  # a wake during the pass below makes the next one start at once
+            asked, self._asked = self._asked, False
             try:
-                await self.run_once()
+                if self.leadership is None or await self.leadership.held():
+                    await self.run_once()
+                elif asked:  # another gateway's relay leads: tell it
+                    await self.bus.publish(RELAY_CHANNEL, {})
             except Exception:  # a database hiccup must not stop the relay
                 log.exception("notification relay pass failed")
             self.passes += 1  # a pass is over: what is written from now on waits for the next one
@@ -184,6 +209,8 @@ class NotificationRelay:
         """Start passing in the running event loop; :func:`wake_relays` reaches the relay from now on."""
         self._loop, self._woken = asyncio.get_running_loop(), asyncio.Event()
         self._task = asyncio.create_task(self._run(self._woken), name="notification-relay")
+        if self.bus is not None:
+            self._listening = asyncio.create_task(self.bus.subscribe(RELAY_CHANNEL, self._heard))
         with _RUNNING_LOCK:
             _RUNNING.setdefault(self.database.url, set()).add(self)
 
@@ -196,3 +223,8 @@ class NotificationRelay:
         self._loop = self._woken = None
         await cancel_and_wait(self._task)
         self._task = None
+        if self.bus is not None:
+            with contextlib.suppress(Exception):
+                await self._listening  # subscribed (or failed) before it is undone
+            await self.bus.unsubscribe(RELAY_CHANNEL, self._heard)
+            await self.leadership.release()  # another gateway's relay takes over at its next pass

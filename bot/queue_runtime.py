@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from bot.notifications import wake_relays
 from bot.ratelimit import TokenBuckets
@@ -23,11 +24,23 @@ ANONYMOUS_TICKETS = (10, 600.0)
 
 
 class BoardHub:
-    """Wakes every board stream when something changed (thread-safe ``publish``)."""
+    """Wakes every board stream when something changed (thread-safe ``publish``).
 
-    def __init__(self) -> None:
+    With a ``bus`` (:class:`motcua.bus.RedisBus`, several gateway processes) «changed» goes through
+    Redis, so a number taken or called on one gateway wakes the boards streamed by every other."""
+
+    CHANNEL = "board"
+
+    def __init__(self, bus: Any = None) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: set[asyncio.Event] = set()
+        self.bus = bus
+
+    async def start(self) -> None:
+        """At the gateway's start: remember its loop; with a bus, listen for the other gateways' changes."""
+        self._loop = asyncio.get_running_loop()
+        if self.bus is not None:
+            await self.bus.subscribe(self.CHANNEL, lambda _item: self._wake())
 
     def subscribe(self) -> asyncio.Event:
         self._loop = asyncio.get_running_loop()
@@ -40,8 +53,19 @@ class BoardHub:
 
     def publish(self) -> None:
         loop = self._loop
-        if loop is not None and not loop.is_closed():
+        if loop is None or loop.is_closed():
+            return
+        if self.bus is None:
             loop.call_soon_threadsafe(self._wake)
+        else:
+            asyncio.run_coroutine_threadsafe(self._relay(), loop)
+
+    async def _relay(self) -> None:
+        try:
+            await self.bus.publish(self.CHANNEL, {})
+        except Exception:  # Redis away: this gateway's boards at least are woken
+            log.warning("board: could not publish the change through Redis", exc_info=True)
+            self._wake()
 
     def _wake(self) -> None:
         for event in self._waiters:
@@ -54,14 +78,14 @@ class QueueRuntime:
 
     def __init__(self, settings: Settings, database: Database, config: QueueConfig | None = None,
                  service: QueueService | None = None, printer: TicketPrinter | None = None,
-                 voice: Voice | None = None):
+                 voice: Voice | None = None, bus: Any = None):
         self.settings = settings
         self.database = database
         self.config = config or load_queue_config()
         self.service = service or QueueService(self.config)
         self.printer = printer if printer is not None else printer_from_url(settings.printer_url)
         self.voice = voice or EspeakVoice(settings.data_dir / "voice")
-        self.hub = BoardHub()
+        self.hub = BoardHub(bus)
         burst, seconds = ANONYMOUS_TICKETS
         self.anonymous_tickets = TokenBuckets(burst / seconds, burst)
 

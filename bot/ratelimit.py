@@ -11,7 +11,9 @@ also limited per client IP (``Services.chat_ip_limits``, ``MOTCUA_CHAT_IP_PER_MI
 Telegram and Zalo arrive from the platforms' servers and are limited per sender only.
 Sign-in failures are throttled per IP and per (IP, username) by :class:`SignInThrottle`.
 Both live in this process's memory: a center runs one gateway process, and a restart only
-hands an attacker a fresh, small budget.
+hands an attacker a fresh, small budget. With Redis (``MOTCUA_REDIS_URL``: several gateway processes,
+``MOTCUA_WORKERS``) the per-sender and per-address chat buckets live there (:class:`SharedTokenBuckets`),
+so N processes do not allow N times as much.
 """
 
 from __future__ import annotations
@@ -76,6 +78,69 @@ class TokenBuckets:
         first = not bucket[2]
         bucket[2] = 1.0
         return Decision(False, first_refusal=first, retry_after_s=(1.0 - bucket[0]) / self.rate)
+
+
+_SHARED_TAKE = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local rate, burst, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'last', 'warned')
+local tokens, warned = burst, 0
+if b[1] then
+  tokens = math.min(burst, tonumber(b[1]) + (t - tonumber(b[2])) * rate)
+  warned = tonumber(b[3])
+end
+local allowed, first = 0, 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  warned = 0
+  allowed = 1
+else
+  if warned == 0 then first = 1 end
+  warned = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'last', tostring(t), 'warned', warned)
+redis.call('EXPIRE', KEYS[1], ttl)
+return {allowed, first, tostring(tokens)}
+"""
+
+
+class SharedTokenBuckets(TokenBuckets):
+    """The same buckets, kept in Redis for every gateway process of the deployment (one Lua script a take:
+    refill by Redis's clock, take a token, remember the first refusal). A bucket left alone expires once it
+    would be full again. When Redis does not answer within ``timeout_s`` the process's own buckets decide
+    (a citizen is never refused because Redis is slow, and a flood still meets a limit)."""
+
+    def __init__(self, url: str, name: str, rate_per_s: float, burst: int, timeout_s: float = 0.25, **kwargs):
+        super().__init__(rate_per_s, burst, **kwargs)
+        import redis
+
+        self.prefix = f"motcua:limits:{name}:"
+        self._redis = redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+        self._script = self._redis.register_script(_SHARED_TAKE)
+        self._ttl = max(int(burst / rate_per_s) + 1, 1)
+
+    @classmethod
+    def per_minute(cls, per_minute: float, burst: int, **kwargs) -> SharedTokenBuckets:  # type: ignore[override]
+        url, name = kwargs.pop("url"), kwargs.pop("name")
+        return cls(url, name, per_minute / 60.0, burst, **kwargs)
+
+    def take(self, key: str) -> Decision:
+        try:
+            allowed, first, tokens = self._script(keys=[self.prefix + key], args=[self.rate, self.burst, self._ttl])
+        except Exception:  # Redis slow or away: this process's buckets decide meanwhile
+            return super().take(key)
+        if int(allowed):
+            return Decision(True)
+        return Decision(False, first_refusal=bool(int(first)), retry_after_s=(1.0 - float(tokens)) / self.rate)
+
+
+def limits(settings, name: str, per_minute: float, burst: int) -> TokenBuckets:
+    """The deployment's buckets called ``name``: in Redis when the deployment has one (several gateway
+    processes, on one machine or several, share it), else in this process."""
+    if settings.redis_url:
+        return SharedTokenBuckets.per_minute(per_minute, burst, url=settings.redis_url, name=name)
+    return TokenBuckets.per_minute(per_minute, burst)
 
 
 def rate_limited_text(locale: str | None = None) -> str:

@@ -23,13 +23,14 @@ from bot.gateway import Gateway
 from bot.message_log import MessageLog
 from bot.notifications import NotificationRelay
 from bot.queue_runtime import QueueRuntime
-from bot.ratelimit import RateLimitedGateway, SignInThrottle, TokenBuckets
+from bot.ratelimit import RateLimitedGateway, SignInThrottle, TokenBuckets, limits
 from bot.sender_centers import SenderCenters
 from bot.speech import SpeechCache
 from bot.staff_desk import StaffDesk
 from bot.webhook_inbox import InboxStore, WebhookInbox, handling_timeout_s
 from channels import registry
-from channels.registry import Channels
+from channels.registry import Channels, live_hubs
+from motcua.bus import bus_from_settings
 from motcua.db import Database
 from motcua.delivery import DeliveryPolicy, NoticeKeeper
 from motcua.dossiers.guard import LookupGuard
@@ -119,26 +120,32 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     async with AsyncExitStack() as stack:
         database = Database.open(settings.sqlalchemy_url)
         stack.callback(database.close)
-        dialogue = DialogueClient(settings.rasa_base_url, settings.rasa_timeout_s, token=settings.rasa_token)
+        dialogue = DialogueClient(settings.rasa_base_urls, settings.rasa_timeout_s, token=settings.rasa_token)
         stack.push_async_callback(_bounded, dialogue.aclose, "dialogue")
         message_log = MessageLog(database)
         message_log.start()
         stack.push_async_callback(_bounded, message_log.stop, "message_log")
         # staff: review list, handoff inbox; its writes are queued like the message log
-        staff_desk = StaffDesk(database)
+        # several gateways (MOTCUA_REDIS_URL): live events cross between them through Redis (motcua/bus.py)
+        bus = bus_from_settings(settings)
+        if bus is not None:
+            await bus.start()
+            stack.push_async_callback(_bounded, bus.aclose, "live_bus")
+        staff_desk = StaffDesk(database, bus=bus)
         await staff_desk.start()
         stack.push_async_callback(_bounded, staff_desk.stop, "staff_desk")
         # conversations, trackers, handoff and rating texts deleted after retention_days, daily
         retention = RetentionJob(database.url, settings.retention_days)
         retention.start()
         stack.push_async_callback(_bounded, retention.stop, "retention")
-        rate_limits = TokenBuckets.per_minute(settings.rate_limit_per_minute, settings.rate_limit_burst)
-        channels = await stack.enter_async_context(registry.open_channels(settings))
+        rate_limits = limits(settings, "sender", settings.rate_limit_per_minute, settings.rate_limit_burst)
+        channels = await stack.enter_async_context(registry.open_channels(settings, live_hubs(bus)))
         # One delivery policy (tries, backoff, dead letters) for the portal outbox and citizen notices;
         # a reply a platform refused is kept in the notice outbox and tried again.
         delivery = DeliveryPolicy.from_settings(settings)
         channels.keeper = NoticeKeeper(database)
-        queue = QueueRuntime(settings, database)
+        queue = QueueRuntime(settings, database, bus=bus)
+        await queue.hub.start()
         try:
             await asyncio.to_thread(queue.seed)
         except SQLAlchemyError:  # tables missing (not migrated): the gateway still starts, /health tells
@@ -151,7 +158,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             outbox = OutboxWorker(database, HttpPortalClient(settings.portal_url), policy=delivery)
             outbox.start()
             stack.push_async_callback(_bounded, functools.partial(asyncio.to_thread, outbox.stop), "outbox")
-        relay = NotificationRelay(database, channels, policy=delivery)
+        relay = NotificationRelay(database, channels, policy=delivery, bus=bus)
         relay.start()
         stack.push_async_callback(_bounded, relay.stop, "relay")
         gateway = RateLimitedGateway(Gateway(dialogue, message_log, staff_desk, origin_secret=settings.secret_key,
@@ -172,7 +179,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             staff_desk=staff_desk,
             gateway=gateway,
             rate_limits=rate_limits,
-            chat_ip_limits=TokenBuckets.per_minute(settings.chat_ip_per_minute, settings.chat_ip_burst),
+            chat_ip_limits=limits(settings, "chat-ip", settings.chat_ip_per_minute, settings.chat_ip_burst),
             signin_throttle=SignInThrottle(settings.signin_failures_per_ip, settings.signin_failures_per_name,
                                            settings.signin_window_minutes * 60),
             event_ledger=event_ledger,
@@ -187,5 +194,5 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             relay=relay,
             outbox=outbox,
             speech=SpeechCache(),
-            model_loader=RasaModelLoader(settings.rasa_base_url, settings.rasa_token),
+            model_loader=RasaModelLoader(settings.rasa_base_urls, settings.rasa_token),
         )

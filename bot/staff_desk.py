@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
@@ -27,6 +28,7 @@ from bot.dialogue import DialogueReply
 from channels import kiosk
 from channels.base import BotMessage, UserMessage
 from knowledge_base.messages import render
+from motcua.bus import Background
 from motcua.centers import DEFAULT_CENTER, center_in
 from motcua.db import Database, utcnow
 from motcua.delivery import mask_recipient
@@ -39,6 +41,8 @@ RESUMED_TEXT = render("notify.handoff.resumed")
 """What the citizen reads when staff hand the conversation back to the assistant."""
 ACK_KEY = "notify.handoff.ack"
 """What the citizen reads after each message typed while the conversation is with staff."""
+HANDOFF_CHANNEL = "handoffs"
+"""Live-bus channel on which gateways tell each other a conversation went to staff or came back."""
 PAGE_CHANNELS = frozenset({"kiosk", "web", "widget"})
 """Channels whose citizen is an open page: nothing reaches a page that is closed."""
 PLATFORM_LABELS = {"zalo": "Zalo", "telegram": "Telegram", "messenger": "Messenger", "sms": "SMS"}
@@ -132,8 +136,13 @@ class _Write:
 
 
 class StaffDesk:
-    def __init__(self, database: Database, max_remembered: int = 10_000):
+    def __init__(self, database: Database, max_remembered: int = 10_000, bus: Any = None):
+        """``bus`` (:class:`motcua.bus.RedisBus`, several gateways): a conversation handed to staff, or
+        handed back, on one gateway is known to all, so the citizen's next message goes to the inbox
+        whichever gateway takes it."""
         self.database = database
+        self.bus = bus
+        self._told = Background(bus)
         self.hub = SessionHub()
         self._handed_off: dict[str, str] = {}
         self._left: set[str] = set()
@@ -149,6 +158,8 @@ class StaffDesk:
             with self.database.session() as session:
                 return open_handoff_senders(session)
 
+        if self.bus is not None:  # before loading, so that nothing said meanwhile is missed
+            await self.bus.subscribe(HANDOFF_CHANNEL, self._heard)
         try:
             self._handed_off.update(await run_in_threadpool(load))
         except Exception:  # tables missing (not migrated): the desk still runs in memory
@@ -156,7 +167,21 @@ class StaffDesk:
         self._writer.start()
 
     async def stop(self) -> None:
+        await self._told.flush()
+        if self.bus is not None:
+            await self.bus.unsubscribe(HANDOFF_CHANNEL, self._heard)
         await self._writer.stop()
+
+    def _heard(self, item: dict) -> None:
+        """Another gateway handed a conversation to staff (``channel``) or back (``channel`` null)."""
+        sender, channel = str(item.get("sender") or ""), item.get("channel")
+        if not sender:
+            return
+        if channel:
+            self._handed_off[sender] = str(channel)
+        else:
+            self._handed_off.pop(sender, None)
+            self._left.discard(sender)
 
     async def flush(self) -> None:
         await self._writer.flush()
@@ -222,6 +247,7 @@ class StaffDesk:
                                     reason, center_in(message.metadata)))
         if handoff is not None:
             self._handed_off[message.sender_id] = message.channel
+            self._told.publish(HANDOFF_CHANNEL, {"sender": message.sender_id, "channel": message.channel})
             self._writer.put(_Write("handoff_open", message.channel, message.sender_id, question, reply_text,
                                     str(handoff.get("reason") or ""), center_in(message.metadata)))
         if asked:
@@ -235,6 +261,7 @@ class StaffDesk:
         """Staff handed the conversation back: the next message goes to Rasa again."""
         self._handed_off.pop(sender_id, None)
         self._left.discard(sender_id)
+        self._told.publish(HANDOFF_CHANNEL, {"sender": sender_id, "channel": None})
 
     async def deliver(self, channel: str, sender_id: str, messages: list[BotMessage], notifier=None) -> Delivery:
         """Send staff messages through the citizen's own channel and say honestly how it went.
@@ -246,7 +273,7 @@ class StaffDesk:
         if self.hub.is_open(sender_id) and await self.hub.push(sender_id, messages):
             return Delivery(DeliveryStatus.DELIVERED, channel)
         page = channel in PAGE_CHANNELS
-        if channel == "kiosk" and not _listening(notifier, sender_id):
+        if channel == "kiosk" and not await _listening(notifier, sender_id):
             return Delivery(DeliveryStatus.LEFT, channel)
         if notifier is None:
             return Delivery(DeliveryStatus.FAILED, channel)
@@ -320,11 +347,11 @@ class StaffDesk:
                     add_handoff_message(session, conversation, "note", item.question, at=now)
 
 
-def _listening(notifier, sender_id: str) -> bool:
-    """Whether a kiosk page still listens for ``sender_id`` on its event socket."""
+async def _listening(notifier, sender_id: str) -> bool:
+    """Whether a kiosk page still listens for ``sender_id`` on its event socket (on any gateway)."""
     sessions = getattr(notifier, "sessions", None)
     key = sender_id if sender_id.startswith("kiosk:") else f"kiosk:{sender_id}"
-    return bool(sessions is not None and sessions.listening(key))
+    return bool(sessions is not None and await sessions.listening(key))
 
 
 def _shown(message: UserMessage) -> str:

@@ -41,9 +41,9 @@ class KioskChannel(SessionChannel):
     async def send(self, recipient_id: str, messages: list[BotMessage]) -> bool:
         """To the session's open page; :class:`RecipientGone` when no page of that session listens."""
         key = recipient_id if recipient_id.startswith(f"{NAME}:") else f"{NAME}:{recipient_id}"
-        if not self.sessions.listening(key):
+        if not await self.sessions.listening(key):
             raise RecipientGone("the kiosk session has no open page (ended, or not back yet)")
-        return self.sessions.publish(key, list(messages)) > 0
+        return await self.sessions.publish(key, list(messages)) > 0
 
 
 class FrameError(ValueError):

@@ -94,6 +94,17 @@ class Shared:
     devices: PushHub = field(default_factory=lambda: PushHub(keep_pending=False))  # kiosk scanner events
 
 
+def live_hubs(bus: Any = None) -> Shared:
+    """The hubs of one gateway process; with a bus (:class:`motcua.bus.RedisBus`) they reach the pages
+    open on every gateway of the deployment."""
+    if bus is None:
+        return Shared()
+    from channels.sessions import messages_from_json, messages_to_json
+
+    return Shared(sessions=PushHub(bus=bus, name="sessions", encode=messages_to_json, decode=messages_from_json),
+                  devices=PushHub(keep_pending=False, bus=bus, name="devices"))
+
+
 class RecipientGone(Exception):
     """Raised by a channel's ``send`` when the recipient is no longer there to be told (a kiosk
     session that ended): reported as :attr:`NotifyResult.gone`, never kept, not worth many tries."""
@@ -222,5 +233,6 @@ async def open_channels(settings, shared: Shared | None = None) -> AsyncIterator
         await channels.aclose()  # also those opened before one that failed
 
 
-__all__ = ["Channels", "Keeper", "NotifyResult", "RecipientGone", "Shared", "channel_configured", "is_webhook", "kinds", "open_channels",
+__all__ = ["Channels", "Keeper", "NotifyResult", "RecipientGone", "Shared", "channel_configured", "is_webhook", "kinds",
+           "live_hubs", "open_channels",
            "register", "unregister", "webhook_kinds"]

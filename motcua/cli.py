@@ -438,24 +438,27 @@ def serve_one(
         serve_settings,
         service_ready,
         serving_model,
+        worker_of,
         write_endpoints,
     )
     from motcua.settings import ROOT
 
     settings = serve_settings(get_settings())
-    if name not in CHILDREN:
-        fail(f"không có tiến trình «{name}»; chọn một trong: {', '.join(CHILDREN)}.")
+    if worker_of(name)[0] not in CHILDREN:
+        fail(f"không có tiến trình «{name}»; chọn một trong: {', '.join(CHILDREN)} (rasa-2, action-server-2… khi "
+             f"MOTCUA_WORKERS > 1).")
     if name not in child_names(settings):
         fail(f"«{name}» chỉ chạy khi chưa đặt MOTCUA_PORTAL_URL và MOTCUA_DEMO_PORTAL_PORT > 0 (bản trình diễn).")
     if check:
         raise typer.Exit(0 if service_ready(Service(name, [], ready_url(settings, name), {})) else 1)
     model = endpoints = None
-    if name == "rasa":
+    if worker_of(name)[0] == "rasa":
         try:
             model = serving_model(settings, train=False, echo=lambda _: None)
         except RuntimeProblem as exc:
             fail(str(exc))
-        endpoints = endpoints_path(settings) if show else write_endpoints(settings)
+        worker = worker_of(name)[1]
+        endpoints = endpoints_path(settings, worker) if show else write_endpoints(settings, worker)
     service = child_service(settings, name, model, endpoints)
     if show:
         print(json.dumps(shown_command(service.command), ensure_ascii=False))
@@ -473,12 +476,19 @@ def shown_command(command: list[str]) -> list[str]:
 @app.command(help="Khởi động toàn bộ trợ lý / start the whole assistant (Rasa, actions, gateway).")
 def serve(
     port: int = typer.Option(None, "--port", help="Cổng của gateway / gateway port"),
+    workers: int = typer.Option(None, "--workers", min=1, max=16,
+                                help="Số Rasa, máy chủ hành động và tiến trình gateway (cần Redis và PostgreSQL khi > 1) "
+                                     "/ N of each (MOTCUA_WORKERS)"),
 ) -> None:
-    from motcua.runtime import Stack
+    from motcua.runtime import Stack, workers_problem
 
     settings = get_settings()
     if port:
         settings = settings.model_copy(update={"gateway_port": port})
+    if workers:
+        settings = settings.model_copy(update={"workers": workers})
+    if problem := workers_problem(settings):
+        fail(problem)
     console.rule("[bold]Một Cửa[/]")
     model = _prepare_assistant(settings)
     console.print("Bước 3/3: khởi động các dịch vụ")

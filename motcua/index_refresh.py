@@ -9,7 +9,9 @@ small dict with a Vietnamese ``message`` for the person who made the change.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -21,10 +23,35 @@ log = logging.getLogger(__name__)
 REFRESH_TIMEOUT_S = 5.0
 
 
+def refresh_urls(settings: Settings) -> list[str]:
+    """Every action server's refresh endpoint (one per worker)."""
+    urls = []
+    for webhook in settings.action_webhook_urls:
+        webhook = webhook.rstrip("/")
+        base = webhook[: -len("/webhook")] if webhook.endswith("/webhook") else webhook
+        urls.append(base + "/index/refresh")
+    return urls
+
+
 def refresh_url(settings: Settings) -> str:
-    webhook = settings.action_webhook_url.rstrip("/")
-    base = webhook[: -len("/webhook")] if webhook.endswith("/webhook") else webhook
-    return base + "/index/refresh"
+    return refresh_urls(settings)[0]
+
+
+Posted = tuple[httpx.Response | None, Exception | None, str]
+
+
+async def post_everywhere(settings: Settings, timeout: float = REFRESH_TIMEOUT_S) -> Posted:
+    """``POST /index/refresh`` to every action server at once; what the worst of them answered (an error,
+    then a refusal, else the first server's report), so «updated» means every worker has the change."""
+    async def one(client: httpx.AsyncClient, url: str) -> Posted:
+        try:
+            return await client.post(url), None, url
+        except httpx.HTTPError as exc:
+            return None, exc, url
+
+    async with httpx.AsyncClient(timeout=timeout) as client:
+        answers = await asyncio.gather(*(one(client, url) for url in refresh_urls(settings)))
+    return min(answers, key=lambda a: (a[1] is None, a[0] is not None and a[0].status_code == 200))
 
 
 def _outcome(response: httpx.Response | None, error: Exception | None, url: str) -> dict[str, Any]:
@@ -45,18 +72,68 @@ def _outcome(response: httpx.Response | None, error: Exception | None, url: str)
                        f"cập nhật, {report.get('removed', 0)} bỏ đi)."}
 
 
-async def request_refresh(settings: Settings, timeout: float = REFRESH_TIMEOUT_S) -> dict[str, Any]:
-    url = refresh_url(settings)
+REFRESH_CHANNEL = "index-refresh"
+"""Live-bus channel every action server listens on (:func:`listen_for_refresh`): with replicas behind a proxy
+(``deploy/compose.yaml``) a POST reaches one of them; this notice reaches them all."""
+
+
+async def announce_refresh(settings: Settings) -> int:
+    """Tell every action server of the deployment, through Redis, that the knowledge base changed (how many
+    listened); nothing without Redis."""
+    if not settings.redis_url:
+        return 0
+    from motcua.bus import RedisBus
+
+    bus = RedisBus(settings.redis_url)
     try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            return _outcome(await client.post(url), None, url)
-    except httpx.HTTPError as exc:
-        return _outcome(None, exc, url)
+        return await bus.publish(REFRESH_CHANNEL, {})
+    except Exception:  # Redis away: the POST below still reaches the servers it can
+        log.warning("could not announce the index refresh through Redis", exc_info=True)
+        return 0
+    finally:
+        await bus.aclose()
+
+
+async def listen_for_refresh(bus, refresh) -> Callable[[Any], None]:
+    """In an action server: on each notice, ``refresh()`` (the knowledge base catching up) in a thread, one at
+    a time; a notice that comes while one runs makes one more run after it. Returns the handler (to
+    unsubscribe)."""
+    import asyncio
+
+    state = {"running": False, "again": False}
+
+    async def run() -> None:
+        state["running"] = True
+        try:
+            while True:
+                state["again"] = False
+                try:
+                    await asyncio.to_thread(refresh)
+                except Exception:  # the database or the index is unusable now: the next notice tries again
+                    log.exception("index refresh after a notice failed")
+                if not state["again"]:
+                    break
+        finally:
+            state["running"] = False
+
+    tasks: set[asyncio.Task] = set()
+
+    def heard(_item: Any) -> None:
+        if state["running"]:
+            state["again"] = True
+            return
+        task = asyncio.get_running_loop().create_task(run())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    await bus.subscribe(REFRESH_CHANNEL, heard)
+    return heard
+
+
+async def request_refresh(settings: Settings, timeout: float = REFRESH_TIMEOUT_S) -> dict[str, Any]:
+    await announce_refresh(settings)
+    return _outcome(*await post_everywhere(settings, timeout))
 
 
 def request_refresh_sync(settings: Settings, timeout: float = REFRESH_TIMEOUT_S) -> dict[str, Any]:
-    url = refresh_url(settings)
-    try:
-        return _outcome(httpx.post(url, timeout=timeout), None, url)
-    except httpx.HTTPError as exc:
-        return _outcome(None, exc, url)
+    return asyncio.run(request_refresh(settings, timeout))

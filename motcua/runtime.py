@@ -151,8 +151,9 @@ def serving_model(settings: Settings, *, train: bool = True, echo: Echo = print)
     return target
 
 
-def endpoints_config(settings: Settings) -> dict:
-    """Rasa's endpoints: our action server, the tracker store in our database, the lock store."""
+def endpoints_config(settings: Settings, worker: int = 1) -> dict:
+    """Rasa's endpoints: our action server (Rasa worker *i* calls action server *i*), the tracker store in
+    our database, the lock store."""
     url = make_url(settings.sqlalchemy_url)
     if url.get_backend_name() == "sqlite":
         tracker: dict[str, str | int | None] = {"type": "SQL", "dialect": "sqlite", "db": url.database}
@@ -160,7 +161,8 @@ def endpoints_config(settings: Settings) -> dict:
         tracker = {"type": "SQL", "dialect": "postgresql", "url": url.host or "127.0.0.1",
                    "port": url.port or 5432, "db": url.database, "username": url.username or "",
                    "password": url.password or ""}
-    config: dict = {"action_endpoint": {"url": settings.action_webhook_url}, "tracker_store": tracker}
+    actions = settings.action_webhook_urls
+    config: dict = {"action_endpoint": {"url": actions[(worker - 1) % len(actions)]}, "tracker_store": tracker}
     if settings.redis_url:
         redis = make_url(settings.redis_url)
         config["lock_store"] = {"type": "redis", "url": redis.host or "127.0.0.1", "port": redis.port or 6379,
@@ -168,18 +170,18 @@ def endpoints_config(settings: Settings) -> dict:
     return config
 
 
-def endpoints_path(settings: Settings) -> Path:
-    return settings.data_dir / "runtime" / "endpoints.yml"
+def endpoints_path(settings: Settings, worker: int = 1) -> Path:
+    return settings.data_dir / "runtime" / ("endpoints.yml" if worker == 1 else f"endpoints-{worker}.yml")
 
 
-def write_endpoints(settings: Settings) -> Path:
+def write_endpoints(settings: Settings, worker: int = 1) -> Path:
     """Rasa's endpoints file; owner-only, since it holds the database password. Written aside and
     moved into place: several Rasa processes sharing a data directory never read half a file."""
-    path = endpoints_path(settings)
+    path = endpoints_path(settings, worker)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     with private_file(temporary, "w") as handle:
-        handle.write(yaml.safe_dump(endpoints_config(settings), allow_unicode=True, sort_keys=False))
+        handle.write(yaml.safe_dump(endpoints_config(settings, worker), allow_unicode=True, sort_keys=False))
     os.replace(temporary, path)
     return path
 
@@ -203,7 +205,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def rasa_run_command(settings: Settings, model: Path, endpoints: Path) -> list[str]:
+def rasa_run_command(settings: Settings, model: Path, endpoints: Path, worker: int = 1) -> list[str]:
     """``rasa run`` on ``Settings.internal_host`` (127.0.0.1 unless a deployment says otherwise) with its
     HTTP API behind a token.
 
@@ -212,7 +214,7 @@ def rasa_run_command(settings: Settings, model: Path, endpoints: Path) -> list[s
     (:attr:`Settings.rasa_token`). The REST channel the gateway posts to is not guarded by it.
     """
     return [str(rasa_executable()), "run", "--enable-api", "--auth-token", settings.rasa_token,
-            "-i", settings.internal_host, "-p", str(settings.rasa_port), "-m", str(model), "--endpoints",
+            "-i", settings.internal_host, "-p", str(settings.rasa_port + worker - 1), "-m", str(model), "--endpoints",
             str(endpoints), "--credentials", str(ROOT / "credentials.yml")]
 
 
@@ -227,7 +229,32 @@ class Service:
 
 
 CHILDREN = ("fake-portal", "action-server", "rasa", "gateway")
-"""The processes ``motcua serve`` starts, in the order it starts them (the fake portal only in a demo)."""
+"""The processes ``motcua serve`` starts, in the order it starts them (the fake portal only in a demo).
+With several workers (``MOTCUA_WORKERS``) the action server and Rasa come N times: ``rasa``, ``rasa-2``…,
+each on the next port; the gateway is one port with N processes behind it (uvicorn's workers)."""
+WORKER_KINDS = ("action-server", "rasa")
+
+
+def worker_of(name: str) -> tuple[str, int]:
+    """``"rasa-2"`` → ``("rasa", 2)``; ``"rasa"`` → ``("rasa", 1)``."""
+    kind, _, number = name.rpartition("-")
+    if kind in WORKER_KINDS and number.isdigit() and int(number) >= 2:
+        return kind, int(number)
+    return name, 1
+
+
+def workers_problem(settings: Settings) -> str:
+    """Why ``settings`` cannot run several workers (empty: they can, or there is one)."""
+    if settings.workers <= 1:
+        return ""
+    missing = []
+    if not settings.redis_url:
+        missing.append("Redis (MOTCUA_REDIS_URL: khóa hội thoại của Rasa, sự kiện giữa các gateway)")
+    if make_url(settings.sqlalchemy_url).get_backend_name() == "sqlite":
+        missing.append("PostgreSQL (MOTCUA_DATABASE_URL: nhiều tiến trình cùng ghi hội thoại)")
+    if not missing:
+        return ""
+    return f"Chạy {settings.workers} worker (MOTCUA_WORKERS) cần " + " và ".join(missing) + "."
 
 
 def demo_portal_url(settings: Settings) -> str:
@@ -245,7 +272,14 @@ def serve_settings(settings: Settings) -> Settings:
 def child_names(settings: Settings) -> list[str]:
     """The children of ``serve`` for these settings (as :func:`serve_settings` gives them)."""
     demo = settings.demo_portal_port > 0 and settings.portal_url == demo_portal_url(settings)
-    return [name for name in CHILDREN if demo or name != "fake-portal"]
+    names = []
+    for name in CHILDREN:
+        if name == "fake-portal" and not demo:
+            continue
+        names.append(name)
+        if name in WORKER_KINDS:
+            names += [f"{name}-{i}" for i in range(2, settings.workers + 1)]
+    return names
 
 
 def _reachable(host: str) -> str:
@@ -257,13 +291,15 @@ def _reachable(host: str) -> str:
 def ready_url(settings: Settings, name: str) -> str:
     """Where the supervisor looks whether child ``name`` is ready (:func:`service_ready`)."""
     s = settings
+    kind, worker = worker_of(name)
+    shift = worker - 1
     urls = {"fake-portal": f"http://127.0.0.1:{s.demo_portal_port}/admin/deliveries",
-            "action-server": f"http://{_reachable(s.internal_host)}:{s.action_port}/health",
-            "rasa": f"http://{_reachable(s.internal_host)}:{s.rasa_port}/status?token={s.rasa_token}",
+            "action-server": f"http://{_reachable(s.internal_host)}:{s.action_port + shift}/health",
+            "rasa": f"http://{_reachable(s.internal_host)}:{s.rasa_port + shift}/status?token={s.rasa_token}",
             "gateway": f"http://{_reachable(s.host)}:{s.gateway_port}/health"}
-    if name not in urls:
+    if kind not in urls:
         raise ValueError(f"unknown child of motcua serve: {name!r} (one of {', '.join(CHILDREN)})")
-    return urls[name]
+    return urls[kind]
 
 
 def child_service(settings: Settings, name: str, model: Path | None = None, endpoints: Path | None = None) -> Service:
@@ -276,20 +312,22 @@ def child_service(settings: Settings, name: str, model: Path | None = None, endp
     s = settings
     python = sys.executable
     app_env = {**os.environ, **settings_environment(s)}
+    kind, worker = worker_of(name)
     if name == "fake-portal":
         return Service(name, [python, "-m", "devices.fake_portal", "--port", str(s.demo_portal_port)],
                        ready_url(s, name), app_env)
-    if name == "action-server":
+    if kind == "action-server":
         return Service(name, [python, "-m", "uvicorn", "actions.server:create_app", "--factory",
-                              "--host", s.internal_host, "--port", str(s.action_port), "--ws", "wsproto",
+                              "--host", s.internal_host, "--port", str(s.action_port + worker - 1), "--ws", "wsproto",
                               "--log-level", "warning"],
                        ready_url(s, name), app_env)
-    if name == "rasa":
+    if kind == "rasa":
         if model is None or endpoints is None:
             raise ValueError("rasa needs the model and the endpoints file it is started with")
-        return Service(name, rasa_run_command(s, model, endpoints), ready_url(s, name), rasa_environment(s))
+        return Service(name, rasa_run_command(s, model, endpoints, worker), ready_url(s, name), rasa_environment(s))
     if name == "gateway":
-        return Service(name, [python, "-m", "uvicorn", "bot.app:create_app", "--factory", "--host", s.host,
+        several = ["--workers", str(s.workers)] if s.workers > 1 else []  # one port, N processes (uvicorn)
+        return Service(name, [python, "-m", "uvicorn", "bot.app:create_app", "--factory", *several, "--host", s.host,
                               "--port", str(s.gateway_port), "--ws", "wsproto", "--log-level", "warning",
                               "--timeout-graceful-shutdown", "5",
                               "--ws-max-size", str(s.max_request_bytes),  # a kiosk frame: no bigger than a body
@@ -327,8 +365,11 @@ class Stack:
 
     def __post_init__(self) -> None:
         self.settings = serve_settings(self.settings)
-        endpoints = write_endpoints(self.settings)
-        self.services = [child_service(self.settings, name, self.model, endpoints)
+        problem = workers_problem(self.settings)
+        if problem:
+            raise RuntimeProblem(problem)
+        self.services = [child_service(self.settings, name, self.model,
+                                       write_endpoints(self.settings, worker_of(name)[1]))
                          for name in child_names(self.settings)]
 
     def start(self, timeout_s: float = 240.0) -> None:
@@ -352,12 +393,14 @@ class Stack:
 
     def restart(self, service: Service) -> None:
         """What the supervisor calls: Rasa comes back with the model it should be serving now."""
-        if service.name == "rasa":
+        kind, worker = worker_of(service.name)
+        if kind == "rasa":
             model = self.current_model()
             if model != self.model:
                 self.echo(f"… Rasa sẽ dùng mô hình đang hoạt động: {model.name}")
                 self.model = model
-                service.command = rasa_run_command(self.settings, model, write_endpoints(self.settings))
+            service.command = rasa_run_command(self.settings, self.model, write_endpoints(self.settings, worker),
+                                               worker)
         self.launch(service)
 
     def current_model(self) -> Path:

@@ -76,7 +76,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(ROOT / "var", description="everything the assistant writes: SQLite file, search "
                            "index, Rasa models, the training examples staff add")
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")
-    redis_url: str = Field("", description="Redis URL for Rasa's lock store; empty = in memory")
+    redis_url: str = Field("", description="Redis URL: Rasa's lock store and the live events between gateways "
+                           "(motcua/bus.py); empty = in memory, one process of each")
+    workers: int = Field(1, ge=1, le=16, description="motcua serve: this many Rasa servers, action servers and "
+                         "gateway processes (behind the one gateway port); more than 1 needs redis_url and PostgreSQL")
 
     host: str = "127.0.0.1"
     internal_host: str = Field("127.0.0.1", description="address Rasa and the action server listen on; 0.0.0.0 "
@@ -84,8 +87,10 @@ class Settings(BaseSettings):
     gateway_port: int = 8000
     rasa_port: int = 5005
     action_port: int = 5055
-    rasa_url: str = Field("", description="empty = http://127.0.0.1:<rasa_port>")
-    action_url: str = Field("", description="empty = http://127.0.0.1:<action_port>/webhook")
+    rasa_url: str = Field("", description="empty = http://127.0.0.1:<rasa_port> (and the next ports, one per "
+                          "worker); several Rasa servers on other machines: their URLs, comma-separated")
+    action_url: str = Field("", description="empty = http://127.0.0.1:<action_port>/webhook (and the next ports, "
+                            "one per worker); several action servers: their webhook URLs, comma-separated")
 
     rasa_timeout_s: float = Field(1.8, gt=0, description="after this the citizen hears 'busy'")
     center_name: str = "Trung tâm Phục vụ hành chính công"
@@ -254,7 +259,14 @@ class Settings(BaseSettings):
 
     @property
     def rasa_base_url(self) -> str:
-        return (self.rasa_url or f"http://127.0.0.1:{self.rasa_port}").rstrip("/")
+        """The first Rasa server (the only one unless there are several workers)."""
+        return self.rasa_base_urls[0]
+
+    @property
+    def rasa_base_urls(self) -> list[str]:
+        """Every Rasa server the gateways spread conversations over (each message to the least busy)."""
+        given = [url.strip().rstrip("/") for url in self.rasa_url.split(",") if url.strip()]
+        return given or [f"http://127.0.0.1:{self.rasa_port + i}" for i in range(self.workers)]
 
     @property
     def rasa_token(self) -> str:
@@ -264,7 +276,15 @@ class Settings(BaseSettings):
 
     @property
     def action_webhook_url(self) -> str:
-        return self.action_url or f"http://127.0.0.1:{self.action_port}/webhook"
+        """The first action server's webhook (the only one unless there are several workers)."""
+        return self.action_webhook_urls[0]
+
+    @property
+    def action_webhook_urls(self) -> list[str]:
+        """Every action server's webhook: Rasa server *i* calls the *i*-th (cycling when fewer); an index
+        refresh after a knowledge-base change goes to each."""
+        given = [url.strip() for url in self.action_url.split(",") if url.strip()]
+        return given or [f"http://127.0.0.1:{self.action_port + i}/webhook" for i in range(self.workers)]
 
     @property
     def model_directory(self) -> Path:

@@ -101,10 +101,14 @@ def gate(candidate: Scores, current: Scores | None, tolerance: float = DEFAULT_T
 
 
 class RasaModelLoader:
-    """Rasa's HTTP API (``rasa run --enable-api``): which model runs, and load another one."""
+    """Rasa's HTTP API (``rasa run --enable-api``): which model runs, and load another one — into every
+    Rasa server when there are several workers (``rasa_url`` a list), one after the other, so the others
+    keep answering while one loads."""
 
-    def __init__(self, rasa_url: str, token: str = "", timeout_s: float = 600.0):
-        self.rasa_url = rasa_url.rstrip("/")
+    def __init__(self, rasa_url: str | list[str], token: str = "", timeout_s: float = 600.0):
+        urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
+        self.rasa_urls = [url.rstrip("/") for url in urls]
+        self.rasa_url = self.rasa_urls[0]
         self.params = {"token": token} if token else {}
         self.timeout_s = timeout_s
 
@@ -120,14 +124,15 @@ class RasaModelLoader:
             return ""
 
     def load(self, path: Path) -> None:
-        try:
-            response = httpx.put(f"{self.rasa_url}/model", json={"model_file": str(path)}, params=self.params,
-                                 timeout=self.timeout_s)
-        except httpx.HTTPError as exc:
-            raise TrainingProblem(f"Không gọi được Rasa tại {self.rasa_url} để nạp mô hình ({exc!r}).") from exc
-        if response.status_code != 204:
-            raise TrainingProblem(f"Rasa không nạp được mô hình {path.name} (HTTP {response.status_code}: "
-                                  f"{response.text[:300]}).")
+        for url in self.rasa_urls:
+            try:
+                response = httpx.put(f"{url}/model", json={"model_file": str(path)}, params=self.params,
+                                     timeout=self.timeout_s)
+            except httpx.HTTPError as exc:
+                raise TrainingProblem(f"Không gọi được Rasa tại {url} để nạp mô hình ({exc!r}).") from exc
+            if response.status_code != 204:
+                raise TrainingProblem(f"Rasa không nạp được mô hình {path.name} (HTTP {response.status_code}: "
+                                      f"{response.text[:300]}).")
 
 
 # --- the registry ------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from knowledge_base.ingest import check_docx
 from knowledge_base.legal_files import MAX_FILE_BYTES, LegalFileError
 from knowledge_base.store import LegalUnitRow, ProcedureRow
 from motcua.db import Database
-from motcua.index_refresh import REFRESH_TIMEOUT_S, refresh_url
+from motcua.index_refresh import REFRESH_TIMEOUT_S, announce_refresh, post_everywhere, refresh_url
 from motcua.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,15 +79,13 @@ SAVED = "thay đổi đã được lưu"
 async def refresh_index(settings: Settings) -> dict[str, Any]:
     """Ask the action server to catch up with the database; what happened, in plain Vietnamese
     for the staff member who made the change (no talk of indexes or documents)."""
-    url = refresh_url(settings)
-    try:
-        async with httpx.AsyncClient(timeout=REFRESH_TIMEOUT_S) as client:
-            response = await client.post(url)
-    except httpx.TimeoutException:
+    await announce_refresh(settings)  # replicas behind a proxy: each hears it through Redis
+    response, error, url = await post_everywhere(settings, REFRESH_TIMEOUT_S)  # every worker's action server
+    if isinstance(error, httpx.TimeoutException):
         return {"updated": False, "message": f"Trợ lý đang cập nhật nội dung tìm kiếm; {SAVED} "
                                              "và sẽ có hiệu lực sau ít phút."}
-    except httpx.HTTPError as exc:
-        log.info("action server unreachable at %s: %s", url, exc)
+    if error is not None or response is None:
+        log.info("action server unreachable at %s: %s", url, error)
         return {"updated": False, "message": f"Trợ lý chưa chạy nên chưa dùng thay đổi này; {SAVED} "
                                              "và sẽ có hiệu lực khi trợ lý khởi động."}
     if response.status_code != 200:

@@ -40,6 +40,15 @@ def _check_database(database: Database) -> dict[str, object]:
         return {"ok": False, "error": type(exc).__name__}
 
 
+async def _check_all_actions(urls: list[str]) -> dict[str, object]:
+    """Every action server (one per worker): ok only when all answer; ``servers`` says how many did."""
+    if len(urls) == 1:
+        return await _check_actions(urls[0])
+    each = await asyncio.gather(*(_check_actions(url) for url in urls))
+    up = sum(bool(check["ok"]) for check in each)
+    return {"ok": up == len(each), "servers": f"{up}/{len(each)}"}
+
+
 async def _check_actions(url: str) -> dict[str, object]:
     health_url = url.rsplit("/webhook", 1)[0] + "/health"
     started = time.perf_counter()
@@ -121,7 +130,7 @@ async def health(request: Request, settings: SettingsDep, db: DatabaseDep, dialo
     database, rasa, actions = await asyncio.gather(
         run_in_threadpool(_check_database, db),
         dialogue.ping(),
-        _check_actions(settings.action_webhook_url),
+        _check_all_actions(settings.action_webhook_urls),
     )
     checks: dict[str, dict[str, object]] = {"gateway": {"ok": True}, "database": database, "rasa": rasa,
                                             "action_server": actions,

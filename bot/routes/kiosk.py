@@ -146,7 +146,7 @@ async def device_event(body: DeviceEventIn, request: Request, database: Database
     if not data:
         raise HTTPException(422, "Dữ liệu quét trống.")  # staff-facing
     frame = {"type": "device", "event": body.event, "data": data}
-    delivered = channels.devices.publish(f"device:{body.device}", frame)
+    delivered = await channels.devices.publish(f"device:{body.device}", frame)
     return DeviceEventOut(delivered=delivered)
 
 
@@ -179,16 +179,16 @@ async def kiosk_events(websocket: WebSocket, database: DatabaseDep, channels: Ch
     subscriptions = [(channels.sessions, f"kiosk:{session}", lambda m: web.render_messages(m, pushed=True))]
     tasks, queues = [], []
     for hub, key, to_frame in subscriptions:
-        queue = hub.subscribe(key)
+        queue = await hub.subscribe(key)
         queues.append((hub, key, queue))
         tasks.append(asyncio.create_task(forward_pushes(queue, send, to_frame)))
     if device:
-        queue = channels.devices.subscribe(f"device:{device}")
+        queue = await channels.devices.subscribe(f"device:{device}")
         queues.append((channels.devices, f"device:{device}", queue))
         tasks.append(asyncio.create_task(_forward_scans(queue, send, database, websocket, device)))
     try:
         await send({"type": "ready", "device": device})
-        for messages in channels.sessions.drain(f"kiosk:{session}"):
+        for messages in await channels.sessions.drain(f"kiosk:{session}"):
             await send(web.render_messages(messages, pushed=True))
         while True:  # the page sends nothing but keep-alives; wait for it to leave
             event = await websocket.receive()
@@ -201,7 +201,7 @@ async def kiosk_events(websocket: WebSocket, database: DatabaseDep, channels: Ch
             await cancel_and_wait(*tasks)
         finally:  # also when this handler is itself cancelled while waiting
             for hub, key, queue in queues:
-                hub.unsubscribe(key, queue)
+                await hub.unsubscribe(key, queue)
 
 
 async def _forward_scans(queue: asyncio.Queue, send: FrameSender, database: Database, websocket: WebSocket,

@@ -88,11 +88,11 @@ async def widget_socket(websocket: WebSocket, channels: ChannelsDep, gateway: Ga
     sender = web.sender_id(session)
     send = FrameSender(websocket)
     await send({"type": "session", "session": session})
-    queue = channels.sessions.subscribe(sender)
+    queue = await channels.sessions.subscribe(sender)
     leave = gateway.join(sender, send.raw)  # staff replies
     pusher = asyncio.create_task(forward_pushes(queue, send, lambda item: web.render_messages(item, pushed=True)))
     try:
-        for messages in channels.sessions.drain(sender):
+        for messages in await channels.sessions.drain(sender):
             await send(web.render_messages(messages, pushed=True))
         while True:
             event = await websocket.receive()
@@ -119,5 +119,5 @@ async def widget_socket(websocket: WebSocket, channels: ChannelsDep, gateway: Ga
         try:
             await cancel_and_wait(pusher)
         finally:  # also when this handler is itself cancelled while waiting
-            channels.sessions.unsubscribe(sender, queue)
+            await channels.sessions.unsubscribe(sender, queue)
             leave()

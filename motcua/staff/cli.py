@@ -77,7 +77,7 @@ def models_list() -> None:
     from motcua.training import RasaModelLoader, list_versions, version_dict
 
     settings = get_settings()
-    running = RasaModelLoader(settings.rasa_base_url, settings.rasa_token).running_model()
+    running = RasaModelLoader(settings.rasa_base_urls, settings.rasa_token).running_model()
     table = Table("#", "Tệp", "Dấu vân tay", "Trạng thái", "F1 ý định", "F1 thực thể", "Kịch bản lỗi", "Đưa vào dùng")
     with session_scope(settings.sqlalchemy_url) as session:
         for v in map(version_dict, list_versions(session)):
@@ -94,7 +94,7 @@ def models_rollback() -> None:
 
     settings = get_settings()
     try:
-        version = rollback(settings, RasaModelLoader(settings.rasa_base_url, settings.rasa_token), actor="cli")
+        version = rollback(settings, RasaModelLoader(settings.rasa_base_urls, settings.rasa_token), actor="cli")
     except TrainingProblem as exc:
         _fail(str(exc))
     console.print(f"✓ Đã quay lại phiên bản {version.id} ({version.path})")
@@ -121,7 +121,7 @@ def train_command(
     upgrade_database(settings.sqlalchemy_url)
     request = TrainingRequest(actor="cli", promote_if_better=True)
     run_id = create_run(settings, request)
-    status = run_training(settings, run_id, request, RasaModelLoader(settings.rasa_base_url, settings.rasa_token), echo=console.print)
+    status = run_training(settings, run_id, request, RasaModelLoader(settings.rasa_base_urls, settings.rasa_token), echo=console.print)
     if status == "failed":
         raise typer.Exit(1)
     if status == "refused":

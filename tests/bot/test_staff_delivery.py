@@ -65,7 +65,7 @@ def test_a_kiosk_page_listening_on_its_event_socket_gets_it():
     notifier = FakeChannels(delivered=True)
 
     async def run():
-        notifier.sessions.subscribe("kiosk:abc")
+        await notifier.sessions.subscribe("kiosk:abc")
         return await StaffDesk(database=None).deliver("kiosk", "kiosk:abc", [BotMessage("x")], notifier)
 
     assert asyncio.run(run()).status is DeliveryStatus.DELIVERED

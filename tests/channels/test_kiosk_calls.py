@@ -71,7 +71,7 @@ def rows(url: str, channel: str) -> list[tuple[str, int, str]]:
 async def test_a_call_of_a_kiosk_number_goes_to_its_open_page_once_and_again_on_a_recall(database_url):
     service = queue_at(database_url)
     relay, hub = relay_for(database_url)
-    page = hub.subscribe("kiosk:s1")  # the session's event socket is open
+    page = await hub.subscribe("kiosk:s1")  # the session's event socket is open
     with session_scope(database_url) as session:
         mine = service.issue(session, "HT", channel="kiosk", sender_id="kiosk:s1").ticket
         service.issue(session, "HT", channel="kiosk")  # a plain kiosk number (paper): nobody to tell
@@ -118,7 +118,7 @@ async def test_an_ended_kiosk_session_does_not_hold_back_other_notices_and_is_so
     assert rows(database_url, "kiosk")[0][:2] == ("dismissed", GONE_ATTEMPTS)  # no more tries
     with session_scope(database_url) as session:
         assert dead_letters(session) == []  # nobody at a desk can deliver to a session that ended
-    assert hub.drain("kiosk:left") == []  # nothing kept for a page that will not come back
+    assert await hub.drain("kiosk:left") == []  # nothing kept for a page that will not come back
 
 
 async def test_a_kiosk_page_back_within_the_grace_still_gets_its_banner(database_url):
@@ -129,7 +129,7 @@ async def test_a_kiosk_page_back_within_the_grace_still_gets_its_banner(database
     now = [utcnow()]
     relay, hub = relay_for(database_url, clock=lambda: now[0])
     assert await relay.run_once() == 0  # the page is being reloaded right now
-    page = hub.subscribe("kiosk:reloading")  # back, same session (kept in the tab's sessionStorage)
+    page = await hub.subscribe("kiosk:reloading")  # back, same session (kept in the tab's sessionStorage)
     now[0] += timedelta(seconds=GONE_RETRY_S + 1)
     assert await relay.run_once() == 1
     [message] = page.get_nowait()
@@ -142,8 +142,8 @@ async def test_the_kiosk_channel_reaches_only_an_open_page():
     channel = KioskChannel(hub)
     with pytest.raises(RecipientGone):
         await channel.send("kiosk:nobody", [BotMessage("x")])
-    assert hub.drain("kiosk:nobody") == []  # not kept: a kiosk session does not come back later
-    page = hub.subscribe("kiosk:k2")
+    assert await hub.drain("kiosk:nobody") == []  # not kept: a kiosk session does not come back later
+    page = await hub.subscribe("kiosk:k2")
     assert await channel.send("k2", [BotMessage("x", custom=banner("A001", 1, "t"))]) is True
     assert page.get_nowait()[0].custom == banner("A001", 1, "t")
     channels = Channels([channel], shared=Shared(sessions=hub))

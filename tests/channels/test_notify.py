@@ -46,15 +46,15 @@ def test_a_kiosk_page_gets_notifications_on_its_event_socket(settings):
         assert json.loads(page.receive_text()) == {"type": "bot", "pushed": True, "messages": [{"text": READY}]}
 
 
-def test_pending_pushes_are_bounded_and_expire():
+async def test_pending_pushes_are_bounded_and_expire():
     hub = PushHub(max_pending=2, max_keys=2, ttl_s=3600)
     for i in range(5):
-        hub.publish("web:a", i)
-    hub.publish("web:b", "b")
-    hub.publish("web:c", "c")  # the oldest key goes
-    assert hub.drain("web:a") == []
-    assert hub.drain("web:b") == ["b"]
-    assert hub.drain("web:b") == []
+        await hub.publish("web:a", i)
+    await hub.publish("web:b", "b")
+    await hub.publish("web:c", "c")  # the oldest key goes
+    assert await hub.drain("web:a") == []
+    assert await hub.drain("web:b") == ["b"]
+    assert await hub.drain("web:b") == []
     expired = PushHub(ttl_s=0)
-    expired.publish("web:x", 1)
-    assert expired.drain("web:x") in ([], [1])  # ttl 0: gone as soon as the clock ticks
+    await expired.publish("web:x", 1)
+    assert await expired.drain("web:x") in ([], [1])  # ttl 0: gone as soon as the clock ticks
