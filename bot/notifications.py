@@ -110,7 +110,7 @@ class NotificationRelay:
         if bus is not None:
             from motcua.bus import Leadership
 
-            self.leadership = Leadership(bus, "notification-relay", ttl_s=max(10.0, 5 * interval_s))
+            self.leadership = Leadership(bus, "notification-relay", ttl_s=max(30.0, 5 * interval_s))
         self.passes = 0  # passes completed since start (tests wait for the relay to be idle)
 
     def _pending(self) -> list[_Due]:
@@ -152,6 +152,8 @@ class NotificationRelay:
         """One pass, batch after batch until nothing is due: returns how many notifications were handed over."""
         handed = tried = 0
         while tried < self.max_per_pass:
+            if tried and self.leadership is not None and not await self.leadership.held():
+                break  # the lead ran out during a long pass (renewed each batch): another relay has it now
             batch = await run_in_threadpool(self._pending)
             if not batch:
                 break

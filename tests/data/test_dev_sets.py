@@ -267,7 +267,7 @@ def test_most_questions_are_about_procedures_a_commune_center_handles(shared_dat
 
 @pytest.mark.shared_data
 def test_legal_gold_articles_and_evidence_exist_in_the_shared_texts(shared_data: Path) -> None:
-    for row in legal():
+    for row in legal() + fresh_legal():
         for gold in row["gold"]:
             number, articles = legal_articles(shared_data, gold["doc"])
             assert gold["number"] == number, row["id"]
@@ -287,7 +287,7 @@ def test_no_question_is_taken_from_the_shared_question_sets(shared_data: Path) -
     alqac = shared_data / "legal" / "alqac2023"
     alqac_text = normalised(" ".join(p.read_text(encoding="utf-8") for p in sorted(alqac.glob("*.json"))
                                      if p.name != "legal_passages.json"))
-    for row in procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5():
+    for row in procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5() + fresh_legal():
         question = normalised(row["question"])
         assert question not in shared, row["id"]
         if len(question) >= 25:
@@ -471,31 +471,3 @@ def test_fresh_legal_set_repeats_no_question_of_any_other_set() -> None:
     assert not [row["id"] for row in fresh_legal() if normalised(row["question"]) in seen]
     assert len({normalised(row["question"]) for row in fresh_legal()}) == len(fresh_legal())
     assert not {row["id"] for row in fresh_legal()} & {row["id"] for row in others}
-
-
-@pytest.mark.shared_data
-def test_fresh_legal_gold_articles_and_evidence_exist_in_the_shared_texts(shared_data: Path) -> None:
-    for row in fresh_legal():
-        for gold in row["gold"]:
-            number, articles = legal_articles(shared_data, gold["doc"])
-            assert gold["number"] == number, row["id"]
-            assert gold["article"] in articles, row["id"]
-            assert without_footnotes(articles[gold["article"]]).startswith(gold["article_title"]), row["id"]
-        if row["gold"]:
-            _, articles = legal_articles(shared_data, row["gold"][0]["doc"])
-            assert row["evidence"] in without_footnotes(articles[row["gold"][0]["article"]]), row["id"]
-
-
-@pytest.mark.shared_data
-def test_fresh_legal_set_takes_no_question_from_the_shared_question_sets(shared_data: Path) -> None:
-    shared: set[str] = set()
-    for path in [shared_data / "dev_questions.jsonl", shared_data / "dev_kiosk_questions.jsonl",
-                 *sorted((shared_data / "legal" / "questions").glob("*.jsonl"))]:
-        shared |= {normalised(row["question"]) for row in _read(path)}
-    alqac = shared_data / "legal" / "alqac2023"
-    alqac_text = normalised(" ".join(p.read_text(encoding="utf-8") for p in sorted(alqac.glob("*.json"))
-                                     if p.name != "legal_passages.json"))
-    taken = [row["id"] for row in fresh_legal()
-             if normalised(row["question"]) in shared
-             or (len(row["question"]) >= 25 and normalised(row["question"]) in alqac_text)]
-    assert not taken
