@@ -61,7 +61,14 @@ class PushHub:
                 self._hand_over(key, self.decode(item))
 
             self._relays[key] = relay
-            await self.bus.subscribe(self._channel(key), relay)
+            try:
+                await self.bus.subscribe(self._channel(key), relay)
+            except Exception:  # Redis away: undo, so the page's next try subscribes again
+                self._relays.pop(key, None)
+                self._subscribers.get(key, set()).discard(queue)
+                if not self._subscribers.get(key):
+                    self._subscribers.pop(key, None)
+                raise
         return queue
 
     async def unsubscribe(self, key: str, queue: asyncio.Queue[Any]) -> None:

@@ -294,3 +294,26 @@ async def test_every_action_server_hears_that_the_knowledge_base_changed(tmp_pat
         release.set()
         for bus in buses:
             await bus.aclose()
+
+
+async def test_a_page_that_could_not_subscribe_leaves_nothing_half_done():
+    """Redis refusing a subscription: the page's socket fails (it reconnects), and its next try subscribes
+    again instead of finding a half-registered key."""
+    from channels.sessions import PushHub
+
+    class Refusing:
+        calls = 0
+
+        async def subscribe(self, channel, handler):
+            type(self).calls += 1
+            if type(self).calls == 1:
+                raise ConnectionError("Redis away")
+
+        async def listeners(self, channel):
+            return 0
+
+    hub = PushHub(bus=Refusing())
+    with pytest.raises(ConnectionError):
+        await hub.subscribe("web:x")
+    await hub.subscribe("web:x")  # the page came back: subscribed this time
+    assert Refusing.calls == 2
