@@ -317,3 +317,21 @@ async def test_a_page_that_could_not_subscribe_leaves_nothing_half_done():
         await hub.subscribe("web:x")
     await hub.subscribe("web:x")  # the page came back: subscribed this time
     assert Refusing.calls == 2
+
+
+def test_the_plain_numbers_one_address_may_take_are_counted_once_for_every_gateway(tmp_path):
+    reason = _redis_reason()
+    if reason:
+        pytest.skip(f"Redis không truy cập được tại 127.0.0.1:6379, bỏ qua ({reason})")
+    from bot.queue_runtime import ANONYMOUS_TICKETS, QueueRuntime
+    from bot.ratelimit import SharedTokenBuckets, TokenBuckets
+    from motcua.settings import Settings
+
+    shared = Settings(data_dir=tmp_path, redis_url=REDIS_URL)
+    gateways = [QueueRuntime(shared, database=None) for _ in range(2)]
+    assert all(isinstance(g.anonymous_tickets, SharedTokenBuckets) for g in gateways)
+    address = f"10.9.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    burst = ANONYMOUS_TICKETS[0]
+    taken = [gateways[i % 2].anonymous_tickets.take(address).allowed for i in range(burst + 1)]
+    assert taken == [True] * burst + [False]  # the burst is spent across both gateways, not each
+    assert isinstance(QueueRuntime(Settings(data_dir=tmp_path), database=None).anonymous_tickets, TokenBuckets)
