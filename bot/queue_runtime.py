@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from bot.notifications import wake_relays
-from bot.ratelimit import SharedTokenBuckets, TokenBuckets
+from bot.ratelimit import limits
 from devices.printer import TicketPrinter, printer_from_url
 from devices.voice import EspeakVoice, Voice
 from motcua.db import Database
@@ -87,8 +87,7 @@ class QueueRuntime:
         self.voice = voice or EspeakVoice(settings.data_dir / "voice")
         self.hub = BoardHub(bus)
         burst, seconds = ANONYMOUS_TICKETS
-        self.anonymous_tickets = (SharedTokenBuckets(settings.redis_url, "tickets", burst / seconds, burst)
-                                  if settings.redis_url else TokenBuckets(burst / seconds, burst))  # every gateway
+        self.anonymous_tickets = limits(settings, "tickets", burst * 60.0 / seconds, burst)  # every gateway
 
     def seed(self) -> bool:
         """Copy the configuration's services and counters into the database when it has none; fill the

@@ -120,11 +120,6 @@ class SharedTokenBuckets(TokenBuckets):
         self._script = self._redis.register_script(_SHARED_TAKE)
         self._ttl = max(int(burst / rate_per_s) + 1, 1)
 
-    @classmethod
-    def per_minute(cls, per_minute: float, burst: int, **kwargs) -> SharedTokenBuckets:  # type: ignore[override]
-        url, name = kwargs.pop("url"), kwargs.pop("name")
-        return cls(url, name, per_minute / 60.0, burst, **kwargs)
-
     def take(self, key: str) -> Decision:
         try:
             allowed, first, tokens = self._script(keys=[self.prefix + key], args=[self.rate, self.burst, self._ttl])
@@ -139,7 +134,7 @@ def limits(settings, name: str, per_minute: float, burst: int) -> TokenBuckets:
     """The deployment's buckets called ``name``: in Redis when the deployment has one (several gateway
     processes, on one machine or several, share it), else in this process."""
     if settings.redis_url:
-        return SharedTokenBuckets.per_minute(per_minute, burst, url=settings.redis_url, name=name)
+        return SharedTokenBuckets(settings.redis_url, name, per_minute / 60.0, burst)
     return TokenBuckets.per_minute(per_minute, burst)
 
 

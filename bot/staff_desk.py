@@ -180,8 +180,7 @@ class StaffDesk:
         if channel:
             self._handed_off[sender] = str(channel)
         else:
-            self._handed_off.pop(sender, None)
-            self._left.discard(sender)
+            self._forget(sender)
 
     async def flush(self) -> None:
         await self._writer.flush()
@@ -259,9 +258,12 @@ class StaffDesk:
     # --- staff side ---
     def release(self, sender_id: str) -> None:
         """Staff handed the conversation back: the next message goes to Rasa again."""
+        self._forget(sender_id)
+        self._told.publish(HANDOFF_CHANNEL, {"sender": sender_id, "channel": None})
+
+    def _forget(self, sender_id: str) -> None:
         self._handed_off.pop(sender_id, None)
         self._left.discard(sender_id)
-        self._told.publish(HANDOFF_CHANNEL, {"sender": sender_id, "channel": None})
 
     async def deliver(self, channel: str, sender_id: str, messages: list[BotMessage], notifier=None) -> Delivery:
         """Send staff messages through the citizen's own channel and say honestly how it went.

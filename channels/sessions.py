@@ -101,9 +101,10 @@ class PushHub:
         """Hand ``item`` to every live subscriber; returns how many got it (0 = kept or dropped).
         With a bus, «how many» counts gateway processes with the page open."""
         if self.bus is not None:
-            delivered = await self.bus.publish(self._channel(key), self.encode(item))
+            encoded = self.encode(item)
+            delivered = await self.bus.publish(self._channel(key), encoded)
             if not delivered and self.keep_pending:
-                await self.bus.keep(self._channel(key), self.encode(item), self.max_pending, self.ttl_s)
+                await self.bus.keep(self._channel(key), encoded, self.max_pending, self.ttl_s)
             return delivered
         delivered = self._hand_over(key, item)
         if not delivered and self.keep_pending:

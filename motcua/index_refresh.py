@@ -98,8 +98,6 @@ async def listen_for_refresh(bus, refresh) -> Callable[[Any], None]:
     """In an action server: on each notice, ``refresh()`` (the knowledge base catching up) in a thread, one at
     a time; a notice that comes while one runs makes one more run after it. Returns the handler (to
     unsubscribe)."""
-    import asyncio
-
     state = {"running": False, "again": False}
 
     async def run() -> None:

@@ -82,12 +82,13 @@ to its text. A sibling a hair ahead whose extra words the question does not say 
 
 
 def scaled_signal(name: str, raw: np.ndarray) -> np.ndarray:
-    """One signal on the scale fusion blends it at (dense: between the 200th and the best; BM25: / its best)."""
+    """One signal on the scale :func:`fuse` blends it at: cosines between the 200th and the best, coverages
+    (shares already) as they are, BM25 and the rest divided by their best."""
     if name.startswith("dense"):
         return scale_dense(raw)
-    if name.startswith("full") or name.startswith("title_accented"):
-        return scale_bm25(raw)
-    return raw
+    if name.endswith("coverage") or name.endswith("coverage_idf"):
+        return raw
+    return scale_bm25(raw)
 
 
 def lead_of(contrast: dict[str, np.ndarray], first: int, second: int) -> dict[str, float]:
@@ -149,12 +150,7 @@ def fuse(
         weight = weights.get(name, 0.0)
         if not weight:
             continue
-        if name.startswith("dense"):
-            fused = fused + weight * scale_dense(raw)
-        elif name.endswith("coverage") or name.endswith("coverage_idf"):
-            fused = fused + weight * raw
-        else:
-            fused = fused + weight * scale_bm25(raw)
+        fused = fused + weight * scaled_signal(name, raw)
     return fused.astype(np.float32)
 
 
