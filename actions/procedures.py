@@ -19,7 +19,7 @@ from sqlalchemy import select
 from knowledge_base.messages import render
 from motcua.db import Database, shared_database
 from motcua.origin import origin_in
-from motcua.throttle import SlidingWindow
+from motcua.throttle import SlidingWindow, sliding_window
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,9 @@ class ActionHandoff(Action):
     **Per address.** The anonymous chats of one client address (the origin the gateway put in the
     metadata, :mod:`motcua.origin`: web widget, REST, a kiosk page that is not enrolled) hand at most
     ``per_address`` new conversations to staff within ``window_s`` (``MOTCUA_HANDOFFS_PER_ADDRESS``,
-    ``MOTCUA_HANDOFF_WINDOW_MINUTES``), counted in this process's memory like the gateway's throttles
-    (a restart only gives a fresh small budget). Over it nothing reaches the staff inbox: the citizen
+    ``MOTCUA_HANDOFF_WINDOW_MINUTES``), counted like the gateway's throttles: in Redis for every action
+    server when the deployment has one, else in this process's memory (a restart only gives a fresh
+    small budget). Over it nothing reaches the staff inbox: the citizen
     is told politely when to try again and offered a queue number instead. Telegram, Zalo and enrolled
     kiosks carry no origin and only have the one-open rule.
     """
@@ -60,8 +61,10 @@ class ActionHandoff(Action):
     @classmethod
     def from_settings(cls, settings: Any, database: Database | None = None) -> ActionHandoff:
         """On ``database`` (the action server's), or else the process's one for the settings' URL."""
-        return cls(database or shared_database(settings.sqlalchemy_url), per_address=settings.handoffs_per_address,
-                   window_s=settings.handoff_window_minutes * 60.0)
+        action = cls(database or shared_database(settings.sqlalchemy_url))
+        action.per_address = sliding_window(settings, "handoff-address", settings.handoffs_per_address,
+                                            settings.handoff_window_minutes * 60.0)
+        return action
 
     def name(self) -> str:
         return "action_handoff"

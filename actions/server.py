@@ -45,6 +45,7 @@ from knowledge_base.forms import load_forms
 from knowledge_base.messages import render
 from motcua.bus import bus_from_settings
 from motcua.db import Database, shared_database
+from motcua.dossiers.guard import LookupGuard
 from motcua.dossiers.service import DossierService
 from motcua.index_refresh import listen_for_refresh
 from motcua.privacy import install_log_masking
@@ -90,7 +91,7 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
         ActionResetFallback(),
         center_info,
         queue_action,
-        ActionCheckDossierStatus(dossiers, database),
+        ActionCheckDossierStatus(dossiers, database, LookupGuard.from_settings(settings, clients="dossier-chat")),
         ActionStartForm(forms),
         ActionAskFormAnswer(forms),
         ValidateDeclarationForm(forms, DeclarationFiler.from_settings(settings, dossiers, database),

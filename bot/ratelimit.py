@@ -10,10 +10,10 @@ Sender ids are chosen by the client (REST, kiosk and widget sockets), so those t
 also limited per client IP (``Services.chat_ip_limits``, ``MOTCUA_CHAT_IP_PER_MINUTE``);
 Telegram and Zalo arrive from the platforms' servers and are limited per sender only.
 Sign-in failures are throttled per IP and per (IP, username) by :class:`SignInThrottle`.
-Both live in this process's memory: a center runs one gateway process, and a restart only
-hands an attacker a fresh, small budget. With Redis (``MOTCUA_REDIS_URL``: several gateway processes,
-``MOTCUA_WORKERS``) the per-sender and per-address chat buckets live there (:class:`SharedTokenBuckets`),
-so N processes do not allow N times as much.
+Both live in this process's memory when the deployment is one process (the embedded default: a
+restart only hands an attacker a fresh, small budget). With Redis (``MOTCUA_REDIS_URL``: several
+gateway processes, ``MOTCUA_WORKERS``) the chat buckets (:class:`SharedTokenBuckets`) and the sign-in
+lock-outs (:func:`motcua.throttle.lockout`) live there, so N processes do not allow N times as much.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from bot.dialogue import DialogueReply
 from channels.base import BotMessage, UserMessage
 from knowledge_base.messages import render
-from motcua.throttle import Lockout
+from motcua.throttle import Lockout, lockout
 
 RATE_LIMITED_TEXT = render("gateway.rate_limited")
 IP_LIMITED_DETAIL = render("gateway.ip_limited")
@@ -111,11 +111,12 @@ class SharedTokenBuckets(TokenBuckets):
     would be full again. When Redis does not answer within ``timeout_s`` the process's own buckets decide
     (a citizen is never refused because Redis is slow, and a flood still meets a limit)."""
 
-    def __init__(self, url: str, name: str, rate_per_s: float, burst: int, timeout_s: float = 0.25, **kwargs):
+    def __init__(self, url: str, name: str, rate_per_s: float, burst: int, timeout_s: float = 0.25,
+                 namespace: str = "motcua", **kwargs):
         super().__init__(rate_per_s, burst, **kwargs)
         import redis
 
-        self.prefix = f"motcua:limits:{name}:"
+        self.prefix = f"{namespace}:limits:{name}:"
         self._redis = redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
         self._script = self._redis.register_script(_SHARED_TAKE)
         self._ttl = max(int(burst / rate_per_s) + 1, 1)
@@ -134,7 +135,8 @@ def limits(settings, name: str, per_minute: float, burst: int) -> TokenBuckets:
     """The deployment's buckets called ``name``: in Redis when the deployment has one (several gateway
     processes, on one machine or several, share it), else in this process."""
     if settings.redis_url:
-        return SharedTokenBuckets(settings.redis_url, name, per_minute / 60.0, burst)
+        return SharedTokenBuckets(settings.redis_url, name, per_minute / 60.0, burst,
+                                  namespace=settings.redis_namespace)
     return TokenBuckets.per_minute(per_minute, burst)
 
 
@@ -187,6 +189,15 @@ class SignInThrottle:
     def __init__(self, per_ip: int, per_name: int, window_s: float, **kwargs) -> None:
         self.per_ip = Lockout(per_ip, window_s, window_s, **kwargs)
         self.per_name = Lockout(per_name, window_s, window_s, **kwargs)
+
+    @classmethod
+    def from_settings(cls, settings) -> SignInThrottle:
+        """The deployment's: in Redis when it has one (every gateway process counts the same failures)."""
+        window = settings.signin_window_minutes * 60.0
+        throttle = cls(settings.signin_failures_per_ip, settings.signin_failures_per_name, window)
+        throttle.per_ip = lockout(settings, "signin-ip", settings.signin_failures_per_ip, window, window)
+        throttle.per_name = lockout(settings, "signin-name", settings.signin_failures_per_name, window, window)
+        return throttle
 
     def wait(self, ip: str, username: str) -> float:
         """Seconds before this IP may try this name again; 0 when it may now."""

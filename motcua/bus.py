@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Any], None]
 
 PREFIX = "motcua:live:"
-"""Channel and list names of this module in the deployment's Redis (Rasa's lock store uses ``motcua``)."""
+"""Channel and list names of this module in the deployment's Redis, with the default namespace
+(``MOTCUA_REDIS_NAMESPACE``; Rasa's lock store uses the namespace itself)."""
 
 
 class RedisBus:
@@ -208,4 +209,4 @@ class Background:
 def bus_from_settings(settings) -> RedisBus | None:
     """The deployment's bus: Redis when ``MOTCUA_REDIS_URL`` is set, else none (one process, in memory)."""
     url = getattr(settings, "redis_url", "") or ""
-    return RedisBus(url) if url else None
+    return RedisBus(url, prefix=f"{settings.redis_namespace}:live:") if url else None

@@ -82,9 +82,10 @@ async def announce_refresh(settings: Settings) -> int:
     listened); nothing without Redis."""
     if not settings.redis_url:
         return 0
-    from motcua.bus import RedisBus
+    from motcua.bus import bus_from_settings
 
-    bus = RedisBus(settings.redis_url)
+    bus = bus_from_settings(settings)
+    assert bus is not None
     try:
         return await bus.publish(REFRESH_CHANNEL, {})
     except Exception:  # Redis away: the POST below still reaches the servers it can

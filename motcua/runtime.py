@@ -166,7 +166,7 @@ def endpoints_config(settings: Settings, worker: int = 1) -> dict:
     if settings.redis_url:
         redis = make_url(settings.redis_url)
         config["lock_store"] = {"type": "redis", "url": redis.host or "127.0.0.1", "port": redis.port or 6379,
-                                "db": int(redis.database or 0), "key_prefix": "motcua"}
+                                "db": int(redis.database or 0), "key_prefix": settings.redis_namespace}
     return config
 
 

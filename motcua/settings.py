@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")
     redis_url: str = Field("", description="Redis URL: Rasa's lock store and the live events between gateways "
                            "(motcua/bus.py); empty = in memory, one process of each")
+    redis_namespace: str = Field("motcua", pattern=r"^[A-Za-z0-9]{1,32}$", description="the first part of every "
+                                 "key this deployment keeps in Redis (live events, limits, throttles, Rasa's lock "
+                                 "store): deployments sharing one Redis each need their own (letters and digits)")
     workers: int = Field(1, ge=1, le=16, description="motcua serve: this many Rasa servers, action servers and "
                          "gateway processes (behind the one gateway port); more than 1 needs redis_url and PostgreSQL")
 

@@ -1,8 +1,13 @@
-"""In-process throttles: a sliding-window rate limit and a failure lock-out. Plain Python.
+"""Throttles: a sliding-window rate limit and a failure lock-out, in memory or in Redis.
 
-Used by the dossier lookup (per client IP and per dossier code) and reusable for sign-in.
-Both keep their state in memory, per process: enough for the one gateway process a center
-runs; a restart forgets them, which only gives an attacker a fresh budget of a few tries.
+Used by the dossier lookup (per client and per dossier code), sign-in (per IP and per name) and
+the handoff to staff (per address). In memory (plain Python) they are the process's own: enough
+for the one gateway process the embedded default runs; a restart only gives an attacker a fresh
+budget of a few tries. With ``MOTCUA_REDIS_URL`` (several gateway and action server processes,
+``MOTCUA_WORKERS``) :func:`sliding_window` and :func:`lockout` give the same classes kept in Redis
+(:class:`RedisSlidingWindow`, :class:`RedisLockout`: one Lua script a call, Redis's clock), so N
+processes do not allow N times as many guesses; when Redis does not answer in time the process's own
+memory decides meanwhile (a citizen is never refused because Redis is slow, a flood still meets a limit).
 
 - :class:`SlidingWindow` — at most ``limit`` events per ``window`` seconds for one key.
 - :class:`Lockout` — ``max_failures`` failures within ``window`` seconds lock the key for
@@ -15,13 +20,20 @@ is injectable (``clock=`` returning seconds) so tests move time by hand.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Hashable
+from typing import Any
 
-__all__ = ["Lockout", "SlidingWindow", "retry_after_header"]
+__all__ = ["Lockout", "RedisLockout", "RedisSlidingWindow", "SlidingWindow", "lockout", "retry_after_header",
+           "sliding_window"]
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
@@ -151,3 +163,149 @@ class Lockout:
     def succeed(self, key: Hashable) -> None:
         """Forget ``key``'s failures (a right answer); a running lock stays."""
         self.failures.reset(key)
+
+
+# --- the same, in Redis: for every process of a deployment ----------------------------------------
+
+_WINDOW = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - window)
+local n = redis.call('ZCARD', KEYS[1])
+if n >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
+  return tostring(math.max(0, tonumber(oldest[2]) + window - t))
+end
+if ARGV[3] ~= '' then
+  redis.call('ZADD', KEYS[1], t, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window)
+end
+return '0'
+"""
+"""One key's window (a sorted set of event times in ms): drop what left it; when full answer the ms to wait,
+else record the event named ARGV[3] (none: only ask)."""
+
+_FAIL = """
+local left = redis.call('PTTL', KEYS[2])
+if left > 0 then return tostring(left) end
+local now = redis.call('TIME')
+local t = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local limit, window, lock_for = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - window)
+redis.call('ZADD', KEYS[1], t, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  redis.call('SET', KEYS[2], '1', 'PX', lock_for)
+  redis.call('DEL', KEYS[1])
+  return tostring(lock_for)
+end
+return '0'
+"""
+"""A failure (KEYS[1] the failures' window, KEYS[2] the lock): while locked answer the ms left; else count it
+and lock for ARGV[3] ms when it is the ``limit``-th within the window."""
+
+
+def _key_text(key: Hashable) -> str:
+    """A key as Redis holds it: a digest, so an IP or a typed name is not stored as is and a long one stays short."""
+    text = "\x1f".join(map(str, key)) if isinstance(key, tuple) else str(key)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _client(url: str, timeout_s: float) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+
+
+class RedisSlidingWindow(SlidingWindow):
+    """:class:`SlidingWindow` in Redis under ``<namespace>:throttle:<name>:``; the process's memory answers
+    while Redis does not (``timeout_s``)."""
+
+    def __init__(self, url: str, name: str, limit: int, window: float, *, namespace: str = "motcua",
+                 timeout_s: float = 0.25, **kwargs: Any):
+        super().__init__(limit, window, **kwargs)
+        self.prefix = f"{namespace}:throttle:{name}:"
+        self._redis = _client(url, timeout_s)
+        self._script = self._redis.register_script(_WINDOW)
+
+    def _ask(self, key: Hashable, event: str) -> float:
+        wait_ms = self._script(keys=[self.prefix + _key_text(key)], args=[self.limit, int(self.window * 1000), event])
+        return float(wait_ms) / 1000.0
+
+    def retry_after(self, key: Hashable) -> float:
+        try:
+            return self._ask(key, "")
+        except Exception:  # Redis slow or away: this process's memory decides meanwhile
+            log.warning("throttle %s: Redis did not answer, this process decides", self.prefix, exc_info=True)
+            return super().retry_after(key)
+
+    def hit(self, key: Hashable) -> float:
+        try:
+            return self._ask(key, uuid.uuid4().hex)
+        except Exception:
+            log.warning("throttle %s: Redis did not answer, this process decides", self.prefix, exc_info=True)
+            return super().hit(key)
+
+    def reset(self, key: Hashable) -> None:
+        super().reset(key)
+        try:
+            self._redis.delete(self.prefix + _key_text(key))
+        except Exception:
+            log.warning("throttle %s: could not forget a key in Redis", self.prefix, exc_info=True)
+
+
+class RedisLockout(Lockout):
+    """:class:`Lockout` in Redis: the failures a sorted set, the lock a key that expires by itself; the
+    process's memory answers while Redis does not."""
+
+    def __init__(self, url: str, name: str, max_failures: int, window: float, lock_for: float, *,
+                 namespace: str = "motcua", timeout_s: float = 0.25, **kwargs: Any):
+        super().__init__(max_failures, window, lock_for, **kwargs)
+        self.prefix = f"{namespace}:throttle:{name}:"
+        self._redis = _client(url, timeout_s)
+        self._script = self._redis.register_script(_FAIL)
+
+    def _keys(self, key: Hashable) -> list[str]:
+        text = _key_text(key)
+        return [f"{self.prefix}failures:{text}", f"{self.prefix}lock:{text}"]
+
+    def locked_for(self, key: Hashable) -> float:
+        try:
+            left_ms = int(self._redis.pttl(self._keys(key)[1]))
+        except Exception:  # Redis slow or away: this process's memory decides meanwhile
+            log.warning("lock-out %s: Redis did not answer, this process decides", self.prefix, exc_info=True)
+            return super().locked_for(key)
+        return max(left_ms, 0) / 1000.0
+
+    def fail(self, key: Hashable) -> float:
+        try:
+            locked_ms = self._script(keys=self._keys(key), args=[
+                self.failures.limit, int(self.failures.window * 1000), int(self.lock_for * 1000), uuid.uuid4().hex])
+        except Exception:
+            log.warning("lock-out %s: Redis did not answer, this process decides", self.prefix, exc_info=True)
+            return super().fail(key)
+        return float(locked_ms) / 1000.0
+
+    def succeed(self, key: Hashable) -> None:
+        super().succeed(key)
+        try:
+            self._redis.delete(self._keys(key)[0])
+        except Exception:
+            log.warning("lock-out %s: could not forget failures in Redis", self.prefix, exc_info=True)
+
+
+def sliding_window(settings: Any, name: str, limit: int, window: float) -> SlidingWindow:
+    """The deployment's window called ``name``: in Redis when it has one (``MOTCUA_REDIS_URL``), else in
+    this process."""
+    if getattr(settings, "redis_url", ""):
+        return RedisSlidingWindow(settings.redis_url, name, limit, window, namespace=settings.redis_namespace)
+    return SlidingWindow(limit, window)
+
+
+def lockout(settings: Any, name: str, max_failures: int, window: float, lock_for: float) -> Lockout:
+    """The deployment's lock-out called ``name``: in Redis when it has one, else in this process."""
+    if getattr(settings, "redis_url", ""):
+        return RedisLockout(settings.redis_url, name, max_failures, window, lock_for,
+                            namespace=settings.redis_namespace)
+    return Lockout(max_failures, window, lock_for)

@@ -54,7 +54,7 @@ CITIZEN_MODULES = sorted({
         "validators.py", "declaration.py", "dossier_code.py", "queue/views.py", "queue/waits.py",
         "queue/service.py", "queue/models.py", "dossiers/service.py", "dossiers/filing.py", "dossiers/records.py",
         "dossiers/status.py", "dossiers/receipt.py", "dossiers/access.py", "dossiers/changes.py",
-        "dossiers/attachments.py", "dossiers/upload_stream.py")),
+        "dossiers/attachments.py", "dossiers/upload_stream.py", "dossiers/guard.py")),
     *(ROOT / "devices" / name for name in ("voice.py", "printer.py")),
 })
 

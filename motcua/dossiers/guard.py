@@ -5,27 +5,27 @@ slow: ``code_failures`` wrong second factors for one code within ``window`` lock
 for ``lock_for`` (whoever asks), and ``client_failures`` failures of one client (wrong
 factor, unknown or malformed code) lock that client. While locked, even the right answer
 is refused, so the lock cannot be probed. Used by the gateway (client = IP) and by the chat
-action (client = the conversation). Plain Python over :mod:`motcua.throttle`.
+action (client = the conversation). Over :mod:`motcua.throttle`: in this process's memory, or
+with Redis (:meth:`LookupGuard.from_settings`) counted for every gateway and action server of the
+deployment — a code's failures by the chat and by the lookup page alike.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
-from motcua.throttle import Clock, Lockout
+from knowledge_base.messages import render
+from motcua.throttle import Clock, Lockout, lockout
 
-__all__ = ["THROTTLED_TEXT", "LookupGuard", "throttled_text"]
-
-THROTTLED_TEXT = (
-    "Ông/bà đã tra cứu sai quá nhiều lần. Để bảo vệ thông tin của người nộp hồ sơ, việc tra cứu tạm dừng "
-    "khoảng {minutes} phút; xin ông/bà thử lại sau, hoặc hỏi cán bộ tại quầy."
-)
+__all__ = ["LookupGuard", "throttled_text"]
 
 
-def throttled_text(seconds: float) -> str:
-    """The Vietnamese answer to a locked lookup, with the wait in whole minutes."""
-    return THROTTLED_TEXT.format(minutes=max(1, int(seconds // 60) + (1 if seconds % 60 else 0)))
+def throttled_text(seconds: float, locale: str | None = None) -> str:
+    """The answer to a locked lookup, with the wait in whole minutes."""
+    return render("status.lookup.throttled", locale=locale,
+                  minutes=max(1, int(seconds // 60) + (1 if seconds % 60 else 0)))
 
 
 @dataclass
@@ -43,6 +43,16 @@ class LookupGuard:
     def __post_init__(self) -> None:
         self._codes = Lockout(self.code_failures, self.window, self.lock_for, clock=self.clock)
         self._clients = Lockout(self.client_failures, self.window, self.lock_for, clock=self.clock)
+
+    @classmethod
+    def from_settings(cls, settings: Any, clients: str) -> LookupGuard:
+        """The deployment's guard, in Redis when it has one; ``clients`` names the kind of client counted
+        (``dossier-ip`` for the gateway, ``dossier-chat`` for conversations): their failures are kept apart,
+        a code's are one count."""
+        guard = cls()
+        guard._codes = lockout(settings, "dossier-code", guard.code_failures, guard.window, guard.lock_for)
+        guard._clients = lockout(settings, clients, guard.client_failures, guard.window, guard.lock_for)
+        return guard
 
     def wait(self, client: str, code: str = "") -> float:
         """Seconds before ``client`` may try (``code``); 0 when it may now."""
