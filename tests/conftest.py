@@ -27,22 +27,65 @@ def shared_data() -> Path:
 
 # --- running on several workers (`make test`: pytest -n 2 --dist loadgroup) -------------------
 
+SHARED_UNITS = {
+    # The shared legal library (with the default knowledge base) is embedded by the first of these and found in
+    # the embedding cache by the second, instead of both embedding the same texts at once on two workers.
+    "tests/retrieval/test_legal_eval_shared.py": "legal-library",
+    "tests/test_legal_conversation.py": "legal-library",
+}
+
+
+def xdist_unit(nodeid: str) -> str:
+    """The unit of work a test belongs to: its module (whose module-scoped stacks then start once), or the
+    unit its module shares (``SHARED_UNITS``)."""
+    module = nodeid.split("::", 1)[0]
+    return SHARED_UNITS.get(module, module)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` hands out :func:`xdist_unit`\ s whole.
+
+    xdist's own loadgroup reads a group from a suffix it writes into ``item._nodeid``, which pytest 9 no longer
+    reads: every test went its own way, module stacks started once per worker and two workers embedded the
+    same library at the same time. This scheduler groups by the test's id in the controller instead.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False  # units in the order collected (heaviest first), not by their size
+
+    class ModuleUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_unit(nodeid)
+
+    return ModuleUnits(config, log)
+
+
+HEAVIEST_FIRST = (
+    # The longest units of a fresh clone's run (its --durations, 2026-12-07), handed out first so that no worker
+    # is left with one of them after the other has finished: retraining with the gate (~8 min), the catalogue
+    # embedded from an empty cache (~7), the legal library (~5), the chaos and capacity benchmarks' quick runs.
+    "tests/staff/test_staff_training.py",
+    "tests/retrieval/test_eval_shared.py",
+    "tests/retrieval/test_legal_eval_shared.py",
+    "tests/test_bench_chaos.py",
+    "tests/test_bench_scale.py",
+)
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items) -> None:
-    """Slow modules first, and each module one unit of work.
-
-    Under ``--dist loadgroup`` a module's tests stay on one worker (its module-scoped stacks start
-    once), unless the module names a group of its own with ``pytest.mark.xdist_group``: the modules
-    that embed the shared library are one group, so the second finds the first's vectors cached
-    instead of embedding the same texts at the same time. The slowest units are handed out first,
-    so no worker is left with a long module after the other has finished.
-    """
+    """The heaviest units first, then the other slow modules, then the rest (stable: order kept within each)."""
     slow_modules = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-    items.sort(key=lambda item: item.module.__name__ not in slow_modules)  # stable: order kept within each
+
+    def rank(item) -> int:
+        module = item.nodeid.split("::", 1)[0]
+        if module in HEAVIEST_FIRST:
+            return HEAVIEST_FIRST.index(module)
+        return len(HEAVIEST_FIRST) + (item.module.__name__ not in slow_modules)
+
+    items.sort(key=rank)
 
 
 # --- databases: every database test runs on SQLite and on PostgreSQL -------------------

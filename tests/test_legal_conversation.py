@@ -20,9 +20,8 @@ from motcua.db import upgrade_database
 from tests.stack import running_stack, stack_settings
 from tests.test_end_to_end import Kiosk
 
-# One worker embeds the shared library for every module that needs it (tests/conftest.py).
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.shared_data,
-              pytest.mark.xdist_group("shared-embeddings")]
+# On the worker that runs tests/retrieval/test_legal_eval_shared.py too (tests/conftest.py, SHARED_UNITS).
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.shared_data]
 
 
 @pytest.fixture(scope="module")

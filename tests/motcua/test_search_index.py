@@ -12,11 +12,17 @@ from knowledge_base.sync import sync_defaults
 from motcua.db import session_scope
 from motcua.search_index import open_index
 from motcua.settings import Settings
+from retrieval.embedders import default_cache_dir
 from tests.knowledge_base.test_ingest import SAMPLE
 
 
 @pytest.fixture
 def settings(tmp_path, database_url) -> Settings:
+    # The index's own cache place (<data_dir>/search/embedding-cache) is the machine's shared cache, so the
+    # defaults are embedded once per machine, not once per test (what is counted here is documents).
+    default_cache_dir().mkdir(parents=True, exist_ok=True)
+    (tmp_path / "search").mkdir()
+    (tmp_path / "search" / "embedding-cache").symlink_to(default_cache_dir(), target_is_directory=True)
     sync_defaults(database_url)
     path = tmp_path / "99-2025-ND-CP.md"
     path.write_text(SAMPLE, encoding="utf-8")

@@ -20,8 +20,7 @@ from retrieval.embedders import CachedEmbedder, EmbeddingCache, create_embedder,
 from retrieval.evaluate import evaluate, read_questions
 from retrieval.hybrid import HybridIndex
 
-# One worker embeds the shared library for every module that needs it (tests/conftest.py).
-pytestmark = [pytest.mark.slow, pytest.mark.shared_data, pytest.mark.xdist_group("shared-embeddings")]
+pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ from motcua.search_index import open_index
 from motcua.settings import Settings
 from retrieval.embedders import default_cache_dir
 
-# One worker embeds the shared library for every module that needs it (tests/conftest.py).
-pytestmark = [pytest.mark.slow, pytest.mark.shared_data, pytest.mark.xdist_group("shared-embeddings")]
+# On the worker that runs tests/test_legal_conversation.py too (tests/conftest.py, SHARED_UNITS): one embeds.
+pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 
 # The questions are about the day they were written for: Luật Hộ tịch 2014 still in force.
 QUESTION_DAY = date(2026, 11, 25)
