@@ -44,7 +44,7 @@ from bot.routes.dossier_access import (
 from bot.routes.pages import STATIC, request_locale
 from knowledge_base.messages import render
 from knowledge_base.text import clean_text
-from motcua.centers import DEFAULT_CENTER, find_center
+from motcua.centers import DEFAULT_CENTER, find_center, resolve_center
 from motcua.centers import staff_center as centre_of_staff
 from motcua.db import Database
 from motcua.dossiers.attachments import prepare_attachment, too_large
@@ -247,6 +247,8 @@ class DeskFilingIn(BaseModel):
     form_id: str = Field("", max_length=64)
     values: dict[str, Any] = Field(default_factory=dict)
     submission_kind: str = Field("truc_tiep", description="truc_tiep | truc_tuyen | buu_chinh")
+    center: str = Field("", max_length=32, description="the centre the dossier is filed at (its code or agency "
+                        "code): an admin's choice, default the default centre; staff file at their own centre")
 
 
 class StatusIn(BaseModel):
@@ -285,7 +287,12 @@ IdempotencyKey = Annotated[str, Header(
 @desk.post("", status_code=201, summary="Tiếp nhận hồ sơ tại quầy / file a dossier at the counter")
 async def desk_file(body: DeskFilingIn, actor: Actor, center: Center,
                     service: Service, database: DatabaseDep, idempotency_key: IdempotencyKey = "") -> Any:
-    home = center or DEFAULT_CENTER  # an admin files at the default centre
+    chosen = await run_in_threadpool(database.run, resolve_center, body.center) if body.center else None
+    if body.center and chosen is None:
+        raise HTTPException(422, detail=f"Không có trung tâm «{body.center}» trong hệ thống.")  # staff-facing
+    if center is not None and chosen is not None and chosen != center:
+        raise HTTPException(403, detail="Cán bộ chỉ tiếp nhận hồ sơ tại trung tâm của mình.")  # staff-facing
+    home = center or chosen or DEFAULT_CENTER  # an admin files where they choose, else at the default centre
     if home != DEFAULT_CENTER and await run_in_threadpool(database.run, find_center, home) is None:
         raise HTTPException(403, detail="Tài khoản thuộc một trung tâm không có trong hệ thống, "  # staff-facing
                                         "không tiếp nhận hồ sơ được.")

@@ -15,9 +15,27 @@ let pendingStatus = null; // the status waiting for its note
 const LOGIN = "/staff/login?next=" + encodeURIComponent("/staff/dossiers");
 
 async function loadMe() {
+  let me;
   try {
-    await Staff.header("/staff/dossiers");
-  } catch (err) { /* signed out: Staff.api already sends the page to the sign-in page */ }
+    me = await Staff.header("/staff/dossiers");
+  } catch (err) { return; /* signed out: Staff.api already sends the page to the sign-in page */ }
+  if (me.role === "admin") loadCentres();  // an admin files at the centre they choose; staff at their own
+}
+
+async function loadCentres() {
+  let centres;
+  try {
+    centres = await api("/api/v1/admin/centers");
+  } catch (err) { return; }
+  const select = $("f-center");
+  const chosen = select.value;
+  select.replaceChildren(...centres.map((c) => {
+    const option = el("option", c.name + (c.agency_code ? ` (${c.agency_code})` : ""));
+    option.value = c.code;
+    return option;
+  }));
+  if (chosen) select.value = chosen;
+  $("f-center-field").hidden = centres.length < 2;
 }
 
 // --- messages and formatting ---------------------------------------------------------------
@@ -410,6 +428,7 @@ function filingBody() {
     applicant_cccd: $("f-cccd").value.trim(),
     applicant_phone: $("f-phone").value.trim(),
     submission_kind: "truc_tiep",
+    center: $("f-center-field").hidden ? "" : $("f-center").value,
   };
 }
 

@@ -9,8 +9,10 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.deps import get_dossier_service
+from motcua.centers import add_center
 from motcua.db import session_scope
 from motcua.dossiers.models import DossierRow
+from motcua.staff.accounts import create_user
 from tests.browser import wait_for_js
 from tests.dossiers.support import STAFF_PASSWORD, add_staff, gateway_settings
 from tests.servers import serve_in_thread
@@ -54,6 +56,7 @@ def test_a_double_click_and_a_retry_after_a_lost_answer_each_file_one_dossier(tm
 
         # 1. a double click on «Tiếp nhận hồ sơ»
         _fill(page, "Trần Văn Bình", "001090054321")
+        assert page.is_hidden("#f-center-field")  # staff file at their own centre: nothing to choose
         page.dblclick("#file-submit")
         wait_for_js(page, "!document.getElementById('filed').hidden", timeout=10_000)
         first = _codes(sqlite_catalogue)
@@ -92,4 +95,31 @@ def test_a_double_click_and_a_retry_after_a_lost_answer_each_file_one_dossier(tm
     assert len(keys) == len(filings) and len(filings) in (3, 4)  # the double click sent one request or two
     assert len(set(filings)) == 2  # one key per opened form
     assert filings[-1] == filings[-2] != filings[0]
+    assert errors == []
+
+
+def test_an_admin_chooses_the_centre_a_dossier_is_filed_at(tmp_path, sqlite_catalogue, sqlite_service, browser_page):
+    add_staff(sqlite_catalogue)
+    with session_scope(sqlite_catalogue) as session:
+        add_center(session, "xa-dong", "Trung tâm PVHCC xã Đông", agency_code="000.00.31.H01", actor="test")
+        create_user(session, "tinh", STAFF_PASSWORD, role="admin", full_name="Quản trị tỉnh")
+    app = create_app(gateway_settings(tmp_path, sqlite_catalogue))
+    app.dependency_overrides[get_dossier_service] = lambda: sqlite_service
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with serve_in_thread(app) as base:
+        assert page.request.post(f"{base}/api/v1/staff/login", data={"username": "tinh", "password": STAFF_PASSWORD}).ok
+        page.goto(f"{base}/staff/dossiers")
+        wait_for_js(page, "!document.getElementById('f-center-field').hidden", timeout=10_000)
+        _fill(page, "Trần Văn Bình", "001090054321")
+        options = page.eval_on_selector_all("#f-center option", "os => os.map(o => [o.value, o.textContent])")
+        assert options[0][0] == "default" and ["xa-dong", "Trung tâm PVHCC xã Đông (000.00.31.H01)"] in options
+        page.select_option("#f-center", "xa-dong")
+        page.click("#file-submit")
+        wait_for_js(page, "!document.getElementById('filed').hidden", timeout=10_000)
+    codes = _codes(sqlite_catalogue)
+    assert len(codes) == 1 and codes[0].startswith("000.00.31.H01-")  # numbered with the chosen centre's code
+    with session_scope(sqlite_catalogue) as session:
+        assert session.scalar(select(DossierRow.center_code).where(DossierRow.code == codes[0])) == "xa-dong"
     assert errors == []

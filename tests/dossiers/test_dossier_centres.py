@@ -156,6 +156,23 @@ def test_a_dossier_filed_at_the_desk_belongs_to_the_staff_members_centre(desk, s
     assert desk.post(DESK, headers=lost, json=body).status_code == 403
 
 
+def test_an_admin_files_at_the_centre_they_choose_and_staff_only_at_their_own(desk, service, db):
+    body = {"procedure_code": "1.001193", "applicant_name": "Phạm Thị Dung", "applicant_cccd": "001199001234"}
+    dong, own, admin = (signed_in(desk, name) for name in ("canbo-dong", "thuha", "tinh"))
+    at_c = desk.post(DESK, headers=admin, json={**body, "center": C})
+    at_b = desk.post(DESK, headers=admin, json={**body, "center": B_AGENCY})  # a centre named by its agency code
+    assert (at_c.status_code, at_b.status_code) == (201, 201)
+    assert [db.run(service.get, r.json()["code"]).center_code for r in (at_c, at_b)] == [C, B]
+    assert at_b.json()["code"] == f"{B_AGENCY}-260310-0001"
+    nowhere = desk.post(DESK, headers=admin, json={**body, "center": "khong-co"})
+    assert nowhere.status_code == 422 and "khong-co" in nowhere.json()["detail"]
+    elsewhere = desk.post(DESK, headers=dong, json={**body, "center": DEFAULT_CENTER})
+    assert elsewhere.status_code == 403 and "trung tâm của mình" in elsewhere.json()["detail"]
+    assert desk.post(DESK, headers=dong, json={**body, "center": B}).status_code == 201  # their own: fine
+    assert desk.post(DESK, headers=own, json={**body, "center": C}).status_code == 403
+    assert len(db.run(service.list_dossiers)) == 3  # the refused filed nothing
+
+
 # --- the chat -------------------------------------------------------------------------------------------
 
 
