@@ -47,7 +47,7 @@ from motcua.bus import bus_from_settings
 from motcua.db import Database, shared_database
 from motcua.dossiers.guard import LookupGuard
 from motcua.dossiers.service import DossierService
-from motcua.index_refresh import listen_for_refresh
+from motcua.index_refresh import RefreshLedger, listen_for_refresh
 from motcua.privacy import install_log_masking
 from motcua.settings import Settings, get_settings
 
@@ -122,6 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_log_masking()  # no CCCD or phone number in the action server's logs
 
+    refreshed = RefreshLedger()  # the refreshes this server made on a POST: their notices are let go
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         database = Database.open(settings.sqlalchemy_url)
@@ -131,7 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.services = ActionServices(executor, knowledge)  # routes use get_action_services
             if bus is not None:  # replicas: a staff edit's refresh notice reaches every one (motcua/index_refresh.py)
                 await bus.start()
-                await listen_for_refresh(bus, knowledge.refresh)
+                await listen_for_refresh(bus, knowledge.refresh, refreshed)
             yield
         finally:
             if bus is not None:
@@ -139,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database.close()
 
     app = FastAPI(title="Một Cửa — máy chủ hành động (action server)", lifespan=lifespan)  # staff-facing
+    app.state.refreshed = refreshed
 
     @app.get("/health")
     async def health(services: Services) -> dict[str, object]:
@@ -149,14 +152,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return [a.model_dump() for a in services.executor.list_actions()]
 
     @app.post("/index/refresh")
-    async def refresh_index(services: Services) -> JSONResponse:
+    async def refresh_index(services: Services, request: Request) -> JSONResponse:
         """After a staff edit (the gateway calls this): procedures, aliases, synonyms and the
-        search index catch up with the database; only changed documents are re-embedded."""
+        search index catch up with the database; only changed documents are re-embedded. The body may
+        name the refresh (``{"rid": …}``): the Redis notice with that id is then let go here."""
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        rid = str(body.get("rid") or "")[:64] if isinstance(body, dict) else ""
         try:
             report = await run_in_threadpool(services.knowledge.refresh)
         except Exception as exc:  # the database or the index is unusable: say so, keep serving
             log.exception("index refresh failed")
             return JSONResponse({"ok": False, "error": f"{type(exc).__name__}: {exc}"}, status_code=503)
+        refreshed.note(rid)
         return JSONResponse({"ok": True, **report.to_dict()})
 
     @app.post("/webhook")

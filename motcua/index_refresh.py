@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -40,12 +42,37 @@ def refresh_url(settings: Settings) -> str:
 Posted = tuple[httpx.Response | None, Exception | None, str]
 
 
-async def post_everywhere(settings: Settings, timeout: float = REFRESH_TIMEOUT_S) -> Posted:
+class RefreshLedger:
+    """The ids of the last refreshes an action server made (``rid``: one staff edit's POST and notice carry
+    the same), so the notice that follows a POST it already answered costs no second pass."""
+
+    def __init__(self, size: int = 256):
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def note(self, rid: str) -> None:
+        if rid:
+            self._ids[rid] = None
+            self._ids.move_to_end(rid)
+            while len(self._ids) > self._size:
+                self._ids.popitem(last=False)
+
+    def __contains__(self, rid: object) -> bool:
+        return bool(rid) and rid in self._ids
+
+
+def new_refresh_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def post_everywhere(settings: Settings, timeout: float = REFRESH_TIMEOUT_S, rid: str = "") -> Posted:
     """``POST /index/refresh`` to every action server at once; what the worst of them answered (an error,
-    then a refusal, else the first server's report), so «updated» means every worker has the change."""
+    then a refusal, else the first server's report), so «updated» means every worker has the change.
+    ``rid`` names this refresh: the notice :func:`announce_refresh` sends after it with the same id is then
+    skipped by the servers that already refreshed."""
     async def one(client: httpx.AsyncClient, url: str) -> Posted:
         try:
-            return await client.post(url), None, url
+            return await client.post(url, json={"rid": rid}), None, url
         except httpx.HTTPError as exc:
             return None, exc, url
 
@@ -77,9 +104,10 @@ REFRESH_CHANNEL = "index-refresh"
 (``deploy/compose.yaml``) a POST reaches one of them; this notice reaches them all."""
 
 
-async def announce_refresh(settings: Settings) -> int:
+async def announce_refresh(settings: Settings, rid: str = "") -> int:
     """Tell every action server of the deployment, through Redis, that the knowledge base changed (how many
-    listened); nothing without Redis."""
+    listened); nothing without Redis. Sent after :func:`post_everywhere` with its ``rid``: a server the POST
+    reached has refreshed already and lets the notice go."""
     if not settings.redis_url:
         return 0
     from motcua.bus import bus_from_settings
@@ -87,7 +115,7 @@ async def announce_refresh(settings: Settings) -> int:
     bus = bus_from_settings(settings)
     assert bus is not None
     try:
-        return await bus.publish(REFRESH_CHANNEL, {})
+        return await bus.publish(REFRESH_CHANNEL, {"rid": rid})
     except Exception:  # Redis away: the POST below still reaches the servers it can
         log.warning("could not announce the index refresh through Redis", exc_info=True)
         return 0
@@ -95,7 +123,7 @@ async def announce_refresh(settings: Settings) -> int:
         await bus.aclose()
 
 
-async def listen_for_refresh(bus, refresh) -> Callable[[Any], None]:
+async def listen_for_refresh(bus, refresh, done: RefreshLedger | None = None) -> Callable[[Any], None]:
     """In an action server: on each notice, ``refresh()`` (the knowledge base catching up) in a thread, one at
     a time; a notice that comes while one runs makes one more run after it. Returns the handler (to
     unsubscribe)."""
@@ -117,7 +145,9 @@ async def listen_for_refresh(bus, refresh) -> Callable[[Any], None]:
 
     tasks: set[asyncio.Task] = set()
 
-    def heard(_item: Any) -> None:
+    def heard(item: Any) -> None:
+        if done is not None and isinstance(item, dict) and item.get("rid") in done:
+            return  # this server made that refresh when the POST came
         if state["running"]:
             state["again"] = True
             return
@@ -130,8 +160,10 @@ async def listen_for_refresh(bus, refresh) -> Callable[[Any], None]:
 
 
 async def request_refresh(settings: Settings, timeout: float = REFRESH_TIMEOUT_S) -> dict[str, Any]:
-    await announce_refresh(settings)
-    return _outcome(*await post_everywhere(settings, timeout))
+    rid = new_refresh_id()
+    posted = await post_everywhere(settings, timeout, rid)
+    await announce_refresh(settings, rid)  # replicas behind a proxy the POST did not reach
+    return _outcome(*posted)
 
 
 def request_refresh_sync(settings: Settings, timeout: float = REFRESH_TIMEOUT_S) -> dict[str, Any]:

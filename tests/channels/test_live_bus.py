@@ -296,6 +296,36 @@ async def test_every_action_server_hears_that_the_knowledge_base_changed(tmp_pat
             await bus.aclose()
 
 
+async def test_a_server_that_refreshed_on_the_post_lets_its_notice_go(tmp_path):
+    """A staff edit is POSTed to the action servers, then announced with the same name: a server the POST
+    reached has refreshed and lets the notice go; a replica it did not reach refreshes on the notice."""
+    reason = _redis_reason()
+    if reason:
+        pytest.skip(f"Redis không truy cập được tại 127.0.0.1:6379, bỏ qua ({reason})")
+    from motcua.index_refresh import RefreshLedger, announce_refresh, listen_for_refresh, new_refresh_id
+    from motcua.settings import Settings
+
+    runs = [0, 0]
+    ledgers = [RefreshLedger(), RefreshLedger()]
+    buses = [RedisBus(REDIS_URL), RedisBus(REDIS_URL)]
+    try:
+        for i, bus in enumerate(buses):
+            await bus.start()
+            await listen_for_refresh(bus, lambda i=i: runs.__setitem__(i, runs[i] + 1), ledgers[i])
+        settings = Settings(data_dir=tmp_path, redis_url=REDIS_URL)
+        posted = new_refresh_id()
+        ledgers[0].note(posted)  # the POST reached the first server, which refreshed then
+        await announce_refresh(settings, posted)
+        assert await wait_until(lambda: runs[1] == 1)
+        await asyncio.sleep(0.3)
+        assert runs == [0, 1]
+        await announce_refresh(settings, new_refresh_id())  # an edit whose POST reached neither
+        assert await wait_until(lambda: runs == [1, 2])
+    finally:
+        for bus in buses:
+            await bus.aclose()
+
+
 async def test_a_page_that_could_not_subscribe_leaves_nothing_half_done():
     """Redis refusing a subscription: the page's socket fails (it reconnects), and its next try subscribes
     again instead of finding a half-registered key."""
