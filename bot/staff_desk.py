@@ -3,8 +3,10 @@ review list, handed-over conversations go to the staff inbox, staff replies go b
 
 Kept off the reply's critical path like the message log: the gateway only does a dict
 look-up and queues a write; one background task writes the queue to the database in order.
-Which conversations are with staff is held in memory (loaded from the database at start),
-so this supports one gateway process.
+Which conversations are with staff is held in memory (loaded from the database at start) and,
+with several gateway processes, told to the others through Redis (:mod:`motcua.bus`), as is the
+last question a conversation typed (kept an hour, identifiers masked), so a tap on «Gặp cán bộ»
+that lands on another gateway still puts the typed question on the review list.
 
 A staff reply is reported as it went (:class:`Delivery`): shown on an open page, accepted by a
 platform (Zalo, Telegram), or not delivered — a kiosk session the citizen has left (the kiosk
@@ -17,7 +19,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -32,6 +34,7 @@ from motcua.bus import Background
 from motcua.centers import DEFAULT_CENTER, center_in
 from motcua.db import Database, utcnow
 from motcua.delivery import mask_recipient
+from motcua.privacy import mask_identifiers
 
 log = logging.getLogger(__name__)
 
@@ -126,13 +129,18 @@ DEFAULT_CHANNEL_LABEL = "kênh của người dân"  # staff-facing
 
 @dataclass(frozen=True)
 class _Write:
-    kind: str  # "unanswered" | "handoff_open" | "handoff_in" | "handoff_note"
+    kind: str  # "unanswered" | "handoff_open" | "handoff_in" | "handoff_note" | "remember" (Redis only)
     channel: str
     sender_id: str
     question: str = ""
     reply: str = ""
     reason: str = ""
     center: str = DEFAULT_CENTER  # the centre the citizen wrote from (a new conversation is that centre's)
+    recall: bool = False  # a tap whose typed question this process never saw: ask Redis for it first
+
+
+LAST_QUESTION_TTL_S = 3600
+"""How long another gateway may still find a conversation's last typed question (a tap comes soon after)."""
 
 
 class StaffDesk:
@@ -149,6 +157,7 @@ class StaffDesk:
         self._last_question: OrderedDict[str, str] = OrderedDict()
         self._max_remembered = max_remembered
         self._writer: BatchWriter[_Write] = BatchWriter("staff-desk", self._write)
+        self._memory = _last_questions(bus)
 
     # --- lifecycle ---
     async def start(self) -> None:
@@ -231,6 +240,8 @@ class StaffDesk:
         shown = _shown(message)
         asked = shown if not message.text.startswith("/") else ""
         question = asked or self._last_question.get(message.sender_id, shown)
+        # a tap after a question typed through another gateway: that gateway left it in Redis
+        recall = not asked and self._memory is not None and message.sender_id not in self._last_question
         reply_text = "\n".join(m.text for m in reply.messages if m.text)
         handoff = next((m.custom for m in reply.messages if m.custom and m.custom.get("handoff")), None)
         if reply.outcome in ("busy", "empty"):
@@ -243,12 +254,14 @@ class StaffDesk:
             reason = ""
         if reason:
             self._writer.put(_Write("unanswered", message.channel, message.sender_id, question, reply_text,
-                                    reason, center_in(message.metadata)))
+                                    reason, center_in(message.metadata), recall))
         if handoff is not None:
             self._handed_off[message.sender_id] = message.channel
             self._told.publish(HANDOFF_CHANNEL, {"sender": message.sender_id, "channel": message.channel})
             self._writer.put(_Write("handoff_open", message.channel, message.sender_id, question, reply_text,
-                                    str(handoff.get("reason") or ""), center_in(message.metadata)))
+                                    str(handoff.get("reason") or ""), center_in(message.metadata), recall))
+        if asked and self._memory is not None:
+            self._writer.put(_Write("remember", message.channel, message.sender_id, asked))
         if asked:
             self._last_question[message.sender_id] = asked
             self._last_question.move_to_end(message.sender_id)
@@ -325,6 +338,8 @@ class StaffDesk:
     def _write(self, batch: Sequence[_Write]) -> None:
         from motcua.staff.service import add_handoff_message, open_handoff, record_unanswered
 
+        if self._memory is not None:
+            batch = [self._with_recalled(item) for item in batch if self._remembered(item)]
         with self.database.session() as session:
             for item in batch:
                 now = utcnow()
@@ -347,6 +362,38 @@ class StaffDesk:
                 elif item.kind == "handoff_note":
                     conversation = open_handoff(session, channel=item.channel, sender_id=item.sender_id, at=now)
                     add_handoff_message(session, conversation, "note", item.question, at=now)
+
+
+    def _remembered(self, item: _Write) -> bool:
+        """Keep a typed question in Redis for the other gateways (False: nothing for the database)."""
+        if item.kind != "remember":
+            return True
+        client, prefix = self._memory  # type: ignore[misc]
+        try:
+            client.set(prefix + item.sender_id, mask_identifiers(item.question)[:2000], ex=LAST_QUESTION_TTL_S)
+        except Exception:  # Redis away: the review list shows the button's title instead
+            log.warning("could not keep a conversation's last question in Redis", exc_info=True)
+        return False
+
+    def _with_recalled(self, item: _Write) -> _Write:
+        if not item.recall:
+            return item
+        client, prefix = self._memory  # type: ignore[misc]
+        try:
+            found = client.get(prefix + item.sender_id)
+        except Exception:
+            log.warning("could not read a conversation's last question from Redis", exc_info=True)
+            return item
+        return replace(item, question=found.decode("utf-8")) if found else item
+
+
+def _last_questions(bus: Any) -> tuple[Any, str] | None:
+    """A plain Redis client beside the live bus (the writer runs in a thread) and the keys' prefix."""
+    if bus is None or not getattr(bus, "url", ""):
+        return None
+    import redis
+
+    return redis.Redis.from_url(bus.url, socket_timeout=0.25, socket_connect_timeout=0.25), bus.prefix + "last-question:"
 
 
 async def _listening(notifier, sender_id: str) -> bool:

@@ -188,6 +188,41 @@ async def test_a_conversation_handed_to_staff_on_one_gateway_is_with_staff_on_ev
         database.close()
 
 
+async def test_a_tap_on_another_gateway_puts_the_typed_question_on_the_review_list(gateways, migrated):
+    """A citizen types a question (gateway 0) then taps «Gặp cán bộ» (gateway 1): the inbox and the review list
+    show what was typed — kept in Redis for an hour, its CCCD masked — not the button's title."""
+    from sqlalchemy import select
+
+    from bot.dialogue import DialogueReply
+    from bot.staff_desk import StaffDesk
+    from channels.base import UserMessage
+    from motcua.db import Database
+    from motcua.staff.models import HandoffConversation
+
+    database = Database.open(migrated)
+    desks = [StaffDesk(database, bus=bus) for bus in gateways]
+    for desk in desks:
+        await desk.start()
+    sender = f"web:{uuid.uuid4().hex[:8]}"
+    try:
+        desks[0].observe(UserMessage("web", sender, "tôi số 001090012345 muốn đổi tên cho con"),
+                         DialogueReply([BotMessage("Ông/bà muốn hỏi thủ tục nào?")]))
+        await desks[0].stop()  # its writer has flushed: the question is in Redis
+        tap = UserMessage("web", sender, "/request_human", metadata={"display_text": "Gặp cán bộ"})
+        desks[1].observe(tap, DialogueReply([BotMessage("Tôi chuyển ông/bà tới cán bộ.",
+                                                        custom={"handoff": True, "reason": "citizen_request"})]))
+        await desks[1].stop()
+        with database.session() as session:
+            question = session.scalar(select(HandoffConversation.question)
+                                      .where(HandoffConversation.sender_id == sender))
+        assert question is not None and "muốn đổi tên cho con" in question
+        assert "001090012345" not in question  # the identifier did not sit in Redis as typed
+    finally:
+        for desk in desks:
+            await desk.stop()  # again when the test got there: stopping twice is harmless
+        database.close()
+
+
 async def test_one_notice_relay_of_the_deployment_passes_at_a_time_and_hands_over_when_it_stops(gateways, migrated):
     """Every gateway starts a relay; only the one holding the lead sends, so no notice goes twice; when
     it stops, another gateway's relay takes over."""
