@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from fpdf import FPDF
@@ -71,6 +73,24 @@ def gateway_settings(tmp_path, url: str, **extra):
     return Settings(data_dir=tmp_path, database_url=url, rasa_url=f"http://127.0.0.1:{free_port()}",
                     action_url=f"http://127.0.0.1:{free_port()}/webhook", agency_code=AGENCY,
                     center_name="Trung tâm Phục vụ hành chính công xã Hòa Bình", **extra)
+
+
+@contextmanager
+def desk_in_browser(tmp_path, url: str, service, page, username: str = "thuha") -> Iterator[tuple[str, list[str]]]:
+    """The gateway over ``url`` (its dossier service ``service``) served in a thread, and ``page`` signed in
+    as ``username`` on the desk page; yields the base address and the page's script errors as they come."""
+    from bot.app import create_app
+    from bot.deps import get_dossier_service
+    from tests.servers import serve_in_thread
+
+    app = create_app(gateway_settings(tmp_path, url))
+    app.dependency_overrides[get_dossier_service] = lambda: service
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with serve_in_thread(app) as base:
+        assert page.request.post(f"{base}/api/v1/staff/login", data={"username": username, "password": STAFF_PASSWORD}).ok
+        page.goto(f"{base}/staff/dossiers")
+        yield base, errors
 
 
 def application(procedure_code: str = "1.001193", applicant: Applicant = LAN, **kwargs) -> DossierApplication:

@@ -7,15 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.app import create_app
-from bot.deps import get_dossier_service
 from motcua.centers import add_center
 from motcua.db import session_scope
 from motcua.dossiers.models import DossierRow
 from motcua.staff.accounts import create_user
 from tests.browser import wait_for_js
-from tests.dossiers.support import STAFF_PASSWORD, add_staff, gateway_settings
-from tests.servers import serve_in_thread
+from tests.dossiers.support import STAFF_PASSWORD, add_staff, desk_in_browser
 
 pytestmark = pytest.mark.integration
 
@@ -40,18 +37,11 @@ def _fill(page, name: str, cccd: str) -> None:
 def test_a_double_click_and_a_retry_after_a_lost_answer_each_file_one_dossier(tmp_path, sqlite_catalogue,
                                                                               sqlite_service, browser_page):
     add_staff(sqlite_catalogue)
-    app = create_app(gateway_settings(tmp_path, sqlite_catalogue))
-    app.dependency_overrides[get_dossier_service] = lambda: sqlite_service
     page = browser_page
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
     keys: list[str] = []
     page.on("request", lambda r: keys.append(r.headers.get("idempotency-key", ""))
             if r.method == "POST" and r.url.endswith(FILINGS) else None)
-    with serve_in_thread(app) as base:
-        assert page.request.post(f"{base}/api/v1/staff/login",
-                                 data={"username": "thuha", "password": STAFF_PASSWORD}).ok
-        page.goto(f"{base}/staff/dossiers")
+    with desk_in_browser(tmp_path, sqlite_catalogue, sqlite_service, page) as (base, errors):
         wait_for_js(page, "document.getElementById('who').textContent.includes('Đỗ Thu Hà')", timeout=10_000)
 
         # 1. a double click on «Tiếp nhận hồ sơ»
@@ -103,14 +93,8 @@ def test_an_admin_chooses_the_centre_a_dossier_is_filed_at(tmp_path, sqlite_cata
     with session_scope(sqlite_catalogue) as session:
         add_center(session, "xa-dong", "Trung tâm PVHCC xã Đông", agency_code="000.00.31.H01", actor="test")
         create_user(session, "tinh", STAFF_PASSWORD, role="admin", full_name="Quản trị tỉnh")
-    app = create_app(gateway_settings(tmp_path, sqlite_catalogue))
-    app.dependency_overrides[get_dossier_service] = lambda: sqlite_service
     page = browser_page
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    with serve_in_thread(app) as base:
-        assert page.request.post(f"{base}/api/v1/staff/login", data={"username": "tinh", "password": STAFF_PASSWORD}).ok
-        page.goto(f"{base}/staff/dossiers")
+    with desk_in_browser(tmp_path, sqlite_catalogue, sqlite_service, page, "tinh") as (_, errors):
         wait_for_js(page, "!document.getElementById('f-center-field').hidden", timeout=10_000)
         _fill(page, "Trần Văn Bình", "001090054321")
         options = page.eval_on_selector_all("#f-center option", "os => os.map(o => [o.value, o.textContent])")

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import create_app
-from bot.deps import get_dossier_service
 from tests.browser import wait_for_js
-from tests.dossiers.support import STAFF_PASSWORD, add_staff, application, gateway_settings
-from tests.servers import serve_in_thread
+from tests.dossiers.support import add_staff, application, desk_in_browser
 
 pytestmark = pytest.mark.integration
 
@@ -17,15 +14,8 @@ def test_staff_open_a_dossier_and_request_a_supplement_from_the_desk_page(tmp_pa
                                                                          sqlite_service, notifier, browser_page, sqlite_db):
     add_staff(sqlite_catalogue)
     code = sqlite_db.run(sqlite_service.file_dossier, application()).code
-    app = create_app(gateway_settings(tmp_path, sqlite_catalogue))
-    app.dependency_overrides[get_dossier_service] = lambda: sqlite_service
     page = browser_page
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    with serve_in_thread(app) as base:
-        response = page.request.post(f"{base}/api/v1/staff/login", data={"username": "thuha", "password": STAFF_PASSWORD})
-        assert response.ok
-        page.goto(f"{base}/staff/dossiers")
+    with desk_in_browser(tmp_path, sqlite_catalogue, sqlite_service, page) as (_, errors):
         page.wait_for_selector(f"tr[data-code='{code}']", timeout=10_000)
         wait_for_js(page, "document.getElementById('who').textContent.includes('Đỗ Thu Hà')",
                                timeout=10_000)
