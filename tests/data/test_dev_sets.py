@@ -28,6 +28,7 @@ FRESH2 = DATA / "fresh_procedures_2.jsonl"  # the second decision set, same rule
 FRESH3 = DATA / "fresh_procedures_3.jsonl"  # the third decision set, same rule
 FRESH4 = DATA / "fresh_procedures_4.jsonl"  # the fourth decision set, same rule
 FRESH5 = DATA / "fresh_procedures_5.jsonl"  # the fifth decision set, same rule
+FRESH6 = DATA / "fresh_procedures_6.jsonl"  # the sixth decision set, same rule
 FRESH_LEGAL = DATA / "fresh_legal.jsonl"  # the first legal decision set, same rule
 
 STYLES = {"kiosk", "portal", "story", "english"}
@@ -77,6 +78,10 @@ def fresh4() -> tuple[dict, ...]:
 
 def fresh5() -> tuple[dict, ...]:
     return _rows(FRESH5.name)
+
+
+def fresh6() -> tuple[dict, ...]:
+    return _rows(FRESH6.name)
 
 
 def fresh_legal() -> tuple[dict, ...]:
@@ -134,7 +139,7 @@ def test_every_legal_line_has_the_documented_keys_and_grounding() -> None:
 
 
 def test_ids_are_unique_and_no_question_is_written_twice() -> None:
-    rows = procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5()
+    rows = procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5() + fresh6()
     ids = Counter(row["id"] for row in rows)
     assert not [key for key, count in ids.items() if count > 1]
     texts = Counter(normalised(row["question"]) for row in rows)
@@ -142,7 +147,7 @@ def test_ids_are_unique_and_no_question_is_written_twice() -> None:
 
 
 def test_accented_flag_says_whether_the_question_has_diacritics() -> None:
-    rows = procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5()
+    rows = procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5() + fresh6()
     wrong = [row["id"] for row in rows if row["accented"] != has_diacritics(row["question"])]
     assert not wrong
 
@@ -287,7 +292,7 @@ def test_no_question_is_taken_from_the_shared_question_sets(shared_data: Path) -
     alqac = shared_data / "legal" / "alqac2023"
     alqac_text = normalised(" ".join(p.read_text(encoding="utf-8") for p in sorted(alqac.glob("*.json"))
                                      if p.name != "legal_passages.json"))
-    for row in procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5() + fresh_legal():
+    for row in procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5() + fresh6() + fresh_legal():
         question = normalised(row["question"])
         assert question not in shared, row["id"]
         if len(question) >= 25:
@@ -301,7 +306,7 @@ def test_no_question_is_copied_from_the_catalogue_text(shared_data: Path) -> Non
     for record in catalogue(shared_data).values():
         for text in (record.get("raw_text", ""), record["ten_thu_tuc"]):
             sentences.update(normalised(part) for part in re.split(r"[.?!\n]+", text))
-    rows = procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5()
+    rows = procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5() + fresh6()
     copied = [row["id"] for row in rows
               if len(row["question"]) >= 20 and normalised(row["question"]).rstrip(" ?.!") in sentences]
     assert not copied
@@ -341,7 +346,7 @@ def test_fresh_set_codes_exist_and_its_procedures_are_done_at_commune_level(shar
     assert len(commune) >= 60
 
 
-# --- the later fresh decision sets (fresh_procedures_2.jsonl … _5.jsonl): their documented mix --------
+# --- the later fresh decision sets (fresh_procedures_2.jsonl … _6.jsonl): their documented mix --------
 
 # (reader, answerable, procedures, to decline, answerable styles, decline styles, % unaccented, lines with >1 code)
 LATER_MIX = [
@@ -353,11 +358,13 @@ LATER_MIX = [
      {"kiosk": 45, "story": 3, "portal": 2, "english": 2}, 52, 58),
     (fresh5, 267, 166, 50, {"kiosk": 205, "story": 46, "portal": 9, "english": 7},
      {"kiosk": 43, "story": 3, "portal": 2, "english": 2}, 53, 69),
+    (fresh6, 266, 166, 50, {"kiosk": 205, "story": 45, "portal": 9, "english": 7},
+     {"kiosk": 43, "story": 3, "portal": 2, "english": 2}, 54, 68),
 ]
 
 
 @pytest.mark.parametrize(("rows", "n_answerable", "n_procedures", "n_decline", "styles", "decline_styles",
-                          "unaccented_percent", "multi_code"), LATER_MIX, ids=["fresh2", "fresh3", "fresh4", "fresh5"])
+                          "unaccented_percent", "multi_code"), LATER_MIX, ids=["fresh2", "fresh3", "fresh4", "fresh5", "fresh6"])
 def test_a_later_fresh_set_s_size_and_mix_are_the_documented_ones(
         rows, n_answerable, n_procedures, n_decline, styles, decline_styles, unaccented_percent, multi_code) -> None:
     """The figures of the README tables; the sets are frozen, so they are checked exactly."""
@@ -382,8 +389,8 @@ def test_a_later_fresh_set_s_size_and_mix_are_the_documented_ones(
 
 LATER_SETS = pytest.mark.parametrize(("rows", "split", "number"),
                                      [(fresh2, "decision2", 2), (fresh3, "decision3", 3), (fresh4, "decision4", 4),
-                                      (fresh5, "decision5", 5)],
-                                     ids=["fresh2", "fresh3", "fresh4", "fresh5"])
+                                      (fresh5, "decision5", 5), (fresh6, "decision6", 6)],
+                                     ids=["fresh2", "fresh3", "fresh4", "fresh5", "fresh6"])
 
 
 @LATER_SETS
@@ -403,7 +410,8 @@ def test_a_later_fresh_set_has_the_documented_keys_and_is_marked_for_decisions_o
 @LATER_SETS
 def test_a_later_fresh_set_repeats_no_question_of_the_sets_before_it(rows, split, number) -> None:
     earlier = (procedures() + abstains() + legal() + fresh() + (fresh2() if number >= 3 else ())
-               + (fresh3() if number >= 4 else ()) + (fresh4() if number >= 5 else ()))
+               + (fresh3() if number >= 4 else ()) + (fresh4() if number >= 5 else ())
+               + (fresh5() if number >= 6 else ()))
     others = {normalised(row["question"]) for row in earlier}
     assert not [row["id"] for row in rows() if normalised(row["question"]) in others]
     assert len({normalised(row["question"]) for row in rows()}) == len(rows())
@@ -466,7 +474,7 @@ def test_fresh_legal_set_size_and_mix_are_the_documented_ones() -> None:
 
 
 def test_fresh_legal_set_repeats_no_question_of_any_other_set() -> None:
-    others = procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5()
+    others = procedures() + abstains() + legal() + fresh() + fresh2() + fresh3() + fresh4() + fresh5() + fresh6()
     seen = {normalised(row["question"]) for row in others}
     assert not [row["id"] for row in fresh_legal() if normalised(row["question"]) in seen]
     assert len({normalised(row["question"]) for row in fresh_legal()}) == len(fresh_legal())
