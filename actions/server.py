@@ -41,13 +41,14 @@ from actions.legal import ActionAnswerLegal
 from actions.procedures import ActionHandoff, ActionResetFallback
 from actions.queue import ActionIssueQueueNumber
 from actions.ratings import ActionRateService
+from channels.delivery import RecentIds
 from knowledge_base.forms import load_forms
 from knowledge_base.messages import render
 from motcua.bus import bus_from_settings
 from motcua.db import Database, shared_database
 from motcua.dossiers.guard import LookupGuard
 from motcua.dossiers.service import DossierService
-from motcua.index_refresh import RefreshLedger, listen_for_refresh
+from motcua.index_refresh import listen_for_refresh
 from motcua.privacy import install_log_masking
 from motcua.settings import Settings, get_settings
 
@@ -122,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_log_masking()  # no CCCD or phone number in the action server's logs
 
-    refreshed = RefreshLedger()  # the refreshes this server made on a POST: their notices are let go
+    refreshed = RecentIds(256)  # the refreshes this server made on a POST: their notices are let go
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -166,7 +167,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception as exc:  # the database or the index is unusable: say so, keep serving
             log.exception("index refresh failed")
             return JSONResponse({"ok": False, "error": f"{type(exc).__name__}: {exc}"}, status_code=503)
-        refreshed.note(rid)
+        if rid:
+            refreshed.seen(rid)
         return JSONResponse({"ok": True, **report.to_dict()})
 
     @app.post("/webhook")

@@ -34,6 +34,10 @@ class RecentIds:
             self._ids.popitem(last=False)
         return False
 
+    def __contains__(self, event_id: object) -> bool:
+        """Whether ``event_id`` was seen lately (records nothing)."""
+        return event_id in self._ids
+
     def forget(self, event_id: str) -> None:
         """Let a later delivery through again (the first one could not be handled)."""
         self._ids.pop(event_id, None)

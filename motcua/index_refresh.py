@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 import httpx
@@ -42,26 +41,8 @@ def refresh_url(settings: Settings) -> str:
 Posted = tuple[httpx.Response | None, Exception | None, str]
 
 
-class RefreshLedger:
-    """The ids of the last refreshes an action server made (``rid``: one staff edit's POST and notice carry
-    the same), so the notice that follows a POST it already answered costs no second pass."""
-
-    def __init__(self, size: int = 256):
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._size = size
-
-    def note(self, rid: str) -> None:
-        if rid:
-            self._ids[rid] = None
-            self._ids.move_to_end(rid)
-            while len(self._ids) > self._size:
-                self._ids.popitem(last=False)
-
-    def __contains__(self, rid: object) -> bool:
-        return bool(rid) and rid in self._ids
-
-
 def new_refresh_id() -> str:
+    """A refresh's id (``rid``): its POST and its notice carry the same, so a server makes one pass for both."""
     return uuid.uuid4().hex
 
 
@@ -108,22 +89,21 @@ async def announce_refresh(settings: Settings, rid: str = "") -> int:
     """Tell every action server of the deployment, through Redis, that the knowledge base changed (how many
     listened); nothing without Redis. Sent after :func:`post_everywhere` with its ``rid``: a server the POST
     reached has refreshed already and lets the notice go."""
-    if not settings.redis_url:
-        return 0
     from motcua.bus import bus_from_settings
 
     bus = bus_from_settings(settings)
-    assert bus is not None
+    if bus is None:
+        return 0
     try:
         return await bus.publish(REFRESH_CHANNEL, {"rid": rid})
-    except Exception:  # Redis away: the POST below still reaches the servers it can
+    except Exception:  # Redis away: the POST before it reached the servers it could
         log.warning("could not announce the index refresh through Redis", exc_info=True)
         return 0
     finally:
         await bus.aclose()
 
 
-async def listen_for_refresh(bus, refresh, done: RefreshLedger | None = None) -> Callable[[Any], None]:
+async def listen_for_refresh(bus, refresh, done: Container[str] = ()) -> Callable[[Any], None]:
     """In an action server: on each notice, ``refresh()`` (the knowledge base catching up) in a thread, one at
     a time; a notice that comes while one runs makes one more run after it. Returns the handler (to
     unsubscribe)."""
@@ -146,7 +126,7 @@ async def listen_for_refresh(bus, refresh, done: RefreshLedger | None = None) ->
     tasks: set[asyncio.Task] = set()
 
     def heard(item: Any) -> None:
-        if done is not None and isinstance(item, dict) and item.get("rid") in done:
+        if isinstance(item, dict) and item.get("rid") in done:
             return  # this server made that refresh when the POST came
         if state["running"]:
             state["again"] = True
@@ -159,11 +139,17 @@ async def listen_for_refresh(bus, refresh, done: RefreshLedger | None = None) ->
     return heard
 
 
-async def request_refresh(settings: Settings, timeout: float = REFRESH_TIMEOUT_S) -> dict[str, Any]:
+async def refresh_everywhere(settings: Settings, timeout: float = REFRESH_TIMEOUT_S) -> Posted:
+    """One staff edit's refresh: POSTed to every action server, then announced under the same id through Redis
+    for replicas behind a proxy the POST did not reach (a server the POST reached lets the notice go)."""
     rid = new_refresh_id()
     posted = await post_everywhere(settings, timeout, rid)
-    await announce_refresh(settings, rid)  # replicas behind a proxy the POST did not reach
-    return _outcome(*posted)
+    await announce_refresh(settings, rid)
+    return posted
+
+
+async def request_refresh(settings: Settings, timeout: float = REFRESH_TIMEOUT_S) -> dict[str, Any]:
+    return _outcome(*await refresh_everywhere(settings, timeout))
 
 
 def request_refresh_sync(settings: Settings, timeout: float = REFRESH_TIMEOUT_S) -> dict[str, Any]:

@@ -38,13 +38,7 @@ from knowledge_base.ingest import check_docx
 from knowledge_base.legal_files import MAX_FILE_BYTES, LegalFileError
 from knowledge_base.store import LegalUnitRow, ProcedureRow
 from motcua.db import Database
-from motcua.index_refresh import (
-    REFRESH_TIMEOUT_S,
-    announce_refresh,
-    new_refresh_id,
-    post_everywhere,
-    refresh_url,
-)
+from motcua.index_refresh import REFRESH_TIMEOUT_S, refresh_everywhere, refresh_url
 from motcua.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,9 +79,7 @@ SAVED = "thay đổi đã được lưu"
 async def refresh_index(settings: Settings) -> dict[str, Any]:
     """Ask the action server to catch up with the database; what happened, in plain Vietnamese
     for the staff member who made the change (no talk of indexes or documents)."""
-    rid = new_refresh_id()
-    response, error, url = await post_everywhere(settings, REFRESH_TIMEOUT_S, rid)  # every worker's action server
-    await announce_refresh(settings, rid)  # replicas behind a proxy the POST did not reach hear it through Redis
+    response, error, url = await refresh_everywhere(settings, REFRESH_TIMEOUT_S)  # every action server
     if isinstance(error, httpx.TimeoutException):
         return {"updated": False, "message": f"Trợ lý đang cập nhật nội dung tìm kiếm; {SAVED} "
                                              "và sẽ có hiệu lực sau ít phút."}

@@ -337,11 +337,12 @@ async def test_a_server_that_refreshed_on_the_post_lets_its_notice_go(tmp_path):
     reason = _redis_reason()
     if reason:
         pytest.skip(f"Redis không truy cập được tại 127.0.0.1:6379, bỏ qua ({reason})")
-    from motcua.index_refresh import RefreshLedger, announce_refresh, listen_for_refresh, new_refresh_id
+    from channels.delivery import RecentIds
+    from motcua.index_refresh import announce_refresh, listen_for_refresh, new_refresh_id
     from motcua.settings import Settings
 
     runs = [0, 0]
-    ledgers = [RefreshLedger(), RefreshLedger()]
+    ledgers = [RecentIds(), RecentIds()]
     buses = [RedisBus(REDIS_URL), RedisBus(REDIS_URL)]
     try:
         for i, bus in enumerate(buses):
@@ -349,7 +350,7 @@ async def test_a_server_that_refreshed_on_the_post_lets_its_notice_go(tmp_path):
             await listen_for_refresh(bus, lambda i=i: runs.__setitem__(i, runs[i] + 1), ledgers[i])
         settings = Settings(data_dir=tmp_path, redis_url=REDIS_URL)
         posted = new_refresh_id()
-        ledgers[0].note(posted)  # the POST reached the first server, which refreshed then
+        ledgers[0].seen(posted)  # the POST reached the first server, which refreshed then
         await announce_refresh(settings, posted)
         assert await wait_until(lambda: runs[1] == 1)
         await asyncio.sleep(0.3)
