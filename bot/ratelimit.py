@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from bot.dialogue import DialogueReply
 from channels.base import BotMessage, UserMessage
 from knowledge_base.messages import render
+from motcua.bus import redis_client
 from motcua.throttle import Lockout, lockout
 
 RATE_LIMITED_TEXT = render("gateway.rate_limited")
@@ -114,10 +115,8 @@ class SharedTokenBuckets(TokenBuckets):
     def __init__(self, url: str, name: str, rate_per_s: float, burst: int, timeout_s: float = 0.25,
                  namespace: str = "motcua", **kwargs):
         super().__init__(rate_per_s, burst, **kwargs)
-        import redis
-
         self.prefix = f"{namespace}:limits:{name}:"
-        self._redis = redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+        self._redis = redis_client(url, timeout_s)
         self._script = self._redis.register_script(_SHARED_TAKE)
         self._ttl = max(int(burst / rate_per_s) + 1, 1)
 

@@ -30,7 +30,7 @@ from bot.dialogue import DialogueReply
 from channels import kiosk
 from channels.base import BotMessage, UserMessage
 from knowledge_base.messages import render
-from motcua.bus import Background
+from motcua.bus import Background, redis_client
 from motcua.centers import DEFAULT_CENTER, center_in
 from motcua.db import Database, utcnow
 from motcua.delivery import mask_recipient
@@ -157,7 +157,9 @@ class StaffDesk:
         self._last_question: OrderedDict[str, str] = OrderedDict()
         self._max_remembered = max_remembered
         self._writer: BatchWriter[_Write] = BatchWriter("staff-desk", self._write)
-        self._memory = _last_questions(bus)
+        # with several gateways, a conversation's last typed question is kept in Redis (written by the writer)
+        self._memory = redis_client(bus.url) if getattr(bus, "url", "") else None
+        self._memory_prefix = f"{getattr(bus, 'prefix', '')}last-question:"
 
     # --- lifecycle ---
     async def start(self) -> None:
@@ -339,7 +341,7 @@ class StaffDesk:
         from motcua.staff.service import add_handoff_message, open_handoff, record_unanswered
 
         if self._memory is not None:
-            batch = [self._with_recalled(item) for item in batch if self._remembered(item)]
+            batch = self._through_memory(batch)
         with self.database.session() as session:
             for item in batch:
                 now = utcnow()
@@ -364,36 +366,24 @@ class StaffDesk:
                     add_handoff_message(session, conversation, "note", item.question, at=now)
 
 
-    def _remembered(self, item: _Write) -> bool:
-        """Keep a typed question in Redis for the other gateways (False: nothing for the database)."""
-        if item.kind != "remember":
-            return True
-        client, prefix = self._memory  # type: ignore[misc]
-        try:
-            client.set(prefix + item.sender_id, mask_identifiers(item.question)[:2000], ex=LAST_QUESTION_TTL_S)
-        except Exception:  # Redis away: the review list shows the button's title instead
-            log.warning("could not keep a conversation's last question in Redis", exc_info=True)
-        return False
-
-    def _with_recalled(self, item: _Write) -> _Write:
-        if not item.recall:
-            return item
-        client, prefix = self._memory  # type: ignore[misc]
-        try:
-            found = client.get(prefix + item.sender_id)
-        except Exception:
-            log.warning("could not read a conversation's last question from Redis", exc_info=True)
-            return item
-        return replace(item, question=found.decode("utf-8")) if found else item
-
-
-def _last_questions(bus: Any) -> tuple[Any, str] | None:
-    """A plain Redis client beside the live bus (the writer runs in a thread) and the keys' prefix."""
-    if bus is None or not getattr(bus, "url", ""):
-        return None
-    import redis
-
-    return redis.Redis.from_url(bus.url, socket_timeout=0.25, socket_connect_timeout=0.25), bus.prefix + "last-question:"
+    def _through_memory(self, batch: Sequence[_Write]) -> list[_Write]:
+        """Keep the typed questions in Redis for the other gateways («remember», nothing for the database) and
+        give a tap whose question this process never saw the one another gateway kept; Redis away: the tap
+        keeps the button's title."""
+        assert self._memory is not None
+        kept: list[_Write] = []
+        for item in batch:
+            key = self._memory_prefix + item.sender_id
+            try:
+                if item.kind == "remember":
+                    self._memory.set(key, mask_identifiers(item.question)[:2000], ex=LAST_QUESTION_TTL_S)
+                elif item.recall and (found := self._memory.get(key)):
+                    item = replace(item, question=found.decode("utf-8"))
+            except Exception:
+                log.warning("a conversation's last question: Redis did not answer", exc_info=True)
+            if item.kind != "remember":
+                kept.append(item)
+        return kept
 
 
 async def _listening(notifier, sender_id: str) -> bool:

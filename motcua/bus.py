@@ -206,6 +206,14 @@ class Background:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
+def redis_client(url: str, timeout_s: float = 0.25) -> Any:
+    """A plain (blocking) Redis client that gives up after ``timeout_s``: for counters and keys read in a
+    thread or on a path that must not wait for a slow Redis (its callers fall back to the process's memory)."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+
+
 def bus_from_settings(settings) -> RedisBus | None:
     """The deployment's bus: Redis when ``MOTCUA_REDIS_URL`` is set, else none (one process, in memory)."""
     url = getattr(settings, "redis_url", "") or ""

@@ -33,6 +33,8 @@ from typing import Any
 __all__ = ["Lockout", "RedisLockout", "RedisSlidingWindow", "SlidingWindow", "lockout", "retry_after_header",
            "sliding_window"]
 
+from motcua.bus import redis_client
+
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
@@ -212,12 +214,6 @@ def _key_text(key: Hashable) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def _client(url: str, timeout_s: float) -> Any:
-    import redis
-
-    return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
-
-
 class RedisSlidingWindow(SlidingWindow):
     """:class:`SlidingWindow` in Redis under ``<namespace>:throttle:<name>:``; the process's memory answers
     while Redis does not (``timeout_s``)."""
@@ -226,7 +222,7 @@ class RedisSlidingWindow(SlidingWindow):
                  timeout_s: float = 0.25, **kwargs: Any):
         super().__init__(limit, window, **kwargs)
         self.prefix = f"{namespace}:throttle:{name}:"
-        self._redis = _client(url, timeout_s)
+        self._redis = redis_client(url, timeout_s)
         self._script = self._redis.register_script(_WINDOW)
 
     def _ask(self, key: Hashable, event: str) -> float:
@@ -263,7 +259,7 @@ class RedisLockout(Lockout):
                  namespace: str = "motcua", timeout_s: float = 0.25, **kwargs: Any):
         super().__init__(max_failures, window, lock_for, **kwargs)
         self.prefix = f"{namespace}:throttle:{name}:"
-        self._redis = _client(url, timeout_s)
+        self._redis = redis_client(url, timeout_s)
         self._script = self._redis.register_script(_FAIL)
 
     def _keys(self, key: Hashable) -> list[str]:
