@@ -290,12 +290,15 @@ async def desk_file(body: DeskFilingIn, actor: Actor, center: Center,
     chosen = await run_in_threadpool(database.run, resolve_center, body.center) if body.center else None
     if body.center and chosen is None:
         raise HTTPException(422, detail=f"Không có trung tâm «{body.center}» trong hệ thống.")  # staff-facing
-    if center is not None and chosen is not None and chosen != center:
+    if center is None:  # an admin files where they choose, else at the default centre
+        home = chosen or DEFAULT_CENTER
+    elif chosen is not None and chosen != center:
         raise HTTPException(403, detail="Cán bộ chỉ tiếp nhận hồ sơ tại trung tâm của mình.")  # staff-facing
-    home = center or chosen or DEFAULT_CENTER  # an admin files where they choose, else at the default centre
-    if home != DEFAULT_CENTER and await run_in_threadpool(database.run, find_center, home) is None:
+    elif center != DEFAULT_CENTER and await run_in_threadpool(database.run, find_center, center) is None:
         raise HTTPException(403, detail="Tài khoản thuộc một trung tâm không có trong hệ thống, "  # staff-facing
                                         "không tiếp nhận hồ sơ được.")
+    else:
+        home = center
     application = DossierApplication(
         procedure_code=body.procedure_code,
         applicant=Applicant(clean_text(body.applicant_name), body.applicant_cccd, body.applicant_phone),
