@@ -37,6 +37,8 @@ def test_staff_edit_a_procedure_on_the_page_see_the_revision_and_revert_it(tmp_p
         wait_for_js(page, "document.getElementById('p-title').textContent.includes('Đăng ký khai sinh')",
                                timeout=30_000)
         assert page.input_value("#f-name") == "Đăng ký khai sinh"
+        # the form fills first, the history arrives with a second request: wait for it, then it is one version
+        wait_for_js(page, "document.querySelectorAll('#history tr[data-version]').length > 0", timeout=30_000)
         assert page.locator("#history tr[data-version]").count() == 1
 
         fee = page.locator("#f-channels tr").first.locator(".c-fee")
