@@ -163,6 +163,16 @@ async def admitted_origins(database: Database | None) -> frozenset[str]:
     return await run_in_threadpool(widget_origins.cached_origins, database)
 
 
+async def own_site_center(origin: str | None, database: Database | None) -> str | None:
+    """The centre the site at ``origin`` was allowed for (:func:`motcua.widget_origins.site_center`):
+    from memory, or read off the event loop; None for a site of every centre, or no site."""
+    if database is None or not origin:
+        return None
+    if widget_origins.is_cached(database):
+        return widget_origins.site_center(database, origin)
+    return await run_in_threadpool(widget_origins.site_center, database, origin)
+
+
 async def page_allowed(origin: str | None, host_header: str, settings: Settings, database: Database | None) -> bool:
     """:func:`origin_allowed`, asking the database (through its cache) only when the settings say no."""
     if origin_allowed(origin, host_header, settings):

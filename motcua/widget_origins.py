@@ -5,6 +5,11 @@ then talks to the gateway from its own origin (``https://xa-an-binh.gov.vn``), w
 refuses unless the origin is allowed. The allowed origins are this table's rows plus the settings'
 ``cors_origins`` (``MOTCUA_CORS_ORIGINS``, kept for installations configured that way).
 
+A site belongs to one centre, or to none (every centre): a commune's own site is its centre's, and its
+widget speaks for that centre whatever centre the page names (:func:`site_center`) — another commune's
+site cannot take numbers or file declarations in its name. A site of no centre (the province's portal)
+names its centre with ``data-center`` as before.
+
 An origin is a scheme (http or https), a host and maybe a port: no path, query, fragment or user.
 It is stored normalised the way browsers send the ``Origin`` header (lower case, no default port,
 an internationalised host in its ``xn--`` form), so a lookup is a set membership.
@@ -21,7 +26,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -50,6 +56,7 @@ class WidgetOrigin(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     origin: Mapped[str] = mapped_column(String(MAX_ORIGIN_LENGTH), unique=True)
     note: Mapped[str] = mapped_column(String(MAX_NOTE_LENGTH), default="")  # whose site: «UBND xã An Bình»
+    center_code: Mapped[str | None] = mapped_column(String(32), nullable=True, default=None)  # None: every centre
     created_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -69,14 +76,15 @@ class OriginView:
     note: str
     created_by: str
     created_at: datetime
+    center_code: str | None = None
 
     def to_dict(self) -> dict:
         return {"id": self.id, "origin": self.origin, "note": self.note, "created_by": self.created_by,
-                "created_at": self.created_at.isoformat()}
+                "created_at": self.created_at.isoformat(), "center": self.center_code}
 
 
 def _view(row: WidgetOrigin) -> OriginView:
-    return OriginView(row.id, row.origin, row.note, row.created_by, row.created_at)
+    return OriginView(row.id, row.origin, row.note, row.created_by, row.created_at, row.center_code)
 
 
 # --- what an origin is ------------------------------------------------------------------------------
@@ -135,16 +143,27 @@ def list_origins(session: Session) -> list[OriginView]:
     return [_view(row) for row in session.scalars(select(WidgetOrigin).order_by(WidgetOrigin.origin))]
 
 
-def add_origin(session: Session, text: str, actor: str = "", note: str = "") -> OriginView:
-    """Allow the site at ``text`` (normalised first); an origin already allowed is an error."""
+def add_origin(session: Session, text: str, actor: str = "", note: str = "", center: str | None = None) -> OriginView:
+    """Allow the site at ``text`` (normalised first) for the centre ``center`` (a code, or its agency code),
+    or for every centre when ``center`` is empty; an origin already allowed, or a centre that does not
+    exist, is an error."""
+    from motcua.centers import resolve_center
+
     origin = normalise_origin(text)
     note = (note or "").strip()[:MAX_NOTE_LENGTH]
+    center_code, named = None, (center or "").strip()
+    if named:
+        center_code = resolve_center(session, named)
+        if center_code is None:
+            raise OriginError(f"Không có trung tâm «{named}».")
     if session.scalar(select(WidgetOrigin).where(WidgetOrigin.origin == origin)) is not None:
         raise OriginError(f"Trang {origin} đã có trong danh sách.")
-    row = WidgetOrigin(origin=origin, note=note, created_by=actor or "system", created_at=utcnow())
+    row = WidgetOrigin(origin=origin, note=note, center_code=center_code, created_by=actor or "system",
+                       created_at=utcnow())
     session.add(row)
     session.flush()
-    record_audit(session, actor, "widget.origin.add", f"widget_origin:{origin}", None, {"origin": origin, "note": note})
+    after = {"origin": origin, "note": note} | ({"center": center_code} if center_code else {})
+    record_audit(session, actor, "widget.origin.add", f"widget_origin:{origin}", None, after)
     session.info[_CHANGED] = True
     return _view(row)
 
@@ -164,20 +183,34 @@ def remove_origin(session: Session, origin: int | str, actor: str = "") -> Origi
     view = _view(row)
     session.delete(row)
     session.flush()
-    record_audit(session, actor, "widget.origin.remove", f"widget_origin:{view.origin}",
-                 {"origin": view.origin, "note": view.note}, None)
+    before = {"origin": view.origin, "note": view.note} | ({"center": view.center_code} if view.center_code else {})
+    record_audit(session, actor, "widget.origin.remove", f"widget_origin:{view.origin}", before, None)
     session.info[_CHANGED] = True
     return view
 
 
+@dataclass(frozen=True)
+class AllowedSites:
+    """What the gateway checks: the allowed origins, and the centre each belongs to (absent: every centre)."""
+
+    origins: frozenset[str] = frozenset()
+    centers: Mapping[str, str] = field(default_factory=dict)
+
+
+def read_sites(session: Session) -> AllowedSites:
+    rows = session.execute(select(WidgetOrigin.origin, WidgetOrigin.center_code)).all()
+    return AllowedSites(frozenset(origin for origin, _ in rows),
+                        {origin: center for origin, center in rows if center})
+
+
 def read_origins(session: Session) -> frozenset[str]:
-    return frozenset(session.scalars(select(WidgetOrigin.origin)))
+    return read_sites(session).origins
 
 
 # --- the cache -------------------------------------------------------------------------------------
 
-_cache: dict[str, tuple[float, frozenset[str]]] = {}
-"""Database URL → (when read, origins): by URL, so that a change through any engine of this
+_cache: dict[str, tuple[float, AllowedSites]] = {}
+"""Database URL → (when read, the allowed sites): by URL, so that a change through any engine of this
 process (the admin page, a test's own session) reaches the gateway's."""
 _cache_lock = threading.Lock()
 _generation = 0
@@ -188,8 +221,8 @@ def _key(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-def cached_origins(database: Database, *, now: float | None = None) -> frozenset[str]:
-    """The allowed origins of ``database``, read at most once per :data:`CACHE_SECONDS` (or after a
+def cached_sites(database: Database, *, now: float | None = None) -> AllowedSites:
+    """The allowed sites of ``database``, read at most once per :data:`CACHE_SECONDS` (or after a
     change in this process). A database without the table (not migrated yet) allows none."""
     moment = time.monotonic() if now is None else now
     with _cache_lock:
@@ -199,14 +232,31 @@ def cached_origins(database: Database, *, now: float | None = None) -> frozenset
         return kept[1]
     try:
         with database.session() as session:
-            origins = read_origins(session)
+            sites = read_sites(session)
     except SQLAlchemyError:
         log.warning("could not read the widget's allowed origins (is the database migrated?)", exc_info=True)
-        origins = frozenset()
+        sites = AllowedSites()
     with _cache_lock:
         if generation == _generation:
-            _cache[_key(database.engine)] = (moment, origins)
-    return origins
+            _cache[_key(database.engine)] = (moment, sites)
+    return sites
+
+
+def cached_origins(database: Database, *, now: float | None = None) -> frozenset[str]:
+    """The allowed origins of ``database`` (:func:`cached_sites`)."""
+    return cached_sites(database, now=now).origins
+
+
+def site_center(database: Database, origin: str | None, *, now: float | None = None) -> str | None:
+    """The centre the site at ``origin`` (a browser's ``Origin`` header) belongs to; None for a site of
+    every centre, one not allowed, or no origin."""
+    if not origin:
+        return None
+    try:
+        normal = normalise_origin(origin)
+    except OriginError:
+        return None
+    return cached_sites(database, now=now).centers.get(normal)
 
 
 def is_cached(database: Database, *, now: float | None = None) -> bool:

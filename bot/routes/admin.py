@@ -313,6 +313,8 @@ async def revoke_device(device_id: int, database: DatabaseDep, principal: Admin)
 class WidgetOriginIn(BaseModel):
     origin: str = Field(..., min_length=1, max_length=300, description="vd. https://xa-an-binh.gov.vn")
     note: str = Field("", max_length=255, description="whose site, e.g. UBND xã An Bình")
+    center: str = Field("", max_length=64, description="the centre whose own site this is (its widget speaks "
+                        "for it only); empty: a site of every centre, whose page names its centre")
 
 
 def _origin_error(exc: Exception) -> HTTPException:
@@ -336,7 +338,8 @@ async def add_widget_origin(body: WidgetOriginIn, database: DatabaseDep, princip
 
     def work(session):
         try:
-            return add_origin(session, body.origin, actor=principal.username, note=body.note).to_dict()
+            return add_origin(session, body.origin, actor=principal.username, note=body.note,
+                              center=body.center).to_dict()
         except OriginError as exc:
             raise _origin_error(exc) from exc
 

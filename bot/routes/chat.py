@@ -22,6 +22,7 @@ from bot.deps import ChatIpLimitsDep, ClientIP, DatabaseDep, GatewayDep
 from bot.devices import device_of
 from bot.gateway import seen_from
 from bot.ratelimit import RATE_LIMITED, ip_limited_detail, ip_limited_reply, rate_limited_text
+from bot.security import own_site_center
 from bot.validation import preferred_locale, request_locale
 from channels import kiosk
 from channels.base import UserMessage, clean_text, for_clients
@@ -64,7 +65,8 @@ async def post_message(body: MessageIn, request: Request, gateway: GatewayDep, i
     if not text:
         return MessagesOut(messages=[{"text": render("channel.ask_question", locale=locale)}], outcome="empty")
     metadata: dict[str, Any] = {"language": locale} if locale != DEFAULT_LOCALE else {}
-    center = await page_center(database, body.center)  # a centre that does not exist is the default's
+    # a centre that does not exist is the default's; a page of a centre's own site speaks for that centre
+    center = await page_center(database, body.center, request.headers.get("origin"))
     if center != DEFAULT_CENTER:
         metadata[CENTER_METADATA] = center
     message = UserMessage(channel="rest", sender_id=f"rest:{body.sender}", text=text, metadata=metadata)
@@ -90,11 +92,18 @@ async def _kiosk_center(database: Database, websocket: WebSocket) -> str:
     device = await device_of(database, websocket)
     if device is not None and device.active:
         return device.center_code
-    return await page_center(database, websocket.query_params.get("center"))
+    return await page_center(database, websocket.query_params.get("center"), websocket.headers.get("origin"))
 
 
-async def page_center(database: Database, wanted: str | None) -> str:
-    """:func:`motcua.centers.named_center` off the event loop (no query for a page naming no centre)."""
+async def page_center(database: Database, wanted: str | None, origin: str | None = None) -> str:
+    """:func:`motcua.centers.named_center` off the event loop (no query for a page naming no centre).
+
+    A page of a site an admin allowed for one centre (``origin``, :func:`bot.security.own_site_center`)
+    speaks for that centre whatever centre it names: one commune's site cannot take numbers or file
+    declarations in another's name."""
+    own = await own_site_center(origin, database)
+    if own is not None:
+        wanted = own
     if not wanted or wanted == DEFAULT_CENTER:
         return DEFAULT_CENTER
     return await run_in_threadpool(database.run, named_center, wanted)

@@ -27,7 +27,7 @@ from bot.gateway import seen_from
 from bot.ratelimit import ip_limited_reply
 from bot.routes.chat import page_center
 from bot.routes.pages import request_locale
-from bot.security import origin_of, page_allowed
+from bot.security import origin_of, own_site_center, page_allowed
 from channels import kiosk, web
 from knowledge_base.messages import load_catalogue
 from motcua.background import cancel_and_wait
@@ -45,12 +45,14 @@ async def widget_allowed(request: Request, settings: SettingsDep, database: Data
     """Whether the page asking (its ``Origin``) may use the widget, with the widget's words in
     ``?lang=`` or the browser's language. Any page may read the answer (no credentials), so a
     page that is not allowed learns it and says so; the answer is never cached (an admin may
-    allow the site a minute later)."""
+    allow the site a minute later). ``center``: the centre the site was allowed for (its widget speaks
+    for that centre), or null for a site of every centre."""
     origin = request.headers.get("origin")
     allowed = await page_allowed(origin, request.headers.get("host", ""), settings, database)
     locale = request_locale(request)
     shown = origin_of(origin) if origin else origin_of(str(request.base_url))
-    body = {"allowed": allowed, "origin": shown or (origin or ""), "locale": locale,
+    own = await own_site_center(origin, database) if allowed else None
+    body = {"allowed": allowed, "origin": shown or (origin or ""), "center": own, "locale": locale,
             "messages": load_catalogue(locale).group(WIDGET_PREFIX)}
     return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store",
                                        "Vary": "Origin, Accept-Language"})
@@ -83,7 +85,8 @@ async def widget_socket(websocket: WebSocket, channels: ChannelsDep, gateway: Ga
     # Origin was checked by bot.security.SecurityMiddleware (own host, public_url, cors_origins, the admin's sites)
     await websocket.accept()
     # the centre the embedding page names (<script … data-center="xa-dong">): a number taken here is its
-    center = await page_center(database, websocket.query_params.get("center"))
+    # (or, on a site an admin allowed for one centre, that centre whatever the page names)
+    center = await page_center(database, websocket.query_params.get("center"), websocket.headers.get("origin"))
     session = web.session_or_new(websocket.query_params.get("session"))
     sender = web.sender_id(session)
     send = FrameSender(websocket)

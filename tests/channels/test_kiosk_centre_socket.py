@@ -56,3 +56,41 @@ def test_the_widget_names_the_centre_its_page_gives(tmp_path, fakes, migrated):
 def test_widget_js_passes_its_data_center_to_the_socket():
     script = (Path(__file__).resolve().parents[2] / "bot" / "static" / "widget.js").read_text(encoding="utf-8")
     assert '"center=" + encodeURIComponent(opts.center)' in script
+
+
+def test_a_centres_own_site_speaks_for_that_centre_whatever_its_page_names(tmp_path, fakes, migrated):
+    """An admin allowed https://xa-dong.gov.vn for xa-dong and the province's portal for every centre: the
+    commune's site cannot take numbers in another centre's name (widget, kiosk socket or REST), the portal's
+    page names its centre as before."""
+    from motcua import widget_origins
+
+    own, portal = "https://xa-dong.gov.vn", "https://dichvucong-tinh.gov.vn"
+    widget_origins.invalidate()
+    with session_scope(migrated) as session:
+        add_center(session, "xa-dong", "Trung tâm PVHCC xã Đông")
+        add_center(session, "xa-tay", "Trung tâm PVHCC xã Tây")
+        widget_origins.add_origin(session, own, actor="quantri", center="xa-dong")
+        widget_origins.add_origin(session, portal, actor="quantri")
+    try:
+        with TestClient(create_app(channel_settings(tmp_path, fakes))) as client:
+            for query in ("session=wa12345678", "session=wb12345678&center=xa-tay", "session=wc12345678&center=default"):
+                assert centre_said(client, fakes, query, {"Origin": own}, socket="/ws/widget") == "xa-dong", query
+            assert centre_said(client, fakes, "session=ka&center=xa-tay", {"Origin": own}) == "xa-dong"
+            assert centre_said(client, fakes, "session=wd12345678&center=xa-tay", {"Origin": portal},
+                               socket="/ws/widget") == "xa-tay"
+            assert centre_said(client, fakes, "session=we12345678", {"Origin": portal}, socket="/ws/widget") is None
+
+            posted = client.post("/api/v1/messages", json={"sender": "s1", "text": "cho tôi lấy số", "center": "xa-tay"},
+                                 headers={"Origin": own})
+            assert posted.status_code == 200, posted.text
+            assert fakes.rasa.state.received[-1]["metadata"].get(CENTER_METADATA) == "xa-dong"
+            client.post("/api/v1/messages", json={"sender": "s2", "text": "cho tôi lấy số", "center": "xa-tay"})
+            assert fakes.rasa.state.received[-1]["metadata"].get(CENTER_METADATA) == "xa-tay"  # no site: the body's
+
+            # the widget's first question tells the page whose site it is
+            assert client.get("/api/v1/widget/allowed", headers={"Origin": own}).json()["center"] == "xa-dong"
+            assert client.get("/api/v1/widget/allowed", headers={"Origin": portal}).json()["center"] is None
+            refused = client.get("/api/v1/widget/allowed", headers={"Origin": "https://khac.gov.vn"}).json()
+            assert refused["allowed"] is False and refused["center"] is None
+    finally:
+        widget_origins.invalidate()

@@ -168,6 +168,19 @@ def test_only_an_admin_adds_lists_and_removes_allowed_sites(tmp_path, fakes, mig
         assert [o["origin"] for o in listed["origins"]] == [COMMUNE]
         assert listed["from_settings"] == ["https://cong-tinh.gov.vn"]  # the settings' list still counts, read only
 
+        assert made.json()["center"] is None  # no centre named: a site of every centre
+        from motcua.centers import add_center
+
+        with session_scope(migrated) as session:
+            add_center(session, "xa-dong", "Trung tâm PVHCC xã Đông", agency_code="000.00.01.H51")
+        own = client.post("/api/v1/admin/widget-origins", json={"origin": OTHER, "center": "000.00.01.H51"})
+        assert own.status_code == 201 and own.json()["center"] == "xa-dong", own.text  # named by its agency code
+        unknown = client.post("/api/v1/admin/widget-origins", json={"origin": "https://x.gov.vn", "center": "khong-co"})
+        assert unknown.status_code == 400 and "khong-co" in unknown.json()["detail"]
+        assert [(o["origin"], o["center"]) for o in client.get("/api/v1/admin/widget-origins").json()["origins"]] == [
+            (COMMUNE, None), (OTHER, "xa-dong")]
+        client.post(f"/api/v1/admin/widget-origins/{own.json()['id']}/remove")
+
         removed = client.post(f"/api/v1/admin/widget-origins/{made.json()['id']}/remove")
         assert removed.status_code == 200 and removed.json()["origin"] == COMMUNE
         assert client.post(f"/api/v1/admin/widget-origins/{made.json()['id']}/remove").status_code == 404

@@ -147,7 +147,24 @@ def test_an_admin_adds_a_centre_on_the_page_and_registers_a_device_there(staff_a
         row = page.evaluate("[...document.querySelectorAll('#users tr')].map((r) => r.textContent)"
                             ".find((t) => t.includes('canbo-an-binh'))")
         assert CENTRE["code"] in row
+        # the commune's own site, for its centre; the province's portal, for every centre (the picker's default)
+        assert page.eval_on_selector("#o-center", "s => s.value") == ""
+        page.fill("#o-origin", "https://xa-an-binh.gov.vn")
+        page.select_option("#o-center", CENTRE["code"])
+        page.click("#new-origin button[type=submit]")
+        wait_for_js(page, "document.getElementById('origins').textContent.includes('xa-an-binh.gov.vn')", timeout=30_000)
+        assert page.eval_on_selector("#o-center", "s => s.value") == ""  # reset for the next site
+        page.fill("#o-origin", "https://dichvucong-tinh.gov.vn")
+        page.click("#new-origin button[type=submit]")
+        wait_for_js(page, "document.querySelectorAll('#origins tbody tr').length === 2", timeout=30_000)
+        sites = {row[0]: row[1] for row in _cells(page, "origins")}
+        assert sites == {"https://xa-an-binh.gov.vn": "PVHCC An Bình (xa-an-binh)",
+                         "https://dichvucong-tinh.gov.vn": "Mọi trung tâm"}
     with session_scope(settings.sqlalchemy_url) as session:
+        from motcua.widget_origins import WidgetOrigin
+
+        assert dict(session.execute(select(WidgetOrigin.origin, WidgetOrigin.center_code)).all()) == {
+            "https://xa-an-binh.gov.vn": CENTRE["code"], "https://dichvucong-tinh.gov.vn": None}
         centres = dict(session.execute(select(Device.name, Device.center_code)).all())
         account = session.scalar(select(StaffUser).where(StaffUser.username == "canbo-an-binh"))
         assert account is not None and account.center_code == CENTRE["code"] and account.role == "staff"
