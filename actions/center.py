@@ -1,20 +1,60 @@
-"""Actions about the center itself: opening hours, address, contacts."""
+"""Actions about the center itself: opening hours, address, contacts.
+
+The centre is the one the message was written at (a kiosk's, a widget's site's, a Telegram link's:
+:func:`motcua.centers.center_in`). The default centre's card comes from ``center.yaml`` (with its
+structured hours, e-mail and note); another centre's from its row in the ``centers`` table, which an
+admin fills on /admin — a citizen at one commune's kiosk is never told another commune's address."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from knowledge_base.messages import render
+from motcua.centers import DEFAULT_CENTER, CenterView, center_in, find_center
+from motcua.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def center_card(center: CenterView) -> str:
+    """A centre's card from its row: its name, then address, hours and phone when known, one per line."""
+    lines = [center.display_name]
+    if center.address:
+        lines.append(render("center.address", address=center.address))
+    if center.hours:
+        lines.append(render("center.hours", hours=center.hours))
+    if center.phone:
+        lines.append(render("center.phone", phone=center.phone))
+    return "\n".join(lines)
 
 
 class ActionCenterInfo(Action):
-    def __init__(self, info_text: str):
-        self.info_text = info_text
+    def __init__(self, info_text: str, database: Database | None = None):
+        self.info_text = info_text  # the default centre's card
+        self.database = database
 
     def name(self) -> str:
         return "action_center_info"
 
+    def card_for(self, code: str) -> str:
+        """The card of centre ``code``; the default centre's when it is the default, or gone, or unreadable."""
+        if code == DEFAULT_CENTER or self.database is None:
+            return self.info_text
+        try:
+            center = self.database.run(find_center, code)
+        except SQLAlchemyError:
+            log.warning("could not read centre %s; the default centre's card is given", code, exc_info=True)
+            return self.info_text
+        return center_card(center) if center is not None else self.info_text
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        dispatcher.utter_message(text=self.info_text)
+        code = center_in(tracker.latest_message.get("metadata"))
+        text = self.info_text if code == DEFAULT_CENTER else await asyncio.to_thread(self.card_for, code)
+        dispatcher.utter_message(text=text)
         return []

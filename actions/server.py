@@ -76,7 +76,7 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
     dossiers = DossierService.from_settings(settings)
     forms = FormCatalog(load_forms(), knowledge)
     answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge), fees=FeeTableInForce(database))
-    center_info = ActionCenterInfo(center_info_text(settings))
+    center_info = ActionCenterInfo(center_info_text(settings), database)
     queue_action = ActionIssueQueueNumber(knowledge, settings, database=database)
     # Questions a citizen may ask in the middle of a declaration, answered as anywhere else, and a
     # queue number taken without losing what was declared.

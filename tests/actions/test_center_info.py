@@ -1,0 +1,50 @@
+"""«Trung tâm ở đâu, mấy giờ làm việc?» is answered with the card of the centre the citizen writes from:
+the default centre's from center.yaml, another centre's from its row (issue 24)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.center import ActionCenterInfo
+from actions.server import center_info_text
+from motcua.centers import CENTER_METADATA, add_center
+from motcua.db import session_scope, shared_database
+from motcua.settings import Settings
+
+DEFAULT_CARD = "Trung tâm PVHCC xã Demo\nĐịa chỉ: Số 1 đường Trung Tâm"
+
+
+def said(action: ActionCenterInfo, center: str | None) -> str:
+    metadata = {CENTER_METADATA: center} if center else {}
+    latest = {"text": "trung tâm ở đâu", "intent": {"name": "ask_center_info", "confidence": 0.9},
+              "entities": [], "metadata": metadata}
+    dispatcher = CollectingDispatcher()
+    asyncio.run(action.run(dispatcher, Tracker("s1", {}, latest, [], False, None, {}, "action_listen"), {}))
+    assert len(dispatcher.messages) == 1
+    return dispatcher.messages[0]["text"]
+
+
+def test_each_centre_gives_its_own_address_hours_and_phone(database_url):
+    with session_scope(database_url) as session:
+        add_center(session, "xa-dong", "Trung tâm Phục vụ hành chính công xã Đông", address="Thôn 3, xã Đông",
+                   phone="0272 3 111 222", hours="Thứ Hai đến Thứ Sáu: 07:00–11:00, 13:00–16:30")
+        add_center(session, "xa-tay", "Trung tâm Phục vụ hành chính công xã Tây")  # nothing filled in yet
+    action = ActionCenterInfo(DEFAULT_CARD, shared_database(database_url))
+
+    assert said(action, None) == DEFAULT_CARD
+    assert said(action, "xa-dong") == ("Trung tâm Phục vụ hành chính công xã Đông\nĐịa chỉ: Thôn 3, xã Đông\n"
+                                       "Giờ làm việc: Thứ Hai đến Thứ Sáu: 07:00–11:00, 13:00–16:30\n"
+                                       "Điện thoại: 0272 3 111 222")
+    assert said(action, "xa-tay") == "Trung tâm Phục vụ hành chính công xã Tây"  # no made-up address or hours
+    assert said(action, "khong-con") == DEFAULT_CARD  # a centre removed since: the default's card
+
+
+def test_the_default_card_is_read_from_center_yaml_with_its_hours(tmp_path):
+    card = center_info_text(Settings(data_dir=tmp_path))
+    lines = card.splitlines()
+    assert lines[0] == "Trung tâm Phục vụ hành chính công xã Demo"
+    assert lines[1].startswith("Địa chỉ: Số 1 đường Trung Tâm")
+    assert any(line.startswith("Giờ làm việc: Thứ Hai đến Thứ Sáu: 07:30–11:30, 13:30–17:00") for line in lines)
