@@ -11,11 +11,15 @@ answered with choices sets no context, and its follow-ups are not counted). It p
 
     {"runs": [{"workers": 1, "msg_per_s": …, "p95_ms": …, "busy": …, "rss_mb": …}, …], "lost_context": 0}
 
+Each run also says where the CPU went: CPU milliseconds per message of each kind of process (Rasa, action
+server, gateway, PostgreSQL, Redis, and this driver), from ``/proc`` before and after the measured rounds
+(``cpu_ms_per_msg``) — what to cut to serve more citizens on the same cores (issue 24, item 5).
+
 ``--quick`` does 1 and 2 workers with fewer rounds (a few minutes); the full run (1, 2, 3) is what the
 README's sizing table comes from. Needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379 (on every
 machine of this project, CI's included) and a trained model (trained on first use, as ``serve`` does).
 
-Run: ``.venvs/app/bin/python bench/bench_scale.py [--quick] [--users 16] [--rounds 3]``.
+Run: ``.venvs/app/bin/python bench/bench_scale.py [--quick] [--users 16] [--rounds 3] [--workers 1,2]``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import socket
 import statistics
 import sys
@@ -38,6 +43,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from motcua.runtime import worker_of  # noqa: E402
 from tests.stack import running_stack, stack_settings  # noqa: E402
 
 POSTGRES_ADMIN = os.environ.get("MOTCUA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -125,7 +131,43 @@ def stack_rss_mb(stack) -> float:
     return round(total_kb / 1024, 1)
 
 
-async def drive(port: int, users: int, rounds: int) -> dict:
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SHARED_SERVERS = {"postgres": "postgresql", "redis-server": "redis"}
+"""Processes of the machine's servers, counted by their command name (the stack's own are counted by group)."""
+
+
+def cpu_seconds(stack) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each kind of process: the stack's services (every process
+    in each service's group, by kind: ``rasa-2`` counts as ``rasa``), PostgreSQL's and Redis's processes, and
+    this driver."""
+    kinds = {service.process.pid: worker_of(service.name)[0] for service in stack.services if service.process}
+    totals: dict[str, float] = dict.fromkeys((*sorted(set(kinds.values())), *SHARED_SERVERS.values()), 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            kind = kinds.get(os.getpgid(int(entry.name)))
+            if kind is None:
+                command = (entry / "comm").read_text().strip()
+                kind = next((k for prefix, k in SHARED_SERVERS.items() if command.startswith(prefix)), None)
+            if kind is None:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            totals[kind] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+        except (OSError, ValueError, IndexError, ProcessLookupError):
+            continue
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    totals["driver"] = usage.ru_utime + usage.ru_stime
+    return totals
+
+
+def cpu_per_message(before: dict[str, float], after: dict[str, float], messages: int) -> dict[str, float]:
+    """Milliseconds of CPU per message of each kind between two :func:`cpu_seconds` readings."""
+    return {kind: round(max(after[kind] - before.get(kind, 0.0), 0.0) * 1000 / max(messages, 1), 1)
+            for kind in after}
+
+
+async def drive(port: int, users: int, rounds: int, on_start=lambda: None) -> dict:
     url = f"http://127.0.0.1:{port}/api/v1/messages"
     headers = {"Origin": f"http://127.0.0.1:{port}"}
     latencies: list[float] = []
@@ -161,6 +203,7 @@ async def drive(port: int, users: int, rounds: int) -> dict:
         await asyncio.gather(*(citizen(client, u, -1) for u in range(min(users, 4))))  # warm-up, not counted
         latencies.clear()
         busy = lost = follow_ups = 0
+        on_start()
         started = time.perf_counter()
         for round_no in range(rounds):
             await asyncio.gather(*(citizen(client, u, round_no) for u in range(users)))
@@ -185,7 +228,10 @@ def run(workers: int, users: int, rounds: int) -> dict:
             with running_stack(settings) as stack:
                 ready_s = time.perf_counter() - started
                 add_centres(database_url)
-                figures = asyncio.run(drive(settings.gateway_port, users, rounds))
+                readings: list[dict[str, float]] = []
+                figures = asyncio.run(drive(settings.gateway_port, users, rounds,
+                                            on_start=lambda: readings.append(cpu_seconds(stack))))
+                figures["cpu_ms_per_msg"] = cpu_per_message(readings[0], cpu_seconds(stack), figures["messages"])
                 figures["rss_mb"] = stack_rss_mb(stack)
             figures["start_s"] = round(ready_s, 1)
     finally:
@@ -198,10 +244,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 and 2 workers, 1 round")
     parser.add_argument("--users", type=int, default=16, help="citizens talking at once")
     parser.add_argument("--rounds", type=int, default=None, help="conversations per citizen (default 3; quick 1)")
+    parser.add_argument("--workers", default=None, help="worker counts to run, e.g. 1 or 1,2 (default: 1,2,3; "
+                        "quick 1,2)")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON here too (full run: "
                         "bench/results/scale.json)")
     args = parser.parse_args()
-    counts = (1, 2) if args.quick else (1, 2, 3)
+    counts = tuple(int(n) for n in args.workers.split(",")) if args.workers else (1, 2) if args.quick else (1, 2, 3)
     rounds = args.rounds or (1 if args.quick else 3)
     runs = []
     for workers in counts:
@@ -213,8 +261,11 @@ def main() -> None:
     for r in runs:
         print(f"{r['workers']:>8}{r['msg_per_s']:>9}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['busy']:>6}"
               f"{r['lost_context']:>6}{r['rss_mb']:>9}{r['start_s']:>9}")
+    for r in runs:
+        print(f"CPU ms a message, {r['workers']} worker(s): "
+              + ", ".join(f"{kind} {ms}" for kind, ms in sorted(r["cpu_ms_per_msg"].items(), key=lambda kv: -kv[1])))
     summary = {"runs": [{k: r[k] for k in ("workers", "msg_per_s", "p95_ms", "p50_ms", "busy", "rss_mb",
-                                            "messages", "follow_ups")} for r in runs],
+                                            "messages", "follow_ups", "cpu_ms_per_msg")} for r in runs],
                "lost_context": sum(r["lost_context"] for r in runs), "users": args.users, "rounds": rounds}
     if args.out:
         args.out.write_text(json.dumps(summary, indent=1) + "\n")

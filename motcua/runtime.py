@@ -47,6 +47,16 @@ def rasa_executable() -> Path:
     return path
 
 
+RASA_LAUNCHER = Path(__file__).with_name("rasa_launch.py")
+
+
+def rasa_launcher() -> list[str]:
+    """What starts ``rasa run``: Rasa's interpreter on :mod:`motcua.rasa_launch` (Rasa, with the action
+    server's answers checked by a schema compiled once)."""
+    rasa = rasa_executable()
+    return [str(rasa.with_name("python")), str(RASA_LAUNCHER)]
+
+
 def training_files(root: Path = ROOT) -> list[Path]:
     files: list[Path] = []
     for name in TRAINING_INPUTS:
@@ -213,7 +223,7 @@ def rasa_run_command(settings: Settings, model: Path, endpoints: Path, worker: i
     CCCD included, and swaps the model; only our own processes know the token
     (:attr:`Settings.rasa_token`). The REST channel the gateway posts to is not guarded by it.
     """
-    return [str(rasa_executable()), "run", "--enable-api", "--auth-token", settings.rasa_token,
+    return [*rasa_launcher(), "run", "--enable-api", "--auth-token", settings.rasa_token,
             "-i", settings.internal_host, "-p", str(settings.rasa_port + worker - 1), "-m", str(model), "--endpoints",
             str(endpoints), "--credentials", str(ROOT / "credentials.yml")]
 
