@@ -43,8 +43,9 @@ class DecisionPolicy:
     default ``(0, 1, 0, 0)`` is the confidence itself."""
     answer_leads: tuple[tuple[str, float], ...] = ()
     """More terms of the answer model: (signal, weight) — the first hit's lead over the second on that
-    signal (``hit.lead``, :data:`retrieval.fusion.LEAD_SIGNALS`), times the weight. A hit without leads
-    (a legal article, a ranking read back from a file) counts 0 for each."""
+    signal (``hit.lead``: :data:`retrieval.fusion.LEAD_SIGNALS` for procedures,
+    :data:`retrieval.legal_ranking.LEGAL_LEAD_SIGNALS` for articles), times the weight. A hit without leads
+    (a ranking read back from a file) counts 0 for each."""
 
     def __post_init__(self) -> None:
         if not (0.0 <= self.offer_at <= 1.0 and 0.0 <= self.answer_at <= 1.0):
@@ -91,7 +92,11 @@ offers); this one was kept by the fifth (``bench/results/answer_model_decision.j
 LEGAL_POLICY = DecisionPolicy(answer_at=0.575, offer_at=0.375, max_choices=3,
                               answer_model=(-2.019, 0.686, 2.21, 2.776))
 """The same for legal articles (offered by title, two or three). The answer model, fitted on the
-tuning half, cut confident wrong articles from 0.19 to 0.14 on held-out folds (more are offered instead)."""
+tuning half, cut confident wrong articles from 0.19 to 0.14 on held-out folds (more are offered instead).
+It reads no ``answer_leads``: the first article's lead over the second on single signals
+(``PassageHit.lead``) was tried on 2026-12-07 and lost on the tuning half's folds, at today's offer share and
+with offers capped at 0.25 (``retrieval/dev/legal_answer_model_cv.py``,
+``bench/results/legal_answer_model_decision.json``)."""
 
 
 def distinct_articles(hits: Sequence[Hit]) -> list[Hit]:

@@ -72,7 +72,7 @@ class GroupResult:
     confidence: float
     features: dict[str, float]
     scores: np.ndarray | None = None
-    contrast: dict[str, np.ndarray] | None = None  # scaled LEAD_SIGNALS by position (procedures only)
+    contrast: dict[str, np.ndarray] | None = None  # scaled lead signals by position (procedures and passages)
 
 
 LEAD_SIGNALS = ("names_coverage", "dense_names", "title_coverage", "full_accented", "dense_summary")
@@ -92,8 +92,9 @@ def scaled_signal(name: str, raw: np.ndarray) -> np.ndarray:
 
 
 def lead_of(contrast: dict[str, np.ndarray], first: int, second: int) -> dict[str, float]:
-    """The first position's lead over the second on each of :data:`LEAD_SIGNALS`."""
-    return {name: float(contrast[name][first] - contrast[name][second]) for name in LEAD_SIGNALS}
+    """The first position's lead over the second on each signal of ``contrast`` (scaled signals by position:
+    :data:`LEAD_SIGNALS` for procedures, :data:`retrieval.legal_ranking.LEGAL_LEAD_SIGNALS` for passages)."""
+    return {name: float(values[first] - values[second]) for name, values in contrast.items()}
 
 
 def dense_scores(store: VectorStore, positions: dict[str, int], vector: np.ndarray, n: int) -> np.ndarray:

@@ -35,6 +35,7 @@ from knowledge_base.schema import Synonym
 from retrieval import abstention, fusion, legal_ranking, rerank
 from retrieval.abstention import ABSTAIN_THRESHOLD, CALIBRATED_FOR, CONFIDENCE_BIAS, CONFIDENCE_WEIGHTS
 from retrieval.analysis import AnalyzedQuery, QueryAnalyzer
+from retrieval.decision import distinct_articles
 from retrieval.documents import KINDS, SearchDocument, passage_quote
 from retrieval.embedders import Embedder, query_token_counter
 from retrieval.fusion import DEFAULT_PREFERRED_LEVELS, FUSION_WEIGHTS, LEVEL_BOOST, GroupResult
@@ -323,7 +324,9 @@ class HybridIndex:
         )
         scores = fused.copy()
         scores[ranking.best_units] = ranking.scores
-        return GroupResult(order=ranking.best_units, fused=scores, confidence=confidence, features=features)
+        contrast = {name: fusion.scaled_signal(name, signals[name]) for name in legal_ranking.LEGAL_LEAD_SIGNALS}
+        return GroupResult(order=ranking.best_units, fused=scores, confidence=confidence, features=features,
+                           contrast=contrast)
 
     def passage_scores(
         self, group: DocumentGroup, signals: dict[str, np.ndarray], weights: dict[str, float], on: date | None,
@@ -445,7 +448,8 @@ def procedure_hits(group: DocumentGroup, result: GroupResult, top_k: int, total_
 
 
 def passage_hits(group: DocumentGroup, result: GroupResult, top_k: int, total_weight: float) -> list[PassageHit]:
-    """The first ``top_k`` articles of a ranking, each quoted by its best clause."""
+    """The first ``top_k`` articles of a ranking, each quoted by its best clause; the first carries its lead
+    over the second distinct article (as :func:`retrieval.decision.distinct_articles` tells them apart)."""
     hits = []
     for position in result.order[:top_k]:
         document = group.documents[int(position)]
@@ -462,4 +466,8 @@ def passage_hits(group: DocumentGroup, result: GroupResult, top_k: int, total_we
                 article_title=str(fields.get("article_title", "")),
             )
         )
+    articles = distinct_articles(hits)
+    if result.contrast is not None and len(articles) >= 2:  # the first's lead over the second, for the answer model
+        first, second = (group.positions[h.document_id] for h in articles[:2])
+        hits[0] = replace(hits[0], lead=fusion.lead_of(result.contrast, first, second))
     return hits

@@ -42,6 +42,11 @@ LEGAL_FUSION_WEIGHTS: dict[str, float] = {
     "query_coverage": 1.0,  # IDF-weighted share of the question found in the article title
     "document_mention": 0.5,  # the question names the passage's document ("theo Luật Cư trú")
 }
+LEGAL_LEAD_SIGNALS = tuple(LEGAL_FUSION_WEIGHTS)
+"""Signals on which the first article's lead over the second is measured (``PassageHit.lead``, for an answer
+model's ``answer_leads``; :data:`retrieval.decision.LEGAL_POLICY` reads none, they lost on the tuning half's
+folds): each single signal of the legal fusion, scaled as it is blended
+(:func:`retrieval.fusion.scaled_signal`), the first article's best clause minus the second's."""
 ARTICLE_SPREAD = 0.0  # share of the 2nd best clause added to the article's score (3rd: squared…); 0.15 ties
 ARTICLE_DEPTH = 3  # clauses per article that count
 NOT_IN_FORCE_PENALTY = 1.0  # subtracted (in fused units) from passages not in force on the day

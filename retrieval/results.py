@@ -32,6 +32,10 @@ class PassageHit:
     document_id: str = ""
     key: str = ""  # the unit's machine key, "60/2014/QH13#d15.k1" (library passages)
     article_title: str = ""  # "Trách nhiệm đăng ký khai sinh"
+    lead: Mapping[str, float] = field(default_factory=dict, compare=False)
+    """On the first article only: how far its best clause is ahead of the second article's on single signals
+    (:data:`retrieval.legal_ranking.LEGAL_LEAD_SIGNALS`), for an answer model that reads leads
+    (``DecisionPolicy.answer_leads``; ``LEGAL_POLICY`` reads none)."""
 
     def to_json(self) -> dict[str, Any]:
         return {

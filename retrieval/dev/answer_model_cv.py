@@ -74,7 +74,8 @@ def first_right(rows: list[dict]) -> np.ndarray:
     return np.array([float(bool(r["ranked"].hits) and r["ranked"].hits[0][0] in r["ranked"].gold) for r in rows])
 
 
-def figures(rows: list[dict], certainty: np.ndarray, answer_at: float, offer_at: float) -> dict[str, float]:
+def figures(rows: list[dict], certainty: np.ndarray, answer_at: float, offer_at: float,
+            max_choices: int = MAX_CHOICES) -> dict[str, float]:
     answerable = resolved = wrong = offered = abstained = outside = declined = 0
     for row, sure in zip(rows, certainty, strict=True):
         r = row["ranked"]
@@ -83,7 +84,7 @@ def figures(rows: list[dict], certainty: np.ndarray, answer_at: float, offer_at:
         elif sure >= answer_at or len(r.hits) == 1:
             move, shown = "answer", {r.hits[0][0]}
         else:
-            move, shown = "offer", {code for code, _ in r.hits[:MAX_CHOICES]}
+            move, shown = "offer", {code for code, _ in r.hits[:max_choices]}
         offered += move == "offer"
         if r.gold:
             answerable += 1
@@ -104,9 +105,12 @@ STEPS = [round(0.025 * i, 3) for i in range(1, 40)]
 HARD_CEILING = [False]  # --hard-ceiling: no policy may offer on more than the ceiling's share (either spelling)
 
 
-def choose(rows: list[dict], certainty: np.ndarray, offer_ceiling: float) -> tuple[float, float]:
-    targets = {**TARGETS, "offered": offer_ceiling}
-    others = {k: v for k, v in TARGETS.items() if k != "offered"}
+def choose(rows: list[dict], certainty: np.ndarray, offer_ceiling: float, goals: dict[str, float] = TARGETS,
+           max_choices: int = MAX_CHOICES) -> tuple[float, float]:
+    """The thresholds (answer_at, offer_at) that come closest to ``goals`` on both spellings (offers capped at
+    ``offer_ceiling``: hard with ``--hard-ceiling``), then the most resolved − wrong, the fewest offers."""
+    targets = {**goals, "offered": offer_ceiling}
+    others = {k: v for k, v in goals.items() if k != "offered"}
     halves = ("as_written", "without_diacritics")
     best, best_key = (0.5, 0.5), None
     for answer_at in STEPS:
@@ -114,7 +118,7 @@ def choose(rows: list[dict], certainty: np.ndarray, offer_ceiling: float) -> tup
             both = []
             for half in halves:
                 keep = [i for i, r in enumerate(rows) if r["half"] == half]
-                both.append(figures([rows[i] for i in keep], certainty[keep], answer_at, offer_at))
+                both.append(figures([rows[i] for i in keep], certainty[keep], answer_at, offer_at, max_choices))
             if HARD_CEILING[0]:
                 key = (all(f["offered"] <= offer_ceiling + 1e-9 for f in both),
                        -sum(shortfall(f, others) for f in both),
@@ -127,17 +131,20 @@ def choose(rows: list[dict], certainty: np.ndarray, offer_ceiling: float) -> tup
     return best
 
 
-def cross_validate(rows: list[dict], extended: bool, offer_ceiling: float, k: int = 4) -> dict:
+def cross_validate(rows: list[dict], extended: bool, offer_ceiling: float, k: int = 4,
+                   goals: dict[str, float] = TARGETS, max_choices: int = MAX_CHOICES, l2: float = 1.0) -> dict:
+    """Fit the answer model and choose its thresholds on k − 1 folds (by ``Ranked.group``), measure on the
+    last; the pooled figures per spelling and each fold's thresholds."""
     fold = np.array(folds_of([r["ranked"] for r in rows], k))
     x, y = design(rows, extended), first_right(rows)
     pooled = np.zeros(len(rows))
     chosen = []
     for f in range(k):
         train, test = fold != f, fold == f
-        w = fit(x[train], y[train])
+        w = fit(x[train], y[train], l2)
         certainty = 1.0 / (1.0 + np.exp(-x @ w))
         tr = [rows[i] for i in np.flatnonzero(train)]
-        policy = choose(tr, certainty[train], offer_ceiling)
+        policy = choose(tr, certainty[train], offer_ceiling, goals, max_choices)
         chosen.append(policy)
         pooled[test] = certainty[test]
         for i in np.flatnonzero(test):
@@ -148,7 +155,7 @@ def cross_validate(rows: list[dict], extended: bool, offer_ceiling: float, k: in
         idx = [i for i, r in enumerate(rows) if r["half"] == half]
         answerable = sum(bool(rows[i]["ranked"].gold) for i in idx)
         for i in idx:
-            one = figures([rows[i]], pooled[[i]], *rows[i]["policy"])
+            one = figures([rows[i]], pooled[[i]], *rows[i]["policy"], max_choices)
             for key, value in one.items():
                 totals[key] = totals.get(key, 0.0) + value
         shares = {"resolved": answerable, "wrong_answer": answerable, "answerable_abstained": answerable,

@@ -168,3 +168,58 @@ def test_eval_legal_reports_hit_rates_with_and_without_diacritics(index, tmp_pat
     assert figures["as_written"]["questions"] == 2
     assert figures["as_written"]["hit_at_5"] == 1.0
     assert 0.0 <= figures["as_written"]["abstained"] <= 1.0
+
+
+def test_the_first_article_carries_its_lead_over_the_second_on_each_legal_signal(index):
+    """What the legal answer model reads (``PassageHit.lead``): the first article's best clause's scaled
+    signals minus the second article's, on the first hit only. The twin article of the replaced text says
+    the same words, so it is behind on nothing but the day; a question naming the new law by its year
+    leads on the document's mention."""
+    from retrieval import fusion
+    from retrieval.legal_ranking import LEGAL_LEAD_SIGNALS
+
+    day = date(2026, 1, 1)
+    question = "cơ quan nào đăng ký nuôi ong"
+    first, second, *_ = index.rank_passages(question, depth=5, on=day)[0]
+    assert [(first.document, first.article), (second.document, second.article)] == [
+        ("10/2014/QH13", "Điều 3"), ("20/2026/QH16", "Điều 3")]
+    group = index.group("passages")
+    analyzed = index.analyzer.analyze(question)
+    vector = index.embedder.embed_queries([analyzed.dense_text])[0]
+    raw = fusion.passage_signals(group, index.analyzer.analyze_legal(question, analyzed), vector)
+    at = [group.positions[first.document_id], group.positions[second.document_id]]
+    assert set(first.lead) == set(LEGAL_LEAD_SIGNALS) and second.lead == {}
+    for name in LEGAL_LEAD_SIGNALS:
+        scaled = fusion.scaled_signal(name, raw[name])
+        assert first.lead[name] == pytest.approx(float(scaled[at[0]] - scaled[at[1]]), abs=1e-6)
+        assert first.lead[name] == pytest.approx(0.0, abs=1e-6)  # the same clause in the replaced text
+
+    named, _ = index.rank_passages("luật thử nghiệm 2026 nuôi ong thẩm quyền", depth=5, on=day)
+    assert (named[0].document, named[0].article, named[1].document) == ("20/2026/QH16", "Điều 3", "10/2014/QH13")
+    assert named[0].lead["document_mention"] == pytest.approx(0.5)  # named with its year (2.0) vs by name (1.0), / 2.0
+    assert sum(abs(v) for k, v in named[0].lead.items() if k != "document_mention") == pytest.approx(0.0, abs=1e-6)
+
+
+def test_the_legal_answer_model_answers_on_the_first_articles_lead_and_offers_a_twin(index):
+    """``decide`` with ``answer_leads`` reads the first article's lead: at the same policy, the question
+    naming the new law is answered (certainty sigmoid(4 · 0.5) = 0.881 ≥ 0.75) and the one that does not,
+    whose first two articles are twins, is offered (sigmoid(0) = 0.5); without the leads both are offered."""
+    from retrieval.decision import DecisionPolicy, answer_certainty, decide, distinct_articles
+
+    day = date(2026, 1, 1)
+    policy = DecisionPolicy(answer_at=0.75, offer_at=0.3, max_choices=3, answer_model=(0.0, 0.0, 0.0, 0.0),
+                            answer_leads=(("document_mention", 4.0),))
+    named, named_confidence = index.rank_passages("luật thử nghiệm 2026 nuôi ong thẩm quyền", depth=10, on=day)
+    twins, twins_confidence = index.rank_passages("cơ quan nào đăng ký nuôi ong", depth=10, on=day)
+    assert min(named_confidence, twins_confidence) >= policy.offer_at
+    sure = answer_certainty([h.score for h in named[:2]], named_confidence, policy.answer_model, named[0].lead,
+                            policy.answer_leads)
+    assert sure == pytest.approx(0.8808, abs=1e-4)
+    answered = decide(distinct_articles(named), named_confidence, policy)
+    assert answered.move == "answer" and (answered.hits[0].document, answered.hits[0].article) == (
+        "20/2026/QH16", "Điều 3")
+    offered = decide(distinct_articles(twins), twins_confidence, policy)
+    assert offered.move == "offer"
+    assert [(h.document, h.article) for h in offered.hits][:2] == [("10/2014/QH13", "Điều 3"), ("20/2026/QH16", "Điều 3")]
+    without_leads = DecisionPolicy(answer_at=0.75, offer_at=0.3, max_choices=3, answer_model=(0.0, 0.0, 0.0, 0.0))
+    assert decide(distinct_articles(named), named_confidence, without_leads).move == "offer"
