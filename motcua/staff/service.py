@@ -45,10 +45,17 @@ class ReviewError(AccountError):
 
 def record_unanswered(session: Session, *, channel: str, sender_id: str, question: str, reply: str,
                       reason: str, created_at: datetime | None = None, center: str = "default") -> UnansweredQuestion:
+    """Put a question on the review list. The list is for improving the answers (an example, an FAQ, a
+    synonym), not for reaching the citizen, so an identity-card or phone number in it is masked
+    (:func:`motcua.privacy.mask_identifiers`: staff never copy a citizen's CCCD into training data) and the
+    secret of a link in the assistant's reply is redacted (:func:`motcua.privacy.redact_tokens`)."""
+    from motcua.privacy import mask_identifiers, redact_tokens
+
     if reason not in REASONS:
         raise ValueError(f"unknown reason {reason!r}; expected one of {REASONS}")
-    row = UnansweredQuestion(channel=channel, sender_id=sender_id, question=clean_text(question)[:2000],
-                             reply=clean_text(reply)[:2000],
+    row = UnansweredQuestion(channel=channel, sender_id=sender_id,
+                             question=mask_identifiers(clean_text(question))[:2000],
+                             reply=redact_tokens(mask_identifiers(clean_text(reply)))[:2000],
                              reason=reason, created_at=created_at or utcnow(), center_code=center or "default")
     session.add(row)
     return row

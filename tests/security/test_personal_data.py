@@ -404,3 +404,23 @@ def test_rasa_endpoints_with_the_database_password_and_service_logs_are_owner_on
         assert log.read_text() == "cũ\nmoi\n" and _mode(log) == 0o600
     finally:
         os.umask(previous)
+
+
+def test_the_review_list_keeps_only_masked_numbers_and_no_link_secret(database_url):
+    """A question put on the review list is for improving answers (an example, an FAQ), never for reaching the
+    citizen: staff must not copy a CCCD from it into training data, nor a dossier link's secret."""
+    from motcua.staff.models import UnansweredQuestion
+    from motcua.staff.service import record_unanswered
+
+    with session_scope(database_url) as session:
+        record_unanswered(session, channel="rest", sender_id="rest:lan", reason="fallback",
+                          question=f"tôi số căn cước {CCCD}, điện thoại {PHONE}, sao chưa có kết quả",
+                          reply="Xem hồ sơ tại /dossiers/HT-2026-000012/declaration?token=Zq8vS3cr3tT0k3n")
+    with session_scope(database_url) as session:
+        row = session.scalar(select(UnansweredQuestion))
+        stored = (row.question, row.reply, row.sender_id)
+    assert stored[0] == "tôi số căn cước *********345, điện thoại *******678, sao chưa có kết quả"
+    assert stored[1] == "Xem hồ sơ tại /dossiers/HT-2026-000012/declaration?token=[redacted]"
+    assert stored[2] == "rest:lan"  # who asked is kept: the reply to a handed-over citizen still reaches them
+    for full in (CCCD, "0912345678", "Zq8vS3cr3tT0k3n"):
+        assert full not in repr(stored)
