@@ -163,10 +163,15 @@ async def admitted_origins(database: Database | None) -> frozenset[str]:
     return await run_in_threadpool(widget_origins.cached_origins, database)
 
 
-async def own_site_center(origin: str | None, database: Database | None) -> str | None:
+async def own_site_center(origin: str | None, database: Database | None, host_header: str = "") -> str | None:
     """The centre the site at ``origin`` was allowed for (:func:`motcua.widget_origins.site_center`):
-    from memory, or read off the event loop; None for a site of every centre, or no site."""
+    from memory, or read off the event loop; None for a site of every centre, or no site — and for the
+    gateway's own pages (``origin`` is the request's ``host_header``), which name their centre in their path
+    (``/c/<code>/kiosk``) even if an admin listed the gateway's own address as one centre's site."""
     if database is None or not origin:
+        return None
+    normal = origin_of(origin)
+    if host_header and normal and _host_of(normal) == _normal_host(host_header):
         return None
     if widget_origins.is_cached(database):
         return widget_origins.site_center(database, origin)

@@ -66,7 +66,7 @@ async def post_message(body: MessageIn, request: Request, gateway: GatewayDep, i
         return MessagesOut(messages=[{"text": render("channel.ask_question", locale=locale)}], outcome="empty")
     metadata: dict[str, Any] = {"language": locale} if locale != DEFAULT_LOCALE else {}
     # a centre that does not exist is the default's; a page of a centre's own site speaks for that centre
-    center = await page_center(database, body.center, request.headers.get("origin"))
+    center = await page_center(database, body.center, request.headers.get("origin"), request.headers.get("host", ""))
     if center != DEFAULT_CENTER:
         metadata[CENTER_METADATA] = center
     message = UserMessage(channel="rest", sender_id=f"rest:{body.sender}", text=text, metadata=metadata)
@@ -92,16 +92,17 @@ async def _kiosk_center(database: Database, websocket: WebSocket) -> str:
     device = await device_of(database, websocket)
     if device is not None and device.active:
         return device.center_code
-    return await page_center(database, websocket.query_params.get("center"), websocket.headers.get("origin"))
+    return await page_center(database, websocket.query_params.get("center"), websocket.headers.get("origin"),
+                             websocket.headers.get("host", ""))
 
 
-async def page_center(database: Database, wanted: str | None, origin: str | None = None) -> str:
+async def page_center(database: Database, wanted: str | None, origin: str | None = None, host: str = "") -> str:
     """:func:`motcua.centers.named_center` off the event loop (no query for a page naming no centre).
 
     A page of a site an admin allowed for one centre (``origin``, :func:`bot.security.own_site_center`)
     speaks for that centre whatever centre it names: one commune's site cannot take numbers or file
     declarations in another's name."""
-    own = await own_site_center(origin, database)
+    own = await own_site_center(origin, database, host)
     if own is not None:
         wanted = own
     if not wanted or wanted == DEFAULT_CENTER:

@@ -51,7 +51,7 @@ async def widget_allowed(request: Request, settings: SettingsDep, database: Data
     allowed = await page_allowed(origin, request.headers.get("host", ""), settings, database)
     locale = request_locale(request)
     shown = origin_of(origin) if origin else origin_of(str(request.base_url))
-    own = await own_site_center(origin, database) if allowed else None
+    own = await own_site_center(origin, database, request.headers.get("host", "")) if allowed else None
     body = {"allowed": allowed, "origin": shown or (origin or ""), "center": own, "locale": locale,
             "messages": load_catalogue(locale).group(WIDGET_PREFIX)}
     return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store",
@@ -86,7 +86,8 @@ async def widget_socket(websocket: WebSocket, channels: ChannelsDep, gateway: Ga
     await websocket.accept()
     # the centre the embedding page names (<script … data-center="xa-dong">): a number taken here is its
     # (or, on a site an admin allowed for one centre, that centre whatever the page names)
-    center = await page_center(database, websocket.query_params.get("center"), websocket.headers.get("origin"))
+    center = await page_center(database, websocket.query_params.get("center"), websocket.headers.get("origin"),
+                               websocket.headers.get("host", ""))
     session = web.session_or_new(websocket.query_params.get("session"))
     sender = web.sender_id(session)
     send = FrameSender(websocket)

@@ -92,5 +92,10 @@ def test_a_centres_own_site_speaks_for_that_centre_whatever_its_page_names(tmp_p
             assert client.get("/api/v1/widget/allowed", headers={"Origin": portal}).json()["center"] is None
             refused = client.get("/api/v1/widget/allowed", headers={"Origin": "https://khac.gov.vn"}).json()
             assert refused["allowed"] is False and refused["center"] is None
+
+            # the gateway's own address listed as one centre's site: its own pages still name their centre
+            with session_scope(migrated) as session:
+                widget_origins.add_origin(session, "http://testserver", actor="quantri", center="xa-dong")
+            assert centre_said(client, fakes, "session=kb&center=xa-tay", {"Origin": "http://testserver"}) == "xa-tay"
     finally:
         widget_origins.invalidate()
