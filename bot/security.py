@@ -163,19 +163,27 @@ async def admitted_origins(database: Database | None) -> frozenset[str]:
     return await run_in_threadpool(widget_origins.cached_origins, database)
 
 
-async def own_site_center(origin: str | None, database: Database | None, host_header: str = "") -> str | None:
-    """The centre the site at ``origin`` was allowed for (:func:`motcua.widget_origins.site_center`):
-    from memory, or read off the event loop; None for a site of every centre, or no site — and for the
-    gateway's own pages (``origin`` is the request's ``host_header``), which name their centre in their path
-    (``/c/<code>/kiosk``) even if an admin listed the gateway's own address as one centre's site."""
+def site_center_for(origin: str | None, database: Database | None, host_header: str = "") -> str | None:
+    """The centre the site at ``origin`` was allowed for (:func:`motcua.widget_origins.site_center`); None for
+    a site of every centre, or no site — and for the gateway's own pages (``origin`` is the request's
+    ``host_header``), which name their centre in their path (``/c/<code>/kiosk``) even if an admin listed the
+    gateway's own address as one centre's site. ``origin`` is read as the allow check reads it
+    (:func:`origin_of`), so an odd header the check lets in (a path, a user) keeps its site's centre."""
     if database is None or not origin:
         return None
     normal = origin_of(origin)
-    if host_header and normal and _host_of(normal) == _normal_host(host_header):
+    if not normal or (host_header and _host_of(normal) == _normal_host(host_header)):
+        return None
+    return widget_origins.site_center(database, normal)
+
+
+async def own_site_center(origin: str | None, database: Database | None, host_header: str = "") -> str | None:
+    """:func:`site_center_for` from memory, or read off the event loop."""
+    if database is None or not origin:
         return None
     if widget_origins.is_cached(database):
-        return widget_origins.site_center(database, origin)
-    return await run_in_threadpool(widget_origins.site_center, database, origin)
+        return site_center_for(origin, database, host_header)
+    return await run_in_threadpool(site_center_for, origin, database, host_header)
 
 
 async def page_allowed(origin: str | None, host_header: str, settings: Settings, database: Database | None) -> bool:

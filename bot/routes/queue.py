@@ -38,6 +38,7 @@ from bot.deps import ClientIP, QueueDep
 from bot.devices import AnyCaller, MayPrint, MayVoice, refuse
 from bot.queue_runtime import QueueRuntime
 from bot.routes.pages import LANGUAGE_VARY, NOINDEX, NOINDEX_META, request_locale, script_json, static_page
+from bot.security import site_center_for
 from devices.printer import TicketPrint, print_ticket
 from devices.voice import VoiceError, spoken_call
 from knowledge_base.messages import load_catalogue, render
@@ -444,9 +445,14 @@ def issue_at_kiosk(body: IssueIn, request: Request, runtime: QueueDep, caller: A
     A priority group jumps the line, so it is never self-declared from an unknown machine;
     anonymous callers are limited per address so nobody can empty a day's numbers. The number is
     of the enrolled device's centre (a kiosk at A issues A's numbers, whatever it asks), else of
-    the centre ``?center=`` names, else of the default centre.
+    the centre ``?center=`` names, else of the default centre — but a page of a site an admin allowed for
+    one centre takes that centre's numbers only (:func:`bot.security.site_center_for`).
     """
-    code = caller.device.center_code if caller.device is not None else public_center(runtime, center)
+    if caller.device is not None:
+        code = caller.device.center_code
+    else:
+        own = site_center_for(request.headers.get("origin"), runtime.database, request.headers.get("host", ""))
+        code = public_center(runtime, own or center)
     if body.priority and not caller.may(Capability.PRIORITY):
         raise refuse(caller, Capability.PRIORITY)
     if body.print and not caller.may(Capability.PRINT):

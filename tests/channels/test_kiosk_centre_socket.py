@@ -87,6 +87,25 @@ def test_a_centres_own_site_speaks_for_that_centre_whatever_its_page_names(tmp_p
             client.post("/api/v1/messages", json={"sender": "s2", "text": "cho tôi lấy số", "center": "xa-tay"})
             assert fakes.rasa.state.received[-1]["metadata"].get(CENTER_METADATA) == "xa-tay"  # no site: the body's
 
+            # an odd header a browser never sends, let in by the origin check, keeps its site's centre
+            assert centre_said(client, fakes, "session=wf12345678&center=xa-tay", {"Origin": own + "/x"},
+                               socket="/ws/widget") == "xa-dong"
+            # the kiosk's «take a number» API too: the commune's site takes its own centre's numbers only
+            from sqlalchemy import select
+
+            from motcua.queue.models import QueueTicket
+
+            for origin, named, expected in ((own, "xa-tay", "xa-dong"), (portal, "xa-tay", "xa-tay")):
+                taken = client.post(f"/api/v1/queue/tickets?center={named}", json={"service": "HT"},
+                                    headers={"Origin": origin})
+                assert taken.status_code == 200, taken.text
+                with session_scope(migrated) as session:
+                    label = taken.json()["ticket"]["label"]
+                    centres = set(session.scalars(select(QueueTicket.center_code).where(QueueTicket.label == label)))
+                assert expected in centres, (origin, centres)
+            with session_scope(migrated) as session:
+                assert set(session.scalars(select(QueueTicket.center_code))) == {"xa-dong", "xa-tay"}
+
             # the widget's first question tells the page whose site it is
             assert client.get("/api/v1/widget/allowed", headers={"Origin": own}).json()["center"] == "xa-dong"
             assert client.get("/api/v1/widget/allowed", headers={"Origin": portal}).json()["center"] is None

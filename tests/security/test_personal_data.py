@@ -58,6 +58,12 @@ CCCD, CMND, PHONE = "001190012345", "123456789", "0912 345 678"
     ("0912.345.678", "*******678"),
     ("+84912345678", "********678"),
     ("cccd:001190012345|sdt:0912345678", "cccd:*********345|sdt:*******678"),
+    # as people type them, in groups (found by trying the assistant, 2026-12-07)
+    ("cccd 079-095-001-234 ạ", "cccd *********234 ạ"),
+    ("cccd của tôi 079 095 001 234", "cccd của tôi *********234"),
+    ("cccd 0790 9500 1234", "cccd *********234"),
+    ("so dien thoai +84 912 345 678", "so dien thoai ********678"),
+    ("sdt (+84) 912-345-678", "sdt ********678"),
 ])
 def test_identity_card_and_phone_numbers_are_masked_keeping_the_last_three_digits(text, masked):
     assert mask_identifiers(text) == masked
@@ -68,6 +74,8 @@ def test_identity_card_and_phone_numbers_are_masked_keeping_the_last_three_digit
     "Lệ phí 8.000 đồng, số thứ tự A012, quầy 3",
     "dấu thời gian 1733459876123",  # 13 digits: not an identifier
     "thủ tục 1.001193",
+    "giá đất 500.000.000 đồng, tiền sử dụng đất 1.200.000.000 đồng",  # sums, not a card or a phone
+    "hẹn ngày 07/12/2026 lúc 10:30",
 ])
 def test_codes_dates_fees_and_ticket_numbers_are_left_alone(text):
     assert mask_identifiers(text) == text
