@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -113,48 +114,52 @@ def add_centres(database_url: str) -> None:
             add_center(session, code, f"Trung tâm thử {number}", agency_code=f"000.00.{number:02d}.H01", actor="bench")
 
 
-def stack_rss_mb(stack) -> float:
-    """Resident memory of every process of the stack (children of each service's process group)."""
-    total_kb = 0
-    groups = {service.process.pid for service in stack.services if service.process}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.getpgid(int(entry.name)) not in groups:
-                continue
-            for line in (entry / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-        except (OSError, ValueError, ProcessLookupError):
-            continue
-    return round(total_kb / 1024, 1)
-
-
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SHARED_SERVERS = {"postgres": "postgresql", "redis-server": "redis"}
 """Processes of the machine's servers, counted by their command name (the stack's own are counted by group)."""
 
 
-def cpu_seconds(stack) -> dict[str, float]:
-    """CPU seconds (user + system) used so far by each kind of process: the stack's services (every process
-    in each service's group, by kind: ``rasa-2`` counts as ``rasa``), PostgreSQL's and Redis's processes, and
-    this driver."""
+def processes(stack, shared: bool = False) -> Iterator[tuple[Path, str]]:
+    """Each running process of the stack as (its /proc directory, its kind): every process in a service's
+    group, by kind (``rasa-2`` counts as ``rasa``); with ``shared``, PostgreSQL's and Redis's processes too."""
     kinds = {service.process.pid: worker_of(service.name)[0] for service in stack.services if service.process}
-    totals: dict[str, float] = dict.fromkeys((*sorted(set(kinds.values())), *SHARED_SERVERS.values()), 0.0)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             kind = kinds.get(os.getpgid(int(entry.name)))
-            if kind is None:
+            if kind is None and shared:
                 command = (entry / "comm").read_text().strip()
                 kind = next((k for prefix, k in SHARED_SERVERS.items() if command.startswith(prefix)), None)
-            if kind is None:
-                continue
+        except (OSError, ProcessLookupError):
+            continue
+        if kind is not None:
+            yield entry, kind
+
+
+def stack_rss_mb(stack) -> float:
+    """Resident memory of every process of the stack (children of each service's process group)."""
+    total_kb = 0
+    for entry, _ in processes(stack):
+        try:
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+    return round(total_kb / 1024, 1)
+
+
+def cpu_seconds(stack) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each kind of process (:func:`processes`, PostgreSQL and Redis
+    included) and by this driver."""
+    kinds = {worker_of(service.name)[0] for service in stack.services if service.process}
+    totals: dict[str, float] = dict.fromkeys((*sorted(kinds), *SHARED_SERVERS.values()), 0.0)
+    for entry, kind in processes(stack, shared=True):
+        try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             totals[kind] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-        except (OSError, ValueError, IndexError, ProcessLookupError):
+        except (OSError, ValueError, IndexError):
             continue
     usage = resource.getrusage(resource.RUSAGE_SELF)
     totals["driver"] = usage.ru_utime + usage.ru_stime

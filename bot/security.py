@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable, Collection, Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -154,13 +155,22 @@ def origin_allowed(origin: str | None, host_header: str, settings: Settings,
     return "*" in settings.cors_origins or normal in allowed or normal in admitted
 
 
+_T = TypeVar("_T")
+
+
+async def _from_allowed_sites(database: Database, read: Callable[[], _T]) -> _T:
+    """``read()`` of the allowed sites (:mod:`motcua.widget_origins`' cache): at once when the cache holds
+    them, else off the event loop (it reads the database)."""
+    if widget_origins.is_cached(database):
+        return read()
+    return await run_in_threadpool(read)
+
+
 async def admitted_origins(database: Database | None) -> frozenset[str]:
     """The sites an admin allowed to embed the widget: from memory, or read off the event loop."""
     if database is None:
         return frozenset()
-    if widget_origins.is_cached(database):
-        return widget_origins.cached_origins(database)
-    return await run_in_threadpool(widget_origins.cached_origins, database)
+    return await _from_allowed_sites(database, lambda: widget_origins.cached_origins(database))
 
 
 def site_center_for(origin: str | None, database: Database | None, host_header: str = "") -> str | None:
@@ -181,9 +191,7 @@ async def own_site_center(origin: str | None, database: Database | None, host_he
     """:func:`site_center_for` from memory, or read off the event loop."""
     if database is None or not origin:
         return None
-    if widget_origins.is_cached(database):
-        return site_center_for(origin, database, host_header)
-    return await run_in_threadpool(site_center_for, origin, database, host_header)
+    return await _from_allowed_sites(database, lambda: site_center_for(origin, database, host_header))
 
 
 async def page_allowed(origin: str | None, host_header: str, settings: Settings, database: Database | None) -> bool:

@@ -203,10 +203,6 @@ def read_sites(session: Session) -> AllowedSites:
                         {origin: center for origin, center in rows if center})
 
 
-def read_origins(session: Session) -> frozenset[str]:
-    return read_sites(session).origins
-
-
 # --- the cache -------------------------------------------------------------------------------------
 
 _cache: dict[str, tuple[float, AllowedSites]] = {}
