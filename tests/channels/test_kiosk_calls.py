@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import timedelta
 from typing import ClassVar
 
@@ -165,6 +166,10 @@ def test_the_gateway_relays_a_call_to_the_kiosk_pages_event_socket(settings):
             service.call_next(session, 1)
         client.portal.call(asyncio.sleep, 0)
         frame = json.loads(page.receive_text())  # the gateway's relay passes within its interval
+        # the page has the frame before the relay writes the row down: wait for the write, gateway still up
+        deadline = time.monotonic() + 10
+        while rows(url, "kiosk")[0][0] != DeliveryState.SENT.value and time.monotonic() < deadline:
+            time.sleep(0.05)
     assert frame == {"type": "bot", "pushed": True, "messages": [{
         "text": render("notify.queue.your_turn", label=mine.label, counter=1),
         "custom": banner(mine.label, 1, mine.token)}]}
