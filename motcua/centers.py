@@ -151,10 +151,10 @@ def chat_center(session: Session, sender_id: str, wanted: str | None = None) -> 
 
 
 def named_center(session: Session, wanted: str | None) -> str:
-    """The centre a public page or widget names (``/c/<code>/kiosk``, the widget's ``data-center``) if it
-    exists, else the default centre: a page naming no centre, or one that does not exist, is the default's."""
-    wanted = (wanted or "").strip()
-    return wanted if wanted != DEFAULT_CENTER and find_center(session, wanted) is not None else DEFAULT_CENTER
+    """The centre a public page or widget names (``/c/<code>/kiosk``, the widget's ``data-center``, the REST
+    ``center``) by its code or agency code (as ``/start`` and the admin API take it) if it exists, else the
+    default centre: a page naming no centre, or one that does not exist, is the default's."""
+    return resolve_center(session, wanted) or DEFAULT_CENTER
 
 
 def add_center(session: Session, code: str, name: str, *, short_name: str = "", address: str = "", phone: str = "",

@@ -12,7 +12,8 @@
   Telegram chat chose. Dossiers are a legal
   record and are kept. A queue ticket's *origin* (the keyed hash of an anonymous client's address,
   :mod:`motcua.origin`) is blanked sooner, after :data:`ORIGIN_KEPT`: only the per-address bound on chat
-  numbers reads it. :class:`RetentionJob` runs it once a day in the gateway;
+  numbers reads it; so is the phone a citizen gave at the kiosk for the «your turn» text message (a number is
+called the day it is taken). :class:`RetentionJob` runs it once a day in the gateway;
   ``motcua privacy purge`` runs it by hand.
 
 Plain Python: importable without FastAPI or Rasa.
@@ -168,6 +169,7 @@ PURGED_LABELS = {
     "rasa_events": "sự kiện hội thoại của Rasa (tracker)",
     "webhook_inbox": "tin nhắn Telegram/Zalo trong hộp thư đến của cổng",
     "queue_origins": f"mã băm địa chỉ trên số thứ tự quá {ORIGIN_KEPT.days} ngày (số vẫn giữ)",
+    "queue_phones": f"số điện thoại nhận tin nhắn báo lượt trên số thứ tự quá {ORIGIN_KEPT.days} ngày (số vẫn giữ)",
     "sender_centers": "trung tâm người dân đã chọn trên Telegram",
 }
 
@@ -201,8 +203,8 @@ def purge_expired(database_url: str, retention_days: int, *, dry_run: bool = Fal
     """Delete conversation data older than ``retention_days``; dossiers and the audit log are kept.
 
     Rating scores are kept for the statistics; only their free-text comment and sender are erased.
-    Queue tickets are kept too; their origin is set to NULL once they are older than :data:`ORIGIN_KEPT`
-    (or ``chat_window``, the bound's window, when that is longer).
+    Queue tickets are kept too; their origin and phone are set to NULL once they are older than
+    :data:`ORIGIN_KEPT` (or ``chat_window``, the bound's window, when that is longer).
     One transaction: either everything older than the cutoff goes, or nothing does.
     """
     from motcua.centers import SenderCenter
@@ -232,6 +234,9 @@ def purge_expired(database_url: str, retention_days: int, *, dry_run: bool = Fal
         run("webhook_inbox", InboundEvent.created_at < cutoff, delete(InboundEvent))
         run("queue_origins", (QueueTicket.issued_at < origin_cutoff) & QueueTicket.origin.is_not(None),
             update(QueueTicket).values(origin=None))
+        # the phone given for «your turn» text messages: a number is called the day it is taken
+        run("queue_phones", (QueueTicket.issued_at < origin_cutoff) & QueueTicket.phone.is_not(None),
+            update(QueueTicket).values(phone=None))
         run("sender_centers", SenderCenter.updated_at < cutoff, delete(SenderCenter))
         counts["rasa_events"] = _purge_rasa_events(session, cutoff, dry_run)
     report = PurgeReport(cutoff, dry_run, counts)

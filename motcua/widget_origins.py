@@ -45,6 +45,7 @@ CACHE_SECONDS = 60.0
 MAX_ORIGIN_LENGTH = 255
 MAX_NOTE_LENGTH = 255
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
 _CHANGED = "motcua.widget_origins.changed"
 
 
@@ -118,10 +119,15 @@ def normalise_origin(text: str) -> str:
         port = parts.port
     except ValueError:
         raise OriginError("Cổng (số sau dấu hai chấm) không hợp lệ.") from None
+    if "*" in host:  # a browser sends one site's name, never a pattern: «*.gov.vn» would match nothing
+        raise OriginError("Mỗi dòng là một trang cụ thể, ví dụ https://xa-an-binh.gov.vn; "
+                          "không dùng dấu * để chỉ nhiều trang.")
     if ":" in host:  # an IPv6 literal
         host = f"[{host}]"
     elif not host.isascii():
         host = _ascii_host(host)
+    elif not set(host) <= _HOST_CHARS:
+        raise OriginError("Tên miền chỉ gồm chữ, số, dấu chấm và gạch ngang.")
     suffix = f":{port}" if port is not None and port != _DEFAULT_PORTS[scheme] else ""
     return f"{scheme}://{host.lower()}{suffix}"
 

@@ -38,7 +38,7 @@ class MessageIn(BaseModel):
     sender: str = Field(..., min_length=1, max_length=128, description="mã phiên của người dân")
     text: str = Field(..., min_length=1, max_length=20000)
     lang: str = Field("", max_length=16, description="ngôn ngữ của người dân (vi, en); mặc định theo Accept-Language")
-    center: str = Field("", max_length=64, description="mã trung tâm (hoặc bỏ trống: trung tâm mặc định)")
+    center: str = Field("", max_length=64, description="mã trung tâm hoặc mã cơ quan (bỏ trống: trung tâm mặc định)")
 
 
 class MessagesOut(BaseModel):

@@ -20,6 +20,7 @@ from motcua.staff.service import RatingInput, add_rating
 
 router = APIRouter(tags=["ratings"])
 FLUSH_WAIT_S = 2.0
+PLATFORM_CHANNELS = frozenset({"telegram", "zalo"})
 
 
 class RatingIn(BaseModel):
@@ -39,9 +40,12 @@ async def rate(body: RatingIn, request: Request, database: DatabaseDep,
     locale = request_locale(request)
     if body.score is None and body.helpful is None:
         raise HTTPException(422, render("gateway.rating_missing", locale=locale))
-    sender_id = f"{body.channel}:{body.session}" if body.session else ""
+    # a conversation is named by its session only where the session is the page's own (the widget's,
+    # the kiosk's, a REST client's): a Telegram or Zalo chat id is no secret, their ratings come through the chat
+    linked = body.session and body.channel not in PLATFORM_CHANNELS
+    sender_id = f"{body.channel}:{body.session}" if linked else ""
     rating = RatingInput(kind=body.kind, score=body.score, helpful=body.helpful, channel=body.channel,
-                         sender_id=sender_id, center_code=DEFAULT_CENTER,
+                         sender_id=sender_id, center_code="" if sender_id else DEFAULT_CENTER,
                          counter=body.counter, procedure_code=body.procedure_code, comment=clean_text(body.comment))
 
     if body.kind == "answer" and sender_id:

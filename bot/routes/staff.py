@@ -219,7 +219,8 @@ def intent_label(name: str | None) -> str:
 
 
 def _question(row) -> dict[str, Any]:
-    return {"id": row.id, "channel": row.channel, "sender_id": row.sender_id, "question": row.question,
+    # no sender_id: staff turn a question into examples and answers, they do not need who asked it
+    return {"id": row.id, "channel": row.channel, "question": row.question,
             "reply": row.reply, "reason": row.reason, "reason_label": service.REASON_LABELS.get(row.reason, row.reason),
             "status": row.status, "status_label": service.STATUS_LABELS.get(row.status, row.status),
             "procedure_code": row.procedure_code, "intent": row.intent, "intent_label": intent_label(row.intent),

@@ -217,28 +217,40 @@ class RatingInput:
 
 
 def add_rating(session: Session, rating: RatingInput, created_at: datetime | None = None) -> Rating:
-    """Store a rating; an answer rated unhelpful puts the citizen's last question on the review list."""
+    """Store a rating; an answer rated unhelpful puts the citizen's last question on the review list, in the
+    centre that conversation was held with (``rating.center_code`` when the caller knows it)."""
+    exchange = _last_exchange(session, rating.sender_id) if rating.kind == "answer" else None
+    center = rating.center_code or (exchange.center if exchange else "") or "default"
     row = Rating(kind=rating.kind, score=rating.score, helpful=rating.helpful, channel=rating.channel,
-                 sender_id=rating.sender_id, center_code=rating.center_code, counter=rating.counter,
+                 sender_id=rating.sender_id, center_code=center, counter=rating.counter,
                  procedure_code=rating.procedure_code, comment=clean_text(rating.comment)[:2000],
                  created_at=created_at or utcnow())
     session.add(row)
     if rating.kind == "answer" and (rating.helpful is False or (rating.score is not None and rating.score <= 2)):
-        last_in, last_out = _last_exchange(session, rating.sender_id)
         record_unanswered(session, channel=rating.channel, sender_id=rating.sender_id,
-                          question=last_in or rating.comment, reply=last_out, reason="unhelpful",
-                          created_at=row.created_at, center=rating.center_code or "default")
+                          question=(exchange.question if exchange else "") or rating.comment,
+                          reply=exchange.reply if exchange else "", reason="unhelpful",
+                          created_at=row.created_at, center=center)
     return row
 
 
-def _last_exchange(session: Session, sender_id: str) -> tuple[str, str]:
+@dataclass(frozen=True)
+class _Exchange:
+    question: str
+    reply: str
+    center: str
+
+
+def _last_exchange(session: Session, sender_id: str) -> _Exchange | None:
     if not sender_id:
-        return "", ""
+        return None
     rows = session.scalars(select(ConversationMessage).where(ConversationMessage.sender_id == sender_id)
                            .order_by(desc(ConversationMessage.id)).limit(10)).all()
+    if not rows:
+        return None
     last_out = next((r.text for r in rows if r.direction == "out"), "")
     last_in = next((r.text for r in rows if r.direction == "in" and not r.text.startswith("/")), "")
-    return last_in, last_out
+    return _Exchange(last_in, last_out, rows[0].center_code)
 
 
 # --- the handoff inbox ---------------------------------------------------------------------------

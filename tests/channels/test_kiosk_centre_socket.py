@@ -53,6 +53,21 @@ def test_the_widget_names_the_centre_its_page_gives(tmp_path, fakes, migrated):
         assert widget_centre_said(client, fakes, "center=%3Cscript%3E") is None
 
 
+def test_a_page_and_the_rest_api_may_name_a_centre_by_its_agency_code(tmp_path, fakes, migrated):
+    """As ``/start`` and the admin API take it: the code a province's systems already know a centre by."""
+    with session_scope(migrated) as session:
+        add_center(session, "xa-dong", "Trung tâm PVHCC xã Đông", agency_code="000.00.07.H51")
+    with TestClient(create_app(channel_settings(tmp_path, fakes))) as client:
+        assert widget_centre_said(client, fakes, "session=wg12345678&center=000.00.07.H51") == "xa-dong"
+        assert centre_said(client, fakes, "session=g&center=000.00.07.h51") == "xa-dong"
+        posted = client.post("/api/v1/messages", json={"sender": "s9", "text": "cho tôi lấy số",
+                                                       "center": "000.00.07.H51"})
+        assert posted.status_code == 200, posted.text
+        assert fakes.rasa.state.received[-1]["metadata"].get(CENTER_METADATA) == "xa-dong"
+        client.post("/api/v1/messages", json={"sender": "s9", "text": "cho tôi lấy số", "center": "000.00.99.H51"})
+        assert fakes.rasa.state.received[-1]["metadata"].get(CENTER_METADATA) is None  # no such agency: the default
+
+
 def test_widget_js_passes_its_data_center_to_the_socket():
     script = (Path(__file__).resolve().parents[2] / "bot" / "static" / "widget.js").read_text(encoding="utf-8")
     assert '"center=" + encodeURIComponent(opts.center)' in script

@@ -83,12 +83,15 @@ def test_an_origin_is_stored_as_browsers_send_it(typed, stored):
     "", "xa-an-binh.gov.vn", "ftp://xa-an-binh.gov.vn", "https://xa-an-binh.gov.vn/lien-he",
     "https://xa-an-binh.gov.vn?a=1", "https://xa-an-binh.gov.vn#top", "https://admin:pw@xa-an-binh.gov.vn",
     "https://xa-an-binh.gov.vn:99999", "https://", "*", "javascript:alert(1)", "https://xa an binh.vn",
-    "https:xa-an-binh.gov.vn", "https://" + "a" * 260 + ".vn",
+    "https:xa-an-binh.gov.vn", "https://" + "a" * 260 + ".vn", "https://*.gov.vn", "https://xa-%41.gov.vn",
+    "https://xa!.gov.vn",
 ])
 def test_anything_but_scheme_host_and_port_is_refused_with_a_reason(typed):
     with pytest.raises(OriginError) as refused:
         normalise_origin(typed)
     assert str(refused.value).strip()
+    if "*" in typed[1:]:
+        assert "dấu *" in str(refused.value)  # says why: one site a line, no patterns
 
 
 # --- the table and its cache ------------------------------------------------------------------------

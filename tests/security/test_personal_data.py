@@ -246,7 +246,7 @@ def test_purge_deletes_conversations_older_than_the_retention_and_keeps_dossiers
     dry = purge_expired(database_url, 90, dry_run=True)
     assert dry.counts == {"conversation_messages": 1, "handoff_messages": 1, "handoff_conversations": 1,
                           "unanswered_questions": 1, "rating_comments": 1, "webhook_inbox": 0, "queue_origins": 0,
-                          "sender_centers": 1, "rasa_events": 1}
+                          "queue_phones": 0, "sender_centers": 1, "rasa_events": 1}
     assert _count(database_url, ConversationMessage) == 2  # a dry run deletes nothing
 
     report = purge_expired(database_url, 90)
@@ -300,6 +300,30 @@ def test_a_queue_ticket_loses_its_hashed_address_after_a_day_and_the_recent_boun
         take("web:yet-another")
     assert refused.value.reached.scope == ORIGIN_SCOPE and refused.value.reached.count == 2
     assert purge_expired(database_url, 90, now=clock()).counts["queue_origins"] == 0  # the rest is recent
+
+
+def test_the_phone_given_at_the_kiosk_for_a_text_message_is_dropped_after_a_day(database_url):
+    from motcua.queue.models import QueueTicket
+    from motcua.queue.service import QueueService, seed_queue
+    from tests.queue.queue_fakes import MORNING, SMALL_CENTRE, Clock
+
+    clock = Clock(MORNING)
+    service = QueueService(SMALL_CENTRE, clock=clock)
+    with session_scope(database_url) as session:
+        seed_queue(session, SMALL_CENTRE)
+        service.issue(session, "TN", channel="kiosk", phone="0912345678")
+    clock.advance(days=1, minutes=-5)
+    with session_scope(database_url) as session:
+        service.issue(session, "TN", channel="kiosk", phone="0987654321")
+    clock.advance(minutes=10)
+
+    assert purge_expired(database_url, 90, dry_run=True, now=clock()).counts["queue_phones"] == 1
+    report = purge_expired(database_url, 90, now=clock())
+    assert report.counts["queue_phones"] == 1 and "số điện thoại nhận tin nhắn báo lượt" in report.describe()
+    with session_scope(database_url) as session:
+        rows = session.execute(select(QueueTicket.label, QueueTicket.phone).order_by(QueueTicket.id)).all()
+    assert [phone for _, phone in rows] == [None, "0987654321"]  # the number stays, yesterday's phone goes
+    assert all(label for label, _ in rows)
 
 
 def test_a_chat_window_longer_than_a_day_keeps_origins_as_long(database_url):

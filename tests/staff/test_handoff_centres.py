@@ -70,7 +70,9 @@ def test_each_centre_s_staff_see_and_answer_only_their_centre_s_conversations(st
 
 
 def _review(client: TestClient) -> dict[str, str]:
-    return {row["sender_id"]: row["center_code"] for row in client.get("/api/v1/staff/unanswered").json()}
+    rows = client.get("/api/v1/staff/unanswered").json()
+    assert all("sender_id" not in row for row in rows)  # staff review questions, not who asked them
+    return {row["question"]: row["center_code"] for row in rows}
 
 
 def test_each_centre_s_staff_review_only_their_centre_s_unanswered_questions(staff_app):
@@ -81,10 +83,10 @@ def test_each_centre_s_staff_review_only_their_centre_s_unanswered_questions(sta
                      {"sender": "minh", "text": "xyz def"}):
             assert citizen.post("/api/v1/messages", json=body).status_code == 200
         assert wait_for(lambda: _review(admin), lambda rows: len(rows) == 2) == {
-            "rest:lan": AN_BINH, "rest:minh": DEFAULT_CENTER}
-        assert _review(default_staff) == {"rest:minh": DEFAULT_CENTER}
-        assert _review(an_binh_staff) == {"rest:lan": AN_BINH}
-        lan = next(r["id"] for r in admin.get("/api/v1/staff/unanswered").json() if r["sender_id"] == "rest:lan")
+            "xyz abc": AN_BINH, "xyz def": DEFAULT_CENTER}
+        assert _review(default_staff) == {"xyz def": DEFAULT_CENTER}
+        assert _review(an_binh_staff) == {"xyz abc": AN_BINH}
+        lan = next(r["id"] for r in admin.get("/api/v1/staff/unanswered").json() if r["question"] == "xyz abc")
         assert default_staff.post(f"/api/v1/staff/unanswered/{lan}/dismiss").status_code == 404
         assert default_staff.post(f"/api/v1/staff/unanswered/{lan}/faq", json={"answer": "x"}).status_code == 404
         dismissed = an_binh_staff.post(f"/api/v1/staff/unanswered/{lan}/dismiss")
@@ -106,3 +108,37 @@ def test_the_migration_matches_the_table_and_old_conversations_are_the_default_c
     with session_scope(database_url) as session:
         row = service.open_handoff(session, channel="zalo", sender_id="zalo:9")
         assert row.center_code == DEFAULT_CENTER
+
+
+def test_an_answer_rated_unhelpful_goes_to_the_review_list_of_the_centre_the_conversation_was_with(staff_app):
+    app, settings, _ = staff_app
+    _setup(settings.sqlalchemy_url)
+    with _clients(app) as (citizen, default_staff, an_binh_staff, admin):
+        assert citizen.post("/api/v1/messages", json={"sender": "hoa", "text": "thủ tục nhận con nuôi",
+                                                      "center": AN_BINH}).status_code == 200
+        rated = citizen.post("/api/v1/ratings", json={"kind": "answer", "helpful": False, "channel": "rest",
+                                                      "session": "hoa"})
+        assert rated.status_code == 201
+        assert wait_for(lambda: _review(an_binh_staff), lambda rows: len(rows) == 1) == {
+            "thủ tục nhận con nuôi": AN_BINH}
+        assert _review(default_staff) == {}
+        with session_scope(settings.sqlalchemy_url) as session:
+            from sqlalchemy import select
+
+            from motcua.staff.models import Rating
+            assert session.scalar(select(Rating.center_code)) == AN_BINH  # the rating counts for An Bình too
+
+
+def test_a_public_rating_cannot_pull_a_telegram_chat_s_question_onto_the_review_list(staff_app):
+    from motcua.models import ConversationMessage
+
+    app, settings, _ = staff_app
+    _setup(settings.sqlalchemy_url)
+    with session_scope(settings.sqlalchemy_url) as session:  # a Telegram chat's question in the message log
+        session.add(ConversationMessage(channel="telegram", sender_id="telegram:424242", direction="in",
+                                        text="con tôi bị ốm, xin nghỉ học thế nào"))
+    with _clients(app) as (citizen, _default_staff, _an_binh_staff, admin):
+        rated = citizen.post("/api/v1/ratings", json={"kind": "answer", "helpful": False, "channel": "telegram",
+                                                      "session": "424242", "comment": "trả lời sai"})
+        assert rated.status_code == 201
+        assert wait_for(lambda: _review(admin), lambda rows: len(rows) == 1) == {"trả lời sai": DEFAULT_CENTER}
