@@ -20,6 +20,12 @@ anonymous web, REST and kiosk-page chats of one client address at most
 (:meth:`~motcua.queue.service.QueueService.issue_for_chat`); over one, the citizen is told politely
 when to come back, with a «Xem lại số» button for each number still held.
 
+**After hours.** A chat number is for today: once the default centre has closed for the day (its last
+opening hours in ``center.yaml`` are over, or it is a Sunday or a public holiday), a chat asking for a new
+number is told the centre is closed and its hours instead (:class:`ChatHours`; a number already held
+is still shown). A kiosk always issues; ``MOTCUA_CHAT_NUMBERS_AFTER_HOURS=true`` issues at any hour.
+Other centres' hours are free text (their row): their numbers are issued as before.
+
 **Looking again.** The «Xem lại số A002» button (``/request_queue_number{"queue_ticket": "A002"}``)
 shows that number of this citizen today — its status, the people ahead, the expected wait — and
 never issues one, however often it is tapped.
@@ -39,6 +45,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -47,6 +54,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.knowledge import KnowledgeBase
+from knowledge_base.defaults import CenterInfo
 from knowledge_base.messages import render
 from knowledge_base.schema import Procedure
 from motcua.centers import DEFAULT_CENTER, center_in
@@ -67,6 +75,7 @@ from motcua.queue.service import (
 )
 from motcua.queue.words import looks_up
 from motcua.settings import Settings
+from motcua.workdays import HolidayCalendar
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +124,27 @@ class QueueReply:
     missing: str = ""
     limited: str = ""  # over a limit: the polite sentence (queue.limit_*)
     held: tuple[str, ...] = ()  # with ``limited``: the labels of the numbers still held today
+    closed: bool = False  # the centre has closed for the day: no new chat number
+
+
+@dataclass(frozen=True)
+class ChatHours:
+    """When the chat gives today's numbers: while the default centre is open or opens again today by its
+    hours in ``center.yaml``, and not on a public holiday. No hours in the file: at any time."""
+
+    center: CenterInfo
+    holidays: HolidayCalendar | None = None
+
+    def closed_for_the_day(self, moment: datetime) -> bool:
+        """``moment`` in the centre's local time."""
+        if not self.center.opening_hours:
+            return False
+        if self.holidays is not None and self.holidays.holiday_name(moment.date()) is not None:
+            return True
+        return not self.center.open_later_today(moment)
+
+    def describe(self) -> str:
+        return self.center.describe_hours()
 
 
 def _entity(tracker: Tracker, name: str) -> str:
@@ -130,8 +160,10 @@ def _phone(tracker: Tracker) -> str | None:
 
 class ActionIssueQueueNumber(Action):
     def __init__(self, knowledge: KnowledgeBase, settings: Settings, config: QueueConfig | None = None,
-                 service: QueueService | None = None, *, database: Database | None = None):
+                 service: QueueService | None = None, *, database: Database | None = None,
+                 hours: ChatHours | None = None):
         self.knowledge = knowledge
+        self.hours = hours  # None: chat numbers at any hour (actions/server.py gives the centre's)
         self.settings = settings
         self.config = config or load_queue_config()
         self.service = service or QueueService(self.config)
@@ -174,6 +206,8 @@ class ActionIssueQueueNumber(Action):
             same = next((t for t in held if wanted is None or t.service_code == wanted.code), None)
             if same is not None:
                 return QueueReply(same, self.service.estimate_for(session, same), already_had=True)
+            if self._closed_for(request):
+                return QueueReply(closed=True)
             wanted = wanted or self.service.default_service(session)
             if wanted is None:
                 raise QueueError(render("action.queue.no_service"))
@@ -186,6 +220,12 @@ class ActionIssueQueueNumber(Action):
                 still = held or self._tickets(session, request.sender_id, _OPEN)
                 return QueueReply(limited=str(exc), held=tuple(dict.fromkeys(t.label for t in still)))
             return QueueReply(issued.ticket, issued.estimate, already_had=issued.already_had)
+
+    def _closed_for(self, request: QueueRequest) -> bool:
+        """A chat of the default centre asking for a new number after the centre has closed for the day."""
+        return (self.hours is not None and request.channel not in LOCAL_CHANNELS
+                and request.center == DEFAULT_CENTER
+                and self.hours.closed_for_the_day(self.service.now().astimezone(self.config.zone)))
 
     def wanted_services(self, session: Session, request: QueueRequest) -> tuple[ServiceRow | None, list[ServiceRow]]:
         """(the service asked for or None, the services to choose from when the words fit several)."""
@@ -271,6 +311,8 @@ class ActionIssueQueueNumber(Action):
             dispatcher.utter_message(text=reply.limited,
                                      buttons=[{"title": render("action.queue.button_review", label=label),
                                                "payload": review_payload(label)} for label in reply.held[:3]])
+        elif reply.closed and self.hours is not None:
+            dispatcher.utter_message(text=render("action.queue.closed_today", hours=self.hours.describe()))
         elif reply.choices:
             dispatcher.utter_message(text=render("action.queue.choose_service"),
                                      buttons=[{"title": name, "payload": service_payload(code)}

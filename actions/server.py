@@ -39,7 +39,7 @@ from actions.knowledge import KnowledgeBase
 from actions.language import run_in_language
 from actions.legal import ActionAnswerLegal
 from actions.procedures import ActionHandoff, ActionResetFallback
-from actions.queue import ActionIssueQueueNumber
+from actions.queue import ActionIssueQueueNumber, ChatHours
 from actions.ratings import ActionRateService
 from channels.delivery import RecentIds
 from knowledge_base.forms import load_forms
@@ -51,6 +51,7 @@ from motcua.dossiers.service import DossierService
 from motcua.index_refresh import listen_for_refresh
 from motcua.privacy import install_log_masking
 from motcua.settings import Settings, get_settings
+from motcua.workdays import HolidayCalendar
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,20 @@ def center_info_text(settings: Settings) -> str:
         return render("action.server.center_info_unavailable", center=settings.center_name)
 
 
+def chat_hours(settings: Settings) -> ChatHours | None:
+    """The hours the chat gives numbers in (the default centre's, holidays off); None: at any hour (the
+    setting, or hours that cannot be read — the centre card says so on its own)."""
+    if settings.chat_numbers_after_hours:
+        return None
+    try:
+        from knowledge_base.defaults import load_center_info
+
+        return ChatHours(load_center_info(), HolidayCalendar.load())
+    except (ValueError, OSError) as exc:
+        log.warning("opening hours unavailable, chat numbers at any hour: %s", exc)
+        return None
+
+
 def build_executor(settings: Settings, database: Database | None = None) -> tuple[ActionExecutor, KnowledgeBase]:
     """The executor with every action registered, all reading and writing ``database`` (default:
     the process's one for the settings' URL)."""
@@ -77,7 +92,7 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
     forms = FormCatalog(load_forms(), knowledge)
     answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge), fees=FeeTableInForce(database))
     center_info = ActionCenterInfo(center_info_text(settings), database)
-    queue_action = ActionIssueQueueNumber(knowledge, settings, database=database)
+    queue_action = ActionIssueQueueNumber(knowledge, settings, database=database, hours=chat_hours(settings))
     # Questions a citizen may ask in the middle of a declaration, answered as anywhere else, and a
     # queue number taken without losing what was declared.
     form_interruptions = {

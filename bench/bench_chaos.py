@@ -602,7 +602,8 @@ def run_once(kind: str, plan: Plan, seed: int) -> dict:
            # a day of backoff squeezed into seconds, so the recovery window can see every row through
            "MOTCUA_DELIVERY_BASE_DELAY_S": "1", "MOTCUA_DELIVERY_MAX_DELAY_S": "5", "MOTCUA_DELIVERY_MAX_ATTEMPTS": "50",
            "MOTCUA_RATE_LIMIT_PER_MINUTE": "6000", "MOTCUA_RATE_LIMIT_BURST": "1000",
-           "MOTCUA_CHAT_IP_PER_MINUTE": "60000", "MOTCUA_CHAT_IP_BURST": "10000", "MOTCUA_RASA_TIMEOUT_S": "10"}
+           "MOTCUA_CHAT_IP_PER_MINUTE": "60000", "MOTCUA_CHAT_IP_BURST": "10000", "MOTCUA_RASA_TIMEOUT_S": "10",
+           "MOTCUA_CHAT_NUMBERS_AFTER_HOURS": "true"}  # citizens take numbers at whatever hour the run is
     env.pop("PYTHONPATH", None)
     local = "http://127.0.0.1"
     serve = Serve(data_dir, url, env, f"{local}:{ports['gateway']}", f"{local}:{ports['action']}",

@@ -196,6 +196,10 @@ class Settings(BaseSettings):
                                           "counted per address. Raise it when citizens chat through the centre's own "
                                           "Wi-Fi (one address for all)")
     chat_ticket_window_minutes: float = Field(60.0, gt=0, description="the window of the two chat number limits")
+    chat_numbers_after_hours: bool = Field(False, description="issue today's queue numbers in the chat (Zalo, "
+                                           "Telegram, web) after the default centre's last opening hours of the day "
+                                           "(center.yaml) and on public holidays; off: the citizen is told the "
+                                           "centre is closed for the day and its hours (a kiosk always issues)")
     handoffs_per_address: int = Field(3, ge=1, description="conversations of one anonymous client address (web "
                                       "widget, REST, a kiosk page not enrolled) handed to staff («gặp cán bộ») per "
                                       "handoff_window_minutes; a conversation has one open handoff in any case")
