@@ -19,6 +19,10 @@ Zalo OA Open API v3, spoken over an injected :class:`httpx.AsyncClient`:
   Beyond five buttons the choices are also numbered in the text, and "1", "2"… work.
 
 Identity: ``zalo:<user id>`` (the id Zalo gives the user for this OA).
+
+Centre: a province runs one OA for every centre, and a Zalo link carries no payload; a centre's poster
+says «nhắn /start <centre code>» (or its agency code), and that message greets the citizen and is handed to
+the gateway as the chat's centre choice, as a Telegram centre link is (``bot/sender_centers.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -121,6 +126,10 @@ def _user_id(event: dict[str, Any]) -> str:
     return ""
 
 
+CENTER_CHOICE = "center_choice"  # bot.sender_centers.CHOICE (channels never import the gateway)
+_START = re.compile(r"^/start\s+(\S{1,64})\s*$", re.IGNORECASE)
+
+
 def parse_event(event: Any, buttons: ButtonMemory | None = None) -> Incoming | None:
     """One webhook event → what to do; None for events that are not a citizen talking to us."""
     if not isinstance(event, dict):
@@ -138,6 +147,10 @@ def parse_event(event: Any, buttons: ButtonMemory | None = None) -> Incoming | N
         text = clean_text(message.get("text"))
         if not text:
             return Incoming(sender_id(user), notice=render(UNSUPPORTED_NOTICE), event_id=eid)
+        start = _START.match(text)
+        if start:  # «/start xa-an-binh» from the centre's poster: greet, and the gateway remembers the centre
+            meta.update({CENTER_CHOICE: start[1], "display_text": "/start"})
+            return Incoming(sender_id(user), UserMessage(NAME, sender_id(user), "/greet", meta), event_id=eid)
         payload = buttons.payload_for(user, text) if buttons is not None else None
         if payload:
             meta["display_text"] = text

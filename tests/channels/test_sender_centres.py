@@ -78,6 +78,26 @@ def test_a_centre_s_telegram_link_makes_the_chat_that_centre_s_until_another_lin
         ("/start", AN_BINH), ("/start", "xa-dong-tam"), ("cam on", "xa-dong-tam")]
 
 
+def test_a_zalo_chat_chooses_its_centre_with_the_posters_start_message(settings, fakes):
+    from tests.channels.fakes import zalo_event
+    from tests.channels.test_zalo import USER, deliver
+
+    _centres(settings.sqlalchemy_url)
+    zalo = f"zalo:{USER}"
+    with TestClient(create_app(settings)) as client:
+        for n, text in enumerate(("/start xa-an-binh", "lay so thu tu", "/START 000.00.05.H51",
+                                  "/start khong-co-xa-nay", "nop ho so", "/start xa-dong-tam", "cam on"), 1):
+            event = zalo_event("zalo_user_send_text.json", msg_id=f"m-{n}", text=text,
+                               timestamp=str(1741766400000 + n * 1000))
+            assert deliver(client, event).status_code == 200
+    assert _bodies(fakes, zalo) == [
+        ("/greet", AN_BINH), ("lay so thu tu", AN_BINH), ("/greet", AN_BINH), ("/greet", AN_BINH),
+        ("nop ho so", AN_BINH), ("/greet", "xa-dong-tam"), ("cam on", "xa-dong-tam")]
+    assert all(CHOICE not in (b.get("metadata") or {}) for b in fakes.rasa.state.received)
+    with session_scope(settings.sqlalchemy_url) as session:
+        assert session.get(SenderCenter, zalo).center_code == "xa-dong-tam"
+
+
 def test_a_rest_call_names_its_centre_and_an_unknown_one_is_the_default(settings, fakes):
     _centres(settings.sqlalchemy_url)
     with TestClient(create_app(settings)) as client:
