@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -47,6 +48,7 @@ from actions.knowledge import KnowledgeBase, fold
 from knowledge_base.messages import render
 from knowledge_base.rendering import display_name
 from knowledge_base.schema import Procedure
+from motcua.centers import DEFAULT_CENTER, center_in
 from retrieval.decision import Decision
 from retrieval.results import PassageHit, ProcedureHit
 
@@ -205,10 +207,12 @@ def _entities(tracker: Tracker, entity: str) -> list[str]:
 class ActionAnswer(Action):
     """Answer, offer choices, or abstain — for procedures and the law alike (see the module)."""
 
-    def __init__(self, knowledge: KnowledgeBase, legal=None, today=date.today, *, fees: FeeRules | None = None):
+    def __init__(self, knowledge: KnowledgeBase, legal=None, today=date.today, *, fees: FeeRules | None = None,
+                 places: Callable[[str], str] | None = None):
         """``legal``: the legal answer writer (:class:`actions.legal.ActionAnswerLegal`). ``fees``: the
         centre's fee table in force (:class:`actions.fees.FeeTableInForce`), said with the fee; None:
-        the catalogue's fee only."""
+        the catalogue's fee only. ``places``: a centre's code → where it is in one line
+        (:class:`actions.center.CenterPlaces`), said with where to submit a commune procedure."""
         if legal is None:
             from actions.legal import ActionAnswerLegal
 
@@ -217,6 +221,7 @@ class ActionAnswer(Action):
         self.legal = legal
         self.today = today
         self.fees = fees
+        self.places = places
 
     def name(self) -> str:
         return "action_answer"
@@ -226,9 +231,10 @@ class ActionAnswer(Action):
         text = _text(tracker)
         aspect = aspect_of(intent, text)
         limit = text_limit(tracker)
+        where = center_in(tracker.latest_message.get("metadata"))  # the citizen's centre
         chosen_code = next(iter(_entities(tracker, "procedure_code")), None)
         if chosen_code:  # a tap on an offered procedure, a «Xem thêm» or the portal's detail
-            return self._answer_code(dispatcher, AnswerRef.parse(chosen_code), aspect, limit)
+            return self._answer_code(dispatcher, AnswerRef.parse(chosen_code), aspect, limit, where)
         chosen_article = next(iter(_entities(tracker, "legal_article")), None)
         if chosen_article:  # a tap on an offered article
             return await self._answer_article(dispatcher, chosen_article)
@@ -237,10 +243,11 @@ class ActionAnswer(Action):
         if context and not named and (not text or is_follow_up(text, intent)):
             procedure = self.knowledge.get(context)
             if procedure is not None:
-                return self._answer_procedure(dispatcher, procedure, aspect, limit)
+                return self._answer_procedure(dispatcher, procedure, aspect, limit, where=where)
         if not text and named:  # a button naming a procedure in staff words
             procedure = self._named(named)
-            return self._answer_procedure(dispatcher, procedure, aspect, limit) if procedure else self._abstain(dispatcher)
+            return self._answer_procedure(dispatcher, procedure, aspect, limit, where=where) if procedure \
+                else self._abstain(dispatcher)
         if not text or is_follow_up(text, intent):
             dispatcher.utter_message(response=ASK_WHICH)
             return [SlotSet("fallback_count", 0.0)]
@@ -249,7 +256,7 @@ class ActionAnswer(Action):
             # Nothing the search trusts: a name staff keep, said in the message, still counts.
             procedure = self._named([text, *named])
             if procedure is not None:
-                return self._answer_procedure(dispatcher, procedure, aspect, limit)
+                return self._answer_procedure(dispatcher, procedure, aspect, limit, where=where)
             return self._abstain(dispatcher, choice)
         if choice.decision.move == "offer":
             return self._offer(dispatcher, choice, aspect)
@@ -257,7 +264,8 @@ class ActionAnswer(Action):
         if choice.kind == "legal":
             return await self.legal.answer_hit(dispatcher, text, hit)
         found = self.knowledge.get(hit.code)
-        return self._answer_procedure(dispatcher, found, aspect, limit) if found else self._abstain(dispatcher, choice)
+        return self._answer_procedure(dispatcher, found, aspect, limit, where=where) if found \
+            else self._abstain(dispatcher, choice)
 
     # -- finding ---------------------------------------------------------------------------
 
@@ -284,15 +292,15 @@ class ActionAnswer(Action):
     # -- the three moves -------------------------------------------------------------------
 
     def _answer_code(self, dispatcher: CollectingDispatcher, ref: AnswerRef, aspect: str,
-                     limit: int) -> list[dict[str, Any]]:
+                     limit: int, where: str = DEFAULT_CENTER) -> list[dict[str, Any]]:
         procedure = self.knowledge.get(ref.code)
         if procedure is None:
             return self._abstain(dispatcher, None)
-        return self._answer_procedure(dispatcher, procedure, ref.aspect or aspect, limit, ref)
+        return self._answer_procedure(dispatcher, procedure, ref.aspect or aspect, limit, ref, where=where)
 
     def _answer_procedure(self, dispatcher: CollectingDispatcher, procedure: Procedure,
                           aspect: str, limit: int = KIOSK_SCREEN.max_text,
-                          ref: AnswerRef | None = None) -> list[dict[str, Any]]:
+                          ref: AnswerRef | None = None, *, where: str = DEFAULT_CENTER) -> list[dict[str, Any]]:
         catalogue = self._catalogue(procedure.code)
         portal = bool(ref and ref.portal and catalogue is not None)
         shown = catalogue if portal and catalogue is not None else procedure
@@ -304,8 +312,9 @@ class ActionAnswer(Action):
         rules = []
         if self.fees is not None and aspect in (Aspect.FEE, Aspect.OVERVIEW) and not portal:
             rules = self.fees.rules_for(shown.code)  # the table the dossier will be charged from
+        local = self.places(where) if self.places is not None and aspect == Aspect.SUBMISSION and not portal else ""
         reply = answer(shown, aspect, links, limit=limit, part=ref.part if ref else 1, catalogue=catalogue,
-                       portal=portal, fee_rules=rules)
+                       portal=portal, fee_rules=rules, local=local)
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         return [SlotSet("procedure_code", procedure.code), SlotSet("procedure", procedure.name),
                 SlotSet("fallback_count", 0.0)]

@@ -37,6 +37,7 @@ from knowledge_base.rendering import (
     without_stop,
 )
 from knowledge_base.schema import ChannelKind, Procedure, SubmissionChannel
+from retrieval.fusion import DEFAULT_PREFERRED_LEVELS
 
 KIOSK_SCREEN = Capabilities(max_text=900)
 """What one kiosk screen shows comfortably; also the page of a channel without a limit of its own."""
@@ -207,10 +208,14 @@ def _time(p: Procedure) -> list[str]:
     return [say("time_many", name=name)] + [f"• {k}: {t}" for k, t in times]
 
 
-def _submission(p: Procedure) -> list[str]:
+def _submission(p: Procedure, local: str = "") -> list[str]:
+    """How and where to submit; for a procedure done at commune level, ``local``: the citizen's own centre."""
     kinds = ", ".join(c.kind.label.lower() for c in p.channels) or say("in_person")
-    return [say("submission", name=display_name(p.name), kinds=kinds),
-            sentence(say("submission_place", place=place(p)))]
+    lines = [say("submission", name=display_name(p.name), kinds=kinds),
+             sentence(say("submission_place", place=place(p)))]
+    if local and set(p.levels) & set(DEFAULT_PREFERRED_LEVELS):  # done at commune level (the catalogue's words)
+        lines.append(say("submission_local", center=local))
+    return lines
 
 
 def _legal_basis(p: Procedure, links: Sequence[DocumentLink] | None = None) -> list[str]:
@@ -272,11 +277,12 @@ _NEXT = [
 
 
 def body_lines(procedure: Procedure, aspect: str, legal_links: Sequence[DocumentLink] | None = None,
-               *, detail: bool = False, fee_rules: Sequence[FeeRule] = ()) -> list[str]:
+               *, detail: bool = False, fee_rules: Sequence[FeeRule] = (), local: str = "") -> list[str]:
     """The lines of one aspect's answer, before it is cut into pages (no source line).
 
     ``fee_rules``: the centre's fee-table rules of the procedure (:meth:`FeeTable.rules_for
-    <knowledge_base.fee_table.FeeTable.rules_for>`), said by the fee and the overview.
+    <knowledge_base.fee_table.FeeTable.rules_for>`), said by the fee and the overview. ``local``: the
+    citizen's centre in one line (name — address), said with where to submit a commune procedure.
     """
     if aspect not in _WRITERS:
         raise ValueError(f"unknown aspect {aspect!r}")
@@ -286,6 +292,8 @@ def body_lines(procedure: Procedure, aspect: str, legal_links: Sequence[Document
         return _WRITERS[aspect](procedure, fee_rules)
     if aspect in (Aspect.DOCUMENTS, Aspect.STEPS):
         return _WRITERS[aspect](procedure, detail)
+    if aspect == Aspect.SUBMISSION:
+        return _submission(procedure, local)
     return _WRITERS[aspect](procedure)
 
 
@@ -299,6 +307,7 @@ def answer(
     catalogue: Procedure | None = None,
     portal: bool = False,
     fee_rules: Sequence[FeeRule] = (),
+    local: str = "",
 ) -> Answer:
     """Page ``part`` of the answer about one aspect of ``procedure``, with the next natural steps as buttons.
 
@@ -307,11 +316,12 @@ def answer(
     record of the procedure, offered as «Chi tiết theo Cổng Dịch vụ công» when the centre's words
     are shown. ``portal``: show that record (``procedure`` is then the catalogue's) in full detail,
     as the portal says it (without ``fee_rules``). ``fee_rules``: the centre's fee-table rules of the
-    procedure (see :func:`body_lines`).
+    procedure (see :func:`body_lines`). ``local``: the citizen's centre, said with where to submit.
     """
     if limit <= 0:
         raise ValueError(f"limit must be positive, got {limit}")
-    lines = body_lines(procedure, aspect, legal_links, detail=portal, fee_rules=() if portal else fee_rules)
+    lines = body_lines(procedure, aspect, legal_links, detail=portal, fee_rules=() if portal else fee_rules,
+                       local=local)
     if portal:
         lines = [say("portal_intro"), *lines]
     source = cite(procedure, portal)

@@ -15,6 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from knowledge_base.defaults import CenterInfo
 from knowledge_base.messages import render
 from motcua.centers import DEFAULT_CENTER, CenterView, center_in, find_center
 from motcua.db import Database
@@ -32,6 +33,29 @@ def center_card(center: CenterView) -> str:
     if center.phone:
         lines.append(render("center.phone", phone=center.phone))
     return "\n".join(lines)
+
+
+class CenterPlaces:
+    """Where a centre is, in one line («name — address»), said with «nộp ở đâu» for a commune procedure:
+    the default centre's from ``center.yaml``, another's from its row; "" when it cannot be said."""
+
+    def __init__(self, default: CenterInfo | None, database: Database | None = None):
+        self.default = default
+        self.database = database
+
+    def __call__(self, code: str) -> str:
+        if code == DEFAULT_CENTER or self.database is None:
+            return self._line(self.default.name, self.default.address) if self.default is not None else ""
+        try:
+            center = self.database.run(find_center, code)
+        except SQLAlchemyError:
+            log.warning("could not read centre %s; its place is not said", code, exc_info=True)
+            return ""
+        return self._line(center.display_name, center.address) if center is not None else ""
+
+    @staticmethod
+    def _line(name: str, address: str) -> str:
+        return f"{name} — {address}" if name and address else name
 
 
 class ActionCenterInfo(Action):

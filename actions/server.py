@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from actions.answering import ActionAnswer
-from actions.center import ActionCenterInfo
+from actions.center import ActionCenterInfo, CenterPlaces
 from actions.dossiers import ActionCheckDossierStatus
 from actions.fees import FeeTableInForce
 from actions.forms import (
@@ -42,6 +42,7 @@ from actions.procedures import ActionHandoff, ActionResetFallback
 from actions.queue import ActionIssueQueueNumber, ChatHours
 from actions.ratings import ActionRateService
 from channels.delivery import RecentIds
+from knowledge_base.defaults import CenterInfo, load_center_info
 from knowledge_base.forms import load_forms
 from knowledge_base.messages import render
 from motcua.bus import bus_from_settings
@@ -67,17 +68,25 @@ def center_info_text(settings: Settings) -> str:
         return render("action.server.center_info_unavailable", center=settings.center_name)
 
 
+def default_center_info() -> CenterInfo | None:
+    """The default centre's ``center.yaml``; None when it cannot be read (logged; the card says so itself)."""
+    try:
+        return load_center_info()
+    except (ValueError, OSError) as exc:
+        log.warning("center.yaml unreadable: %s", exc)
+        return None
+
+
 def chat_hours(settings: Settings) -> ChatHours | None:
     """The hours the chat gives numbers in (the default centre's, holidays off); None: at any hour (the
     setting, or hours that cannot be read — the centre card says so on its own)."""
     if settings.chat_numbers_after_hours:
         return None
+    info = default_center_info()
     try:
-        from knowledge_base.defaults import load_center_info
-
-        return ChatHours(load_center_info(), HolidayCalendar.load())
+        return ChatHours(info, HolidayCalendar.load()) if info is not None else None
     except (ValueError, OSError) as exc:
-        log.warning("opening hours unavailable, chat numbers at any hour: %s", exc)
+        log.warning("holidays unreadable, chat numbers at any hour: %s", exc)
         return None
 
 
@@ -90,7 +99,8 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
     executor = ActionExecutor()
     dossiers = DossierService.from_settings(settings)
     forms = FormCatalog(load_forms(), knowledge)
-    answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge), fees=FeeTableInForce(database))
+    answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge), fees=FeeTableInForce(database),
+                                 places=CenterPlaces(default_center_info(), database))
     center_info = ActionCenterInfo(center_info_text(settings), database)
     queue_action = ActionIssueQueueNumber(knowledge, settings, database=database, hours=chat_hours(settings))
     # Questions a citizen may ask in the middle of a declaration, answered as anywhere else, and a

@@ -48,3 +48,39 @@ def test_the_default_card_is_read_from_center_yaml_with_its_hours(tmp_path):
     assert lines[0] == "Trung tâm Phục vụ hành chính công xã Demo"
     assert lines[1].startswith("Địa chỉ: Số 1 đường Trung Tâm")
     assert any(line.startswith("Giờ làm việc: Thứ Hai đến Thứ Sáu: 07:30–11:30, 13:30–17:00") for line in lines)
+
+
+def test_where_to_submit_a_commune_procedure_names_the_citizens_own_centre(database_url):
+    """«Nộp ở đâu» says the catalogue's agency («UBND cấp xã»), then the centre the citizen writes from."""
+    from dataclasses import replace
+
+    from actions.answering import ActionAnswer
+    from actions.center import CenterPlaces
+    from actions.server import default_center_info
+    from tests.actions.fakes import BIRTH, FakeKnowledge
+
+    with session_scope(database_url) as session:
+        add_center(session, "xa-dong", "Trung tâm Phục vụ hành chính công xã Đông", address="Thôn 3, xã Đông")
+        add_center(session, "xa-tay", "Trung tâm Phục vụ hành chính công xã Tây")  # no address yet
+    places = CenterPlaces(default_center_info(), shared_database(database_url))
+    commune = replace(BIRTH, levels=["Cấp xã"], receiving_agency="Ủy ban nhân dân cấp xã")
+    province = replace(BIRTH, code="2.000001", levels=["Cấp tỉnh"], receiving_agency="Sở Tư pháp")
+
+    def where(procedure, center: str | None) -> str:
+        action = ActionAnswer(FakeKnowledge([procedure]), legal=object(), places=places)
+        metadata = {CENTER_METADATA: center} if center else {}
+        latest = {"text": "nộp ở đâu", "intent": {"name": "ask_submission", "confidence": 0.9}, "entities": [],
+                  "metadata": metadata}
+        dispatcher = CollectingDispatcher()
+        tracker = Tracker("s1", {"procedure_code": procedure.code}, latest, [], False, None, {}, "action_listen")
+        asyncio.run(action.run(dispatcher, tracker, {}))
+        return dispatcher.messages[0]["text"]
+
+    default = where(commune, None)
+    assert "Nơi nhận: Ủy ban nhân dân cấp xã." in default
+    assert ("Ông/bà có thể nộp tại: Trung tâm Phục vụ hành chính công xã Demo — Số 1 đường Trung Tâm, thôn Đông, "
+            "xã Demo, tỉnh Demo.") in default
+    assert "nộp tại: Trung tâm Phục vụ hành chính công xã Đông — Thôn 3, xã Đông." in where(commune, "xa-dong")
+    assert "nộp tại: Trung tâm Phục vụ hành chính công xã Tây." in where(commune, "xa-tay")  # no address invented
+    assert "nộp tại" not in where(province, "xa-dong")  # not done at a commune centre: not sent there
+    assert "nộp tại" not in where(commune, "khong-con")  # a centre removed since: nothing said of it
