@@ -19,6 +19,7 @@ from sqlalchemy import select
 from knowledge_base.messages import render
 from motcua.db import Database, shared_database
 from motcua.origin import origin_in
+from motcua.staff.service import BACK_PAYLOAD
 from motcua.throttle import SlidingWindow, sliding_window
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class ActionHandoff(Action):
                                      buttons=[intent_button("request_queue_number")])
             return [SlotSet("fallback_count", 0.0)]
         dispatcher.utter_message(text=render("action.procedures.handoff"),
+                                 buttons=[{"title": render("button.back_to_assistant"), "payload": BACK_PAYLOAD}],
                                  json_message={"handoff": True, "reason": reason})
         return [SlotSet("handoff", True), SlotSet("fallback_count", 0.0)]
 

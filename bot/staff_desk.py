@@ -28,13 +28,21 @@ from starlette.concurrency import run_in_threadpool
 from bot.batch_writer import BatchWriter
 from bot.dialogue import DialogueReply
 from channels import kiosk
-from channels.base import BotMessage, UserMessage
+from channels.base import BotMessage, Button, UserMessage
 from knowledge_base.messages import render
+from knowledge_base.text import fold
 from motcua.bus import Background, redis_client
 from motcua.centers import DEFAULT_CENTER, center_in
 from motcua.db import Database, utcnow
 from motcua.delivery import mask_recipient
 from motcua.privacy import mask_identifiers
+from motcua.staff.service import (
+    BACK_PAYLOAD,
+    add_handoff_message,
+    close_by_citizen,
+    open_handoff,
+    record_unanswered,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +52,19 @@ RESUMED_TEXT = render("notify.handoff.resumed")
 """What the citizen reads when staff hand the conversation back to the assistant."""
 ACK_KEY = "notify.handoff.ack"
 """What the citizen reads after each message typed while the conversation is with staff."""
+BACK_KEY = "notify.handoff.back"
+"""What the citizen reads on leaving the staff desk for the assistant."""
+BACK_BUTTON_KEY = "button.back_to_assistant"
+BACK_WORDS = frozenset({"quay lai tro ly", "quay lai tro ly ao", "hoi tro ly ao", "back to the assistant"})
+"""A whole message that means the same as the button (compared without diacritics)."""
+BACK_NOTE = "Người dân đã quay lại hỏi trợ lý ảo; cuộc trò chuyện đã đóng."  # staff-facing: the inbox thread's note
 HANDOFF_CHANNEL = "handoffs"
 """Live-bus channel on which gateways tell each other a conversation went to staff or came back."""
 PAGE_CHANNELS = frozenset({"kiosk", "web", "widget"})
 """Channels whose citizen is an open page: nothing reaches a page that is closed."""
 PLATFORM_LABELS = {"zalo": "Zalo", "telegram": "Telegram", "messenger": "Messenger", "sms": "SMS"}
 LEFT_NOTE = "Người dân đã rời kiosk (phiên kiosk đã đóng)."  # staff-facing: a note in the inbox thread
-BACK_NOTE = "Người dân đã kết nối lại kiosk."  # staff-facing
+RECONNECTED_NOTE = "Người dân đã kết nối lại kiosk."  # staff-facing
 Send = Callable[[str], Awaitable[None]]
 
 
@@ -129,7 +143,7 @@ DEFAULT_CHANNEL_LABEL = "kênh của người dân"  # staff-facing
 
 @dataclass(frozen=True)
 class _Write:
-    kind: str  # "unanswered" | "handoff_open" | "handoff_in" | "handoff_note" | "remember" (Redis only)
+    kind: str  # "unanswered" | "handoff_open" | "handoff_in" | "handoff_note" | "handoff_back" | "remember" (Redis)
     channel: str
     sender_id: str
     question: str = ""
@@ -207,7 +221,20 @@ class StaffDesk:
         """
         self._writer.put(_Write("handoff_in", message.channel, message.sender_id, _shown(message),
                                 center=center_in(message.metadata)))
-        return BotMessage(render(ACK_KEY, locale=message.locale), custom={"handoff_ack": True})
+        return BotMessage(render(ACK_KEY, locale=message.locale), buttons=(back_button(message.locale),),
+                          custom={"handoff_ack": True})
+
+    @staticmethod
+    def wants_assistant(message: UserMessage) -> bool:
+        """The citizen tapped «Quay lại trợ lý ảo» (or wrote just that) while with staff."""
+        return message.text == BACK_PAYLOAD or fold(message.text).strip(" .!") in BACK_WORDS
+
+    def back_to_assistant(self, message: UserMessage) -> BotMessage:
+        """The citizen leaves the staff desk: the conversation is closed with a note for staff, and the next
+        message goes to the assistant again (on every gateway)."""
+        self._writer.put(_Write("handoff_back", message.channel, message.sender_id, BACK_NOTE))
+        self.release(message.sender_id)
+        return BotMessage(render(BACK_KEY, locale=message.locale))
 
     # --- open pages ---
     def join(self, sender_id: str, send: Send) -> Callable[[], None]:
@@ -216,7 +243,7 @@ class StaffDesk:
         the kiosk reset its session) and when it comes back."""
         if sender_id in self._left:
             self._left.discard(sender_id)
-            self._note(sender_id, BACK_NOTE)
+            self._note(sender_id, RECONNECTED_NOTE)
         leave = self.hub.join(sender_id, send)
 
         def leave_and_note() -> None:
@@ -338,8 +365,6 @@ class StaffDesk:
 
     # --- the writer ---
     def _write(self, batch: Sequence[_Write]) -> None:
-        from motcua.staff.service import add_handoff_message, open_handoff, record_unanswered
-
         if self._memory is not None:
             batch = self._through_memory(batch)
         with self.database.session() as session:
@@ -364,6 +389,8 @@ class StaffDesk:
                 elif item.kind == "handoff_note":
                     conversation = open_handoff(session, channel=item.channel, sender_id=item.sender_id, at=now)
                     add_handoff_message(session, conversation, "note", item.question, at=now)
+                elif item.kind == "handoff_back":
+                    close_by_citizen(session, item.sender_id, item.question, at=now)
 
 
     def _through_memory(self, batch: Sequence[_Write]) -> list[_Write]:
@@ -384,6 +411,11 @@ class StaffDesk:
             if item.kind != "remember":
                 kept.append(item)
         return kept
+
+
+def back_button(locale: str | None = None) -> Button:
+    """«Quay lại trợ lý ảo»: leave the staff desk (:data:`BACK_PAYLOAD`)."""
+    return Button(render(BACK_BUTTON_KEY, locale=locale), BACK_PAYLOAD)
 
 
 async def _listening(notifier, sender_id: str) -> bool:

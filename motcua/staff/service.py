@@ -319,6 +319,27 @@ def handoff_messages(session: Session, conversation_id: int) -> list[HandoffMess
                                 .order_by(HandoffMessage.id)))
 
 
+BACK_PAYLOAD = "/back_to_assistant"
+"""The button «Quay lại trợ lý ảo» under «Đã chuyển tới cán bộ…» and every acknowledgement while a conversation is
+with staff (bot/staff_desk.py): the citizen need not wait for staff who may not come (out of hours, a busy desk)
+to ask the assistant again."""
+CITIZEN_ACTOR = "người dân"  # staff-facing: who closed a conversation the citizen left for the assistant
+
+
+def close_by_citizen(session: Session, sender_id: str, note: str, at: datetime | None = None) -> None:
+    """The citizen went back to the assistant: their open conversation gets ``note`` and is closed (none open:
+    nothing to do — staff may have handed it back meanwhile)."""
+    row = session.scalar(select(HandoffConversation).where(HandoffConversation.sender_id == sender_id,
+                                                         HandoffConversation.status == HandoffStatus.OPEN)
+                         .order_by(HandoffConversation.id.desc()).limit(1))
+    if row is None:
+        return
+    add_handoff_message(session, row, "note", note, at=at)
+    row.status, row.closed_at, row.closed_by = HandoffStatus.CLOSED, at or utcnow(), CITIZEN_ACTOR
+    record_audit(session, CITIZEN_ACTOR, "handoff.close", f"handoff:{row.id}", {"status": HandoffStatus.OPEN.value},
+                 {"status": HandoffStatus.CLOSED.value, "sender_id": row.sender_id, "by": "citizen"})
+
+
 def close_handoff(session: Session, conversation_id: int, *, actor: str, center: str | None = None) -> HandoffConversation:
     row = get_handoff(session, conversation_id, center)
     if row.status != HandoffStatus.OPEN:

@@ -239,3 +239,45 @@ def test_staff_link_train_faq_and_dismiss_with_an_audit_trail(staff_app, tmp_pat
     for action in ("unanswered.link", "nlu.add_example", "unanswered.training", "faq.add", "unanswered.faq",
                    "unanswered.dismiss"):
         assert ("canbo", action) in audit
+
+
+def test_the_citizen_goes_back_to_the_assistant_without_waiting_for_staff(staff_app):
+    """Out of hours or at a busy desk nobody may answer: every acknowledgement offers «Quay lại trợ lý ảo»; the
+    tap closes the conversation with a note for staff, and the next question goes to the assistant again."""
+    from bot.staff_desk import BACK_NOTE
+    from motcua.staff.service import BACK_PAYLOAD
+
+    app, settings, rasa = staff_app
+    with TestClient(app) as client:
+        sign_in(client, "canbo", PASSWORD)
+        citizen = Citizen(client, "handoff-back")
+        assert citizen.say("Gặp cán bộ", "/request_human")[0]["text"] == HANDOFF_TEXT
+        conversation = wait_for(lambda: client.get("/api/v1/staff/handoffs").json(), lambda rows: len(rows) == 1)[0]
+        ack = citizen.say("có ai không ạ")
+        assert ack[0]["buttons"] == [{"title": render("button.back_to_assistant"), "payload": BACK_PAYLOAD}]
+        sent_to_rasa = len(rasa.state.received)
+
+        back = citizen.say(render("button.back_to_assistant"), BACK_PAYLOAD)
+        assert [m["text"] for m in back] == [render("notify.handoff.back")]
+        assert citizen.say("lệ phí khai sinh")[0]["text"] == "Trợ lý trả lời: lệ phí khai sinh"
+        assert [b["message"] for b in rasa.state.received[sent_to_rasa:]] == ["lệ phí khai sinh"]  # not the tap
+        # a late tap on an old button after that is answered the same, never sent to Rasa
+        assert [m["text"] for m in citizen.say("Quay lại trợ lý ảo", BACK_PAYLOAD)] == [render("notify.handoff.back")]
+        assert len(rasa.state.received) == sent_to_rasa + 1
+        citizen.close()
+
+        assert wait_for(lambda: client.get("/api/v1/staff/handoffs").json(), lambda rows: rows == []) == []
+        thread = client.get(f"/api/v1/staff/handoffs/{conversation['id']}").json()
+        assert thread["status"] == "closed" and thread["items"][-1]["text"] == BACK_NOTE
+        assert client.post(f"/api/v1/staff/handoffs/{conversation['id']}/reply", json={"text": "muộn"}).status_code == 400
+
+
+def test_typing_back_to_the_assistant_works_as_the_button_and_other_words_still_go_to_staff(staff_app):
+    app, _, rasa = staff_app
+    with TestClient(app) as client:
+        citizen = Citizen(client, "handoff-typed")
+        citizen.say("Gặp cán bộ", "/request_human")
+        assert citizen.say("thôi, quay lại trợ lý giúp tôi")[0]["text"] == render("notify.handoff.ack")  # to staff
+        assert citizen.say("Quay lai tro ly ao!")[0]["text"] == render("notify.handoff.back")
+        assert citizen.say("lệ phí khai sinh")[0]["text"] == "Trợ lý trả lời: lệ phí khai sinh"
+        citizen.close()
