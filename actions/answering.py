@@ -59,6 +59,9 @@ MOVE_RANK = {"answer": 2, "offer": 1, "abstain": 0}
 BUTTON_TITLE_LIMIT = 80
 
 OFFER_PROCEDURES = "utter_offer_procedures"
+OFFERED_SLOT = "offered_codes"
+"""The procedures last offered as choices, until one is answered: a follow-up («nộp ở đâu», «what documents»)
+asked instead of a tap is offered the same choices for that aspect, and a typed «1»…«4» takes that choice."""
 OFFER_ARTICLES = "utter_offer_articles"
 ABSTAIN = "utter_answer_abstain"
 ASK_WHICH = "utter_ask_which_procedure"
@@ -70,18 +73,22 @@ _ASPECT_WORDS: list[tuple[str, tuple[str, ...]]] = [
     (Aspect.LEGAL_BASIS, ("can cu phap ly", "can cu", "theo luat nao", "van ban nao")),
     (Aspect.FEE, ("le phi", "bao nhieu tien", "chi phi", "mat phi", "ton phi", "het bao nhieu", "phi",
                   # «có mất tiền không», «tốn tiền không», «trả tiền không» — not «mặt tiền» (a street front)
-                  "mat tien khong", "ton tien", "het tien", "tra tien khong", "dong tien khong")),
-    (Aspect.TIME, ("bao lau", "may ngay", "bao nhieu ngay", "thoi gian", "thoi han", "khi nao co", "bao gio co")),
+                  "mat tien khong", "ton tien", "het tien", "tra tien khong", "dong tien khong",
+                  "how much", "cost", "fee", "fees")),
+    (Aspect.TIME, ("bao lau", "may ngay", "bao nhieu ngay", "thoi gian", "thoi han", "khi nao co", "bao gio co",
+                   "how long", "how many days")),
     (Aspect.SUBMISSION, ("nop o dau", "lam o dau", "o dau", "noi nop", "nop online", "nop truc tuyen",
-                         "nop qua mang", "nop the nao", "nop nhu the nao")),
-    (Aspect.STEPS, ("cac buoc", "trinh tu thuc hien", "quy trinh")),
+                         "nop qua mang", "nop the nao", "nop nhu the nao", "where", "submit")),
+    (Aspect.STEPS, ("cac buoc", "trinh tu thuc hien", "quy trinh", "steps")),
     (Aspect.DOCUMENTS, ("giay to", "ho so gom", "can nhung gi", "can gi", "chuan bi gi", "mang theo gi",
-                        "mang gi", "thanh phan ho so")),
+                        "mang gi", "thanh phan ho so", "documents", "papers", "what do i need", "bring")),
 ]
 # Words a follow-up is made of besides its aspect words: with nothing else left, it names no procedure.
 _FILLER = set(
     "con thi sao the vay a nua cho toi hoi em minh la bao nhieu nhu nao khong co gi phai duoc k ko ak ha nhi "
-    "voi di oi thu tuc nay do ay can lam mat tien ngay nop ho so giay to xin vui long roi va de o dau".split()
+    "voi di oi thu tuc nay do ay can lam mat tien ngay nop ho so giay to xin vui long roi va de o dau "
+    # the same in English («what documents do I need?», «how long does it take?», «where can I do it»)
+    "what do does i it is are can the a an to for this that need take much long please and then about".split()
 )
 _LEGAL_WORDS = re.compile(
     r"\b(luat|bo luat|nghi dinh|thong tu|quy dinh|phap luat|dieu \d+|khoan \d+|bi phat|xu phat|vi pham|"
@@ -135,6 +142,16 @@ def is_follow_up(text: str, intent: str = "") -> bool:
             folded = folded.replace(f" {phrase} ", " ")
     rest = [word for word in folded.split() if word not in _FILLER]
     return len(rest) <= 1
+
+
+_CHOICE_NUMBER = re.compile(r"^(?:so|chon|cai|thu tuc)?\s*(?:thu|so)?\s*([1-4])\s*[.)]?$")
+
+
+def picked_choice(text: str, offered: list[str]) -> str | None:
+    """The offered code a message that is only a choice's number picks («2», «số 2», «chọn 3»)."""
+    found = _CHOICE_NUMBER.match(fold(text).strip()) if offered and text else None
+    index = int(found[1]) - 1 if found else -1
+    return offered[index] if 0 <= index < len(offered) else None
 
 
 def reads_legal(intent: str, text: str) -> bool:
@@ -240,6 +257,10 @@ class ActionAnswer(Action):
             return await self._answer_article(dispatcher, chosen_article)
         named = _entities(tracker, "procedure")
         context = tracker.get_slot("procedure_code")
+        offered = [code for code in tracker.get_slot(OFFERED_SLOT) or [] if isinstance(code, str)]
+        picked = picked_choice(text, offered)
+        if picked:  # «2» typed under the choices instead of a tap
+            return self._answer_code(dispatcher, AnswerRef(picked), aspect, limit, where)
         if context and not named and (not text or is_follow_up(text, intent)):
             procedure = self.knowledge.get(context)
             if procedure is not None:
@@ -249,6 +270,9 @@ class ActionAnswer(Action):
             return self._answer_procedure(dispatcher, procedure, aspect, limit, where=where) if procedure \
                 else self._abstain(dispatcher)
         if not text or is_follow_up(text, intent):
+            again = [p for p in (self.knowledge.get(code) for code in offered) if p is not None]
+            if len(again) >= 2:  # the choices still stand: the same ones, for what is asked now
+                return self._offer_again(dispatcher, again, aspect)
             dispatcher.utter_message(response=ASK_WHICH)
             return [SlotSet("fallback_count", 0.0)]
         choice = self._search(intent, text, aspect)
@@ -317,7 +341,7 @@ class ActionAnswer(Action):
                        portal=portal, fee_rules=rules, local=local)
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         return [SlotSet("procedure_code", procedure.code), SlotSet("procedure", procedure.name),
-                SlotSet("fallback_count", 0.0)]
+                SlotSet("fallback_count", 0.0), SlotSet(OFFERED_SLOT, None)]
 
     def _catalogue(self, code: str) -> Procedure | None:
         """The national catalogue's own record of ``code``, when the knowledge base keeps one."""
@@ -345,6 +369,18 @@ class ActionAnswer(Action):
             buttons.append(not_these(NOT_THESE_PROCEDURES))
             response = OFFER_PROCEDURES
         dispatcher.utter_message(response=response, buttons=buttons, json_message=self._move(choice))
+        if choice.kind == "legal":
+            return [SlotSet("fallback_count", 0.0)]
+        # a new question: the procedure talked about before is no longer what a follow-up means
+        return [SlotSet("fallback_count", 0.0), SlotSet(OFFERED_SLOT, [h.code for h in hits]),
+                SlotSet("procedure_code", None), SlotSet("procedure", None)]
+
+    def _offer_again(self, dispatcher: CollectingDispatcher, procedures: list[Procedure],
+                     aspect: str) -> list[dict[str, Any]]:
+        buttons = [{"title": _short(display_name(p.name)), "payload": procedure_payload(p.code, aspect)}
+                   for p in procedures]
+        dispatcher.utter_message(response=OFFER_PROCEDURES, buttons=[*buttons, not_these(NOT_THESE_PROCEDURES)],
+                                 json_message={"move": "offer", "kind": "procedure", "again": True})
         return [SlotSet("fallback_count", 0.0)]
 
     def _abstain(self, dispatcher: CollectingDispatcher, choice: Choice | None = None) -> list[dict[str, Any]]:

@@ -52,7 +52,9 @@ def _domain_buttons(path: Path = DOMAIN_FILE) -> dict[str, list[dict[str, str]]]
     found: dict[str, list[dict[str, str]]] = {}
     for name, variants in responses.items():
         first = variants[0] if isinstance(variants, list) and variants and isinstance(variants[0], dict) else {}
-        found[name] = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+        # a payload's JSON is written {{ }} there (Rasa's placeholder escape); Rasa sends it with one brace
+        found[name] = [{"title": str(b.get("title", "")),
+                        "payload": str(b.get("payload", "")).replace("{{", "{").replace("}}", "}")}
                        for b in first.get("buttons") or [] if isinstance(b, dict)]
     return found
 

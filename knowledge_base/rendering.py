@@ -138,7 +138,8 @@ def cut_line(line: str, limit: int) -> list[str]:
 
 def paginate(lines: list[str], limit: int) -> list[str]:
     """Lines packed into pages of at most ``limit`` characters, a page break only between lines
-    (or, for a line longer than a page, between words)."""
+    (or, for a line longer than a page, between words). A heading (a line ending in «:») is not left
+    at the foot of a page: it goes over with the first line it introduces."""
     if limit <= 0:
         raise ValueError(f"limit must be positive, got {limit}")
     pages: list[str] = []
@@ -148,6 +149,11 @@ def paginate(lines: list[str], limit: int) -> list[str]:
             joined = f"{current}\n{piece}" if current else piece
             if len(joined) <= limit:
                 current = joined
+                continue
+            head, _, last = current.rpartition("\n")
+            if head and last.rstrip().endswith(":") and len(last) + 1 + len(piece) <= limit:
+                pages.append(head)
+                current = f"{last}\n{piece}"
             else:
                 pages.append(current)
                 current = piece

@@ -132,7 +132,7 @@ async def test_an_unsure_search_offers_two_to_four_procedures_as_buttons_and_a_w
     ]
     assert render(NOT_THESE_PROCEDURES) == "Không phải các thủ tục trên"
     assert message["custom"] == {"move": "offer", "kind": "procedure", "confidence": 0.35}
-    assert not any(e.get("name") == "procedure_code" for e in events)  # nothing chosen yet
+    assert not any(e.get("name") == "procedure_code" and e.get("value") for e in events)  # nothing chosen yet
 
 
 async def test_a_tapped_choice_answers_that_procedure_for_the_aspect_asked_without_searching():
@@ -303,3 +303,58 @@ def test_a_message_reads_legal_from_the_nlu_or_its_words():
     assert reads_legal("nlu_fallback", "khong khai sinh co bi phat khong")
     assert reads_legal("nlu_fallback", "theo nghị định 123 thì sao")
     assert not reads_legal("ask_fee", "làm căn cước hết bao nhiêu tiền")
+
+
+# -- after choices ---------------------------------------------------------------------------------
+
+
+async def test_choices_replace_the_context_and_a_follow_up_instead_of_a_tap_gets_the_same_choices_for_its_aspect():
+    """«lệ phí đăng ký kết hôn» offered three procedures; «nộp ở đâu» typed instead of a tap gets the same three,
+    for where to submit — not «which procedure?» with unrelated buttons, not the procedure talked about before."""
+    from actions.answering import OFFERED_SLOT
+
+    search = FakeSearch(Decision("offer", (hit(BIRTH, 0.5), hit(LATE_BIRTH, 0.45), hit(COPY, 0.3)), 0.35))
+    _, events, _ = await run(search, tracker("giấy khai sinh bị rách nát cần gì", "nlu_fallback",
+                                             slots={"procedure_code": "9.999999"}))
+    assert SlotSet(OFFERED_SLOT, [BIRTH.code, LATE_BIRTH.code, COPY.code]) in events
+    assert SlotSet("procedure_code", None) in events  # a new question: the old procedure is not a follow-up's
+
+    offered = {OFFERED_SLOT: [BIRTH.code, LATE_BIRTH.code, COPY.code]}
+    messages, events, _ = await run(FakeSearch(), tracker("nộp ở đâu", "ask_submission", slots=offered))
+    (message,) = messages
+    assert message["response"] == OFFER_PROCEDURES
+    assert [b["payload"] for b in message["buttons"][:3]] == [
+        '/ask_submission{"procedure_code": "1.001193"}', '/ask_submission{"procedure_code": "1.004884"}',
+        '/ask_submission{"procedure_code": "2.000815"}']
+    assert message["buttons"][3]["payload"] == "/request_human"
+    english, _, _ = await run(FakeSearch(), tracker("what documents do I need?", "ask_documents", slots=offered))
+    assert english[0]["buttons"][0]["payload"] == '/ask_documents{"procedure_code": "1.001193"}'
+
+
+@pytest.mark.parametrize(("typed", "index"), [("2", 1), ("số 3", 2), ("chon 1", 0), ("3.", 2)])
+async def test_a_choice_typed_as_its_number_is_answered_and_ends_the_choices(typed, index):
+    from actions.answering import OFFERED_SLOT
+
+    codes = [BIRTH.code, LATE_BIRTH.code, COPY.code]
+    messages, events, _ = await run(FakeSearch(), tracker(typed, "inform", slots={OFFERED_SLOT: codes}))
+    chosen = (BIRTH, LATE_BIRTH, COPY)[index]
+    assert messages[0]["text"] == answer(chosen, Aspect.OVERVIEW).text
+    assert SlotSet("procedure_code", chosen.code) in events and SlotSet(OFFERED_SLOT, None) in events
+
+
+async def test_a_number_without_choices_or_beyond_them_is_not_a_pick():
+    from actions.answering import OFFERED_SLOT, picked_choice
+
+    assert picked_choice("2", []) is None
+    assert picked_choice("4", ["a", "b"]) is None
+    assert picked_choice("2 bản sao", ["a", "b"]) is None  # words about copies, not a choice
+    messages, _, _ = await run(FakeSearch(), tracker("2", "inform", slots={OFFERED_SLOT: None}))
+    assert messages and messages[0].get("response") != OFFER_PROCEDURES
+
+
+@pytest.mark.parametrize("text", ["what documents do I need?", "how long does it take?", "how much does it cost",
+                                  "where can I do it"])
+async def test_an_english_follow_up_keeps_the_procedure_in_context(text):
+    messages, events, _ = await run(FakeSearch(), tracker(text, "nlu_fallback", slots={"procedure_code": BIRTH.code}))
+    assert messages[0]["text"].splitlines()[0] != "" and SlotSet("procedure_code", BIRTH.code) in events
+    assert "Đăng ký khai sinh" in messages[0]["text"]
