@@ -225,11 +225,12 @@ class ActionAnswer(Action):
     """Answer, offer choices, or abstain — for procedures and the law alike (see the module)."""
 
     def __init__(self, knowledge: KnowledgeBase, legal=None, today=date.today, *, fees: FeeRules | None = None,
-                 places: Callable[[str], str] | None = None):
+                 places: Callable[[str], str] | None = None, has_form: Callable[[str], bool] | None = None):
         """``legal``: the legal answer writer (:class:`actions.legal.ActionAnswerLegal`). ``fees``: the
         centre's fee table in force (:class:`actions.fees.FeeTableInForce`), said with the fee; None:
         the catalogue's fee only. ``places``: a centre's code → where it is in one line
-        (:class:`actions.center.CenterPlaces`), said with where to submit a commune procedure."""
+        (:class:`actions.center.CenterPlaces`), said with where to submit a commune procedure. ``has_form``: whether
+        a procedure has an electronic form («Điền tờ khai» only then); None: offered with every answer."""
         if legal is None:
             from actions.legal import ActionAnswerLegal
 
@@ -239,6 +240,7 @@ class ActionAnswer(Action):
         self.today = today
         self.fees = fees
         self.places = places
+        self.has_form = has_form
 
     def name(self) -> str:
         return "action_answer"
@@ -338,7 +340,8 @@ class ActionAnswer(Action):
             rules = self.fees.rules_for(shown.code)  # the table the dossier will be charged from
         local = self.places(where) if self.places is not None and aspect == Aspect.SUBMISSION and not portal else ""
         reply = answer(shown, aspect, links, limit=limit, part=ref.part if ref else 1, catalogue=catalogue,
-                       portal=portal, fee_rules=rules, local=local)
+                       portal=portal, fee_rules=rules, local=local,
+                       has_form=self.has_form(shown.code) if self.has_form is not None else True)
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         return [SlotSet("procedure_code", procedure.code), SlotSet("procedure", procedure.name),
                 SlotSet("fallback_count", 0.0), SlotSet(OFFERED_SLOT, None)]

@@ -308,6 +308,7 @@ def answer(
     portal: bool = False,
     fee_rules: Sequence[FeeRule] = (),
     local: str = "",
+    has_form: bool = True,
 ) -> Answer:
     """Page ``part`` of the answer about one aspect of ``procedure``, with the next natural steps as buttons.
 
@@ -317,6 +318,7 @@ def answer(
     are shown. ``portal``: show that record (``procedure`` is then the catalogue's) in full detail,
     as the portal says it (without ``fee_rules``). ``fee_rules``: the centre's fee-table rules of the
     procedure (see :func:`body_lines`). ``local``: the citizen's centre, said with where to submit.
+    ``has_form``: the assistant has an electronic form for the procedure («Điền tờ khai» is offered only then).
     """
     if limit <= 0:
         raise ValueError(f"limit must be positive, got {limit}")
@@ -336,6 +338,7 @@ def answer(
         detail = AnswerRef(procedure.code, aspect, 1, portal=True)
         buttons.append({"title": say("portal_button"), "payload": detail.payload()})
     buttons += [{"title": say(title), "payload": payload} for a, title, payload in _NEXT if a != aspect]
-    buttons.append(intent_button("fill_form"))
+    if has_form:
+        buttons.append(intent_button("fill_form"))
     buttons.append(intent_button("request_queue_number"))
     return Answer(text, buttons, len(pages))

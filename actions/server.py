@@ -100,7 +100,8 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
     dossiers = DossierService.from_settings(settings)
     forms = FormCatalog(load_forms(), knowledge)
     answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge), fees=FeeTableInForce(database),
-                                 places=CenterPlaces(default_center_info(), database))
+                                 places=CenterPlaces(default_center_info(), database),
+                                 has_form=lambda code: forms.for_procedure(code) is not None)
     center_info = ActionCenterInfo(center_info_text(settings), database)
     queue_action = ActionIssueQueueNumber(knowledge, settings, database=database, hours=chat_hours(settings))
     # Questions a citizen may ask in the middle of a declaration, answered as anywhere else, and a

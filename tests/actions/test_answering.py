@@ -358,3 +358,18 @@ async def test_an_english_follow_up_keeps_the_procedure_in_context(text):
     messages, events, _ = await run(FakeSearch(), tracker(text, "nlu_fallback", slots={"procedure_code": BIRTH.code}))
     assert messages[0]["text"].splitlines()[0] != "" and SlotSet("procedure_code", BIRTH.code) in events
     assert "Đăng ký khai sinh" in messages[0]["text"]
+
+
+async def test_fill_the_form_is_offered_only_for_a_procedure_with_an_electronic_form():
+    search = FakeSearch(Decision("answer", (hit(COPY, 0.8),), 0.9))
+    payloads = []
+    for has_form in (lambda code: code == BIRTH.code, None):
+        action = ActionAnswer(FakeKnowledge([BIRTH, COPY], search), FakeLegal(), has_form=has_form)
+        for code in (BIRTH.code, COPY.code):
+            dispatcher = CollectingDispatcher()
+            await action.run(dispatcher, tracker("lệ phí bao nhiêu", "ask_fee", slots={"procedure_code": code}), {})
+            payloads.append([b["payload"] for b in dispatcher.messages[0]["buttons"]])
+    birth, copy, birth_unknown, copy_unknown = payloads
+    assert "/fill_form" in birth and "/fill_form" not in copy  # no e-form: no button to a dead end
+    assert "/request_queue_number" in copy
+    assert "/fill_form" in birth_unknown and "/fill_form" in copy_unknown  # not told: offered as before
