@@ -60,8 +60,14 @@ BUTTON_TITLE_LIMIT = 80
 
 OFFER_PROCEDURES = "utter_offer_procedures"
 OFFERED_SLOT = "offered_codes"
-"""The procedures last offered as choices, until one is answered: a follow-up («nộp ở đâu», «what documents»)
-asked instead of a tap is offered the same choices for that aspect, and a typed «1»…«4» takes that choice."""
+"""The procedures last offered as choices, with the aspect they were offered for (``AnswerRef`` entities,
+``"1.001193|fee|1"``), until one is answered or another question is asked: a follow-up («nộp ở đâu», «what
+documents») asked instead of a tap is offered the same choices for that aspect, and a typed «1»…«4» takes that
+choice for the aspect it was offered for."""
+
+
+def offered_entries(codes: list[str], aspect: str) -> list[str]:
+    return [AnswerRef(code, aspect).entity() for code in codes]
 OFFER_ARTICLES = "utter_offer_articles"
 ABSTAIN = "utter_answer_abstain"
 ASK_WHICH = "utter_ask_which_procedure"
@@ -86,10 +92,15 @@ _ASPECT_WORDS: list[tuple[str, tuple[str, ...]]] = [
 # Words a follow-up is made of besides its aspect words: with nothing else left, it names no procedure.
 _FILLER = set(
     "con thi sao the vay a nua cho toi hoi em minh la bao nhieu nhu nao khong co gi phai duoc k ko ak ha nhi "
-    "voi di oi thu tuc nay do ay can lam mat tien ngay nop ho so giay to xin vui long roi va de o dau "
-    # the same in English («what documents do I need?», «how long does it take?», «where can I do it»)
-    "what do does i it is are can the a an to for this that need take much long please and then about".split()
+    "voi di oi thu tuc nay do ay can lam mat tien ngay nop ho so giay to xin vui long roi va de o dau".split()
 )
+# English («what documents do I need?», «how long does it take?», «where can I do it»): a message with one of
+# these aspect words is read with the English filler, and nothing else may be left — one English word more is
+# often a whole procedure («… for adoption?»). Kept apart: «an», «that», «it» are folded Vietnamese words too.
+_ENGLISH_ASPECT_WORDS = frozenset({"how much", "cost", "fee", "fees", "how long", "how many days", "where", "submit",
+                                   "steps", "documents", "papers", "what do i need", "bring"})
+_ENGLISH_FILLER = frozenset(
+    "what do does i it is are can the a an to for this that need take much long please and then about my".split())
 _LEGAL_WORDS = re.compile(
     r"\b(luat|bo luat|nghi dinh|thong tu|quy dinh|phap luat|dieu \d+|khoan \d+|bi phat|xu phat|vi pham|"
     r"co bat buoc|bat buoc phai|co duoc phep|trach nhiem)\b"
@@ -137,9 +148,12 @@ def is_follow_up(text: str, intent: str = "") -> bool:
     if keyword_aspect(text) is None and INTENT_ASPECT.get(intent, Aspect.OVERVIEW) == Aspect.OVERVIEW:
         return False
     folded = f" {fold(text)} "
+    english = any(f" {phrase} " in folded for phrase in _ENGLISH_ASPECT_WORDS)
     for _, phrases in _ASPECT_WORDS:
         for phrase in phrases:
             folded = folded.replace(f" {phrase} ", " ")
+    if english:
+        return not [word for word in folded.split() if word not in _ENGLISH_FILLER]
     rest = [word for word in folded.split() if word not in _FILLER]
     return len(rest) <= 1
 
@@ -259,10 +273,10 @@ class ActionAnswer(Action):
             return await self._answer_article(dispatcher, chosen_article)
         named = _entities(tracker, "procedure")
         context = tracker.get_slot("procedure_code")
-        offered = [code for code in tracker.get_slot(OFFERED_SLOT) or [] if isinstance(code, str)]
-        picked = picked_choice(text, offered)
-        if picked:  # «2» typed under the choices instead of a tap
-            return self._answer_code(dispatcher, AnswerRef(picked), aspect, limit, where)
+        offered = [AnswerRef.parse(entry) for entry in tracker.get_slot(OFFERED_SLOT) or [] if isinstance(entry, str)]
+        picked = picked_choice(text, [ref.entity() for ref in offered])
+        if picked:  # «2» typed under the choices instead of a tap: that choice, for what they were offered for
+            return self._answer_code(dispatcher, AnswerRef.parse(picked), aspect, limit, where)
         if context and not named and (not text or is_follow_up(text, intent)):
             procedure = self.knowledge.get(context)
             if procedure is not None:
@@ -272,23 +286,24 @@ class ActionAnswer(Action):
             return self._answer_procedure(dispatcher, procedure, aspect, limit, where=where) if procedure \
                 else self._abstain(dispatcher)
         if not text or is_follow_up(text, intent):
-            again = [p for p in (self.knowledge.get(code) for code in offered) if p is not None]
+            again = [p for p in (self.knowledge.get(ref.code) for ref in offered) if p is not None]
             if len(again) >= 2:  # the choices still stand: the same ones, for what is asked now
                 return self._offer_again(dispatcher, again, aspect)
             dispatcher.utter_message(response=ASK_WHICH)
             return [SlotSet("fallback_count", 0.0)]
         choice = self._search(intent, text, aspect)
+        stale = [SlotSet(OFFERED_SLOT, None)] if offered else []  # a new question: the old choices are gone
         if choice is None or choice.decision.move == "abstain":
             # Nothing the search trusts: a name staff keep, said in the message, still counts.
             procedure = self._named([text, *named])
             if procedure is not None:
                 return self._answer_procedure(dispatcher, procedure, aspect, limit, where=where)
-            return self._abstain(dispatcher, choice)
+            return self._abstain(dispatcher, choice) + stale
         if choice.decision.move == "offer":
-            return self._offer(dispatcher, choice, aspect)
+            return self._offer(dispatcher, choice, aspect) + (stale if choice.kind == "legal" else [])
         hit = choice.decision.hits[0]
         if choice.kind == "legal":
-            return await self.legal.answer_hit(dispatcher, text, hit)
+            return list(await self.legal.answer_hit(dispatcher, text, hit)) + stale
         found = self.knowledge.get(hit.code)
         return self._answer_procedure(dispatcher, found, aspect, limit, where=where) if found \
             else self._abstain(dispatcher, choice)
@@ -375,7 +390,7 @@ class ActionAnswer(Action):
         if choice.kind == "legal":
             return [SlotSet("fallback_count", 0.0)]
         # a new question: the procedure talked about before is no longer what a follow-up means
-        return [SlotSet("fallback_count", 0.0), SlotSet(OFFERED_SLOT, [h.code for h in hits]),
+        return [SlotSet("fallback_count", 0.0), SlotSet(OFFERED_SLOT, offered_entries([h.code for h in hits], aspect)),
                 SlotSet("procedure_code", None), SlotSet("procedure", None)]
 
     def _offer_again(self, dispatcher: CollectingDispatcher, procedures: list[Procedure],
@@ -384,7 +399,8 @@ class ActionAnswer(Action):
                    for p in procedures]
         dispatcher.utter_message(response=OFFER_PROCEDURES, buttons=[*buttons, not_these(NOT_THESE_PROCEDURES)],
                                  json_message={"move": "offer", "kind": "procedure", "again": True})
-        return [SlotSet("fallback_count", 0.0)]
+        return [SlotSet("fallback_count", 0.0), SlotSet(OFFERED_SLOT, offered_entries([p.code for p in procedures],
+                                                                                       aspect))]
 
     def _abstain(self, dispatcher: CollectingDispatcher, choice: Choice | None = None) -> list[dict[str, Any]]:
         """Says nothing fits and offers a staff member and a queue number (``utter_answer_abstain``)."""

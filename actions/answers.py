@@ -214,7 +214,7 @@ def _submission(p: Procedure, local: str = "") -> list[str]:
     lines = [say("submission", name=display_name(p.name), kinds=kinds),
              sentence(say("submission_place", place=place(p)))]
     if local and set(p.levels) & set(DEFAULT_PREFERRED_LEVELS):  # done at commune level (the catalogue's words)
-        lines.append(say("submission_local", center=local))
+        lines.append(say("submission_local", center=local.rstrip(". ")))
     return lines
 
 

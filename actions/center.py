@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -39,19 +40,29 @@ class CenterPlaces:
     """Where a centre is, in one line («name — address»), said with «nộp ở đâu» for a commune procedure:
     the default centre's from ``center.yaml``, another's from its row; "" when it cannot be said."""
 
-    def __init__(self, default: CenterInfo | None, database: Database | None = None):
+    KEPT_S = 60.0
+    """How long another centre's line is kept (the action answers from its event loop: one short read a minute)."""
+
+    def __init__(self, default: CenterInfo | None, database: Database | None = None, clock=time.monotonic):
         self.default = default
         self.database = database
+        self.clock = clock
+        self._kept: dict[str, tuple[float, str]] = {}
 
     def __call__(self, code: str) -> str:
         if code == DEFAULT_CENTER or self.database is None:
             return self._line(self.default.name, self.default.address) if self.default is not None else ""
+        kept = self._kept.get(code)
+        if kept is not None and self.clock() - kept[0] < self.KEPT_S:
+            return kept[1]
         try:
             center = self.database.run(find_center, code)
         except SQLAlchemyError:
             log.warning("could not read centre %s; its place is not said", code, exc_info=True)
             return ""
-        return self._line(center.display_name, center.address) if center is not None else ""
+        line = self._line(center.display_name, center.address) if center is not None else ""
+        self._kept[code] = (self.clock(), line)
+        return line
 
     @staticmethod
     def _line(name: str, address: str) -> str:

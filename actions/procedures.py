@@ -36,6 +36,11 @@ def staff_buttons() -> list[dict[str, str]]:
     return [intent_button("request_human"), intent_button("request_queue_number")]
 
 
+def back_button() -> dict[str, str]:
+    """«Quay lại trợ lý ảo» under «đã chuyển tới cán bộ»: the gateway gives the assistant back (bot/staff_desk.py)."""
+    return {"title": render("button.back_to_assistant"), "payload": BACK_PAYLOAD}
+
+
 class ActionHandoff(Action):
     """Hands the conversation to a staff member: the gateway routes the custom event.
 
@@ -74,7 +79,7 @@ class ActionHandoff(Action):
         reason = "citizen_request" if (tracker.latest_message.get("intent") or {}).get("name") == "request_human" \
             else "fallback"
         if await asyncio.to_thread(self.already_open, tracker.sender_id):
-            dispatcher.utter_message(text=render("action.procedures.handoff_waiting"),
+            dispatcher.utter_message(text=render("action.procedures.handoff_waiting"), buttons=[back_button()],
                                      json_message={"handoff": True, "reason": reason, "repeat": True})
             return [SlotSet("handoff", True), SlotSet("fallback_count", 0.0)]
         origin = origin_in(tracker.latest_message.get("metadata"))
@@ -83,8 +88,7 @@ class ActionHandoff(Action):
             dispatcher.utter_message(text=render("action.procedures.handoff_limited", wait=math.ceil(wait_s / 60)),
                                      buttons=[intent_button("request_queue_number")])
             return [SlotSet("fallback_count", 0.0)]
-        dispatcher.utter_message(text=render("action.procedures.handoff"),
-                                 buttons=[{"title": render("button.back_to_assistant"), "payload": BACK_PAYLOAD}],
+        dispatcher.utter_message(text=render("action.procedures.handoff"), buttons=[back_button()],
                                  json_message={"handoff": True, "reason": reason})
         return [SlotSet("handoff", True), SlotSet("fallback_count", 0.0)]
 

@@ -124,7 +124,7 @@ class QueueReply:
     missing: str = ""
     limited: str = ""  # over a limit: the polite sentence (queue.limit_*)
     held: tuple[str, ...] = ()  # with ``limited``: the labels of the numbers still held today
-    closed: bool = False  # the centre has closed for the day: no new chat number
+    closed: str = ""  # no new chat number: the centre is closed for the day (ChatHours.AFTER_HOURS / DAY_OFF)
 
 
 @dataclass(frozen=True)
@@ -135,13 +135,19 @@ class ChatHours:
     center: CenterInfo
     holidays: HolidayCalendar | None = None
 
-    def closed_for_the_day(self, moment: datetime) -> bool:
-        """``moment`` in the centre's local time."""
+    AFTER_HOURS = "after_hours"
+    DAY_OFF = "day_off"
+
+    def closed_for_the_day(self, moment: datetime) -> str:
+        """``moment`` in the centre's local time: :data:`DAY_OFF` (a public holiday, or no hours that weekday),
+        :data:`AFTER_HOURS` (the day's last hours are over), "" (open now or later today)."""
         if not self.center.opening_hours:
-            return False
+            return ""
         if self.holidays is not None and self.holidays.holiday_name(moment.date()) is not None:
-            return True
-        return not self.center.open_later_today(moment)
+            return self.DAY_OFF
+        if not any(moment.weekday() in period.days for period in self.center.opening_hours):
+            return self.DAY_OFF
+        return "" if self.center.open_later_today(moment) else self.AFTER_HOURS
 
     def describe(self) -> str:
         return self.center.describe_hours()
@@ -198,6 +204,12 @@ class ActionIssueQueueNumber(Action):
                 if not held:
                     return QueueReply(missing="")
                 return QueueReply(held[0], self.service.estimate_for(session, held[0]), already_had=True)
+            closed = self._closed_for(request)
+            if closed:  # before any choice of service: a number already held is still shown
+                held = self._tickets(session, request.sender_id, _OPEN)
+                if held:
+                    return QueueReply(held[0], self.service.estimate_for(session, held[0]), already_had=True)
+                return QueueReply(closed=closed)
             wanted, choices = self.wanted_services(session, request)
             if choices:
                 return QueueReply(choices=tuple((s.code, s.name) for s in choices))
@@ -206,8 +218,6 @@ class ActionIssueQueueNumber(Action):
             same = next((t for t in held if wanted is None or t.service_code == wanted.code), None)
             if same is not None:
                 return QueueReply(same, self.service.estimate_for(session, same), already_had=True)
-            if self._closed_for(request):
-                return QueueReply(closed=True)
             wanted = wanted or self.service.default_service(session)
             if wanted is None:
                 raise QueueError(render("action.queue.no_service"))
@@ -221,11 +231,11 @@ class ActionIssueQueueNumber(Action):
                 return QueueReply(limited=str(exc), held=tuple(dict.fromkeys(t.label for t in still)))
             return QueueReply(issued.ticket, issued.estimate, already_had=issued.already_had)
 
-    def _closed_for(self, request: QueueRequest) -> bool:
-        """A chat of the default centre asking for a new number after the centre has closed for the day."""
-        return (self.hours is not None and request.channel not in LOCAL_CHANNELS
-                and request.center == DEFAULT_CENTER
-                and self.hours.closed_for_the_day(self.service.now().astimezone(self.config.zone)))
+    def _closed_for(self, request: QueueRequest) -> str:
+        """Why a chat of the default centre gets no new number now (:meth:`ChatHours.closed_for_the_day`), or ""."""
+        if self.hours is None or request.channel in LOCAL_CHANNELS or request.center != DEFAULT_CENTER:
+            return ""
+        return self.hours.closed_for_the_day(self.service.now().astimezone(self.config.zone))
 
     def wanted_services(self, session: Session, request: QueueRequest) -> tuple[ServiceRow | None, list[ServiceRow]]:
         """(the service asked for or None, the services to choose from when the words fit several)."""
@@ -312,7 +322,8 @@ class ActionIssueQueueNumber(Action):
                                      buttons=[{"title": render("action.queue.button_review", label=label),
                                                "payload": review_payload(label)} for label in reply.held[:3]])
         elif reply.closed and self.hours is not None:
-            dispatcher.utter_message(text=render("action.queue.closed_today", hours=self.hours.describe()))
+            key = "action.queue.closed_day_off" if reply.closed == ChatHours.DAY_OFF else "action.queue.closed_today"
+            dispatcher.utter_message(text=render(key, hours=self.hours.describe()))
         elif reply.choices:
             dispatcher.utter_message(text=render("action.queue.choose_service"),
                                      buttons=[{"title": name, "payload": service_payload(code)}

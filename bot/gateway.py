@@ -57,7 +57,8 @@ class Gateway:
         if self.centers is not None:
             message = await self.centers.apply(message)
         with_staff = self.desk is not None and self.desk.is_handed_off(message.sender_id)
-        if self.desk is not None and (message.text == BACK_PAYLOAD or with_staff) and self.desk.wants_assistant(message):
+        back = self.desk is not None and (message.text == BACK_PAYLOAD or with_staff) and self.desk.wants_assistant(message)
+        if back and self.desk is not None:
             # «Quay lại trợ lý ảo» (also tapped late, after staff handed the conversation back): never Rasa's
             reply = DialogueReply([self.desk.back_to_assistant(message)], "")
         elif self.desk is not None and with_staff:
@@ -74,7 +75,8 @@ class Gateway:
             self.message_log.record(LogEntry(message.channel, message.sender_id, "in", shown,
                                              {k: v for k, v in message.metadata.items()
                                               if k not in ("display_text", ORIGIN)}
-                                             or None, "handoff" if reply.outcome == "handoff" else "", center))
+                                             or None, "handoff" if reply.outcome == "handoff" or back else "",
+                                             center))  # said to the desk (the way back too): not a question
             for bot_message in reply.messages:
                 self.message_log.record(LogEntry(message.channel, message.sender_id, "out", bot_message.text,
                                                  bot_message.to_dict(), reply.outcome, center))

@@ -8,8 +8,8 @@
   declaration or payment) never reaches a log, uvicorn's access log included.
 - :func:`purge_expired` deletes, after ``retention_days``, what conversations leave behind: the
   message log, Rasa's tracker events (Rasa's SQL tracker store writes an ``events`` table into our
-  database), handoff conversations, unanswered questions, rating comments, the webhook inbox's rows and the centre a
-  Telegram chat chose. Dossiers are a legal
+  database), handoff conversations, unanswered questions, rating comments, the webhook inbox's rows, the notice
+  outbox's rows (a queue call after a day) and the centre a Telegram or Zalo chat chose. Dossiers are a legal
   record and are kept. A queue ticket's *origin* (the keyed hash of an anonymous client's address,
   :mod:`motcua.origin`) is blanked sooner, after :data:`ORIGIN_KEPT`: only the per-address bound on chat
   numbers reads it; so is the phone a citizen gave at the kiosk for the «your turn» text message (a number is
@@ -170,7 +170,8 @@ PURGED_LABELS = {
     "webhook_inbox": "tin nhắn Telegram/Zalo trong hộp thư đến của cổng",
     "queue_origins": f"mã băm địa chỉ trên số thứ tự quá {ORIGIN_KEPT.days} ngày (số vẫn giữ)",
     "queue_phones": f"số điện thoại nhận tin nhắn báo lượt trên số thứ tự quá {ORIGIN_KEPT.days} ngày (số vẫn giữ)",
-    "sender_centers": "trung tâm người dân đã chọn trên Telegram",
+    "sender_centers": "trung tâm người dân đã chọn trên Telegram, Zalo",
+    "notices": "tin nhắn chờ gửi hoặc đã gửi cho người dân (báo gọi số quá 1 ngày, tin khác quá hạn lưu)",
 }
 
 
@@ -210,7 +211,7 @@ def purge_expired(database_url: str, retention_days: int, *, dry_run: bool = Fal
     from motcua.centers import SenderCenter
     from motcua.models import ConversationMessage, InboundEvent
     from motcua.queue.limits import ChatTicketLimits
-    from motcua.queue.models import QueueTicket
+    from motcua.queue.models import QueueNotification, QueueTicket
     from motcua.staff.models import HandoffConversation, HandoffMessage, Rating, UnansweredQuestion
 
     cutoff = retention_cutoff(retention_days, now)
@@ -238,6 +239,10 @@ def purge_expired(database_url: str, retention_days: int, *, dry_run: bool = Fal
         run("queue_phones", (QueueTicket.issued_at < origin_cutoff) & QueueTicket.phone.is_not(None),
             update(QueueTicket).values(phone=None))
         run("sender_centers", SenderCenter.updated_at < cutoff, delete(SenderCenter))
+        # the notice outbox names its citizen (a chat id, or for a text message the phone): a queue call is for the
+        # day its number was taken, a staff or bot message a platform refused goes with the conversation it was in
+        run("notices", ((QueueNotification.source == "queue") & (QueueNotification.created_at < origin_cutoff))
+            | (QueueNotification.created_at < cutoff), delete(QueueNotification))
         counts["rasa_events"] = _purge_rasa_events(session, cutoff, dry_run)
     report = PurgeReport(cutoff, dry_run, counts)
     log.info("retention: %s", report.describe())

@@ -334,10 +334,8 @@ def close_by_citizen(session: Session, sender_id: str, note: str, at: datetime |
                          .order_by(HandoffConversation.id.desc()).limit(1))
     if row is None:
         return
-    add_handoff_message(session, row, "note", note, at=at)
+    add_handoff_message(session, row, "note", note, at=at)  # the thread says it; no audit row (kept forever) names the chat
     row.status, row.closed_at, row.closed_by = HandoffStatus.CLOSED, at or utcnow(), CITIZEN_ACTOR
-    record_audit(session, CITIZEN_ACTOR, "handoff.close", f"handoff:{row.id}", {"status": HandoffStatus.OPEN.value},
-                 {"status": HandoffStatus.CLOSED.value, "sender_id": row.sender_id, "by": "citizen"})
 
 
 def close_handoff(session: Session, conversation_id: int, *, actor: str, center: str | None = None) -> HandoffConversation:

@@ -277,6 +277,11 @@ async def test_without_a_search_index_an_unnamed_question_abstains():
     ("còn lệ phí thì sao?", True), ("thế mất bao lâu", True), ("nop o dau a", True), ("cần giấy tờ gì", True),
     ("đăng ký tạm trú cần giấy tờ gì", False), ("làm sổ hộ nghèo", False), ("chào bạn", False),
     ("có mất tiền không", True), ("xây nhà mặt tiền đường cần xin phép không", False),
+    # English: the aspect and nothing else («… for adoption?» names a procedure)
+    ("what documents do I need?", True), ("how much does it cost", True), ("where can I do it", True),
+    ("What documents do I need for adoption?", False), ("How much does a divorce cost?", False),
+    # folded Vietnamese that looks like English filler («an», «thất» → that) is not read as filler
+    ("an táng cần giấy tờ gì", False), ("thất nghiệp nộp ở đâu", False),
 ])
 def test_a_follow_up_is_an_aspect_and_nothing_else(text, expected):
     assert is_follow_up(text) is expected
@@ -316,7 +321,7 @@ async def test_choices_replace_the_context_and_a_follow_up_instead_of_a_tap_gets
     search = FakeSearch(Decision("offer", (hit(BIRTH, 0.5), hit(LATE_BIRTH, 0.45), hit(COPY, 0.3)), 0.35))
     _, events, _ = await run(search, tracker("giấy khai sinh bị rách nát cần gì", "nlu_fallback",
                                              slots={"procedure_code": "9.999999"}))
-    assert SlotSet(OFFERED_SLOT, [BIRTH.code, LATE_BIRTH.code, COPY.code]) in events
+    assert SlotSet(OFFERED_SLOT, ["1.001193|documents|1", "1.004884|documents|1", "2.000815|documents|1"]) in events
     assert SlotSet("procedure_code", None) in events  # a new question: the old procedure is not a follow-up's
 
     offered = {OFFERED_SLOT: [BIRTH.code, LATE_BIRTH.code, COPY.code]}
@@ -373,3 +378,24 @@ async def test_fill_the_form_is_offered_only_for_a_procedure_with_an_electronic_
     assert "/fill_form" in birth and "/fill_form" not in copy  # no e-form: no button to a dead end
     assert "/request_queue_number" in copy
     assert "/fill_form" in birth_unknown and "/fill_form" in copy_unknown  # not told: offered as before
+
+
+async def test_a_typed_number_takes_the_choice_for_the_aspect_it_was_offered_for():
+    from actions.answering import OFFERED_SLOT
+
+    offered = {OFFERED_SLOT: ["1.001193|fee|1", "1.004884|fee|1"]}
+    messages, _, _ = await run(FakeSearch(), tracker("2", "inform", slots=offered))
+    assert messages[0]["text"] == answer(LATE_BIRTH, Aspect.FEE).text
+
+
+async def test_another_question_ends_the_old_choices():
+    """Choices offered, then a legal question answered with articles, or a question nothing answers: a «2» typed
+    after that is not the old second procedure."""
+    from actions.answering import OFFERED_SLOT
+
+    offered = {OFFERED_SLOT: ["1.001193|overview|1", "1.004884|overview|1"]}
+    article = PassageHit(document="60/2014/QH13", article="Điều 16", text="...", score=0.9)
+    for search in (FakeSearch(), FakeSearch(Decision("abstain"), Decision("offer", (article, article), 0.4)),
+                   FakeSearch(Decision("abstain"), Decision("answer", (article,), 0.9))):
+        _, events, _ = await run(search, tracker("luật nói gì về việc nuôi chó thả rông", "ask_legal", slots=offered))
+        assert SlotSet(OFFERED_SLOT, None) in events, search.procedures

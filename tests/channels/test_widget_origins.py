@@ -116,10 +116,17 @@ def test_the_cache_reads_once_and_a_committed_change_is_seen_at_once(migrated):
     assert COMMUNE not in cached_origins(database, now=10**9)
     with pytest.raises(OriginNotFound), session_scope(migrated) as session:
         remove_origin(session, COMMUNE, actor="quantri")
+    with session_scope(migrated) as session:  # a line saved before such lines were refused goes by its text
+        session.add(widget_origins.WidgetOrigin(origin="https://*.gov.vn", note="", created_by="sql"))
+    with session_scope(migrated) as session:
+        assert remove_origin(session, "https://*.gov.vn", actor="quantri").origin == "https://*.gov.vn"
+    with pytest.raises(OriginNotFound), session_scope(migrated) as session:
+        remove_origin(session, "https://*.gov.vn", actor="quantri")
     with session_scope(migrated) as session:
         actions = [(e.action, e.target) for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert actions == [("widget.origin.add", f"widget_origin:{COMMUNE}"),
-                       ("widget.origin.remove", f"widget_origin:{COMMUNE}")]
+                       ("widget.origin.remove", f"widget_origin:{COMMUNE}"),
+                       ("widget.origin.remove", "widget_origin:https://*.gov.vn")]
 
 
 def test_a_rolled_back_change_leaves_the_cache_alone(migrated):

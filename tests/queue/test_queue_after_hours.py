@@ -71,11 +71,30 @@ async def test_numbers_are_given_before_opening_over_lunch_and_on_saturday_morni
         messages, _ = await run(act, tracker(f"web:{moment:%m%d%H}", "web"))
         assert (tickets(database_url) == before + 1) is issued, (moment, messages)
         assert ("Giờ làm việc" in messages[0]["text"]) is not issued
+        if not issued:  # Saturday afternoon: closed for the rest of the day; Sunday, a holiday: closed all day
+            day_off = moment.weekday() == 6 or moment.month == 9
+            assert messages[0]["text"].startswith("Dạ, hôm nay Trung tâm nghỉ" if day_off else
+                                                  "Dạ, hôm nay Trung tâm đã hết giờ làm việc")
+
+
+async def test_after_hours_no_service_is_offered_before_the_centre_is_said_to_be_closed(tmp_path, database_url):
+    """Words that fit two services («lấy số tư pháp» …) would offer a choice first; closed, the citizen hears that
+    at once instead of picking a service for nothing."""
+    clock = Clock(local(2026, 11, 25, 10, 0))
+    act = action(tmp_path, database_url, clock)
+    two = tracker("zalo:7", "zalo")
+    two.latest_message["text"] = "lấy số hộ tịch hay chứng thực"
+    opened, _ = await run(act, two)
+    assert len(opened[0]["buttons"]) == 2  # open: the citizen picks one of the two services
+    clock.now = local(2026, 11, 25, 18, 0)
+    closed, _ = await run(act, two)
+    assert "Giờ làm việc" in closed[0]["text"] and not closed[0].get("buttons")
+    assert tickets(database_url) == 0
 
 
 def test_other_centres_and_the_setting_are_not_held_to_the_default_centres_hours(tmp_path, database_url):
     act = action(tmp_path, database_url, Clock(local(2026, 11, 29, 9, 0)))  # Sunday
-    assert act._closed_for(QueueRequest(channel="web", sender_id="web:a"))
+    assert act._closed_for(QueueRequest(channel="web", sender_id="web:a")) == ChatHours.DAY_OFF
     assert not act._closed_for(QueueRequest(channel="web", sender_id="web:a", center="xa-dong"))  # hours as free text
     assert not act._closed_for(QueueRequest(channel="kiosk", sender_id="kiosk:a"))
     assert chat_hours(Settings(data_dir=tmp_path, chat_numbers_after_hours=True)) is None

@@ -246,7 +246,7 @@ def test_purge_deletes_conversations_older_than_the_retention_and_keeps_dossiers
     dry = purge_expired(database_url, 90, dry_run=True)
     assert dry.counts == {"conversation_messages": 1, "handoff_messages": 1, "handoff_conversations": 1,
                           "unanswered_questions": 1, "rating_comments": 1, "webhook_inbox": 0, "queue_origins": 0,
-                          "queue_phones": 0, "sender_centers": 1, "rasa_events": 1}
+                          "queue_phones": 0, "sender_centers": 1, "notices": 0, "rasa_events": 1}
     assert _count(database_url, ConversationMessage) == 2  # a dry run deletes nothing
 
     report = purge_expired(database_url, 90)
@@ -324,6 +324,26 @@ def test_the_phone_given_at_the_kiosk_for_a_text_message_is_dropped_after_a_day(
         rows = session.execute(select(QueueTicket.label, QueueTicket.phone).order_by(QueueTicket.id)).all()
     assert [phone for _, phone in rows] == [None, "0987654321"]  # the number stays, yesterday's phone goes
     assert all(label for label, _ in rows)
+
+
+def test_the_notice_outbox_forgets_a_queue_call_after_a_day_and_other_notices_with_the_conversations(database_url):
+    """A call names its citizen (a Telegram id, or the phone of a text message) and is moot the next day; a staff
+    message a platform refused is conversation text, kept as long as the conversation."""
+    from motcua.queue.models import QueueNotification
+
+    now = utcnow()
+    with session_scope(database_url) as session:
+        for source, channel, sender, age in (("queue", "sms", "0912345678", timedelta(days=2)),
+                                             ("queue", "telegram", "telegram:1", timedelta(hours=2)),
+                                             ("staff", "zalo", "zalo:2", timedelta(days=30)),
+                                             ("reply", "telegram", "telegram:3", timedelta(days=100))):
+            session.add(QueueNotification(source=source, channel=channel, sender_id=sender, text="Mời số A001",
+                                          created_at=now - age))
+    report = purge_expired(database_url, 90, now=now)
+    assert report.counts["notices"] == 2 and "tin nhắn chờ gửi hoặc đã gửi" in report.describe()
+    with session_scope(database_url) as session:
+        kept = sorted(session.scalars(select(QueueNotification.sender_id)))
+    assert kept == ["telegram:1", "zalo:2"]
 
 
 def test_a_chat_window_longer_than_a_day_keeps_origins_as_long(database_url):
