@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -64,10 +64,6 @@ OFFERED_SLOT = "offered_codes"
 ``"1.001193|fee|1"``), until one is answered or another question is asked: a follow-up («nộp ở đâu», «what
 documents») asked instead of a tap is offered the same choices for that aspect, and a typed «1»…«4» takes that
 choice for the aspect it was offered for."""
-
-
-def offered_entries(codes: list[str], aspect: str) -> list[str]:
-    return [AnswerRef(code, aspect).entity() for code in codes]
 OFFER_ARTICLES = "utter_offer_articles"
 ABSTAIN = "utter_answer_abstain"
 ASK_WHICH = "utter_ask_which_procedure"
@@ -158,14 +154,20 @@ def is_follow_up(text: str, intent: str = "") -> bool:
     return len(rest) <= 1
 
 
+_Choice = TypeVar("_Choice")
 _CHOICE_NUMBER = re.compile(r"^(?:so|chon|cai|thu tuc)?\s*(?:thu|so)?\s*([1-4])\s*[.)]?$")
 
 
-def picked_choice(text: str, offered: list[str]) -> str | None:
-    """The offered code a message that is only a choice's number picks («2», «số 2», «chọn 3»)."""
+def picked_choice(text: str, offered: Sequence[_Choice]) -> _Choice | None:
+    """The offered choice a message that is only a choice's number picks («2», «số 2», «chọn 3»)."""
     found = _CHOICE_NUMBER.match(fold(text).strip()) if offered and text else None
     index = int(found[1]) - 1 if found else -1
     return offered[index] if 0 <= index < len(offered) else None
+
+
+def offered_entries(codes: list[str], aspect: str) -> list[str]:
+    """What :data:`OFFERED_SLOT` keeps of procedures offered for ``aspect``."""
+    return [AnswerRef(code, aspect).entity() for code in codes]
 
 
 def reads_legal(intent: str, text: str) -> bool:
@@ -199,8 +201,9 @@ def not_these(key: str) -> dict[str, str]:
     return {"title": render(key), "payload": "/request_human"}
 
 
-def procedure_button(hit: ProcedureHit, aspect: str) -> dict[str, str]:
-    return {"title": _short(display_name(hit.name)), "payload": procedure_payload(hit.code, aspect)}
+def procedure_button(procedure: ProcedureHit | Procedure, aspect: str) -> dict[str, str]:
+    """An offered procedure (a search hit, or a procedure offered again) as a button asking ``aspect`` of it."""
+    return {"title": _short(display_name(procedure.name)), "payload": procedure_payload(procedure.code, aspect)}
 
 
 def article_payload(hit: PassageHit) -> str:
@@ -274,9 +277,9 @@ class ActionAnswer(Action):
         named = _entities(tracker, "procedure")
         context = tracker.get_slot("procedure_code")
         offered = [AnswerRef.parse(entry) for entry in tracker.get_slot(OFFERED_SLOT) or [] if isinstance(entry, str)]
-        picked = picked_choice(text, [ref.entity() for ref in offered])
+        picked = picked_choice(text, offered)
         if picked:  # «2» typed under the choices instead of a tap: that choice, for what they were offered for
-            return self._answer_code(dispatcher, AnswerRef.parse(picked), aspect, limit, where)
+            return self._answer_code(dispatcher, picked, aspect, limit, where)
         if context and not named and (not text or is_follow_up(text, intent)):
             procedure = self.knowledge.get(context)
             if procedure is not None:
@@ -395,8 +398,7 @@ class ActionAnswer(Action):
 
     def _offer_again(self, dispatcher: CollectingDispatcher, procedures: list[Procedure],
                      aspect: str) -> list[dict[str, Any]]:
-        buttons = [{"title": _short(display_name(p.name)), "payload": procedure_payload(p.code, aspect)}
-                   for p in procedures]
+        buttons = [procedure_button(p, aspect) for p in procedures]
         dispatcher.utter_message(response=OFFER_PROCEDURES, buttons=[*buttons, not_these(NOT_THESE_PROCEDURES)],
                                  json_message={"move": "offer", "kind": "procedure", "again": True})
         return [SlotSet("fallback_count", 0.0), SlotSet(OFFERED_SLOT, offered_entries([p.code for p in procedures],

@@ -203,12 +203,12 @@ class ActionIssueQueueNumber(Action):
                 held = self._tickets(session, request.sender_id, _OPEN)
                 if not held:
                     return QueueReply(missing="")
-                return QueueReply(held[0], self.service.estimate_for(session, held[0]), already_had=True)
+                return self._held(session, held[0])
             closed = self._closed_for(request)
             if closed:  # before any choice of service: a number already held is still shown
                 held = self._tickets(session, request.sender_id, _OPEN)
                 if held:
-                    return QueueReply(held[0], self.service.estimate_for(session, held[0]), already_had=True)
+                    return self._held(session, held[0])
                 return QueueReply(closed=closed)
             wanted, choices = self.wanted_services(session, request)
             if choices:
@@ -217,7 +217,7 @@ class ActionIssueQueueNumber(Action):
             held = [] if request.channel in LOCAL_CHANNELS else self._tickets(session, request.sender_id, _OPEN)
             same = next((t for t in held if wanted is None or t.service_code == wanted.code), None)
             if same is not None:
-                return QueueReply(same, self.service.estimate_for(session, same), already_had=True)
+                return self._held(session, same)
             wanted = wanted or self.service.default_service(session)
             if wanted is None:
                 raise QueueError(render("action.queue.no_service"))
@@ -230,6 +230,10 @@ class ActionIssueQueueNumber(Action):
                 still = held or self._tickets(session, request.sender_id, _OPEN)
                 return QueueReply(limited=str(exc), held=tuple(dict.fromkeys(t.label for t in still)))
             return QueueReply(issued.ticket, issued.estimate, already_had=issued.already_had)
+
+    def _held(self, session: Session, ticket: TicketView) -> QueueReply:
+        """A number this citizen already holds, shown again with its wait now."""
+        return QueueReply(ticket, self.service.estimate_for(session, ticket), already_had=True)
 
     def _closed_for(self, request: QueueRequest) -> str:
         """Why a chat of the default centre gets no new number now (:meth:`ChatHours.closed_for_the_day`), or ""."""
@@ -284,7 +288,7 @@ class ActionIssueQueueNumber(Action):
         if not found:
             return QueueReply(missing=label)
         ticket = found[0]
-        return QueueReply(ticket, self.service.estimate_for(session, ticket), already_had=True)
+        return self._held(session, ticket)
 
     # --- the conversation --------------------------------------------------------------------
 

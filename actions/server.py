@@ -57,15 +57,11 @@ from motcua.workdays import HolidayCalendar
 log = logging.getLogger(__name__)
 
 
-def center_info_text(settings: Settings) -> str:
-    try:
-        from knowledge_base.defaults import load_center_info
-
-        info = load_center_info()
-        return info.describe() if hasattr(info, "describe") else str(info)
-    except (ImportError, ValueError, OSError) as exc:
-        log.warning("center info unavailable: %s", exc)
-        return render("action.server.center_info_unavailable", center=settings.center_name)
+def center_info_text(settings: Settings, info: CenterInfo | None = None) -> str:
+    """The default centre's card (``info``: center.yaml as :func:`default_center_info` read it; None: read now)."""
+    info = info or default_center_info()
+    return info.describe() if info is not None else render("action.server.center_info_unavailable",
+                                                            center=settings.center_name)
 
 
 def default_center_info() -> CenterInfo | None:
@@ -73,16 +69,16 @@ def default_center_info() -> CenterInfo | None:
     try:
         return load_center_info()
     except (ValueError, OSError) as exc:
-        log.warning("center.yaml unreadable: %s", exc)
+        log.warning("center info unavailable: %s", exc)
         return None
 
 
-def chat_hours(settings: Settings) -> ChatHours | None:
-    """The hours the chat gives numbers in (the default centre's, holidays off); None: at any hour (the
-    setting, or hours that cannot be read — the centre card says so on its own)."""
+def chat_hours(settings: Settings, info: CenterInfo | None = None) -> ChatHours | None:
+    """The hours the chat gives numbers in (the default centre's ``info``, read now when not given; holidays off);
+    None: at any hour (the setting, or hours that cannot be read — the centre card says so on its own)."""
     if settings.chat_numbers_after_hours:
         return None
-    info = default_center_info()
+    info = info or default_center_info()
     try:
         return ChatHours(info, HolidayCalendar.load()) if info is not None else None
     except (ValueError, OSError) as exc:
@@ -99,11 +95,12 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
     executor = ActionExecutor()
     dossiers = DossierService.from_settings(settings)
     forms = FormCatalog(load_forms(), knowledge)
+    center = default_center_info()  # center.yaml, read once for the card, the places and the chat's hours
     answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge), fees=FeeTableInForce(database),
-                                 places=CenterPlaces(default_center_info(), database),
+                                 places=CenterPlaces(center, database),
                                  has_form=lambda code: forms.for_procedure(code) is not None)
-    center_info = ActionCenterInfo(center_info_text(settings), database)
-    queue_action = ActionIssueQueueNumber(knowledge, settings, database=database, hours=chat_hours(settings))
+    center_info = ActionCenterInfo(center_info_text(settings, center), database)
+    queue_action = ActionIssueQueueNumber(knowledge, settings, database=database, hours=chat_hours(settings, center))
     # Questions a citizen may ask in the middle of a declaration, answered as anywhere else, and a
     # queue number taken without losing what was declared.
     form_interruptions = {

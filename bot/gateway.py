@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from bot.dialogue import DialogueClient, DialogueReply
 from bot.message_log import LogEntry, MessageLog
 from bot.sender_centers import SenderCenters
-from bot.staff_desk import BACK_PAYLOAD, StaffDesk
+from bot.staff_desk import StaffDesk
 from channels.base import UserMessage
 from motcua.centers import center_in
 from motcua.origin import METADATA_KEY as ORIGIN
@@ -56,12 +56,10 @@ class Gateway:
         message = self._with_origin(message)
         if self.centers is not None:
             message = await self.centers.apply(message)
-        with_staff = self.desk is not None and self.desk.is_handed_off(message.sender_id)
-        back = self.desk is not None and (message.text == BACK_PAYLOAD or with_staff) and self.desk.wants_assistant(message)
-        if back and self.desk is not None:
-            # «Quay lại trợ lý ảo» (also tapped late, after staff handed the conversation back): never Rasa's
+        back = self.desk is not None and self.desk.wants_assistant(message)
+        if back and self.desk is not None:  # «Quay lại trợ lý ảo»
             reply = DialogueReply([self.desk.back_to_assistant(message)], "")
-        elif self.desk is not None and with_staff:
+        elif self.desk is not None and self.desk.is_handed_off(message.sender_id):
             # With staff: the message goes to the inbox, not to Rasa, until staff hand it back or the citizen
             # goes back to the assistant; the citizen is told at once that it went to staff («Đã chuyển tới cán bộ…»).
             reply = DialogueReply([self.desk.citizen_message(message)], "handoff")

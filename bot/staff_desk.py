@@ -224,10 +224,11 @@ class StaffDesk:
         return BotMessage(render(ACK_KEY, locale=message.locale), buttons=(back_button(message.locale),),
                           custom={"handoff_ack": True})
 
-    @staticmethod
-    def wants_assistant(message: UserMessage) -> bool:
-        """The citizen tapped «Quay lại trợ lý ảo» (or wrote just that) while with staff."""
-        return message.text == BACK_PAYLOAD or fold(message.text).strip(" .!") in BACK_WORDS
+    def wants_assistant(self, message: UserMessage) -> bool:
+        """The citizen tapped «Quay lại trợ lý ảo» (also late, after staff handed the conversation back: it is
+        never Rasa's), or wrote just that while with staff."""
+        return message.text == BACK_PAYLOAD or (self.is_handed_off(message.sender_id)
+                                                and fold(message.text).strip(" .!") in BACK_WORDS)
 
     def back_to_assistant(self, message: UserMessage) -> BotMessage:
         """The citizen leaves the staff desk: the conversation is closed with a note for staff, and the next

@@ -13,7 +13,7 @@
   record and are kept. A queue ticket's *origin* (the keyed hash of an anonymous client's address,
   :mod:`motcua.origin`) is blanked sooner, after :data:`ORIGIN_KEPT`: only the per-address bound on chat
   numbers reads it; so is the phone a citizen gave at the kiosk for the «your turn» text message (a number is
-called the day it is taken). :class:`RetentionJob` runs it once a day in the gateway;
+  called the day it is taken). :class:`RetentionJob` runs it once a day in the gateway;
   ``motcua privacy purge`` runs it by hand.
 
 Plain Python: importable without FastAPI or Rasa.
