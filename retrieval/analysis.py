@@ -19,6 +19,9 @@ from retrieval.lexicon import DEFAULT_SYNONYMS, ENGLISH_FUNCTION_WORDS, ENGLISH_
 from retrieval.normalize import (
     DiacriticRestorer,
     SynonymTable,
+    could_be_vietnamese,
+    drop_cost_verb,
+    drop_cost_verb_text,
     expand_shorthand,
     has_diacritics,
     is_stopword,
@@ -47,6 +50,13 @@ class AnalyzedQuery:
     unaccented: bool
 
 
+_ENGLISH_ONLY_WORDS: frozenset[str] = ENGLISH_FUNCTION_WORDS | frozenset(
+    word for phrase, _ in ENGLISH_TERMS for word in phrase.split() if not could_be_vietnamese(word)
+)
+"""Words that make a message English: the function words, and the words of :data:`ENGLISH_TERMS` that no
+Vietnamese syllable spells («register», «birth», «baby»; not «do», «can», «buy»)."""
+
+
 def _english_table() -> dict[str, list[tuple[tuple[str, ...], str]]]:
     """English phrases by their first word, longest first."""
     table: dict[str, list[tuple[tuple[str, ...], str]]] = {}
@@ -65,7 +75,7 @@ def english_to_vietnamese(text: str) -> str:
     """For a message in English, the Vietnamese of its known words (longest phrase first), in order;
     ``""`` when the message is not English or none of its words is known."""
     words = "".join(c if c.isalnum() else " " for c in text.lower()).split()
-    if not text.isascii() or sum(w in ENGLISH_FUNCTION_WORDS for w in words) < 2:
+    if not text.isascii() or sum(w in _ENGLISH_ONLY_WORDS for w in words) < 2:
         return ""
     out: list[str] = []
     i = 0
@@ -142,6 +152,7 @@ class QueryAnalyzer:
         tokens = self.synonyms.expand(expand_shorthand(typed))
         if unaccented:
             tokens = self.restorer.restore(tokens)
+        tokens = drop_cost_verb(tokens)
         keep = [not is_stopword(t) for t in tokens]
         content = [t for t, k in zip(tokens, keep, strict=True) if k] or tokens
         bare_tokens = [strip_diacritics(t) for t in tokens]
@@ -150,7 +161,7 @@ class QueryAnalyzer:
         else:  # keep the citizen's own casing and punctuation; add what expansion brought
             typed_set = set(typed)
             extra = [t for t in tokens if t not in typed_set]
-            dense_text = " ".join([text.strip(), *extra])
+            dense_text = " ".join([drop_cost_verb_text(text.strip()), *extra])
         return AnalyzedQuery(
             text=text,
             tokens=tokens,

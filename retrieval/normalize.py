@@ -13,6 +13,8 @@ Public functions (verbs):
 - :func:`expand_shorthand` — kiosk teen-code and typos → full words (token level).
 - :func:`expand_synonyms` — append the canonical wording after a folk phrase.
 - :func:`remove_stopwords` — drop politeness and question words from a token list.
+- :func:`drop_cost_verb` (and ``_text``) — «mất» that means *takes* or *costs* (``mất bao lâu``), not *lost*.
+- :func:`could_be_vietnamese` — whether an unmarked word is spelled like a Vietnamese syllable.
 - :func:`segment_words` — optional underthesea word segmentation (not used by default).
 
 :class:`DiacriticRestorer` puts the marks back on an unaccented query, with a syllable
@@ -193,6 +195,62 @@ def is_stopword(token: str) -> bool:
     if has_diacritics(token):
         return token in STOPWORDS
     return token in STOPWORDS or token in _STOP_BARE
+
+
+# «mất» is *to lose* («mất giấy khai sinh», «xé mất mấy trang») and *to take, to cost* («mất bao lâu», «mất
+# mấy ngày», «mất phí không»); the second is said of time or money, which no procedure's name means. Left in,
+# it pulls a question about an ordinary procedure toward the «lost paper» one («đăng ký kết hôn mất bao lâu»
+# → «đăng ký lại kết hôn (mất giấy kết hôn)»). «mất» is read as *costs* when money or time follows it at
+# once («mất phí», «mất tiền», «mất thời gian») or after a word of quantity («mất bao lâu», «mất mấy ngày»,
+# «mất khoảng 3 tuần»); «mất mấy trang», «mất hết giấy tờ», «mất năm ngoái» stay losses, «mất 3 tháng rồi» a death.
+COST_NOUNS: frozenset[str] = frozenset("phí lệ tiền thời".split())
+COST_QUANTITIES: frozenset[str] = frozenset("bao mấy khoảng tầm chừng cỡ độ hơn gần vài".split())
+COST_UNITS: frozenset[str] = frozenset(
+    "lâu nhiêu ngày tuần tháng tiếng giờ hôm buổi phút tiền đồng nghìn ngàn triệu trăm".split()
+)
+
+
+_AGO = frozenset("rồi trước nay qua".split())
+
+
+def _is_cost_verb(tokens: Sequence[str], i: int) -> bool:
+    if tokens[i] != "mất" or i + 1 >= len(tokens):
+        return False
+    following = tokens[i + 1]
+    if following in COST_NOUNS:
+        return True
+    if following in COST_QUANTITIES or following.isdigit():
+        after = tokens[i + 2 : i + 5]  # «bà mất 3 tháng rồi» died three months ago
+        return any(t in COST_UNITS for t in after[:2]) and not any(t in _AGO for t in after)
+    return False
+
+
+def drop_cost_verb(tokens: Sequence[str]) -> list[str]:
+    """``tokens`` without a «mất» that means *takes* / *costs* (see :data:`COST_UNITS`).
+
+    Accented tokens only: an unaccented ``mat`` is read once the marks are restored (``mat tien`` may be
+    «mặt tiền», a house's street front)."""
+    return [t for i, t in enumerate(tokens) if not _is_cost_verb(tokens, i)]
+
+
+def drop_cost_verb_text(text: str) -> str:
+    """:func:`drop_cost_verb` on running text, the rest of it as written (for the embedder)."""
+    words = text.split()
+    syllables = [(tokenize_syllables(w) or [""])[0] for w in words]
+    return " ".join(w for i, w in enumerate(words) if not _is_cost_verb(syllables, i))
+
+
+# Vietnamese spelling without marks: an onset, one to three vowels, a final consonant or glide. An English
+# word outside it («birth», «register», «baby», «fee») is English; one inside («do», «my», «can») may not be.
+_SYLLABLE = re.compile(
+    r"(?:ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt]|[iouy])?"
+)
+
+
+def could_be_vietnamese(word: str) -> bool:
+    """Whether ``word`` (lowercase) spells a Vietnamese syllable once its marks are left off."""
+    bare = strip_diacritics(word)
+    return bool(_SYLLABLE.fullmatch(bare))
 
 
 def remove_stopwords(tokens: Sequence[str]) -> list[str]:

@@ -6,7 +6,7 @@ import pytest
 
 from retrieval.analysis import QueryAnalyzer, english_to_vietnamese
 from retrieval.lexicon import ENGLISH_FUNCTION_WORDS, ENGLISH_TERMS
-from retrieval.normalize import strip_diacritics
+from retrieval.normalize import could_be_vietnamese, strip_diacritics
 
 
 @pytest.mark.parametrize(
@@ -16,6 +16,9 @@ from retrieval.normalize import strip_diacritics
         ("Where can we get a marriage certificate?", ["giấy chứng nhận kết hôn"]),
         ("What is the fee for a building permit?", ["giấy phép xây dựng", "lệ phí"]),
         ("How do I get a new health insurance card, mine is lost?", ["bảo hiểm y tế", "bị mất"]),
+        # one function word only («how»): «register», «baby», «birth» spell no Vietnamese syllable
+        ("How do I register my baby's birth?", ["đăng ký", "khai sinh"]),
+        ("birth certificate", ["giấy khai sinh"]),
     ],
 )
 def test_an_english_question_becomes_the_vietnamese_of_its_words(question, wanted):
@@ -35,7 +38,8 @@ def test_longer_phrases_win_over_their_words():
         "can lam giay khai sinh cho con",  # «cần»
         "my tho co lam so do khong",  # «Mỹ Tho»
         "đăng ký khai sinh ở đâu",
-        "birth certificate",  # two words, no sentence: left to the Vietnamese analysis
+        "co can mang passport khong",  # one English word in a Vietnamese message
+        "ba toi mat roi, lam giay bao tu o dau",  # «mat», «bao», «tu» are Vietnamese syllables
     ],
 )
 def test_vietnamese_and_bare_words_are_left_alone(message):
@@ -53,3 +57,10 @@ def test_the_analyzer_searches_english_by_its_vietnamese():
     analyzed = QueryAnalyzer().analyze("How do I register the death of my father?")
     assert {"khai", "tử"} <= set(analyzed.tokens)
     assert "father" not in analyzed.dense_text
+
+
+def test_words_of_the_terms_count_as_english_only_when_no_vietnamese_syllable_spells_them():
+    assert not could_be_vietnamese("register") and not could_be_vietnamese("birth")
+    assert not could_be_vietnamese("baby") and not could_be_vietnamese("fee")
+    for word in ("do", "can", "buy", "the", "nghieng", "khuyen", "truong", "quyet", "giay", "oanh"):
+        assert could_be_vietnamese(word), word

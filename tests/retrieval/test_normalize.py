@@ -7,9 +7,11 @@ import unicodedata
 import pytest
 
 from knowledge_base.schema import Synonym
+from retrieval.analysis import QueryAnalyzer
 from retrieval.normalize import (
     DiacriticRestorer,
     SynonymTable,
+    drop_cost_verb,
     expand_shorthand,
     has_diacritics,
     normalize_text,
@@ -118,3 +120,22 @@ def test_diacritic_restorer_round_trips_through_dict():
     restorer = DiacriticRestorer().fit(["đăng ký kết hôn", "kết hôn có yếu tố nước ngoài"])
     again = DiacriticRestorer.from_dict(restorer.to_dict())
     assert again.restore(["ket", "hon"]) == restorer.restore(["ket", "hon"]) == ["kết", "hôn"]
+
+
+def test_mat_that_means_takes_or_costs_is_not_a_loss():
+    assert drop_cost_verb("đăng ký kết hôn mất bao lâu".split()) == "đăng ký kết hôn bao lâu".split()
+    assert drop_cost_verb("làm lại mất mấy ngày , mất phí không".split()) == "làm lại mấy ngày , phí không".split()
+    assert drop_cost_verb("mất khoảng 3 tuần".split()) == "khoảng 3 tuần".split()
+    for loss in ("mất giấy khai sinh", "bị mất hết giấy tờ", "mất nhiều giấy tờ", "nhà mặt tiền", "mất",
+                 "sổ hồng bị xé mất mấy trang", "giấy tờ mất năm ngoái", "mất bao giấy tờ",
+                 "bà ngoại mất 3 tháng rồi", "ông mất mấy hôm trước"):
+        assert drop_cost_verb(loss.split()) == loss.split()
+
+
+def test_the_analyzer_reads_mat_bao_lau_as_a_question_of_time_in_both_spellings():
+    accented = QueryAnalyzer().analyze("Đăng ký kết hôn mất bao lâu?")
+    assert "mất" not in accented.tokens and accented.dense_text.startswith("Đăng ký kết hôn bao lâu?")
+    restorer = DiacriticRestorer().fit(["đăng ký kết hôn mất bao lâu", "mất giấy kết hôn"])
+    bare = QueryAnalyzer(restorer=restorer).analyze("dang ky ket hon mat bao lau")
+    assert bare.tokens[:4] == ["đăng", "ký", "kết", "hôn"] and "mất" not in bare.tokens
+    assert "mất" in QueryAnalyzer(restorer=restorer).analyze("mat giay ket hon").tokens
