@@ -52,6 +52,9 @@ from motcua.centers import DEFAULT_CENTER, center_in
 from retrieval.decision import Decision
 from retrieval.results import PassageHit, ProcedureHit
 
+ANSWER_ACTION = "action_answer"
+"""The answering action's name (another action hands a message over to it with ``FollowupAction``)."""
+
 log = logging.getLogger(__name__)
 
 ASPECT_INTENT = {aspect: intent for intent, aspect in INTENT_ASPECT.items()}
@@ -260,7 +263,7 @@ class ActionAnswer(Action):
         self.has_form = has_form
 
     def name(self) -> str:
-        return "action_answer"
+        return ANSWER_ACTION
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         intent = (tracker.latest_message.get("intent") or {}).get("name", "")

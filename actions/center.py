@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -70,9 +71,13 @@ class CenterPlaces:
 
 
 class ActionCenterInfo(Action):
-    def __init__(self, info_text: str, database: Database | None = None):
-        self.info_text = info_text  # the default centre's card
+    def __init__(self, info_text: str | Callable[[], str], database: Database | None = None):
+        self._info_text = info_text  # the default centre's card, or what writes it in the call's language
         self.database = database
+
+    @property
+    def info_text(self) -> str:
+        return self._info_text() if callable(self._info_text) else self._info_text
 
     def name(self) -> str:
         return "action_center_info"

@@ -49,10 +49,12 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions.answering import ANSWER_ACTION
 from actions.knowledge import KnowledgeBase
 from knowledge_base.defaults import CenterInfo
 from knowledge_base.messages import render
@@ -73,7 +75,7 @@ from motcua.queue.service import (
     WaitEstimate,
     seed_queue,
 )
-from motcua.queue.words import looks_up
+from motcua.queue.words import looks_up, names_a_paper_not_a_number
 from motcua.settings import Settings
 from motcua.workdays import HolidayCalendar
 
@@ -111,6 +113,7 @@ class QueueRequest:
     procedure_text: str = ""  # the procedure named earlier (slot procedure)
     origin: str = ""  # the gateway's hash of an anonymous client's address (motcua.origin); "" otherwise
     center: str = DEFAULT_CENTER  # the centre the message was written at (a kiosk's; motcua.centers)
+    names_a_paper: bool = False  # «xin phiếu lý lịch tư pháp»: its «phiếu», «số» are a paper's name
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,10 @@ def _entity(tracker: Tracker, name: str) -> str:
         if entity.get("entity") == name and entity.get("value"):
             return str(entity["value"]).strip()
     return ""
+
+
+def _names(procedure: Procedure) -> list[str]:
+    return [procedure.name, *procedure.aliases]
 
 
 def _phone(tracker: Tracker) -> str | None:
@@ -298,20 +305,24 @@ class ActionIssueQueueNumber(Action):
         text = str(tracker.latest_message.get("text") or "")
         text = "" if text.startswith("/") else text[:500]  # a payload is no one's words
         code = tracker.get_slot("procedure_code")
-        named = self.knowledge.find_named(text, top_k=1).matches if text else []
+        named = self.knowledge.find_named(text, top_k=3).matches if text else []
+        found = [p for p in (self.knowledge.get(m.code) for m in named) if p is not None]
         return QueueRequest(
             channel=channel, sender_id=tracker.sender_id, phone=_phone(tracker), text=text,
             chosen_service=_entity(tracker, SERVICE_ENTITY)[:16],
             ticket_label="".join(filter(str.isalnum, _entity(tracker, TICKET_ENTITY)))[:12],  # typed «B 005», «b-005»
-            named_procedure=self.knowledge.get(named[0].code) if named else None,
+            named_procedure=found[0] if found else None,
             procedure=self.knowledge.get(code) if code else None,
             procedure_text=str(tracker.get_slot("procedure") or ""),
             origin=origin_in(metadata),
             center=center_in(metadata),
+            names_a_paper=names_a_paper_not_a_number(text, (name for p in found for name in _names(p))),
         )
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         request = self.read_request(tracker)
+        if request.names_a_paper:  # a question about that paper or procedure: the answering action's
+            return [FollowupAction(ANSWER_ACTION)]
         try:
             reply = await asyncio.to_thread(self.take_number, request)
         except QueueError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -29,6 +30,7 @@ from actions.dossiers import ActionCheckDossierStatus
 from actions.fees import FeeTableInForce
 from actions.forms import (
     ActionAskFormAnswer,
+    ActionCorrectOutsideForm,
     ActionFinishDeclaration,
     ActionStartForm,
     DeclarationFiler,
@@ -62,6 +64,12 @@ def center_info_text(settings: Settings, info: CenterInfo | None = None) -> str:
     info = info or default_center_info()
     return info.describe() if info is not None else render("action.server.center_info_unavailable",
                                                             center=settings.center_name)
+
+
+def _card(settings: Settings, info: CenterInfo | None) -> str:
+    """:func:`center_info_text` of a centre already read (None: the card says it cannot be read, without reading)."""
+    return info.describe() if info is not None else render("action.server.center_info_unavailable",
+                                                           center=settings.center_name)
 
 
 def default_center_info() -> CenterInfo | None:
@@ -99,7 +107,7 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
     answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge), fees=FeeTableInForce(database),
                                  places=CenterPlaces(center, database),
                                  has_form=lambda code: forms.for_procedure(code) is not None)
-    center_info = ActionCenterInfo(center_info_text(settings, center), database)
+    center_info = ActionCenterInfo(partial(_card, settings, center), database)  # written in the call's language
     queue_action = ActionIssueQueueNumber(knowledge, settings, database=database, hours=chat_hours(settings, center))
     # Questions a citizen may ask in the middle of a declaration, answered as anywhere else, and a
     # queue number taken without losing what was declared.
@@ -121,6 +129,7 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
         ValidateDeclarationForm(forms, DeclarationFiler.from_settings(settings, dossiers, database),
                                 form_interruptions),
         ActionFinishDeclaration(),
+        ActionCorrectOutsideForm(knowledge),
         ActionRateService(settings, database),
     ):
         executor.register_action(action)

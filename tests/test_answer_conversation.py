@@ -101,3 +101,29 @@ def test_the_intent_menu_is_gone_an_unsure_nlu_asks_the_search(stack):
     assert "Hỏi về thủ tục" not in titles and "Hỏi quy định pháp luật" not in titles, reply
     assert reply[0]["text"].startswith(("Xin lỗi, tôi chưa tìm thấy", OFFER_TEXT)), reply
     kiosk.close()
+
+
+def test_a_paper_whose_name_has_so_is_answered_not_given_a_queue_number(stack):
+    """«xin xác nhận số cmnd 9 số» reads to the NLU as a request for a number («xin … số»): the queue action
+    sees its «số» belong to the paper's name and hands the message to the answering action."""
+    kiosk = Kiosk(stack.settings.gateway_port, "answer-paper-number")
+    reply = kiosk.say("xin xác nhận số cmnd 9 số")
+    assert reply[0]["text"] == _kb_answer(stack, "1.012566", Aspect.OVERVIEW), reply
+    assert not any("queue_ticket" in (m.get("custom") or {}) for m in reply), reply
+    kiosk.close()
+
+
+def test_a_paper_written_wrong_outside_a_form_is_a_question_about_the_correction(stack):
+    """«giấy khai sinh ghi sai năm sinh…» reads as «correct a field»; with no declaration open it is a question
+    (the correction of civil status is answered or offered), while a bare «sửa lại ngày sinh» is told that
+    there is nothing to correct."""
+    kiosk = Kiosk(stack.settings.gateway_port, "answer-correction")
+    reply = kiosk.say("giấy khai sinh ghi sai năm sinh thì sửa thế nào")
+    message = reply[0]
+    answered = message["text"] == _kb_answer(stack, "1.004859", Aspect.OVERVIEW)
+    offered = message["text"].startswith(OFFER_TEXT) and any(
+        "1.004859" in b["payload"] for b in message.get("buttons", []))
+    assert answered or offered, reply
+    bare = kiosk.say("sửa lại ngày sinh")
+    assert bare[0]["text"].startswith("Dạ, hiện ông/bà chưa điền tờ khai nào"), bare
+    kiosk.close()

@@ -5,9 +5,11 @@ dialogue (:mod:`knowledge_base.form_turns`, which must not take such words for a
 
 from __future__ import annotations
 
-from knowledge_base.text import strip_diacritics
+from collections.abc import Iterable
 
-__all__ = ["LOOKUP_WORDS", "NEW_NUMBER_WORDS", "looks_up"]
+from knowledge_base.text import fold, strip_diacritics
+
+__all__ = ["LOOKUP_WORDS", "NEW_NUMBER_WORDS", "QUEUE_CUES", "looks_up", "names_a_paper_not_a_number"]
 
 NEW_NUMBER_WORDS = ("lay so", "so thu tu", "boc so", "lay stt")
 """Words of a citizen asking for a number (diacritics folded)."""
@@ -22,3 +24,29 @@ def looks_up(text: str) -> bool:
     """Whether ``text`` asks about a number already held rather than for a new one."""
     folded = " ".join(strip_diacritics(text.lower()).split())
     return any(words in folded for words in LOOKUP_WORDS)
+
+
+QUEUE_CUES = frozenset({"so", "phieu", "stt", "luot"})
+"""The syllables (folded) a request for a number turns on: «số», «phiếu», «lượt». Papers and procedures
+have them in their names too: «Phiếu lý lịch tư pháp», «số nhà», «biển số xe»."""
+
+
+def names_a_paper_not_a_number(text: str, names: Iterable[str]) -> bool:
+    """Whether every «số», «phiếu»… of ``text`` belongs to one of ``names`` as the text writes it, and the
+    text has no words of a number request besides: «xin phiếu lý lịch tư pháp» asks for the certificate,
+    «xin cấp số nhà» for a house number; «cho tôi lấy số làm phiếu lý lịch tư pháp» asks for a number.
+
+    A cue belongs to a name when it and the word beside it in the text are two neighbouring words of the
+    name (diacritics folded)."""
+    folded = fold(text)
+    words = folded.split()
+    cues = [i for i, word in enumerate(words) if word in QUEUE_CUES]
+    if not cues or any(phrase in f" {folded} " for phrase in (f" {p} " for p in NEW_NUMBER_WORDS)):
+        return False
+    pairs = {pair for name in names for pair in _pairs(fold(name).split())}
+    return all((i > 0 and (words[i - 1], words[i]) in pairs) or (words[i], *words[i + 1 : i + 2]) in pairs
+               for i in cues)
+
+
+def _pairs(words: list[str]) -> set[tuple[str, ...]]:
+    return set(zip(words, words[1:], strict=False))

@@ -84,3 +84,24 @@ def test_where_to_submit_a_commune_procedure_names_the_citizens_own_centre(datab
     assert "nộp tại: Trung tâm Phục vụ hành chính công xã Tây." in where(commune, "xa-tay")  # no address invented
     assert "nộp tại" not in where(province, "xa-dong")  # not done at a commune centre: not sent there
     assert "nộp tại" not in where(commune, "khong-con")  # a centre removed since: nothing said of it
+
+
+def test_the_card_and_the_hours_are_said_in_the_callers_language(tmp_path):
+    """The default card is written at each call (the action server runs a call in its language): an English
+    citizen reads «Opening hours: Monday to Friday …», as in «closed for today» after hours."""
+    from functools import partial
+
+    from actions.queue import ChatHours
+    from actions.server import _card, default_center_info
+    from knowledge_base.messages import speaking
+    from motcua.workdays import HolidayCalendar
+
+    settings = Settings(data_dir=tmp_path)
+    action = ActionCenterInfo(partial(_card, settings, default_center_info()))
+    vietnamese = said(action, None)
+    with speaking("en"):
+        english = said(action, None)
+        hours = ChatHours(default_center_info(), HolidayCalendar.load()).describe()
+    assert "Giờ làm việc: Thứ Hai đến Thứ Sáu: 07:30–11:30, 13:30–17:00" in vietnamese
+    assert "Opening hours: Monday to Friday: 07:30–11:30, 13:30–17:00; Saturday: 07:30–11:30" in english
+    assert hours == "Monday to Friday: 07:30–11:30, 13:30–17:00; Saturday: 07:30–11:30"

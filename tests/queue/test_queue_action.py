@@ -97,3 +97,26 @@ async def test_a_broken_database_gets_a_polite_apology(tmp_path, clock):
     act = ActionIssueQueueNumber(FakeKnowledge([]), settings, SMALL_CENTRE, QueueService(SMALL_CENTRE, clock=clock))
     messages, events = await run(act, tracker("telegram:1", "telegram"))
     assert events == [] and "sự cố" in messages[0]["text"]
+
+
+LLTP = Procedure(code="3.000333", name="Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam", field="Lý lịch tư pháp",
+                 aliases=["phiếu lý lịch tư pháp", "xin lý lịch tư pháp"])
+
+
+def said(text: str) -> Tracker:
+    latest = {"text": text, "intent": {"name": "request_queue_number", "confidence": 0.99}, "entities": [],
+              "metadata": {"channel": "zalo"}}
+    return Tracker("zalo:77", {}, latest, [], False, None, {}, "action_listen")
+
+
+async def test_a_paper_whose_name_has_phieu_is_asked_about_not_a_number(tmp_path, database_url, clock):
+    """«xin phiếu lý lịch tư pháp», read by the NLU as a number: the answering action takes it, no ticket."""
+    settings = Settings(data_dir=tmp_path, database_url=database_url, public_url="https://motcua.example")
+    act = ActionIssueQueueNumber(FakeKnowledge([COPY, LLTP]), settings, SMALL_CENTRE,
+                                 QueueService(SMALL_CENTRE, clock=clock))
+    messages, events = await run(act, said("xin phiếu lý lịch tư pháp"))
+    assert messages == [] and events == [{"event": "followup", "timestamp": None, "name": "action_answer"}]
+    asked, _ = await run(act, said("cho tôi lấy số để làm phiếu lý lịch tư pháp"))  # a number, for that paper
+    assert "Ông/bà đã lấy số thành công" in asked[0]["text"]
+    with session_scope(database_url) as session:
+        assert len(session.scalars(select(QueueTicket)).all()) == 1
