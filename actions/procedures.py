@@ -41,6 +41,10 @@ def back_button() -> dict[str, str]:
     return {"title": render("button.back_to_assistant"), "payload": BACK_PAYLOAD}
 
 
+CHAT_PLATFORMS = frozenset({"telegram", "zalo"})
+"""Channels whose sender id is one person's chat (counted per chat by :class:`ActionHandoff`)."""
+
+
 class ActionHandoff(Action):
     """Hands the conversation to a staff member: the gateway routes the custom event.
 
@@ -55,14 +59,19 @@ class ActionHandoff(Action):
     ``MOTCUA_HANDOFF_WINDOW_MINUTES``), counted like the gateway's throttles: in Redis for every action
     server when the deployment has one, else in this process's memory (a restart only gives a fresh
     small budget). Over it nothing reaches the staff inbox: the citizen
-    is told politely when to try again and offered a queue number instead. Telegram, Zalo and enrolled
-    kiosks carry no origin and only have the one-open rule.
+    is told politely when to try again and offered a queue number instead.
+
+    **Per chat.** A Telegram or Zalo chat carries no origin, but its id is one person's: it hands at most
+    ``per_chat`` new conversations to staff within the same window (``MOTCUA_HANDOFFS_PER_CHAT``) —
+    «gặp cán bộ», «quay lại trợ lý ảo», «gặp cán bộ»… would otherwise open a conversation each time. An
+    enrolled kiosk has the one-open rule only (its session serves one citizen after another).
     """
 
-    def __init__(self, database: Database | None = None, *, per_address: int = 3, window_s: float = 1800.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(self, database: Database | None = None, *, per_address: int = 3, per_chat: int = 3,
+                 window_s: float = 1800.0, clock: Callable[[], float] = time.monotonic):
         self.database = database  # the database of the staff inbox; None = no look-up (tests of the reply alone)
         self.per_address = SlidingWindow(per_address, window_s, clock=clock)
+        self.per_chat = SlidingWindow(per_chat, window_s, clock=clock)
 
     @classmethod
     def from_settings(cls, settings: Any, database: Database | None = None) -> ActionHandoff:
@@ -70,6 +79,8 @@ class ActionHandoff(Action):
         action = cls(database or shared_database(settings.sqlalchemy_url))
         action.per_address = sliding_window(settings, "handoff-address", settings.handoffs_per_address,
                                             settings.handoff_window_minutes * 60.0)
+        action.per_chat = sliding_window(settings, "handoff-chat", settings.handoffs_per_chat,
+                                         settings.handoff_window_minutes * 60.0)
         return action
 
     def name(self) -> str:
@@ -82,8 +93,15 @@ class ActionHandoff(Action):
             dispatcher.utter_message(text=render("action.procedures.handoff_waiting"), buttons=[back_button()],
                                      json_message={"handoff": True, "reason": reason, "repeat": True})
             return [SlotSet("handoff", True), SlotSet("fallback_count", 0.0)]
-        origin = origin_in(tracker.latest_message.get("metadata"))
-        wait_s = self.per_address.hit(origin) if origin else 0.0
+        metadata = tracker.latest_message.get("metadata") or {}
+        origin = origin_in(metadata)
+        channel = str(metadata.get("channel") or tracker.sender_id.split(":", 1)[0])
+        if origin:
+            wait_s = self.per_address.hit(origin)
+        elif channel in CHAT_PLATFORMS:
+            wait_s = self.per_chat.hit(tracker.sender_id)
+        else:
+            wait_s = 0.0
         if wait_s > 0:
             dispatcher.utter_message(text=render("action.procedures.handoff_limited", wait=math.ceil(wait_s / 60)),
                                      buttons=[intent_button("request_queue_number")])

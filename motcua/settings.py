@@ -203,7 +203,12 @@ class Settings(BaseSettings):
     handoffs_per_address: int = Field(3, ge=1, description="conversations of one anonymous client address (web "
                                       "widget, REST, a kiosk page not enrolled) handed to staff («gặp cán bộ») per "
                                       "handoff_window_minutes; a conversation has one open handoff in any case")
-    handoff_window_minutes: float = Field(30.0, gt=0, description="the window of handoffs_per_address")
+    handoffs_per_chat: int = Field(3, ge=1, description="conversations one Telegram or Zalo chat hands to staff per "
+                                   "handoff_window_minutes (its id is a person's: «gặp cán bộ», «quay lại», «gặp "
+                                   "cán bộ»… would open a conversation in the inbox each time); a kiosk, whose "
+                                   "session serves one citizen after another, is not counted")
+    handoff_window_minutes: float = Field(30.0, gt=0, description="the window of handoffs_per_address and "
+                                          "handoffs_per_chat")
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -224,3 +224,25 @@ async def test_only_the_gateway_sets_the_origin():
     assert json.dumps([m.metadata for m in dialogue.sent])  # what goes to Rasa is plain JSON
     other = Gateway(Recorder(), None, origin_secret="another installation's secret, long enough")  # type: ignore[arg-type]
     assert other._with_origin(seen_from(forged, "198.51.100.4")).metadata[METADATA_KEY] != second[METADATA_KEY]
+
+
+async def test_a_telegram_or_zalo_chat_looping_to_staff_and_back_opens_only_so_many_conversations():
+    """«gặp cán bộ», «quay lại trợ lý ảo», «gặp cán bộ»…: each is a new inbox conversation, so a chat (whose id
+    is one person's) hands over ``per_chat`` times a window; a kiosk session (one citizen after another) is
+    not counted; the window passes."""
+    now = [0.0]
+    action = ActionHandoff(per_chat=3, window_s=1800.0, clock=lambda: now[0])  # no inbox: none is open
+
+    async def ask(sender: str, channel: str) -> str:
+        latest = {"text": "gặp cán bộ", "intent": {"name": "request_human"}, "entities": [],
+                  "metadata": {"channel": channel}}
+        dispatcher = CollectingDispatcher()
+        await action.run(dispatcher, Tracker(sender, {}, latest, [], False, None, {}, "action_listen"), {})
+        return dispatcher.messages[0]["text"]
+
+    handed, limited = render("action.procedures.handoff"), render("action.procedures.handoff_limited", wait=30)
+    assert [await ask("telegram:5", "telegram") for _ in range(4)] == [handed] * 3 + [limited]
+    assert await ask("zalo:6", "zalo") == handed  # another person's chat
+    assert [await ask("kiosk:s1", "kiosk") for _ in range(5)] == [handed] * 5
+    now[0] = 1801.0
+    assert await ask("telegram:5", "telegram") == handed

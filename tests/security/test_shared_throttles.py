@@ -144,6 +144,9 @@ def test_handoffs_per_address_count_on_every_action_server(tmp_path, namespace):
     assert all(isinstance(s.per_address, RedisSlidingWindow) for s in servers)
     assert [servers[0].per_address.hit("web:10.0.0.3"), servers[1].per_address.hit("web:10.0.0.3")] == [0.0, 0.0]
     assert servers[0].per_address.hit("web:10.0.0.3") > 0
+    assert all(isinstance(s.per_chat, RedisSlidingWindow) for s in servers)  # a Telegram/Zalo chat's, likewise
+    assert [servers[i % 2].per_chat.hit("zalo:1234") for i in range(3)] == [0.0, 0.0, 0.0]
+    assert servers[1].per_chat.hit("zalo:1234") > 0
 
 
 def test_the_namespace_names_every_key_of_the_deployment(tmp_path):
