@@ -2,7 +2,9 @@
 
 - :func:`mask_identifiers` hides identity-card numbers (12-digit CCCD, 9-digit CMND) and phone
   numbers in free text, keeping the last three digits (``*********123``), so a message log, an
-  application log or a read-back still says *which* number without disclosing it.
+  application log or a read-back still says *which* number without disclosing it; a dossier's lookup
+  PIN («mã tra cứu 123456») is hidden whole. Rasa's tracker store hides the PIN and link tokens too
+  (:mod:`motcua.rasa_launch`, which Rasa's own interpreter runs).
   :func:`install_log_masking` applies it to every log record of a process (gateway, action server),
   with :func:`redact_tokens`: the value of a ``token=`` query parameter (a link to a dossier's
   declaration or payment) never reaches a log, uvicorn's access log included.
@@ -58,10 +60,18 @@ def mask_number(value: str) -> str:
     return "*" * (len(digits) - KEEP_DIGITS) + digits[-KEEP_DIGITS:]
 
 
+# A dossier's lookup PIN, as the chat reads it (actions/dossiers.py): six digits after «mã tra cứu» or «PIN».
+# With the dossier's code it opens the dossier's status, so it is hidden whole (no digit kept).
+LOOKUP_PIN = re.compile(r"((?:mã\s*tra\s*cứu|ma\s*tra\s*cuu|\bpin\b)\D{0,12}?)\d{3}[ .]?\d{3}(?!\d)", re.IGNORECASE)
+PIN_MASK = "******"
+
+
 def mask_identifiers(text: str) -> str:
-    """``text`` with every CCCD, CMND and phone number in it masked by :func:`mask_number`."""
+    """``text`` with every CCCD, CMND and phone number in it masked by :func:`mask_number`, and a dossier's
+    lookup PIN («mã tra cứu 123456») hidden whole."""
     if not text or not any(c.isdigit() for c in text):
         return text
+    text = LOOKUP_PIN.sub(lambda m: m.group(1) + PIN_MASK, text)
     return _IDENTIFIER.sub(lambda m: mask_number(m.group(0)), text)
 
 

@@ -75,3 +75,56 @@ def test_rasa_is_started_through_the_launcher_in_its_own_interpreter(tmp_path, m
     assert runtime.RASA_LAUNCHER.is_file()
     source = runtime.RASA_LAUNCHER.read_text(encoding="utf-8")
     assert "from motcua" not in source and "import motcua" not in source  # Rasa's interpreter has no app packages
+
+
+STORE = r"""
+import asyncio, json, runpy, sqlite3, sys
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+launch = runpy.run_path(sys.argv[1])
+launch["hide_secrets_in_tracker_store"]()
+store = SQLTrackerStore(dialect="sqlite", db=sys.argv[2])
+asked = "tra cứu hồ sơ H51-260310-0001 mã tra cứu 123 456"
+user = UserUttered(asked, {"name": "check_dossier_status", "confidence": 0.9},
+                   [{"entity": "number", "value": "mã tra cứu 123 456", "start": 30, "end": 48}],
+                   parse_data={"text": asked, "intent": {"name": "check_dossier_status", "confidence": 0.9},
+                               "entities": []})
+paid = "Thanh toán tại: https://motcua.example/api/v1/dossiers/7/payment?token=abc123secret&lang=vi"
+bot = BotUttered(paid, {"custom": {"url": "https://motcua.example/queue/ticket/tk-9f8e7d"}})
+tracker = DialogueStateTracker.from_events("kiosk:s9", [ActionExecuted("action_listen"), user, bot])
+asyncio.run(store.save(tracker))
+rows = [row[0] for row in sqlite3.connect(sys.argv[2]).execute("select data from events order by id")]
+again = asyncio.run(store.retrieve("kiosk:s9"))
+print(json.dumps({"rows": rows, "texts": [e.text for e in again.events if hasattr(e, "text")]}))
+"""
+
+
+def test_rasas_tracker_store_writes_no_lookup_pin_and_no_link_token(tmp_path):
+    """The turn reads «mã tra cứu 123 456» whole; the events table keeps it hidden, and the links' tokens."""
+    python = runtime.rasa_executable().with_name("python")
+    process = subprocess.run([str(python), "-c", STORE, str(runtime.RASA_LAUNCHER), str(tmp_path / "rasa.db")],
+                             capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert process.returncode == 0, process.stderr[-3000:]
+    stored = json.loads(process.stdout.strip().splitlines()[-1])
+    everything = "\n".join(stored["rows"])
+    assert len(stored["rows"]) == 3
+    for secret in ("123 456", "abc123secret", "tk-9f8e7d"):
+        assert secret not in everything, secret
+    assert stored["texts"] == ["tra cứu hồ sơ H51-260310-0001 mã tra cứu ******",
+                               "Thanh toán tại: https://motcua.example/api/v1/dossiers/7/payment?token=[redacted]&lang=vi"]
+
+
+def test_the_tracker_store_hides_what_the_apps_logs_hide():
+    """One pattern each, written twice (Rasa's interpreter imports none of the app): the same result."""
+    import runpy
+
+    from motcua.privacy import LOOKUP_PIN, PIN_MASK, redact_tokens
+
+    hide = runpy.run_path(str(runtime.RASA_LAUNCHER))["hide_secrets"]
+    for text in ("ma tra cuu: 654321 nhé", "PIN 112 233", "mã tra cứu 1234567 (bảy số: không phải mã)",
+                 "xem ở /queue/ticket/abc?x=1 hoặc /api/v1/queue/tickets/abc/qr.svg", "link ?access_token=zz&a=1",
+                 "không có gì bí mật 123456"):
+        app = redact_tokens(LOOKUP_PIN.sub(lambda m: m.group(1) + PIN_MASK, text))
+        assert hide(text) == app, text
