@@ -133,7 +133,9 @@ class QueueReply:
 @dataclass(frozen=True)
 class ChatHours:
     """When the chat gives today's numbers: while the default centre is open or opens again today by its
-    hours in ``center.yaml``, and not on a public holiday. No hours in the file: at any time."""
+    hours in ``center.yaml``, and not on a public holiday. A Saturday or Sunday worked in exchange for a
+    holiday (``working_days`` of ``holidays.yaml``, «ngày làm bù») has a Monday's hours. No hours in the
+    file: at any time."""
 
     center: CenterInfo
     holidays: HolidayCalendar | None = None
@@ -146,11 +148,16 @@ class ChatHours:
         :data:`AFTER_HOURS` (the day's last hours are over), "" (open now or later today)."""
         if not self.center.opening_hours:
             return ""
-        if self.holidays is not None and self.holidays.holiday_name(moment.date()) is not None:
+        day, weekday = moment.date(), moment.weekday()
+        if self.holidays is not None:
+            if self.holidays.holiday_name(day) is not None:
+                return self.DAY_OFF
+            if weekday in self.holidays.weekend and self.holidays.is_working_day(day):
+                weekday = 0  # a weekend day worked in exchange: a working day's hours
+        periods = [period for period in self.center.opening_hours if weekday in period.days]
+        if not periods:
             return self.DAY_OFF
-        if not any(moment.weekday() in period.days for period in self.center.opening_hours):
-            return self.DAY_OFF
-        return "" if self.center.open_later_today(moment) else self.AFTER_HOURS
+        return "" if any(moment.time() < period.closes for period in periods) else self.AFTER_HOURS
 
     def describe(self) -> str:
         return self.center.describe_hours()

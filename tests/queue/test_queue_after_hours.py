@@ -102,3 +102,15 @@ def test_other_centres_and_the_setting_are_not_held_to_the_default_centres_hours
     assert given is not None and given.center == HOURS.center and given.holidays is not None
     assert not ChatHours(load_center_info().__class__(name="x", address="y", phone="z")).closed_for_the_day(
         local(2026, 11, 29, 23, 0))  # no hours in the file: numbers at any time
+
+
+def test_a_weekend_day_worked_in_exchange_for_a_holiday_has_a_working_days_hours():
+    """Saturday 26/4/2025 was worked in exchange for 2/5 (``holidays.yaml``): numbers all afternoon, as on a Monday."""
+    from datetime import datetime as moment
+
+    made_up, plain = (2025, 4, 26), (2025, 4, 19)  # both Saturdays
+    assert HOURS.closed_for_the_day(moment(*made_up, 14, 0)) == ""
+    assert HOURS.closed_for_the_day(moment(*made_up, 17, 30)) == ChatHours.AFTER_HOURS
+    assert HOURS.closed_for_the_day(moment(*plain, 14, 0)) == ChatHours.AFTER_HOURS  # a Saturday afternoon
+    assert HOURS.closed_for_the_day(moment(*plain, 9, 0)) == ""
+    assert HOURS.closed_for_the_day(moment(2025, 5, 2, 9, 0)) == ChatHours.DAY_OFF  # the day it was exchanged for
