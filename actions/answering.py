@@ -50,10 +50,10 @@ from knowledge_base.rendering import display_name
 from knowledge_base.schema import Procedure
 from motcua.centers import DEFAULT_CENTER, center_in
 from retrieval.decision import Decision
+from retrieval.lexicon import DEFAULT_SYNONYMS
 from retrieval.results import PassageHit, ProcedureHit
 
 ANSWER_ACTION = "action_answer"
-"""The answering action's name (another action hands a message over to it with ``FollowupAction``)."""
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +147,8 @@ def is_follow_up(text: str, intent: str = "") -> bool:
     if keyword_aspect(text) is None and INTENT_ASPECT.get(intent, Aspect.OVERVIEW) == Aspect.OVERVIEW:
         return False
     folded = f" {fold(text)} "
+    if any(f" {phrase} " in folded for phrase in _PAPER_NAMES):  # «làm sổ đỏ hết bao nhiêu tiền» names one
+        return False
     english = any(f" {phrase} " in folded for phrase in _ENGLISH_ASPECT_WORDS)
     for _, phrases in _ASPECT_WORDS:
         for phrase in phrases:
@@ -156,6 +158,14 @@ def is_follow_up(text: str, intent: str = "") -> bool:
     rest = [word for word in folded.split() if word not in _FILLER]
     return len(rest) <= 1
 
+
+_PAPER_NAMES = frozenset(
+    fold(synonym.phrase) for synonym in DEFAULT_SYNONYMS
+    if len(fold(synonym.phrase).split()) >= 2 and fold(synonym.phrase) not in ("lam lai", "ghi sai", "muc 2")
+)
+"""Everyday names of papers and procedures (the search's folk phrases: «sổ đỏ», «hộ khẩu», «giấy độc thân»):
+folded, their words may all be filler («số đó»), so a message with one is a new question, not a follow-up
+(«làm lại», «ghi sai», «mức 2» say what is done, not to what)."""
 
 _Choice = TypeVar("_Choice")
 _CHOICE_NUMBER = re.compile(r"^(?:so|chon|cai|thu tuc)?\s*(?:thu|so)?\s*([1-4])\s*[.)]?$")

@@ -37,6 +37,7 @@ from knowledge_base.rendering import (
     without_stop,
 )
 from knowledge_base.schema import ChannelKind, Procedure, SubmissionChannel
+from knowledge_base.text import fold
 from retrieval.fusion import DEFAULT_PREFERRED_LEVELS
 
 KIOSK_SCREEN = Capabilities(max_text=900)
@@ -213,7 +214,9 @@ def _submission(p: Procedure, local: str = "") -> list[str]:
     kinds = ", ".join(c.kind.label.lower() for c in p.channels) or say("in_person")
     lines = [say("submission", name=display_name(p.name), kinds=kinds),
              sentence(say("submission_place", place=place(p)))]
-    if local and set(p.levels) & set(DEFAULT_PREFERRED_LEVELS):  # done at commune level (the catalogue's words)
+    # done at commune level (the catalogue's words), and received by the centre, not by the commune police
+    # («Công an xã nơi dự kiến tạm trú»: naming the centre there would send the citizen to the wrong door)
+    if local and set(p.levels) & set(DEFAULT_PREFERRED_LEVELS) and " cong an " not in f" {fold(place(p))} ":
         lines.append(say("submission_local", center=local.rstrip(". ")))
     return lines
 

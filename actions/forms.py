@@ -27,10 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answering import ANSWER_ACTION
 from knowledge_base.form_dialogue import (
     AnswerQuestion,
     Event,
@@ -256,10 +255,6 @@ class ValidateDeclarationForm(FormValidationAction):
                       domain: dict[str, Any], slots: dict[str, Any]) -> tuple[Event, Any]:
         try:
             events = await self.interruptions[intent].run(dispatcher, tracker, domain)
-            handed = next((e.get("name") for e in events or [] if e.get("event") == "followup"), None)
-            by_name = {action.name(): action for action in self.interruptions.values()}
-            if handed in by_name:  # «xin phiếu lý lịch tư pháp» read as a number: the action handed it over
-                events = await by_name[handed].run(dispatcher, tracker, domain)
         except Exception:
             log.exception("answering %s in the middle of a form failed", intent)
             return Event.UNANSWERED, None
@@ -304,12 +299,13 @@ class ActionFinishDeclaration(Action):
 
 class ActionCorrectOutsideForm(Action):
     """«Sửa…» when no declaration is being filled. «Giấy khai sinh ghi sai năm sinh, sửa thế nào?» asks about
-    a procedure (the correction of civil status), so it goes to the answering action when the search is as
+    a procedure (the correction of civil status), so the answering action answers it when the search is as
     sure of a procedure as it must be to answer one (:data:`retrieval.decision.PROCEDURE_POLICY`'s
     ``answer_at``); a bare «sửa lại», «nhập sai tên» hears that there is nothing to correct yet."""
 
-    def __init__(self, knowledge: Any):
+    def __init__(self, knowledge: Any, answer: Action):
         self.knowledge = knowledge
+        self.answer = answer
 
     def name(self) -> str:
         return "action_correct_outside_form"
@@ -322,6 +318,6 @@ class ActionCorrectOutsideForm(Action):
         if text and not text.startswith("/") and search is not None:
             decision = await asyncio.to_thread(search.decide_procedures, text[:500])
             if decision.move != "abstain" and decision.confidence >= PROCEDURE_POLICY.answer_at:
-                return [FollowupAction(ANSWER_ACTION)]
+                return await self.answer.run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_nothing_to_correct")
         return []

@@ -49,16 +49,15 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.answering import ANSWER_ACTION
 from actions.knowledge import KnowledgeBase
-from knowledge_base.defaults import CenterInfo
+from knowledge_base.defaults import CenterInfo, OpeningPeriod
 from knowledge_base.messages import render
 from knowledge_base.schema import Procedure
+from knowledge_base.text import fold
 from motcua.centers import DEFAULT_CENTER, center_in
 from motcua.db import Database, shared_database
 from motcua.origin import origin_in
@@ -75,7 +74,7 @@ from motcua.queue.service import (
     WaitEstimate,
     seed_queue,
 )
-from motcua.queue.words import looks_up, names_a_paper_not_a_number
+from motcua.queue.words import QUEUE_CUES, looks_up, names_a_paper_not_a_number
 from motcua.settings import Settings
 from motcua.workdays import HolidayCalendar
 
@@ -113,7 +112,6 @@ class QueueRequest:
     procedure_text: str = ""  # the procedure named earlier (slot procedure)
     origin: str = ""  # the gateway's hash of an anonymous client's address (motcua.origin); "" otherwise
     center: str = DEFAULT_CENTER  # the centre the message was written at (a kiosk's; motcua.centers)
-    names_a_paper: bool = False  # «xin phiếu lý lịch tư pháp»: its «phiếu», «số» are a paper's name
 
 
 @dataclass(frozen=True)
@@ -148,16 +146,27 @@ class ChatHours:
         :data:`AFTER_HOURS` (the day's last hours are over), "" (open now or later today)."""
         if not self.center.opening_hours:
             return ""
-        day, weekday = moment.date(), moment.weekday()
-        if self.holidays is not None:
-            if self.holidays.holiday_name(day) is not None:
-                return self.DAY_OFF
-            if weekday in self.holidays.weekend and self.holidays.is_working_day(day):
-                weekday = 0  # a weekend day worked in exchange: a working day's hours
-        periods = [period for period in self.center.opening_hours if weekday in period.days]
+        periods = self._periods(moment)
         if not periods:
             return self.DAY_OFF
         return "" if any(moment.time() < period.closes for period in periods) else self.AFTER_HOURS
+
+    def open_now(self, moment: datetime) -> bool:
+        """Whether the centre is open at ``moment`` (local time): staff are at their desks. No hours: always."""
+        if not self.center.opening_hours:
+            return True
+        return any(period.opens <= moment.time() < period.closes for period in self._periods(moment))
+
+    def _periods(self, moment: datetime) -> list[OpeningPeriod]:
+        """The opening periods of ``moment``'s day: none on a public holiday; a Monday's on a weekend day
+        worked in exchange."""
+        day, weekday = moment.date(), moment.weekday()
+        if self.holidays is not None:
+            if self.holidays.holiday_name(day) is not None:
+                return []
+            if weekday in self.holidays.weekend and self.holidays.is_working_day(day):
+                weekday = 0  # a weekend day worked in exchange: a working day's hours
+        return [period for period in self.center.opening_hours if weekday in period.days]
 
     def describe(self) -> str:
         return self.center.describe_hours()
@@ -170,8 +179,8 @@ def _entity(tracker: Tracker, name: str) -> str:
     return ""
 
 
-def _names(procedure: Procedure) -> list[str]:
-    return [procedure.name, *procedure.aliases]
+def _names(procedure: Procedure | None) -> list[str]:
+    return [procedure.name, *procedure.aliases] if procedure is not None else []
 
 
 def _phone(tracker: Tracker) -> str | None:
@@ -181,8 +190,9 @@ def _phone(tracker: Tracker) -> str | None:
 class ActionIssueQueueNumber(Action):
     def __init__(self, knowledge: KnowledgeBase, settings: Settings, config: QueueConfig | None = None,
                  service: QueueService | None = None, *, database: Database | None = None,
-                 hours: ChatHours | None = None):
+                 hours: ChatHours | None = None, answer: Action | None = None):
         self.knowledge = knowledge
+        self.answer = answer  # the answering action, for a paper's name read as a request for a number
         self.hours = hours  # None: chat numbers at any hour (actions/server.py gives the centre's)
         self.settings = settings
         self.config = config or load_queue_config()
@@ -306,30 +316,42 @@ class ActionIssueQueueNumber(Action):
 
     # --- the conversation --------------------------------------------------------------------
 
+    def names_a_paper(self, text: str) -> bool:
+        """Whether every «số», «phiếu» of ``text`` belongs to the name of a procedure it names («xin phiếu lý lịch
+        tư pháp», «xin xác nhận số cmnd 9 số»): the names staff keep first, then the search's first three."""
+        folded = fold(text).split()
+        if not text or not QUEUE_CUES.intersection(folded):
+            return False
+        named = [m.code for m in self.knowledge.find_named(text, top_k=3).matches]
+        names = [name for code in named for name in _names(self.knowledge.get(code))]
+        if names_a_paper_not_a_number(text, names):
+            return True
+        found = self.knowledge.find(text, top_k=3)
+        return not found.abstained and names_a_paper_not_a_number(
+            text, [name for m in found.matches for name in [m.name, *_names(self.knowledge.get(m.code))]])
+
     def read_request(self, tracker: Tracker) -> QueueRequest:
         metadata = tracker.latest_message.get("metadata") or {}
         channel = str(metadata.get("channel") or tracker.sender_id.split(":", 1)[0] or "chat")[:32]
         text = str(tracker.latest_message.get("text") or "")
         text = "" if text.startswith("/") else text[:500]  # a payload is no one's words
         code = tracker.get_slot("procedure_code")
-        named = self.knowledge.find_named(text, top_k=3).matches if text else []
-        found = [p for p in (self.knowledge.get(m.code) for m in named) if p is not None]
+        named = self.knowledge.find_named(text, top_k=1).matches if text else []
         return QueueRequest(
             channel=channel, sender_id=tracker.sender_id, phone=_phone(tracker), text=text,
             chosen_service=_entity(tracker, SERVICE_ENTITY)[:16],
             ticket_label="".join(filter(str.isalnum, _entity(tracker, TICKET_ENTITY)))[:12],  # typed «B 005», «b-005»
-            named_procedure=found[0] if found else None,
+            named_procedure=self.knowledge.get(named[0].code) if named else None,
             procedure=self.knowledge.get(code) if code else None,
             procedure_text=str(tracker.get_slot("procedure") or ""),
             origin=origin_in(metadata),
             center=center_in(metadata),
-            names_a_paper=names_a_paper_not_a_number(text, (name for p in found for name in _names(p))),
         )
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         request = self.read_request(tracker)
-        if request.names_a_paper:  # a question about that paper or procedure: the answering action's
-            return [FollowupAction(ANSWER_ACTION)]
+        if self.answer is not None and await asyncio.to_thread(self.names_a_paper, request.text):
+            return await self.answer.run(dispatcher, tracker, domain)  # a question about that paper, not a number
         try:
             reply = await asyncio.to_thread(self.take_number, request)
         except QueueError as exc:

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from actions.answering import ActionAnswer
-from actions.center import ActionCenterInfo, CenterPlaces
+from actions.center import ActionCenterInfo, ActionGreet, CenterPlaces
 from actions.dossiers import ActionCheckDossierStatus
 from actions.fees import FeeTableInForce
 from actions.forms import (
@@ -61,9 +61,7 @@ log = logging.getLogger(__name__)
 
 def center_info_text(settings: Settings, info: CenterInfo | None = None) -> str:
     """The default centre's card (``info``: center.yaml as :func:`default_center_info` read it; None: read now)."""
-    info = info or default_center_info()
-    return info.describe() if info is not None else render("action.server.center_info_unavailable",
-                                                            center=settings.center_name)
+    return _card(settings, info or default_center_info())
 
 
 def _card(settings: Settings, info: CenterInfo | None) -> str:
@@ -104,11 +102,13 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
     dossiers = DossierService.from_settings(settings)
     forms = FormCatalog(load_forms(), knowledge)
     center = default_center_info()  # center.yaml, read once for the card, the places and the chat's hours
+    places = CenterPlaces(center, database)
     answer_action = ActionAnswer(knowledge, ActionAnswerLegal(knowledge), fees=FeeTableInForce(database),
-                                 places=CenterPlaces(center, database),
+                                 places=places,
                                  has_form=lambda code: forms.for_procedure(code) is not None)
     center_info = ActionCenterInfo(partial(_card, settings, center), database)  # written in the call's language
-    queue_action = ActionIssueQueueNumber(knowledge, settings, database=database, hours=chat_hours(settings, center))
+    hours = chat_hours(settings, center)
+    queue_action = ActionIssueQueueNumber(knowledge, settings, database=database, hours=hours, answer=answer_action)
     # Questions a citizen may ask in the middle of a declaration, answered as anywhere else, and a
     # queue number taken without losing what was declared.
     form_interruptions = {
@@ -119,8 +119,9 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
     }
     for action in (
         answer_action,
-        ActionHandoff.from_settings(settings, database),
+        ActionHandoff.from_settings(settings, database, hours=hours, zone=queue_action.config.zone),
         ActionResetFallback(),
+        ActionGreet(places),
         center_info,
         queue_action,
         ActionCheckDossierStatus(dossiers, database, LookupGuard.from_settings(settings, clients="dossier-chat")),
@@ -129,7 +130,7 @@ def build_executor(settings: Settings, database: Database | None = None) -> tupl
         ValidateDeclarationForm(forms, DeclarationFiler.from_settings(settings, dossiers, database),
                                 form_interruptions),
         ActionFinishDeclaration(),
-        ActionCorrectOutsideForm(knowledge),
+        ActionCorrectOutsideForm(knowledge, answer_action),
         ActionRateService(settings, database),
     ):
         executor.register_action(action)

@@ -15,6 +15,7 @@ from bot.dialogue import DialogueClient, DialogueReply
 from bot.message_log import LogEntry, MessageLog
 from bot.sender_centers import SenderCenters
 from bot.staff_desk import StaffDesk
+from bot.typed_choices import TypedChoices
 from channels.base import UserMessage
 from motcua.centers import center_in
 from motcua.origin import METADATA_KEY as ORIGIN
@@ -39,8 +40,9 @@ def seen_from(message: UserMessage, address: str) -> UserMessage:
 
 class Gateway:
     def __init__(self, dialogue: DialogueClient, message_log: MessageLog | None, desk: StaffDesk | None = None,
-                 origin_secret: str = "", centers: SenderCenters | None = None):
+                 origin_secret: str = "", centers: SenderCenters | None = None, choices: TypedChoices | None = None):
         self.dialogue = dialogue
+        self.choices = choices or TypedChoices()  # «2» typed after the assistant offered choices (bot.typed_choices)
         self.centers = centers  # a platform chat's centre (bot.sender_centers)
         self.message_log = message_log
         self.desk = desk
@@ -64,7 +66,10 @@ class Gateway:
             # goes back to the assistant; the citizen is told at once that it went to staff («Đã chuyển tới cán bộ…»).
             reply = DialogueReply([self.desk.citizen_message(message)], "handoff")
         else:
+            message = await self.choices.apply(message)
             reply = await self.dialogue.send(message)
+            if reply.outcome != "busy":  # a busy answer offered nothing new: the choices still stand
+                await self.choices.remember(message, reply.messages)
             if self.desk is not None:
                 self.desk.observe(message, reply)
         if self.message_log is not None:

@@ -27,10 +27,11 @@ from bot.ratelimit import RateLimitedGateway, SignInThrottle, TokenBuckets, limi
 from bot.sender_centers import SenderCenters
 from bot.speech import SpeechCache
 from bot.staff_desk import StaffDesk
+from bot.typed_choices import TypedChoices
 from bot.webhook_inbox import InboxStore, WebhookInbox, handling_timeout_s
 from channels import registry
 from channels.registry import Channels, live_hubs
-from motcua.bus import bus_from_settings
+from motcua.bus import bus_from_settings, redis_client
 from motcua.db import Database
 from motcua.delivery import DeliveryPolicy, NoticeKeeper
 from motcua.dossiers.guard import LookupGuard
@@ -161,8 +162,9 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         relay = NotificationRelay(database, channels, policy=delivery, bus=bus)
         relay.start()
         stack.push_async_callback(_bounded, relay.stop, "relay")
+        choices = TypedChoices(redis_client(bus.url), bus.prefix) if bus is not None else TypedChoices()
         gateway = RateLimitedGateway(Gateway(dialogue, message_log, staff_desk, origin_secret=settings.secret_key,
-                                             centers=SenderCenters(database)),
+                                             centers=SenderCenters(database), choices=choices),
                                      rate_limits)
         event_ledger = EventLedger(database)  # Telegram/Zalo redeliveries, across restarts
         # webhook events stored before the platform's 200; the worker answers those a crash left behind

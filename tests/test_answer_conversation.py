@@ -108,8 +108,9 @@ def test_a_paper_whose_name_has_so_is_answered_not_given_a_queue_number(stack):
     sees its «số» belong to the paper's name and hands the message to the answering action."""
     kiosk = Kiosk(stack.settings.gateway_port, "answer-paper-number")
     reply = kiosk.say("xin xác nhận số cmnd 9 số")
-    assert reply[0]["text"] == _kb_answer(stack, "1.012566", Aspect.OVERVIEW), reply
-    assert not any("queue_ticket" in (m.get("custom") or {}) for m in reply), reply
+    assert len(reply) == 1 and reply[0]["text"] == _kb_answer(stack, "1.012566", Aspect.OVERVIEW), reply
+    fee = kiosk.say("lệ phí bao nhiêu")  # the procedure answered is the context (no fallback undid it)
+    assert fee[0]["text"] == _kb_answer(stack, "1.012566", Aspect.FEE), fee
     kiosk.close()
 
 
@@ -123,7 +124,27 @@ def test_a_paper_written_wrong_outside_a_form_is_a_question_about_the_correction
     answered = message["text"] == _kb_answer(stack, "1.004859", Aspect.OVERVIEW)
     offered = message["text"].startswith(OFFER_TEXT) and any(
         "1.004859" in b["payload"] for b in message.get("buttons", []))
-    assert answered or offered, reply
+    assert (answered or offered) and len(reply) == 1, reply
     bare = kiosk.say("sửa lại ngày sinh")
     assert bare[0]["text"].startswith("Dạ, hiện ông/bà chưa điền tờ khai nào"), bare
+    kiosk.close()
+
+
+def test_the_greeting_names_the_centre(stack):
+    kiosk = Kiosk(stack.settings.gateway_port, "answer-greeting")
+    reply = kiosk.say("xin chào")
+    assert reply[0]["text"].startswith("Xin chào ông/bà! Tôi là trợ lý ảo Một Cửa của Trung tâm Phục vụ hành chính "
+                                       "công xã Demo."), reply
+    kiosk.close()
+
+
+def test_a_choice_typed_as_its_number_is_answered_as_if_tapped(stack):
+    """Zalo and Telegram citizens answer a list by its number: «2» is the second procedure offered."""
+    kiosk = Kiosk(stack.settings.gateway_port, "answer-typed-choice")
+    reply = kiosk.say("giấy tờ bị cháy hết rồi làm lại sao")
+    assert reply[0]["text"].startswith(OFFER_TEXT), reply
+    second = reply[0]["buttons"][1]
+    answered = kiosk.say("2")
+    aspect = Aspect.DOCUMENTS if second["payload"].startswith("/ask_documents") else Aspect.OVERVIEW
+    assert len(answered) == 1 and answered[0]["text"] == _kb_answer(stack, _code(second["payload"]), aspect), answered
     kiosk.close()

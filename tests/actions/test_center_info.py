@@ -84,6 +84,9 @@ def test_where_to_submit_a_commune_procedure_names_the_citizens_own_centre(datab
     assert "nộp tại: Trung tâm Phục vụ hành chính công xã Tây." in where(commune, "xa-tay")  # no address invented
     assert "nộp tại" not in where(province, "xa-dong")  # not done at a commune centre: not sent there
     assert "nộp tại" not in where(commune, "khong-con")  # a centre removed since: nothing said of it
+    police = replace(BIRTH, code="1.010000", levels=["Cấp xã"], receiving_agency="Công an xã nơi dự kiến tạm trú")
+    assert "Nơi nhận: Công an xã nơi dự kiến tạm trú." in where(police, None)
+    assert "nộp tại" not in where(police, None)  # received by the commune police, not at the centre
 
 
 def test_the_card_and_the_hours_are_said_in_the_callers_language(tmp_path):
@@ -105,3 +108,21 @@ def test_the_card_and_the_hours_are_said_in_the_callers_language(tmp_path):
     assert "Giờ làm việc: Thứ Hai đến Thứ Sáu: 07:30–11:30, 13:30–17:00" in vietnamese
     assert "Opening hours: Monday to Friday: 07:30–11:30, 13:30–17:00; Saturday: 07:30–11:30" in english
     assert hours == "Monday to Friday: 07:30–11:30, 13:30–17:00; Saturday: 07:30–11:30"
+
+
+def test_the_greeting_names_the_centre_the_citizen_writes_from_in_their_language(database_url):
+    from actions.center import ActionGreet, CenterPlaces
+    from actions.server import default_center_info
+    from knowledge_base.messages import render, speaking
+
+    with session_scope(database_url) as session:
+        add_center(session, "xa-dong", "Trung tâm Phục vụ hành chính công xã Đông", address="Thôn 3, xã Đông")
+    greet = ActionGreet(CenterPlaces(default_center_info(), shared_database(database_url)))
+    assert said(greet, None).startswith("Xin chào ông/bà! Tôi là trợ lý ảo Một Cửa của Trung tâm Phục vụ hành "
+                                        "chính công xã Demo. ")
+    assert "của Trung tâm Phục vụ hành chính công xã Đông." in said(greet, "xa-dong")
+    assert said(greet, "khong-con") == render("action.greet_unnamed")  # no such centre: no made-up name
+    with speaking("en"):
+        assert said(greet, "xa-dong").startswith("Hello! I am the Một Cửa virtual assistant of Trung tâm Phục vụ "
+                                                 "hành chính công xã Đông.")
+    assert said(ActionGreet(CenterPlaces(None)), None) == render("action.greet_unnamed")  # center.yaml unreadable

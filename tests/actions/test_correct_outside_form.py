@@ -1,20 +1,18 @@
-"""«Sửa…» outside a declaration, and a question handed from one action to another.
+"""«Sửa…» outside a declaration, and a paper's name read as a request for a number.
 
 «Giấy khai sinh ghi sai năm sinh thì sửa thế nào?» reads to the NLU as «correct a field» (``correct_field``);
-with no declaration open it is a question about the correction procedure, and goes to the answering
-action when the search is sure enough of a procedure to answer one. A bare «sửa lại» is told there is nothing
-to correct. In the middle of a declaration, an action that hands a message over (the queue action with
-«xin phiếu lý lịch tư pháp») has it answered by the action it names.
+with no declaration open it is a question about the correction procedure, which the answering action answers
+(in the same action call: no rule follows a hand-over, so none is made) when the search is sure enough of a
+procedure to answer one. A bare «sửa lại» is told there is nothing to correct. «xin phiếu lý lịch tư pháp»
+read as a request for a number is answered the same way by the queue action (tests/queue/test_paper_names.py).
 """
 
 from __future__ import annotations
 
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answering import ANSWER_ACTION
-from actions.forms import ActionCorrectOutsideForm, FormCatalog, ValidateDeclarationForm
-from knowledge_base.forms import load_forms
+from actions.forms import ActionCorrectOutsideForm
 from retrieval.decision import PROCEDURE_POLICY, Decision
 from retrieval.results import ProcedureHit
 from tests.actions.fakes import tracker
@@ -37,16 +35,28 @@ class Search:
         return self.decision
 
 
+class Answers:
+    """Stands in for the answering action: says what it answered and keeps the procedure in context."""
+
+    def name(self) -> str:
+        return "action_answer"
+
+    async def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text=f"trả lời: {tracker.latest_message['text']}")
+        return [SlotSet("procedure_code", "1.004859")]
+
+
 async def run(knowledge: Knowledge, text: str):
     dispatcher = CollectingDispatcher()
-    events = await ActionCorrectOutsideForm(knowledge).run(dispatcher, tracker(text, "correct_field"), {})
+    events = await ActionCorrectOutsideForm(knowledge, Answers()).run(dispatcher, tracker(text, "correct_field"), {})
     return dispatcher.messages, events
 
 
-async def test_a_paper_written_wrong_is_a_question_for_the_answering_action():
+async def test_a_paper_written_wrong_is_answered_as_a_question():
     sure = Knowledge(PROCEDURE_POLICY.answer_at + 0.1)
     messages, events = await run(sure, "giấy khai sinh ghi sai năm sinh thì sửa thế nào")
-    assert messages == [] and events == [FollowupAction(ANSWER_ACTION)]
+    assert [m["text"] for m in messages] == ["trả lời: giấy khai sinh ghi sai năm sinh thì sửa thế nào"]
+    assert events == [SlotSet("procedure_code", "1.004859")]
     assert sure.search.asked == ["giấy khai sinh ghi sai năm sinh thì sửa thế nào"]
 
 
@@ -57,31 +67,3 @@ async def test_a_bare_correction_hears_there_is_nothing_to_correct():
                             (Knowledge(0.99), "/correct_field")]:  # a button is no one's words
         messages, events = await run(knowledge, text)
         assert events == [] and [m.get("response") for m in messages] == ["utter_nothing_to_correct"], text
-
-
-class HandsOver:
-    def name(self) -> str:
-        return "action_issue_queue_number"
-
-    async def run(self, dispatcher, tracker, domain):
-        return [FollowupAction(ANSWER_ACTION)]
-
-
-class Answers:
-    def name(self) -> str:
-        return ANSWER_ACTION
-
-    async def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(text=f"trả lời: {tracker.latest_message['text']}")
-        return [SlotSet("procedure_code", "3.000333")]
-
-
-async def test_in_a_declaration_a_handed_over_question_is_answered_by_the_action_named():
-    validate = ValidateDeclarationForm(FormCatalog(load_forms()), None,
-                                       {"request_queue_number": HandsOver(), "ask_procedure": Answers()})
-    dispatcher = CollectingDispatcher()
-    slots: dict = {}
-    event, _ = await validate._answer("request_queue_number", dispatcher,
-                                      tracker("xin phiếu lý lịch tư pháp", "request_queue_number"), {}, slots)
-    assert [m["text"] for m in dispatcher.messages] == ["trả lời: xin phiếu lý lịch tư pháp"]
-    assert slots == {"procedure_code": "3.000333"} and event.name == "ANSWERED"
