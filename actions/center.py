@@ -48,11 +48,21 @@ class CenterPlaces:
         self.default = default
         self.database = database
         self.clock = clock
-        self._kept: dict[str, tuple[float, str]] = {}
+        self._kept: dict[str, tuple[float, tuple[str, str] | None]] = {}
 
     def __call__(self, code: str) -> str:
+        found = self._read(code)
+        return self._line(*found) if found is not None else ""
+
+    def name(self, code: str) -> str:
+        """The centre's name as its card gives it ("" when it cannot be read)."""
+        found = self._read(code)
+        return found[0] if found is not None else ""
+
+    def _read(self, code: str) -> tuple[str, str] | None:
+        """(name, address) of centre ``code``: the default's from ``center.yaml``, another's from its row."""
         if code == DEFAULT_CENTER or self.database is None:
-            return self._line(self.default.name, self.default.address) if self.default is not None else ""
+            return (self.default.name, self.default.address) if self.default is not None else None
         kept = self._kept.get(code)
         if kept is not None and self.clock() - kept[0] < self.KEPT_S:
             return kept[1]
@@ -60,14 +70,31 @@ class CenterPlaces:
             center = self.database.run(find_center, code)
         except SQLAlchemyError:
             log.warning("could not read centre %s; its place is not said", code, exc_info=True)
-            return ""
-        line = self._line(center.display_name, center.address) if center is not None else ""
-        self._kept[code] = (self.clock(), line)
-        return line
+            return None
+        found = (center.display_name, center.address) if center is not None else None
+        self._kept[code] = (self.clock(), found)
+        return found
 
     @staticmethod
     def _line(name: str, address: str) -> str:
         return f"{name} — {address}" if name and address else name
+
+
+class ActionGreet(Action):
+    """«Xin chào»: the assistant greets in the caller's language and names the centre the citizen writes from
+    (a kiosk's, a widget's or a Telegram/Zalo chat's centre; the default centre's name from ``center.yaml``)."""
+
+    def __init__(self, places: CenterPlaces):
+        self.places = places
+
+    def name(self) -> str:
+        return "action_greet"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        code = center_in(tracker.latest_message.get("metadata"))
+        name = self.places.name(code) if code == DEFAULT_CENTER else await asyncio.to_thread(self.places.name, code)
+        dispatcher.utter_message(text=render("action.greet", center=name) if name else render("action.greet_unnamed"))
+        return []
 
 
 class ActionCenterInfo(Action):

@@ -9,7 +9,9 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -41,6 +43,7 @@ def back_button() -> dict[str, str]:
     return {"title": render("button.back_to_assistant"), "payload": BACK_PAYLOAD}
 
 
+DEFAULT_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 CHAT_PLATFORMS = frozenset({"telegram", "zalo"})
 """Channels whose sender id is one person's chat (counted per chat by :class:`ActionHandoff`)."""
 
@@ -62,21 +65,30 @@ class ActionHandoff(Action):
     is told politely when to try again and offered a queue number instead.
 
     **Per chat.** A Telegram or Zalo chat carries no origin, but its id is one person's: it hands at most
-    ``per_chat`` new conversations to staff within the same window (``MOTCUA_HANDOFFS_PER_CHAT``) —
-    «gặp cán bộ», «quay lại trợ lý ảo», «gặp cán bộ»… would otherwise open a conversation each time. An
+    ``per_chat`` new conversations to staff within the same window (``MOTCUA_HANDOFFS_PER_CHAT``) when the
+    citizen asks for them — «gặp cán bộ», «quay lại trợ lý ảo», «gặp cán bộ»… would otherwise open a
+    conversation each time (a handoff the assistant makes after failing to understand is not counted). An
     enrolled kiosk has the one-open rule only (its session serves one citizen after another).
     """
 
     def __init__(self, database: Database | None = None, *, per_address: int = 3, per_chat: int = 3,
-                 window_s: float = 1800.0, clock: Callable[[], float] = time.monotonic):
+                 window_s: float = 1800.0, clock: Callable[[], float] = time.monotonic,
+                 hours: Any = None, now: Callable[[], datetime] | None = None):
         self.database = database  # the database of the staff inbox; None = no look-up (tests of the reply alone)
+        # the default centre's hours (actions.queue.ChatHours) and its local time: outside them the citizen is
+        # told staff will answer when the centre opens, not «in a moment»; None: always «in a moment»
+        self.hours = hours
+        self.now = now or (lambda: datetime.now(DEFAULT_ZONE))
         self.per_address = SlidingWindow(per_address, window_s, clock=clock)
         self.per_chat = SlidingWindow(per_chat, window_s, clock=clock)
 
     @classmethod
-    def from_settings(cls, settings: Any, database: Database | None = None) -> ActionHandoff:
-        """On ``database`` (the action server's), or else the process's one for the settings' URL."""
-        action = cls(database or shared_database(settings.sqlalchemy_url))
+    def from_settings(cls, settings: Any, database: Database | None = None, hours: Any = None,
+                      zone: tzinfo | None = None) -> ActionHandoff:
+        """On ``database`` (the action server's), or else the process's one for the settings' URL; ``hours``
+        and ``zone``: the default centre's opening hours and time zone (see ``__init__``)."""
+        action = cls(database or shared_database(settings.sqlalchemy_url), hours=hours,
+                     now=lambda: datetime.now(zone or DEFAULT_ZONE))
         action.per_address = sliding_window(settings, "handoff-address", settings.handoffs_per_address,
                                             settings.handoff_window_minutes * 60.0)
         action.per_chat = sliding_window(settings, "handoff-chat", settings.handoffs_per_chat,
@@ -96,18 +108,19 @@ class ActionHandoff(Action):
         metadata = tracker.latest_message.get("metadata") or {}
         origin = origin_in(metadata)
         channel = str(metadata.get("channel") or tracker.sender_id.split(":", 1)[0])
+        limited_key, wait_s = "action.procedures.handoff_limited", 0.0
         if origin:
             wait_s = self.per_address.hit(origin)
-        elif channel in CHAT_PLATFORMS:
-            wait_s = self.per_chat.hit(tracker.sender_id)
-        else:
-            wait_s = 0.0
+        elif channel in CHAT_PLATFORMS and reason == "citizen_request":  # a loop of taps, not the assistant's own
+            limited_key, wait_s = "action.procedures.handoff_limited_chat", self.per_chat.hit(tracker.sender_id)
         if wait_s > 0:
-            dispatcher.utter_message(text=render("action.procedures.handoff_limited", wait=math.ceil(wait_s / 60)),
+            dispatcher.utter_message(text=render(limited_key, wait=math.ceil(wait_s / 60)),
                                      buttons=[intent_button("request_queue_number")])
             return [SlotSet("fallback_count", 0.0)]
-        dispatcher.utter_message(text=render("action.procedures.handoff"), buttons=[back_button()],
-                                 json_message={"handoff": True, "reason": reason})
+        closed = self.hours is not None and not self.hours.open_now(self.now())
+        text = (render("action.procedures.handoff_closed", hours=self.hours.describe()) if closed
+                else render("action.procedures.handoff"))
+        dispatcher.utter_message(text=text, buttons=[back_button()], json_message={"handoff": True, "reason": reason})
         return [SlotSet("handoff", True), SlotSet("fallback_count", 0.0)]
 
     def already_open(self, sender_id: str) -> bool:

@@ -56,6 +56,9 @@ BACK_KEY = "notify.handoff.back"
 """What the citizen reads on leaving the staff desk for the assistant."""
 BACK_BUTTON_KEY = "button.back_to_assistant"
 BACK_WORDS = frozenset({"quay lai tro ly", "quay lai tro ly ao", "hoi tro ly ao", "back to the assistant"})
+BACK_MESSAGE_WORDS = 12
+"""A message to staff this short that says one of :data:`BACK_WORDS` is the citizen leaving the desk; a longer one
+is a message to staff that mentions the assistant."""
 """A whole message that means the same as the button (compared without diacritics)."""
 BACK_NOTE = "Người dân đã quay lại hỏi trợ lý ảo; cuộc trò chuyện đã đóng."  # staff-facing: the inbox thread's note
 HANDOFF_CHANNEL = "handoffs"
@@ -226,9 +229,15 @@ class StaffDesk:
 
     def wants_assistant(self, message: UserMessage) -> bool:
         """The citizen tapped «Quay lại trợ lý ảo» (also late, after staff handed the conversation back: it is
-        never Rasa's), or wrote just that while with staff."""
-        return message.text == BACK_PAYLOAD or (self.is_handed_off(message.sender_id)
-                                                and fold(message.text).strip(" .!") in BACK_WORDS)
+        never Rasa's), or wrote it while with staff, alone or in a short message («thôi không cần nữa, quay lại
+        trợ lý»)."""
+        if message.text == BACK_PAYLOAD:
+            return True
+        words = fold(message.text).split()
+        if not words or len(words) > BACK_MESSAGE_WORDS or not self.is_handed_off(message.sender_id):
+            return False
+        said = f" {' '.join(words)} "
+        return any(f" {phrase} " in said for phrase in BACK_WORDS)
 
     def back_to_assistant(self, message: UserMessage) -> BotMessage:
         """The citizen leaves the staff desk: the conversation is closed with a note for staff, and the next

@@ -5,8 +5,8 @@ never written there first: :func:`sync_domain` rewrites each response text and b
 ``domain.yml`` from its catalogue id and leaves every other line (comments, payloads, the order)
 as it is; ``motcua messages domain`` runs it, and a test fails when the two disagree.
 
-The ids: the first text of ``utter_greet`` is ``response.utter_greet``, a second variant
-``response.utter_greet.2``; a button whose payload is a bare intent (``/request_human``) is
+The ids: the first text of ``utter_goodbye`` is ``response.utter_goodbye``, a second variant
+``response.utter_goodbye.2``; a button whose payload is a bare intent (``/request_human``) is
 ``button.request_human`` — the same label wherever that button appears —, any other button is
 ``response.<name>.button.<n>`` (the n-th button of that response).
 """

@@ -114,3 +114,32 @@ def test_a_weekend_day_worked_in_exchange_for_a_holiday_has_a_working_days_hours
     assert HOURS.closed_for_the_day(moment(*plain, 14, 0)) == ChatHours.AFTER_HOURS  # a Saturday afternoon
     assert HOURS.closed_for_the_day(moment(*plain, 9, 0)) == ""
     assert HOURS.closed_for_the_day(moment(2025, 5, 2, 9, 0)) == ChatHours.DAY_OFF  # the day it was exchanged for
+
+
+async def test_staff_asked_for_outside_the_hours_answer_when_the_centre_opens():
+    """At 07:00, before opening, «gặp cán bộ» is still put in the inbox, but the citizen is told when staff are in
+    (it said «chờ trong giây lát»)."""
+    from datetime import datetime as moment
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.procedures import ActionHandoff
+
+    now = [moment(2026, 11, 25, 7, 0)]  # a Wednesday
+    handoff = ActionHandoff(hours=HOURS, now=lambda: now[0])
+
+    async def ask() -> dict:
+        latest = {"text": "gặp cán bộ", "intent": {"name": "request_human"}, "entities": [], "metadata": {}}
+        dispatcher = CollectingDispatcher()
+        await handoff.run(dispatcher, Tracker(f"web:{now[0]:%d%H}", {}, latest, [], False, None, {}, "action_listen"),
+                          {})
+        return dispatcher.messages[0]
+
+    closed = render("action.procedures.handoff_closed", hours=HOURS.describe())
+    early = await ask()
+    assert early["text"] == closed and early["custom"]["handoff"] is True  # in the inbox all the same
+    for hour, day, said in ((9, 25, render("action.procedures.handoff")), (12, 25, closed),  # lunch: nobody in
+                            (9, 29, closed)):  # Sunday
+        now[0] = moment(2026, 11, day, hour, 0)
+        assert (await ask())["text"] == said, (day, hour)

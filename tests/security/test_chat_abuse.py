@@ -233,16 +233,17 @@ async def test_a_telegram_or_zalo_chat_looping_to_staff_and_back_opens_only_so_m
     now = [0.0]
     action = ActionHandoff(per_chat=3, window_s=1800.0, clock=lambda: now[0])  # no inbox: none is open
 
-    async def ask(sender: str, channel: str) -> str:
-        latest = {"text": "gặp cán bộ", "intent": {"name": "request_human"}, "entities": [],
+    async def ask(sender: str, channel: str, intent: str = "request_human") -> str:
+        latest = {"text": "gặp cán bộ", "intent": {"name": intent}, "entities": [],
                   "metadata": {"channel": channel}}
         dispatcher = CollectingDispatcher()
         await action.run(dispatcher, Tracker(sender, {}, latest, [], False, None, {}, "action_listen"), {})
         return dispatcher.messages[0]["text"]
 
-    handed, limited = render("action.procedures.handoff"), render("action.procedures.handoff_limited", wait=30)
+    handed, limited = render("action.procedures.handoff"), render("action.procedures.handoff_limited_chat", wait=30)
     assert [await ask("telegram:5", "telegram") for _ in range(4)] == [handed] * 3 + [limited]
     assert await ask("zalo:6", "zalo") == handed  # another person's chat
+    assert await ask("telegram:5", "telegram", intent="nlu_fallback") == handed  # the assistant's own handoff
     assert [await ask("kiosk:s1", "kiosk") for _ in range(5)] == [handed] * 5
     now[0] = 1801.0
     assert await ask("telegram:5", "telegram") == handed

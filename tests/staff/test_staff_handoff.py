@@ -272,12 +272,16 @@ def test_the_citizen_goes_back_to_the_assistant_without_waiting_for_staff(staff_
         assert client.post(f"/api/v1/staff/handoffs/{conversation['id']}/reply", json={"text": "muộn"}).status_code == 400
 
 
-def test_typing_back_to_the_assistant_works_as_the_button_and_other_words_still_go_to_staff(staff_app):
+def test_typing_back_to_the_assistant_in_a_short_message_works_as_the_button_and_other_words_go_to_staff(staff_app):
     app, _, rasa = staff_app
     with TestClient(app) as client:
         citizen = Citizen(client, "handoff-typed")
         citizen.say("Gặp cán bộ", "/request_human")
-        assert citizen.say("thôi, quay lại trợ lý giúp tôi")[0]["text"] == render("notify.handoff.ack")  # to staff
-        assert citizen.say("Quay lai tro ly ao!")[0]["text"] == render("notify.handoff.back")
+        long = "cán bộ ơi lúc nãy tôi hỏi trợ lý rồi mà nó bảo quay lại trợ lý thì mất lịch sử hỏi không ạ"
+        assert citizen.say(long)[0]["text"] == render("notify.handoff.ack")  # a message to staff that mentions it
+        assert citizen.say("lệ phí khai sinh")[0]["text"] == render("notify.handoff.ack")  # still with staff
+        assert citizen.say("thôi không cần nữa, quay lại trợ lý giúp tôi")[0]["text"] == render("notify.handoff.back")
         assert citizen.say("lệ phí khai sinh")[0]["text"] == "Trợ lý trả lời: lệ phí khai sinh"
+        citizen.say("Gặp cán bộ", "/request_human")
+        assert citizen.say("Quay lai tro ly ao!")[0]["text"] == render("notify.handoff.back")
         citizen.close()
