@@ -28,18 +28,17 @@ from motcua.dossier_code import find_dossier_codes
 from motcua.dossiers.errors import DossierError
 from motcua.dossiers.guard import LookupGuard, throttled_text
 from motcua.dossiers.service import DossierService, is_second_factor, parse_lookup_payload
+from motcua.privacy import LOOKUP_PIN
 
 log = logging.getLogger(__name__)
 
 ASK_CODE = render("action.dossiers.ask_code")
 """The question for the dossier code, as the catalogue says it (``action.dossiers.ask_code``)."""
-_PIN = re.compile(r"(?:mã\s*tra\s*cứu|ma\s*tra\s*cuu|\bpin\b)\D{0,12}?(\d{3}[ .]?\d{3})(?![\d])", re.IGNORECASE)
-
-
 def lookup_pin(text: str) -> str:
-    """The lookup PIN written after «mã tra cứu» (or «PIN») in the message; "" when none."""
-    found = _PIN.search(text or "")
-    return re.sub(r"\D", "", found.group(1)) if found else ""
+    """The lookup PIN written after «mã tra cứu» (or «PIN») in the message; "" when none (the pattern the logs
+    and Rasa's tracker store hide it by: :data:`motcua.privacy.LOOKUP_PIN`)."""
+    found = LOOKUP_PIN.search(text or "")
+    return re.sub(r"\D", "", found.group(2)) if found else ""
 
 
 def _entity(tracker: Tracker, name: str) -> str:

@@ -23,7 +23,7 @@ from bot.batch_writer import BatchWriter
 from knowledge_base.text import clean_text
 from motcua.db import Database
 from motcua.models import ConversationMessage
-from motcua.privacy import mask_data, mask_identifiers, redact_tokens
+from motcua.privacy import mask_data, mask_identifiers, redact_secrets, redact_tokens
 
 
 @dataclass(frozen=True)
@@ -48,23 +48,12 @@ def cleaned(value: Any) -> Any:
     return value
 
 
-def _redacted(value: Any) -> Any:
-    """A JSON-like value with :func:`~motcua.privacy.redact_tokens` applied to every string value."""
-    if isinstance(value, str):
-        return redact_tokens(value)
-    if isinstance(value, dict):
-        return {k: _redacted(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_redacted(v) for v in value)
-    return value
-
-
 def masked(entry: LogEntry) -> LogEntry:
     """``entry`` cleaned, with CCCD, CMND and phone numbers masked in its text and payload, and the secrets of
     links (a dossier's payment or declaration ``token=``, a queue ticket's token) replaced by ``[redacted]``:
     the link works for the citizen it was sent to, never for someone reading the log."""
     return replace(entry, text=redact_tokens(mask_identifiers(clean_text(entry.text))),
-                   payload=_redacted(mask_data(cleaned(entry.payload))) if entry.payload is not None else None)
+                   payload=redact_secrets(mask_data(cleaned(entry.payload))) if entry.payload is not None else None)
 
 
 class MessageLog:

@@ -62,7 +62,8 @@ def mask_number(value: str) -> str:
 
 # A dossier's lookup PIN, as the chat reads it (actions/dossiers.py): six digits after «mã tra cứu» or «PIN».
 # With the dossier's code it opens the dossier's status, so it is hidden whole (no digit kept).
-LOOKUP_PIN = re.compile(r"((?:mã\s*tra\s*cứu|ma\s*tra\s*cuu|\bpin\b)\D{0,12}?)\d{3}[ .]?\d{3}(?!\d)", re.IGNORECASE)
+LOOKUP_PIN = re.compile(r"((?:mã\s*tra\s*cứu|ma\s*tra\s*cuu|\bpin\b)\D{0,12}?)(\d{3}[ .]?\d{3})(?!\d)", re.IGNORECASE)
+"""Group 1: what precedes the PIN; group 2: the PIN (what :func:`actions.dossiers.lookup_pin` reads)."""
 PIN_MASK = "******"
 
 
@@ -91,6 +92,23 @@ def redact_tokens(text: str) -> str:
     if "token=" not in text.lower():
         return text
     return _TOKEN_QUERY.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+def is_secret_key(key: Any) -> bool:
+    """A JSON key whose value is a link's secret (``token``, ``access_token``…): a payload's, not a text's."""
+    return isinstance(key, str) and (key.lower() == "token" or key.lower().endswith("_token"))
+
+
+def redact_secrets(value: Any) -> Any:
+    """A JSON-like value with :func:`redact_tokens` applied to every string, and the value of every secret key
+    (:func:`is_secret_key`: a queue ticket's ``token`` in a reply's payload) replaced by :data:`REDACTED`."""
+    if isinstance(value, str):
+        return redact_tokens(value)
+    if isinstance(value, Mapping):
+        return {k: REDACTED if is_secret_key(k) and isinstance(v, str) else redact_secrets(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redact_secrets(v) for v in value)
+    return value
 
 
 def _log_safe(text: str) -> str:

@@ -34,14 +34,15 @@ if sys.path and os.path.realpath(sys.path[0] or ".") == os.path.dirname(os.path.
 import re  # noqa: E402
 from typing import Any  # noqa: E402
 
-LOOKUP_PIN = re.compile(r"((?:mã\s*tra\s*cứu|ma\s*tra\s*cuu|\bpin\b)\D{0,12}?)\d{3}[ .]?\d{3}(?!\d)", re.IGNORECASE)
+LOOKUP_PIN = re.compile(r"((?:mã\s*tra\s*cứu|ma\s*tra\s*cuu|\bpin\b)\D{0,12}?)(\d{3}[ .]?\d{3})(?!\d)", re.IGNORECASE)
 TOKEN_QUERY = re.compile(r"(?i)((?:^|[?&;\s\"'])[\w.-]*token=)[^&\s\"'#]+")
 TOKEN_PATH = re.compile(r"(/queue/tickets?/)[^/?\s\"'#]+")
 PIN_MASK, REDACTED = "******", "[redacted]"
 
 
 def hide_secrets(value: Any) -> Any:
-    """A JSON-like value with every lookup PIN and link token in its strings hidden (keys are left alone)."""
+    """A JSON-like value with every lookup PIN and link token in its strings hidden, and the value of a secret
+    key (``token``, ``…_token``: a queue ticket's in a reply's payload) (keys themselves are left alone)."""
     if isinstance(value, str):
         if any(c.isdigit() for c in value):
             value = LOOKUP_PIN.sub(lambda m: m.group(1) + PIN_MASK, value)
@@ -50,11 +51,15 @@ def hide_secrets(value: Any) -> Any:
         if "/queue/ticket" in value:
             value = TOKEN_PATH.sub(lambda m: m.group(1) + REDACTED, value)
         return value
-    if isinstance(value, dict):
-        return {k: hide_secrets(v) for k, v in value.items()}
+    if isinstance(value, dict):  # a payload's «token» / «…_token» value is a link's secret whole
+        return {k: REDACTED if _secret_key(k) and isinstance(v, str) else hide_secrets(v) for k, v in value.items()}
     if isinstance(value, list):
         return [hide_secrets(v) for v in value]
     return value
+
+
+def _secret_key(key: Any) -> bool:
+    return isinstance(key, str) and (key.lower() == "token" or key.lower().endswith("_token"))
 
 
 class _Stored:

@@ -92,7 +92,8 @@ user = UserUttered(asked, {"name": "check_dossier_status", "confidence": 0.9},
                    parse_data={"text": asked, "intent": {"name": "check_dossier_status", "confidence": 0.9},
                                "entities": []})
 paid = "Thanh toán tại: https://motcua.example/api/v1/dossiers/7/payment?token=abc123secret&lang=vi"
-bot = BotUttered(paid, {"custom": {"url": "https://motcua.example/queue/ticket/tk-9f8e7d"}})
+bot = BotUttered(paid, {"custom": {"url": "https://motcua.example/queue/ticket/tk-9f8e7d",
+                                   "queue_ticket": {"token": "tk-9f8e7d", "label": "A001"}}})
 tracker = DialogueStateTracker.from_events("kiosk:s9", [ActionExecuted("action_listen"), user, bot])
 asyncio.run(store.save(tracker))
 rows = [row[0] for row in sqlite3.connect(sys.argv[2]).execute("select data from events order by id")]
@@ -109,7 +110,7 @@ def test_rasas_tracker_store_writes_no_lookup_pin_and_no_link_token(tmp_path):
     assert process.returncode == 0, process.stderr[-3000:]
     stored = json.loads(process.stdout.strip().splitlines()[-1])
     everything = "\n".join(stored["rows"])
-    assert len(stored["rows"]) == 3
+    assert len(stored["rows"]) == 3 and '"label": "A001"' in stored["rows"][2]  # the rest of a payload is kept
     for secret in ("123 456", "abc123secret", "tk-9f8e7d"):
         assert secret not in everything, secret
     assert stored["texts"] == ["tra cứu hồ sơ H51-260310-0001 mã tra cứu ******",
@@ -120,9 +121,16 @@ def test_the_tracker_store_hides_what_the_apps_logs_hide():
     """One pattern each, written twice (Rasa's interpreter imports none of the app): the same result."""
     import runpy
 
-    from motcua.privacy import LOOKUP_PIN, PIN_MASK, redact_tokens
+    from actions.dossiers import lookup_pin
+    from motcua.privacy import LOOKUP_PIN, PIN_MASK, redact_secrets, redact_tokens
 
     hide = runpy.run_path(str(runtime.RASA_LAUNCHER))["hide_secrets"]
+    payload = {"queue_ticket": {"token": "tk-1", "label": "A001", "status_url": "/queue/ticket/tk-1"},
+               "access_token": "zz", "tokens": 3}
+    assert hide(payload) == redact_secrets(payload) == {
+        "queue_ticket": {"token": "[redacted]", "label": "A001", "status_url": "/queue/ticket/[redacted]"},
+        "access_token": "[redacted]", "tokens": 3}
+    assert lookup_pin("tra cứu H51-260310-0001 mã tra cứu 123 456") == "123456"  # what the chat reads, hidden here
     for text in ("ma tra cuu: 654321 nhé", "PIN 112 233", "mã tra cứu 1234567 (bảy số: không phải mã)",
                  "xem ở /queue/ticket/abc?x=1 hoặc /api/v1/queue/tickets/abc/qr.svg", "link ?access_token=zz&a=1",
                  "không có gì bí mật 123456"):
