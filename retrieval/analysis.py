@@ -54,7 +54,13 @@ _ENGLISH_ONLY_WORDS: frozenset[str] = ENGLISH_FUNCTION_WORDS | frozenset(
     word for phrase, _ in ENGLISH_TERMS for word in phrase.split() if not could_be_vietnamese(word)
 )
 """Words that make a message English: the function words, and the words of :data:`ENGLISH_TERMS` that no
-Vietnamese syllable spells («register», «birth», «baby»; not «do», «can», «buy»)."""
+Vietnamese syllable spells («register», «birth», «baby»; not «do», «can», «buy»). A message is English when
+two or more of them outnumber its Vietnamese-looking words that are no English word (:data:`_ENGLISH_WORDS`):
+«cho em xin copy house registration» stays Vietnamese."""
+_ENGLISH_WORDS: frozenset[str] = _ENGLISH_ONLY_WORDS | frozenset(
+    word for phrase, _ in ENGLISH_TERMS for word in phrase.split()
+) | frozenset("a an the i my me we us you he she it its to do can in on at be so no or and if as by up am "
+              "go need".split())
 
 
 def _english_table() -> dict[str, list[tuple[tuple[str, ...], str]]]:
@@ -75,7 +81,9 @@ def english_to_vietnamese(text: str) -> str:
     """For a message in English, the Vietnamese of its known words (longest phrase first), in order;
     ``""`` when the message is not English or none of its words is known."""
     words = "".join(c if c.isalnum() else " " for c in text.lower()).split()
-    if not text.isascii() or sum(w in _ENGLISH_ONLY_WORDS for w in words) < 2:
+    english = sum(w in _ENGLISH_ONLY_WORDS for w in words)
+    native = sum(could_be_vietnamese(w) and w not in _ENGLISH_WORDS for w in words)
+    if not text.isascii() or english < 2 or english <= native:  # «name tren passport bi sai»: Vietnamese
         return ""
     out: list[str] = []
     i = 0

@@ -236,7 +236,7 @@ def drop_cost_verb(tokens: Sequence[str]) -> list[str]:
 def drop_cost_verb_text(text: str) -> str:
     """:func:`drop_cost_verb` on running text, the rest of it as written (for the embedder)."""
     words = text.split()
-    syllables = [(tokenize_syllables(w) or [""])[0] for w in words]
+    syllables = [(expand_shorthand(tokenize_syllables(w)) or [""])[0] for w in words]  # «mất bn ngày»
     return " ".join(w for i, w in enumerate(words) if not _is_cost_verb(syllables, i))
 
 

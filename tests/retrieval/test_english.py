@@ -40,6 +40,8 @@ def test_longer_phrases_win_over_their_words():
         "đăng ký khai sinh ở đâu",
         "co can mang passport khong",  # one English word in a Vietnamese message
         "ba toi mat roi, lam giay bao tu o dau",  # «mat», «bao», «tu» are Vietnamese syllables
+        "name tren passport bi sai",  # two English words, three Vietnamese ones: a Vietnamese message
+        "cho em xin copy house registration",
     ],
 )
 def test_vietnamese_and_bare_words_are_left_alone(message):

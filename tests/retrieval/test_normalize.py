@@ -139,3 +139,5 @@ def test_the_analyzer_reads_mat_bao_lau_as_a_question_of_time_in_both_spellings(
     bare = QueryAnalyzer(restorer=restorer).analyze("dang ky ket hon mat bao lau")
     assert bare.tokens[:4] == ["đăng", "ký", "kết", "hôn"] and "mất" not in bare.tokens
     assert "mất" in QueryAnalyzer(restorer=restorer).analyze("mat giay ket hon").tokens
+    short = QueryAnalyzer().analyze("Kết hôn mất bn ngày?")  # short-hand «bn» = «bao nhiêu»
+    assert "mất" not in short.tokens and "mất" not in short.dense_text
