@@ -79,14 +79,16 @@ _ASPECT_WORDS: list[tuple[str, tuple[str, ...]]] = [
     (Aspect.FEE, ("le phi", "bao nhieu tien", "chi phi", "mat phi", "ton phi", "het bao nhieu", "phi",
                   # «có mất tiền không», «tốn tiền không», «trả tiền không» — not «mặt tiền» (a street front)
                   "mat tien khong", "ton tien", "het tien", "tra tien khong", "dong tien khong",
+                  "bn tien", "het bn", "ton bn",  # teen code: «bn» = «bao nhiêu»
                   "how much", "cost", "fee", "fees")),
     (Aspect.TIME, ("bao lau", "may ngay", "bao nhieu ngay", "thoi gian", "thoi han", "khi nao co", "bao gio co",
-                   "how long", "how many days")),
+                   "bn ngay", "bn lau", "how long", "how many days")),
     (Aspect.SUBMISSION, ("nop o dau", "lam o dau", "o dau", "noi nop", "nop online", "nop truc tuyen",
                          "nop qua mang", "nop the nao", "nop nhu the nao", "where", "submit")),
     (Aspect.STEPS, ("cac buoc", "trinh tu thuc hien", "quy trinh", "steps")),
     (Aspect.DOCUMENTS, ("giay to", "ho so gom", "can nhung gi", "can gi", "chuan bi gi", "mang theo gi",
-                        "mang gi", "thanh phan ho so", "documents", "papers", "what do i need", "bring")),
+                        "mang gi", "can j", "can nhung j", "chuan bi j", "mang theo j", "mang j",  # «j» = «gì»
+                        "thanh phan ho so", "documents", "papers", "what do i need", "bring")),
 ]
 # Words a follow-up is made of besides its aspect words: with nothing else left, it names no procedure.
 _FILLER = set(

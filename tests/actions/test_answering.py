@@ -301,6 +301,10 @@ def test_the_aspect_comes_from_the_nlu_first_then_the_words():
     assert aspect_of("nlu_fallback", "sổ đỏ") == Aspect.OVERVIEW
     assert aspect_of("nlu_fallback", "làm khai tử có mất tiền không") == Aspect.FEE
     assert aspect_of("nlu_fallback", "nhà mặt tiền xây thêm tầng") == Aspect.OVERVIEW  # a street front, not a fee
+    # teen code: «j» = «gì», «bn» = «bao nhiêu»
+    assert aspect_of("ask_procedure", "dky ho kinh doanh thi can j v ad") == Aspect.DOCUMENTS
+    assert aspect_of("nlu_fallback", "lam so do het bn") == Aspect.FEE
+    assert aspect_of("nlu_fallback", "mat bn lau v ad") == Aspect.TIME
 
 
 def test_a_message_reads_legal_from_the_nlu_or_its_words():
