@@ -48,6 +48,7 @@ from actions.knowledge import KnowledgeBase, fold
 from knowledge_base.messages import render
 from knowledge_base.rendering import display_name
 from knowledge_base.schema import Procedure
+from knowledge_base.text import choice_number
 from motcua.centers import DEFAULT_CENTER, center_in
 from retrieval.decision import Decision
 from retrieval.lexicon import DEFAULT_SYNONYMS
@@ -170,14 +171,12 @@ folded, their words may all be filler («số đó»), so a message with one is 
 («làm lại», «ghi sai», «mức 2» say what is done, not to what)."""
 
 _Choice = TypeVar("_Choice")
-_CHOICE_NUMBER = re.compile(r"^(?:so|chon|cai|thu tuc)?\s*(?:thu|so)?\s*([1-4])\s*[.)]?$")
 
 
 def picked_choice(text: str, offered: Sequence[_Choice]) -> _Choice | None:
     """The offered choice a message that is only a choice's number picks («2», «số 2», «chọn 3»)."""
-    found = _CHOICE_NUMBER.match(fold(text).strip()) if offered and text else None
-    index = int(found[1]) - 1 if found else -1
-    return offered[index] if 0 <= index < len(offered) else None
+    number = choice_number(text) if offered else None
+    return offered[number - 1] if number is not None and number <= len(offered) else None
 
 
 def offered_entries(codes: list[str], aspect: str) -> list[str]:

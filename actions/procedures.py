@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from knowledge_base.messages import render
 from motcua.db import Database, shared_database
-from motcua.origin import origin_in
+from motcua.origin import PLATFORM_CHANNELS, origin_in
 from motcua.staff.service import BACK_PAYLOAD
 from motcua.throttle import SlidingWindow, sliding_window
 
@@ -44,8 +44,6 @@ def back_button() -> dict[str, str]:
 
 
 DEFAULT_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-CHAT_PLATFORMS = frozenset({"telegram", "zalo"})
-"""Channels whose sender id is one person's chat (counted per chat by :class:`ActionHandoff`)."""
 
 
 class ActionHandoff(Action):
@@ -111,7 +109,7 @@ class ActionHandoff(Action):
         limited_key, wait_s = "action.procedures.handoff_limited", 0.0
         if origin:
             wait_s = self.per_address.hit(origin)
-        elif channel in CHAT_PLATFORMS and reason == "citizen_request":  # a loop of taps, not the assistant's own
+        elif channel in PLATFORM_CHANNELS and reason == "citizen_request":  # a loop of taps, not the assistant's own
             limited_key, wait_s = "action.procedures.handoff_limited_chat", self.per_chat.hit(tracker.sender_id)
         if wait_s > 0:
             dispatcher.utter_message(text=render(limited_key, wait=math.ceil(wait_s / 60)),

@@ -57,7 +57,6 @@ from actions.knowledge import KnowledgeBase
 from knowledge_base.defaults import CenterInfo, OpeningPeriod
 from knowledge_base.messages import render
 from knowledge_base.schema import Procedure
-from knowledge_base.text import fold
 from motcua.centers import DEFAULT_CENTER, center_in
 from motcua.db import Database, shared_database
 from motcua.origin import origin_in
@@ -74,7 +73,7 @@ from motcua.queue.service import (
     WaitEstimate,
     seed_queue,
 )
-from motcua.queue.words import QUEUE_CUES, looks_up, names_a_paper_not_a_number
+from motcua.queue.words import looks_up, names_a_paper_not_a_number, paper_cues
 from motcua.settings import Settings
 from motcua.workdays import HolidayCalendar
 
@@ -319,8 +318,7 @@ class ActionIssueQueueNumber(Action):
     def names_a_paper(self, text: str) -> bool:
         """Whether every «số», «phiếu» of ``text`` belongs to the name of a procedure it names («xin phiếu lý lịch
         tư pháp», «xin xác nhận số cmnd 9 số»): the names staff keep first, then the search's first three."""
-        folded = fold(text).split()
-        if not text or not QUEUE_CUES.intersection(folded):
+        if not paper_cues(text):  # «cho tôi lấy số»: no name is looked up
             return False
         named = [m.code for m in self.knowledge.find_named(text, top_k=3).matches]
         names = [name for code in named for name in _names(self.knowledge.get(code))]

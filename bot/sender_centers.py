@@ -16,10 +16,10 @@ from dataclasses import replace
 from channels.base import UserMessage
 from motcua.centers import CENTER_METADATA, DEFAULT_CENTER, chat_center
 from motcua.db import Database
+from motcua.origin import PLATFORM_CHANNELS
 
 CHOICE = "center_choice"
 """Metadata key: the centre a chat asked for (a Telegram ``/start`` payload); never sent on to Rasa."""
-REMEMBERED = frozenset({"telegram", "zalo"})
 """Channels whose chats keep their centre between messages."""
 
 
@@ -32,7 +32,7 @@ class SenderCenters:
     async def apply(self, message: UserMessage) -> UserMessage:
         metadata = dict(message.metadata)
         wanted = metadata.pop(CHOICE, None)
-        if CENTER_METADATA in metadata or message.channel not in REMEMBERED:
+        if CENTER_METADATA in metadata or message.channel not in PLATFORM_CHANNELS:
             return replace(message, metadata=metadata) if wanted is not None else message
         # one transaction: a centre's name is remembered; anything else leaves the choice before as it was
         code = await asyncio.to_thread(self.database.run, chat_center, message.sender_id,

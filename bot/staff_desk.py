@@ -56,10 +56,10 @@ BACK_KEY = "notify.handoff.back"
 """What the citizen reads on leaving the staff desk for the assistant."""
 BACK_BUTTON_KEY = "button.back_to_assistant"
 BACK_WORDS = frozenset({"quay lai tro ly", "quay lai tro ly ao", "hoi tro ly ao", "back to the assistant"})
+"""Words that mean the same as the button (compared without diacritics), alone or in a short message."""
 BACK_MESSAGE_WORDS = 12
 """A message to staff this short that says one of :data:`BACK_WORDS` is the citizen leaving the desk; a longer one
 is a message to staff that mentions the assistant."""
-"""A whole message that means the same as the button (compared without diacritics)."""
 BACK_NOTE = "Người dân đã quay lại hỏi trợ lý ảo; cuộc trò chuyện đã đóng."  # staff-facing: the inbox thread's note
 HANDOFF_CHANNEL = "handoffs"
 """Live-bus channel on which gateways tell each other a conversation went to staff or came back."""

@@ -26,7 +26,7 @@ from dataclasses import replace
 from typing import Any
 
 from channels.base import BotMessage, UserMessage
-from knowledge_base.text import fold
+from knowledge_base.text import choice_number
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +34,6 @@ KEPT_S = 3600
 MAX_KEPT = 10_000
 CHOICE_PAYLOAD = re.compile(r"^/ask_\w*\{")
 """The buttons that are choices: the answering action's procedures and articles (``/ask_fee{"procedure_code": …}``)."""
-_NUMBER = re.compile(r"^(?:so|chon|cai|thu tuc|lua chon|muc)?\s*(?:thu|so)?\s*([1-9])\s*[.)]?$")
-
-
-def typed_number(text: str) -> int | None:
-    """1 for «1», «số 1», «chọn 1», «cái thứ 1», «1.»; None for anything else."""
-    found = _NUMBER.match(fold(text).strip()) if text and len(text) <= 24 else None
-    return int(found[1]) if found else None
 
 
 def offered_payloads(messages: Sequence[BotMessage]) -> list[str]:
@@ -60,7 +53,7 @@ class TypedChoices:
 
     async def apply(self, message: UserMessage) -> UserMessage:
         """``message`` with a typed number among the offered choices replaced by that choice's payload."""
-        number = typed_number(message.text)
+        number = choice_number(message.text)
         if number is None:
             return message
         payloads = await self._recall(message.sender_id)

@@ -120,10 +120,6 @@ class CenterInfo:
         """Whether ``moment`` (local time) falls in the regular opening hours. Holidays are not known here."""
         return any(period.covers(moment) for period in self.opening_hours)
 
-    def open_later_today(self, moment: datetime) -> bool:
-        """Whether the centre is open at ``moment`` (local time) or opens again later that day."""
-        return any(moment.weekday() in period.days and moment.time() < period.closes for period in self.opening_hours)
-
     def describe_hours(self) -> str:
         """Opening hours in plain Vietnamese, e.g. ``Thứ Hai đến Thứ Sáu: 07:30–11:30, 13:30–17:00; …``."""
         by_days: dict[tuple[int, ...], list[OpeningPeriod]] = {}

@@ -82,3 +82,13 @@ def clean_text(text: str | None) -> str:
         return text
     text = _SURROGATE_RE.sub("\ufffd", text)
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+_CHOICE_NUMBER = re.compile(r"^(?:so|chon|cai|thu tuc|lua chon|muc)?\s*(?:thu|so)?\s*([1-9])\s*[.)]?$")
+
+
+def choice_number(text: str) -> int | None:
+    """1 for a message that is only a choice's number: «1», «số 1», «chọn 1», «cái thứ 1», «1.»; else None (the
+    gateway's typed choices, :mod:`bot.typed_choices`, and the answering action's offered ones)."""
+    found = _CHOICE_NUMBER.match(fold(text).strip()) if text and len(text) <= 24 else None
+    return int(found[1]) if found else None

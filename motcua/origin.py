@@ -20,6 +20,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+PLATFORM_CHANNELS = frozenset({"telegram", "zalo"})
+"""Channels whose sender id is one person's chat on a platform: they carry no origin (the platform vouches for
+the sender), a chat id is no secret (:mod:`bot.routes.ratings`), the chat remembers its centre
+(:mod:`bot.sender_centers`), and its handoffs are counted per chat (:mod:`actions.procedures`)."""
+
 METADATA_KEY = "client_origin"
 """The message metadata key of the origin (set by the gateway only)."""
 _SHAPE = re.compile(r"^[0-9a-f]{32}$")

@@ -81,10 +81,9 @@ def english_to_vietnamese(text: str) -> str:
     """For a message in English, the Vietnamese of its known words (longest phrase first), in order;
     ``""`` when the message is not English or none of its words is known."""
     words = "".join(c if c.isalnum() else " " for c in text.lower()).split()
-    english = sum(w in _ENGLISH_ONLY_WORDS for w in words)
-    native = sum(could_be_vietnamese(w) and w not in _ENGLISH_WORDS for w in words)
-    if not text.isascii() or english < 2 or english <= native:  # «name tren passport bi sai»: Vietnamese
-        return ""
+    english = sum(w in _ENGLISH_ONLY_WORDS for w in words) if text.isascii() else 0
+    if english < 2 or english <= sum(could_be_vietnamese(w) and w not in _ENGLISH_WORDS for w in words):
+        return ""  # «name tren passport bi sai»: Vietnamese
     out: list[str] = []
     i = 0
     while i < len(words):
@@ -160,7 +159,8 @@ class QueryAnalyzer:
         tokens = self.synonyms.expand(expand_shorthand(typed))
         if unaccented:
             tokens = self.restorer.restore(tokens)
-        tokens = drop_cost_verb(tokens)
+        if "mất" in tokens:
+            tokens = drop_cost_verb(tokens)
         keep = [not is_stopword(t) for t in tokens]
         content = [t for t, k in zip(tokens, keep, strict=True) if k] or tokens
         bare_tokens = [strip_diacritics(t) for t in tokens]
@@ -169,7 +169,8 @@ class QueryAnalyzer:
         else:  # keep the citizen's own casing and punctuation; add what expansion brought
             typed_set = set(typed)
             extra = [t for t in tokens if t not in typed_set]
-            dense_text = " ".join([drop_cost_verb_text(text.strip()), *extra])
+            written = drop_cost_verb_text(text.strip()) if "mất" in typed else text.strip()
+            dense_text = " ".join([written, *extra])
         return AnalyzedQuery(
             text=text,
             tokens=tokens,

@@ -15,12 +15,12 @@ from bot.validation import request_locale
 from channels.base import clean_text
 from knowledge_base.messages import render
 from motcua.centers import DEFAULT_CENTER
+from motcua.origin import PLATFORM_CHANNELS
 from motcua.queue.models import QueueTicket
 from motcua.staff.service import RatingInput, add_rating
 
 router = APIRouter(tags=["ratings"])
 FLUSH_WAIT_S = 2.0
-PLATFORM_CHANNELS = frozenset({"telegram", "zalo"})
 
 
 class RatingIn(BaseModel):

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from knowledge_base.text import fold, strip_diacritics
 
-__all__ = ["LOOKUP_WORDS", "NEW_NUMBER_WORDS", "QUEUE_CUES", "looks_up", "names_a_paper_not_a_number"]
+__all__ = ["LOOKUP_WORDS", "NEW_NUMBER_WORDS", "QUEUE_CUES", "looks_up", "names_a_paper_not_a_number", "paper_cues"]
 
 NEW_NUMBER_WORDS = ("lay so", "so thu tu", "boc so", "lay stt")
 """Words of a citizen asking for a number (diacritics folded)."""
@@ -38,14 +38,22 @@ def names_a_paper_not_a_number(text: str, names: Iterable[str]) -> bool:
 
     A cue belongs to a name when it and the word beside it in the text are two neighbouring words of the
     name (diacritics folded)."""
-    folded = fold(text)
-    words = folded.split()
-    cues = [i for i, word in enumerate(words) if word in QUEUE_CUES]
-    if not cues or any(phrase in f" {folded} " for phrase in (f" {p} " for p in NEW_NUMBER_WORDS)):
+    cues = paper_cues(text)
+    if not cues:
         return False
+    words = fold(text).split()
     pairs = {pair for name in names for pair in _pairs(fold(name).split())}
     return all((i > 0 and (words[i - 1], words[i]) in pairs) or (words[i], *words[i + 1 : i + 2]) in pairs
                for i in cues)
+
+
+def paper_cues(text: str) -> list[int]:
+    """The positions (in ``fold(text).split()``) of the «số», «phiếu»… a paper's name might explain; [] when there
+    are none, or when the text asks for a number in so many words («lấy số», «số thứ tự»): no name is looked up."""
+    folded = fold(text)
+    if any(f" {phrase} " in f" {folded} " for phrase in NEW_NUMBER_WORDS):
+        return []
+    return [i for i, word in enumerate(folded.split()) if word in QUEUE_CUES]
 
 
 def _pairs(words: list[str]) -> set[tuple[str, ...]]:

@@ -9,8 +9,9 @@ import pytest
 
 from bot.dialogue import DialogueReply
 from bot.gateway import Gateway
-from bot.typed_choices import TypedChoices, offered_payloads, typed_number
+from bot.typed_choices import TypedChoices, offered_payloads
 from channels.base import BotMessage, Button, UserMessage
+from knowledge_base.text import choice_number
 
 CHOICES = BotMessage("Ý ông/bà là thủ tục nào? Xin ông/bà chọn một thủ tục dưới đây.", buttons=(
     Button("Chứng thực bản sao từ bản chính", '/ask_fee{"procedure_code": "2.000815"}'),
@@ -25,12 +26,12 @@ STAFF = BotMessage("Xin lỗi, tôi chưa tìm thấy…", buttons=(Button("Gặ
 @pytest.mark.parametrize(("text", "number"), [("1", 1), ("2.", 2), ("số 2", 2), ("so 3", 3), ("chọn 3", 3),
                                               ("cái thứ 2", 2), ("thứ 1", 1), (" 4 ", 4)])
 def test_a_typed_choice_is_its_number(text, number):
-    assert typed_number(text) == number
+    assert choice_number(text) == number
 
 
 @pytest.mark.parametrize("text", ["2 bản", "12", "0", "số 2 đường Trung Tâm", "mất bao lâu", "", "/ask_fee"])
 def test_other_words_are_not_a_choice(text):
-    assert typed_number(text) is None
+    assert choice_number(text) is None
 
 
 def test_only_lists_of_procedures_or_articles_are_choices():
