@@ -90,7 +90,10 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=16)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = stack_settings(Path(data_dir), rasa_timeout_s=30.0)
+        # every simulated citizen comes from 127.0.0.1: the per-address chat limit would refuse them (429), as in
+        # bench_scale.py
+        settings = stack_settings(Path(data_dir), rasa_timeout_s=30.0, chat_ip_per_minute=1_000_000.0,
+                                  chat_ip_burst=100_000)
         with running_stack(settings):
             report = asyncio.run(measure(settings.gateway_port, settings.rasa_base_url, args.rounds, args.users))
     report.update({"users": args.users, "rounds": args.rounds, "conversation_turns": len(CONVERSATION),
